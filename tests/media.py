@@ -1,0 +1,68 @@
+"""Tiny generated clips for tests: textured colour shots with hard cuts, and bad files."""
+
+from __future__ import annotations
+
+import subprocess
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def texture(h: int, w: int, seed: int, color: tuple[int, int, int]) -> np.ndarray:
+    """A smooth random texture tinted with ``color`` (BGR), large enough to pan over."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (h // 8 + 2, w // 8 + 2), dtype=np.uint8)
+    base = cv2.resize(base, (w, h), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    img = np.stack([base * c for c in color], axis=-1)
+    return np.clip(img + 20, 0, 255).astype(np.uint8)
+
+
+def shot_frames(color, seconds: float, fps: float, size: tuple[int, int], seed: int, pan: float = 0.0):
+    """Frames of one shot: a texture in ``color`` panning ``pan`` frame widths per second."""
+    w, h = size
+    tex = texture(h, w * 3, seed, color)
+    n = max(1, round(seconds * fps))
+    for i in range(n):
+        x = int(w + pan * w * i / fps) % (2 * w)
+        yield tex[:, x : x + w]
+
+
+def write_clip(path: Path, shots: list[tuple], *, fps: float = 25.0, size: tuple[int, int] = (160, 96), extra: list[str] | None = None) -> Path:
+    """Write an H.264 clip made of ``shots`` = [(bgr colour, seconds[, pan]), …] with hard cuts."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w, h = size
+    args = [ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+            "-r", str(fps), "-i", "-"]
+    args += extra or []
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)]
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE)
+    for k, shot in enumerate(shots):
+        color, seconds = shot[0], shot[1]
+        pan = shot[2] if len(shot) > 2 else 0.0
+        for frame in shot_frames(color, seconds, fps, size, seed=k + zlib.crc32(str(path.name).encode()), pan=pan):
+            proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0, f"ffmpeg failed writing {path}"
+    return path
+
+
+RED, GREEN, BLUE, YELLOW = (40, 40, 230), (40, 200, 40), (230, 60, 30), (30, 220, 230)
+
+
+def three_shot_clip(path: Path, **kw) -> Path:
+    return write_clip(path, [(RED, 1.2), (BLUE, 1.0, 0.3), (GREEN, 1.4)], **kw)
+
+
+def audio_only(path: Path) -> Path:
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+                    "-c:a", "aac", "-f", "mp4", str(path)], check=True)
+    return path

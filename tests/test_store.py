@@ -1,0 +1,93 @@
+import sqlite3
+
+import numpy as np
+import pytest
+
+from wam.errors import IndexBusyError, StoreError
+from wam.library.describe import ShotDescription
+from wam.library.features import HIST_SIZE
+from wam.library.store import SCHEMA_VERSION, Store, shot_key
+from wam.types import AnalysedShot, ClipAnalysis, ShotFeatures
+
+
+def features(scale="wide") -> ShotFeatures:
+    return ShotFeatures(
+        brightness=0.5, colourfulness=0.3, sharpness=0.8, motion=0.1, camera_dx=0.0, camera_dy=0.0, camera_zoom=0.0,
+        camera_motion="static", shake=0.0, face_count=0, face_size=0.0, face_x=None, face_y=None, scale=scale,
+        quality=0.9, histogram=np.full(HIST_SIZE, 1 / HIST_SIZE, np.float32),
+    )
+
+
+def analysis(path: str, n: int = 2) -> ClipAnalysis:
+    shots = tuple(AnalysedShot(i, i * 25, (i + 1) * 25, i * 1.0, i + 1.0, features(), (b"\xff\xd8jpeg",)) for i in range(n))
+    return ClipAnalysis(path, float(n), 25.0, 160, 96, n * 25, shots)
+
+
+def save(store, lib, path, digest="ab" * 16, model="m1", dim=4):
+    a = analysis(path)
+    descs = [ShotDescription(human="a red bus", names=("street",), labels=(("trolleybus", 0.5),))] * 2
+    vecs = np.eye(2, dim, dtype=np.float32)
+    return store.save_clip(library_id=lib, path=path, size=10, mtime_ns=1, content_hash=digest, sidecar_sig="none",
+                           analysis=a, descriptions=descs, embeddings=vecs, model=model)
+
+
+def test_roundtrip_and_table(tmp_path):
+    with Store.open(tmp_path) as store:
+        lib = store.library_id("/lib", create=True)
+        save(store, lib, "/lib/a.mp4")
+        assert store.model == "m1"
+        t = store.shot_table()
+        assert t.shot_ids == [shot_key("ab" * 16, 0), shot_key("ab" * 16, 1)]
+        assert t.embeddings.shape == (2, 4) and t.embeddings[1, 1] == 1
+        assert t.human_words[0] == {"red", "bus"}
+        assert store.keyframe(t.shot_ids[0]) == b"\xff\xd8jpeg"
+        assert store.libraries()[0]["shots"] == 2
+        assert store.integrity_check() == "ok"
+        with pytest.raises(StoreError, match="not 'm2'"):
+            save(store, lib, "/lib/b.mp4", digest="cd" * 16, model="m2")
+        assert store.counts() == {"clips": 1, "shots": 2}  # the failed save rolled back
+
+
+def test_replacing_a_clip_replaces_its_shots(tmp_path):
+    with Store.open(tmp_path) as store:
+        lib = store.library_id("/lib", create=True)
+        save(store, lib, "/lib/a.mp4")
+        save(store, lib, "/lib/a.mp4", digest="ef" * 16)
+        assert store.counts() == {"clips": 1, "shots": 2}
+        store.delete_clip(store.clip_at("/lib/a.mp4").id)
+        assert store.counts() == {"clips": 0, "shots": 0}
+        assert store.conn.execute("SELECT COUNT(*) FROM keyframes").fetchone()[0] == 0
+
+
+def test_lock_is_exclusive(tmp_path):
+    with Store.open(tmp_path) as a, Store.open(tmp_path) as b:
+        with a.lock():
+            with pytest.raises(IndexBusyError, match="another `wam index`"):
+                with b.lock():
+                    pass
+        with b.lock():
+            pass
+
+
+def test_damaged_and_newer_index_give_clear_errors(tmp_path):
+    (tmp_path / "index.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="damaged"):
+        Store.open(tmp_path)
+    other = tmp_path / "newer"
+    with Store.open(other) as s:
+        s.set_meta("schema_version", str(SCHEMA_VERSION + 1))
+    with pytest.raises(StoreError, match="newer wam"):
+        Store.open(other)
+
+
+def test_open_without_create_does_not_make_files(tmp_path):
+    with Store.open(tmp_path / "nothing", create=False) as s:
+        assert s.counts() == {"clips": 0, "shots": 0}
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_no_pickle_in_schema(tmp_path):
+    with Store.open(tmp_path):
+        pass
+    conn = sqlite3.connect(tmp_path / "index.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -1,0 +1,91 @@
+"""Candidate shots for a text: cosine similarity of embeddings plus keyword evidence.
+
+Pure: works on a ShotTable and query vectors/words; used by ``wam search`` and by the
+planner. Write-a-video cascades keyword matching with embeddings; here a word of the
+query found in a shot's human description adds more than one found only in its file
+name or machine labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wam.library.describe import content_words
+from wam.types import ShotTable
+
+#: Score added when every content word of the query appears in the shot's human description.
+HUMAN_KEYWORD_WEIGHT = 0.25
+#: … and when they appear only in its folder/file names or tagger labels.
+MACHINE_KEYWORD_WEIGHT = 0.12
+
+
+@dataclass
+class WordIndex:
+    """Inverted index: content word → shot rows, separately for human and machine words."""
+
+    human: dict[str, np.ndarray]
+    machine: dict[str, np.ndarray]
+    size: int
+
+    @classmethod
+    def from_table(cls, table: ShotTable) -> "WordIndex":
+        human: dict[str, list[int]] = {}
+        machine: dict[str, list[int]] = {}
+        for i, words in enumerate(table.human_words):
+            for w in words:
+                human.setdefault(w, []).append(i)
+        for i, words in enumerate(table.machine_words):
+            for w in words:
+                machine.setdefault(w, []).append(i)
+        return cls(
+            human={w: np.asarray(v, np.int64) for w, v in human.items()},
+            machine={w: np.asarray(v, np.int64) for w, v in machine.items()},
+            size=len(table),
+        )
+
+    def bonus(self, text: str) -> np.ndarray:
+        """Keyword score of every shot for ``text`` (0 … HUMAN_KEYWORD_WEIGHT)."""
+        out = np.zeros(self.size, np.float32)
+        words = sorted(set(content_words(text)))
+        if not words or not self.size:
+            return out
+        human_hits = np.zeros(self.size, np.float32)
+        machine_hits = np.zeros(self.size, np.float32)
+        for w in words:
+            if w in self.human:
+                human_hits[self.human[w]] += 1
+            if w in self.machine:
+                machine_hits[self.machine[w]] += 1
+        n = float(len(words))
+        machine_only = np.maximum(machine_hits - human_hits, 0)
+        out += HUMAN_KEYWORD_WEIGHT * np.minimum(human_hits / n, 1.0)
+        out += MACHINE_KEYWORD_WEIGHT * np.minimum(machine_only / n, 1.0)
+        return out
+
+
+def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, words: WordIndex | None = None) -> np.ndarray:
+    """(len(texts), len(table)) match scores: cosine similarity + keyword bonus."""
+    if len(table) == 0:
+        return np.zeros((len(texts), 0), np.float32)
+    sims = query_vecs.astype(np.float32) @ table.embeddings.T
+    words = words or WordIndex.from_table(table)
+    for i, text in enumerate(texts):
+        sims[i] += words.bonus(text)
+    return sims
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Row-wise indices of the k best scores, best first; ties broken by lower index."""
+    n = scores.shape[-1]
+    k = min(k, n)
+    if k <= 0:
+        return np.zeros(scores.shape[:-1] + (0,), np.int64)
+    if k < n:
+        part = np.argpartition(-scores, k - 1, axis=-1)[..., :k]
+    else:
+        part = np.broadcast_to(np.arange(n), scores.shape).copy()
+    part_scores = np.take_along_axis(scores, part, axis=-1)
+    order = np.lexsort((part, -part_scores), axis=-1)
+    return np.take_along_axis(part, order, axis=-1)

