@@ -13,6 +13,7 @@ import click
 from wam import __version__
 from wam.cli.index_cmd import index_command
 from wam.cli.libraries_cmd import libraries_command
+from wam.cli.plan_cmd import plan_command
 from wam.cli.search_cmd import search_command
 
 
@@ -46,6 +47,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         wam index ./clips                    # shots + features + embeddings, incremental
         wam search "a cat on a sofa"         # check what the index finds
         wam libraries                        # what is indexed
+        wam plan story.txt --json            # the cut list for a story
 
     The index lives in $WAM_HOME (default: your user data folder).
     """
@@ -56,6 +58,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(index_command)
 cli.add_command(search_command)
 cli.add_command(libraries_command)
+cli.add_command(plan_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ Bad files are recorded and reported, never fatal.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -89,18 +90,39 @@ class _Describer:
     def __init__(self, model: str):
         self.model = model
         self._tagger = None
+        self._preload = None
+        self._lock = threading.Lock()
+
+    def preload(self) -> None:
+        """Load both models in a background thread while the workers decode the first clips."""
+
+        def load():
+            try:
+                self.tagger
+                self.encoder
+            except Exception:  # reported again, cleanly, when the models are used
+                pass
+
+        self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=True)
+        self._preload.start()
+
+    def _wait(self) -> None:
+        if self._preload is not None and self._preload is not threading.current_thread():
+            self._preload.join()
 
     @property
     def encoder(self):
-        return load_encoder(self.model)
+        with self._lock:
+            return load_encoder(self.model)
 
     @property
     def tagger(self):
-        if self._tagger is None:
-            from wam.library.tagger import ImageTagger
+        with self._lock:
+            if self._tagger is None:
+                from wam.library.tagger import ImageTagger
 
-            self._tagger = ImageTagger()
-        return self._tagger
+                self._tagger = ImageTagger()
+            return self._tagger
 
     def embed(self, descriptions: list[ShotDescription]) -> np.ndarray:
         return self.encoder.encode([d.text() for d in descriptions])
@@ -244,6 +266,7 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         return
     from tqdm import tqdm
 
+    describer.preload()
     bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False, dynamic_ncols=True)
     try:
         if workers == 1 or len(jobs) == 1:
@@ -296,6 +319,7 @@ def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis
         return
     for w in result.warnings:
         warn(f"{f.path}: {w}")
+    describer._wait()
     labels = describer.tagger.labels_for_shots([s.keyframes for s in result.shots])
     human = human_text(sidecar)
     names = tuple(path_words(Path(f.path), Path(job.root)))

@@ -1,0 +1,243 @@
+"""Assemble a timeline from sentences, shot table and match scores (pure).
+
+For every sentence a few *patterns* (1, 2, … equal cuts, lengths from the pace prior)
+are offered; each cut chooses among the sentence's top-K candidate shots long enough
+for it. One Viterbi pass over (sentence, pattern, cut) groups finds the exact optimum of
+unary + transition costs; repeats of a shot are then penalised and the DP re-solved
+until no shot is reused (or the library is too small, which is reported).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from wam.assemble.costs import (
+    FORBIDDEN, CostWeights, establishing_cost, quality_cost, semantic_cost, transition_costs,
+)
+from wam.assemble.solver import Graph, solve
+from wam.assemble.styles import Pace
+from wam.candidates import top_k
+from wam.errors import WamError
+from wam.story import Sentence
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+#: A sentence whose best match score is below this is flagged ``weak_match``.
+WEAK_MATCH = 0.3
+#: Extra cost per repeated use of a shot, per iteration of the diversity loop.
+REUSE_ITERATIONS = 12
+
+
+@dataclass(frozen=True)
+class _Group:
+    sentence: int
+    pattern: int  # number of cuts
+    cut: int
+    frames: int  # length of this cut in output frames
+    start_frame: int
+    rows: np.ndarray  # candidate rows of the shot table
+
+
+def sentence_frames(sentences: list[Sentence], fps: int) -> list[tuple[int, int]]:
+    """Each sentence's [start, end) in output frames (cumulative rounding: no drift)."""
+    out, t = [], 0.0
+    for s in sentences:
+        a = round(t * fps)
+        t += s.duration
+        out.append((a, max(a + 1, round(t * fps))))
+        t = max(t, out[-1][1] / fps)
+    return out
+
+
+def split_frames(total: int, n: int) -> list[int]:
+    """``total`` frames in ``n`` near-equal integer parts (longer parts first)."""
+    base, extra = divmod(total, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def cut_counts(seconds: float, pace: Pace, best_shot_lengths: list[float]) -> list[int]:
+    """Candidate numbers of cuts for a sentence: around duration / ASL within the pace bounds,
+    plus the counts that let each of the best-matching shots fit."""
+    n_min = max(1, math.ceil(seconds / pace.max_cut - 1e-9))
+    n_opt = max(n_min, round(seconds / pace.asl))
+    options = set(range(max(n_min, n_opt - 1), n_opt + 2))
+    for length in best_shot_lengths:
+        options.add(max(n_min, math.ceil(seconds / max(length, 1e-3) - 1e-9)))
+    floor = min(pace.min_cut, seconds)
+    fitting = {n for n in options if seconds / n >= floor - 1e-9}
+    return sorted(fitting or {n_min})
+
+
+def assemble(
+    sentences: list[Sentence],
+    table,
+    scores: np.ndarray,
+    *,
+    pace: Pace,
+    weights: CostWeights = CostWeights(),
+    fps: int = 30,
+    width: int = 1280,
+    height: int = 720,
+    k: int = 40,
+    seed: int | None = None,
+    model: str = "",
+) -> Timeline:
+    """The best timeline for ``sentences`` given match ``scores`` (len(sentences), len(table))."""
+    n_shots = len(table)
+    if n_shots == 0:
+        raise WamError("no shots to choose from")
+    lengths = table.ends - table.starts
+    frames = sentence_frames(sentences, fps)
+    rng = np.random.default_rng(seed) if seed is not None else None
+    noise = rng.uniform(0, 0.15, scores.shape) if rng is not None else 0.0
+    ranked = top_k(scores + noise, k)
+    groups: list[_Group] = []
+    graph = Graph()
+    prev_last: list[int] = []
+    base_unary: list[np.ndarray] = []
+    for si, s in enumerate(sentences):
+        a, b = frames[si]
+        total = b - a
+        counts = cut_counts(total / fps, pace, [float(x) for x in lengths[ranked[si][:5]]])
+        last_of_sentence: list[int] = []
+        for n in counts:
+            parts = split_frames(total, n)
+            need = max(parts) / fps
+            rows = ranked[si][lengths[ranked[si]] + 1e-6 >= need]
+            if len(rows) == 0:  # nothing long enough among the top K: widen to the whole table
+                order = np.argsort(-(scores[si] + noise[si] if rng is not None else scores[si]), kind="stable")
+                rows = order[lengths[order] + 1e-6 >= need][:k]
+            if len(rows) == 0:
+                continue
+            prev_group: int | None = None
+            start = a
+            for j, f in enumerate(parts):
+                # unary costs are per share of the sentence's screen time, so splitting a
+                # sentence into more cuts neither dilutes nor multiplies its semantic cost
+                share = f / total
+                unary = weights.semantic * semantic_cost(scores[si, rows])
+                unary = unary + weights.duration * pace.misfit(f / fps)
+                unary = unary + weights.quality * quality_cost(table, rows)
+                if rng is not None:
+                    unary = unary - weights.semantic * noise[si, rows]
+                unary = unary * share
+                if s.paragraph_start and j == 0:
+                    unary = unary + weights.establishing * establishing_cost(table, rows)
+                if prev_group is None:
+                    incoming = [
+                        (g, transition_costs(table, groups[g].rows, rows, weights, across_paragraph=s.paragraph_start))
+                        for g in prev_last
+                    ]
+                else:
+                    incoming = [(prev_group, transition_costs(table, groups[prev_group].rows, rows, weights, across_paragraph=False))]
+                gid = graph.add_group(unary, incoming)
+                base_unary.append(unary.copy())
+                groups.append(_Group(si, n, j, f, start, rows))
+                start += f
+                prev_group = gid
+            last_of_sentence.append(prev_group)
+        if not last_of_sentence:
+            raise WamError(
+                f"no shot is long enough for sentence {si + 1} ({total / fps:.1f} s); index more footage or use --pace fast"
+            )
+        prev_last = last_of_sentence
+    graph.ends = prev_last
+
+    path, penalties, reused = _solve_diverse(graph, groups, base_unary, weights, scores)
+    return _timeline(sentences, table, scores, frames, groups, graph, path, penalties, reused, weights,
+                     pace=pace, fps=fps, width=width, height=height, model=model)
+
+
+def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarray], weights: CostWeights, fit: np.ndarray):
+    """Solve, then penalise later uses of repeated shots and re-solve, keeping the best plan found."""
+    penalties = [np.zeros(len(u)) for u in base_unary]
+    best = None
+    for _ in range(REUSE_ITERATIONS):
+        for g, u in enumerate(base_unary):
+            graph.unary[g] = u + penalties[g]
+        path = solve(graph)
+        chosen = [int(groups[g].rows[c]) for g, c in zip(path.groups, path.choices)]
+        uses: dict[int, list[int]] = {}
+        for pos, row in enumerate(chosen):
+            uses.setdefault(row, []).append(pos)
+        repeats: set[int] = set()
+        keep_group: dict[int, int] = {}
+        for row, positions in uses.items():
+            if len(positions) > 1:
+                # keep the use where the shot fits its sentence best; the others must move
+                keep = min(positions, key=lambda p: (-fit[groups[path.groups[p]].sentence, row], p))
+                keep_group[row] = path.groups[keep]
+                repeats.update(p for p in positions if p != keep)
+        score = (len(repeats), path.cost)
+        if best is None or score < best[0]:
+            best = (score, path, [p.copy() for p in penalties], repeats)
+        if not repeats:
+            break
+        for row, keep in keep_group.items():
+            for g, grp in enumerate(groups):
+                if g != keep:
+                    hit = np.nonzero(grp.rows == row)[0]
+                    penalties[g][hit] += weights.reuse * 2.5
+    _, path, penalties, repeats = best
+    for g, u in enumerate(base_unary):
+        graph.unary[g] = u + penalties[g]
+    return path, penalties, repeats
+
+
+def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, repeats, weights, *, pace, fps,
+              width, height, model) -> Timeline:
+    by_sentence: dict[int, list[Cut]] = {i: [] for i in range(len(sentences))}
+    reused_sentences: set[int] = set()
+    prev = None
+    for pos, (g, c) in enumerate(zip(path.groups, path.choices)):
+        grp = groups[g]
+        row = int(grp.rows[c])
+        length = grp.frames / fps
+        shot_len = float(table.ends[row] - table.starts[row])
+        src_in = float(table.starts[row]) + max(0.0, (shot_len - length) / 2)
+        trans = 0.0
+        if prev is not None:
+            pg, pc = prev
+            m = dict(graph.incoming[g])[pg]
+            trans = float(m[pc, c])
+        si = grp.sentence
+        if pos in repeats:
+            reused_sentences.add(si)
+        by_sentence[si].append(
+            Cut(
+                shot_id=table.shot_ids[row],
+                source=table.sources[row],
+                source_in=round(src_in, 6),
+                source_out=round(src_in + length, 6),
+                start=round(grp.start_frame / fps, 6),
+                end=round((grp.start_frame + grp.frames) / fps, 6),
+                score=round(float(scores[si, row]), 4),
+                costs={
+                    "semantic": round(float(semantic_cost(scores[si, row : row + 1])[0]), 4),
+                    "duration": round(pace.misfit(length), 4),
+                    "quality": round(float(1.0 - table.quality[row]), 4),
+                    "transition": round(trans, 4),
+                    "diversity": round(float(penalties[g][c]), 4),
+                },
+            )
+        )
+        prev = (g, c)
+    spans = []
+    for i, s in enumerate(sentences):
+        a, b = frames[i]
+        spans.append(
+            SentenceSpan(index=i, text=s.text, start=round(a / fps, 6), end=round(b / fps, 6), paragraph=s.paragraph,
+                         cuts=by_sentence[i], weak_match=bool(scores[i].max() < WEAK_MATCH), reused=i in reused_sentences)
+        )
+    warnings = []
+    if repeats:
+        warnings.append(
+            f"the library is too small for this story: {len(repeats)} cut(s) reuse a shot; index more footage"
+        )
+    weak = [s.index + 1 for s in spans if s.weak_match]
+    if weak:
+        warnings.append(f"no good footage for sentence(s) {', '.join(map(str, weak))}; best available used")
+    return Timeline(duration=round(frames[-1][1] / fps, 6), fps=fps, width=width, height=height, sentences=spans,
+                    pace=pace.name, model=model, warnings=warnings)

@@ -1,0 +1,51 @@
+"""``wam plan``: story file + index → timeline. Glue between the story reader, the store,
+the text encoder (with its sentence cache), candidate scoring and the assembler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wam.errors import ModelMismatchError, NothingIndexedError
+
+
+def plan_story(
+    sentences,
+    *,
+    libraries: list[str] | None = None,
+    pace: str = "normal",
+    fps: int = 30,
+    width: int = 1280,
+    height: int = 720,
+    k: int = 40,
+    seed: int | None = None,
+    model: str | None = None,
+    home: Path | None = None,
+):
+    """The timeline for already-read ``sentences`` from the shots of the chosen libraries."""
+    from wam.assemble.plan import assemble
+    from wam.assemble.styles import pace as pace_preset
+    from wam.candidates import match_scores
+    from wam.config import wam_home
+    from wam.embed import load_encoder, model_id
+    from wam.library.store import Store
+    from wam.search import library_ids
+    from wam.textcache import cached_encode
+
+    home = Path(home) if home else wam_home()
+    with Store.open(home, create=False) as store:
+        ids = library_ids(store, libraries)
+        table = store.shot_table(ids)
+        index_model = store.model
+    if len(table) == 0 or not index_model:
+        raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
+    if model and model_id(model) != index_model:
+        raise ModelMismatchError(
+            f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
+            f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
+        )
+    encoder = load_encoder(index_model)
+    texts = [s.text for s in sentences]
+    vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
+    scores = match_scores(vecs, texts, table)
+    return assemble(sentences, table, scores, pace=pace_preset(pace), fps=fps, width=width, height=height, k=k,
+                    seed=seed, model=index_model)
