@@ -114,3 +114,37 @@ def test_timeline_json_roundtrip_and_validation(tmp_path):
     write_atomic(out, tl.to_json())
     assert timeline_from_dict(__import__("json").loads(out.read_text())).duration == tl.duration
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_long_story_plans_in_bounded_memory():
+    import tracemalloc
+
+    from wam.candidates import candidate_sets
+
+    text = "\n\n".join(" ".join(f"Line {p}-{i} shows a scene." for i in range(10)) for p in range(200))
+    sentences = read_story(text)
+    assert len(sentences) == 2000
+    t = fake_library(n_clips=400, shots_per_clip=5, dim=16)
+    q = np.random.default_rng(3).normal(size=(len(sentences), 16)).astype(np.float32)
+    tracemalloc.start()
+    cands = candidate_sets(q, [s.text for s in sentences], t, None, k=20,
+                           min_lengths=[s.duration for s in sentences], chunk=128)
+    tl = assemble(sentences, t, cands, pace=PACES["normal"], k=20)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert timeline_problems(tl) == []
+    assert peak < 400 * 2**20  # a full 2000 × shots score matrix is never held
+
+
+def test_use_is_spread_across_sources():
+    sentences = read_story(STORY)
+    t = fake_library(n_clips=12, shots_per_clip=6)
+    scores = np.full((len(sentences), len(t)), 0.3, np.float32)
+    scores[:, :6] = 0.45  # every shot of clip 0 is slightly better everywhere
+    tl = assemble(sentences, t, scores, pace=PACES["normal"])
+    per_clip = {}
+    for c in tl.cuts():
+        clip = int(t.clip_ids[t.shot_ids.index(c.shot_id)])
+        per_clip[clip] = per_clip.get(clip, 0) + 1
+    fair = max(2, -(-len(tl.cuts()) // 12))
+    assert per_clip.get(0, 0) <= fair + 1

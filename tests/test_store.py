@@ -39,7 +39,9 @@ def test_roundtrip_and_table(tmp_path):
         t = store.shot_table()
         assert t.shot_ids == [shot_key("ab" * 16, 0), shot_key("ab" * 16, 1)]
         assert t.embeddings.shape == (2, 4) and t.embeddings[1, 1] == 1
-        assert t.human_words[0] == {"red", "bus"}
+        assert [(w, h) for w, _pk, h in store.word_postings(["bus", "street", "trolleybu"])] == [
+            ("bus", True), ("bus", True), ("street", False), ("street", False), ("trolleybu", False), ("trolleybu", False)]
+        assert store.descriptions([t.shot_ids[0]]) == {t.shot_ids[0]: "a red bus. street. trolleybus."}
         assert store.keyframe(t.shot_ids[0]) == b"\xff\xd8jpeg"
         assert store.libraries()[0]["shots"] == 2
         assert store.integrity_check() == "ok"
@@ -91,3 +93,38 @@ def test_no_pickle_in_schema(tmp_path):
         pass
     conn = sqlite3.connect(tmp_path / "index.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_column_cache_follows_every_change(tmp_path):
+    with Store.open(tmp_path) as store:
+        lib = store.library_id("/lib", create=True)
+        other = store.library_id("/other", create=True)
+        save(store, lib, "/lib/a.mp4")
+        assert store.shot_table().sources == ["/lib/a.mp4"] * 2
+        assert len(list((tmp_path / "cache").iterdir())) == 1
+        store.move_clip(store.clip_at("/lib/a.mp4").id, library_id=other, path="/other/b.mp4", size=10, mtime_ns=2)
+        assert store.shot_table().sources == ["/other/b.mp4"] * 2
+        assert len(store.shot_table([lib])) == 0 and len(store.shot_table([other])) == 2
+        save(store, lib, "/lib/c.mp4", digest="cd" * 16)
+        t = store.shot_table()
+        assert len(t) == 4 and list(t.pks) == sorted(t.pks)
+        assert len(list((tmp_path / "cache").iterdir())) == 1  # older generations removed
+    with Store.open(tmp_path) as again:  # a new process reads the same cache
+        assert again.shot_table().shot_ids == t.shot_ids
+        assert again.shot_table().embeddings.shape == (4, 4)
+
+
+def test_word_index_from_cache_and_subsets(tmp_path):
+    with Store.open(tmp_path) as store:
+        lib = store.library_id("/lib", create=True)
+        other = store.library_id("/other", create=True)
+        save(store, lib, "/lib/a.mp4")
+        save(store, other, "/other/b.mp4", digest="cd" * 16)
+        full = store.shot_table()
+        wi = store.word_index(["bus", "street", "nothing"], full)
+        assert list(wi.human["bus"]) == [0, 1, 2, 3] and list(wi.machine["street"]) == [0, 1, 2, 3]
+        assert "nothing" not in wi.human and "bus" not in wi.machine
+        sub = store.shot_table([other])
+        assert list(store.word_index(["bus"], sub).human["bus"]) == [0, 1]
+    with Store.open(tmp_path) as again:  # from the on-disk cache
+        assert list(again.word_index(["bus"], again.shot_table([lib])).human["bus"]) == [0, 1]

@@ -30,13 +30,31 @@ class WordIndex:
     size: int
 
     @classmethod
+    def from_postings(cls, postings: list[tuple[str, int, bool]], pks: np.ndarray) -> "WordIndex":
+        """Build from (word, shot pk, is-human) rows of the store; ``pks`` are the table's ascending pks."""
+        human: dict[str, list[int]] = {}
+        machine: dict[str, list[int]] = {}
+        if postings:
+            ids = np.fromiter((p[1] for p in postings), np.int64, len(postings))
+            rows = np.searchsorted(pks, ids)
+            ok = (rows < len(pks)) & (pks[np.minimum(rows, len(pks) - 1)] == ids) if len(pks) else np.zeros(len(ids), bool)
+            for (word, _pk, is_human), row, good in zip(postings, rows, ok):
+                if good:
+                    (human if is_human else machine).setdefault(word, []).append(int(row))
+        return cls(
+            human={w: np.asarray(v, np.int64) for w, v in human.items()},
+            machine={w: np.asarray(v, np.int64) for w, v in machine.items()},
+            size=len(pks),
+        )
+
+    @classmethod
     def from_table(cls, table: ShotTable) -> "WordIndex":
         human: dict[str, list[int]] = {}
         machine: dict[str, list[int]] = {}
-        for i, words in enumerate(table.human_words):
+        for i, words in enumerate(table.human_words or []):
             for w in words:
                 human.setdefault(w, []).append(i)
-        for i, words in enumerate(table.machine_words):
+        for i, words in enumerate(table.machine_words or []):
             for w in words:
                 machine.setdefault(w, []).append(i)
         return cls(
@@ -65,12 +83,17 @@ class WordIndex:
         return out
 
 
+def query_words(texts: list[str]) -> list[str]:
+    """Every distinct content word of the texts (what to look up in the keyword index)."""
+    return sorted({w for t in texts for w in content_words(t)})
+
+
 def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, words: WordIndex | None = None) -> np.ndarray:
     """(len(texts), len(table)) match scores: cosine similarity + keyword bonus."""
     if len(table) == 0:
         return np.zeros((len(texts), 0), np.float32)
     sims = query_vecs.astype(np.float32) @ table.embeddings.T
-    words = words or WordIndex.from_table(table)
+    words = words if words is not None else WordIndex.from_table(table)
     for i, text in enumerate(texts):
         sims[i] += words.bonus(text)
     return sims
@@ -89,3 +112,53 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     part_scores = np.take_along_axis(scores, part, axis=-1)
     order = np.lexsort((part, -part_scores), axis=-1)
     return np.take_along_axis(part, order, axis=-1)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The shots worth considering for one sentence: table rows, best first, with their scores."""
+
+    rows: np.ndarray  # int64
+    scores: np.ndarray  # float32, same order
+    best: float  # best match score over the whole table
+
+    def score_of(self, row: int) -> float:
+        hit = np.nonzero(self.rows == row)[0]
+        return float(self.scores[hit[0]]) if len(hit) else 0.0
+
+
+def candidates_from_scores(scores: np.ndarray, lengths: np.ndarray, min_lengths: list[float], k: int) -> list[Candidates]:
+    """Per sentence: the top-k rows, plus the top k/2 rows long enough to cover ``min_lengths[i]``."""
+    out = []
+    top = top_k(scores, k)
+    for i, row_scores in enumerate(scores):
+        rows = list(top[i])
+        long_enough = lengths + 1e-6 >= min_lengths[i]
+        if not long_enough[top[i]].any():
+            masked = np.where(long_enough, row_scores, -np.inf)
+            extra = [r for r in top_k(masked[None, :], max(1, k // 2))[0] if np.isfinite(masked[r])]
+            rows.extend(r for r in extra if r not in rows)
+        rows_arr = np.asarray(rows, np.int64)
+        sc = row_scores[rows_arr].astype(np.float32)
+        order = np.lexsort((rows_arr, -sc))
+        out.append(Candidates(rows=rows_arr[order], scores=sc[order], best=float(row_scores.max()) if len(row_scores) else 0.0))
+    return out
+
+
+def candidate_sets(
+    query_vecs: np.ndarray,
+    texts: list[str],
+    table: ShotTable,
+    words: WordIndex | None,
+    *,
+    k: int,
+    min_lengths: list[float],
+    chunk: int = 256,
+) -> list[Candidates]:
+    """Candidates for every sentence, scoring ``chunk`` sentences at a time (bounded memory)."""
+    lengths = np.asarray(table.ends) - np.asarray(table.starts)
+    out: list[Candidates] = []
+    for a in range(0, len(texts), chunk):
+        scores = match_scores(query_vecs[a : a + chunk], texts[a : a + chunk], table, words)
+        out.extend(candidates_from_scores(scores, lengths, min_lengths[a : a + chunk], k))
+    return out

@@ -24,7 +24,7 @@ def plan_story(
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries."""
     from wam.assemble.plan import assemble
     from wam.assemble.styles import pace as pace_preset
-    from wam.candidates import match_scores
+    from wam.candidates import candidate_sets, query_words
     from wam.config import wam_home
     from wam.embed import load_encoder, model_id
     from wam.library.store import Store
@@ -32,10 +32,12 @@ def plan_story(
     from wam.textcache import cached_encode
 
     home = Path(home) if home else wam_home()
+    texts = [s.text for s in sentences]
     with Store.open(home, create=False) as store:
         ids = library_ids(store, libraries)
         table = store.shot_table(ids)
         index_model = store.model
+        words = store.word_index(query_words(texts), table)
     if len(table) == 0 or not index_model:
         raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
     if model and model_id(model) != index_model:
@@ -44,8 +46,9 @@ def plan_story(
             f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
         )
     encoder = load_encoder(index_model)
-    texts = [s.text for s in sentences]
     vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
-    scores = match_scores(vecs, texts, table)
-    return assemble(sentences, table, scores, pace=pace_preset(pace), fps=fps, width=width, height=height, k=k,
+    preset = pace_preset(pace)
+    candidates = candidate_sets(vecs, texts, table, words, k=k,
+                                min_lengths=[min(s.duration, preset.max_cut) for s in sentences])
+    return assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
                     seed=seed, model=index_model)

@@ -40,7 +40,7 @@ def library_ids(store, libraries: list[str] | None) -> list[int] | None:
 
 def search_shots(query: str, *, k: int = 10, libraries: list[str] | None = None, home: Path | None = None) -> list[Hit]:
     """The k shots that best match ``query`` (best first)."""
-    from wam.candidates import match_scores, top_k
+    from wam.candidates import match_scores, query_words, top_k
     from wam.embed import load_encoder
     from wam.library.store import Store
 
@@ -50,13 +50,15 @@ def search_shots(query: str, *, k: int = 10, libraries: list[str] | None = None,
         ids = library_ids(store, libraries)
         table = store.shot_table(ids)
         model = store.model
-    if len(table) == 0 or not model:
-        raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
-    encoder = load_encoder(model)
-    scores = match_scores(encoder.encode([query]), [query], table)[0]
-    order = top_k(scores[None, :], k)[0]
+        words = store.word_index(query_words([query]), table)
+        if len(table) == 0 or not model:
+            raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
+        encoder = load_encoder(model)
+        scores = match_scores(encoder.encode([query]), [query], table, words)[0]
+        order = top_k(scores[None, :], k)[0]
+        texts = store.descriptions([table.shot_ids[i] for i in order])
     return [
         Hit(table.shot_ids[i], table.sources[i], round(float(table.starts[i]), 3), round(float(table.ends[i]), 3),
-            round(float(scores[i]), 4), table.descriptions[i])
+            round(float(scores[i]), 4), texts.get(table.shot_ids[i], ""))
         for i in order
     ]

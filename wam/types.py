@@ -99,9 +99,10 @@ class ShotTable:
     scale: np.ndarray  # int8 codes into SHOT_SCALES
     quality: np.ndarray
     face_centres: np.ndarray  # float32 (N, 2), NaN without a face
-    descriptions: list[str]
-    human_words: list[frozenset[str]]
-    machine_words: list[frozenset[str]]
+    descriptions: list[str] = field(default_factory=list)  # filled only for small tables (tests)
+    human_words: list[frozenset[str]] | None = None  # ditto; the store serves keyword postings instead
+    machine_words: list[frozenset[str]] | None = None
+    pks: np.ndarray | None = None  # int64 store row ids, ascending (None outside the store)
 
     def __len__(self) -> int:
         return len(self.shot_ids)

@@ -30,6 +30,7 @@ class CostWeights:
     jump_cut      same source close in time, or near-identical framing
     grammar       harsh shot-size change (wide → close-up …)
     reuse         a shot used again in one plan (diversity)
+    spread        per use of a source clip beyond its fair share (spread use across sources)
     paragraph_relax  factor on the continuity terms across a paragraph boundary
     """
 
@@ -43,6 +44,7 @@ class CostWeights:
     jump_cut: float = 1.0
     grammar: float = 0.25
     reuse: float = 2.0
+    spread: float = 0.15
     paragraph_relax: float = 0.3
 
 

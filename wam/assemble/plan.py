@@ -19,7 +19,7 @@ from wam.assemble.costs import (
 )
 from wam.assemble.solver import Graph, solve
 from wam.assemble.styles import Pace
-from wam.candidates import top_k
+from wam.candidates import candidates_from_scores
 from wam.errors import WamError
 from wam.story import Sentence
 from wam.timeline import Cut, SentenceSpan, Timeline
@@ -73,7 +73,7 @@ def cut_counts(seconds: float, pace: Pace, best_shot_lengths: list[float]) -> li
 def assemble(
     sentences: list[Sentence],
     table,
-    scores: np.ndarray,
+    candidates,
     *,
     pace: Pace,
     weights: CostWeights = CostWeights(),
@@ -84,15 +84,25 @@ def assemble(
     seed: int | None = None,
     model: str = "",
 ) -> Timeline:
-    """The best timeline for ``sentences`` given match ``scores`` (len(sentences), len(table))."""
+    """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
+    per sentence, or a full (sentences × shots) score matrix)."""
     n_shots = len(table)
     if n_shots == 0:
         raise WamError("no shots to choose from")
-    lengths = table.ends - table.starts
+    lengths = np.asarray(table.ends) - np.asarray(table.starts)
     frames = sentence_frames(sentences, fps)
-    rng = np.random.default_rng(seed) if seed is not None else None
-    noise = rng.uniform(0, 0.15, scores.shape) if rng is not None else 0.0
-    ranked = top_k(scores + noise, k)
+    if isinstance(candidates, np.ndarray):
+        candidates = candidates_from_scores(
+            candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k
+        )
+    ranked, cand_scores = [], []
+    for si, c in enumerate(candidates):
+        sc = c.scores.astype(np.float64)
+        if seed is not None:  # an alternative cut: re-rank the candidates with seeded noise
+            sc = sc + np.random.default_rng([seed, si]).uniform(0, 0.15, len(sc))
+        order = np.lexsort((c.rows, -sc))
+        ranked.append(c.rows[order])
+        cand_scores.append(sc[order])
     groups: list[_Group] = []
     graph = Graph()
     prev_last: list[int] = []
@@ -101,27 +111,26 @@ def assemble(
         a, b = frames[si]
         total = b - a
         counts = cut_counts(total / fps, pace, [float(x) for x in lengths[ranked[si][:5]]])
+        row_score = dict(zip(ranked[si].tolist(), cand_scores[si].tolist()))
         last_of_sentence: list[int] = []
         for n in counts:
             parts = split_frames(total, n)
             need = max(parts) / fps
-            rows = ranked[si][lengths[ranked[si]] + 1e-6 >= need]
-            if len(rows) == 0:  # nothing long enough among the top K: widen to the whole table
-                order = np.argsort(-(scores[si] + noise[si] if rng is not None else scores[si]), kind="stable")
-                rows = order[lengths[order] + 1e-6 >= need][:k]
+            rows = ranked[si][lengths[ranked[si]] + 1e-6 >= need][:k]
             if len(rows) == 0:
                 continue
+            row_scores = np.array([row_score[r] for r in rows.tolist()])
             prev_group: int | None = None
             start = a
             for j, f in enumerate(parts):
                 # unary costs are per share of the sentence's screen time, so splitting a
                 # sentence into more cuts neither dilutes nor multiplies its semantic cost
                 share = f / total
-                unary = weights.semantic * semantic_cost(scores[si, rows])
+                unary = weights.semantic * semantic_cost(row_scores)
                 unary = unary + weights.duration * pace.misfit(f / fps)
                 unary = unary + weights.quality * quality_cost(table, rows)
-                if rng is not None:
-                    unary = unary - weights.semantic * noise[si, rows]
+                if candidates[si].best < WEAK_MATCH:  # nothing fits: prefer neutral wide footage
+                    unary = unary + weights.establishing * establishing_cost(table, rows)
                 unary = unary * share
                 if s.paragraph_start and j == 0:
                     unary = unary + weights.establishing * establishing_cost(table, rows)
@@ -145,16 +154,21 @@ def assemble(
         prev_last = last_of_sentence
     graph.ends = prev_last
 
-    path, penalties, reused = _solve_diverse(graph, groups, base_unary, weights, scores)
-    return _timeline(sentences, table, scores, frames, groups, graph, path, penalties, reused, weights,
+    path, penalties, reused = _solve_diverse(graph, groups, base_unary, weights, candidates, table.clip_ids)
+    return _timeline(sentences, table, candidates, frames, groups, graph, path, penalties, reused, weights,
                      pace=pace, fps=fps, width=width, height=height, model=model)
 
 
-def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarray], weights: CostWeights, fit: np.ndarray):
+def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarray], weights: CostWeights, fit, clip_ids):
     """Solve, then penalise later uses of repeated shots and re-solve, keeping the best plan found."""
     penalties = [np.zeros(len(u)) for u in base_unary]
+    where: dict[int, list[tuple[int, int]]] = {}  # row → (group, option) everywhere it is offered
+    for g, grp in enumerate(groups):
+        for option, row in enumerate(grp.rows.tolist()):
+            where.setdefault(row, []).append((g, option))
     best = None
-    for _ in range(REUSE_ITERATIONS):
+    clip_ids = np.asarray(clip_ids)
+    for iteration in range(REUSE_ITERATIONS):
         for g, u in enumerate(base_unary):
             graph.unary[g] = u + penalties[g]
         path = solve(graph)
@@ -167,19 +181,29 @@ def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarr
         for row, positions in uses.items():
             if len(positions) > 1:
                 # keep the use where the shot fits its sentence best; the others must move
-                keep = min(positions, key=lambda p: (-fit[groups[path.groups[p]].sentence, row], p))
+                keep = min(positions, key=lambda p: (-fit[groups[path.groups[p]].sentence].score_of(row), p))
                 keep_group[row] = path.groups[keep]
                 repeats.update(p for p in positions if p != keep)
         score = (len(repeats), path.cost)
         if best is None or score < best[0]:
             best = (score, path, [p.copy() for p in penalties], repeats)
+        if iteration == 0:  # spread use across sources: discourage clips used far more than others
+            clip_uses: dict[int, int] = {}
+            for row in chosen:
+                clip_uses[int(clip_ids[row])] = clip_uses.get(int(clip_ids[row]), 0) + 1
+            fair = max(2, -(-len(chosen) // max(1, len(np.unique(clip_ids)))))
+            crowded = {c: u - fair for c, u in clip_uses.items() if u > fair}
+            if crowded:
+                for g, grp in enumerate(groups):
+                    extra = np.array([crowded.get(int(c), 0) for c in clip_ids[grp.rows]], np.float64)
+                    penalties[g] += weights.spread * extra
+                continue
         if not repeats:
             break
         for row, keep in keep_group.items():
-            for g, grp in enumerate(groups):
+            for g, option in where[row]:
                 if g != keep:
-                    hit = np.nonzero(grp.rows == row)[0]
-                    penalties[g][hit] += weights.reuse * 2.5
+                    penalties[g][option] += weights.reuse * 2.5
     _, path, penalties, repeats = best
     for g, u in enumerate(base_unary):
         graph.unary[g] = u + penalties[g]
@@ -213,9 +237,9 @@ def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, 
                 source_out=round(src_in + length, 6),
                 start=round(grp.start_frame / fps, 6),
                 end=round((grp.start_frame + grp.frames) / fps, 6),
-                score=round(float(scores[si, row]), 4),
+                score=round(scores[si].score_of(row), 4),
                 costs={
-                    "semantic": round(float(semantic_cost(scores[si, row : row + 1])[0]), 4),
+                    "semantic": round(float(semantic_cost(np.array([scores[si].score_of(row)]))[0]), 4),
                     "duration": round(pace.misfit(length), 4),
                     "quality": round(float(1.0 - table.quality[row]), 4),
                     "transition": round(trans, 4),
@@ -229,7 +253,7 @@ def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, 
         a, b = frames[i]
         spans.append(
             SentenceSpan(index=i, text=s.text, start=round(a / fps, 6), end=round(b / fps, 6), paragraph=s.paragraph,
-                         cuts=by_sentence[i], weak_match=bool(scores[i].max() < WEAK_MATCH), reused=i in reused_sentences)
+                         cuts=by_sentence[i], weak_match=bool(scores[i].best < WEAK_MATCH), reused=i in reused_sentences)
         )
     warnings = []
     if repeats:

@@ -108,7 +108,7 @@ def camera_step(prev_gray: np.ndarray, gray: np.ndarray, seconds: float) -> Came
     if seconds <= 0:
         return None
     h, w = gray.shape[:2]
-    pts = cv2.goodFeaturesToTrack(prev_gray, maxCorners=150, qualityLevel=0.01, minDistance=6)
+    pts = cv2.goodFeaturesToTrack(prev_gray, maxCorners=100, qualityLevel=0.01, minDistance=6)
     if pts is None or len(pts) < 8:
         return None
     nxt, status, _err = cv2.calcOpticalFlowPyrLK(prev_gray, gray, pts, None, winSize=(15, 15), maxLevel=2)
@@ -152,8 +152,8 @@ def faces_in(gray: np.ndarray) -> tuple[tuple[float, float, float], ...]:
     if _CASCADE is None:
         _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     h, w = gray.shape[:2]
-    min_side = max(12, h // 14)
-    found = _CASCADE.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(min_side, min_side))
+    min_side = max(12, h // 12)
+    found = _CASCADE.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=5, minSize=(min_side, min_side))
     return tuple(
         ((x + fw / 2) / w, (y + fh / 2) / h, fh / h) for (x, y, fw, fh) in np.asarray(found).reshape(-1, 4)
     )

@@ -24,6 +24,8 @@ from wam.library.features import HIST_SIZE
 from wam.types import CAMERA_MOTIONS, SHOT_SCALES, ClipAnalysis, ShotTable
 
 SCHEMA_VERSION = 1
+#: Layout version of the column cache in WAM_HOME/cache (bump when its files change).
+CACHE_FORMAT = "v2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +67,13 @@ CREATE TABLE IF NOT EXISTS keyframes (
     shot_pk INTEGER PRIMARY KEY REFERENCES shots(id) ON DELETE CASCADE,
     jpeg BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS words (
+    word TEXT NOT NULL,
+    shot_pk INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+    human INTEGER NOT NULL,
+    PRIMARY KEY (word, shot_pk, human)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS words_shot ON words(shot_pk);
 CREATE TABLE IF NOT EXISTS failures (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -137,6 +146,7 @@ class Store:
         self.path = path
         self.home = path.parent
         self.conn = conn
+        self._table: tuple | None = None  # (generation, table, library ids, postings) of this connection
 
     # ----------------------------------------------------------------- opening
     @classmethod
@@ -314,7 +324,23 @@ class Store:
                 )
                 if shot.keyframes:
                     self.conn.execute("INSERT INTO keyframes(shot_pk, jpeg) VALUES (?, ?)", (cur.lastrowid, shot.keyframes[0]))
+                self._write_words(int(cur.lastrowid), desc)
+            self._bump()
         return clip_id
+
+    def _write_words(self, pk: int, desc: ShotDescription) -> None:
+        """The keyword postings of one shot (its human and its machine words)."""
+        self.conn.execute("DELETE FROM words WHERE shot_pk=?", (pk,))
+        human = desc.human_words()
+        rows = [(w, pk, 1) for w in sorted(human)] + [(w, pk, 0) for w in sorted(desc.machine_words())]
+        self.conn.executemany("INSERT OR IGNORE INTO words(word, shot_pk, human) VALUES (?, ?, ?)", rows)
+
+    def _bump(self) -> None:
+        """Mark the shot table changed (invalidates the column cache); call inside a transaction."""
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('generation', '1') "
+            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
 
     def move_clip(self, clip_id: int, *, library_id: int, path: str, size: int, mtime_ns: int) -> None:
         """Record that a clip's file moved (same content), keeping its analysis."""
@@ -324,6 +350,7 @@ class Store:
                 "UPDATE clips SET library_id=?, path=?, size=?, mtime_ns=? WHERE id=?",
                 (library_id, path, size, mtime_ns, clip_id),
             )
+            self._bump()
 
     def touch_clip(self, clip_id: int, *, size: int, mtime_ns: int) -> None:
         with _transaction(self.conn):
@@ -332,6 +359,7 @@ class Store:
     def delete_clip(self, clip_id: int) -> None:
         with _transaction(self.conn):
             self.conn.execute("DELETE FROM clips WHERE id=?", (clip_id,))
+            self._bump()
 
     def shot_texts(self, clip_id: int | None = None) -> list[ShotText]:
         """Description parts of every shot (of one clip, or of the whole index)."""
@@ -364,6 +392,8 @@ class Store:
                     (d.human, json.dumps(list(d.names)), json.dumps([list(x) for x in d.labels]), d.text(),
                      np.asarray(vec, np.float32).tobytes(), t.pk),
                 )
+                self._write_words(t.pk, d)
+            self._bump()
             if sidecar_sig is not None:
                 self.conn.execute("UPDATE clips SET sidecar_sig=? WHERE id=?", (sidecar_sig, clip_id))
 
@@ -374,6 +404,7 @@ class Store:
                 self.conn.execute("UPDATE shots SET embedding=? WHERE id=?", (np.asarray(vec, np.float32).tobytes(), t.pk))
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?)", (model,))
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dim', ?)", (str(embeddings.shape[1]),))
+            self._bump()
 
     def _check_model(self, model: str, dim: int) -> None:
         current = self.meta("model")
@@ -390,7 +421,8 @@ class Store:
 
     def record_failure(self, path: str, size: int, mtime_ns: int, sidecar_sig: str, reason: str) -> None:
         with _transaction(self.conn):
-            self.conn.execute("DELETE FROM clips WHERE path=?", (path,))
+            if self.conn.execute("DELETE FROM clips WHERE path=?", (path,)).rowcount:
+                self._bump()
             self.conn.execute(
                 "INSERT OR REPLACE INTO failures(path, size, mtime_ns, sidecar_sig, reason) VALUES (?, ?, ?, ?, ?)",
                 (path, size, mtime_ns, sidecar_sig, reason),
@@ -412,17 +444,90 @@ class Store:
         return {"clips": int(clips), "shots": int(shots)}
 
     def shot_table(self, library_ids: list[int] | None = None) -> ShotTable:
-        """Every shot (of the given libraries) as columns for matching and planning."""
-        sql = """SELECT s.shot_id, c.path, c.id, s.start, s."end", s.embedding, s.histogram, s.features,
-                        s.description, s.desc_human, s.desc_names, s.labels
-                 FROM shots s JOIN clips c ON s.clip_id = c.id"""
-        args: list = []
-        if library_ids is not None:
-            sql += f" WHERE c.library_id IN ({','.join('?' * len(library_ids))})"
-            args = list(library_ids)
-        sql += " ORDER BY c.path, s.idx"
-        rows = self.conn.execute(sql, args).fetchall()
-        return shot_table_from_rows(rows, dim=int(self.meta("dim") or 0))
+        """Every shot (of the given libraries) as columns for matching and planning.
+
+        Served from a column cache in ``WAM_HOME/cache`` (numpy .npy files, memory-mapped,
+        rebuilt whenever the index changed), so planning over 100k shots does not parse rows.
+        """
+        full, libs = self._full_table()
+        if library_ids is None:
+            return full
+        mask = np.isin(libs, np.asarray(library_ids, np.int64))
+        return _subset(full, np.nonzero(mask)[0])
+
+    def _full_table(self) -> tuple[ShotTable, np.ndarray]:
+        self.conn.execute("BEGIN")  # one snapshot: the generation and the rows agree
+        try:
+            gen = self.meta("generation") or "0"
+            dim = int(self.meta("dim") or 0)
+            if self._table is not None and self._table[0] == gen:
+                return self._table[1], self._table[2]
+            cached = _load_table_cache(self.home / "cache" / f"table-{CACHE_FORMAT}-{gen}") if self.path.exists() else None
+            if cached is None:
+                rows = self.conn.execute(
+                    """SELECT s.id, s.shot_id, c.path, c.id, c.library_id, s.start, s."end", s.embedding, s.histogram,
+                              s.features
+                       FROM shots s JOIN clips c ON s.clip_id = c.id ORDER BY s.id"""
+                ).fetchall()
+                postings = self.conn.execute("SELECT word, shot_pk, human FROM words ORDER BY word, shot_pk").fetchall()
+        finally:
+            self.conn.execute("COMMIT")
+        if cached is None:
+            table, libs = shot_table_from_rows(rows, dim=dim)
+            words = Postings.from_rows(postings, table.pks)
+            if self.path.exists():
+                _save_table_cache(self.home / "cache", f"table-{CACHE_FORMAT}-{gen}", table, libs, words)
+        else:
+            table, libs, words = cached
+        self._table = (gen, table, libs, words)
+        return table, libs
+
+    def word_index(self, words: list[str], table: ShotTable):
+        """Keyword postings of ``words`` as a WordIndex over the rows of ``table`` (a shot_table result)."""
+        from wam.candidates import WordIndex
+
+        full, _ = self._full_table()
+        postings: Postings = self._table[3]
+        human, machine = {}, {}
+        same = len(table) == len(full)
+        for w in words:
+            for is_human, out in ((True, human), (False, machine)):
+                rows = postings.rows(w, is_human)
+                if len(rows) == 0:
+                    continue
+                if not same:  # a library subset: full rows → pks → subset rows
+                    pk = full.pks[rows]
+                    pos = np.searchsorted(table.pks, pk)
+                    ok = (pos < len(table.pks)) & (table.pks[np.minimum(pos, len(table.pks) - 1)] == pk)
+                    rows = pos[ok]
+                if len(rows):
+                    out[w] = np.asarray(rows, np.int64)
+        return WordIndex(human=human, machine=machine, size=len(table))
+
+    def word_postings(self, words: list[str]) -> list[tuple[str, int, bool]]:
+        """(word, shot pk, is-human) for every shot whose description holds one of ``words``."""
+        out: list[tuple[str, int, bool]] = []
+        for i in range(0, len(words), 500):
+            chunk = words[i : i + 500]
+            out.extend(
+                (w, int(pk), bool(h))
+                for w, pk, h in self.conn.execute(
+                    f"SELECT word, shot_pk, human FROM words WHERE word IN ({','.join('?' * len(chunk))})", chunk
+                )
+            )
+        return out
+
+    def descriptions(self, shot_ids: list[str]) -> dict[str, str]:
+        """Full description text of the given shots."""
+        out: dict[str, str] = {}
+        for i in range(0, len(shot_ids), 500):
+            chunk = shot_ids[i : i + 500]
+            out.update(
+                self.conn.execute(
+                    f"SELECT shot_id, description FROM shots WHERE shot_id IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+            )
+        return out
 
     def keyframe(self, shot_id: str) -> bytes | None:
         r = self.conn.execute(
@@ -439,10 +544,12 @@ def shot_key(content_hash: str, index: int) -> str:
     return f"{content_hash[:12]}-{index:03d}"
 
 
-def shot_table_from_rows(rows: list, dim: int) -> ShotTable:
-    """Build the column table from store rows (pure; kept apart for tests and speed)."""
-    from wam.library.describe import content_words
+_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion", "camera",
+           "camera_motion", "scale", "quality", "face_centres")
 
+
+def shot_table_from_rows(rows: list, dim: int) -> tuple[ShotTable, np.ndarray]:
+    """Build the column table (and each row's library id) from store rows."""
     n = len(rows)
     emb = np.zeros((n, dim), np.float32)
     hist = np.zeros((n, HIST_SIZE), np.float32)
@@ -453,12 +560,11 @@ def shot_table_from_rows(rows: list, dim: int) -> ShotTable:
     scale = np.zeros(n, np.int8)
     quality = np.zeros(n, np.float32)
     faces = np.full((n, 2), np.nan, np.float32)
-    human_words, machine_words, descriptions = [], [], []
     for i, r in enumerate(rows):
-        if r[5] is not None and dim:
-            emb[i] = np.frombuffer(r[5], np.float32)
-        hist[i] = np.frombuffer(r[6], np.float32)
-        f = json.loads(r[7])
+        if r[7] is not None and dim:
+            emb[i] = np.frombuffer(r[7], np.float32)
+        hist[i] = np.frombuffer(r[8], np.float32)
+        f = json.loads(r[9])
         brightness[i] = f["brightness"]
         motion[i] = f["motion"]
         camera[i] = (f["camera_dx"], f["camera_dy"], f["camera_zoom"])
@@ -467,16 +573,12 @@ def shot_table_from_rows(rows: list, dim: int) -> ShotTable:
         quality[i] = f["quality"]
         if f.get("face_x") is not None:
             faces[i] = (f["face_x"], f["face_y"])
-        descriptions.append(r[8])
-        human_words.append(frozenset(content_words(r[9])))
-        machine = " ".join(json.loads(r[10])) + " " + " ".join(a for a, _ in json.loads(r[11]))
-        machine_words.append(frozenset(content_words(machine)))
-    return ShotTable(
-        shot_ids=[r[0] for r in rows],
-        sources=[r[1] for r in rows],
-        clip_ids=np.array([r[2] for r in rows], np.int64),
-        starts=np.array([r[3] for r in rows], np.float64),
-        ends=np.array([r[4] for r in rows], np.float64),
+    table = ShotTable(
+        shot_ids=[r[1] for r in rows],
+        sources=[r[2] for r in rows],
+        clip_ids=np.array([r[3] for r in rows], np.int64),
+        starts=np.array([r[5] for r in rows], np.float64),
+        ends=np.array([r[6] for r in rows], np.float64),
         embeddings=emb,
         histograms=hist,
         brightness=brightness,
@@ -486,10 +588,106 @@ def shot_table_from_rows(rows: list, dim: int) -> ShotTable:
         scale=scale,
         quality=quality,
         face_centres=faces,
-        descriptions=descriptions,
-        human_words=human_words,
-        machine_words=machine_words,
+        pks=np.array([r[0] for r in rows], np.int64),
     )
+    return table, np.array([r[4] for r in rows], np.int64)
+
+
+@dataclass(frozen=True)
+class Postings:
+    """Keyword postings in CSR form over the full table's rows (human and machine words apart)."""
+
+    vocab: dict[str, int]
+    human_ptr: np.ndarray
+    human_rows: np.ndarray
+    machine_ptr: np.ndarray
+    machine_rows: np.ndarray
+
+    def rows(self, word: str, human: bool) -> np.ndarray:
+        i = self.vocab.get(word)
+        if i is None:
+            return np.zeros(0, np.int64)
+        ptr, rows = (self.human_ptr, self.human_rows) if human else (self.machine_ptr, self.machine_rows)
+        return np.asarray(rows[ptr[i] : ptr[i + 1]])
+
+    @classmethod
+    def from_rows(cls, postings: list, pks: np.ndarray) -> "Postings":
+        """From (word, shot pk, human) rows sorted by word."""
+        vocab: dict[str, int] = {}
+        lists: tuple[list[list[int]], list[list[int]]] = ([], [])
+        for word, pk, human in postings:
+            i = vocab.get(word)
+            if i is None:
+                i = vocab[word] = len(vocab)
+                lists[0].append([])
+                lists[1].append([])
+            row = int(np.searchsorted(pks, pk))
+            if row < len(pks) and pks[row] == pk:
+                lists[0 if human else 1][i].append(row)
+
+        def csr(groups):
+            ptr = np.zeros(len(groups) + 1, np.int64)
+            ptr[1:] = np.cumsum([len(g) for g in groups]) if groups else []
+            flat = np.fromiter((r for g in groups for r in g), np.int64, int(ptr[-1]))
+            return ptr, flat
+
+        hp, hr = csr(lists[0])
+        mp, mr = csr(lists[1])
+        return cls(vocab, hp, hr, mp, mr)
+
+
+def _subset(t: ShotTable, rows: np.ndarray) -> ShotTable:
+    from dataclasses import replace
+
+    changes = {name: np.asarray(getattr(t, name))[rows] for name in _ARRAYS if getattr(t, name) is not None}
+    changes["shot_ids"] = [t.shot_ids[i] for i in rows]
+    changes["sources"] = [t.sources[i] for i in rows]
+    return replace(t, **changes)
+
+
+def _save_table_cache(folder: Path, name: str, table: ShotTable, libs: np.ndarray, words: Postings) -> None:
+    """Write the column cache atomically (temp folder renamed into place); drop older ones."""
+    import shutil
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder))
+        for field_name in _ARRAYS:
+            np.save(tmp / f"{field_name}.npy", np.ascontiguousarray(getattr(table, field_name)), allow_pickle=False)
+        np.save(tmp / "library_ids.npy", libs, allow_pickle=False)
+        for part in ("human_ptr", "human_rows", "machine_ptr", "machine_rows"):
+            np.save(tmp / f"words_{part}.npy", getattr(words, part), allow_pickle=False)
+        (tmp / "strings.json").write_text(
+            json.dumps({"shot_ids": table.shot_ids, "sources": table.sources, "vocab": list(words.vocab)})
+        )
+        target = folder / name
+        if target.exists() and _load_table_cache(target) is None:
+            shutil.rmtree(target, ignore_errors=True)  # an unusable leftover (crash, older format)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process wrote the same generation first
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in folder.iterdir():
+            if old.name != name and old.name.startswith(("table-", ".table-")):
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        pass  # the cache is an optimisation; a read-only home still works
+
+
+def _load_table_cache(folder: Path) -> tuple[ShotTable, np.ndarray, Postings] | None:
+    if not (folder / "strings.json").exists():
+        return None
+    try:
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS}
+        libs = np.load(folder / "library_ids.npy", allow_pickle=False)
+        parts = {p: np.load(folder / f"words_{p}.npy", mmap_mode="r", allow_pickle=False)
+                 for p in ("human_ptr", "human_rows", "machine_ptr", "machine_rows")}
+        strings = json.loads((folder / "strings.json").read_text())
+    except (OSError, ValueError, KeyError):
+        return None
+    words = Postings(vocab={w: i for i, w in enumerate(strings["vocab"])}, **parts)
+    return ShotTable(shot_ids=strings["shot_ids"], sources=strings["sources"], **arrays), libs, words
 
 
 class _transaction:
