@@ -28,6 +28,7 @@ class Cut:
     end: float
     score: float
     costs: dict = field(default_factory=dict)
+    focus: list[float] | None = None  # [x, y] in 0..1 to keep in frame when cropping (largest face)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def timeline_from_dict(d: dict) -> Timeline:
                 index=int(s["index"]), text=str(s["text"]), start=float(s["start"]), end=float(s["end"]),
                 paragraph=int(s.get("paragraph", 0)),
                 cuts=[Cut(**{k: c[k] for k in ("shot_id", "source", "source_in", "source_out", "start", "end")},
-                          score=float(c.get("score", 0.0)), costs=dict(c.get("costs", {}))) for c in s["cuts"]],
+                          score=float(c.get("score", 0.0)), costs=dict(c.get("costs", {})),
+                          focus=_focus(c.get("focus"))) for c in s["cuts"]],
                 weak_match=bool(s.get("weak_match", False)), reused=bool(s.get("reused", False)),
             )
             for s in d["sentences"]
@@ -88,6 +90,13 @@ def timeline_from_dict(d: dict) -> Timeline:
     if problems:
         raise WamError("invalid wam plan: " + problems[0])
     return t
+
+
+def _focus(value) -> list[float] | None:
+    if value is None:
+        return None
+    x, y = (float(v) for v in value)
+    return [min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)]
 
 
 def timeline_problems(t: Timeline) -> list[str]:
@@ -130,6 +139,9 @@ def write_atomic(path: str | Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         try:

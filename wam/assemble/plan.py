@@ -210,6 +210,11 @@ def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarr
     return path, penalties, repeats
 
 
+def _focus_of(table, row: int) -> list[float] | None:
+    fx, fy = (float(v) for v in table.face_centres[row])
+    return None if np.isnan(fx) else [round(fx, 4), round(fy, 4)]
+
+
 def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, repeats, weights, *, pace, fps,
               width, height, model) -> Timeline:
     by_sentence: dict[int, list[Cut]] = {i: [] for i in range(len(sentences))}
@@ -245,6 +250,7 @@ def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, 
                     "transition": round(trans, 4),
                     "diversity": round(float(penalties[g][c]), 4),
                 },
+                focus=_focus_of(table, row),
             )
         )
         prev = (g, c)

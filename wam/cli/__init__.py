@@ -14,6 +14,7 @@ from wam import __version__
 from wam.cli.index_cmd import index_command
 from wam.cli.libraries_cmd import libraries_command
 from wam.cli.plan_cmd import plan_command
+from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
 
 
@@ -48,6 +49,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         wam search "a cat on a sofa"         # check what the index finds
         wam libraries                        # what is indexed
         wam plan story.txt --json            # the cut list for a story
+        wam render story.txt -o out.mp4      # plan + render in one go
 
     The index lives in $WAM_HOME (default: your user data folder).
     """
@@ -59,6 +61,7 @@ cli.add_command(index_command)
 cli.add_command(search_command)
 cli.add_command(libraries_command)
 cli.add_command(plan_command)
+cli.add_command(render_command)
 
 
 def main(argv: list[str] | None = None) -> None:

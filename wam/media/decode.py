@@ -64,51 +64,44 @@ def probe_failure(path: str) -> str | None:
 
 
 def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float = 3.0, min_scene_seconds: float = 0.5) -> DecodeResult:
-    """Decode ``path`` once: cut list from the content detector, every frame to a callback.
+    """Decode ``path`` once: cut list from the adaptive content detector, every frame to a callback.
 
-    ``make_callback(fps)`` builds the callback once the frame rate is known. Frames reach it downscaled by PySceneDetect's automatic factor (≥ 256 px wide).
+    ``make_callback(fps)`` builds the callback once the frame rate is known. ffmpeg decodes
+    and downscales the frames (≤ 320 px wide) before they reach the detector and callback.
     Raises MediaError with a user-facing reason for anything that is not decodable video.
     """
     reason = probe_failure(path)
     if reason:
         raise MediaError(reason)
-    import cv2
     from scenedetect import SceneManager
-    from scenedetect.backends.opencv import VideoStreamCv2
 
-    cv2.setNumThreads(1)
+    from wam.media.ffmpeg_stream import open_stream, probe
+
+    info = probe(path)
+    video = open_stream(path, info)
     try:
-        video = VideoStreamCv2(path)
-    except Exception as exc:  # scenedetect raises OSError / VideoOpenFailure
-        raise MediaError(f"not a decodable video ({_short(exc)})") from None
-    fps = float(video.frame_rate or 0.0)
-    if not np.isfinite(fps) or fps <= 0 or fps > 1000:
-        raise MediaError("no video stream (audio-only or unknown frame rate)")
-    detector_cls = _content_detector_class()
-    declared = int(video.duration.frame_num) if video.duration is not None else 0
-    detector = detector_cls(make_callback(fps), adaptive_threshold=threshold, min_scene_len=max(1, round(min_scene_seconds * fps)))
-    manager = SceneManager()
-    manager.add_detector(detector)
-    try:
-        frames = manager.detect_scenes(video=video)
-    except MediaError:
-        raise
-    except Exception as exc:
-        raise MediaError(f"decoding failed ({_short(exc)})") from None
+        fps = float(video.frame_rate)
+        detector_cls = _content_detector_class()
+        detector = detector_cls(make_callback(fps), adaptive_threshold=threshold,
+                                min_scene_len=max(1, round(min_scene_seconds * fps)))
+        manager = SceneManager()
+        manager.auto_downscale = False
+        manager.downscale = 1
+        manager.add_detector(detector)
+        try:
+            frames = manager.detect_scenes(video=video)
+        except MediaError:
+            raise
+        except Exception as exc:
+            raise MediaError(f"decoding failed ({_short(exc)})") from None
+    finally:
+        video.close()
     if frames <= 0 or detector.first_shape is None:
-        raise MediaError("no decodable video frames (audio-only, corrupt or truncated)")
+        err = video.error_text.splitlines()
+        raise MediaError("no decodable video frames (corrupt or truncated)" + (f": {_short(err[-1])}" if err else ""))
     cuts = [tc.frame_num for tc in manager.get_cut_list()]
-    h, w = _full_size(video, detector.first_shape)
-    return DecodeResult(fps=fps, frames=int(frames), width=w, height=h, cuts=cuts, declared_frames=max(0, declared))
-
-
-def _full_size(video, small_shape: tuple[int, int]) -> tuple[int, int]:
-    """Full picture size (height, width), with rotation applied as the decoder shows it."""
-    w, h = (int(v) for v in video.frame_size)
-    sh, sw = small_shape
-    if (sw > sh) != (w > h) and w != h:  # decoder rotated the picture (rotation metadata)
-        w, h = h, w
-    return h, w
+    return DecodeResult(fps=fps, frames=int(frames), width=info.width, height=info.height, cuts=cuts,
+                        declared_frames=info.frames)
 
 
 def _short(exc: BaseException) -> str:

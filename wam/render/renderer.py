@@ -1,0 +1,285 @@
+"""Render a timeline to an MP4: every cut decoded by ffmpeg straight to the output size
+and frame rate (scale + crop/letterbox in one filter), subtitles and fades drawn in numpy,
+and the picture and audio encoded by moviepy's ffmpeg writer (H.264 yuv420p + AAC,
+faststart). At most two cuts are open at a time, each with a small frame queue, so memory
+stays bounded however long the output is. The file appears under its name only when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import threading
+import time
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from wam.errors import WamError
+from wam.render.layout import Fit, crossfade_weight, fade_level, fit_picture
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    width: int = 1280
+    height: int = 720
+    fit: str = "cover"  # or "contain"
+    preset: str = "veryfast"
+    crf: int = 20
+    subtitles: bool = True
+    keep_audio: bool = False
+    music: str | None = None
+    crossfade: float = 0.4  # at paragraph boundaries (≤ 0.5 s)
+    fade: float = 0.5  # from black at the start, to black at the end
+    threads: int | None = None
+    progress: bool = False
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: str
+    frames: int
+    duration: float
+    seconds: float
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@lru_cache(maxsize=4096)
+def source_size(path: str) -> tuple[int, int]:
+    """Displayed (width, height) of a video file, rotation applied."""
+    from wam.errors import MediaError
+    from wam.media.ffmpeg_stream import probe
+
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        raise WamError(f"cannot read the source clip {path}: {exc}") from None
+    return info.width, info.height
+
+
+def cut_filter(fit: Fit, out_w: int, out_h: int, fps: int, mode: str) -> str:
+    """The ffmpeg filter that turns a source into output-ready frames for one cut."""
+    chain = [f"fps={fps}", f"scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic", "setsar=1"]
+    if mode == "cover":
+        chain.append(f"crop={out_w}:{out_h}:{fit.crop_x}:{fit.crop_y}")
+    else:
+        chain.append(f"pad={out_w}:{out_h}:{fit.pad_x}:{fit.pad_y}:black")
+    return ",".join(chain)
+
+
+class CutReader:
+    """Frames of one cut, decoded by an ffmpeg process into a small queue by a thread."""
+
+    QUEUE = 6
+
+    def __init__(self, cut, frames: int, fps: int, out_w: int, out_h: int, mode: str):
+        self.cut, self.frames, self.fps = cut, frames, fps
+        self.w, self.h, self.mode = out_w, out_h, mode
+        sw, sh = source_size(cut.source)
+        focus = tuple(cut.focus) if getattr(cut, "focus", None) else None
+        self.filter = cut_filter(fit_picture(sw, sh, out_w, out_h, mode, focus), out_w, out_h, fps, mode)
+        self._start(0)
+
+    def _start(self, first: int) -> None:
+        self.next_index = first
+        self.last: np.ndarray | None = None
+        start = self.cut.source_in + first / self.fps
+        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-ss", f"{start:.6f}", "-i", self.cut.source,
+               "-map", "0:v:0", "-an", "-sn", "-vf", self.filter, "-frames:v", str(self.frames - first),
+               "-pix_fmt", "rgb24", "-f", "rawvideo", "-"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.queue: queue.Queue = queue.Queue(self.QUEUE)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        size = self.w * self.h * 3
+        out = self.proc.stdout
+        try:
+            while not self._stop.is_set():
+                buf = out.read(size)
+                if len(buf) < size:
+                    break
+                self.queue.put(np.frombuffer(buf, np.uint8).reshape(self.h, self.w, 3))
+        finally:
+            self.queue.put(None)
+
+    def frame(self, j: int) -> np.ndarray:
+        """Frame j of the cut (j counts from the cut's first frame); past the source's end the last frame holds."""
+        if j < self.next_index - 1 or (j == self.next_index - 1 and self.last is None):
+            self.close()
+            self._start(j)
+        while self.next_index <= j:
+            item = self.queue.get() if self.queue is not None else None
+            if item is None:  # source ended early: hold the last frame
+                self.queue = None
+                if self.last is None:
+                    err = self.proc.stderr.read().decode(errors="replace").strip().splitlines() if self.proc.stderr else []
+                    raise WamError(f"could not decode {self.cut.source} at {self.cut.source_in:.2f} s"
+                                   + (f" ({err[-1][:120]})" if err else ""))
+                self.next_index = j + 1
+                break
+            self.last = item
+            self.next_index += 1
+        return self.last
+
+    def close(self) -> None:
+        self._stop.set()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            while True:
+                self.queue.get_nowait() if self.queue is not None else None
+                if self.queue is None:
+                    break
+        except queue.Empty:
+            pass
+        self.proc.wait()
+        for s in (self.proc.stdout, self.proc.stderr):
+            if s:
+                s.close()
+
+
+class FrameSource:
+    """Output frame i of a timeline: picture, cross-fade, subtitle, fade."""
+
+    def __init__(self, timeline, opts: RenderOptions):
+        self.tl, self.opts = timeline, opts
+        self.fps = timeline.fps
+        self.w, self.h = opts.width, opts.height
+        self.cuts = timeline.cuts()
+        self.cut_frames = [(round(c.start * self.fps), round(c.end * self.fps)) for c in self.cuts]
+        self.cut_starts = [a for a, _ in self.cut_frames]
+        self.total = round(timeline.duration * self.fps)
+        sent = timeline.sentences
+        self.sentence_starts = [round(s.start * self.fps) for s in sent]
+        first_cut_of = {}
+        k = 0
+        for si, s in enumerate(sent):
+            first_cut_of[si] = k
+            k += len(s.cuts)
+        self.xfade_into = {  # cut index → frame where it starts, for cuts opening a new paragraph
+            first_cut_of[si]: self.sentence_starts[si]
+            for si in range(1, len(sent)) if sent[si].paragraph != sent[si - 1].paragraph
+        }
+        self.xf_frames = round(min(0.5, max(0.0, opts.crossfade)) * self.fps)
+        self.readers: dict[int, CutReader] = {}
+        self.sub_cache: dict[int, object] = {}
+
+    def reader(self, k: int) -> CutReader:
+        if k not in self.readers:
+            a, b = self.cut_frames[k]
+            self.readers[k] = CutReader(self.cuts[k], b - a, self.fps, self.w, self.h, self.opts.fit)
+        for old in [x for x in self.readers if x < k - 1]:
+            self.readers.pop(old).close()
+        return self.readers[k]
+
+    def frame(self, i: int) -> np.ndarray:
+        i = min(max(i, 0), self.total - 1)
+        k = bisect_right(self.cut_starts, i) - 1
+        a, _ = self.cut_frames[k]
+        frame = self.reader(k).frame(i - a).copy()
+        nxt = k + 1
+        if self.xf_frames and nxt in self.xfade_into:
+            b = self.xfade_into[nxt]
+            w = crossfade_weight(i / self.fps, b / self.fps, self.xf_frames / self.fps)
+            if w > 0:
+                incoming = self.reader(nxt).frame(0)
+                frame = (frame.astype(np.float32) * (1 - w) + incoming.astype(np.float32) * w).astype(np.uint8)
+        if self.opts.subtitles:
+            si = bisect_right(self.sentence_starts, i) - 1
+            if si not in self.sub_cache:
+                from wam.render.subtitles import render_subtitle
+
+                self.sub_cache = {si: render_subtitle(self.tl.sentences[si].text, self.w, self.h)}
+            sub = self.sub_cache[si]
+            if sub is not None:
+                sub.blend(frame)
+        level = fade_level((i + 0.5) / self.fps, self.total / self.fps, self.opts.fade)
+        if level < 1.0:
+            frame = (frame.astype(np.float32) * level).astype(np.uint8)
+        return frame
+
+    def close(self) -> None:
+        for r in self.readers.values():
+            r.close()
+        self.readers.clear()
+
+
+def missing_sources(timeline) -> list[str]:
+    return sorted({c.source for c in timeline.cuts() if not os.path.isfile(c.source)})
+
+
+def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda m: None) -> RenderResult:
+    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success."""
+    from moviepy import VideoClip
+
+    from wam.render.audio import audio_track
+    from wam.render.subtitles import missing_glyphs
+
+    started = time.perf_counter()
+    out = Path(out)
+    if out.suffix.lower() not in (".mp4", ".m4v", ".mov"):
+        raise WamError(f"the output must be an .mp4 file, not {out.name}")
+    if not out.parent.exists():
+        raise WamError(f"the folder of {out} does not exist")
+    gone = missing_sources(timeline)
+    if gone:
+        raise WamError(f"source clip missing since indexing: {gone[0]}" + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
+                       + "; run `wam index` again and re-plan")
+    if opts.width % 2 or opts.height % 2:
+        raise WamError("output width and height must be even")
+    if opts.subtitles:
+        lost = missing_glyphs(" ".join(s.text for s in timeline.sentences))
+        if lost:
+            warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, or set WAM_FONT)")
+    source = FrameSource(timeline, opts)
+    fps = timeline.fps
+    total = source.total
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="frame", desc="rendering", disable=not opts.progress, leave=False, dynamic_ncols=True)
+
+    def make_frame(t):
+        i = int(round(t * fps))
+        bar.update(1)
+        return source.frame(i)
+
+    tmp = out.parent / f".{out.stem}.{os.getpid()}.part{out.suffix}"
+    audio, opened = None, []
+    clip = None
+    try:
+        audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music)
+        clip = VideoClip(frame_function=make_frame, duration=total / fps).with_audio(audio)
+        clip.write_videofile(
+            str(tmp), fps=fps, codec="libx264", preset=opts.preset, audio_codec="aac", audio_fps=44100,
+            audio_bitrate="160k", threads=opts.threads, pixel_format="yuv420p",
+            ffmpeg_params=["-crf", str(opts.crf), "-movflags", "+faststart"],
+            temp_audiofile_path=str(out.parent), logger=None,
+        )
+        os.replace(tmp, out)
+    except WamError:
+        raise
+    except (OSError, IOError) as exc:
+        raise WamError(f"rendering {out.name} failed ({' '.join(str(exc).split())[:200]})") from None
+    finally:
+        bar.close()
+        source.close()
+        for c in opened:
+            c.close()
+        for leftover in out.parent.glob(f".{out.stem}.{os.getpid()}.part*"):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+    return RenderResult(str(out), total, total / fps, time.perf_counter() - started)
