@@ -81,3 +81,16 @@ def test_plan_errors(wam_home, tmp_path):
     assert CliRunner().invoke(cli, ["plan", str(STORY), "--pace", "warp"]).exit_code == 2
     r = CliRunner().invoke(cli, ["plan", str(STORY), "--library", str(SAMPLES), "--pace", "fast", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["pace"] == "fast"
+
+
+def test_plan_skips_clips_deleted_since_indexing(wam_home, tmp_path):
+    import shutil
+
+    lib = tmp_path / "lib"
+    shutil.copytree(SAMPLES, lib)
+    assert CliRunner().invoke(cli, ["index", str(lib), "-q"]).exit_code == 0
+    os.remove(lib / "space" / "rocket_launch.mp4")
+    r = CliRunner().invoke(cli, ["plan", str(STORY), "--json"])
+    assert r.exit_code == 0 and "no longer exist" in r.stderr
+    tl = timeline_from_dict(json.loads(r.stdout))
+    assert all(os.path.exists(c.source) for c in tl.cuts())

@@ -40,6 +40,9 @@ def plan_story(
         words = store.word_index(query_words(texts), table)
     if len(table) == 0 or not index_model:
         raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
+    table, words, gone = _without_missing_sources(table, words)
+    if len(table) == 0:
+        raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
     if model and model_id(model) != index_model:
         raise ModelMismatchError(
             f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
@@ -50,5 +53,36 @@ def plan_story(
     preset = pace_preset(pace)
     candidates = candidate_sets(vecs, texts, table, words, k=k,
                                 min_lengths=[min(s.duration, preset.max_cut) for s in sentences])
-    return assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
-                    seed=seed, model=index_model)
+    timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
+                        seed=seed, model=index_model)
+    if gone:
+        timeline.warnings.insert(
+            0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "
+               "run `wam index` to update the index")
+    return timeline
+
+
+def _without_missing_sources(table, words):
+    """Drop shots whose file disappeared since indexing (so a render never hits a missing file)."""
+    import os
+
+    import numpy as np
+
+    from wam.library.store import _subset
+
+    sources = sorted(set(table.sources))
+    gone = [s for s in sources if not os.path.isfile(s)]
+    if not gone:
+        return table, words, []
+    missing = set(gone)
+    keep = np.array([s not in missing for s in table.sources])
+    rows = np.nonzero(keep)[0]
+    new_index = np.full(len(table), -1, np.int64)
+    new_index[rows] = np.arange(len(rows))
+    if words is not None:
+        for d in (words.human, words.machine):
+            for w in list(d):
+                mapped = new_index[d[w]]
+                d[w] = mapped[mapped >= 0]
+        words.size = len(rows)
+    return _subset(table, rows), words, gone

@@ -112,7 +112,8 @@ def wrap_text(text: str, size: int, max_width: float) -> list[str]:
 
 @dataclass(frozen=True)
 class SubtitleImage:
-    """A sentence's subtitle: RGB and alpha of a band, placed at row ``top`` of the frame."""
+    """A sentence's subtitle: RGB and alpha of a band, placed at (``left``, ``top``) of the
+    frame (both even, so the band lines up with 4:2:0 chroma)."""
 
     top: int
     left: int
@@ -124,6 +125,33 @@ class SubtitleImage:
         h, w = self.inv_alpha.shape[:2]
         region = frame[self.top : self.top + h, self.left : self.left + w]
         region[...] = ((region.astype(np.uint16) * self.inv_alpha + self.rgb + 127) // 255).astype(np.uint8)
+
+    @property
+    def _yuv(self):
+        cached = self.__dict__.get("_yuv_cache")
+        if cached is None:
+            alpha = 255 - self.inv_alpha[..., 0].astype(np.uint32)
+            grey = self.rgb.astype(np.uint32).sum(axis=2) // 3  # the text is achromatic: premultiplied grey
+            y_pre = (16 * alpha + grey * 219 // 255).astype(np.uint16)  # limited-range luma, premultiplied
+            h, w = alpha.shape
+            a2 = alpha.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).astype(np.uint16)
+            cached = (y_pre, (255 - alpha).astype(np.uint16), (128 * a2).astype(np.uint16), 255 - a2)
+            object.__setattr__(self, "_yuv_cache", cached)
+        return cached
+
+    def blend_yuv(self, frame: np.ndarray, width: int, height: int) -> None:
+        """Draw onto a flat I420 (yuv420p, limited range) frame in place; the text is white/grey/black,
+        so its chroma is neutral whatever the colour matrix."""
+        y_pre, inv_a, c_pre, inv_c = self._yuv
+        h, w = inv_a.shape
+        plane = frame[: width * height].reshape(height, width)
+        region = plane[self.top : self.top + h, self.left : self.left + w]
+        region[...] = ((region * inv_a + y_pre + 127) // 255).astype(np.uint8)
+        q = width * height // 4
+        for offset in (width * height, width * height + q):
+            cplane = frame[offset : offset + q].reshape(height // 2, width // 2)
+            creg = cplane[self.top // 2 : (self.top + h) // 2, self.left // 2 : (self.left + w) // 2]
+            creg[...] = ((creg * inv_c + c_pre + 127) // 255).astype(np.uint8)
 
 
 def render_subtitle(text: str, width: int, height: int) -> SubtitleImage | None:
@@ -163,13 +191,20 @@ def render_subtitle(text: str, width: int, height: int) -> SubtitleImage | None:
     cols = np.nonzero(rgba[..., 3].any(axis=0))[0]
     if len(rows) == 0:
         return None
-    rgba = rgba[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    left = int(cols[0]) - int(cols[0]) % 2
+    right = min(width, int(cols[-1]) + 1 + (int(cols[-1]) + 1 - left) % 2)
+    rgba = rgba[rows[0] : rows[-1] + 1, left:right]
+    if rgba.shape[0] % 2:
+        rgba = np.concatenate([rgba, np.zeros((1,) + rgba.shape[1:], rgba.dtype)])
+    if rgba.shape[1] % 2:
+        rgba = np.concatenate([rgba, np.zeros((rgba.shape[0], 1, 4), rgba.dtype)], axis=1)
     alpha = rgba[..., 3:4].astype(np.uint16)
     margin = round(height * 0.07)  # title-safe bottom margin
     top = max(0, height - margin - rgba.shape[0])
+    top -= top % 2
     return SubtitleImage(
         top=top,
-        left=int(cols[0]),
+        left=left,
         rgb=(rgba[..., :3].astype(np.uint16) * alpha),
         inv_alpha=255 - alpha,
     )

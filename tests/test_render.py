@@ -1,0 +1,249 @@
+"""Rendering: pure layout/subtitle logic, and real renders of small plans checked frame by frame."""
+
+import json
+import os
+import subprocess
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from media import BLUE, GREEN, RED, YELLOW, ffmpeg_exe, write_clip
+from wam.errors import WamError
+from wam.render.layout import crossfade_weight, fade_level, fit_picture, output_size
+from wam.render.subtitles import font_runs, render_subtitle, srt_text, wrap_text
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+
+def test_output_sizes():
+    assert output_size("1280x720") == (1280, 720)
+    assert output_size("1280x720", "9:16") == (720, 1280)
+    assert output_size("1920x1080", "1:1") == (1080, 1080)
+    assert output_size("641x361") == (640, 360)
+    with pytest.raises(WamError, match="1280x720"):
+        output_size("big")
+
+
+def test_fit_cover_follows_focus_and_contain_letterboxes():
+    f = fit_picture(1920, 1080, 720, 1280, "cover", focus=(0.8, 0.5))
+    assert (f.scaled_w, f.scaled_h) == (2276, 1280)
+    assert f.crop_x == round(0.8 * 2276 - 360) and f.crop_y == 0
+    left = fit_picture(1920, 1080, 720, 1280, "cover", focus=(0.0, 0.5))
+    assert left.crop_x == 0
+    c = fit_picture(1920, 1080, 720, 1280, "contain")
+    assert (c.scaled_w, c.scaled_h, c.pad_x, c.pad_y) == (720, 405, 0, 437)
+
+
+def test_fades():
+    assert fade_level(0.0, 10, 0.5) == 0 and fade_level(0.25, 10, 0.5) == 0.5 and fade_level(5, 10, 0.5) == 1
+    assert fade_level(9.9, 10, 0.5) == pytest.approx(0.2)
+    assert crossfade_weight(4.7, 5.0, 0.4) == pytest.approx(0.25)
+    assert crossfade_weight(5.0, 5.0, 0.4) == 0 and crossfade_weight(4.0, 5.0, 0.4) == 0
+
+
+def test_subtitles_wrap_inside_safe_area_and_keep_text_verbatim():
+    text = 'He said "100% {\\an8} done" \\ C:\\path %{pts} — مرحبا and then some more words to wrap the line'
+    sub = render_subtitle(text, 640, 360)
+    assert sub is not None
+    h, w = sub.inv_alpha.shape[:2]
+    assert sub.left >= 640 * 0.05 and sub.left + w <= 640 * 0.95
+    assert sub.top + h <= 360 - 360 * 0.06
+    assert "".join(run for run, _ in font_runs(text)) == text
+    lines = wrap_text(text, 20, 300)
+    assert " ".join(lines) == text and len(lines) > 1
+    assert render_subtitle("   ", 640, 360) is None
+    frame = np.zeros((360, 640, 3), np.uint8)
+    sub.blend(frame)
+    assert frame[sub.top :, :, :].max() == 255 and frame[: sub.top].max() == 0
+
+
+def _timeline(clips, fps=25, width=320, height=180, paragraphs=(0, 0, 1)):
+    """Three sentences, one cut each, from three clips (2.0 s each)."""
+    sentences, t = [], 0.0
+    for i, (clip, para) in enumerate(zip(clips, paragraphs)):
+        cut = Cut(shot_id=f"s{i}", source=str(clip), source_in=0.2, source_out=2.2, start=t, end=t + 2.0, score=0.5)
+        sentences.append(SentenceSpan(index=i, text=["First {50%} line.", "Second, much longer line of text.", "三"][i],
+                                      start=t, end=t + 2.0, paragraph=para, cuts=[cut]))
+        t += 2.0
+    return Timeline(duration=t, fps=fps, width=width, height=height, sentences=sentences)
+
+
+def test_srt_roundtrip():
+    import srt
+
+    tl = _timeline(["/a.mp4", "/b.mp4", "/c.mp4"])
+    subs = list(srt.parse(srt_text(tl)))
+    assert [s.content for s in subs] == [s.text for s in tl.sentences]
+    assert subs[1].start == timedelta(seconds=2) and subs[1].end == timedelta(seconds=4)
+
+
+def _probe(path):
+    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    return out
+
+
+def _frames(path):
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    return frames
+
+
+def _source_frame(path, t, w, h):
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1",
+                          "-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"], capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(h, w, 3)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    d = tmp_path_factory.mktemp("clips")
+    return [write_clip(d / f"{name}.mp4", [(col, 3.0, 0.2)], size=(320, 180))
+            for name, col in (("red", RED), ("blue", BLUE), ("green", GREEN))]
+
+
+@pytest.mark.slow
+def test_render_matches_the_plan_frame_by_frame(clips, tmp_path):
+    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.render.subtitles import render_subtitle
+
+    tl = _timeline(clips)
+    out = tmp_path / "out.mp4"
+    res = render_timeline(tl, out, RenderOptions(width=320, height=180, preset="ultrafast", crf=18))
+    assert res.frames == 150 and [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
+    info = _probe(out)
+    assert "h264" in info and "yuv420p" in info and "320x180" in info and "25 fps" in info
+    assert "Audio: aac" in info
+    frames = _frames(out)
+    assert abs(len(frames) - 150) <= 1
+    for i, s in enumerate(tl.sentences):
+        mid = int(round((s.start + s.end) / 2 * 25))
+        cut = s.cuts[0]
+        expected = _source_frame(cut.source, cut.source_in + mid / 25 - cut.start, 320, 180)
+        top = slice(0, 100)  # above the subtitle band
+        diff = np.abs(frames[mid][top].astype(int) - expected[top].astype(int)).mean()
+        assert diff < 12, (i, diff)
+        others = [_source_frame(c, 1.0, 320, 180) for c in clips if str(c) != cut.source]
+        assert all(np.abs(frames[mid][top].astype(int) - o[top].astype(int)).mean() > 3 * diff for o in others)
+        # the subtitle shown is this sentence's: its ink spans the same columns as the expected image
+        sub = render_subtitle(s.text, 320, 180)
+        band = frames[mid][sub.top : sub.top + sub.inv_alpha.shape[0]]
+        ink = np.nonzero((band.min(axis=2) > 200).any(axis=0))[0]
+        alpha = 255 - sub.inv_alpha[..., 0].astype(int)
+        white = (alpha > 200) & (sub.rgb.min(axis=2) >= 200 * alpha)
+        want = np.nonzero(white.any(axis=0))[0] + sub.left
+        assert len(ink) and abs(ink[0] - want[0]) <= 2 and abs(ink[-1] - want[-1]) <= 2, (i, ink[[0, -1]], want[[0, -1]])
+    assert frames[0].mean() < 10 and frames[-1].mean() < 25  # fade from / to black
+    # cross-fade only before the paragraph boundary at 4.0 s
+    hard = frames[49].astype(int)
+    assert np.abs(hard[:100] - _source_frame(clips[0], 0.2 + 49 / 25, 320, 180)[:100].astype(int)).mean() < 12
+    mixed = frames[95][:100].astype(int)
+    pure_b = _source_frame(clips[1], 0.2 + 95 / 25 - 2.0, 320, 180)[:100].astype(int)
+    assert np.abs(mixed - pure_b).mean() > 8
+
+
+@pytest.mark.slow
+def test_vertical_contain_and_no_subtitles(clips, tmp_path):
+    from wam.render.renderer import RenderOptions, render_timeline
+
+    tl = _timeline(clips)
+    out = tmp_path / "v.mp4"
+    render_timeline(tl, out, RenderOptions(width=180, height=320, fit="contain", subtitles=False, preset="ultrafast"))
+    frames = _frames(out)
+    assert frames[0].shape == (320, 180, 3)
+    f = frames[75]
+    assert f[:100].max() < 20 and f[-100:].max() < 20  # letterbox bars
+    assert f[140:180].mean() > 30  # the picture in the middle
+    cover = tmp_path / "c.mp4"
+    render_timeline(tl, cover, RenderOptions(width=180, height=320, fit="cover", subtitles=False, preset="ultrafast"))
+    assert _frames(cover)[75][:100].mean() > 30  # cover fills the frame
+
+
+@pytest.mark.slow
+def test_failed_render_leaves_nothing_and_keeps_old_output(clips, tmp_path, monkeypatch):
+    from wam.render import renderer
+
+    tl = _timeline(clips)
+    out = tmp_path / "keep.mp4"
+    out.write_bytes(b"previous render")
+    calls = {"n": 0}
+    real = renderer.FrameSource.frame
+
+    def flaky(self, i):
+        calls["n"] += 1
+        if calls["n"] > 30:
+            raise KeyboardInterrupt
+        return real(self, i)
+
+    monkeypatch.setattr(renderer.FrameSource, "frame", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        renderer.render_timeline(tl, out, renderer.RenderOptions(width=320, height=180, preset="ultrafast"))
+    assert out.read_bytes() == b"previous render"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
+    monkeypatch.setattr(renderer.FrameSource, "frame", real)
+    gone = _timeline([clips[0], tmp_path / "vanished.mp4", clips[2]])
+    with pytest.raises(WamError, match="vanished.mp4"):
+        renderer.render_timeline(gone, tmp_path / "x.mp4", renderer.RenderOptions(width=320, height=180))
+    assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.slow
+def test_keep_audio_and_music(tmp_path):
+    from wam.render.renderer import RenderOptions, render_timeline
+
+    clip = write_clip(tmp_path / "a.mp4", [(YELLOW, 3.0)], size=(320, 180))
+    with_sound = tmp_path / "sound.mp4"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(clip), "-f", "lavfi", "-i", "sine=frequency=300:duration=3",
+                    "-c:v", "copy", "-c:a", "aac", "-shortest", str(with_sound)], check=True)
+    music = tmp_path / "music.m4a"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=800:duration=1.5",
+                    "-c:a", "aac", str(music)], check=True)
+    cut = Cut("s0", str(with_sound), 0.5, 2.5, 0.0, 2.0, 0.5)
+    tl = Timeline(2.0, 25, 320, 180, [SentenceSpan(0, "Sound.", 0.0, 2.0, 0, [cut])])
+
+    def rms(path):
+        raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
+                             capture_output=True).stdout
+        a = np.frombuffer(raw, np.int16).astype(float)
+        return len(a) / 8000, float(np.sqrt((a[2000:12000] ** 2).mean()))
+
+    silent = tmp_path / "silent.mp4"
+    render_timeline(tl, silent, RenderOptions(width=320, height=180, preset="ultrafast"))
+    length, level = rms(silent)
+    assert abs(length - 2.0) < 0.1 and level < 1  # an audio track, silent
+    kept = tmp_path / "kept.mp4"
+    render_timeline(tl, kept, RenderOptions(width=320, height=180, preset="ultrafast", keep_audio=True))
+    assert rms(kept)[1] > 1000
+    bed = tmp_path / "bed.mp4"
+    render_timeline(tl, bed, RenderOptions(width=320, height=180, preset="ultrafast", music=str(music)))
+    length, level = rms(bed)
+    assert abs(length - 2.0) < 0.1 and level > 1000  # music looped under the whole video
+
+
+@pytest.mark.slow
+def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path):
+    from conftest import REPO, SAMPLES
+    from wam.cli import cli
+
+    assert CliRunner().invoke(cli, ["index", str(SAMPLES), "-q"]).exit_code == 0
+    story = REPO / "examples" / "story.txt"
+    plan = tmp_path / "plan.json"
+    assert CliRunner().invoke(cli, ["plan", str(story), "-o", str(plan), "--fps", "24", "-q"]).exit_code == 0
+    out = tmp_path / "story.mp4"
+    srt_file = tmp_path / "story.srt"
+    r = CliRunner().invoke(cli, ["render", str(story), "--plan", str(plan), "-o", str(out), "--resolution", "320x180",
+                                 "--preset", "ultrafast", "--srt", str(srt_file)])
+    assert r.exit_code == 0, r.stderr
+    duration = json.loads(plan.read_text())["duration"]
+    frames = _frames(out)
+    assert abs(len(frames) - round(duration * 24)) <= 1
+    assert "24 fps" in _probe(out) and srt_file.read_text().count("-->") == 12
+    r = CliRunner().invoke(cli, ["render", str(story), "-o", str(tmp_path / "bad.avi")])
+    assert r.exit_code == 1 and ".mp4" in r.stderr
