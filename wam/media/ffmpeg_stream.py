@@ -101,7 +101,9 @@ def _stream_class():
             self._decode_failures = 0
             w, h = size
             self._proc = subprocess.Popen(
-                [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-an", "-sn", "-dn",
+                # deblocking is invisible at analysis size: skipping it decodes H.264 ~15% faster
+                [ffmpeg_exe(), "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-i", path,
+                 "-map", "0:v:0", "-an", "-sn", "-dn",
                  # constant frame rate output: frame n is at n / fps even for variable-rate sources
                  "-vf", f"scale={w}:{h}:flags=area", "-fps_mode", "cfr", "-r", f"{float(self._frame_rate):.6f}",
                  "-pix_fmt", "bgr24",
