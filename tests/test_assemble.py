@@ -148,3 +148,24 @@ def test_use_is_spread_across_sources():
         per_clip[clip] = per_clip.get(clip, 0) + 1
     fair = max(2, -(-len(tl.cuts()) // 12))
     assert per_clip.get(0, 0) <= fair + 1
+
+
+def test_one_clip_library_warns_about_same_source_cuts():
+    sentences = read_story("One sentence here. Another one there. And a third one.")
+    t = fake_library(n_clips=1, shots_per_clip=4)
+    tl = assemble(sentences, t, np.full((3, 4), 0.5, np.float32), pace=PACES["normal"])
+    assert timeline_problems(tl) == []
+    assert any("same clip" in w for w in tl.warnings)
+
+
+def test_forced_reuse_is_spread_out():
+    sentences = read_story(STORY)
+    t = fake_library(n_clips=4, shots_per_clip=2)
+    tl = assemble(sentences, t, np.full((len(sentences), len(t)), 0.5, np.float32), pace=PACES["calm"])
+    uses = {}
+    for si, s in enumerate(tl.sentences):
+        for c in s.cuts:
+            uses.setdefault(c.shot_id, []).append(si)
+    gaps = [b - a for v in uses.values() for a, b in zip(v, v[1:])]
+    assert gaps and min(gaps) >= 4, uses
+    assert any(s.reused for s in tl.sentences)

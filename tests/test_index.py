@@ -213,3 +213,25 @@ def test_kill_mid_index_then_resume(tmp_path, wam_home):
     assert 2 <= done <= 8
     s = index_libraries([lib])
     assert s.clips == 8 and s.indexed == 8 - done and s.skipped == done
+
+
+def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, wam_home):
+    import signal
+
+    lib = tmp_path / "many"
+    for i in range(6):
+        write_clip(lib / f"clip{i}.mp4", [(RED, 2.0), (BLUE, 2.0)], size=(640, 360))
+    env = dict(os.environ, WAM_HOME=str(wam_home))
+    proc = subprocess.Popen([sys.executable, "-m", "wam", "index", str(lib), "-j", "2"], env=env,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the whole process group
+    _out, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the index finished before the interrupt arrived")
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    with Store.open() as store:
+        assert store.integrity_check() == "ok"
+    s = index_libraries([lib])
+    assert s.clips == 6 and s.failed == 0

@@ -247,3 +247,26 @@ def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path):
     assert "24 fps" in _probe(out) and srt_file.read_text().count("-->") == 12
     r = CliRunner().invoke(cli, ["render", str(story), "-o", str(tmp_path / "bad.avi")])
     assert r.exit_code == 1 and ".mp4" in r.stderr
+
+
+@pytest.mark.slow
+def test_odd_sources_are_normalised(tmp_path):
+    """Rotated, variable-frame-rate, odd-sized and 4:3 sources all come out at the output size and rate."""
+    from wam.render.renderer import RenderOptions, render_timeline
+
+    plain = write_clip(tmp_path / "plain.mp4", [(GREEN, 3.0)], size=(160, 96))
+    rotated = tmp_path / "rotated.mp4"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(plain), "-c", "copy",
+                    str(rotated)], check=True)
+    vfr = write_clip(tmp_path / "vfr.mp4", [(YELLOW, 3.0)], fps=24,
+                     extra=["-vf", "setpts='PTS+0.03*random(0)/TB'", "-fps_mode", "vfr"])
+    odd = write_clip(tmp_path / "odd.mkv", [(BLUE, 3.0)], size=(161, 97), extra=["-vf", "pad=162:98"])
+    tl = _timeline([rotated, vfr, odd], fps=30, width=256, height=144)
+    out = tmp_path / "mixed.mp4"
+    render_timeline(tl, out, RenderOptions(width=256, height=144, preset="ultrafast", fit="contain"))
+    info = _probe(out)
+    assert "256x144" in info and "30 fps" in info
+    frames = _frames(out)
+    assert abs(len(frames) - 180) <= 1
+    portrait = frames[30]  # the rotated clip is 96×160 now: letterboxed left and right
+    assert portrait[:, :60].max() < 25 and portrait[40:100, 110:146].mean() > 40

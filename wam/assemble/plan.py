@@ -184,7 +184,10 @@ def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarr
                 keep = min(positions, key=lambda p: (-fit[groups[path.groups[p]].sentence].score_of(row), p))
                 keep_group[row] = path.groups[keep]
                 repeats.update(p for p in positions if p != keep)
-        score = (len(repeats), path.cost)
+        base_cost = path.cost - sum(float(penalties[g][c]) for g, c in zip(path.groups, path.choices))
+        sentence_uses = [[groups[path.groups[p]].sentence for p in positions] for positions in uses.values()]
+        gaps = [b - a for v in sentence_uses for a, b in zip(v, v[1:])]
+        score = (len(repeats), -min(gaps, default=len(groups)), base_cost)
         if best is None or score < best[0]:
             best = (score, path, [p.copy() for p in penalties], repeats)
         if iteration == 0:  # spread use across sources: discourage clips used far more than others
@@ -201,13 +204,72 @@ def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarr
         if not repeats:
             break
         for row, keep in keep_group.items():
+            used_at = [groups[path.groups[p]].sentence for p in uses[row]]
             for g, option in where[row]:
-                if g != keep:
-                    penalties[g][option] += weights.reuse * 2.5
+                if g != keep:  # reuse near another use costs most: what must repeat, repeats far apart
+                    distance = min(abs(groups[g].sentence - u) for u in used_at)
+                    penalties[g][option] += weights.reuse * (1.5 + 4.0 / (1 + distance))
     _, path, penalties, repeats = best
     for g, u in enumerate(base_unary):
         graph.unary[g] = u + penalties[g]
+    if repeats:
+        path, repeats = _spread_repeats(graph, groups, path, clip_ids)
     return path, penalties, repeats
+
+
+def _spread_repeats(graph: Graph, groups: list[_Group], path, clip_ids, max_moves: int = 500):
+    """When a small library forces reuse, move repeated uses apart: repeatedly take the two
+    closest uses of one shot and give the later one the cheapest option of its group (no
+    same-source neighbour) whose nearest other use is farther away than that gap."""
+    from wam.assemble.solver import Path, path_cost
+
+    choices = list(path.choices)
+    sent = [groups[g].sentence for g in path.groups]
+
+    def row_at(p, c=None):
+        return int(groups[path.groups[p]].rows[choices[p] if c is None else c])
+
+    for _ in range(max_moves):
+        uses: dict[int, list[int]] = {}
+        for p in range(len(choices)):
+            uses.setdefault(row_at(p), []).append(p)
+        closest = None
+        for row, ps in uses.items():
+            for a, b in zip(ps, ps[1:]):
+                gap = sent[b] - sent[a]
+                if closest is None or gap < closest[0]:
+                    closest = (gap, b, row)
+        if closest is None:
+            break
+        gap, p, row = closest
+        g = path.groups[p]
+        best = None
+        for c in range(len(groups[g].rows)):
+            r = row_at(p, c)
+            if r == row:
+                continue
+            neighbours = [row_at(q) for q in (p - 1, p + 1) if 0 <= q < len(choices)]
+            if any(clip_ids[r] == clip_ids[n] for n in neighbours):
+                continue
+            others = [sent[q] for q in uses.get(r, [])]
+            distance = min((abs(sent[p] - o) for o in others), default=len(groups) + 1)
+            if distance <= gap:
+                continue
+            cost = float(graph.unary[g][c])
+            key = (cost, -distance, c)
+            if best is None or key < best[0]:
+                best = (key, c)
+        if best is None:
+            break  # the closest pair cannot be spread further
+        choices[p] = best[1]
+    chosen = [row_at(p) for p in range(len(choices))]
+    seen: set[int] = set()
+    repeats = set()
+    for p, r in enumerate(chosen):
+        if r in seen:
+            repeats.add(p)
+        seen.add(r)
+    return Path(path.groups, choices, path_cost(graph, path.groups, choices)), repeats
 
 
 def _focus_of(table, row: int) -> list[float] | None:
@@ -262,6 +324,9 @@ def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, 
                          cuts=by_sentence[i], weak_match=bool(scores[i].best < WEAK_MATCH), reused=i in reused_sentences)
         )
     warnings = []
+    if path.cost >= FORBIDDEN:
+        warnings.append("the library is too small for this story: some consecutive cuts come from the same clip; "
+                        "index more footage")
     if repeats:
         warnings.append(
             f"the library is too small for this story: {len(repeats)} cut(s) reuse a shot; index more footage"

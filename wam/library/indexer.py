@@ -279,13 +279,24 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         bar.close()
 
 
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _new_pool(workers: int, ctx) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+
+
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
     import multiprocessing as mp
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("forkserver")
     pending = list(reversed(jobs))
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
+    pool = _new_pool(min(workers, len(jobs)), ctx)
     running: dict[Future, _Job] = {}
     try:
         while pending or running:
@@ -303,11 +314,16 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
                     for other in running.values():
                         pending.append(other)
                     running.clear()
-                    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+                    pool = _new_pool(workers, ctx)
                 _finish(store, describer, job, result, summary, warn)
                 bar.update(1)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:  # Ctrl-C or an error: stop the decoders now, keep what is committed
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown(wait=True)
 
 
 def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis | str, summary, warn) -> None:
