@@ -245,6 +245,13 @@ def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path):
     frames = _frames(out)
     assert abs(len(frames) - round(duration * 24)) <= 1
     assert "24 fps" in _probe(out) and srt_file.read_text().count("-->") == 12
+    small = json.loads(plan.read_text())
+    small["width"], small["height"] = 192, 108
+    plan.write_text(json.dumps(small))
+    r = CliRunner().invoke(cli, ["render", "-", "--plan", str(plan), "-o", str(out), "--preset", "ultrafast",
+                                 "--no-subtitles", "--fps", "30"])
+    assert r.exit_code == 0 and "--fps 30 ignored" in r.stderr
+    assert "192x108" in _probe(out) and "24 fps" in _probe(out)
     r = CliRunner().invoke(cli, ["render", str(story), "-o", str(tmp_path / "bad.avi")])
     assert r.exit_code == 1 and ".mp4" in r.stderr
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from click.core import ParameterSource
+
 from wam.cli.common import progress_option, quiet_option, show_progress, warner
 
 
@@ -11,7 +13,8 @@ from wam.cli.common import progress_option, quiet_option, show_progress, warner
 @click.argument("story", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The MP4 file to write.")
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Render this saved plan (wam plan -o) unchanged instead of planning.")
+              help="Render this saved plan (wam plan -o) unchanged instead of planning (at the plan's size "
+                   "and frame rate unless --resolution/--aspect say otherwise).")
 @click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
               help="Use only shots of this indexed folder (repeatable).")
 @click.option("--pace", type=click.Choice(["calm", "normal", "fast"]), default="normal", show_default=True)
@@ -52,17 +55,25 @@ def render_command(story, output, plan_file, libraries, pace, wps, seed, resolut
     from wam.timeline import timeline_from_dict, write_atomic
 
     warn = warner(quiet)
+    ctx = click.get_current_context()
+    explicit = {name for name in ("resolution", "aspect", "fps")
+                if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     width, height = output_size(resolution, aspect)
-    if preview:
-        width, height = (width // 4) * 2, (height // 4) * 2
-        preset, crf = "ultrafast", 30
+    timeline = None
     if plan_file:
         try:
             with open(plan_file, encoding="utf-8") as f:
                 timeline = timeline_from_dict(json.load(f))
         except (OSError, ValueError) as exc:
             raise WamError(f"cannot read the plan {plan_file} ({exc})") from None
-    else:
+        if not explicit & {"resolution", "aspect"}:  # a saved plan renders at its own size …
+            width, height = timeline.width - timeline.width % 2, timeline.height - timeline.height % 2
+        if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
+            warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
+    if preview:
+        width, height = (width // 4) * 2, (height // 4) * 2
+        preset, crf = "ultrafast", 30
+    if timeline is None:
         from wam.planner import plan_story
         from wam.story import read_story_file
 
