@@ -6,7 +6,8 @@ store (random unit vectors and features), with a 60-sentence story and the real 
 
 The model is loaded before timing (as in a long-running process). Prints per size the
 time to plan, and the time to plan again after editing one sentence (sentence embeddings
-cached). The last line is ``plan_10k_s=… plan_100k_s=… replan_s=…``.
+cached). The last line is ``plan_10k_s=… plan_100k_s=… replan_s=… replan_100k_s=…``
+(replan_s on the 10k index).
 Goals: < 1 s, < 3 s, < 0.2 s.
 """
 
@@ -26,14 +27,18 @@ WORDS = ("city street night car bicycle tree river mountain beach sea cat dog ch
 
 
 def build_store(home: Path, n_shots: int, shots_per_clip: int = 10, seed: int = 0) -> None:
+    """A store of ``n_shots`` synthetic shots; their clip files exist (empty) under home/clips,
+    since planning leaves out clips that are missing on disk."""
     from wam.library.describe import ShotDescription
     from wam.library.features import HIST_SIZE
     from wam.library.store import Store
     from wam.types import CAMERA_MOTIONS, SHOT_SCALES, AnalysedShot, ClipAnalysis, ShotFeatures
 
     rng = np.random.default_rng(seed)
+    clips = home / "clips"
+    clips.mkdir(parents=True, exist_ok=True)
     with Store.open(home) as store:
-        lib = store.library_id("/synthetic", create=True)
+        lib = store.library_id(str(clips), create=True)
         for c in range(n_shots // shots_per_clip):
             shots, descs = [], []
             for i in range(shots_per_clip):
@@ -50,8 +55,10 @@ def build_store(home: Path, n_shots: int, shots_per_clip: int = 10, seed: int = 
                                              labels=((str(rng.choice(WORDS)), 0.5),)))
             vecs = rng.normal(size=(shots_per_clip, 384)).astype(np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            analysis = ClipAnalysis(f"/synthetic/{c}.mp4", 50.0, 30.0, 1920, 1080, 1500, tuple(shots))
-            store.save_clip(library_id=lib, path=f"/synthetic/{c}.mp4", size=1, mtime_ns=1, content_hash=__import__("hashlib").md5(str(c).encode()).hexdigest(),
+            path = clips / f"{c}.mp4"
+            path.touch()
+            analysis = ClipAnalysis(str(path), 50.0, 30.0, 1920, 1080, 1500, tuple(shots))
+            store.save_clip(library_id=lib, path=str(path), size=1, mtime_ns=1, content_hash=__import__("hashlib").md5(str(c).encode()).hexdigest(),
                             sidecar_sig="none", analysis=analysis, descriptions=descs, embeddings=vecs,
                             model="all-MiniLM-L6-v2")
 
@@ -111,7 +118,10 @@ def main() -> None:
                 print(f"  2000-sentence story: {time.perf_counter() - t:.1f} s (traced), {len(tl.cuts())} cuts, "
                       f"peak traced memory {peak / 2**20:.0f} MiB")
         parts = [f"plan_{n // 1000}k_s={p:.3f}" for n, (p, _) in figures.items()]
-        parts.append(f"replan_s={min(r for _, r in figures.values()):.3f}")
+        smallest, largest = min(figures), max(figures)
+        parts.append(f"replan_s={figures[smallest][1]:.3f}")  # on the smallest index (10k by default)
+        if largest != smallest:
+            parts.append(f"replan_{largest // 1000}k_s={figures[largest][1]:.3f}")
         print(" ".join(parts))
     finally:
         shutil.rmtree(work, ignore_errors=True)
