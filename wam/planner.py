@@ -3,6 +3,7 @@ the text encoder (with its sentence cache), candidate scoring and the assembler.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from wam.errors import ModelMismatchError, NothingIndexedError
@@ -40,9 +41,6 @@ def plan_story(
         words = store.word_index(query_words(texts), table)
     if len(table) == 0 or not index_model:
         raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
-    table, words, gone = _without_missing_sources(table, words)
-    if len(table) == 0:
-        raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
     if model and model_id(model) != index_model:
         raise ModelMismatchError(
             f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
@@ -51,8 +49,17 @@ def plan_story(
     encoder = load_encoder(index_model)
     vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
     preset = pace_preset(pace)
-    candidates = candidate_sets(vecs, texts, table, words, k=k,
-                                min_lengths=[min(s.duration, preset.max_cut) for s in sentences])
+    min_lengths = [min(s.duration, preset.max_cut) for s in sentences]
+    candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
+    # only the candidates' files are checked (cheap); if any vanished since indexing, plan
+    # again without every missing clip
+    offered = {table.sources[int(r)] for c in candidates for r in c.rows}
+    gone: list[str] = []
+    if any(not os.path.isfile(src) for src in offered):
+        table, words, gone = _without_missing_sources(table, words)
+        if len(table) == 0:
+            raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
+        candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
     timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
                         seed=seed, model=index_model)
     if gone:
