@@ -8,11 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
+from wam.media.ffmpeg_stream import ffmpeg_exe  # noqa: F401  (re-exported for the tests)
 
 
 def texture(h: int, w: int, seed: int, color: tuple[int, int, int]) -> np.ndarray:

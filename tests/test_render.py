@@ -1,7 +1,6 @@
 """Rendering: pure layout/subtitle logic, and real renders of small plans checked frame by frame."""
 
 import json
-import os
 import subprocess
 from datetime import timedelta
 

@@ -88,7 +88,7 @@ def test_open_without_create_does_not_make_files(tmp_path):
     assert not (tmp_path / "nothing").exists()
 
 
-def test_no_pickle_in_schema(tmp_path):
+def test_index_uses_wal(tmp_path):
     with Store.open(tmp_path):
         pass
     conn = sqlite3.connect(tmp_path / "index.sqlite")

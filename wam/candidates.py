@@ -30,24 +30,6 @@ class WordIndex:
     size: int
 
     @classmethod
-    def from_postings(cls, postings: list[tuple[str, int, bool]], pks: np.ndarray) -> "WordIndex":
-        """Build from (word, shot pk, is-human) rows of the store; ``pks`` are the table's ascending pks."""
-        human: dict[str, list[int]] = {}
-        machine: dict[str, list[int]] = {}
-        if postings:
-            ids = np.fromiter((p[1] for p in postings), np.int64, len(postings))
-            rows = np.searchsorted(pks, ids)
-            ok = (rows < len(pks)) & (pks[np.minimum(rows, len(pks) - 1)] == ids) if len(pks) else np.zeros(len(ids), bool)
-            for (word, _pk, is_human), row, good in zip(postings, rows, ok):
-                if good:
-                    (human if is_human else machine).setdefault(word, []).append(int(row))
-        return cls(
-            human={w: np.asarray(v, np.int64) for w, v in human.items()},
-            machine={w: np.asarray(v, np.int64) for w, v in machine.items()},
-            size=len(pks),
-        )
-
-    @classmethod
     def from_table(cls, table: ShotTable) -> "WordIndex":
         human: dict[str, list[int]] = {}
         machine: dict[str, list[int]] = {}

@@ -75,7 +75,7 @@ def _without_missing_sources(table, words):
 
     import numpy as np
 
-    from wam.library.store import _subset
+    from wam.library.store import shot_table_subset
 
     sources = sorted(set(table.sources))
     gone = [s for s in sources if not os.path.isfile(s)]
@@ -92,4 +92,4 @@ def _without_missing_sources(table, words):
                 mapped = new_index[d[w]]
                 d[w] = mapped[mapped >= 0]
         words.size = len(rows)
-    return _subset(table, rows), words, gone
+    return shot_table_subset(table, rows), words, gone

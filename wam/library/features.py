@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wam.types import CAMERA_MOTIONS, SHOT_SCALES, ShotFeatures
+from wam.types import ShotFeatures
 
 #: HSV histogram bins (hue, saturation, value): 8 * 4 * 4 = 128 values per shot.
 HIST_BINS = (8, 4, 4)

@@ -453,7 +453,7 @@ class Store:
         if library_ids is None:
             return full
         mask = np.isin(libs, np.asarray(library_ids, np.int64))
-        return _subset(full, np.nonzero(mask)[0])
+        return shot_table_subset(full, np.nonzero(mask)[0])
 
     def _full_table(self) -> tuple[ShotTable, np.ndarray]:
         self.conn.execute("BEGIN")  # one snapshot: the generation and the rows agree
@@ -636,7 +636,8 @@ class Postings:
         return cls(vocab, hp, hr, mp, mr)
 
 
-def _subset(t: ShotTable, rows: np.ndarray) -> ShotTable:
+def shot_table_subset(t: ShotTable, rows: np.ndarray) -> ShotTable:
+    """The table restricted to ``rows`` (in that order)."""
     from dataclasses import replace
 
     changes = {name: np.asarray(getattr(t, name))[rows] for name in _ARRAYS if getattr(t, name) is not None}

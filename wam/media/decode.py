@@ -41,11 +41,8 @@ def _content_detector_class():
         def __init__(self, on_frame: FrameCallback, **kwargs):
             super().__init__(**kwargs)
             self._on_frame = on_frame
-            self.first_shape: tuple[int, int] | None = None
 
         def process_frame(self, timecode, frame_img):
-            if self.first_shape is None:
-                self.first_shape = frame_img.shape[:2]
             self._on_frame(timecode.frame_num, frame_img)
             return super().process_frame(timecode, frame_img)
 
@@ -96,7 +93,7 @@ def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float =
             raise MediaError(f"decoding failed ({_short(exc)})") from None
     finally:
         video.close()
-    if frames <= 0 or detector.first_shape is None:
+    if frames <= 0:
         err = video.error_text.splitlines()
         raise MediaError("no decodable video frames (corrupt or truncated)" + (f": {_short(err[-1])}" if err else ""))
     cuts = [tc.frame_num for tc in manager.get_cut_list()]

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from wam.errors import WamError
+from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.render.layout import Fit, crossfade_weight, fade_level, fit_picture
 
 
@@ -52,12 +53,6 @@ class RenderResult:
     frames: int
     duration: float
     seconds: float
-
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 @lru_cache(maxsize=4096)
@@ -134,10 +129,15 @@ class CutReader:
             self.queue.put(None)
 
     def frame(self, j: int) -> np.ndarray:
-        """Frame j of the cut (j counts from the cut's first frame); past the source's end the last frame holds."""
+        """Frame j of the cut (j counts from the cut's first frame); past the source's end the last frame holds.
+
+        A freshly decoded frame is handed over to be drawn on in place; a frame served again
+        (held, or asked for twice) is a copy, so the kept one stays pristine."""
         if j < self.next_index - 1 or (j == self.next_index - 1 and self.last is None):
             self.close()
             self._start(j)
+        if self.next_index > j:
+            return self.last.copy()
         while self.next_index <= j:
             item = self.queue.get() if self.queue is not None else None
             if item is None:  # source ended early: hold the last frame
@@ -147,7 +147,7 @@ class CutReader:
                     raise WamError(f"could not decode {self.cut.source} at {self.cut.source_in:.2f} s"
                                    + (f" ({err[-1][:120]})" if err else ""))
                 self.next_index = j + 1
-                break
+                return self.last.copy()
             self.last = item
             self.next_index += 1
         return self.last
@@ -156,13 +156,11 @@ class CutReader:
         self._stop.set()
         if self.proc.poll() is None:
             self.proc.kill()
-        try:
-            while True:
-                self.queue.get_nowait() if self.queue is not None else None
-                if self.queue is None:
-                    break
-        except queue.Empty:
-            pass
+        while self.queue is not None:  # unblock the pump thread
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break
         self.proc.wait()
         for s in (self.proc.stdout, self.proc.stderr):
             if s:
@@ -194,7 +192,6 @@ class FrameSource:
         self.xf_frames = round(min(0.5, max(0.0, opts.crossfade)) * self.fps)
         self.readers: dict[int, CutReader] = {}
         self.sub_cache: dict[int, object] = {}
-        self._last_served = None
 
     def _open(self, k: int) -> None:
         if k not in self.readers and k < len(self.cuts):
@@ -214,9 +211,6 @@ class FrameSource:
         k = bisect_right(self.cut_starts, i) - 1
         a, _ = self.cut_frames[k]
         frame = self.reader(k).frame(i - a)
-        if self.reader(k).next_index - 1 != i - a or frame is self._last_served:
-            frame = frame.copy()  # a held frame (source ended early) is served again: keep it pristine
-        self._last_served = self.readers[k].last
         nxt = k + 1
         if self.xf_frames and nxt in self.xfade_into:
             b = self.xfade_into[nxt]
@@ -251,13 +245,6 @@ def to_black(frame: np.ndarray, luma_size: int, level: float) -> np.ndarray:
     f[:luma_size] = 16 + (f[:luma_size] - 16) * level
     f[luma_size:] = 128 + (f[luma_size:] - 128) * level
     return (f + 0.5).astype(np.uint8)
-
-
-def i420_to_rgb(frame: np.ndarray, width: int, height: int) -> np.ndarray:
-    """RGB view of an I420 frame (for previews and tests)."""
-    import cv2
-
-    return cv2.cvtColor(frame.reshape(height * 3 // 2, width), cv2.COLOR_YUV2RGB_I420)
 
 
 def missing_sources(timeline) -> list[str]:
