@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from test_candidates import table as make_table
+from tables import table as make_table
 from wam.assemble.plan import assemble, sentence_frames, split_frames
 from wam.assemble.styles import PACES
 from wam.story import read_story
@@ -14,7 +14,7 @@ def fake_library(n_clips=12, shots_per_clip=3, dim=16, seed=0, shot_len=6.0):
     n = n_clips * shots_per_clip
     emb = rng.normal(size=(n, dim)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    t = make_table([f"shot {i}" for i in range(n)], [""] * n, emb)
+    t = make_table(emb)
     t.clip_ids = np.repeat(np.arange(n_clips), shots_per_clip)
     t.starts = np.tile(np.arange(shots_per_clip) * shot_len, n_clips).astype(np.float64)
     t.ends = t.starts + shot_len

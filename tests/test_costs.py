@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from test_candidates import table as make_table
+from tables import table as make_table
 from wam.assemble.costs import (
     FORBIDDEN, GRAMMAR, CostWeights, establishing_cost, quality_cost, semantic_cost, tone_distance, transition_costs,
 )
@@ -10,7 +10,7 @@ from wam.types import CAMERA_MOTIONS, SHOT_SCALES
 
 
 def tbl(n=4):
-    t = make_table([""] * n, [""] * n, np.zeros((n, 4), np.float32))
+    t = make_table(np.zeros((n, 4), np.float32))
     t.clip_ids = np.arange(n)
     h = np.zeros((n, 128), np.float32)
     for i in range(n):

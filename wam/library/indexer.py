@@ -172,13 +172,12 @@ def index_libraries(
                     summary.removed += 1
             store.forget_failures_under(str(root), {f.path for f in files})
         _run_jobs(store, describer, jobs, workers, progress, summary, warn)
-        for lib, root in zip(library_ids, folders):
-            info = next((x for x in store.libraries() if x["id"] == lib), None)
-            if info and info["clips"] == 0:
-                store.conn.execute("DELETE FROM libraries WHERE id=?", (lib,))
-            else:
-                store.touch_library(lib)
-            if info:
+        for lib in library_ids:
+            for info in store.libraries(lib):  # none if a repeated folder was forgotten already
+                if info["clips"] == 0:
+                    store.forget_library(lib)
+                else:
+                    store.touch_library(lib)
                 summary.clips += info["clips"]
                 summary.shots += info["shots"]
     summary.seconds = time.perf_counter() - started
