@@ -5,7 +5,8 @@ from tables import table as make_table
 from wam.assemble.plan import assemble, sentence_frames, split_frames
 from wam.assemble.styles import PACES
 from wam.story import read_story
-from wam.timeline import Timeline, timeline_from_dict, timeline_problems, write_atomic
+from wam.fileio import write_atomic
+from wam.timeline import Timeline, timeline_from_dict, timeline_problems
 from wam.errors import WamError
 
 

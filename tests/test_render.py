@@ -59,13 +59,13 @@ def test_subtitles_wrap_inside_safe_area_and_keep_text_verbatim():
 
 def _timeline(clips, fps=25, width=320, height=180, paragraphs=(0, 0, 1)):
     """Three sentences, one cut each, from three clips (2.0 s each)."""
-    sentences, t = [], 0.0
+    sentences, n = [], 2 * fps
     for i, (clip, para) in enumerate(zip(clips, paragraphs)):
-        cut = Cut(shot_id=f"s{i}", source=str(clip), source_in=0.2, source_out=2.2, start=t, end=t + 2.0, score=0.5)
+        cut = Cut(shot_id=f"s{i}", source=str(clip), source_in=0.2, source_out=2.2, start_frame=i * n, frames=n,
+                  fps=fps, score=0.5)
         sentences.append(SentenceSpan(index=i, text=["First {50%} line.", "Second, much longer line of text.", "三"][i],
-                                      start=t, end=t + 2.0, paragraph=para, cuts=[cut]))
-        t += 2.0
-    return Timeline(duration=t, fps=fps, width=width, height=height, sentences=sentences)
+                                      start_frame=i * n, frames=n, fps=fps, paragraph=para, cuts=[cut]))
+    return Timeline(fps=fps, width=width, height=height, sentences=sentences)
 
 
 def test_srt_roundtrip():
@@ -204,8 +204,8 @@ def test_keep_audio_and_music(tmp_path):
     music = tmp_path / "music.m4a"
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=800:duration=1.5",
                     "-c:a", "aac", str(music)], check=True)
-    cut = Cut("s0", str(with_sound), 0.5, 2.5, 0.0, 2.0, 0.5)
-    tl = Timeline(2.0, 25, 320, 180, [SentenceSpan(0, "Sound.", 0.0, 2.0, 0, [cut])])
+    cut = Cut("s0", str(with_sound), 0.5, 2.5, 0, 50, 25, 0.5)
+    tl = Timeline(25, 320, 180, [SentenceSpan(0, "Sound.", 0, 50, 25, 0, [cut])])
 
     def rms(path):
         raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
@@ -247,12 +247,14 @@ def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path):
     small = json.loads(plan.read_text())
     small["width"], small["height"] = 192, 108
     plan.write_text(json.dumps(small))
-    r = CliRunner().invoke(cli, ["render", "-", "--plan", str(plan), "-o", str(out), "--preset", "ultrafast",
-                                 "--no-subtitles", "--fps", "30"])
+    r = CliRunner().invoke(cli, ["render", "--plan", str(plan), "-o", str(out), "--preset", "ultrafast",
+                                 "--no-subtitles", "--fps", "30"])  # no STORY needed with --plan
     assert r.exit_code == 0 and "--fps 30 ignored" in r.stderr
     assert "192x108" in _probe(out) and "24 fps" in _probe(out)
     r = CliRunner().invoke(cli, ["render", str(story), "-o", str(tmp_path / "bad.avi")])
     assert r.exit_code == 1 and ".mp4" in r.stderr
+    r = CliRunner().invoke(cli, ["render", "-o", str(out)])
+    assert r.exit_code == 2 and "--plan" in r.stderr
 
 
 @pytest.mark.slow
@@ -276,3 +278,21 @@ def test_odd_sources_are_normalised(tmp_path):
     assert abs(len(frames) - 180) <= 1
     portrait = frames[30]  # the rotated clip is 96×160 now: letterboxed left and right
     assert portrait[:, :60].max() < 25 and portrait[40:100, 110:146].mean() > 40
+
+
+@pytest.mark.slow
+def test_held_last_frame(tmp_path):
+    """A cut whose source range is shorter than its span by its declared hold freezes on its last source frame."""
+    from wam.render.renderer import RenderOptions, render_timeline
+
+    clip = write_clip(tmp_path / "pan.mp4", [(GREEN, 3.0, 0.5)], size=(320, 180))
+    cut = Cut("s0", str(clip), 0.2, 1.2, 0, 50, 25, 0.5, hold=1.0)  # 1 s of picture, then 1 s held
+    tl = Timeline(25, 320, 180, [SentenceSpan(0, "Held.", 0, 50, 25, 0, [cut])])
+    out = tmp_path / "held.mp4"
+    render_timeline(tl, out, RenderOptions(width=320, height=180, preset="ultrafast", crf=10, fade=0))
+    frames = [f.astype(int) for f in _frames(out)]
+    top = slice(0, 100)  # above the subtitle band
+    assert np.abs(frames[10][top] - frames[20][top]).mean() > 3  # the picture moves …
+    assert np.abs(frames[26][top] - frames[48][top]).mean() < 1.5  # … then holds
+    expected = _source_frame(clip, 0.2 + 24 / 25, 320, 180)[top].astype(int)
+    assert np.abs(frames[40][top] - expected).mean() < 12

@@ -57,7 +57,7 @@ def test_solver_matches_brute_force(seed, layers, k):
 
 def test_story_sentences_paragraphs_and_markdown():
     text = "# A day in town\n\nThe sun rises. Dr. Smith opens the café!\n- first **bold** point\n\n\n2. Numbered [link](http://x) item\n"
-    s = read_story(text)
+    s = read_story(text, markdown=True)
     assert [x.text for x in s] == ["A day in town", "The sun rises.", "Dr. Smith opens the café!", "first bold point",
                                    "Numbered link item"]
     assert [x.paragraph for x in s] == [0, 1, 1, 1, 2]

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE, DEFAULT_WIDTH, wam_home
 from wam.errors import ModelMismatchError, NothingIndexedError
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used
@@ -20,11 +21,11 @@ def plan_story(
     sentences: list[Sentence],
     *,
     libraries: list[str] | None = None,
-    pace: str = "normal",
-    fps: int = 30,
-    width: int = 1280,
-    height: int = 720,
-    k: int = 40,
+    pace: str = DEFAULT_PACE,
+    fps: int = DEFAULT_FPS,
+    width: int = DEFAULT_WIDTH,
+    height: int = DEFAULT_HEIGHT,
+    k: int = DEFAULT_K,
     seed: int | None = None,
     model: str | None = None,
     home: Path | None = None,
@@ -33,7 +34,6 @@ def plan_story(
     from wam.assemble.plan import assemble
     from wam.assemble.styles import pace as pace_preset
     from wam.candidates import candidate_sets
-    from wam.config import wam_home
     from wam.embed import load_encoder, model_id
     from wam.keywords import query_words
     from wam.library.store import Store

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from wam.config import DEFAULT_SEARCH_K
 from wam.errors import NothingIndexedError, WamError
 
 
@@ -24,7 +25,7 @@ class Hit:
         return asdict(self)
 
 
-def search_shots(query: str, *, k: int = 10, libraries: list[str] | None = None, home: Path | None = None) -> list[Hit]:
+def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] | None = None, home: Path | None = None) -> list[Hit]:
     """The k shots that best match ``query`` (best first)."""
     from wam.candidates import match_scores, top_k
     from wam.embed import load_encoder

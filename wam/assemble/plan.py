@@ -302,8 +302,9 @@ def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, 
                 source=table.sources[row],
                 source_in=round(src_in, 6),
                 source_out=round(src_in + length, 6),
-                start=round(grp.start_frame / fps, 6),
-                end=round((grp.start_frame + grp.frames) / fps, 6),
+                start_frame=grp.start_frame,
+                frames=grp.frames,
+                fps=fps,
                 score=round(scores[si].score_of(row), 4),
                 costs={
                     "semantic": round(float(semantic_cost(np.array([scores[si].score_of(row)]))[0]), 4),
@@ -320,7 +321,7 @@ def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, 
     for i, s in enumerate(sentences):
         a, b = frames[i]
         spans.append(
-            SentenceSpan(index=i, text=s.text, start=round(a / fps, 6), end=round(b / fps, 6), paragraph=s.paragraph,
+            SentenceSpan(index=i, text=s.text, start_frame=a, frames=b - a, fps=fps, paragraph=s.paragraph,
                          cuts=by_sentence[i], weak_match=bool(scores[i].best < WEAK_MATCH), reused=i in reused_sentences)
         )
     warnings = []
@@ -334,5 +335,5 @@ def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, 
     weak = [s.index + 1 for s in spans if s.weak_match]
     if weak:
         warnings.append(f"no good footage for sentence(s) {', '.join(map(str, weak))}; best available used")
-    return Timeline(duration=round(frames[-1][1] / fps, 6), fps=fps, width=width, height=height, sentences=spans,
+    return Timeline(fps=fps, width=width, height=height, sentences=spans,
                     pace=pace.name, model=model, warnings=warnings)

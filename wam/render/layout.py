@@ -7,9 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from wam.config import ASPECTS
 from wam.errors import WamError
-
-ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)}
 
 
 def output_size(resolution: str, aspect: str | None = None) -> tuple[int, int]:

@@ -214,8 +214,9 @@ def srt_text(timeline) -> str:
     """The timeline's sentences as a SubRip document (same timings as the burned-in subtitles)."""
     import srt
 
-    subs = [
-        srt.Subtitle(index=i + 1, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=s.text)
-        for i, s in enumerate(timeline.sentences)
-    ]
+    def at(frame: int) -> timedelta:
+        return timedelta(seconds=frame / timeline.fps)
+
+    subs = [srt.Subtitle(index=i + 1, start=at(s.start_frame), end=at(s.end_frame), content=s.text)
+            for i, s in enumerate(timeline.sentences)]
     return srt.compose(subs, reindex=False)
