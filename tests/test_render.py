@@ -52,9 +52,62 @@ def test_subtitles_wrap_inside_safe_area_and_keep_text_verbatim():
     lines = wrap_text(text, 20, 300)
     assert " ".join(lines) == text and len(lines) > 1
     assert render_subtitle("   ", 640, 360) is None
-    frame = np.zeros((360, 640, 3), np.uint8)
-    sub.blend(frame)
-    assert frame[sub.top :, :, :].max() == 255 and frame[: sub.top].max() == 0
+
+
+def test_subtitles_blend_onto_i420_frames():
+    w, h = 320, 180
+    sub = render_subtitle("Hello, world", w, h)
+    y0, u0 = 126, 200  # a grey picture with a strong chroma, to see the text's neutral chroma
+    frame = np.concatenate([np.full(w * h, y0, np.uint8), np.full(w * h // 2, u0, np.uint8)])
+    sub.blend_yuv(frame, w, h)
+    bh, bw = sub.inv_alpha.shape[:2]
+    alpha = 255 - sub.inv_alpha[..., 0].astype(int)
+    y = frame[: w * h].reshape(h, w)
+    band = y[sub.top : sub.top + bh, sub.left : sub.left + bw]
+    white = (alpha == 255) & (sub.rgb.min(axis=2) == 255 * 255)
+    black = (alpha == 255) & (sub.rgb.max(axis=2) == 0)
+    assert white.any() and black.any()
+    assert (band[white] == 235).all() and (band[black] == 16).all()  # limited-range white text, black outline
+    assert (band[alpha == 0] == y0).all()
+    outside = np.ones((h, w), bool)
+    outside[sub.top : sub.top + bh, sub.left : sub.left + bw] = False
+    assert (y[outside] == y0).all()
+    u = frame[w * h : w * h + w * h // 4].reshape(h // 2, w // 2)
+    blocks = alpha.reshape(bh // 2, 2, bw // 2, 2).min(axis=(1, 3))
+    ub = u[sub.top // 2 : (sub.top + bh) // 2, sub.left // 2 : (sub.left + bw) // 2]
+    assert (ub[blocks == 255] == 128).all()  # opaque text has no colour
+    assert (ub[alpha.reshape(bh // 2, 2, bw // 2, 2).max(axis=(1, 3)) == 0] == u0).all()
+
+
+@pytest.mark.skipif(not __import__("PIL.features").features.check("raqm"),
+                    reason="Pillow without libraqm draws Arabic unshaped")
+def test_arabic_subtitles_are_shaped(monkeypatch):
+    from PIL import ImageFont
+
+    from wam.render import subtitles
+
+    text = "مرحبا بالعالم"
+    shaped = render_subtitle(text, 1280, 720).inv_alpha.shape[1]
+    monkeypatch.setattr(subtitles, "_pil_font",
+                        lambda path, size: ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC))
+    unshaped = render_subtitle(text, 1280, 720).inv_alpha.shape[1]
+    assert shaped < 0.85 * unshaped  # joined letters are narrower than isolated ones
+
+
+def test_broken_wam_font_is_reported_and_replaced(monkeypatch, tmp_path):
+    from wam.render import subtitles
+
+    bad = tmp_path / "font.ttf"
+    bad.write_bytes(b"not a font")
+    for value, problem in ((str(bad), "not a readable"), (str(tmp_path / "none.ttf"), "not a file")):
+        monkeypatch.setenv("WAM_FONT", value)
+        subtitles.font_paths.cache_clear()
+        assert problem in subtitles.wam_font_problem()
+        assert subtitles.font_paths()[0] == str(subtitles.PRIMARY_FONT)
+        assert render_subtitle("Still drawn.", 320, 180) is not None
+    monkeypatch.delenv("WAM_FONT")
+    subtitles.font_paths.cache_clear()
+    assert subtitles.wam_font_problem() is None
 
 
 def _timeline(clips, fps=25, width=320, height=180, paragraphs=(0, 0, 1)):

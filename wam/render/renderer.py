@@ -28,9 +28,9 @@ from typing import Callable
 import numpy as np
 
 from wam.config import DEFAULT_HEIGHT, DEFAULT_WIDTH
-from wam.errors import WamError
+from wam.errors import WamError, one_line
 from wam.media.ffmpeg_stream import ffmpeg_exe
-from wam.render.layout import Fit, crossfade_weight, fade_level, fit_picture
+from wam.render.layout import Placement, crossfade_weight, fade_level, fit_picture
 from wam.timeline import Cut, Timeline
 
 
@@ -89,15 +89,15 @@ def source_size(path: str) -> tuple[int, int]:
     return info.width, info.height
 
 
-def cut_filter(fit: Fit, out_w: int, out_h: int, fps: int, mode: str) -> str:
+def cut_filter(place: Placement, out_w: int, out_h: int, fps: int, mode: str) -> str:
     """The ffmpeg filter that turns a source into output-ready frames for one cut."""
     chain = [f"fps={fps}",
-             f"scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
+             f"scale={place.scaled_w}:{place.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
              "format=yuv420p", "setsar=1"]
     if mode == "cover":
-        chain.append(f"crop={out_w}:{out_h}:{fit.crop_x}:{fit.crop_y}")
+        chain.append(f"crop={out_w}:{out_h}:{place.crop_x}:{place.crop_y}")
     else:
-        chain.append(f"pad={out_w}:{out_h}:{fit.pad_x}:{fit.pad_y}:black")
+        chain.append(f"pad={out_w}:{out_h}:{place.pad_x}:{place.pad_y}:black")
     return ",".join(chain)
 
 
@@ -292,8 +292,8 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
     opts = opts if opts is not None else RenderOptions.for_plan(timeline)
-    from wam.render.audio import audio_track
-    from wam.render.subtitles import missing_glyphs
+    from wam.render.audio import AUDIO_FPS, audio_track
+    from wam.render.subtitles import missing_glyphs, wam_font_problem
 
     started = time.perf_counter()
     out = Path(out)
@@ -308,6 +308,8 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     if opts.width % 2 or opts.height % 2:
         raise WamError("output width and height must be even")
     if opts.subtitles:
+        if wam_font_problem():
+            warn(wam_font_problem())
         lost = missing_glyphs(" ".join(s.text for s in timeline.sentences))
         if lost:
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, or set WAM_FONT)")
@@ -323,7 +325,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     encoder = None
     try:
         audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music)
-        audio.write_audiofile(str(tmp_audio), fps=44100, codec="aac", bitrate="160k", logger=None)
+        audio.write_audiofile(str(tmp_audio), fps=AUDIO_FPS, codec="aac", bitrate="160k", logger=None)
         encoder = subprocess.Popen(
             encoder_command(tmp, tmp_audio, opts.width, opts.height, fps, opts), stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -342,7 +344,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     except WamError:
         raise
     except OSError as exc:
-        raise WamError(f"rendering {out.name} failed ({' '.join(str(exc).split())[:200]})") from None
+        raise WamError(f"rendering {out.name} failed ({one_line(exc, 200)})") from None
     finally:
         bar.close()
         source.close()
