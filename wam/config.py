@@ -40,6 +40,9 @@ DEFAULT_RESOLUTION = f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}"
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)}
 #: How a source fills the output frame: crop to fill it, or letterbox inside it.
 FIT_MODES = ("cover", "contain")
+#: x264 encoder preset and quality (constant rate factor; lower is better).
+DEFAULT_PRESET = "veryfast"
+DEFAULT_CRF = 20
 #: Pace presets, slowest first (their shot-length priors are in ``assemble/styles.py``).
 PACE_NAMES = ("calm", "normal", "fast")
 DEFAULT_PACE = "normal"

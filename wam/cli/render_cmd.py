@@ -9,7 +9,7 @@ from click.core import ParameterSource
 
 from wam.cli.common import progress_option, quiet_option, show_progress, warner
 from wam.cli.options import frame_options, plan_from_options, planning_options
-from wam.config import FIT_MODES
+from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES
 
 
 @click.command("render")
@@ -22,8 +22,9 @@ from wam.config import FIT_MODES
 @frame_options
 @click.option("--fit", type=click.Choice(FIT_MODES), default=FIT_MODES[0], show_default=True,
               help="cover: fill the frame (crop, centred on faces); contain: letterbox.")
-@click.option("--preset", default="veryfast", show_default=True, help="x264 preset.")
-@click.option("--crf", type=click.IntRange(0, 51), default=20, show_default=True, help="x264 quality (lower is better).")
+@click.option("--preset", default=DEFAULT_PRESET, show_default=True, help="x264 preset.")
+@click.option("--crf", type=click.IntRange(0, 51), default=DEFAULT_CRF, show_default=True,
+              help="x264 quality (lower is better).")
 @click.option("--no-subtitles", is_flag=True, help="Do not burn the sentences in as subtitles.")
 @click.option("--srt", "srt_file", type=click.Path(dir_okay=False), default=None, help="Also write the subtitles as SubRip.")
 @click.option("--keep-audio", is_flag=True, help="Keep the clips' own sound (muted by default).")

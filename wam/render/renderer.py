@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from wam.config import DEFAULT_HEIGHT, DEFAULT_WIDTH
+from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH
 from wam.errors import WamError, one_line
 from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.render.layout import Placement, crossfade_weight, fade_level, fit_picture
@@ -44,8 +44,8 @@ class RenderOptions:
     width: int = DEFAULT_WIDTH
     height: int = DEFAULT_HEIGHT
     fit: str = "cover"  # a FIT_MODES name: "cover" (crop to fill) or "contain" (letterbox)
-    preset: str = "veryfast"
-    crf: int = 20
+    preset: str = DEFAULT_PRESET
+    crf: int = DEFAULT_CRF
     subtitles: bool = True
     keep_audio: bool = False
     music: str | None = None
@@ -291,10 +291,10 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success.
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
-    opts = opts if opts is not None else RenderOptions.for_plan(timeline)
     from wam.render.audio import AUDIO_FPS, audio_track
     from wam.render.subtitles import missing_glyphs, wam_font_problem
 
+    opts = opts if opts is not None else RenderOptions.for_plan(timeline)
     started = time.perf_counter()
     out = Path(out)
     if out.suffix.lower() not in (".mp4", ".m4v", ".mov"):
@@ -308,8 +308,8 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     if opts.width % 2 or opts.height % 2:
         raise WamError("output width and height must be even")
     if opts.subtitles:
-        if wam_font_problem():
-            warn(wam_font_problem())
+        if problem := wam_font_problem():
+            warn(problem)
         lost = missing_glyphs(" ".join(s.text for s in timeline.sentences))
         if lost:
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, or set WAM_FONT)")
