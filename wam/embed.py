@@ -92,3 +92,18 @@ def load_encoder(name: str | None = None) -> SentenceTransformerEncoder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         _CACHE[mid] = SentenceTransformerEncoder(mid, location)
     return _CACHE[mid]
+
+
+def free_encoders() -> None:
+    """Drop the loaded text models and hand their memory back to the system (e.g. before a
+    long render, which does not need them)."""
+    import gc
+
+    _CACHE.clear()
+    gc.collect()
+    try:  # glibc keeps freed heap pages; give them back
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

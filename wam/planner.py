@@ -21,8 +21,10 @@ def plan_story(
     seed: int | None = None,
     model: str | None = None,
     home: Path | None = None,
+    progress: bool = False,
 ):
-    """The timeline for already-read ``sentences`` from the shots of the chosen libraries."""
+    """The timeline for already-read ``sentences`` from the shots of the chosen libraries
+    (progress on stderr for long stories when ``progress``)."""
     from wam.assemble.plan import assemble
     from wam.assemble.styles import pace as pace_preset
     from wam.candidates import candidate_sets, query_words
@@ -47,7 +49,9 @@ def plan_story(
             f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
         )
     encoder = load_encoder(index_model)
-    vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
+    cache_warnings: list[str] = []
+    vecs, _ = cached_encode(encoder, texts, home if home.exists() else None, progress=progress,
+                            warn=cache_warnings.append)
     preset = pace_preset(pace)
     min_lengths = [min(s.duration, preset.max_cut) for s in sentences]
     candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
@@ -62,6 +66,7 @@ def plan_story(
         candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
     timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
                         seed=seed, model=index_model)
+    timeline.warnings[:0] = cache_warnings
     if gone:
         timeline.warnings.insert(
             0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wam.cli.common import quiet_option, warner
+from wam.cli.common import quiet_option, show_progress, warner
 
 
 @click.command("plan")
@@ -35,9 +35,9 @@ def plan_command(story, libraries, pace, fps, wps, seed, top, model, as_json, ou
     from wam.story import read_story_file
     from wam.timeline import write_atomic
 
-    sentences = read_story_file(story, wps=wps)
+    sentences = read_story_file(story, wps=wps, progress=show_progress(quiet, None))
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
-                          model=model)
+                          model=model, progress=show_progress(quiet, None))
     warn = warner(quiet)
     for w in timeline.warnings:
         warn(w)

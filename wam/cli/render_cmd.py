@@ -74,12 +74,14 @@ def render_command(story, output, plan_file, libraries, pace, wps, seed, resolut
         width, height = (width // 4) * 2, (height // 4) * 2
         preset, crf = "ultrafast", 30
     if timeline is None:
+        from wam.embed import free_encoders
         from wam.planner import plan_story
         from wam.story import read_story_file
 
-        sentences = read_story_file(story, wps=wps)
+        sentences = read_story_file(story, wps=wps, progress=show_progress(quiet, progress))
         timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, seed=seed,
-                              width=width, height=height)
+                              width=width, height=height, progress=show_progress(quiet, progress))
+        free_encoders()  # the text model is not needed to render: give its memory back
         for w in timeline.warnings:
             warn(w)
     if srt_file:
