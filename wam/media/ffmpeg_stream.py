@@ -74,6 +74,40 @@ def probe(path: str) -> Probe:
     return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")))
 
 
+def ffmpeg_reason(text: str) -> str:
+    """The gist of ffmpeg's complaint in ``text`` (its last error line, without the
+    ``[in#0 @ 0x…]`` prefixes), e.g. ``Invalid data found when processing input``."""
+    import re
+
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        line = re.sub(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", line)
+        if line.startswith("At least one output file"):
+            continue
+        return line.split(": ")[-1]
+    return "no streams"
+
+
+def probe_audio(path: str) -> None:
+    """Check that ``path`` has an audio stream ffmpeg can open; MediaError (with the reason) if not."""
+    import os
+
+    try:
+        if os.path.getsize(path) == 0:
+            raise MediaError("the file is empty (0 bytes)")
+    except OSError as exc:
+        raise MediaError(f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"cannot probe the file ({type(exc).__name__})") from None
+    text = out.stderr.decode("utf-8", errors="replace")
+    if "Stream #" not in text:
+        raise MediaError(f"not a sound or video file ({ffmpeg_reason(text)})")
+    if not any("Stream #" in line and "Audio:" in line for line in text.splitlines()):
+        raise MediaError("it has no sound (no audio stream)")
+
+
 def analysis_size(width: int, height: int, target: int = ANALYSIS_WIDTH) -> tuple[int, int]:
     """Even (w, h) at most ``target`` wide with the source's aspect ratio."""
     if width <= target:

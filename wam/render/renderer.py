@@ -296,7 +296,7 @@ def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda 
     opened: list = []
     encoder = None
     try:
-        audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music)
+        audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
         audio.write_audiofile(str(tmp_audio), fps=44100, codec="aac", bitrate="160k", logger=None)
         encoder = subprocess.Popen(
             encoder_command(tmp, tmp_audio, opts.width, opts.height, fps, opts), stdin=subprocess.PIPE,

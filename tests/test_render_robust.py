@@ -1,0 +1,99 @@
+"""`wam render` under hostile inputs and interruptions, and render correctness on odd
+sources (issue 13, items 3, 5, 13, 15, 16): one clean line on stderr, the contract's exit
+code, the user's files untouched, no leftovers."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from media import BLUE, GREEN, RED, ffmpeg_exe, write_clip
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+pytestmark = pytest.mark.slow
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_wam(*args, home: Path, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ, WAM_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], capture_output=True, text=True, env=env,
+                          cwd=kw.pop("cwd", None), **kw)
+
+
+def assert_one_clean_line(stderr: str) -> None:
+    assert stderr.count("\n") == 1 and stderr.endswith("\n"), stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert stderr.startswith("wam: error: "), stderr
+
+
+def plan_file(tmp_path: Path, cuts: list[tuple[str, float, float]], *, fps=25, width=320, height=180,
+              texts=None, paragraphs=None, name="plan.json") -> Path:
+    """A saved plan: one sentence per (source, source_in, seconds)."""
+    sentences, t = [], 0.0
+    for i, (src, t_in, seconds) in enumerate(cuts):
+        cut = Cut(f"s{i}", str(src), t_in, t_in + seconds, round(t, 6), round(t + seconds, 6), 0.5)
+        text = texts[i] if texts else f"Sentence {i}."
+        para = paragraphs[i] if paragraphs else 0
+        sentences.append(SentenceSpan(i, text, round(t, 6), round(t + seconds, 6), para, [cut]))
+        t += seconds
+    path = tmp_path / name
+    path.write_text(Timeline(round(t, 6), fps, width, height, sentences).to_json())
+    return path
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("media")
+    silent = write_clip(d / "lib" / "silent.mp4", [(GREEN, 3.0)], size=(320, 180))
+    sound = d / "lib" / "sound.mkv"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=3", "-c:v", "copy", "-c:a", "libopus", "-shortest", str(sound)],
+                   check=True)
+    notes = d / "notes.txt"
+    notes.write_text("not music\n")
+    empty = d / "empty.mp3"
+    empty.write_bytes(b"")
+    story = d / "story.txt"
+    story.write_text("One sentence. Another sentence.\n")
+    return {"dir": d, "silent": silent, "sound": sound, "notes": notes, "empty": empty, "story": story}
+
+
+@pytest.mark.parametrize("music", ["notes", "empty", "silent"])
+def test_unusable_music_is_one_clean_line(media, tmp_path, music):
+    plan = plan_file(tmp_path, [(media["silent"], 0.2, 1.0), (media["sound"], 0.5, 1.0)])
+    before = {k: digest(media[k]) for k in ("silent", "sound", "notes", "empty", "story")}
+    out = tmp_path / "out.mp4"
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--music", media[music], "--preset", "ultrafast",
+                home=tmp_path / "home")
+    assert r.returncode == 1
+    assert_one_clean_line(r.stderr)
+    assert media[music].name in r.stderr and "…" not in r.stderr
+    expected = {"notes": "not a sound or video file", "empty": "empty", "silent": "no sound"}[music]
+    assert expected in r.stderr
+    assert "audio_bitrate" not in r.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob(".*part*"))
+    assert {k: digest(media[k]) for k in before} == before
+
+
+def test_keep_audio_with_silent_and_sound_clips(media, tmp_path):
+    plan = plan_file(tmp_path, [(media["silent"], 0.2, 1.0), (media["sound"], 0.5, 1.0)])
+    out = tmp_path / "out.mp4"
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--keep-audio", "--preset", "ultrafast", "-q",
+                home=tmp_path / "home")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-vn", "-f", "s16le", "-ac", "1", "-ar", "8000",
+                          "-"], capture_output=True).stdout
+    a = np.frombuffer(raw, np.int16).astype(float)
+    assert np.sqrt((a[1000:7000] ** 2).mean()) < 5  # the silent clip's second
+    assert np.sqrt((a[9000:15000] ** 2).mean()) > 500  # the sound clip's second
