@@ -97,3 +97,52 @@ def test_keep_audio_with_silent_and_sound_clips(media, tmp_path):
     a = np.frombuffer(raw, np.int16).astype(float)
     assert np.sqrt((a[1000:7000] ** 2).mean()) < 5  # the silent clip's second
     assert np.sqrt((a[9000:15000] ** 2).mean()) > 500  # the sound clip's second
+
+
+@pytest.mark.parametrize("words,width,height", [(300, 640, 360), (2000, 1280, 720), (40, 96, 54)])
+def test_long_sentence_subtitle_pages_fit_the_frame(words, width, height):
+    from wam.render.subtitles import MAX_LINES, subtitle_pages
+
+    text = " ".join(f"word{i}" for i in range(words)) + "."
+    pages = subtitle_pages(text, width, height)
+    assert len(pages) > 1
+    assert " ".join(" ".join(p.lines) for p in pages) == text  # every word shown once, in order
+    assert [p.start for p in pages] == sorted(p.start for p in pages) and pages[0].start == 0
+    assert all(len(p.lines) <= MAX_LINES for p in pages)
+    for p in (pages[0], pages[len(pages) // 2], pages[-1]):
+        img = p.image(width, height)
+        h, w = img.inv_alpha.shape[:2]
+        assert 0 <= img.top and img.top + h <= height and 0 <= img.left and img.left + w <= width
+        frame = np.full(width * height * 3 // 2, 128, np.uint8)
+        img.blend_yuv(frame, width, height)
+
+
+def test_long_sentence_renders_in_pages(media, tmp_path):
+    text = " ".join(f"word{i}" for i in range(300)) + "."
+    plan = plan_file(tmp_path, [(media["silent"], 0.0, 2.8)], texts=[text], width=640, height=360)
+    out = tmp_path / "long.mp4"
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--preset", "ultrafast", "-q",
+                home=tmp_path / "home")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    import cv2
+
+    cap = cv2.VideoCapture(str(out))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    assert len(frames) == 70
+    band = slice(250, 340)
+    early, late = frames[20][band].astype(int), frames[60][band].astype(int)
+    assert np.abs(early - late).mean() > 5  # a later page shows other words
+    assert (frames[20][band].min(axis=2) > 200).any() and (frames[60][band].min(axis=2) > 200).any()
+
+
+def test_very_long_sentence_at_720p_renders(media, tmp_path):
+    text = " ".join(f"word{i}" for i in range(2000)) + "."
+    plan = plan_file(tmp_path, [(media["silent"], 0.0, 2.0)], texts=[text], width=1280, height=720)
+    r = run_wam("render", media["story"], "--plan", plan, "-o", tmp_path / "huge.mp4", "--preset", "ultrafast",
+                "-q", home=tmp_path / "home")
+    assert r.returncode == 0 and r.stderr == "", r.stderr

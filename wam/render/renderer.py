@@ -191,7 +191,8 @@ class FrameSource:
         }
         self.xf_frames = round(min(0.5, max(0.0, opts.crossfade)) * self.fps)
         self.readers: dict[int, CutReader] = {}
-        self.sub_cache: dict[int, object] = {}
+        self.sub_pages = None  # (sentence, first frame of each page, pages)
+        self.sub_image = None  # ((sentence, page), image)
 
     def _open(self, k: int) -> None:
         if k not in self.readers and k < len(self.cuts):
@@ -220,18 +221,32 @@ class FrameSource:
                 incoming = self.readers[nxt].frame(0)
                 frame = (frame.astype(np.float32) * (1 - w) + incoming.astype(np.float32) * w + 0.5).astype(np.uint8)
         if self.opts.subtitles:
-            si = bisect_right(self.sentence_starts, i) - 1
-            if si not in self.sub_cache:
-                from wam.render.subtitles import render_subtitle
-
-                self.sub_cache = {si: render_subtitle(self.tl.sentences[si].text, self.w, self.h)}
-            sub = self.sub_cache[si]
+            sub = self.subtitle(i)
             if sub is not None:
                 sub.blend_yuv(frame, self.w, self.h)
         level = fade_level((i + 0.5) / self.fps, self.total / self.fps, self.opts.fade)
         if level < 1.0:
             frame = to_black(frame, self.w * self.h, level)
         return frame
+
+    def subtitle(self, i: int):
+        """The subtitle image over output frame i: its sentence's page for that moment (a long
+        sentence shows its lines in pages, each for a share of the sentence's time)."""
+        si = bisect_right(self.sentence_starts, i) - 1
+        if self.sub_pages is None or self.sub_pages[0] != si:
+            from wam.render.subtitles import subtitle_pages
+
+            s = self.tl.sentences[si]
+            first, last = round(s.start * self.fps), round(s.end * self.fps)
+            pages = subtitle_pages(s.text, self.w, self.h)
+            self.sub_pages = (si, [first + round(p.start * (last - first)) for p in pages], pages)
+        _, starts, pages = self.sub_pages
+        if not pages:
+            return None
+        k = max(0, bisect_right(starts, i) - 1)
+        if self.sub_image is None or self.sub_image[0] != (si, k):
+            self.sub_image = ((si, k), pages[k].image(self.w, self.h))
+        return self.sub_image[1]
 
     def close(self) -> None:
         for r in self.readers.values():
