@@ -146,3 +146,56 @@ def test_very_long_sentence_at_720p_renders(media, tmp_path):
     r = run_wam("render", media["story"], "--plan", plan, "-o", tmp_path / "huge.mp4", "--preset", "ultrafast",
                 "-q", home=tmp_path / "home")
     assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def _wait_for(predicate, what: str, limit: float = 120.0):
+    """Poll until ``predicate()`` (a liveness guard, not a speed requirement)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
+def test_signals_during_render_clean_up(media, tmp_path, sig, code):
+    plan = plan_file(tmp_path, [(media["silent"], 0.1, 2.4)] * 40, width=640, height=360)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "film.mp4"
+    out.write_bytes(b"previous render")
+    env = dict(os.environ, WAM_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "wam", "render", str(media["story"]), "--plan", str(plan), "-o",
+                             str(out), "--preset", "ultrafast", "-q"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        _wait_for(lambda: list(out_dir.glob(".film.*.part.mp4")) or proc.poll() is not None, "the render to start")
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "interrupted" in err, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["film.mp4"]
+    assert out.read_bytes() == b"previous render"
+
+
+def test_stale_part_files_of_dead_renders_are_removed(media, tmp_path):
+    from wam.render.renderer import part_path
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "film [v2].mp4"
+    stale = [part_path(out, dead.pid, ".mp4"), part_path(out, dead.pid, ".audio.m4a")]
+    running = part_path(out, os.getpid(), ".mp4")  # a render still going on
+    other = tmp_path / f".film.{dead.pid}.part.mp4"  # another output's
+    for p in (*stale, running, other):
+        p.write_bytes(b"half a video")
+    plan = plan_file(tmp_path, [(media["silent"], 0.1, 1.0)])
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--preset", "ultrafast", "-q",
+                home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and not any(p.exists() for p in stale)
+    assert running.exists() and other.exists()

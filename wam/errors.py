@@ -38,3 +38,15 @@ class ModelMismatchError(WamError):
 
 class StoryError(WamError):
     """The story text is empty or unreadable."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process was asked to stop by a signal (SIGTERM, SIGHUP) while doing work that
+    cleans up after itself; handled like Ctrl-C, with exit code 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum

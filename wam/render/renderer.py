@@ -29,6 +29,7 @@ import numpy as np
 from wam.errors import WamError
 from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.render.layout import Fit, crossfade_weight, fade_level, fit_picture
+from wam.signals import signals_interrupt
 
 
 @dataclass(frozen=True)
@@ -279,8 +280,44 @@ def encoder_command(target: Path, audio: Path, width: int, height: int, fps: int
     return cmd
 
 
+def part_path(out: Path, pid: int, suffix: str) -> Path:
+    """The hidden temp file beside ``out`` that process ``pid`` writes before renaming it into place."""
+    return out.parent / f".{out.stem}.{pid}.part{suffix}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_parts(out: Path) -> list[Path]:
+    """Delete the temp files that killed renders of ``out`` left beside it (their process is
+    gone: SIGKILL, power loss); files of renders still running are kept."""
+    import glob
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(out.stem)}\.(\d+)\.part(?:\.audio\.m4a|\.[A-Za-z0-9]+)?")
+    removed = []
+    for p in out.parent.glob(f".{glob.escape(out.stem)}.*.part*"):
+        m = pattern.fullmatch(p.name)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))) and p.is_file():
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+    return removed
+
+
+@signals_interrupt()  # SIGTERM/SIGHUP stop a render like Ctrl-C: temp files removed, decoders stopped
 def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda m: None) -> RenderResult:
-    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success."""
+    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success;
+    temp files left by killed earlier renders of ``out`` are removed."""
     from wam.render.audio import audio_track
     from wam.render.subtitles import missing_glyphs
 
@@ -305,9 +342,10 @@ def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda 
     total = source.total
     from tqdm import tqdm
 
+    remove_stale_parts(out)
     bar = tqdm(total=total, unit="frame", desc="rendering", disable=not opts.progress, leave=False, dynamic_ncols=True)
-    tmp = out.parent / f".{out.stem}.{os.getpid()}.part{out.suffix}"
-    tmp_audio = out.parent / f".{out.stem}.{os.getpid()}.part.audio.m4a"
+    tmp = part_path(out, os.getpid(), out.suffix)
+    tmp_audio = part_path(out, os.getpid(), ".audio.m4a")
     opened: list = []
     encoder = None
     try:
@@ -340,7 +378,7 @@ def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda 
             encoder.wait()
         for c in opened:
             c.close()
-        for leftover in out.parent.glob(f".{out.stem}.{os.getpid()}.part*"):
+        for leftover in (tmp, tmp_audio):
             try:
                 leftover.unlink()
             except OSError:
