@@ -38,3 +38,49 @@ def signals_interrupt():
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
+
+
+def die_with(pid: int) -> None:
+    """Make this process end when process ``pid`` ends, even when ``pid`` is killed outright
+    (kill -9) and so cannot stop it: for worker processes, which must never outlive wam.
+
+    Two guards: the kernel's parent-death signal (``PR_SET_PDEATHSIG``, for when the
+    process that forked this one exits) and a thread watching ``pid`` itself (a pidfd, or
+    polling where there is none)."""
+    import os
+    import time
+
+    try:  # Linux only; elsewhere the watcher thread does the work
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+    def end() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            end()
+            return
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            import select
+
+            select.select([fd], [], [])  # readable once the process has ended
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except OSError:
+                    pass
+                time.sleep(0.5)
+        end()
+
+    threading.Thread(target=watch, name=f"wam-die-with-{pid}", daemon=True).start()

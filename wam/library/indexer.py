@@ -279,15 +279,22 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         bar.close()
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself)."""
+def _init_worker(parent: int) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself), and
+    a worker dies with wam even when wam is killed outright (kill -9), so that neither the
+    workers nor the forkserver and resource tracker (which live as long as a worker does)
+    keep a pipeline waiting."""
     import signal
 
+    from wam.signals import die_with
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with(parent)
 
 
 def _new_pool(workers: int, ctx) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(os.getpid(),))
 
 
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
