@@ -199,3 +199,59 @@ def test_stale_part_files_of_dead_renders_are_removed(media, tmp_path):
     assert r.returncode == 0, r.stderr
     assert out.exists() and not any(p.exists() for p in stale)
     assert running.exists() and other.exists()
+
+
+def _box(frame: np.ndarray) -> tuple[int, int]:
+    """Width and height of the white box in a BGR frame."""
+    white = frame.min(axis=2) > 180
+    rows, cols = np.nonzero(white.any(axis=1))[0], np.nonzero(white.any(axis=0))[0]
+    return int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+@pytest.fixture(scope="module")
+def anamorphic(tmp_path_factory):
+    """288×216 stored with a 4:3 sample aspect ratio (displayed 384×216, 16:9, like 1440×1080
+    HDV): a white box 72×96 stored pixels is a 96×96 square on screen."""
+    path = tmp_path_factory.mktemp("anamorphic") / "hdv.mp4"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=0x2040a0:s=288x216:r=25:d=3,drawbox=x=108:y=60:w=72:h=96:color=white:t=fill,setsar=4/3",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def test_anamorphic_source_is_probed_and_analysed_at_display_size(anamorphic):
+    import cv2
+
+    from wam.library.analyse import analyse_clip
+    from wam.media.ffmpeg_stream import probe
+
+    info = probe(str(anamorphic))
+    assert (info.width, info.height) == (384, 216)
+    a = analyse_clip(str(anamorphic))
+    assert (a.width, a.height) == (384, 216)
+    key = cv2.imdecode(np.frombuffer(a.shots[0].keyframes[0], np.uint8), cv2.IMREAD_COLOR)
+    assert key.shape[:2] == (180, 320)
+    w, h = _box(key)
+    assert abs(w - h) <= 3 and abs(w - 80) <= 3  # square, as displayed
+
+
+@pytest.mark.parametrize("fit", ["cover", "contain"])
+def test_anamorphic_source_renders_unstretched(anamorphic, tmp_path, fit):
+    import json
+
+    import cv2
+
+    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.timeline import timeline_from_dict
+
+    plan = plan_file(tmp_path, [(anamorphic, 0.2, 2.0)], width=320, height=180)
+    tl = timeline_from_dict(json.loads(plan.read_text()))
+    out = tmp_path / f"{fit}.mp4"
+    render_timeline(tl, out, RenderOptions(width=320, height=180, fit=fit, subtitles=False, preset="ultrafast", crf=12))
+    cap = cv2.VideoCapture(str(out))
+    for _ in range(25):
+        ok, frame = cap.read()
+    assert ok
+    w, h = _box(frame)
+    assert abs(w - 80) <= 3 and abs(h - 80) <= 3, (w, h)  # a square, not 60×80 (squeezed) or 80×107 (cropped)
+    assert frame[:, :8].mean() > 40 and frame[:, -8:].mean() > 40  # the picture fills the 16:9 frame
