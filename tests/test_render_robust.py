@@ -3,6 +3,7 @@ sources (issue 13, items 3, 5, 13, 15, 16): one clean line on stderr, the contra
 code, the user's files untouched, no leftovers."""
 
 import hashlib
+import math
 import os
 import signal
 import subprocess
@@ -255,3 +256,72 @@ def test_anamorphic_source_renders_unstretched(anamorphic, tmp_path, fit):
     w, h = _box(frame)
     assert abs(w - 80) <= 3 and abs(h - 80) <= 3, (w, h)  # a square, not 60×80 (squeezed) or 80×107 (cropped)
     assert frame[:, :8].mean() > 40 and frame[:, -8:].mean() > 40  # the picture fills the 16:9 frame
+
+
+BARS_W, BARS_H = 128, 64
+
+
+def bars_clip(path: Path, fps: float, frames: int) -> Path:
+    """Frame k shows k in binary: 8 vertical bars, white for a set bit (lossless H.264)."""
+    proc = subprocess.Popen([ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s",
+                             f"{BARS_W}x{BARS_H}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset", "ultrafast",
+                             "-qp", "0", "-pix_fmt", "yuv420p", str(path)], stdin=subprocess.PIPE)
+    for k in range(frames):
+        f = np.zeros((BARS_H, BARS_W), np.uint8)
+        for b in range(8):
+            if k >> b & 1:
+                f[:, b * 16 : (b + 1) * 16] = 255
+        proc.stdin.write(f.tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+    return path
+
+
+def frame_number(luma: np.ndarray) -> int:
+    """The number a bars frame shows (also mixed over black: bars are judged against the darkest)."""
+    means = [luma[8:-8, b * 16 + 4 : (b + 1) * 16 - 4].mean() for b in range(8)]
+    lo, hi = min(means), max(means)
+    return sum(1 << b for b, m in enumerate(means) if hi - lo > 12 and m > (lo + hi) / 2)
+
+
+def shown(source_in: float, j: int, out_fps: int, src_fps: float) -> int:
+    """The source frame on screen at source_in + j / out_fps."""
+    return math.floor((source_in + j / out_fps) * src_fps + 1e-3 * src_fps)
+
+
+def test_cuts_start_on_the_source_frame_at_source_in_and_cross_fades_play(tmp_path):
+    import json
+
+    import cv2
+
+    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.timeline import timeline_from_dict
+
+    b24 = bars_clip(tmp_path / "bars24.mp4", 24, 160)
+    b25 = bars_clip(tmp_path / "bars25.mp4", 25, 160)
+    dark = write_clip(tmp_path / "dark.mp4", [((0, 0, 0), 3.0)], size=(BARS_W, BARS_H))
+    cuts = [(b25, 40 / 25, 1.0), (dark, 0.5, 1.0), (b24, 50 / 24, 1.0), (b24, 1.23, 1.0), (b25, 2.5, 1.0)]
+    plan = plan_file(tmp_path, cuts, fps=30, width=BARS_W, height=BARS_H, paragraphs=[0, 0, 1, 1, 1])
+    tl = timeline_from_dict(json.loads(plan.read_text()))
+    out = tmp_path / "bars.mp4"
+    render_timeline(tl, out, RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, crossfade=0.4,
+                                           preset="ultrafast", crf=0))
+    cap = cv2.VideoCapture(str(out))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY))
+    assert len(frames) == 150
+    for k, (src, t_in, _) in enumerate(cuts):
+        if src == dark:
+            continue
+        fps = 24 if src == b24 else 25
+        got = [frame_number(frames[30 * k + j]) for j in range(30)]
+        assert got == [shown(t_in, j, 30, fps) for j in range(30)], (k, src.name)
+    # the cross-fade into cut 2 (12 frames before its start at frame 60): the incoming shot plays,
+    # showing the source frames before its source_in, not its first frame frozen
+    got = [frame_number(frames[i]) for i in range(49, 60)]
+    assert got == [shown(50 / 24, i - 60, 30, 24) for i in range(49, 60)]
+    assert len(set(got)) > 5

@@ -14,6 +14,7 @@ early), each with a small frame queue, so memory stays bounded however long the 
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import subprocess
@@ -70,9 +71,9 @@ def source_size(path: str) -> tuple[int, int]:
 
 
 def cut_filter(fit: Fit, out_w: int, out_h: int, fps: int, mode: str) -> str:
-    """The ffmpeg filter that turns a source into output-ready frames for one cut."""
-    chain = [f"fps={fps}",
-             f"scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
+    """The ffmpeg filter that turns a source's frames (already on the output frame grid, see
+    ``CutReader``) into output-ready frames for one cut."""
+    chain = [f"scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
              "format=yuv420p", "setsar=1"]
     if mode == "cover":
         chain.append(f"crop={out_w}:{out_h}:{fit.crop_x}:{fit.crop_y}")
@@ -83,6 +84,23 @@ def cut_filter(fit: Fit, out_w: int, out_h: int, fps: int, mode: str) -> str:
 
 #: Decoder threads per cut (the encoder and the next cut run beside it).
 DECODER_THREADS = "1"
+#: A cut's decoder seeks this much before the cut, so that the source frame on screen at
+#: ``source_in`` (which started a little earlier) is not dropped by ffmpeg's exact seek.
+SEEK_MARGIN = 0.5
+#: Times closer than this to a source frame count as that frame's (plans round times).
+FRAME_EPSILON = 0.001
+
+
+def retime_filter(seek: float, start: float, fps: int) -> str:
+    """Filters that put a stream decoded from ``seek`` onto the output frame grid starting at
+    source time ``start``: output frame j is the source frame on screen at ``start + j / fps``
+    (the last one whose timestamp is ≤ that time).
+
+    ffmpeg's ``fps`` filter alone picks the *nearest* source frame, which is often the next
+    one — 24/25/30 fps sources then ran up to a frame early — and an exact ``-ss`` drops the
+    frame on screen at ``start`` when it began before it. Hence: seek early, shift the
+    timestamps so ``start`` is 0, and round up onto the grid."""
+    return f"setpts=PTS-{start - seek + FRAME_EPSILON:.6f}/TB,fps={fps}:round=up:start_time=0"
 
 
 class CutReader:
@@ -90,20 +108,25 @@ class CutReader:
 
     QUEUE = 6
 
-    def __init__(self, cut, frames: int, fps: int, out_w: int, out_h: int, mode: str):
+    def __init__(self, cut, frames: int, fps: int, out_w: int, out_h: int, mode: str, lead: int = 0):
         self.cut, self.frames, self.fps = cut, frames, fps
         self.w, self.h, self.mode = out_w, out_h, mode
         sw, sh = source_size(cut.source)
         focus = tuple(cut.focus) if getattr(cut, "focus", None) else None
         self.filter = cut_filter(fit_picture(sw, sh, out_w, out_h, mode, focus), out_w, out_h, fps, mode)
+        # frames before the cut's first one (for a cross-fade into it), as far as the source has them
+        self.lead = max(0, min(lead, math.floor(cut.source_in * fps + FRAME_EPSILON * fps)))
         self._start(0)
 
     def _start(self, first: int) -> None:
+        """(Re)start decoding at internal frame ``first`` (0 is the first lead frame)."""
         self.next_index = first
         self.last: np.ndarray | None = None
-        start = self.cut.source_in + first / self.fps
-        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-threads", DECODER_THREADS, "-ss", f"{start:.6f}", "-i", self.cut.source,
-               "-map", "0:v:0", "-an", "-sn", "-vf", self.filter, "-frames:v", str(self.frames - first),
+        start = self.cut.source_in + (first - self.lead) / self.fps
+        seek = max(0.0, start - SEEK_MARGIN)
+        vf = retime_filter(seek, start, self.fps) + "," + self.filter
+        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-threads", DECODER_THREADS, "-ss", f"{seek:.6f}", "-i", self.cut.source,
+               "-map", "0:v:0", "-an", "-sn", "-vf", vf, "-frames:v", str(self.frames + self.lead - first),
                "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.queue: queue.Queue = queue.Queue(self.QUEUE)
@@ -130,10 +153,13 @@ class CutReader:
             self.queue.put(None)
 
     def frame(self, j: int) -> np.ndarray:
-        """Frame j of the cut (j counts from the cut's first frame); past the source's end the last frame holds.
+        """Frame j of the cut (j counts from the cut's first frame; negative j, down to
+        ``-lead``, are the source frames before it); past the source's end the last frame holds,
+        and before its start the first one.
 
         A freshly decoded frame is handed over to be drawn on in place; a frame served again
         (held, or asked for twice) is a copy, so the kept one stays pristine."""
+        j = max(0, j + self.lead)  # internal index
         if j < self.next_index - 1 or (j == self.next_index - 1 and self.last is None):
             self.close()
             self._start(j)
@@ -198,7 +224,8 @@ class FrameSource:
     def _open(self, k: int) -> None:
         if k not in self.readers and k < len(self.cuts):
             a, b = self.cut_frames[k]
-            self.readers[k] = CutReader(self.cuts[k], b - a, self.fps, self.w, self.h, self.opts.fit)
+            lead = self.xf_frames if k in self.xfade_into else 0  # a cross-fade shows it before it starts
+            self.readers[k] = CutReader(self.cuts[k], b - a, self.fps, self.w, self.h, self.opts.fit, lead=lead)
 
     def reader(self, k: int) -> CutReader:
         """The reader of cut k; the next cut's decoder starts now, so it is warm when needed."""
@@ -219,7 +246,7 @@ class FrameSource:
             w = crossfade_weight(i / self.fps, b / self.fps, self.xf_frames / self.fps)
             if w > 0:  # a linear mix is exact in YUV too (an affine image of RGB)
                 self._open(nxt)  # not reader(): that would close the current cut
-                incoming = self.readers[nxt].frame(0)
+                incoming = self.readers[nxt].frame(i - b)  # the incoming shot plays into its cut
                 frame = (frame.astype(np.float32) * (1 - w) + incoming.astype(np.float32) * w + 0.5).astype(np.uint8)
         if self.opts.subtitles:
             sub = self.subtitle(i)
