@@ -74,14 +74,14 @@ def render_command(story, output, plan_file, libraries, pace, wps, seed, resolut
         width, height = (width // 4) * 2, (height // 4) * 2
         preset, crf = "ultrafast", 30
     if timeline is None:
-        from wam.embed import free_encoders
         from wam.planner import plan_story
         from wam.story import read_story_file
 
         sentences = read_story_file(story, wps=wps, progress=show_progress(quiet, progress))
+        # the text model runs in a child process that ends after planning: the render keeps none of its memory
         timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, seed=seed,
-                              width=width, height=height, progress=show_progress(quiet, progress))
-        free_encoders()  # the text model is not needed to render: give its memory back
+                              width=width, height=height, progress=show_progress(quiet, progress),
+                              model_process=True)
         for w in timeline.warnings:
             warn(w)
     if srt_file:
