@@ -130,3 +130,16 @@ def test_plan_with_a_corrupt_cache_warns_once(tmp_path, wam_home):
     assert "Traceback" not in r.stderr and story_file.read_bytes() == before
     r = CliRunner().invoke(cli, ["plan", str(story_file), "--json"])
     assert r.exit_code == 0 and r.stderr == ""
+
+
+def test_long_story_shows_progress(capsys):
+    read_story(TEXT * 1000, progress=True)
+    assert "reading the story" in capsys.readouterr().err
+    read_story(TEXT * 1000)
+    assert capsys.readouterr().err == ""
+
+
+def test_embedding_shows_progress(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(textcache, "PROGRESS_MIN", 10)
+    textcache.cached_encode(CountingEncoder(), [f"s{i}" for i in range(20)], tmp_path, progress=True)
+    assert "embedding sentences" in capsys.readouterr().err
