@@ -120,8 +120,14 @@ class TreeMemory:
             except psutil.NoSuchProcess:
                 return
             parts: dict[str, float] = {}
+            try:
+                root_cmd = self._root.cmdline()
+            except psutil.Error:
+                return
             for p in procs:
                 try:
+                    if p.pid != self._root.pid and p.cmdline() == root_cmd:
+                        continue  # forked, not yet exec'd (a decoder starting): shares the parent's pages
                     name = "wam" if p.pid == self._root.pid else ("x264" if "libx264" in p.cmdline() else p.name())
                     key = name if name not in parts else f"{name}#{sum(k.startswith(name) for k in parts) + 1}"
                     parts[key] = p.memory_info().rss / 2**20
