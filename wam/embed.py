@@ -92,3 +92,120 @@ def load_encoder(name: str | None = None) -> SentenceTransformerEncoder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         _CACHE[mid] = SentenceTransformerEncoder(mid, location)
     return _CACHE[mid]
+
+
+
+class ModelProcess:
+    """The text encoder run in a child process (``python -m wam.embed NAME``), started on the
+    first ``encode`` and ended by ``close``.
+
+    ``wam render STORY`` plans with it: torch, transformers and the model take ≈ 450 MB that
+    cannot be given back once imported, and the render process never needs them. Texts go to
+    the child as JSON lines and vectors come back as raw float32 (no pickle)."""
+
+    def __init__(self, name: str | None, dim: int):
+        self.name = model_id(name)
+        self.dim = int(dim)
+        self._proc = None
+
+    def _start(self):
+        import subprocess
+        import sys
+
+        self._proc = subprocess.Popen([sys.executable, "-m", "wam.embed", self.name], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        hello = self._reply()
+        if hello.get("dim") != self.dim:
+            self.close()
+            raise ModelError(f"text model {self.name!r} gives {hello.get('dim')}-dimensional vectors, the index "
+                             f"{self.dim}; run `wam index DIR` to re-embed it")
+
+    def _reply(self) -> dict:
+        import json
+
+        line = self._proc.stdout.readline()
+        if not line:
+            code = self._proc.wait()
+            self._proc = None
+            raise ModelError(f"the text model process ended unexpectedly (exit code {code})")
+        reply = json.loads(line)
+        if "error" in reply:
+            self.close()
+            raise ModelError(reply["error"])
+        return reply
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        import json
+
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        if self._proc is None:
+            self._start()
+        self._proc.stdin.write(json.dumps(list(texts)).encode("ascii") + b"\n")
+        self._proc.stdin.flush()
+        rows = int(self._reply()["rows"])
+        data = self._proc.stdout.read(rows * self.dim * 4)
+        if len(data) != rows * self.dim * 4:
+            self.close()
+            raise ModelError("the text model process ended unexpectedly")
+        return np.frombuffer(data, np.float32).reshape(rows, self.dim).copy()
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=10)
+            except Exception:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _serve(name: str) -> None:
+    """Child side of ModelProcess: load the model, then answer JSON lines of texts with vectors."""
+    import json
+    import signal
+    import sys
+
+    from wam.errors import WamError
+    from wam.signals import die_with
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; the child ends with it
+    die_with(os.getppid())
+    out, inp = sys.stdout.buffer, sys.stdin.buffer
+
+    def say(obj) -> None:
+        out.write(json.dumps(obj).encode("ascii") + b"\n")
+        out.flush()
+
+    try:
+        encoder = load_encoder(name)
+    except WamError as exc:
+        say({"error": str(exc)})
+        return
+    say({"name": encoder.name, "dim": encoder.dim})
+    for line in inp:
+        try:
+            vecs = np.ascontiguousarray(encoder.encode(json.loads(line)), dtype=np.float32)
+        except Exception as exc:  # reported to the parent as one line
+            say({"error": f"the text model failed ({' '.join(str(exc).split())[:160]})"})
+            return
+        say({"rows": len(vecs)})
+        out.write(vecs.tobytes())
+        out.flush()
+
+
+if __name__ == "__main__":
+    import sys
+
+    _serve(sys.argv[1])

@@ -29,12 +29,16 @@ def plan_story(
     seed: int | None = None,
     model: str | None = None,
     home: Path | None = None,
+    progress: bool = False,
+    model_process: bool = False,
 ) -> Timeline:
-    """The timeline for already-read ``sentences`` from the shots of the chosen libraries."""
+    """The timeline for already-read ``sentences`` from the shots of the chosen libraries
+    (progress on stderr for long stories when ``progress``; the text model in a child process
+    that ends after embedding when ``model_process``)."""
     from wam.assemble.plan import assemble
     from wam.assemble.styles import pace as pace_preset
     from wam.candidates import candidate_sets
-    from wam.embed import load_encoder, model_id
+    from wam.embed import ModelProcess, load_encoder, model_id
     from wam.keywords import query_words
     from wam.library.store import Store
     from wam.textcache import cached_encode
@@ -52,8 +56,15 @@ def plan_story(
             f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
             f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
         )
-    encoder = load_encoder(index_model)
-    vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
+    # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
+    encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
+    cache_warnings: list[str] = []
+    try:
+        vecs, _ = cached_encode(encoder, texts, home if home.exists() else None, progress=progress,
+                                warn=cache_warnings.append)
+    finally:
+        if model_process:
+            encoder.close()
     preset = pace_preset(pace)
     min_lengths = [min(s.duration, preset.max_cut) for s in sentences]
     candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
@@ -68,6 +79,7 @@ def plan_story(
         candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
     timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
                         seed=seed, model=index_model)
+    timeline.warnings[:0] = cache_warnings
     if gone:
         timeline.warnings.insert(
             0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from wam.config import DEFAULT_WPS
 from wam.errors import StoryError
@@ -22,6 +23,8 @@ CJK_CHARS_PER_SECOND = 4.5
 MIN_SENTENCE_SECONDS = 1.5
 #: Extra time at the end of a paragraph (seconds).
 PARAGRAPH_PAUSE = 0.6
+#: Stories longer than this (characters) show progress while they are read.
+LONG_STORY_CHARS = 200_000
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _MD_LINE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|\d{1,3}[.)]\s+|>\s?)")
@@ -74,8 +77,6 @@ def sentence_duration(text: str, *, wps: float = DEFAULT_WPS, paragraph_end: boo
 
 def split_sentences(paragraph: str, *, markdown: bool = False) -> list[str]:
     """Sentences of one paragraph (in Markdown, lines that are headings or bullets stand alone)."""
-    import pysbd
-
     chunks: list[str] = []
     current: list[str] = []
     for raw in paragraph.splitlines():
@@ -96,17 +97,89 @@ def split_sentences(paragraph: str, *, markdown: bool = False) -> list[str]:
         chunks.append(" ".join(current))
     out: list[str] = []
     for chunk in chunks:
-        lang = "zh" if is_cjk(chunk) else "en"
-        seg = pysbd.Segmenter(language=lang, clean=False)
-        for s in seg.segment(chunk):
+        for s in segment(chunk, "zh" if is_cjk(chunk) else "en"):
             s = " ".join(s.split())
             if s and any(ch.isalnum() for ch in s):
                 out.append(s)
     return out
 
 
-def read_story(text: str, *, wps: float = DEFAULT_WPS, markdown: bool = False) -> list[Sentence]:
-    """The story's sentences, numbered, with paragraph numbers and durations.
+#: Characters given to pysbd at a time. pysbd's cost grows faster than the text's length
+#: (its rules run over the whole text, and it re-finds every sentence from the start), so a
+#: long paragraph is segmented in windows: linear time, a few µs per character.
+SEGMENT_WINDOW = 800
+#: A window grows (doubling) up to this while it holds a single unfinished sentence.
+SEGMENT_WINDOW_MAX = 25_600
+
+
+@lru_cache(maxsize=4)
+def _processor_for(language: str):
+    import pysbd
+
+    return pysbd.Segmenter(language=language, clean=False).processor
+
+
+def _pysbd_pieces(text: str, language: str) -> list[str]:
+    """``text`` cut where pysbd ends a sentence; the pieces concatenate back to ``text``."""
+    pieces: list[str] = []
+    pos = 0
+    for sent in _processor_for(language)(text).process():
+        sent = sent.strip()
+        if not sent:
+            continue
+        at = text.find(sent, pos)
+        if at < 0:  # pysbd changed this sentence's text: it stays joined to the next one
+            continue
+        end = at + len(sent)
+        while end < len(text) and text[end].isspace():
+            end += 1
+        pieces.append(text[pos:end])
+        pos = end
+    if pos < len(text):
+        if pieces and not text[pos:].strip():
+            pieces[-1] += text[pos:]
+        else:
+            pieces.append(text[pos:])
+    return pieces
+
+
+def segment(text: str, language: str = "en") -> list[str]:
+    """pysbd's sentences of ``text`` (whitespace kept; they concatenate back to ``text``), in linear time.
+
+    pysbd runs on a window of text; all but the window's last sentence are kept (the last
+    one may continue past the window) and the next window starts where they end.
+    """
+    out: list[str] = []
+    pos, n = 0, len(text)
+    window = SEGMENT_WINDOW
+    while pos < n:
+        end = n if n - pos <= window * 3 // 2 else _window_end(text, pos + window, pos + 2 * window)
+        pieces = _pysbd_pieces(text[pos:end], language)
+        if end < n:
+            if len(pieces) < 2 and window < SEGMENT_WINDOW_MAX:
+                window *= 2  # one long sentence so far: look further before deciding
+                continue
+            if len(pieces) > 1:
+                pieces.pop()
+        out.extend(pieces)
+        pos += sum(len(p) for p in pieces)
+        window = SEGMENT_WINDOW
+    return out
+
+
+def _window_end(text: str, at: int, limit: int) -> int:
+    """A cut near ``at``: the first whitespace after it (or ``at`` itself, e.g. in CJK text)."""
+    m = _SPACE.search(text, at, limit)
+    return m.start() if m else at
+
+
+_SPACE = re.compile(r"\s")
+
+
+def read_story(text: str, *, wps: float = DEFAULT_WPS, markdown: bool = False,
+               progress: bool = False) -> list[Sentence]:
+    """The story's sentences, numbered, with paragraph numbers and durations (a progress bar
+    on stderr for a long story when ``progress``).
 
     ``markdown``: read ``text`` as Markdown (headings and bullets are sentences of their
     own, inline markup is removed); otherwise every character is kept."""
@@ -116,7 +189,12 @@ def read_story(text: str, *, wps: float = DEFAULT_WPS, markdown: bool = False) -
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     sentences: list[Sentence] = []
     para_no = 0
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(text), unit="char", unit_scale=True, desc="reading the story", leave=False,
+               dynamic_ncols=True, disable=not progress or len(text) < LONG_STORY_CHARS)
     for para in paragraphs:
+        bar.update(len(para))
         parts = split_sentences(para, markdown=markdown)
         if not parts:
             continue
@@ -133,12 +211,14 @@ def read_story(text: str, *, wps: float = DEFAULT_WPS, markdown: bool = False) -
                 )
             )
         para_no += 1
+    bar.close()
     if not sentences:
         raise StoryError("the story is empty: write at least one sentence")
     return sentences
 
 
-def read_story_file(path: str, *, wps: float = DEFAULT_WPS, markdown: bool | None = None) -> list[Sentence]:
+def read_story_file(path: str, *, wps: float = DEFAULT_WPS, markdown: bool | None = None,
+                    progress: bool = False) -> list[Sentence]:
     """Read a UTF-8 story from ``path`` ('-' for stdin).
 
     ``markdown`` None: Markdown for ``.md`` / ``.markdown`` files, plain text otherwise (stdin too)."""
@@ -158,4 +238,4 @@ def read_story_file(path: str, *, wps: float = DEFAULT_WPS, markdown: bool | Non
         raise StoryError(f"the story {path} is not UTF-8 text (bad byte at position {exc.start})") from None
     if markdown is None:
         markdown = path != "-" and path.lower().endswith(MARKDOWN_SUFFIXES)
-    return read_story(text, wps=wps, markdown=markdown)
+    return read_story(text, wps=wps, markdown=markdown, progress=progress)

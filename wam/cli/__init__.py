@@ -31,9 +31,9 @@ class WamGroup(click.Group):
                 raise
             click.echo(f"wam: error: {exc}", err=True)
             ctx.exit(1)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.signals)
             click.echo("wam: interrupted; finished work is saved, run the command again to resume", err=True)
-            ctx.exit(130)
+            ctx.exit(getattr(exc, "exit_code", 130))
 
 
 @click.group(cls=WamGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wam.cli.common import quiet_option, warner
+from wam.cli.common import quiet_option, show_progress, warner
 from wam.cli.options import frame_options, plan_from_options, planning_options
 
 
@@ -28,7 +28,8 @@ def plan_command(story, as_json, output, quiet, resolution, aspect, fps, **plann
     from wam.fileio import write_atomic
     from wam.render.layout import output_size
 
-    timeline = plan_from_options(story, size=output_size(resolution, aspect), fps=fps, warn=warner(quiet), **planning)
+    timeline = plan_from_options(story, size=output_size(resolution, aspect), fps=fps, warn=warner(quiet),
+                                 progress=show_progress(quiet, None), **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
     if as_json:

@@ -65,7 +65,9 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
         if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
             warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
     else:
-        timeline = plan_from_options(story, size=size, fps=fps, warn=warn, **planning)
+        # the text model runs in a child process that ends after planning: the render keeps none of its memory
+        timeline = plan_from_options(story, size=size, fps=fps, warn=warn, progress=show_progress(quiet, progress),
+                                     model_process=True, **planning)
     if srt_file:
         write_atomic(srt_file, srt_text(timeline))
     opts = RenderOptions.for_plan(timeline, size=size, preview=preview, fit=fit, preset=preset, crf=crf,

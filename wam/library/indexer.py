@@ -280,23 +280,28 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         bar.close()
 
 
-def _worker_init(pids) -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself);
-    tell the parent this worker's pid."""
+def _worker_init(pids, parent: int) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself); tell
+    the parent this worker's pid; and die with wam even when wam is killed outright (kill -9),
+    so that neither the workers nor the forkserver and resource tracker (which live as long as
+    a worker does) keep a pipeline waiting."""
     import signal
+
+    from wam.signals import die_with
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pids.put(os.getpid())
+    die_with(parent)
 
 
 class _Pool(ProcessPoolExecutor):
-    """A process pool whose workers ignore Ctrl-C and report their pids, so that an
-    interrupted run can stop them at once (the executor itself can only from Python 3.14)."""
+    """A process pool whose workers ignore Ctrl-C, die with wam and report their pids, so that
+    an interrupted run can stop them at once (the executor itself can only from Python 3.14)."""
 
     def __init__(self, workers: int, ctx):
         self._worker_pids = ctx.SimpleQueue()
         super().__init__(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                         initargs=(self._worker_pids,))
+                         initargs=(self._worker_pids, os.getpid()))
 
     def stop_workers(self) -> None:
         """Terminate every worker started so far (an exited one is skipped)."""

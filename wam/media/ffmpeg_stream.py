@@ -29,7 +29,7 @@ def ffmpeg_exe() -> str:
 
 @dataclass(frozen=True)
 class Probe:
-    width: int  # displayed size, rotation applied
+    width: int  # displayed size: sample aspect ratio and rotation applied
     height: int
     fps: float
     frames: int  # declared frame count (0: unknown)
@@ -63,6 +63,9 @@ def probe(path: str) -> Probe:
         return_reason = "no video stream (audio-only)" if infos.get("audio_found") else "no video stream"
         raise MediaError(return_reason)
     w, h = infos.get("video_size") or (0, 0)
+    sar = sample_aspect(text)
+    if w and h and sar != 1:  # anamorphic (HDV, DV, some phone/broadcast footage): display size
+        w, h = (max(2, round(w * sar)), h) if sar > 1 else (w, max(2, round(h / sar)))
     if abs(int(infos.get("video_rotation", 0) or 0)) in (90, 270):
         w, h = h, w
     fps = float(infos.get("video_fps") or 0.0)
@@ -72,6 +75,54 @@ def probe(path: str) -> Probe:
         raise MediaError("no video stream (unknown frame rate)")
     frames = int(infos.get("video_n_frames") or 0)
     return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")))
+
+
+def sample_aspect(text: str) -> Fraction:
+    """The sample (pixel) aspect ratio of the first video stream in ffmpeg's ``-i`` output
+    (``[SAR 4:3 DAR 16:9]``); 1 when absent or unknown (``0:1``)."""
+    import re
+
+    for line in text.splitlines():
+        if "Stream #" in line and "Video:" in line:
+            m = re.search(r"\[SAR (\d+):(\d+) DAR \d+:\d+\]", line)
+            if m and int(m.group(1)) > 0 and int(m.group(2)) > 0:
+                return Fraction(int(m.group(1)), int(m.group(2)))
+            return Fraction(1)
+    return Fraction(1)
+
+
+def ffmpeg_reason(text: str) -> str:
+    """The gist of ffmpeg's complaint in ``text`` (its last error line, without the
+    ``[in#0 @ 0x…]`` prefixes), e.g. ``Invalid data found when processing input``."""
+    import re
+
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        line = re.sub(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*", "", line)
+        if line.startswith("At least one output file"):
+            continue
+        return line.split(": ")[-1]
+    return "no streams"
+
+
+def probe_audio(path: str) -> None:
+    """Check that ``path`` has an audio stream ffmpeg can open; MediaError (with the reason) if not."""
+    import os
+
+    try:
+        if os.path.getsize(path) == 0:
+            raise MediaError("the file is empty (0 bytes)")
+    except OSError as exc:
+        raise MediaError(f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"cannot probe the file ({type(exc).__name__})") from None
+    text = out.stderr.decode("utf-8", errors="replace")
+    if "Stream #" not in text:
+        raise MediaError(f"not a sound or video file ({ffmpeg_reason(text)})")
+    if not any("Stream #" in line and "Audio:" in line for line in text.splitlines()):
+        raise MediaError("it has no sound (no audio stream)")
 
 
 def analysis_size(width: int, height: int, target: int = ANALYSIS_WIDTH) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """Render a timeline to an MP4 (H.264 yuv420p + AAC, faststart).
 
 Every cut is decoded by its own ffmpeg process straight to the output size, frame rate and
-pixel format (scale + crop/letterbox in one filter, BT.709 limited range); subtitles,
+pixel format (``wam.render.cutreader``: frame-exact retiming, scale + crop/letterbox in one
+filter, BT.709 limited range); subtitles,
 cross-fades and fades are applied in numpy on the I420 planes; the frames stream into one
 x264 encoder. The audio track (silence, the cuts' own sound, a music bed) is built and
 written by moviepy. Frames never pass through RGB: moviepy's video writer only accepts
@@ -15,13 +16,10 @@ early), each with a small frame queue, so memory stays bounded however long the 
 from __future__ import annotations
 
 import os
-import queue
 import subprocess
-import threading
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -30,8 +28,10 @@ import numpy as np
 from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH
 from wam.errors import WamError, one_line
 from wam.media.ffmpeg_stream import ffmpeg_exe
-from wam.render.layout import Placement, crossfade_weight, fade_level, fit_picture
-from wam.timeline import Cut, Timeline
+from wam.render.cutreader import CutReader
+from wam.render.layout import crossfade_weight, fade_level
+from wam.signals import signals_interrupt
+from wam.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -76,122 +76,6 @@ class RenderResult:
     seconds: float
 
 
-@lru_cache(maxsize=4096)
-def source_size(path: str) -> tuple[int, int]:
-    """Displayed (width, height) of a video file, rotation applied."""
-    from wam.errors import MediaError
-    from wam.media.ffmpeg_stream import probe
-
-    try:
-        info = probe(path)
-    except MediaError as exc:
-        raise WamError(f"cannot read the source clip {path}: {exc}") from None
-    return info.width, info.height
-
-
-def cut_filter(place: Placement, out_w: int, out_h: int, fps: int, mode: str) -> str:
-    """The ffmpeg filter that turns a source into output-ready frames for one cut."""
-    chain = [f"fps={fps}",
-             f"scale={place.scaled_w}:{place.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
-             "format=yuv420p", "setsar=1"]
-    if mode == "cover":
-        chain.append(f"crop={out_w}:{out_h}:{place.crop_x}:{place.crop_y}")
-    else:
-        chain.append(f"pad={out_w}:{out_h}:{place.pad_x}:{place.pad_y}:black")
-    return ",".join(chain)
-
-
-#: Decoder threads per cut (the encoder and the next cut run beside it).
-DECODER_THREADS = "1"
-
-
-class CutReader:
-    """Frames of one cut, decoded by an ffmpeg process into a small queue by a thread."""
-
-    QUEUE = 6
-
-    def __init__(self, cut: Cut, out_w: int, out_h: int, mode: str):
-        self.cut, self.fps = cut, cut.fps
-        # a declared hold shows the last source frame for its final frames
-        self.source_frames = max(1, cut.frames - round(cut.hold * cut.fps))
-        self.w, self.h, self.mode = out_w, out_h, mode
-        sw, sh = source_size(cut.source)
-        focus = tuple(cut.focus) if cut.focus else None
-        self.filter = cut_filter(fit_picture(sw, sh, out_w, out_h, mode, focus), out_w, out_h, self.fps, mode)
-        self._start(0)
-
-    def _start(self, first: int) -> None:
-        self.next_index = first
-        self.last: np.ndarray | None = None
-        start = self.cut.source_in + first / self.fps
-        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-threads", DECODER_THREADS, "-ss", f"{start:.6f}", "-i", self.cut.source,
-               "-map", "0:v:0", "-an", "-sn", "-vf", self.filter, "-frames:v", str(self.source_frames - first),
-               "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        self.queue: queue.Queue = queue.Queue(self.QUEUE)
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._pump, daemon=True)
-        self.thread.start()
-
-    def _pump(self) -> None:
-        size = self.w * self.h * 3 // 2
-        out = self.proc.stdout
-        try:
-            while not self._stop.is_set():
-                buf = bytearray(size)  # writable: subtitles and fades draw in place, no copy
-                view, got = memoryview(buf), 0
-                while got < size:
-                    n = out.readinto(view[got:])
-                    if not n:
-                        break
-                    got += n
-                if got < size:
-                    break
-                self.queue.put(np.frombuffer(buf, np.uint8))
-        finally:
-            self.queue.put(None)
-
-    def frame(self, j: int) -> np.ndarray:
-        """Frame j of the cut (j counts from the cut's first frame); past the source's end the last frame holds.
-
-        A freshly decoded frame is handed over to be drawn on in place; a frame served again
-        (held, or asked for twice) is a copy, so the kept one stays pristine."""
-        held = j >= self.source_frames - 1  # the declared last source frame is shown again: keep it clean
-        j = min(j, self.source_frames - 1)
-        if j < self.next_index - 1 or (j == self.next_index - 1 and self.last is None):
-            self.close()
-            self._start(j)
-        if self.next_index > j:
-            return self.last.copy()
-        while self.next_index <= j:
-            item = self.queue.get() if self.queue is not None else None
-            if item is None:  # source ended early: hold the last frame
-                self.queue = None
-                if self.last is None:
-                    err = self.proc.stderr.read().decode(errors="replace").strip().splitlines() if self.proc.stderr else []
-                    raise WamError(f"could not decode {self.cut.source} at {self.cut.source_in:.2f} s"
-                                   + (f" ({err[-1][:120]})" if err else ""))
-                self.next_index = j + 1
-                return self.last.copy()
-            self.last = item
-            self.next_index += 1
-        return self.last.copy() if held and self.source_frames < self.cut.frames else self.last
-
-    def close(self) -> None:
-        self._stop.set()
-        if self.proc.poll() is None:
-            self.proc.kill()
-        while self.queue is not None:  # unblock the pump thread
-            try:
-                self.queue.get_nowait()
-            except queue.Empty:
-                break
-        self.proc.wait()
-        for s in (self.proc.stdout, self.proc.stderr):
-            if s:
-                s.close()
-
-
 class FrameSource:
     """Output frame i of a timeline: picture, cross-fade, subtitle, fade."""
 
@@ -215,11 +99,13 @@ class FrameSource:
         }
         self.xf_frames = round(min(0.5, max(0.0, opts.crossfade)) * self.fps)
         self.readers: dict[int, CutReader] = {}
-        self.sub_cache: dict[int, object] = {}
+        self.sub_pages = None  # (sentence, first frame of each page, pages)
+        self.sub_image = None  # ((sentence, page), image)
 
     def _open(self, k: int) -> None:
         if k not in self.readers and k < len(self.cuts):
-            self.readers[k] = CutReader(self.cuts[k], self.w, self.h, self.opts.fit)
+            lead = self.xf_frames if k in self.xfade_into else 0  # a cross-fade shows it before it starts
+            self.readers[k] = CutReader(self.cuts[k], self.w, self.h, self.opts.fit, lead=lead)
 
     def reader(self, k: int) -> CutReader:
         """The reader of cut k; the next cut's decoder starts now, so it is warm when needed."""
@@ -239,21 +125,35 @@ class FrameSource:
             w = crossfade_weight(i / self.fps, b / self.fps, self.xf_frames / self.fps)
             if w > 0:  # a linear mix is exact in YUV too (an affine image of RGB)
                 self._open(nxt)  # not reader(): that would close the current cut
-                incoming = self.readers[nxt].frame(0)
+                incoming = self.readers[nxt].frame(i - b)  # the incoming shot plays into its cut
                 frame = (frame.astype(np.float32) * (1 - w) + incoming.astype(np.float32) * w + 0.5).astype(np.uint8)
         if self.opts.subtitles:
-            si = bisect_right(self.sentence_starts, i) - 1
-            if si not in self.sub_cache:
-                from wam.render.subtitles import render_subtitle
-
-                self.sub_cache = {si: render_subtitle(self.tl.sentences[si].text, self.w, self.h)}
-            sub = self.sub_cache[si]
+            sub = self.subtitle(i)
             if sub is not None:
                 sub.blend_yuv(frame, self.w, self.h)
         level = fade_level((i + 0.5) / self.fps, self.total / self.fps, self.opts.fade)
         if level < 1.0:
             frame = to_black(frame, self.w * self.h, level)
         return frame
+
+    def subtitle(self, i: int):
+        """The subtitle image over output frame i: its sentence's page for that moment (a long
+        sentence shows its lines in pages, each for a share of the sentence's time)."""
+        si = bisect_right(self.sentence_starts, i) - 1
+        if self.sub_pages is None or self.sub_pages[0] != si:
+            from wam.render.subtitles import subtitle_pages
+
+            s = self.tl.sentences[si]
+            first, last = s.start_frame, s.end_frame
+            pages = subtitle_pages(s.text, self.w, self.h)
+            self.sub_pages = (si, [first + round(p.start * (last - first)) for p in pages], pages)
+        _, starts, pages = self.sub_pages
+        if not pages:
+            return None
+        k = max(0, bisect_right(starts, i) - 1)
+        if self.sub_image is None or self.sub_image[0] != (si, k):
+            self.sub_image = ((si, k), pages[k].image(self.w, self.h))
+        return self.sub_image[1]
 
     def close(self) -> None:
         for r in self.readers.values():
@@ -286,9 +186,45 @@ def encoder_command(target: Path, audio: Path, width: int, height: int, fps: int
     return cmd
 
 
+def part_path(out: Path, pid: int, suffix: str) -> Path:
+    """The hidden temp file beside ``out`` that process ``pid`` writes before renaming it into place."""
+    return out.parent / f".{out.stem}.{pid}.part{suffix}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_parts(out: Path) -> list[Path]:
+    """Delete the temp files that killed renders of ``out`` left beside it (their process is
+    gone: SIGKILL, power loss); files of renders still running are kept."""
+    import glob
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(out.stem)}\.(\d+)\.part(?:\.audio\.m4a|\.[A-Za-z0-9]+)?")
+    removed = []
+    for p in out.parent.glob(f".{glob.escape(out.stem)}.*.part*"):
+        m = pattern.fullmatch(p.name)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))) and p.is_file():
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass
+    return removed
+
+
+@signals_interrupt()  # SIGTERM/SIGHUP stop a render like Ctrl-C: temp files removed, decoders stopped
 def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | None = None,
                     warn: Callable[[str], None] = lambda m: None) -> RenderResult:
-    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success.
+    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success;
+    temp files left by killed earlier renders of ``out`` are removed.
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
     from wam.render.audio import AUDIO_FPS, audio_track
@@ -318,13 +254,14 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     total = source.total
     from tqdm import tqdm
 
+    remove_stale_parts(out)
     bar = tqdm(total=total, unit="frame", desc="rendering", disable=not opts.progress, leave=False, dynamic_ncols=True)
-    tmp = out.parent / f".{out.stem}.{os.getpid()}.part{out.suffix}"
-    tmp_audio = out.parent / f".{out.stem}.{os.getpid()}.part.audio.m4a"
+    tmp = part_path(out, os.getpid(), out.suffix)
+    tmp_audio = part_path(out, os.getpid(), ".audio.m4a")
     opened: list = []
     encoder = None
     try:
-        audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music)
+        audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
         audio.write_audiofile(str(tmp_audio), fps=AUDIO_FPS, codec="aac", bitrate="160k", logger=None)
         encoder = subprocess.Popen(
             encoder_command(tmp, tmp_audio, opts.width, opts.height, fps, opts), stdin=subprocess.PIPE,
@@ -353,7 +290,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
             encoder.wait()
         for c in opened:
             c.close()
-        for leftover in out.parent.glob(f".{out.stem}.{os.getpid()}.part*"):
+        for leftover in (tmp, tmp_audio):
             try:
                 leftover.unlink()
             except OSError:

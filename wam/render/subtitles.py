@@ -104,21 +104,29 @@ def _text_width(text: str, size: int) -> float:
 
 
 def wrap_text(text: str, size: int, max_width: float) -> list[str]:
-    """Greedy line breaks at spaces (or between characters for text without spaces, e.g. CJK)."""
+    """Greedy line breaks at spaces (or between characters for text without spaces, e.g. CJK).
+
+    Each word is measured once, so wrapping is linear in the text's length."""
     words = text.split(" ")
     tokens = words if len(words) > 1 or _text_width(text, size) <= max_width else list(text)
     joiner = " " if len(words) > 1 else ""
+    gap = _text_width(joiner, size) if joiner else 0.0
+    widths: dict[str, float] = {}
     lines: list[str] = []
-    current = ""
+    current: list[str] = []
+    current_w = 0.0
     for tok in tokens:
-        trial = (current + joiner + tok) if current else tok
-        if current and _text_width(trial, size) > max_width:
-            lines.append(current)
-            current = tok
+        w = widths.get(tok)
+        if w is None:
+            w = widths[tok] = _text_width(tok, size)
+        if current and current_w + gap + w > max_width:
+            lines.append(joiner.join(current))
+            current, current_w = [tok], w
         else:
-            current = trial
+            current_w = current_w + gap + w if current else w
+            current.append(tok)
     if current:
-        lines.append(current)
+        lines.append(joiner.join(current))
     return lines
 
 
@@ -160,22 +168,88 @@ class SubtitleImage:
             creg[...] = ((creg * inv_c + c_pre + 127) // 255).astype(np.uint8)
 
 
-def render_subtitle(text: str, width: int, height: int) -> SubtitleImage | None:
-    """The subtitle image for ``text`` on a width×height frame (None for blank text)."""
-    from PIL import Image, ImageDraw
+#: At most this many lines show at once; a longer sentence is shown in pages.
+MAX_LINES = 3
+#: Text size: start at this fraction of the frame's short side …
+SIZE_FRACTION = 0.058
+#: … and shrink (to keep a sentence on one page) no further than this fraction.
+MIN_SIZE_FRACTION = 0.04
+#: No text is drawn smaller than this (pixels), unless the frame is too small for it.
+MIN_SIZE = 12
 
+
+@dataclass(frozen=True)
+class SubtitlePage:
+    """Lines of a sentence's subtitle shown together, from ``start`` (a fraction of the
+    sentence's span). Drawn on demand: a very long sentence has many pages."""
+
+    start: float
+    lines: tuple[str, ...]
+    size: int
+
+    def image(self, width: int, height: int) -> SubtitleImage | None:
+        return _draw_lines(list(self.lines), self.size, width, height)
+
+
+def _line_height(size: int) -> int:
+    return round(size * 1.3)
+
+
+def _band_height(size: int, lines: int) -> int:
+    return _line_height(size) * lines + 2 * max(2, size // 12) + size // 3
+
+
+def subtitle_pages(text: str, width: int, height: int) -> list[SubtitlePage]:
+    """The subtitle of ``text`` on a width×height frame, as one or more pages of at most
+    ``MAX_LINES`` lines, each inside the frame (empty for blank text or a frame too small to
+    hold a line).
+
+    The text is wrapped inside the title-safe width and shrunk (down to ``MIN_SIZE_FRACTION``
+    of the short side) to fit on one page; a sentence still longer is split into pages of
+    even length, each shown for a share of the sentence's time proportional to its text."""
     text = " ".join(text.split())
     if not text:
-        return None
+        return []
     safe_w = width * 0.86
-    size = max(12, round(min(width, height) * 0.058))
+    room = height - round(height * 0.07) - round(height * 0.05)  # inside the bottom and top margins
+    size = max(MIN_SIZE, round(min(width, height) * SIZE_FRACTION))
+    floor = max(MIN_SIZE, round(min(width, height) * MIN_SIZE_FRACTION))
+    while size > 4 and _band_height(size, 1) > room:  # a tiny frame: one line must fit
+        size -= 1
+        floor = size
+    if _band_height(size, 1) > room:
+        return []
     lines = wrap_text(text, size, safe_w)
-    while len(lines) > 3 and size > 12:
-        size = max(12, round(size * 0.88))
+    while len(lines) > MAX_LINES and size > floor:
+        size = max(floor, round(size * 0.88))
         lines = wrap_text(text, size, safe_w)
+    per_page = MAX_LINES
+    while per_page > 1 and _band_height(size, per_page) > room:
+        per_page -= 1
+    n_pages = -(-len(lines) // per_page)
+    per_page = -(-len(lines) // n_pages)  # even pages: 4 lines make 2 + 2, not 3 + 1
+    total = sum(len(line) for line in lines) or 1
+    pages, done = [], 0
+    for i in range(0, len(lines), per_page):
+        group = tuple(lines[i : i + per_page])
+        pages.append(SubtitlePage(done / total, group, size))
+        done += sum(len(line) for line in group)
+    return pages
+
+
+def render_subtitle(text: str, width: int, height: int) -> SubtitleImage | None:
+    """The subtitle image for ``text`` on a width×height frame (its first page; None for blank text)."""
+    pages = subtitle_pages(text, width, height)
+    return pages[0].image(width, height) if pages else None
+
+
+def _draw_lines(lines: list[str], size: int, width: int, height: int) -> SubtitleImage | None:
+    """``lines`` drawn white with a dark outline and shadow, centred above the bottom margin."""
+    from PIL import Image, ImageDraw
+
     stroke = max(2, size // 12)
-    line_h = round(size * 1.3)
-    band_h = line_h * len(lines) + 2 * stroke + size // 3
+    line_h = _line_height(size)
+    band_h = _band_height(size, len(lines))
     img = Image.new("RGBA", (width, band_h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     y = stroke

@@ -1,0 +1,328 @@
+"""`wam render` under hostile inputs and interruptions, and render correctness on odd
+sources (issue 13, items 3, 5, 13, 15, 16): one clean line on stderr, the contract's exit
+code, the user's files untouched, no leftovers."""
+
+import hashlib
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from media import BLUE, GREEN, RED, ffmpeg_exe, write_clip
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+pytestmark = pytest.mark.slow
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_wam(*args, home: Path, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ, WAM_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], capture_output=True, text=True, env=env,
+                          cwd=kw.pop("cwd", None), **kw)
+
+
+def assert_one_clean_line(stderr: str) -> None:
+    assert stderr.count("\n") == 1 and stderr.endswith("\n"), stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert stderr.startswith("wam: error: "), stderr
+
+
+def plan_file(tmp_path: Path, cuts: list[tuple[str, float, float]], *, fps=25, width=320, height=180,
+              texts=None, paragraphs=None, name="plan.json") -> Path:
+    """A saved plan: one sentence per (source, source_in, seconds), on the ``fps`` frame grid."""
+    sentences, start = [], 0
+    for i, (src, t_in, seconds) in enumerate(cuts):
+        frames = round(seconds * fps)
+        cut = Cut(f"s{i}", str(src), t_in, t_in + seconds, start, frames, fps, 0.5)
+        text = texts[i] if texts else f"Sentence {i}."
+        para = paragraphs[i] if paragraphs else 0
+        sentences.append(SentenceSpan(i, text, start, frames, fps, para, [cut]))
+        start += frames
+    path = tmp_path / name
+    path.write_text(Timeline(fps, width, height, sentences).to_json())
+    return path
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("media")
+    silent = write_clip(d / "lib" / "silent.mp4", [(GREEN, 3.0)], size=(320, 180))
+    sound = d / "lib" / "sound.mkv"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=3", "-c:v", "copy", "-c:a", "libopus", "-shortest", str(sound)],
+                   check=True)
+    notes = d / "notes.txt"
+    notes.write_text("not music\n")
+    empty = d / "empty.mp3"
+    empty.write_bytes(b"")
+    story = d / "story.txt"
+    story.write_text("One sentence. Another sentence.\n")
+    return {"dir": d, "silent": silent, "sound": sound, "notes": notes, "empty": empty, "story": story}
+
+
+@pytest.mark.parametrize("music", ["notes", "empty", "silent"])
+def test_unusable_music_is_one_clean_line(media, tmp_path, music):
+    plan = plan_file(tmp_path, [(media["silent"], 0.2, 1.0), (media["sound"], 0.5, 1.0)])
+    before = {k: digest(media[k]) for k in ("silent", "sound", "notes", "empty", "story")}
+    out = tmp_path / "out.mp4"
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--music", media[music], "--preset", "ultrafast",
+                home=tmp_path / "home")
+    assert r.returncode == 1
+    assert_one_clean_line(r.stderr)
+    assert media[music].name in r.stderr and "…" not in r.stderr
+    expected = {"notes": "not a sound or video file", "empty": "empty", "silent": "no sound"}[music]
+    assert expected in r.stderr
+    assert "audio_bitrate" not in r.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob(".*part*"))
+    assert {k: digest(media[k]) for k in before} == before
+
+
+def test_keep_audio_with_silent_and_sound_clips(media, tmp_path):
+    plan = plan_file(tmp_path, [(media["silent"], 0.2, 1.0), (media["sound"], 0.5, 1.0)])
+    out = tmp_path / "out.mp4"
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--keep-audio", "--preset", "ultrafast", "-q",
+                home=tmp_path / "home")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-vn", "-f", "s16le", "-ac", "1", "-ar", "8000",
+                          "-"], capture_output=True).stdout
+    a = np.frombuffer(raw, np.int16).astype(float)
+    assert np.sqrt((a[1000:7000] ** 2).mean()) < 5  # the silent clip's second
+    assert np.sqrt((a[9000:15000] ** 2).mean()) > 500  # the sound clip's second
+
+
+@pytest.mark.parametrize("words,width,height", [(300, 640, 360), (2000, 1280, 720), (40, 96, 54)])
+def test_long_sentence_subtitle_pages_fit_the_frame(words, width, height):
+    from wam.render.subtitles import MAX_LINES, subtitle_pages
+
+    text = " ".join(f"word{i}" for i in range(words)) + "."
+    pages = subtitle_pages(text, width, height)
+    assert len(pages) > 1
+    assert " ".join(" ".join(p.lines) for p in pages) == text  # every word shown once, in order
+    assert [p.start for p in pages] == sorted(p.start for p in pages) and pages[0].start == 0
+    assert all(len(p.lines) <= MAX_LINES for p in pages)
+    for p in (pages[0], pages[len(pages) // 2], pages[-1]):
+        img = p.image(width, height)
+        h, w = img.inv_alpha.shape[:2]
+        assert 0 <= img.top and img.top + h <= height and 0 <= img.left and img.left + w <= width
+        frame = np.full(width * height * 3 // 2, 128, np.uint8)
+        img.blend_yuv(frame, width, height)
+
+
+def test_long_sentence_renders_in_pages(media, tmp_path):
+    text = " ".join(f"word{i}" for i in range(300)) + "."
+    plan = plan_file(tmp_path, [(media["silent"], 0.0, 2.8)], texts=[text], width=640, height=360)
+    out = tmp_path / "long.mp4"
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--preset", "ultrafast", "-q",
+                home=tmp_path / "home")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    import cv2
+
+    cap = cv2.VideoCapture(str(out))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    assert len(frames) == 70
+    band = slice(250, 340)
+    early, late = frames[20][band].astype(int), frames[60][band].astype(int)
+    assert np.abs(early - late).mean() > 5  # a later page shows other words
+    assert (frames[20][band].min(axis=2) > 200).any() and (frames[60][band].min(axis=2) > 200).any()
+
+
+def test_very_long_sentence_at_720p_renders(media, tmp_path):
+    text = " ".join(f"word{i}" for i in range(2000)) + "."
+    plan = plan_file(tmp_path, [(media["silent"], 0.0, 2.0)], texts=[text], width=1280, height=720)
+    r = run_wam("render", media["story"], "--plan", plan, "-o", tmp_path / "huge.mp4", "--preset", "ultrafast",
+                "-q", home=tmp_path / "home")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def _wait_for(predicate, what: str, limit: float = 120.0):
+    """Poll until ``predicate()`` (a liveness guard, not a speed requirement)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
+def test_signals_during_render_clean_up(media, tmp_path, sig, code):
+    plan = plan_file(tmp_path, [(media["silent"], 0.1, 2.4)] * 40, width=640, height=360)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "film.mp4"
+    out.write_bytes(b"previous render")
+    env = dict(os.environ, WAM_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "wam", "render", str(media["story"]), "--plan", str(plan), "-o",
+                             str(out), "--preset", "ultrafast", "-q"], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        _wait_for(lambda: list(out_dir.glob(".film.*.part.mp4")) or proc.poll() is not None, "the render to start")
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "interrupted" in err, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["film.mp4"]
+    assert out.read_bytes() == b"previous render"
+
+
+def test_stale_part_files_of_dead_renders_are_removed(media, tmp_path):
+    from wam.render.renderer import part_path
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "film [v2].mp4"
+    stale = [part_path(out, dead.pid, ".mp4"), part_path(out, dead.pid, ".audio.m4a")]
+    running = part_path(out, os.getpid(), ".mp4")  # a render still going on
+    other = tmp_path / f".film.{dead.pid}.part.mp4"  # another output's
+    for p in (*stale, running, other):
+        p.write_bytes(b"half a video")
+    plan = plan_file(tmp_path, [(media["silent"], 0.1, 1.0)])
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--preset", "ultrafast", "-q",
+                home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and not any(p.exists() for p in stale)
+    assert running.exists() and other.exists()
+
+
+def _box(frame: np.ndarray) -> tuple[int, int]:
+    """Width and height of the white box in a BGR frame."""
+    white = frame.min(axis=2) > 180
+    rows, cols = np.nonzero(white.any(axis=1))[0], np.nonzero(white.any(axis=0))[0]
+    return int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+@pytest.fixture(scope="module")
+def anamorphic(tmp_path_factory):
+    """288×216 stored with a 4:3 sample aspect ratio (displayed 384×216, 16:9, like 1440×1080
+    HDV): a white box 72×96 stored pixels is a 96×96 square on screen."""
+    path = tmp_path_factory.mktemp("anamorphic") / "hdv.mp4"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=0x2040a0:s=288x216:r=25:d=3,drawbox=x=108:y=60:w=72:h=96:color=white:t=fill,setsar=4/3",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def test_anamorphic_source_is_probed_and_analysed_at_display_size(anamorphic):
+    import cv2
+
+    from wam.library.analyse import analyse_clip
+    from wam.media.ffmpeg_stream import probe
+
+    info = probe(str(anamorphic))
+    assert (info.width, info.height) == (384, 216)
+    a = analyse_clip(str(anamorphic))
+    assert (a.width, a.height) == (384, 216)
+    key = cv2.imdecode(np.frombuffer(a.shots[0].keyframes[0], np.uint8), cv2.IMREAD_COLOR)
+    assert key.shape[:2] == (180, 320)
+    w, h = _box(key)
+    assert abs(w - h) <= 3 and abs(w - 80) <= 3  # square, as displayed
+
+
+@pytest.mark.parametrize("fit", ["cover", "contain"])
+def test_anamorphic_source_renders_unstretched(anamorphic, tmp_path, fit):
+    import json
+
+    import cv2
+
+    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.timeline import timeline_from_dict
+
+    plan = plan_file(tmp_path, [(anamorphic, 0.2, 2.0)], width=320, height=180)
+    tl = timeline_from_dict(json.loads(plan.read_text()))
+    out = tmp_path / f"{fit}.mp4"
+    render_timeline(tl, out, RenderOptions(width=320, height=180, fit=fit, subtitles=False, preset="ultrafast", crf=12))
+    cap = cv2.VideoCapture(str(out))
+    for _ in range(25):
+        ok, frame = cap.read()
+    assert ok
+    w, h = _box(frame)
+    assert abs(w - 80) <= 3 and abs(h - 80) <= 3, (w, h)  # a square, not 60×80 (squeezed) or 80×107 (cropped)
+    assert frame[:, :8].mean() > 40 and frame[:, -8:].mean() > 40  # the picture fills the 16:9 frame
+
+
+BARS_W, BARS_H = 128, 64
+
+
+def bars_clip(path: Path, fps: float, frames: int) -> Path:
+    """Frame k shows k in binary: 8 vertical bars, white for a set bit (lossless H.264)."""
+    proc = subprocess.Popen([ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s",
+                             f"{BARS_W}x{BARS_H}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset", "ultrafast",
+                             "-qp", "0", "-pix_fmt", "yuv420p", str(path)], stdin=subprocess.PIPE)
+    for k in range(frames):
+        f = np.zeros((BARS_H, BARS_W), np.uint8)
+        for b in range(8):
+            if k >> b & 1:
+                f[:, b * 16 : (b + 1) * 16] = 255
+        proc.stdin.write(f.tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+    return path
+
+
+def frame_number(luma: np.ndarray) -> int:
+    """The number a bars frame shows (also mixed over black: bars are judged against the darkest)."""
+    means = [luma[8:-8, b * 16 + 4 : (b + 1) * 16 - 4].mean() for b in range(8)]
+    lo, hi = min(means), max(means)
+    return sum(1 << b for b, m in enumerate(means) if hi - lo > 12 and m > (lo + hi) / 2)
+
+
+def shown(source_in: float, j: int, out_fps: int, src_fps: float) -> int:
+    """The source frame on screen at source_in + j / out_fps."""
+    return math.floor((source_in + j / out_fps) * src_fps + 1e-3 * src_fps)
+
+
+def test_cuts_start_on_the_source_frame_at_source_in_and_cross_fades_play(tmp_path):
+    import json
+
+    import cv2
+
+    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.timeline import timeline_from_dict
+
+    b24 = bars_clip(tmp_path / "bars24.mp4", 24, 160)
+    b25 = bars_clip(tmp_path / "bars25.mp4", 25, 160)
+    dark = write_clip(tmp_path / "dark.mp4", [((0, 0, 0), 3.0)], size=(BARS_W, BARS_H))
+    cuts = [(b25, 40 / 25, 1.0), (dark, 0.5, 1.0), (b24, 50 / 24, 1.0), (b24, 1.23, 1.0), (b25, 2.5, 1.0)]
+    plan = plan_file(tmp_path, cuts, fps=30, width=BARS_W, height=BARS_H, paragraphs=[0, 0, 1, 1, 1])
+    tl = timeline_from_dict(json.loads(plan.read_text()))
+    out = tmp_path / "bars.mp4"
+    render_timeline(tl, out, RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, crossfade=0.4,
+                                           preset="ultrafast", crf=0))
+    cap = cv2.VideoCapture(str(out))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY))
+    assert len(frames) == 150
+    for k, (src, t_in, _) in enumerate(cuts):
+        if src == dark:
+            continue
+        fps = 24 if src == b24 else 25
+        got = [frame_number(frames[30 * k + j]) for j in range(30)]
+        assert got == [shown(t_in, j, 30, fps) for j in range(30)], (k, src.name)
+    # the cross-fade into cut 2 (12 frames before its start at frame 60): the incoming shot plays,
+    # showing the source frames before its source_in, not its first frame frozen
+    got = [frame_number(frames[i]) for i in range(49, 60)]
+    assert got == [shown(50 / 24, i - 60, 30, 24) for i in range(49, 60)]
+    assert len(set(got)) > 5

@@ -1,0 +1,165 @@
+"""The frames of one cut, for the renderer: an ffmpeg process decodes the cut's source range
+straight to the output size and pixel format, on the output frame grid, into a small queue
+filled by a thread.
+
+Frame-exact: output frame j of a cut shows the source frame on screen at
+``source_in + j / fps`` (seek a little early, shift the timestamps, round up onto the grid);
+a cut that a cross-fade shows before it starts also decodes the source frames just before
+``source_in`` (its *lead*), and a declared ``hold`` shows the last source frame again.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import subprocess
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+from wam.errors import WamError
+from wam.media.ffmpeg_stream import ffmpeg_exe
+from wam.render.layout import Placement, fit_picture
+from wam.timeline import Cut
+
+#: Decoder threads per cut (the encoder and the next cut run beside it).
+DECODER_THREADS = "1"
+#: A cut's decoder seeks this much before the cut, so that the source frame on screen at
+#: ``source_in`` (which started a little earlier) is not dropped by ffmpeg's exact seek.
+SEEK_MARGIN = 0.5
+#: Times closer than this to a source frame count as that frame's (plans round times).
+FRAME_EPSILON = 0.001
+
+
+@lru_cache(maxsize=4096)
+def source_size(path: str) -> tuple[int, int]:
+    """Displayed (width, height) of a video file, sample aspect ratio and rotation applied."""
+    from wam.errors import MediaError
+    from wam.media.ffmpeg_stream import probe
+
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        raise WamError(f"cannot read the source clip {path}: {exc}") from None
+    return info.width, info.height
+
+
+def cut_filter(place: Placement, out_w: int, out_h: int, fps: int, mode: str) -> str:
+    """The ffmpeg filter that turns a source's frames (already on the output frame grid, see
+    ``retime_filter``) into output-ready frames for one cut."""
+    chain = [f"scale={place.scaled_w}:{place.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
+             "format=yuv420p", "setsar=1"]
+    if mode == "cover":
+        chain.append(f"crop={out_w}:{out_h}:{place.crop_x}:{place.crop_y}")
+    else:
+        chain.append(f"pad={out_w}:{out_h}:{place.pad_x}:{place.pad_y}:black")
+    return ",".join(chain)
+
+
+def retime_filter(seek: float, start: float, fps: int) -> str:
+    """Filters that put a stream decoded from ``seek`` onto the output frame grid starting at
+    source time ``start``: output frame j is the source frame on screen at ``start + j / fps``
+    (the last one whose timestamp is ≤ that time).
+
+    ffmpeg's ``fps`` filter alone picks the *nearest* source frame, which is often the next
+    one — 24/25/30 fps sources then ran up to a frame early — and an exact ``-ss`` drops the
+    frame on screen at ``start`` when it began before it. Hence: seek early, shift the
+    timestamps so ``start`` is 0, and round up onto the grid."""
+    return f"setpts=PTS-{start - seek + FRAME_EPSILON:.6f}/TB,fps={fps}:round=up:start_time=0"
+
+
+class CutReader:
+    """Frames of one cut, decoded by an ffmpeg process into a small queue by a thread.
+
+    ``lead``: frames before the cut's first one to make available (a cross-fade shows the
+    incoming shot playing before its cut starts), as far as the source has them."""
+
+    QUEUE = 6
+
+    def __init__(self, cut: Cut, out_w: int, out_h: int, mode: str, lead: int = 0):
+        self.cut, self.fps = cut, cut.fps
+        # a declared hold shows the last source frame for its final frames
+        self.source_frames = max(1, cut.frames - round(cut.hold * cut.fps))
+        self.w, self.h, self.mode = out_w, out_h, mode
+        sw, sh = source_size(cut.source)
+        focus = tuple(cut.focus) if cut.focus else None
+        self.filter = cut_filter(fit_picture(sw, sh, out_w, out_h, mode, focus), out_w, out_h, self.fps, mode)
+        self.lead = max(0, min(lead, math.floor(cut.source_in * self.fps + FRAME_EPSILON * self.fps)))
+        self._start(0)
+
+    def _start(self, first: int) -> None:
+        """(Re)start decoding at internal frame ``first`` (0 is the first lead frame)."""
+        self.next_index = first
+        self.last: np.ndarray | None = None
+        start = self.cut.source_in + (first - self.lead) / self.fps
+        seek = max(0.0, start - SEEK_MARGIN)
+        vf = retime_filter(seek, start, self.fps) + "," + self.filter
+        cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-threads", DECODER_THREADS, "-ss", f"{seek:.6f}",
+               "-i", self.cut.source, "-map", "0:v:0", "-an", "-sn", "-vf", vf,
+               "-frames:v", str(self.source_frames + self.lead - first), "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.queue: queue.Queue = queue.Queue(self.QUEUE)
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        size = self.w * self.h * 3 // 2
+        out = self.proc.stdout
+        try:
+            while not self._stop.is_set():
+                buf = bytearray(size)  # writable: subtitles and fades draw in place, no copy
+                view, got = memoryview(buf), 0
+                while got < size:
+                    n = out.readinto(view[got:])
+                    if not n:
+                        break
+                    got += n
+                if got < size:
+                    break
+                self.queue.put(np.frombuffer(buf, np.uint8))
+        finally:
+            self.queue.put(None)
+
+    def frame(self, j: int) -> np.ndarray:
+        """Frame j of the cut (j counts from the cut's first frame; negative j, down to
+        ``-lead``, are the source frames before it); past the source's end (or a declared
+        hold) the last frame holds, and before its start the first one.
+
+        A freshly decoded frame is handed over to be drawn on in place; a frame served again
+        (held, or asked for twice) is a copy, so the kept one stays pristine."""
+        held = j >= self.source_frames - 1  # the declared last source frame is shown again: keep it clean
+        j = max(0, min(j, self.source_frames - 1) + self.lead)  # internal index
+        if j < self.next_index - 1 or (j == self.next_index - 1 and self.last is None):
+            self.close()
+            self._start(j)
+        if self.next_index > j:
+            return self.last.copy()
+        while self.next_index <= j:
+            item = self.queue.get() if self.queue is not None else None
+            if item is None:  # source ended early: hold the last frame
+                self.queue = None
+                if self.last is None:
+                    err = self.proc.stderr.read().decode(errors="replace").strip().splitlines() if self.proc.stderr else []
+                    raise WamError(f"could not decode {self.cut.source} at {self.cut.source_in:.2f} s"
+                                   + (f" ({err[-1][:120]})" if err else ""))
+                self.next_index = j + 1
+                return self.last.copy()
+            self.last = item
+            self.next_index += 1
+        return self.last.copy() if held and self.source_frames < self.cut.frames else self.last
+
+    def close(self) -> None:
+        self._stop.set()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        while self.queue is not None:  # unblock the pump thread
+            try:
+                self.queue.get_nowait()
+            except queue.Empty:
+                break
+        self.proc.wait()
+        for s in (self.proc.stdout, self.proc.stderr):
+            if s:
+                s.close()

@@ -1,0 +1,98 @@
+"""Termination signals handled like Ctrl-C, so that work in progress cleans up (temp files
+removed, child processes stopped) when a user, a service manager or a closing terminal
+stops wam with SIGTERM or SIGHUP; and worker processes that end with the process they work for.
+
+Layer 0 (no other wam module): the indexer's workers, the text-model process and the
+renderer all use it."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+#: Signals turned into :class:`Interrupted` (a KeyboardInterrupt).
+HANDLED = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process was asked to stop by a signal (SIGTERM, SIGHUP) while doing work that
+    cleans up after itself; handled like Ctrl-C (the CLI exits with ``exit_code``,
+    128 + the signal number). Not a WamError: like Ctrl-C, it is not a failure."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+@contextlib.contextmanager
+def signals_interrupt():
+    """Inside this block, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread
+    (once: a repeated signal during the clean-up is ignored). Previous handlers come back
+    afterwards. Outside the main thread this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, frame):
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    previous = {}
+    try:
+        for sig in HANDLED:
+            previous[sig] = signal.signal(sig, handler)
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+
+
+def die_with(pid: int) -> None:
+    """Make this process end when process ``pid`` ends, even when ``pid`` is killed outright
+    (kill -9) and so cannot stop it: for worker processes, which must never outlive wam.
+
+    Two guards: the kernel's parent-death signal (``PR_SET_PDEATHSIG``, for when the
+    process that forked this one exits) and a thread watching ``pid`` itself (a pidfd, or
+    polling where there is none)."""
+    import os
+    import time
+
+    try:  # Linux only; elsewhere the watcher thread does the work
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+    def end() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            end()
+            return
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            import select
+
+            select.select([fd], [], [])  # readable once the process has ended
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except OSError:
+                    pass
+                time.sleep(0.5)
+        end()
+
+    threading.Thread(target=watch, name=f"wam-die-with-{pid}", daemon=True).start()
