@@ -29,6 +29,9 @@ class Cut:
     score: float
     costs: dict = field(default_factory=dict)
     focus: list[float] | None = None  # [x, y] in 0..1 to keep in frame when cropping (largest face)
+    continues: bool = False  # picks up the previous cut's shot where it ended: no visible cut
+    hold: float = 0.0  # seconds the source's last frame is held at the end (the shot is too short)
+    last_resort: bool = False  # scores under half its sentence's best candidate: shown only for lack of footage
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def timeline_from_dict(d: dict) -> Timeline:
                 paragraph=int(s.get("paragraph", 0)),
                 cuts=[Cut(**{k: c[k] for k in ("shot_id", "source", "source_in", "source_out", "start", "end")},
                           score=float(c.get("score", 0.0)), costs=dict(c.get("costs", {})),
-                          focus=_focus(c.get("focus"))) for c in s["cuts"]],
+                          focus=_focus(c.get("focus")), continues=bool(c.get("continues", False)),
+                          hold=float(c.get("hold", 0.0)), last_resort=bool(c.get("last_resort", False)))
+                     for c in s["cuts"]],
                 weak_match=bool(s.get("weak_match", False)), reused=bool(s.get("reused", False)),
             )
             for s in d["sentences"]
@@ -121,7 +126,7 @@ def timeline_problems(t: Timeline) -> list[str]:
                 out.append(f"cut {c.shot_id} in sentence {s.index} is shorter than a frame")
             if abs(round(c.start * t.fps) - c.start * t.fps) > 1e-3 or abs(round(c.end * t.fps) - c.end * t.fps) > 1e-3:
                 out.append(f"cut {c.shot_id} in sentence {s.index} is off the {t.fps} fps frame grid")
-            if c.source_out - c.source_in + 1e-5 < c.end - c.start:
+            if c.source_out - c.source_in + c.hold + 1e-5 < c.end - c.start:
                 out.append(f"cut {c.shot_id} is longer than its source range")
         prev_end = s.end
     if abs(prev_end - t.duration) > eps:
