@@ -31,17 +31,16 @@ W, H, FPS, PRESET, CRF, THREADS = 1280, 720, 30, "veryfast", 20, 2
 def make_timeline(sources: list[Path], seconds: float, cut_len: float = 3.0):
     from wam.timeline import Cut, SentenceSpan, Timeline
 
-    sentences, t, k = [], 0.0, 0
+    sentences = []
     n = int(seconds // cut_len)
+    frames = round(cut_len * FPS)
     for i in range(n):
         src = sources[i % len(sources)]
         offset = (i * 7.3) % 20.0
-        start, end = round(t, 6), round(t + cut_len, 6)
-        cut = Cut(f"s{i}", str(src), offset, offset + cut_len, start, end, 0.5)
-        sentences.append(SentenceSpan(i, f"Sentence number {i} of the benchmark story.", start, end, i // 4, [cut]))
-        t = end
-        k += 1
-    return Timeline(round(t, 6), FPS, W, H, sentences)
+        cut = Cut(f"s{i}", str(src), offset, offset + cut_len, i * frames, frames, FPS, 0.5)
+        sentences.append(SentenceSpan(i, f"Sentence number {i} of the benchmark story.", i * frames, frames, FPS,
+                                      i // 4, [cut]))
+    return Timeline(FPS, W, H, sentences)
 
 
 def ffmpeg_render(tl, out: Path) -> float:

@@ -165,7 +165,7 @@ def test_pace_orders_average_shot_length_and_is_deterministic():
 
 def test_no_repeated_footage_while_the_library_allows_it():
     sentences = read_story(STORY)
-    t = fake_library(n_clips=6, shots_per_clip=3, shot_len=3.0)  # 54 s of footage for ~45 s of story
+    t = fake_library(n_clips=10, shots_per_clip=3, shot_len=3.0)  # 90 s of footage for a 57 s story
     scores = np.full((len(sentences), len(t)), 0.5, np.float32)
     tl = assemble(sentences, t, scores, pace=PACES["normal"])
     assert repeated_seconds(tl, t) == pytest.approx(0, abs=1e-6)

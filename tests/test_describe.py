@@ -1,8 +1,7 @@
 import json
 
-from wam.library.describe import (
-    ShotDescription, content_words, fold_word, human_text, name_words, path_words, read_sidecars,
-)
+from wam.keywords import fold_word
+from wam.library.describe import ShotDescription, human_text, name_words, path_words, read_sidecars
 
 
 def test_name_words_split_cases_and_drop_ids():
@@ -62,8 +61,3 @@ def test_description_keeps_parts_apart():
     assert d.human_words() == {"red", "bus"}
     assert d.machine_words() == {"london", "street", fold_word("trolleybus")}
     assert ShotDescription().text() == ""
-
-
-def test_content_words_fold():
-    assert content_words("The cats are running over cities") == ["cat", "runn", "city"]
-    assert fold_word("boxes") == "box" and fold_word("glass") == "glass"

@@ -81,6 +81,10 @@ def test_plan_errors(wam_home, tmp_path):
     assert CliRunner().invoke(cli, ["plan", str(STORY), "--pace", "warp"]).exit_code == 2
     r = CliRunner().invoke(cli, ["plan", str(STORY), "--library", str(SAMPLES), "--pace", "fast", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["pace"] == "fast"
+    r = CliRunner().invoke(cli, ["plan", str(STORY), "--aspect", "9:16", "-k", "5", "--json"])
+    assert r.exit_code == 0 and (json.loads(r.stdout)["width"], json.loads(r.stdout)["height"]) == (720, 1280)
+    r = CliRunner().invoke(cli, ["render", str(STORY), "-o", str(tmp_path / "x.mp4"), "--model", "some-other-model"])
+    assert r.exit_code == 1 and "embedded with" in r.stderr and not (tmp_path / "x.mp4").exists()
 
 
 def test_plan_skips_clips_deleted_since_indexing(wam_home, tmp_path):

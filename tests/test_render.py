@@ -52,20 +52,73 @@ def test_subtitles_wrap_inside_safe_area_and_keep_text_verbatim():
     lines = wrap_text(text, 20, 300)
     assert " ".join(lines) == text and len(lines) > 1
     assert render_subtitle("   ", 640, 360) is None
-    frame = np.zeros((360, 640, 3), np.uint8)
-    sub.blend(frame)
-    assert frame[sub.top :, :, :].max() == 255 and frame[: sub.top].max() == 0
+
+
+def test_subtitles_blend_onto_i420_frames():
+    w, h = 320, 180
+    sub = render_subtitle("Hello, world", w, h)
+    y0, u0 = 126, 200  # a grey picture with a strong chroma, to see the text's neutral chroma
+    frame = np.concatenate([np.full(w * h, y0, np.uint8), np.full(w * h // 2, u0, np.uint8)])
+    sub.blend_yuv(frame, w, h)
+    bh, bw = sub.inv_alpha.shape[:2]
+    alpha = 255 - sub.inv_alpha[..., 0].astype(int)
+    y = frame[: w * h].reshape(h, w)
+    band = y[sub.top : sub.top + bh, sub.left : sub.left + bw]
+    white = (alpha == 255) & (sub.rgb.min(axis=2) == 255 * 255)
+    black = (alpha == 255) & (sub.rgb.max(axis=2) == 0)
+    assert white.any() and black.any()
+    assert (band[white] == 235).all() and (band[black] == 16).all()  # limited-range white text, black outline
+    assert (band[alpha == 0] == y0).all()
+    outside = np.ones((h, w), bool)
+    outside[sub.top : sub.top + bh, sub.left : sub.left + bw] = False
+    assert (y[outside] == y0).all()
+    u = frame[w * h : w * h + w * h // 4].reshape(h // 2, w // 2)
+    blocks = alpha.reshape(bh // 2, 2, bw // 2, 2).min(axis=(1, 3))
+    ub = u[sub.top // 2 : (sub.top + bh) // 2, sub.left // 2 : (sub.left + bw) // 2]
+    assert (ub[blocks == 255] == 128).all()  # opaque text has no colour
+    assert (ub[alpha.reshape(bh // 2, 2, bw // 2, 2).max(axis=(1, 3)) == 0] == u0).all()
+
+
+@pytest.mark.skipif(not __import__("PIL.features").features.check("raqm"),
+                    reason="Pillow without libraqm draws Arabic unshaped")
+def test_arabic_subtitles_are_shaped(monkeypatch):
+    from PIL import ImageFont
+
+    from wam.render import subtitles
+
+    text = "مرحبا بالعالم"
+    shaped = render_subtitle(text, 1280, 720).inv_alpha.shape[1]
+    monkeypatch.setattr(subtitles, "_pil_font",
+                        lambda path, size: ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC))
+    unshaped = render_subtitle(text, 1280, 720).inv_alpha.shape[1]
+    assert shaped < 0.85 * unshaped  # joined letters are narrower than isolated ones
+
+
+def test_broken_wam_font_is_reported_and_replaced(monkeypatch, tmp_path):
+    from wam.render import subtitles
+
+    bad = tmp_path / "font.ttf"
+    bad.write_bytes(b"not a font")
+    for value, problem in ((str(bad), "not a readable"), (str(tmp_path / "none.ttf"), "not a file")):
+        monkeypatch.setenv("WAM_FONT", value)
+        subtitles.font_paths.cache_clear()
+        assert problem in subtitles.wam_font_problem()
+        assert subtitles.font_paths()[0] == str(subtitles.PRIMARY_FONT)
+        assert render_subtitle("Still drawn.", 320, 180) is not None
+    monkeypatch.delenv("WAM_FONT")
+    subtitles.font_paths.cache_clear()
+    assert subtitles.wam_font_problem() is None
 
 
 def _timeline(clips, fps=25, width=320, height=180, paragraphs=(0, 0, 1)):
     """Three sentences, one cut each, from three clips (2.0 s each)."""
-    sentences, t = [], 0.0
+    sentences, n = [], 2 * fps
     for i, (clip, para) in enumerate(zip(clips, paragraphs)):
-        cut = Cut(shot_id=f"s{i}", source=str(clip), source_in=0.2, source_out=2.2, start=t, end=t + 2.0, score=0.5)
+        cut = Cut(shot_id=f"s{i}", source=str(clip), source_in=0.2, source_out=2.2, start_frame=i * n, frames=n,
+                  fps=fps, score=0.5)
         sentences.append(SentenceSpan(index=i, text=["First {50%} line.", "Second, much longer line of text.", "三"][i],
-                                      start=t, end=t + 2.0, paragraph=para, cuts=[cut]))
-        t += 2.0
-    return Timeline(duration=t, fps=fps, width=width, height=height, sentences=sentences)
+                                      start_frame=i * n, frames=n, fps=fps, paragraph=para, cuts=[cut]))
+    return Timeline(fps=fps, width=width, height=height, sentences=sentences)
 
 
 def test_srt_roundtrip():
@@ -204,8 +257,8 @@ def test_keep_audio_and_music(tmp_path):
     music = tmp_path / "music.m4a"
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=800:duration=1.5",
                     "-c:a", "aac", str(music)], check=True)
-    cut = Cut("s0", str(with_sound), 0.5, 2.5, 0.0, 2.0, 0.5)
-    tl = Timeline(2.0, 25, 320, 180, [SentenceSpan(0, "Sound.", 0.0, 2.0, 0, [cut])])
+    cut = Cut("s0", str(with_sound), 0.5, 2.5, 0, 50, 25, 0.5)
+    tl = Timeline(25, 320, 180, [SentenceSpan(0, "Sound.", 0, 50, 25, 0, [cut])])
 
     def rms(path):
         raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
@@ -247,12 +300,14 @@ def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path):
     small = json.loads(plan.read_text())
     small["width"], small["height"] = 192, 108
     plan.write_text(json.dumps(small))
-    r = CliRunner().invoke(cli, ["render", "-", "--plan", str(plan), "-o", str(out), "--preset", "ultrafast",
-                                 "--no-subtitles", "--fps", "30"])
+    r = CliRunner().invoke(cli, ["render", "--plan", str(plan), "-o", str(out), "--preset", "ultrafast",
+                                 "--no-subtitles", "--fps", "30"])  # no STORY needed with --plan
     assert r.exit_code == 0 and "--fps 30 ignored" in r.stderr
     assert "192x108" in _probe(out) and "24 fps" in _probe(out)
     r = CliRunner().invoke(cli, ["render", str(story), "-o", str(tmp_path / "bad.avi")])
     assert r.exit_code == 1 and ".mp4" in r.stderr
+    r = CliRunner().invoke(cli, ["render", "-o", str(out)])
+    assert r.exit_code == 2 and "--plan" in r.stderr
 
 
 @pytest.mark.slow
@@ -276,3 +331,21 @@ def test_odd_sources_are_normalised(tmp_path):
     assert abs(len(frames) - 180) <= 1
     portrait = frames[30]  # the rotated clip is 96×160 now: letterboxed left and right
     assert portrait[:, :60].max() < 25 and portrait[40:100, 110:146].mean() > 40
+
+
+@pytest.mark.slow
+def test_held_last_frame(tmp_path):
+    """A cut whose source range is shorter than its span by its declared hold freezes on its last source frame."""
+    from wam.render.renderer import RenderOptions, render_timeline
+
+    clip = write_clip(tmp_path / "pan.mp4", [(GREEN, 3.0, 0.5)], size=(320, 180))
+    cut = Cut("s0", str(clip), 0.2, 1.2, 0, 50, 25, 0.5, hold=1.0)  # 1 s of picture, then 1 s held
+    tl = Timeline(25, 320, 180, [SentenceSpan(0, "Held.", 0, 50, 25, 0, [cut])])
+    out = tmp_path / "held.mp4"
+    render_timeline(tl, out, RenderOptions(width=320, height=180, preset="ultrafast", crf=10, fade=0))
+    frames = [f.astype(int) for f in _frames(out)]
+    top = slice(0, 100)  # above the subtitle band
+    assert np.abs(frames[10][top] - frames[20][top]).mean() > 3  # the picture moves …
+    assert np.abs(frames[26][top] - frames[48][top]).mean() < 1.5  # … then holds
+    expected = _source_frame(clip, 0.2 + 24 / 25, 320, 180)[top].astype(int)
+    assert np.abs(frames[40][top] - expected).mean() < 12

@@ -16,9 +16,7 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     r = CliRunner().invoke(cli, ["--help"])
-    assert r.exit_code == 0 and "index" in r.output and "search" in r.output
-    for cmd in ("index", "search", "libraries"):
-        assert "Example:" in CliRunner().invoke(cli, [cmd, "--help"]).output
+    assert r.exit_code == 0 and all(cmd in r.output for cmd in ("index", "search", "libraries", "plan", "render"))
 
 
 def test_samples_have_sources_and_sidecars():

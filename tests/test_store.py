@@ -6,7 +6,8 @@ import pytest
 from wam.errors import IndexBusyError, StoreError
 from wam.library.describe import ShotDescription
 from wam.library.features import HIST_SIZE
-from wam.library.store import SCHEMA_VERSION, Store, shot_key
+from wam.library.schema import SCHEMA_VERSION
+from wam.library.store import Store, shot_key
 from wam.types import AnalysedShot, ClipAnalysis, ShotFeatures
 
 
@@ -39,10 +40,10 @@ def test_roundtrip_and_table(tmp_path):
         t = store.shot_table()
         assert t.shot_ids == [shot_key("ab" * 16, 0), shot_key("ab" * 16, 1)]
         assert t.embeddings.shape == (2, 4) and t.embeddings[1, 1] == 1
-        assert [(w, h) for w, _pk, h in store.word_postings(["bus", "street", "trolleybu"])] == [
-            ("bus", True), ("bus", True), ("street", False), ("street", False), ("trolleybu", False), ("trolleybu", False)]
+        words = store.word_index(["bus", "street", "trolleybu", "red"], t)
+        assert {w: list(r) for w, r in words.human.items()} == {"bus": [0, 1], "red": [0, 1]}
+        assert {w: list(r) for w, r in words.machine.items()} == {"street": [0, 1], "trolleybu": [0, 1]}
         assert store.descriptions([t.shot_ids[0]]) == {t.shot_ids[0]: "a red bus. street. trolleybus."}
-        assert store.keyframe(t.shot_ids[0]) == b"\xff\xd8jpeg"
         assert store.libraries()[0]["shots"] == 2
         assert store.integrity_check() == "ok"
         with pytest.raises(StoreError, match="not 'm2'"):
@@ -56,9 +57,9 @@ def test_replacing_a_clip_replaces_its_shots(tmp_path):
         save(store, lib, "/lib/a.mp4")
         save(store, lib, "/lib/a.mp4", digest="ef" * 16)
         assert store.counts() == {"clips": 1, "shots": 2}
-        store.delete_clip(store.clip_at("/lib/a.mp4").id)
+        store.delete_clip(store.clips_under(lib)["/lib/a.mp4"].id)
         assert store.counts() == {"clips": 0, "shots": 0}
-        assert store.conn.execute("SELECT COUNT(*) FROM keyframes").fetchone()[0] == 0
+        assert store.conn.execute("SELECT COUNT(*) FROM words").fetchone()[0] == 0
 
 
 def test_lock_is_exclusive(tmp_path):
@@ -76,8 +77,10 @@ def test_damaged_and_newer_index_give_clear_errors(tmp_path):
     with pytest.raises(StoreError, match="damaged"):
         Store.open(tmp_path)
     other = tmp_path / "newer"
-    with Store.open(other) as s:
-        s.set_meta("schema_version", str(SCHEMA_VERSION + 1))
+    with Store.open(other):
+        pass
+    with sqlite3.connect(other / "index.sqlite") as conn:
+        conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
     with pytest.raises(StoreError, match="newer wam"):
         Store.open(other)
 
@@ -102,7 +105,7 @@ def test_column_cache_follows_every_change(tmp_path):
         save(store, lib, "/lib/a.mp4")
         assert store.shot_table().sources == ["/lib/a.mp4"] * 2
         assert len(list((tmp_path / "cache").iterdir())) == 1
-        store.move_clip(store.clip_at("/lib/a.mp4").id, library_id=other, path="/other/b.mp4", size=10, mtime_ns=2)
+        store.move_clip(store.clips_under(lib)["/lib/a.mp4"].id, library_id=other, path="/other/b.mp4", size=10, mtime_ns=2)
         assert store.shot_table().sources == ["/other/b.mp4"] * 2
         assert len(store.shot_table([lib])) == 0 and len(store.shot_table([other])) == 2
         save(store, lib, "/lib/c.mp4", digest="cd" * 16)
@@ -128,3 +131,21 @@ def test_word_index_from_cache_and_subsets(tmp_path):
         assert list(store.word_index(["bus"], sub).human["bus"]) == [0, 1]
     with Store.open(tmp_path) as again:  # from the on-disk cache
         assert list(again.word_index(["bus"], again.shot_table([lib])).human["bus"]) == [0, 1]
+
+
+def test_library_ids_and_forgetting_a_library(tmp_path):
+    from wam.errors import LibraryNotIndexedError
+
+    (tmp_path / "lib").mkdir()
+    with Store.open(tmp_path / "home") as store:
+        lib = store.library_id(str(tmp_path / "lib"), create=True)
+        save(store, lib, str(tmp_path / "lib" / "a.mp4"))
+        assert store.library_ids(None) is None and store.library_ids([]) is None
+        assert store.library_ids([str(tmp_path / "lib" / ".." / "lib")]) == [lib]
+        with pytest.raises(LibraryNotIndexedError, match="wam index"):
+            store.library_ids([str(tmp_path)])
+        assert [x["clips"] for x in store.libraries(lib)] == [1]
+        assert len(store.shot_table()) == 2
+        store.forget_library(lib)
+        assert store.libraries() == [] and store.counts() == {"clips": 0, "shots": 0}
+        assert len(store.shot_table()) == 0  # the column cache follows

@@ -1,9 +1,9 @@
 """Candidate shots for a text: cosine similarity of embeddings plus keyword evidence.
 
-Pure: works on a ShotTable and query vectors/words; used by ``wam search`` and by the
-planner. Write-a-video cascades keyword matching with embeddings; here a word of the
-query found in a shot's human description adds more than one found only in its file
-name or machine labels.
+Pure: works on a ShotTable, query vectors and a ``keywords.WordIndex``; used by
+``wam search`` and by the planner. Write-a-video cascades keyword matching with
+embeddings; here a word of the query found in a shot's human description adds more than
+one found only in its file name or machine labels (``keywords.WordIndex.bonus``).
 """
 
 from __future__ import annotations
@@ -12,72 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wam.library.describe import content_words
+from wam.keywords import WordIndex
 from wam.types import ShotTable
-
-#: Score added when every content word of the query appears in the shot's human description.
-HUMAN_KEYWORD_WEIGHT = 0.25
-#: … and when they appear only in its folder/file names or tagger labels.
-MACHINE_KEYWORD_WEIGHT = 0.12
-
-
-@dataclass
-class WordIndex:
-    """Inverted index: content word → shot rows, separately for human and machine words."""
-
-    human: dict[str, np.ndarray]
-    machine: dict[str, np.ndarray]
-    size: int
-
-    @classmethod
-    def from_table(cls, table: ShotTable) -> "WordIndex":
-        human: dict[str, list[int]] = {}
-        machine: dict[str, list[int]] = {}
-        for i, words in enumerate(table.human_words or []):
-            for w in words:
-                human.setdefault(w, []).append(i)
-        for i, words in enumerate(table.machine_words or []):
-            for w in words:
-                machine.setdefault(w, []).append(i)
-        return cls(
-            human={w: np.asarray(v, np.int64) for w, v in human.items()},
-            machine={w: np.asarray(v, np.int64) for w, v in machine.items()},
-            size=len(table),
-        )
-
-    def bonus(self, text: str) -> np.ndarray:
-        """Keyword score of every shot for ``text`` (0 … HUMAN_KEYWORD_WEIGHT)."""
-        out = np.zeros(self.size, np.float32)
-        words = sorted(set(content_words(text)))
-        if not words or not self.size:
-            return out
-        human_hits = np.zeros(self.size, np.float32)
-        machine_hits = np.zeros(self.size, np.float32)
-        for w in words:
-            if w in self.human:
-                human_hits[self.human[w]] += 1
-            if w in self.machine:
-                machine_hits[self.machine[w]] += 1
-        n = float(len(words))
-        machine_only = np.maximum(machine_hits - human_hits, 0)
-        out += HUMAN_KEYWORD_WEIGHT * np.minimum(human_hits / n, 1.0)
-        out += MACHINE_KEYWORD_WEIGHT * np.minimum(machine_only / n, 1.0)
-        return out
-
-
-def query_words(texts: list[str]) -> list[str]:
-    """Every distinct content word of the texts (what to look up in the keyword index)."""
-    return sorted({w for t in texts for w in content_words(t)})
 
 
 def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, words: WordIndex | None = None) -> np.ndarray:
-    """(len(texts), len(table)) match scores: cosine similarity + keyword bonus."""
+    """(len(texts), len(table)) match scores: cosine similarity + keyword bonus (none without ``words``)."""
     if len(table) == 0:
         return np.zeros((len(texts), 0), np.float32)
     sims = query_vecs.astype(np.float32) @ table.embeddings.T
-    words = words if words is not None else WordIndex.from_table(table)
-    for i, text in enumerate(texts):
-        sims[i] += words.bonus(text)
+    if words is not None:
+        for i, text in enumerate(texts):
+            sims[i] += words.bonus(text)
     return sims
 
 

@@ -1,4 +1,6 @@
-"""Shared settings: where the index lives, which files count as video, default models.
+"""Shared settings: where the index lives, which files count as video, and the one
+definition of every default a user can change (model, reading speed, frame rate, size,
+pace, candidates per sentence) that the library and the CLI options share.
 
 Imported by every stage; holds no state and imports nothing heavy.
 """
@@ -25,6 +27,29 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 #: Index database file name inside WAM_HOME.
 INDEX_FILENAME = "index.sqlite"
+
+# Defaults of the planning and rendering options (the CLI shows them in --help).
+#: Reading speed, English words per second: sets how long each sentence stays on screen.
+DEFAULT_WPS = 2.6
+#: Output frame rate; cuts lie on its frame grid.
+DEFAULT_FPS = 30
+#: Output size.
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 1280, 720
+DEFAULT_RESOLUTION = f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}"
+#: Output shapes: name → (width, height) ratio.
+ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)}
+#: How a source fills the output frame: crop to fill it, or letterbox inside it.
+FIT_MODES = ("cover", "contain")
+#: x264 encoder preset and quality (constant rate factor; lower is better).
+DEFAULT_PRESET = "veryfast"
+DEFAULT_CRF = 20
+#: Pace presets, slowest first (their shot-length priors are in ``assemble/styles.py``).
+PACE_NAMES = ("calm", "normal", "fast")
+DEFAULT_PACE = "normal"
+#: Candidate shots considered per sentence.
+DEFAULT_K = 40
+#: Shots listed by ``wam search``.
+DEFAULT_SEARCH_K = 10
 
 
 def wam_home() -> Path:

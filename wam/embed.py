@@ -13,7 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from wam.config import DEFAULT_MODEL
-from wam.errors import ModelError
+from wam.errors import ModelError, one_line
 
 
 class Encoder(Protocol):
@@ -44,7 +44,7 @@ class SentenceTransformerEncoder:
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as exc:
             raise ModelError(
-                f"cannot load text model {name!r} ({' '.join(str(exc).split())[:160]}); "
+                f"cannot load text model {name!r} ({one_line(exc)}); "
                 "give a local model folder with --model, or omit --model for the built-in all-MiniLM-L6-v2"
             ) from None
         self.name = name

@@ -1,6 +1,7 @@
 """Typed errors raised by the library; only the CLI turns them into messages and exit codes.
 
 Every message is one line a user can act on: what went wrong, where, and what to do.
+``one_line`` quotes a foreign exception inside such a message.
 """
 
 
@@ -38,3 +39,12 @@ class ModelMismatchError(WamError):
 
 class StoryError(WamError):
     """The story text is empty or unreadable."""
+
+
+def one_line(value: object, limit: int = 160) -> str:
+    """``value`` (an exception, or a tool's message) squeezed onto one line of at most ``limit``
+    characters, to quote inside a WamError message; an empty exception gives its type name."""
+    text = " ".join(str(value).split())
+    if not text and isinstance(value, BaseException):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

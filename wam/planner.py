@@ -5,38 +5,44 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE, DEFAULT_WIDTH, wam_home
 from wam.errors import ModelMismatchError, NothingIndexedError
+
+if TYPE_CHECKING:  # heavy modules are imported where they are used
+    from wam.keywords import WordIndex
+    from wam.story import Sentence
+    from wam.timeline import Timeline
+    from wam.types import ShotTable
 
 
 def plan_story(
-    sentences,
+    sentences: list[Sentence],
     *,
     libraries: list[str] | None = None,
-    pace: str = "normal",
-    fps: int = 30,
-    width: int = 1280,
-    height: int = 720,
-    k: int = 40,
+    pace: str = DEFAULT_PACE,
+    fps: int = DEFAULT_FPS,
+    width: int = DEFAULT_WIDTH,
+    height: int = DEFAULT_HEIGHT,
+    k: int = DEFAULT_K,
     seed: int | None = None,
     model: str | None = None,
     home: Path | None = None,
-):
+) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries."""
     from wam.assemble.plan import assemble
     from wam.assemble.styles import pace as pace_preset
-    from wam.candidates import candidate_sets, query_words
-    from wam.config import wam_home
+    from wam.candidates import candidate_sets
     from wam.embed import load_encoder, model_id
+    from wam.keywords import query_words
     from wam.library.store import Store
-    from wam.search import library_ids
     from wam.textcache import cached_encode
 
     home = Path(home) if home else wam_home()
     texts = [s.text for s in sentences]
     with Store.open(home, create=False) as store:
-        ids = library_ids(store, libraries)
-        table = store.shot_table(ids)
+        table = store.shot_table(store.library_ids(libraries))
         index_model = store.model
         words = store.word_index(query_words(texts), table)
     if len(table) == 0 or not index_model:
@@ -69,27 +75,13 @@ def plan_story(
     return timeline
 
 
-def _without_missing_sources(table, words):
+def _without_missing_sources(table: ShotTable, words: WordIndex) -> tuple[ShotTable, WordIndex, list[str]]:
     """Drop shots whose file disappeared since indexing (so a render never hits a missing file)."""
-    import os
-
     import numpy as np
 
-    from wam.library.store import shot_table_subset
-
-    sources = sorted(set(table.sources))
-    gone = [s for s in sources if not os.path.isfile(s)]
+    gone = [s for s in sorted(set(table.sources)) if not os.path.isfile(s)]
     if not gone:
         return table, words, []
     missing = set(gone)
-    keep = np.array([s not in missing for s in table.sources])
-    rows = np.nonzero(keep)[0]
-    new_index = np.full(len(table), -1, np.int64)
-    new_index[rows] = np.arange(len(rows))
-    if words is not None:
-        for d in (words.human, words.machine):
-            for w in list(d):
-                mapped = new_index[d[w]]
-                d[w] = mapped[mapped >= 0]
-        words.size = len(rows)
-    return shot_table_subset(table, rows), words, gone
+    rows = np.nonzero([s not in missing for s in table.sources])[0]
+    return table.subset(rows), words.subset(rows), gone

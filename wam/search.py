@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from wam.errors import LibraryNotIndexedError, NothingIndexedError, WamError
+from wam.config import DEFAULT_SEARCH_K
+from wam.errors import NothingIndexedError, WamError
 
 
 @dataclass(frozen=True)
@@ -24,31 +25,17 @@ class Hit:
         return asdict(self)
 
 
-def library_ids(store, libraries: list[str] | None) -> list[int] | None:
-    """Store ids of the ``--library`` folders (None: all); a folder never indexed is an error."""
-    if not libraries:
-        return None
-    ids = []
-    for lib in libraries:
-        root = str(Path(lib).expanduser().resolve())
-        lid = store.library_id(root)
-        if lid is None:
-            raise LibraryNotIndexedError(f"{lib} is not an indexed library; run `wam index {lib}` first")
-        ids.append(lid)
-    return ids
-
-
-def search_shots(query: str, *, k: int = 10, libraries: list[str] | None = None, home: Path | None = None) -> list[Hit]:
+def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] | None = None, home: Path | None = None) -> list[Hit]:
     """The k shots that best match ``query`` (best first)."""
-    from wam.candidates import match_scores, query_words, top_k
+    from wam.candidates import match_scores, top_k
     from wam.embed import load_encoder
+    from wam.keywords import query_words
     from wam.library.store import Store
 
     if not query.strip():
         raise WamError("empty query; say what the shot should show, e.g. wam search \"a cat on a sofa\"")
     with Store.open(home, create=False) as store:
-        ids = library_ids(store, libraries)
-        table = store.shot_table(ids)
+        table = store.shot_table(store.library_ids(libraries))
         model = store.model
         words = store.word_index(query_words([query]), table)
         if len(table) == 0 or not model:

@@ -1,8 +1,9 @@
 """Story text → sentences with paragraphs and durations (the first stage of planning).
 
 Pure: takes a string. Sentences via pysbd (English rules, or Chinese/Japanese rules for
-CJK text so that 。！？ split); a blank line starts a new paragraph (a scene change);
-Markdown headings, bullets and emphasis are read as plain sentences.
+CJK text so that 。！？ split); a blank line starts a new paragraph (a scene change).
+Plain text is shown verbatim; only a Markdown story (``.md`` / ``.markdown``, or asked for)
+has its headings and bullets read as sentences of their own and its inline markup removed.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from wam.config import DEFAULT_WPS
 from wam.errors import StoryError
 
-#: Default reading speed, English words per second.
-DEFAULT_WPS = 2.6
+#: File name endings of Markdown stories (any other story file is plain text).
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 #: CJK characters read per second (CJK text is counted by characters).
 CJK_CHARS_PER_SECOND = 4.5
 #: No sentence shows for less than this (seconds).
@@ -70,8 +72,8 @@ def sentence_duration(text: str, *, wps: float = DEFAULT_WPS, paragraph_end: boo
     return max(MIN_SENTENCE_SECONDS, reading_seconds(text, wps)) + (PARAGRAPH_PAUSE if paragraph_end else 0.0)
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    """Sentences of one paragraph (lines that are headings or bullets stand alone)."""
+def split_sentences(paragraph: str, *, markdown: bool = False) -> list[str]:
+    """Sentences of one paragraph (in Markdown, lines that are headings or bullets stand alone)."""
     import pysbd
 
     chunks: list[str] = []
@@ -79,8 +81,8 @@ def split_sentences(paragraph: str) -> list[str]:
     for raw in paragraph.splitlines():
         if not raw.strip():
             continue
-        standalone = bool(_MD_LINE.match(raw))
-        line = plain_line(raw)
+        standalone = markdown and bool(_MD_LINE.match(raw))
+        line = plain_line(raw) if markdown else raw.strip()
         if not line:
             continue
         if standalone:
@@ -103,8 +105,11 @@ def split_sentences(paragraph: str) -> list[str]:
     return out
 
 
-def read_story(text: str, *, wps: float = DEFAULT_WPS) -> list[Sentence]:
-    """The story's sentences, numbered, with paragraph numbers and durations."""
+def read_story(text: str, *, wps: float = DEFAULT_WPS, markdown: bool = False) -> list[Sentence]:
+    """The story's sentences, numbered, with paragraph numbers and durations.
+
+    ``markdown``: read ``text`` as Markdown (headings and bullets are sentences of their
+    own, inline markup is removed); otherwise every character is kept."""
     if wps <= 0:
         raise StoryError("--wps must be positive")
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
@@ -112,7 +117,7 @@ def read_story(text: str, *, wps: float = DEFAULT_WPS) -> list[Sentence]:
     sentences: list[Sentence] = []
     para_no = 0
     for para in paragraphs:
-        parts = split_sentences(para)
+        parts = split_sentences(para, markdown=markdown)
         if not parts:
             continue
         for k, s in enumerate(parts):
@@ -133,8 +138,10 @@ def read_story(text: str, *, wps: float = DEFAULT_WPS) -> list[Sentence]:
     return sentences
 
 
-def read_story_file(path: str, *, wps: float = DEFAULT_WPS) -> list[Sentence]:
-    """Read a UTF-8 story from ``path`` ('-' for stdin)."""
+def read_story_file(path: str, *, wps: float = DEFAULT_WPS, markdown: bool | None = None) -> list[Sentence]:
+    """Read a UTF-8 story from ``path`` ('-' for stdin).
+
+    ``markdown`` None: Markdown for ``.md`` / ``.markdown`` files, plain text otherwise (stdin too)."""
     import sys
 
     try:
@@ -149,4 +156,6 @@ def read_story_file(path: str, *, wps: float = DEFAULT_WPS) -> list[Sentence]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise StoryError(f"the story {path} is not UTF-8 text (bad byte at position {exc.start})") from None
-    return read_story(text, wps=wps)
+    if markdown is None:
+        markdown = path != "-" and path.lower().endswith(MARKDOWN_SUFFIXES)
+    return read_story(text, wps=wps, markdown=markdown)

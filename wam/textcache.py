@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from wam.sql import select_in
+
 
 def text_key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
@@ -26,13 +28,8 @@ def cached_encode(encoder, texts: list[str], home: Path | None) -> tuple[np.ndar
         keys = [text_key(t) for t in texts]
         found: dict[str, np.ndarray] = {}
         unique = sorted(set(keys))
-        for i in range(0, len(unique), 500):
-            chunk = unique[i : i + 500]
-            rows = conn.execute(
-                f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({','.join('?' * len(chunk))})",
-                [encoder.name, *chunk],
-            ).fetchall()
-            found.update({k: np.frombuffer(v, np.float32) for k, v in rows})
+        rows = select_in(conn, "SELECT key, vec FROM vectors WHERE model=? AND key IN ({keys})", unique, [encoder.name])
+        found.update({k: np.frombuffer(v, np.float32) for k, v in rows})
         missing = [(k, t) for k, t in dict(zip(keys, texts)).items() if k not in found or len(found[k]) != encoder.dim]
         if missing:
             vecs = encoder.encode([t for _, t in missing])

@@ -1,54 +1,127 @@
-"""The cut list: Timeline / SentenceSpan / Cut dataclasses, validation and the
-``wam.timeline/1`` JSON document (DESIGN.md). Pure; never opens media.
+"""The cut list: ``Timeline`` / ``SentenceSpan`` / ``Cut``, their validation, and the
+``wam.timeline/1`` JSON document (see ARCHITECTURE.md). Pure data: nothing here opens media;
+``read_plan`` is the one function that reads a (JSON) file.
 
-Times are seconds on the output timeline, half-open [start, end); cuts tile each
-sentence exactly, on the output frame grid.
+Positions on the output timeline are integer frames at ``fps``, the source of truth: a cut
+covers the half-open frame range [start_frame, start_frame + frames). Seconds (``start``,
+``end``, ``duration``) are derived from them; the JSON document carries both, the seconds
+for scripts. ``source_in`` / ``source_out`` are seconds in the source file.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from dataclasses import asdict, dataclass, field
+import operator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wam.errors import WamError
 
-SCHEMA = "wam.timeline/1"
+SCHEMA_NAME = "wam.timeline"
+SCHEMA_VERSION = 1
+SCHEMA = f"{SCHEMA_NAME}/{SCHEMA_VERSION}"
+
+
+class _FrameRange:
+    """Seconds derived from the integer frame range [start_frame, start_frame + frames) at fps."""
+
+    start_frame: int
+    frames: int
+    fps: int
+
+    def _check_frames(self) -> None:
+        for name in ("start_frame", "frames", "fps"):  # ints (numpy ints too), never floats
+            object.__setattr__(self, name, operator.index(getattr(self, name)))
+
+    @property
+    def end_frame(self) -> int:
+        return self.start_frame + self.frames
+
+    @property
+    def start(self) -> float:
+        return self.start_frame / self.fps
+
+    @property
+    def end(self) -> float:
+        return self.end_frame / self.fps
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
 
 
 @dataclass(frozen=True)
-class Cut:
+class Cut(_FrameRange):
+    """One shot on the output timeline: frames [start_frame, end_frame) show ``source`` from ``source_in``.
+
+    ``continues``: this cut picks up the previous cut's shot where it ended (not a visible
+    cut). ``hold``: seconds the last source frame is held at the end, so the source range
+    may be shorter than the cut by exactly that much. ``last_resort``: the shot scores under
+    half the best candidate of its sentence and is shown only for lack of better footage.
+    """
+
     shot_id: str
     source: str
     source_in: float
     source_out: float
-    start: float
-    end: float
+    start_frame: int
+    frames: int
+    fps: int
     score: float
     costs: dict = field(default_factory=dict)
     focus: list[float] | None = None  # [x, y] in 0..1 to keep in frame when cropping (largest face)
-    continues: bool = False  # picks up the previous cut's shot where it ended: no visible cut
-    hold: float = 0.0  # seconds the source's last frame is held at the end (the shot is too short)
-    last_resort: bool = False  # scores under half its sentence's best candidate: shown only for lack of footage
+    continues: bool = False
+    hold: float = 0.0
+    last_resort: bool = False  # scores under half its sentence's best candidate: shown for lack of footage
+
+    def __post_init__(self) -> None:
+        self._check_frames()
+
+    @classmethod
+    def from_seconds(cls, shot_id: str, source: str, source_in: float, source_out: float, start: float, end: float,
+                     fps: int, score: float = 0.0, **extra) -> "Cut":
+        """A cut given in seconds on the output timeline, snapped to the nearest frames."""
+        a, b = round(start * fps), round(end * fps)
+        return cls(shot_id, source, source_in, source_out, a, b - a, fps, score, **extra)
+
+    def to_dict(self) -> dict:
+        return {
+            "shot_id": self.shot_id, "source": self.source, "source_in": self.source_in, "source_out": self.source_out,
+            "start": round(self.start, 6), "end": round(self.end, 6), "start_frame": self.start_frame,
+            "frames": self.frames, "score": self.score, "costs": dict(self.costs), "focus": self.focus,
+            "continues": self.continues, "hold": self.hold, "last_resort": self.last_resort,
+        }
 
 
 @dataclass(frozen=True)
-class SentenceSpan:
+class SentenceSpan(_FrameRange):
+    """One sentence on the output timeline and the cuts that tile it."""
+
     index: int
     text: str
-    start: float
-    end: float
+    start_frame: int
+    frames: int
+    fps: int
     paragraph: int
     cuts: list[Cut]
     weak_match: bool = False  # no shot matched well; best available footage used
     reused: bool = False  # a shot already used elsewhere had to be shown again
 
+    def __post_init__(self) -> None:
+        self._check_frames()
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index, "text": self.text, "start": round(self.start, 6), "end": round(self.end, 6),
+            "start_frame": self.start_frame, "frames": self.frames, "paragraph": self.paragraph,
+            "cuts": [c.to_dict() for c in self.cuts], "weak_match": self.weak_match, "reused": self.reused,
+        }
+
 
 @dataclass(frozen=True)
 class Timeline:
-    duration: float
+    """The whole cut: sentences in order, at ``fps`` on a ``width`` × ``height`` frame."""
+
     fps: int
     width: int
     height: int
@@ -57,44 +130,117 @@ class Timeline:
     model: str = ""
     warnings: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        for name in ("fps", "width", "height"):
+            object.__setattr__(self, name, operator.index(getattr(self, name)))
+
+    @property
+    def frames(self) -> int:
+        """Length in frames: where the last sentence ends."""
+        return self.sentences[-1].end_frame if self.sentences else 0
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
     def cuts(self) -> list[Cut]:
         return [c for s in self.sentences for c in s.cuts]
 
     def to_dict(self) -> dict:
-        d = {"schema": SCHEMA, **asdict(self)}
-        return d
+        return {
+            "schema": SCHEMA, "duration": round(self.duration, 6), "frames": self.frames, "fps": self.fps,
+            "width": self.width, "height": self.height, "sentences": [s.to_dict() for s in self.sentences],
+            "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
-def timeline_from_dict(d: dict) -> Timeline:
-    """Parse a ``wam.timeline/1`` document (WamError with the reason if it is not one)."""
-    if not isinstance(d, dict) or d.get("schema") != SCHEMA:
-        raise WamError(f"not a wam plan (expected schema {SCHEMA!r})")
+def read_plan(path: str | Path) -> Timeline:
+    """The timeline saved in the JSON file at ``path`` (``wam plan -o``); WamError if unusable."""
     try:
-        sentences = [
-            SentenceSpan(
-                index=int(s["index"]), text=str(s["text"]), start=float(s["start"]), end=float(s["end"]),
-                paragraph=int(s.get("paragraph", 0)),
-                cuts=[Cut(**{k: c[k] for k in ("shot_id", "source", "source_in", "source_out", "start", "end")},
-                          score=float(c.get("score", 0.0)), costs=dict(c.get("costs", {})),
-                          focus=_focus(c.get("focus")), continues=bool(c.get("continues", False)),
-                          hold=float(c.get("hold", 0.0)), last_resort=bool(c.get("last_resort", False)))
-                     for c in s["cuts"]],
-                weak_match=bool(s.get("weak_match", False)), reused=bool(s.get("reused", False)),
-            )
-            for s in d["sentences"]
-        ]
-        t = Timeline(duration=float(d["duration"]), fps=int(d["fps"]), width=int(d["width"]), height=int(d["height"]),
-                     sentences=sentences, pace=str(d.get("pace", "normal")), model=str(d.get("model", "")),
-                     warnings=list(d.get("warnings", [])))
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise WamError(f"cannot read the plan {path} ({exc})") from None
+    return timeline_from_dict(d)
+
+
+def timeline_from_dict(d: dict) -> Timeline:
+    """Parse a ``wam.timeline/1`` document (WamError with the reason if it is not a valid one).
+
+    Documents written before cuts carried frames are upgraded: frames are the seconds × fps,
+    rounded. Where both are given they must agree.
+    """
+    _check_schema(d)
+    try:
+        fps = int(d["fps"])
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, not {fps}")
+        sentences = []
+        for s in d["sentences"]:
+            cuts = []
+            for c in s["cuts"]:
+                ca, cn = _frames(c, fps, f"cut {c.get('shot_id')} in sentence {s.get('index')}")
+                cuts.append(Cut(
+                    shot_id=str(c["shot_id"]), source=str(c["source"]), source_in=float(c["source_in"]),
+                    source_out=float(c["source_out"]), start_frame=ca, frames=cn, fps=fps,
+                    score=float(c.get("score", 0.0)), costs=dict(c.get("costs", {})), focus=_focus(c.get("focus")),
+                    continues=bool(c.get("continues", False)), hold=float(c.get("hold", 0.0)),
+                    last_resort=bool(c.get("last_resort", False)),
+                ))
+            a, n = _frames(s, fps, f"sentence {s.get('index')}")
+            sentences.append(SentenceSpan(
+                index=int(s["index"]), text=str(s["text"]), start_frame=a, frames=n, fps=fps,
+                paragraph=int(s.get("paragraph", 0)), cuts=cuts, weak_match=bool(s.get("weak_match", False)),
+                reused=bool(s.get("reused", False)),
+            ))
+        t = Timeline(fps=fps, width=int(d["width"]), height=int(d["height"]), sentences=sentences,
+                     pace=str(d.get("pace", "normal")), model=str(d.get("model", "")),
+                     warnings=[str(w) for w in d.get("warnings", [])])
+        stated = [("frames", d["frames"]) if "frames" in d else None,
+                  ("duration", _to_frame(d["duration"], fps)) if "duration" in d else None]
+    except _Disagree as exc:
+        raise WamError(f"invalid wam plan: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise WamError(f"malformed wam plan ({type(exc).__name__}: {exc})") from None
     problems = timeline_problems(t)
+    if any(x is not None and x[1] != t.frames for x in stated):
+        problems.append(f"its length ({d.get('duration')} s) differs from the last sentence's end (frame {t.frames})")
     if problems:
         raise WamError("invalid wam plan: " + problems[0])
     return t
+
+
+def _check_schema(d) -> None:
+    schema = d.get("schema") if isinstance(d, dict) else None
+    name, _, version = str(schema).partition("/")
+    if name != SCHEMA_NAME or not version.isdigit() or int(version) < 1:
+        raise WamError(f"not a wam plan (expected schema {SCHEMA!r})")
+    if int(version) > SCHEMA_VERSION:
+        raise WamError(f"the plan was written by a newer wam (schema {schema!r}; this wam reads {SCHEMA!r}); "
+                       "upgrade wam to use it")
+
+
+class _Disagree(ValueError):
+    """Frames and seconds of one item say different things."""
+
+
+def _to_frame(seconds, fps: int) -> int:
+    return round(float(seconds) * fps)
+
+
+def _frames(item: dict, fps: int, what: str) -> tuple[int, int]:
+    """(start_frame, frames) of a sentence or cut: its frame fields, else its seconds × fps."""
+    if "start_frame" in item and "frames" in item:
+        a, n = operator.index(item["start_frame"]), operator.index(item["frames"])
+        for key, frame in (("start", a), ("end", a + n)):
+            if key in item and _to_frame(item[key], fps) != frame:
+                raise _Disagree(f"{what}: {key} {item[key]} s is not frame {frame} at {fps} fps")
+        return a, n
+    a = _to_frame(item["start"], fps)
+    return a, _to_frame(item["end"], fps) - a
 
 
 def _focus(value) -> list[float] | None:
@@ -104,53 +250,54 @@ def _focus(value) -> list[float] | None:
     return [min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)]
 
 
+#: Slack, in output frames, when comparing a source range (seconds in the source, rounded to
+#: microseconds in JSON) with a cut's length.
+_SOURCE_SLACK_FRAMES = 1e-3
+
+
 def timeline_problems(t: Timeline) -> list[str]:
-    """Contract violations: gaps/overlaps, cuts not tiling sentences, off-grid times, bad ranges."""
-    eps = 1e-6
+    """Contract violations: gaps/overlaps, cuts not tiling sentences, bad frame or source ranges."""
     out = []
-    tick = 1.0 / t.fps
-    prev_end = 0.0
+    if t.fps <= 0 or t.width <= 0 or t.height <= 0:
+        out.append(f"bad frame rate or size ({t.fps} fps, {t.width}x{t.height})")
+        return out
+    prev_end = 0
+    prev_cut: Cut | None = None
     for s in t.sentences:
-        if abs(s.start - prev_end) > eps:
-            out.append(f"sentence {s.index} starts at {s.start}, not at {prev_end}")
+        if s.fps != t.fps or any(c.fps != t.fps for c in s.cuts):
+            out.append(f"sentence {s.index} is not on the timeline's {t.fps} fps grid")
+        if s.start_frame != prev_end:
+            out.append(f"sentence {s.index} starts at frame {s.start_frame}, not at {prev_end}")
+        if s.frames < 1:
+            out.append(f"sentence {s.index} is shorter than a frame")
+        prev_end = s.end_frame
         if not s.cuts:
             out.append(f"sentence {s.index} has no cuts")
             continue
-        if abs(s.cuts[0].start - s.start) > eps or abs(s.cuts[-1].end - s.end) > eps:
+        if s.cuts[0].start_frame != s.start_frame or s.cuts[-1].end_frame != s.end_frame:
             out.append(f"cuts of sentence {s.index} do not span it")
         for a, b in zip(s.cuts, s.cuts[1:]):
-            if abs(a.end - b.start) > eps:
+            if a.end_frame != b.start_frame:
                 out.append(f"gap or overlap between cuts in sentence {s.index}")
         for c in s.cuts:
-            if c.end - c.start < tick - eps:
-                out.append(f"cut {c.shot_id} in sentence {s.index} is shorter than a frame")
-            if abs(round(c.start * t.fps) - c.start * t.fps) > 1e-3 or abs(round(c.end * t.fps) - c.end * t.fps) > 1e-3:
-                out.append(f"cut {c.shot_id} in sentence {s.index} is off the {t.fps} fps frame grid")
-            if c.source_out - c.source_in + c.hold + 1e-5 < c.end - c.start:
-                out.append(f"cut {c.shot_id} is longer than its source range")
-        prev_end = s.end
-    if abs(prev_end - t.duration) > eps:
-        out.append(f"duration {t.duration} differs from the last sentence's end {prev_end}")
+            out.extend(f"cut {c.shot_id} in sentence {s.index} {p}" for p in _cut_problems(c, prev_cut))
+            prev_cut = c
     return out
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path`` and rename it into place."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def _cut_problems(c: Cut, prev: Cut | None) -> list[str]:
+    out = []
+    if c.frames < 1:
+        out.append("is shorter than a frame")
+    if not c.source_out > c.source_in >= 0:
+        out.append(f"has an empty or negative source range [{c.source_in}, {c.source_out})")
+    if not 0 <= c.hold < c.duration:
+        out.append(f"holds its last frame for {c.hold} s, not between 0 and its {c.duration:.3f} s")
+    elif (c.source_out - c.source_in + c.hold) * c.fps + _SOURCE_SLACK_FRAMES < c.frames:
+        out.append("is longer than its source range" + (" and its hold" if c.hold else ""))
+    if c.continues:
+        if prev is None or (prev.source, prev.shot_id) != (c.source, c.shot_id):
+            out.append("continues a different shot (or none)")
+        elif abs(c.source_in - prev.source_out) * c.fps >= 0.5:
+            out.append(f"continues its shot at {c.source_in} s, not where the previous cut ended ({prev.source_out} s)")
+    return out

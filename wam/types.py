@@ -5,7 +5,7 @@ Dataclasses and numpy arrays only; no behaviour that touches files or models.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -81,8 +81,9 @@ class ClipAnalysis:
 class ShotTable:
     """Every selected shot of the index as columns, for the pure matching/planning stages.
 
-    Row i of every array describes the same shot. Built by the store, consumed by
-    candidates/assembler without touching any file.
+    Row i of every array describes the same shot. Built by the store (``library/columns.py``),
+    consumed by candidates/assembler without touching any file; tests build small ones with
+    ``tests/tables.py``. Keyword evidence lives apart, in a ``keywords.WordIndex``.
     """
 
     shot_ids: list[str]
@@ -99,10 +100,15 @@ class ShotTable:
     scale: np.ndarray  # int8 codes into SHOT_SCALES
     quality: np.ndarray
     face_centres: np.ndarray  # float32 (N, 2), NaN without a face
-    descriptions: list[str] = field(default_factory=list)  # filled only for small tables (tests)
-    human_words: list[frozenset[str]] | None = None  # ditto; the store serves keyword postings instead
-    machine_words: list[frozenset[str]] | None = None
     pks: np.ndarray | None = None  # int64 store row ids, ascending (None outside the store)
 
     def __len__(self) -> int:
         return len(self.shot_ids)
+
+    def subset(self, rows: np.ndarray) -> "ShotTable":
+        """The table restricted to ``rows`` (in that order)."""
+        changes: dict = {f.name: np.asarray(getattr(self, f.name))[rows] for f in fields(self)
+                         if isinstance(getattr(self, f.name), np.ndarray)}
+        changes["shot_ids"] = [self.shot_ids[i] for i in rows]
+        changes["sources"] = [self.sources[i] for i in rows]
+        return replace(self, **changes)

@@ -87,6 +87,7 @@ def solve_diverse(problem, candidates) -> DiverseResult:
     budgets: list[dict[int, float]] = [{} for _ in range(n)]
     once: list[set[int]] = [set() for _ in range(n)]
     best = None
+    allocated = False
     for round_no in range(MAX_ROUNDS):
         penalties = _combine(where, spread, near)
         ctx.penalties, ctx.budgets, ctx.once = penalties, [dict(b) for b in budgets], [set(r) for r in once]
@@ -100,11 +101,60 @@ def solve_diverse(problem, candidates) -> DiverseResult:
             continue
         if not uses.repeats:
             break
+        if not allocated:  # see the whole contention at once: share the footage out by a transport LP
+            allocated = True
+            for s, b in enumerate(allocate_footage(problem)):
+                budgets[s].update(b)
+                # a budget caps each cut; shown once, the cut is the sentence's whole share of the shot
+                given = sorted((r for r, v in b.items() if v > 0), key=lambda r: -b[r])
+                once[s].update(given[:3])
+            continue
         forced = _share_out(problem, sol.segments, uses, where, budgets, once)
         _add_near(problem, sol.segments, uses, near, forced)
     _, result, ctx.budgets, ctx.once = best
     ctx.penalties = result.penalties
     return result
+
+
+def allocate_footage(problem) -> list[dict[int, float]]:
+    """Seconds of each contended shot each sentence may show, from a transportation problem:
+    every sentence needs its length in footage, every shot offers its length, each second
+    of shot r in sentence s costs what the DP charges per second there (relevance, quality,
+    …), and a second nobody can supply costs ``reuse``. Only shots whose whole length is
+    given out get a budget (in every sentence that may use them); the others stay free,
+    so they can still run on across sentence boundaries."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    ctx = problem.ctx
+    fps = problem.fps
+    n = len(problem.pools)
+    rows_all = np.unique(np.concatenate(problem.pools))
+    col_of = {int(r): i for i, r in enumerate(rows_all.tolist())}
+    var_s, var_r, cost = [], [], []
+    for s, rows in enumerate(problem.pools):
+        rate = problem.rate(s) * fps
+        var_s.extend([s] * len(rows))
+        var_r.extend(col_of[int(r)] for r in rows.tolist())
+        cost.extend(rate.tolist())
+    m = len(var_s)
+    need = np.array([(b - a) / fps for a, b in problem.frames])
+    capacity = ctx.shot_seconds(rows_all)
+    # variables: x (m) seconds of (sentence, shot), then y (n) seconds a sentence cannot get fresh
+    c = np.concatenate([np.asarray(cost), np.full(n, ctx.weights.reuse + ctx.weights.relevance)])
+    a_eq = coo_matrix((np.ones(m + n), (np.concatenate([var_s, np.arange(n)]), np.arange(m + n))), shape=(n, m + n))
+    a_ub = coo_matrix((np.ones(m), (var_r, np.arange(m))), shape=(len(rows_all), m + n))
+    res = linprog(c, A_ub=a_ub.tocsr(), b_ub=capacity, A_eq=a_eq.tocsr(), b_eq=need, bounds=(0, None), method="highs")
+    out: list[dict[int, float]] = [{} for _ in range(n)]
+    if res.status != 0:
+        return out
+    x = res.x[:m]
+    given = np.bincount(var_r, weights=x, minlength=len(rows_all))
+    binding = given >= capacity - 1e-6
+    for s_, r_, v in zip(var_s, var_r, x):
+        if binding[r_]:
+            out[s_][int(rows_all[r_])] = float(v)
+    return out
 
 
 def _share_out(problem, segments: list[Segment], uses: Uses, where, budgets, once) -> set[int]:

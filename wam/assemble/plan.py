@@ -63,6 +63,7 @@ class Problem:
     _within: list[np.ndarray]
     _enter: list[np.ndarray | None]
     _opening: list[np.ndarray]
+    _run_cap: list[np.ndarray]  # a shot runs on across a sentence boundary only as long as it lasts (no hold)
     _cut_cost: dict
 
     def spans(self) -> list[Span]:
@@ -75,7 +76,8 @@ class Problem:
             once = np.nonzero(np.isin(rows, sorted(limited)))[0][:MAX_ONCE] if limited else None
             out.append(Span(frames=b - a, grid=cut_grid(b - a, self.fps), rows=rows, rate=self.rate(s),
                             opening=self._opening[s], within=self._within[s], enter=self._enter[s],
-                            continues=s > 0 and not self.ctx.paragraph_start[s], carry_ok=carry_ok, once=once))
+                            continues=s > 0 and not self.ctx.paragraph_start[s], carry_ok=carry_ok, once=once,
+                            run_cap=self._run_cap[s]))
         return out
 
     def rate(self, s: int) -> np.ndarray:
@@ -140,8 +142,9 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
             if v is not None:
                 op += term.weight * v
         opening.append(op)
+    run_cap = [np.floor(ctx.shot_seconds(rows) * fps + 1e-6).astype(np.int64) for rows in pools]
     return Problem(ctx, terms, frames, pools, fps, min_frames, max(min_frames, round(pace.max_cut * fps)),
-                   within, enter, opening, {})
+                   within, enter, opening, run_cap, {})
 
 
 def backwards_in_clip(table, rows: np.ndarray) -> np.ndarray:

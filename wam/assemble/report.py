@@ -69,7 +69,7 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
             cuts[s].append(Cut(
                 shot_id=table.shot_ids[seg.row], source=table.sources[seg.row],
                 source_in=round(p_in, 6), source_out=round(p_out, 6),
-                start=round(lo / fps, 6), end=round(hi / fps, 6), score=round(score, 4),
+                start_frame=lo, frames=hi - lo, fps=fps, score=round(score, 4),
                 costs={k: round(v, 4) for k, v in costs.items()}, focus=_focus_of(table, seg.row),
                 continues=not first, hold=hold, last_resort=flagged,
             ))
@@ -86,12 +86,12 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
     spans = []
     for s, sent in enumerate(sentences):
         a, b = problem.frames[s]
-        spans.append(SentenceSpan(index=s, text=sent.text, start=round(a / fps, 6), end=round(b / fps, 6),
+        spans.append(SentenceSpan(index=s, text=sent.text, start_frame=a, frames=b - a, fps=fps,
                                   paragraph=sent.paragraph, cuts=cuts[s], weak_match=bool(candidates[s].best < WEAK_MATCH),
                                   reused=s in reused))
     warnings = _warnings(spans, result, problem, held, resort, short, pace)
-    return Timeline(duration=round(problem.frames[-1][1] / fps, 6), fps=fps, width=width, height=height,
-                    sentences=spans, pace=pace.name, model=model, warnings=warnings)
+    return Timeline(fps=fps, width=width, height=height, sentences=spans, pace=pace.name, model=model,
+                    warnings=warnings)
 
 
 def _pieces(problem, seg):

@@ -44,6 +44,7 @@ class Span:
     continues: bool = False  # a segment of the previous span may run on into this one
     carry_ok: np.ndarray | None = None  # bool (K,): rows that may run on into or out of this span (None: all)
     once: np.ndarray | None = None  # indices of rows shown at most once in this span (a few: 2^len states)
+    run_cap: np.ndarray | None = None  # int64 (K,): longest segment of each row that may cross a boundary
 
 
 #: ``cut_cost(span_index, span, max_len)`` → float64 (K, max_len + 1): cost of one whole
@@ -160,8 +161,9 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
             c_mask = np.zeros((K, len(c_len)), np.int64)
             c_mask[ok] = carry.mask[where[ok]]
     rate = np.ascontiguousarray(sp.rate, np.float64)
+    run_cap = np.full(K, max_len, np.int64) if sp.run_cap is None else np.minimum(np.asarray(sp.run_cap, np.int64), max_len)
     best_from, inn_from, end, end_mask, fresh_cost, fresh_mask = _relax_span(
-        P, rate, cc, np.asarray(sp.within, np.float64), inn0, inn0_from, bits, S, c_len, c_cost, int(max_len))
+        P, rate, cc, np.asarray(sp.within, np.float64), inn0, inn0_from, bits, S, c_len, c_cost, run_cap)
     back = _Back(P, np.asarray(sp.rows, np.int64), bits, best_from, inn_from, end_mask, c_span, c_pos, c_mask)
     new_carry = None
     if nxt is not None and nxt.continues:
@@ -183,6 +185,7 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
         length = np.concatenate(lengths)
         if len(length):
             cost = np.concatenate(costs, axis=1)
+            cost = np.where(length[None, :] < run_cap[:, None], cost, INF)
             if sp.carry_ok is not None:
                 cost = np.where(np.asarray(sp.carry_ok, bool)[:, None], cost, INF)
             alive = np.isfinite(cost).any(axis=0)
@@ -192,7 +195,7 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
     return back, end, new_carry
 
 
-def _relax_span(P, rate, cc, within, inn0, inn0_from, bits, S, c_len, c_cost, max_len):
+def _relax_span(P, rate, cc, within, inn0, inn0_from, bits, S, c_len, c_cost, run_cap):
     """The DP inside one span, by relaxation: all positions are updated at once from the
     current entry costs until nothing improves (as many rounds as the cheapest tilings have
     cuts, plus one). Costs are non-negative and segments only go forward, so the fixpoint
@@ -217,7 +220,7 @@ def _relax_span(P, rate, cc, within, inn0, inn0_from, bits, S, c_len, c_cost, ma
     if len(c_len):
         Lc = c_len[None, :] + P[:, None]  # (n+1, m)
         total = c_cost[None, :, :] + rate[None, :, None] * P[:, None, None] + cc[:, np.minimum(Lc, cc.shape[1] - 1)].transpose(1, 0, 2)
-        total = np.where((Lc <= max_len)[:, None, :], total, INF)  # (n+1, K, m)
+        total = np.where(Lc[:, None, :] <= run_cap[None, :, None], total, INF)  # (n+1, K, m)
         total[0] = INF
         ci = np.argmin(total, axis=2)
         cont = np.min(total, axis=2)

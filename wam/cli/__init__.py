@@ -38,7 +38,7 @@ class WamGroup(click.Group):
 
 @click.group(cls=WamGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="wam")
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors, and debug messages.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """wam turns a written story into an edited video cut from your own clip library.
@@ -55,6 +55,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if debug:  # the library's debug log (e.g. a failed model preload) on stderr
+        import logging
+
+        log = logging.getLogger("wam")
+        if not log.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("wam: debug: %(name)s: %(message)s"))
+            log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
 
 
 cli.add_command(index_command)

@@ -5,24 +5,17 @@ from __future__ import annotations
 import click
 
 from wam.cli.common import quiet_option, warner
+from wam.cli.options import frame_options, plan_from_options, planning_options
 
 
 @click.command("plan")
 @click.argument("story", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
-              help="Use only shots of this indexed folder (repeatable; default: every library).")
-@click.option("--pace", type=click.Choice(["calm", "normal", "fast"]), default="normal", show_default=True,
-              help="Average shot length: calm ≈ 5.5 s, normal ≈ 3.5 s, fast ≈ 2 s.")
-@click.option("--fps", type=click.IntRange(1, 240), default=30, show_default=True, help="Output frame rate (cut grid).")
-@click.option("--wps", type=click.FloatRange(min=0.1), default=2.6, show_default=True,
-              help="Reading speed in words per second (sets sentence durations).")
-@click.option("--seed", type=int, default=None, help="Give an alternative cut (same seed, same cut).")
-@click.option("-k", "top", type=click.IntRange(min=1), default=40, show_default=True, help="Candidate shots per sentence.")
-@click.option("--model", default=None, metavar="NAME", help="Refuse to plan unless the index uses this text model.")
+@planning_options
+@frame_options
 @click.option("--json", "as_json", is_flag=True, help="Print the wam.timeline/1 JSON document on stdout.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the JSON plan to this file.")
 @quiet_option
-def plan_command(story, libraries, pace, fps, wps, seed, top, model, as_json, output, quiet):
+def plan_command(story, as_json, output, quiet, resolution, aspect, fps, **planning):
     """Choose the shots for every sentence of STORY (a UTF-8 text file, or - for stdin).
 
     \b
@@ -30,24 +23,17 @@ def plan_command(story, libraries, pace, fps, wps, seed, top, model, as_json, ou
         wam plan examples/story.txt
         wam plan story.txt --pace fast --json > plan.json
         cat story.txt | wam plan - -o plan.json
+        wam plan story.md --aspect 9:16 -o vertical.json
     """
-    from wam.planner import plan_story
-    from wam.story import read_story_file
-    from wam.timeline import write_atomic
+    from wam.fileio import write_atomic
+    from wam.render.layout import output_size
 
-    sentences = read_story_file(story, wps=wps)
-    timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
-                          model=model)
-    warn = warner(quiet)
-    for w in timeline.warnings:
-        warn(w)
+    timeline = plan_from_options(story, size=output_size(resolution, aspect), fps=fps, warn=warner(quiet), **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
     if as_json:
         click.echo(timeline.to_json())
     elif not output or not quiet:
-        if output and not as_json:
-            pass
         _print_table(timeline)
 
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wam.keywords import content_words
+
 #: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
 NOISE_WORDS = frozenset(
     """
@@ -25,7 +27,6 @@ NOISE_WORDS = frozenset(
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SPLIT = re.compile(r"[^\w]+|_+", re.UNICODE)
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def name_words(text: str) -> list[str]:
@@ -168,38 +169,3 @@ def human_text(sidecar: Sidecar) -> str:
     if sidecar.tags:
         text = (text.rstrip(". ") + ". " if text else "") + ", ".join(sidecar.tags)
     return text
-
-
-_STOP = frozenset(
-    """
-    a an the and or but of in on at to for from by with without into onto over under up down
-    is are was were be been being it its this that these those there here as than then so
-    very just not no yes he she they we you i me my our your his her their them us
-    has have had do does did will would can could should may might must shall
-    one two some any all each every more most other such only own same too also
-    while when where who whom which what why how again once after before above below
-    """.split()
-)
-
-
-def content_words(text: str) -> list[str]:
-    """Lower-case content words with a light plural/verb-ending fold, for keyword matching."""
-    out = []
-    for w in _WORD.findall(text.lower()):
-        if w in _STOP or w.isdigit() or len(w) < 2:
-            continue
-        out.append(fold_word(w))
-    return out
-
-
-def fold_word(w: str) -> str:
-    """Crude stem so that 'cats'/'cat' and 'cycling'/'cyclist' partly meet: plural s and -ing/-ed."""
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 5 and w.endswith("ing"):
-        return w[:-3]
-    if len(w) > 4 and w.endswith("es") and w[-3] in "sxz":
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-        return w[:-1]
-    return w

@@ -44,7 +44,6 @@ class CameraStep:
     dy: float  # frame widths / s, + = content moves down (camera tilts up)
     zoom: float  # log scale / s, + = content grows (zoom in)
     magnitude: float  # median point speed, frame widths / s
-    residual: float  # median speed not explained by the camera, frame widths / s
 
 
 @dataclass(frozen=True)
@@ -130,14 +129,11 @@ def camera_step(prev_gray: np.ndarray, gray: np.ndarray, seconds: float) -> Came
     dx = (moved[0] - centre[0]) / w / seconds
     dy = (moved[1] - centre[1]) / w / seconds
     speeds = np.linalg.norm(p1 - p0, axis=1) / w / seconds
-    predicted = p0 @ m[:, :2].T + m[:, 2]
-    residual = np.linalg.norm(p1 - predicted, axis=1) / w / seconds
     return CameraStep(
         dx=float(dx),
         dy=float(dy),
         zoom=float(math.log(scale) / seconds),
         magnitude=float(np.median(speeds)),
-        residual=float(np.median(residual)),
     )
 
 

@@ -7,6 +7,7 @@ Bad files are recorded and reported, never fatal.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -19,13 +20,14 @@ import numpy as np
 
 from wam.config import default_workers
 from wam.embed import load_encoder, model_id
-from wam.errors import MediaError, WamError
+from wam.errors import MediaError, WamError, one_line
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.scan import FoundFile, content_hash, video_files
 from wam.library.store import ShotText, Store
 from wam.types import ClipAnalysis
 
 Warn = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -81,7 +83,7 @@ def analyse_in_worker(path: str) -> ClipAnalysis | str:
     except MediaError as exc:
         return str(exc)
     except Exception as exc:  # a decoder bug must not stop the run
-        return f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:160]}"
+        return f"unexpected {type(exc).__name__}: {one_line(exc)}"
 
 
 class _Describer:
@@ -101,7 +103,7 @@ class _Describer:
                 self.tagger
                 self.encoder
             except Exception:  # reported again, cleanly, when the models are used
-                pass
+                log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
 
         self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=True)
         self._preload.start()
@@ -172,13 +174,12 @@ def index_libraries(
                     summary.removed += 1
             store.forget_failures_under(str(root), {f.path for f in files})
         _run_jobs(store, describer, jobs, workers, progress, summary, warn)
-        for lib, root in zip(library_ids, folders):
-            info = next((x for x in store.libraries() if x["id"] == lib), None)
-            if info and info["clips"] == 0:
-                store.conn.execute("DELETE FROM libraries WHERE id=?", (lib,))
-            else:
-                store.touch_library(lib)
-            if info:
+        for lib in library_ids:
+            for info in store.libraries(lib):  # none if a repeated folder was forgotten already
+                if info["clips"] == 0:
+                    store.forget_library(lib)
+                else:
+                    store.touch_library(lib)
                 summary.clips += info["clips"]
                 summary.shots += info["shots"]
     summary.seconds = time.perf_counter() - started
@@ -279,15 +280,37 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         bar.close()
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself)."""
+def _worker_init(pids) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself);
+    tell the parent this worker's pid."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pids.put(os.getpid())
 
 
-def _new_pool(workers: int, ctx) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+class _Pool(ProcessPoolExecutor):
+    """A process pool whose workers ignore Ctrl-C and report their pids, so that an
+    interrupted run can stop them at once (the executor itself can only from Python 3.14)."""
+
+    def __init__(self, workers: int, ctx):
+        self._worker_pids = ctx.SimpleQueue()
+        super().__init__(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                         initargs=(self._worker_pids,))
+
+    def stop_workers(self) -> None:
+        """Terminate every worker started so far (an exited one is skipped)."""
+        import signal
+
+        while not self._worker_pids.empty():
+            try:
+                os.kill(self._worker_pids.get(), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+def _new_pool(workers: int, ctx) -> _Pool:
+    return _Pool(workers, ctx)
 
 
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
@@ -318,8 +341,7 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
                 _finish(store, describer, job, result, summary, warn)
                 bar.update(1)
     except BaseException:  # Ctrl-C or an error: stop the decoders now, keep what is committed
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
+        pool.stop_workers()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     else:

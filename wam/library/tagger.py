@@ -14,7 +14,6 @@ from wam.errors import ModelError
 #: Keep a label when its probability, averaged over a shot's keyframes, reaches this.
 MIN_CONFIDENCE = 0.25
 MAX_LABELS = 3
-TAGGER_ID = "efficientnet-lite0/imagenet"
 
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)

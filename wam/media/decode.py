@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from wam.errors import MediaError
+from wam.errors import MediaError, one_line
 
 FrameCallback = Callable[[int, np.ndarray], None]
 CallbackFactory = Callable[[float], FrameCallback]
@@ -90,17 +90,12 @@ def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float =
         except MediaError:
             raise
         except Exception as exc:
-            raise MediaError(f"decoding failed ({_short(exc)})") from None
+            raise MediaError(f"decoding failed ({one_line(exc, 120)})") from None
     finally:
         video.close()
     if frames <= 0:
         err = video.error_text.splitlines()
-        raise MediaError("no decodable video frames (corrupt or truncated)" + (f": {_short(err[-1])}" if err else ""))
+        raise MediaError("no decodable video frames (corrupt or truncated)" + (f": {one_line(err[-1], 120)}" if err else ""))
     cuts = [tc.frame_num for tc in manager.get_cut_list()]
     return DecodeResult(fps=fps, frames=int(frames), width=info.width, height=info.height, cuts=cuts,
                         declared_frames=info.frames)
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."

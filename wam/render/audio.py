@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wam.errors import WamError
+from wam.errors import WamError, one_line
 
 AUDIO_FPS = 44100
 MUSIC_FADE_OUT = 2.0
@@ -53,7 +53,7 @@ def audio_track(timeline, *, keep_audio: bool = False, music: str | None = None)
         try:
             bed = AudioFileClip(music, fps=AUDIO_FPS)
         except Exception as exc:
-            raise WamError(f"cannot read the music file {music} ({' '.join(str(exc).split())[:120]})") from None
+            raise WamError(f"cannot read the music file {music} ({one_line(exc, 120)})") from None
         opened.append(bed)
         if bed.duration < duration:
             bed = bed.with_effects([afx.AudioLoop(duration=duration)])

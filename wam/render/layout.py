@@ -7,9 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from wam.config import ASPECTS
 from wam.errors import WamError
-
-ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)}
 
 
 def output_size(resolution: str, aspect: str | None = None) -> tuple[int, int]:
@@ -35,7 +34,7 @@ def output_size(resolution: str, aspect: str | None = None) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class Fit:
+class Placement:
     """How one source picture maps onto the output: scale to (scaled_w, scaled_h), then take
     the window at (crop_x, crop_y) of the output size (cover), or paste at (pad_x, pad_y) (contain)."""
 
@@ -48,7 +47,7 @@ class Fit:
 
 
 def fit_picture(src_w: int, src_h: int, out_w: int, out_h: int, mode: str = "cover",
-                focus: tuple[float, float] | None = None) -> Fit:
+                focus: tuple[float, float] | None = None) -> Placement:
     """Cover (scale up, crop; the crop follows ``focus``, e.g. the largest face) or contain (letterbox)."""
     if src_w <= 0 or src_h <= 0:
         raise ValueError("source size must be positive")
@@ -58,11 +57,11 @@ def fit_picture(src_w: int, src_h: int, out_w: int, out_h: int, mode: str = "cov
         fx, fy = focus if focus is not None else (0.5, 0.5)
         cx = min(max(round(fx * sw - out_w / 2), 0), sw - out_w)
         cy = min(max(round(fy * sh - out_h / 2), 0), sh - out_h)
-        return Fit(sw, sh, cx, cy, 0, 0)
+        return Placement(sw, sh, cx, cy, 0, 0)
     if mode == "contain":
         s = min(out_w / src_w, out_h / src_h)
         sw, sh = min(out_w, max(2, round(src_w * s))), min(out_h, max(2, round(src_h * s)))
-        return Fit(sw, sh, 0, 0, (out_w - sw) // 2, (out_h - sh) // 2)
+        return Placement(sw, sh, 0, 0, (out_w - sw) // 2, (out_h - sh) // 2)
     raise WamError(f"--fit must be cover or contain, not {mode!r}")
 
 

@@ -23,21 +23,29 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from wam.errors import WamError
+from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH
+from wam.errors import WamError, one_line
 from wam.media.ffmpeg_stream import ffmpeg_exe
-from wam.render.layout import Fit, crossfade_weight, fade_level, fit_picture
+from wam.render.layout import Placement, crossfade_weight, fade_level, fit_picture
+from wam.timeline import Cut, Timeline
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    width: int = 1280
-    height: int = 720
-    fit: str = "cover"  # or "contain"
-    preset: str = "veryfast"
-    crf: int = 20
+    """How to render: output size, framing, encoder settings, subtitles, audio, transitions.
+
+    ``RenderOptions.for_plan(timeline)`` gives the options for rendering a timeline at its own size.
+    """
+
+    width: int = DEFAULT_WIDTH
+    height: int = DEFAULT_HEIGHT
+    fit: str = "cover"  # a FIT_MODES name: "cover" (crop to fill) or "contain" (letterbox)
+    preset: str = DEFAULT_PRESET
+    crf: int = DEFAULT_CRF
     subtitles: bool = True
     keep_audio: bool = False
     music: str | None = None
@@ -45,6 +53,19 @@ class RenderOptions:
     fade: float = 0.5  # from black at the start, to black at the end
     threads: int | None = None
     progress: bool = False
+
+    @classmethod
+    def for_plan(cls, timeline: Timeline, *, size: tuple[int, int] | None = None, preview: bool = False,
+                 **settings) -> "RenderOptions":
+        """Options to render ``timeline``: at its own size unless ``size`` says otherwise (made
+        even for yuv420p); ``preview`` gives a fast draft (half size, ultrafast, crf 30).
+        ``settings`` are any other fields (``fit``, ``subtitles``, ``music`` …)."""
+        width, height = size or (timeline.width, timeline.height)
+        width, height = width - width % 2, height - height % 2
+        if preview:
+            width, height = (width // 4) * 2, (height // 4) * 2
+            settings.update(preset="ultrafast", crf=30)
+        return cls(width=width, height=height, **settings)
 
 
 @dataclass(frozen=True)
@@ -68,15 +89,15 @@ def source_size(path: str) -> tuple[int, int]:
     return info.width, info.height
 
 
-def cut_filter(fit: Fit, out_w: int, out_h: int, fps: int, mode: str) -> str:
+def cut_filter(place: Placement, out_w: int, out_h: int, fps: int, mode: str) -> str:
     """The ffmpeg filter that turns a source into output-ready frames for one cut."""
     chain = [f"fps={fps}",
-             f"scale={fit.scaled_w}:{fit.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
+             f"scale={place.scaled_w}:{place.scaled_h}:flags=bicubic:out_color_matrix=bt709:out_range=tv",
              "format=yuv420p", "setsar=1"]
     if mode == "cover":
-        chain.append(f"crop={out_w}:{out_h}:{fit.crop_x}:{fit.crop_y}")
+        chain.append(f"crop={out_w}:{out_h}:{place.crop_x}:{place.crop_y}")
     else:
-        chain.append(f"pad={out_w}:{out_h}:{fit.pad_x}:{fit.pad_y}:black")
+        chain.append(f"pad={out_w}:{out_h}:{place.pad_x}:{place.pad_y}:black")
     return ",".join(chain)
 
 
@@ -89,12 +110,14 @@ class CutReader:
 
     QUEUE = 6
 
-    def __init__(self, cut, frames: int, fps: int, out_w: int, out_h: int, mode: str):
-        self.cut, self.frames, self.fps = cut, frames, fps
+    def __init__(self, cut: Cut, out_w: int, out_h: int, mode: str):
+        self.cut, self.fps = cut, cut.fps
+        # a declared hold shows the last source frame for its final frames
+        self.source_frames = max(1, cut.frames - round(cut.hold * cut.fps))
         self.w, self.h, self.mode = out_w, out_h, mode
         sw, sh = source_size(cut.source)
-        focus = tuple(cut.focus) if getattr(cut, "focus", None) else None
-        self.filter = cut_filter(fit_picture(sw, sh, out_w, out_h, mode, focus), out_w, out_h, fps, mode)
+        focus = tuple(cut.focus) if cut.focus else None
+        self.filter = cut_filter(fit_picture(sw, sh, out_w, out_h, mode, focus), out_w, out_h, self.fps, mode)
         self._start(0)
 
     def _start(self, first: int) -> None:
@@ -102,7 +125,7 @@ class CutReader:
         self.last: np.ndarray | None = None
         start = self.cut.source_in + first / self.fps
         cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-threads", DECODER_THREADS, "-ss", f"{start:.6f}", "-i", self.cut.source,
-               "-map", "0:v:0", "-an", "-sn", "-vf", self.filter, "-frames:v", str(self.frames - first),
+               "-map", "0:v:0", "-an", "-sn", "-vf", self.filter, "-frames:v", str(self.source_frames - first),
                "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.queue: queue.Queue = queue.Queue(self.QUEUE)
@@ -133,6 +156,8 @@ class CutReader:
 
         A freshly decoded frame is handed over to be drawn on in place; a frame served again
         (held, or asked for twice) is a copy, so the kept one stays pristine."""
+        held = j >= self.source_frames - 1  # the declared last source frame is shown again: keep it clean
+        j = min(j, self.source_frames - 1)
         if j < self.next_index - 1 or (j == self.next_index - 1 and self.last is None):
             self.close()
             self._start(j)
@@ -150,7 +175,7 @@ class CutReader:
                 return self.last.copy()
             self.last = item
             self.next_index += 1
-        return self.last
+        return self.last.copy() if held and self.source_frames < self.cut.frames else self.last
 
     def close(self) -> None:
         self._stop.set()
@@ -170,16 +195,15 @@ class CutReader:
 class FrameSource:
     """Output frame i of a timeline: picture, cross-fade, subtitle, fade."""
 
-    def __init__(self, timeline, opts: RenderOptions):
+    def __init__(self, timeline: Timeline, opts: RenderOptions):
         self.tl, self.opts = timeline, opts
         self.fps = timeline.fps
         self.w, self.h = opts.width, opts.height
         self.cuts = timeline.cuts()
-        self.cut_frames = [(round(c.start * self.fps), round(c.end * self.fps)) for c in self.cuts]
-        self.cut_starts = [a for a, _ in self.cut_frames]
-        self.total = round(timeline.duration * self.fps)
+        self.cut_starts = [c.start_frame for c in self.cuts]
+        self.total = timeline.frames
         sent = timeline.sentences
-        self.sentence_starts = [round(s.start * self.fps) for s in sent]
+        self.sentence_starts = [s.start_frame for s in sent]
         first_cut_of = {}
         k = 0
         for si, s in enumerate(sent):
@@ -195,8 +219,7 @@ class FrameSource:
 
     def _open(self, k: int) -> None:
         if k not in self.readers and k < len(self.cuts):
-            a, b = self.cut_frames[k]
-            self.readers[k] = CutReader(self.cuts[k], b - a, self.fps, self.w, self.h, self.opts.fit)
+            self.readers[k] = CutReader(self.cuts[k], self.w, self.h, self.opts.fit)
 
     def reader(self, k: int) -> CutReader:
         """The reader of cut k; the next cut's decoder starts now, so it is warm when needed."""
@@ -209,8 +232,7 @@ class FrameSource:
     def frame(self, i: int) -> np.ndarray:
         i = min(max(i, 0), self.total - 1)
         k = bisect_right(self.cut_starts, i) - 1
-        a, _ = self.cut_frames[k]
-        frame = self.reader(k).frame(i - a)
+        frame = self.reader(k).frame(i - self.cut_starts[k])
         nxt = k + 1
         if self.xf_frames and nxt in self.xfade_into:
             b = self.xfade_into[nxt]
@@ -247,7 +269,7 @@ def to_black(frame: np.ndarray, luma_size: int, level: float) -> np.ndarray:
     return (f + 0.5).astype(np.uint8)
 
 
-def missing_sources(timeline) -> list[str]:
+def missing_sources(timeline: Timeline) -> list[str]:
     return sorted({c.source for c in timeline.cuts() if not os.path.isfile(c.source)})
 
 
@@ -264,11 +286,15 @@ def encoder_command(target: Path, audio: Path, width: int, height: int, fps: int
     return cmd
 
 
-def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda m: None) -> RenderResult:
-    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success."""
-    from wam.render.audio import audio_track
-    from wam.render.subtitles import missing_glyphs
+def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | None = None,
+                    warn: Callable[[str], None] = lambda m: None) -> RenderResult:
+    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success.
 
+    ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
+    from wam.render.audio import AUDIO_FPS, audio_track
+    from wam.render.subtitles import missing_glyphs, wam_font_problem
+
+    opts = opts if opts is not None else RenderOptions.for_plan(timeline)
     started = time.perf_counter()
     out = Path(out)
     if out.suffix.lower() not in (".mp4", ".m4v", ".mov"):
@@ -282,6 +308,8 @@ def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda 
     if opts.width % 2 or opts.height % 2:
         raise WamError("output width and height must be even")
     if opts.subtitles:
+        if problem := wam_font_problem():
+            warn(problem)
         lost = missing_glyphs(" ".join(s.text for s in timeline.sentences))
         if lost:
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, or set WAM_FONT)")
@@ -297,7 +325,7 @@ def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda 
     encoder = None
     try:
         audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music)
-        audio.write_audiofile(str(tmp_audio), fps=44100, codec="aac", bitrate="160k", logger=None)
+        audio.write_audiofile(str(tmp_audio), fps=AUDIO_FPS, codec="aac", bitrate="160k", logger=None)
         encoder = subprocess.Popen(
             encoder_command(tmp, tmp_audio, opts.width, opts.height, fps, opts), stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -316,7 +344,7 @@ def render_timeline(timeline, out: str | Path, opts: RenderOptions, warn=lambda 
     except WamError:
         raise
     except OSError as exc:
-        raise WamError(f"rendering {out.name} failed ({' '.join(str(exc).split())[:200]})") from None
+        raise WamError(f"rendering {out.name} failed ({one_line(exc, 200)})") from None
     finally:
         bar.close()
         source.close()

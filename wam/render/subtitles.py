@@ -30,10 +30,22 @@ FALLBACK_PATTERNS = (
 )
 
 
+def wam_font_problem() -> str | None:
+    """Why ``$WAM_FONT`` cannot be used (None: unset, or a usable font); the shipped font stands in."""
+    path = os.environ.get("WAM_FONT")
+    if not path:
+        return None
+    if not os.path.isfile(path):
+        return f"WAM_FONT={path} is not a file; subtitles use the shipped DejaVu Sans Bold"
+    if not _codepoints(path):
+        return f"WAM_FONT={path} is not a readable TrueType/OpenType font; subtitles use the shipped DejaVu Sans Bold"
+    return None
+
+
 @lru_cache(maxsize=None)
 def font_paths() -> tuple[str, ...]:
-    """The primary font (``$WAM_FONT`` or the shipped one) followed by available fallbacks."""
-    paths = [os.environ.get("WAM_FONT") or str(PRIMARY_FONT)]
+    """The primary font (a usable ``$WAM_FONT``, else the shipped one) followed by available fallbacks."""
+    paths = [str(PRIMARY_FONT) if wam_font_problem() else os.environ.get("WAM_FONT") or str(PRIMARY_FONT)]
     home_fonts = [os.path.expanduser("~/.fonts/**/*.tt[cf]"), os.path.expanduser("~/.local/share/fonts/**/*.tt[cf]")]
     for pattern in (*FALLBACK_PATTERNS, *home_fonts):
         for p in sorted(glob.glob(pattern, recursive=True)):
@@ -119,12 +131,6 @@ class SubtitleImage:
     left: int
     rgb: np.ndarray  # uint16 (h, w, 3), premultiplied by alpha
     inv_alpha: np.ndarray  # uint16 (h, w, 1): 255 − alpha
-
-    def blend(self, frame: np.ndarray) -> None:
-        """Draw onto an RGB uint8 frame in place."""
-        h, w = self.inv_alpha.shape[:2]
-        region = frame[self.top : self.top + h, self.left : self.left + w]
-        region[...] = ((region.astype(np.uint16) * self.inv_alpha + self.rgb + 127) // 255).astype(np.uint8)
 
     @property
     def _yuv(self):
@@ -214,8 +220,9 @@ def srt_text(timeline) -> str:
     """The timeline's sentences as a SubRip document (same timings as the burned-in subtitles)."""
     import srt
 
-    subs = [
-        srt.Subtitle(index=i + 1, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=s.text)
-        for i, s in enumerate(timeline.sentences)
-    ]
+    def at(frame: int) -> timedelta:
+        return timedelta(seconds=frame / timeline.fps)
+
+    subs = [srt.Subtitle(index=i + 1, start=at(s.start_frame), end=at(s.end_frame), content=s.text)
+            for i, s in enumerate(timeline.sentences)]
     return srt.compose(subs, reindex=False)

@@ -1,0 +1,36 @@
+"""The indexer's helpers around its worker processes and models (no media needed)."""
+
+import logging
+import multiprocessing as mp
+import time
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+
+from wam.library import indexer
+
+
+def test_an_interrupted_pool_stops_its_workers_at_once():
+    pool = indexer._new_pool(2, mp.get_context("forkserver"))
+    futures = [pool.submit(time.sleep, 60) for _ in range(2)]
+    time.sleep(2)  # the workers have started and are busy
+    started = time.monotonic()
+    pool.stop_workers()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for f in futures:
+        with pytest.raises(BrokenProcessPool):
+            f.result(timeout=30)
+    assert time.monotonic() - started < 30
+
+
+def test_a_failed_model_preload_is_logged(monkeypatch, caplog):
+    def broken(name):
+        raise RuntimeError("no such model")
+
+    monkeypatch.setattr(indexer, "load_encoder", broken)
+    monkeypatch.setattr(indexer._Describer, "tagger", property(lambda self: None))
+    d = indexer._Describer("missing-model")
+    with caplog.at_level(logging.DEBUG, logger="wam"):
+        d.preload()
+        d._wait()
+    assert any("model preload failed" in r.message and r.exc_info for r in caplog.records)

@@ -1,0 +1,66 @@
+"""Option groups shared by the commands that plan a story (``plan``, ``render``, and the
+coming ``export`` / ``storyboard``), built from the defaults in ``wam.config``, and the glue
+that turns those options into a timeline.
+
+Usage: decorate a command with ``@planning_options`` and ``@frame_options`` and pass its
+keyword arguments to ``plan_from_options``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from wam.config import (
+    ASPECTS, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION, DEFAULT_WPS, PACE_NAMES,
+)
+
+
+def _apply(f, options):
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def planning_options(f):
+    """Which footage, how fast and how the story is read: --library --pace --wps --markdown --seed -k --model."""
+    return _apply(f, [
+        click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
+                     help="Use only shots of this indexed folder (repeatable; default: every library)."),
+        click.option("--pace", type=click.Choice(PACE_NAMES), default=DEFAULT_PACE, show_default=True,
+                     help="Average shot length: calm ≈ 5.5 s, normal ≈ 3.5 s, fast ≈ 2 s."),
+        click.option("--wps", type=click.FloatRange(min=0.1), default=DEFAULT_WPS, show_default=True,
+                     help="Reading speed in words per second (sets sentence durations)."),
+        click.option("--markdown", is_flag=True,
+                     help="Read the story as Markdown (the default for .md/.markdown files; other files and "
+                          "stdin are plain text, shown verbatim)."),
+        click.option("--seed", type=int, default=None, help="Give an alternative cut (same seed, same cut)."),
+        click.option("-k", "top", type=click.IntRange(min=1), default=DEFAULT_K, show_default=True,
+                     help="Candidate shots per sentence."),
+        click.option("--model", default=None, metavar="NAME",
+                     help="Refuse to plan unless the index uses this text model."),
+    ])
+
+
+def frame_options(f):
+    """The output frame the cut is planned for: --resolution --aspect --fps."""
+    return _apply(f, [
+        click.option("--resolution", default=DEFAULT_RESOLUTION, show_default=True, help="Output size WxH."),
+        click.option("--aspect", type=click.Choice(list(ASPECTS)), default=None,
+                     help="Output shape (keeps the resolution's short side), e.g. 9:16 for vertical video."),
+        click.option("--fps", type=click.IntRange(1, 240), default=DEFAULT_FPS, show_default=True,
+                     help="Output frame rate (cuts lie on its frame grid)."),
+    ])
+
+
+def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
+                      warn):
+    """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``)."""
+    from wam.planner import plan_story
+    from wam.story import read_story_file
+
+    sentences = read_story_file(story, wps=wps, markdown=True if markdown else None)
+    timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
+                          model=model, width=size[0], height=size[1])
+    for w in timeline.warnings:
+        warn(w)
+    return timeline

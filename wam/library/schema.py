@@ -1,0 +1,116 @@
+"""The index database's schema, and opening a connection to it: pragmas (WAL, foreign
+keys), the schema version check and table creation. Used only by ``library/store.py``."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from wam.errors import StoreError
+from wam.sql import transaction
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS libraries (
+    id INTEGER PRIMARY KEY,
+    root TEXT UNIQUE NOT NULL,
+    indexed_at REAL
+);
+CREATE TABLE IF NOT EXISTS clips (
+    id INTEGER PRIMARY KEY,
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    path TEXT UNIQUE NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    sidecar_sig TEXT NOT NULL,
+    duration REAL, fps REAL, width INTEGER, height INTEGER, frames INTEGER,
+    indexed_at REAL
+);
+CREATE INDEX IF NOT EXISTS clips_hash ON clips(content_hash);
+CREATE INDEX IF NOT EXISTS clips_library ON clips(library_id);
+CREATE TABLE IF NOT EXISTS shots (
+    id INTEGER PRIMARY KEY,
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    shot_id TEXT UNIQUE NOT NULL,
+    idx INTEGER NOT NULL,
+    start_frame INTEGER NOT NULL, end_frame INTEGER NOT NULL,
+    start REAL NOT NULL, "end" REAL NOT NULL,
+    features TEXT NOT NULL,
+    histogram BLOB NOT NULL,
+    desc_human TEXT NOT NULL,
+    desc_names TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    description TEXT NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS shots_clip ON shots(clip_id);
+CREATE TABLE IF NOT EXISTS words (
+    word TEXT NOT NULL,
+    shot_pk INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+    human INTEGER NOT NULL,
+    PRIMARY KEY (word, shot_pk, human)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS words_shot ON words(shot_pk);
+CREATE TABLE IF NOT EXISTS failures (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sidecar_sig TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """An autocommit connection to the index at ``path``, created or brought to the current schema.
+
+    StoreError when the folder cannot be made, the file is damaged or a newer wam wrote it."""
+    home = path.parent
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the index folder {home} ({exc.strerror}); set WAM_HOME to a writable folder") from None
+    try:
+        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = FULL" if mode != "wal" else "PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"the index in {home} was written by a newer wam (schema {version}); upgrade wam or set WAM_HOME"
+            )
+        if version < SCHEMA_VERSION:
+            with transaction(conn):
+                _create(conn)
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"the index {path} is damaged ({exc}); move it away and run `wam index DIR` again") from None
+    return conn
+
+
+def connect_empty() -> sqlite3.Connection:
+    """An empty in-memory index (reading a home that has none, without creating files)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    _create(conn)
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version recorded in the database (0: none yet)."""
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
