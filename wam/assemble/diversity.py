@@ -19,6 +19,7 @@ from wam.assemble.segments import Segment, Solution
 
 #: Solves at most (the first adds the spread penalties).
 MAX_ROUNDS = 8
+USE_LP = True
 
 
 @dataclass
@@ -55,7 +56,7 @@ def footage_uses(problem, segments: list[Segment]) -> Uses:
         if len(idx) == 1:
             kept[row] = idx
             continue
-        order = sorted(idx, key=lambda i: (-problem.ctx.scores[segments[i].span].get(row, 0.0), i))
+        order = sorted(idx, key=lambda i: (-_fit(problem, segments[i]), i))
         room = float(shot_seconds[row]) + 1e-6
         keep = []
         for i in order:
@@ -67,6 +68,11 @@ def footage_uses(problem, segments: list[Segment]) -> Uses:
                 repeats.add(i)
         kept[row] = sorted(keep)
     return Uses(by_row, repeats, kept)
+
+
+def _fit(problem, seg: Segment) -> float:
+    """How well a segment's shot fits where it is shown: its best score over the sentences it covers."""
+    return max(problem.ctx.scores[s].get(seg.row, 0.0) for s, _ in _frames_per_sentence(problem, seg))
 
 
 def solve_diverse(problem, candidates) -> DiverseResult:
@@ -101,7 +107,7 @@ def solve_diverse(problem, candidates) -> DiverseResult:
             continue
         if not uses.repeats:
             break
-        if not allocated:  # see the whole contention at once: share the footage out by a transport LP
+        if not allocated and USE_LP:  # see the whole contention at once: share the footage out by a transport LP
             allocated = True
             for s, b in enumerate(allocate_footage(problem)):
                 budgets[s].update(b)
@@ -109,62 +115,177 @@ def solve_diverse(problem, candidates) -> DiverseResult:
                 given = sorted((r for r, v in b.items() if v > 0), key=lambda r: -b[r])
                 once[s].update(given[:3])
             continue
-        forced = _share_out(problem, sol.segments, uses, where, budgets, once)
-        _add_near(problem, sol.segments, uses, near, forced)
+        _share_out(problem, sol.segments, uses, where, budgets, once)
+        # what still repeats after the footage was shared out must repeat: far from its other uses
+        _add_near(problem, sol.segments, uses, near, {sol.segments[i].row for i in uses.repeats})
     _, result, ctx.budgets, ctx.once = best
     ctx.penalties = result.penalties
+    if result.uses.repeats:
+        result = _spread_repeats(problem, result)
     return result
+
+
+def _spread_repeats(problem, result: DiverseResult, max_moves: int = 200) -> DiverseResult:
+    """When the library is too small, move repeats apart: repeatedly take the repeat closest
+    to another use of its shot (the same sentence first) and show instead the cheapest shot
+    of its sentence that is used farther away (or not at all), keeping the cut's length and
+    every editing rule at its neighbours. The cost is then that of the edited plan."""
+    from wam.assemble.plan import backwards_in_clip
+    from wam.assemble.segments import INF, Solution
+
+    ctx = problem.ctx
+    segs = list(result.solution.segments)
+    rate_of = {}
+
+    def rate(s: int) -> dict[int, float]:
+        if s not in rate_of:
+            rate_of[s] = dict(zip(problem.pools[s].tolist(), problem.rate(s).tolist()))
+        return rate_of[s]
+
+    used_at: dict[int, list[tuple[int, int]]] = {}
+
+    def distance(row: int, at: int, skip: int) -> int:
+        return min((abs(at - x) for x, j in used_at.get(row, ()) if j != skip), default=len(problem.pools) + 1)
+
+    for _ in range(max_moves):
+        used_at.clear()
+        for j, g in enumerate(segs):
+            used_at.setdefault(g.row, []).append((g.span, j))
+        uses = footage_uses(problem, segs)
+        repeated = {segs[i].row for i in uses.repeats}
+        single = [i for i, g in enumerate(segs) if g.row in repeated and len(list(_frames_per_sentence(problem, g))) == 1]
+        if not single:
+            break
+        moved = False
+        for i in sorted(single, key=lambda i: (distance(segs[i].row, segs[i].span, i), i)):
+            seg = segs[i]
+            gap = distance(seg.row, seg.span, i)
+            shot_seconds = ctx.shot_seconds(problem.pools[seg.span])
+            length = (seg.end - seg.start) / problem.fps
+            best = None
+            for k, r in enumerate(problem.pools[seg.span].tolist()):
+                if r == seg.row or shot_seconds[k] + 1e-6 < length:
+                    continue
+                far = distance(r, seg.span, i)
+                if far <= gap or not _fits_between(problem, segs, i, r, backwards_in_clip):
+                    continue
+                key = (rate(seg.span)[r], -far, r)
+                if best is None or key < best[0]:
+                    best = (key, r, k)
+            if best is not None:
+                segs[i] = Segment(best[1], seg.start, seg.end, seg.span, best[2])
+                moved = True
+                break
+        if not moved:
+            break
+    uses = footage_uses(problem, segs)
+    cost = segments_cost(problem, segs)
+    return DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), uses, result.penalties, result.rounds)
+
+
+def _fits_between(problem, segs: list[Segment], i: int, row: int, backwards_in_clip) -> bool:
+    """Whether ``row`` may replace segment i: no same-shot neighbour, no going back inside a
+    clip next to it in the same sentence, and not already shown elsewhere in the sentence."""
+    seg = segs[i]
+    table = problem.ctx.table
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(segs):
+            continue
+        other = segs[j]
+        if other.row == row:
+            return False
+        if other.span == seg.span:
+            a, b = (other.row, row) if j < i else (row, other.row)
+            if backwards_in_clip(table, np.array([a, b]))[0, 1]:
+                return False
+    return not any(s.row == row and s.span == seg.span for s in segs)
+
+
+def segments_cost(problem, segments: list[Segment]) -> float:
+    """The objective of a tiling, term by term, as the report computes it."""
+    from wam.assemble.report import piece_costs
+
+    total = 0.0
+    prev = None
+    for seg in segments:
+        for j, (s, frames) in enumerate(_frames_per_sentence(problem, seg)):
+            a = problem.frames[s][0]
+            first = j == 0
+            total += sum(piece_costs(problem, s, seg.row, frames / problem.fps,
+                                     (seg.end - seg.start) / problem.fps if first else None,
+                                     opens=first and seg.start == a, prev_row=prev if first else None,
+                                     across=first and seg.start == a and problem.ctx.paragraph_start[s]).values())
+        prev = seg.row
+    return total
+
+
+#: Sentences per transportation problem (longer stories are shared out chunk by chunk).
+LP_CHUNK = 250
 
 
 def allocate_footage(problem) -> list[dict[int, float]]:
     """Seconds of each contended shot each sentence may show, from a transportation problem:
     every sentence needs its length in footage, every shot offers its length, each second
     of shot r in sentence s costs what the DP charges per second there (relevance, quality,
-    …), and a second nobody can supply costs ``reuse``. Only shots whose whole length is
-    given out get a budget (in every sentence that may use them); the others stay free,
-    so they can still run on across sentence boundaries."""
+    …), and a second nobody can supply costs ``reuse``. Every shot the solution uses gets a
+    budget in every sentence that may show it: its share there plus what nobody takes."""
+    ctx = problem.ctx
+    n = len(problem.pools)
+    out: list[dict[int, float]] = [{} for _ in range(n)]
+    taken: dict[int, float] = {}  # seconds of each shot given to earlier chunks
+    for a in range(0, n, LP_CHUNK):
+        chunk = range(a, min(n, a + LP_CHUNK))
+        rows_all = np.unique(np.concatenate([problem.pools[s] for s in chunk]))
+        capacity = ctx.shot_seconds(rows_all) - np.array([taken.get(int(r), 0.0) for r in rows_all])
+        given = _transport(problem, chunk, rows_all, np.maximum(capacity, 0.0), out)
+        for r, v in zip(rows_all.tolist(), given.tolist()):
+            taken[r] = taken.get(r, 0.0) + v
+    return out
+
+
+def _transport(problem, chunk: range, rows_all: np.ndarray, capacity: np.ndarray, out) -> np.ndarray:
+    """Solve the transportation problem for the sentences in ``chunk``; fill ``out`` with the
+    budgets and return the seconds given out of each of ``rows_all``."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 
     ctx = problem.ctx
     fps = problem.fps
-    n = len(problem.pools)
-    rows_all = np.unique(np.concatenate(problem.pools))
     col_of = {int(r): i for i, r in enumerate(rows_all.tolist())}
     var_s, var_r, cost = [], [], []
-    for s, rows in enumerate(problem.pools):
-        rate = problem.rate(s) * fps
-        var_s.extend([s] * len(rows))
+    for j, s in enumerate(chunk):
+        rows = problem.pools[s]
+        var_s.extend([j] * len(rows))
         var_r.extend(col_of[int(r)] for r in rows.tolist())
-        cost.extend(rate.tolist())
-    m = len(var_s)
-    need = np.array([(b - a) / fps for a, b in problem.frames])
-    capacity = ctx.shot_seconds(rows_all)
+        cost.extend((problem.rate(s) * fps).tolist())
+    m, n = len(var_s), len(chunk)
+    need = np.array([(problem.frames[s][1] - problem.frames[s][0]) / fps for s in chunk])
     # variables: x (m) seconds of (sentence, shot), then y (n) seconds a sentence cannot get fresh
     c = np.concatenate([np.asarray(cost), np.full(n, ctx.weights.reuse + ctx.weights.relevance)])
     a_eq = coo_matrix((np.ones(m + n), (np.concatenate([var_s, np.arange(n)]), np.arange(m + n))), shape=(n, m + n))
     a_ub = coo_matrix((np.ones(m), (var_r, np.arange(m))), shape=(len(rows_all), m + n))
     res = linprog(c, A_ub=a_ub.tocsr(), b_ub=capacity, A_eq=a_eq.tocsr(), b_eq=need, bounds=(0, None), method="highs")
-    out: list[dict[int, float]] = [{} for _ in range(n)]
     if res.status != 0:
-        return out
+        return np.zeros(len(rows_all))
     x = res.x[:m]
     given = np.bincount(var_r, weights=x, minlength=len(rows_all))
-    binding = given >= capacity - 1e-6
-    for s_, r_, v in zip(var_s, var_r, x):
-        if binding[r_]:
-            out[s_][int(rows_all[r_])] = float(v)
-    return out
+    spare = np.maximum(capacity - given, 0.0)
+    for j, r_, v in zip(var_s, var_r, x):
+        if given[r_] > 1e-6:
+            out[chunk[j]][int(rows_all[r_])] = float(v + spare[r_])
+    return given
 
 
 def _share_out(problem, segments: list[Segment], uses: Uses, where, budgets, once) -> set[int]:
-    """For every overused shot: the sentences of its kept uses may show what they show now
-    (and what is left over); every other sentence only what is left. Returns the rows whose
-    repeats happened where nothing was left of them already (forced repeats)."""
+    """For every overused shot, and every shot already under a budget that the plan uses: the
+    sentences of its kept uses may show what they show now (and what is left over); every
+    other sentence only what is left (so reservations nobody used are released). Returns the
+    rows whose repeats happened where nothing was left of them already (forced repeats)."""
     fps = problem.fps
     table = problem.ctx.table
     forced: set[int] = set()
-    for row in {segments[i].row for i in uses.repeats}:
+    budgeted = {r for b in budgets for r in b}
+    for row in {segments[i].row for i in uses.repeats} | (budgeted & set(uses.by_row)):
         capacity = float(table.ends[row] - table.starts[row])
         kept = uses.kept[row]
         left = max(0.0, capacity - sum((segments[i].end - segments[i].start) / fps for i in kept))

@@ -71,7 +71,9 @@ class Problem:
         for s, rows in enumerate(self.pools):
             a, b = self.frames[s]
             budget = self.ctx.budgets[s]
-            carry_ok = np.array([r not in budget for r in rows.tolist()]) if budget else None
+            # a shot may run on across a sentence boundary only while its budget does not bind
+            carry_ok = (np.array([budget.get(r, np.inf) for r in rows.tolist()]) >= self.ctx.shot_seconds(rows) - 1e-6
+                        if budget else None)
             limited = self.ctx.once[s] if self.ctx.once else ()
             once = np.nonzero(np.isin(rows, sorted(limited)))[0][:MAX_ONCE] if limited else None
             out.append(Span(frames=b - a, grid=cut_grid(b - a, self.fps), rows=rows, rate=self.rate(s),

@@ -153,6 +153,7 @@ def _warnings(spans, result, problem, held, resort, short, pace) -> list[str]:
         secs = result.uses.repeat_seconds(result.solution.segments, problem.fps)
         out.append(f"the library is too small for this story: {len(result.uses.repeats)} cut(s) show footage "
                    f"already used ({secs:.1f} s); index more footage")
+    held = {s: v for s, v in held.items() if v >= 0.1}  # a frame or two held is invisible
     if held:
         out.append(f"no shot is long enough for sentence(s) {_numbers(held)}: the last frame is held for "
                    f"{sum(held.values()):.1f} s in all; index longer clips")

@@ -52,10 +52,10 @@ class CostWeights:
     """
 
     semantic: float = 3.0
-    relevance: float = 10.0
+    relevance: float = 20.0
     quality: float = 0.5
-    duration: float = 0.4
-    hold: float = 16.0
+    duration: float = 1.6
+    hold: float = 30.0
     establishing: float = 0.3
     transition: float = 1.0
     jump_cut: float = 1.2
@@ -68,7 +68,7 @@ class CostWeights:
     paragraph_relax: float = 0.3
     # diversity: per second of repeated footage; per second of a clip over its fair share;
     # per second of a forced repeat next to another use of its shot
-    reuse: float = 6.0
+    reuse: float = 9.0
     spread: float = 0.15
     nearby: float = 2.0
 
@@ -177,6 +177,12 @@ class Quality(Term):
         return 1.0 - np.asarray(ctx.table.quality[rows], np.float64)
 
 
+#: The duration cost of one cut is bounded (misfit ≤ 2, plus ≤ 2 below the pace's shortest
+#: or above its longest cut), so that no pacing saving can pay for a second of unrelated or
+#: repeated footage.
+MISFIT_CAP = 2.0
+
+
 class Duration(Term):
     """Cut length against the pace: the log-normal misfit (capped), plus a steep rise below
     the pace's shortest and above its longest cut."""
@@ -191,10 +197,10 @@ def duration_cost(pace: Pace, seconds: np.ndarray) -> np.ndarray:
     """Unweighted duration cost of cuts of the given lengths (seconds)."""
     sec = np.maximum(np.asarray(seconds, np.float64), 1e-3)
     mode = math.exp(pace.mu - pace.sigma**2)
-    misfit = np.minimum(((np.log(sec) - math.log(mode)) / (2 * pace.sigma)) ** 2, 4.0)
-    short = np.clip((pace.min_cut - sec) / pace.min_cut, 0.0, None)
-    long = np.clip((sec - pace.max_cut) / pace.max_cut, 0.0, None)
-    return misfit + 6.0 * short + 6.0 * long
+    misfit = np.minimum(((np.log(sec) - math.log(mode)) / (2 * pace.sigma)) ** 2, MISFIT_CAP)
+    short = np.clip((pace.min_cut - sec) / pace.min_cut, 0.0, 1.0)
+    long = np.clip((sec - pace.max_cut) / pace.max_cut, 0.0, 1.0)
+    return misfit + 2.0 * (short + long) + pace.per_cut
 
 
 class Hold(Term):
@@ -262,32 +268,34 @@ def jump_similarity(table: ShotTable, a: np.ndarray, b: np.ndarray) -> np.ndarra
     """(len(a), len(b)) 0..1: how much a cut from a to b looks like a jump cut.
 
     1 for the same shot. Between shots of one clip, the framing similarity measured at index
-    time from the pictures (matched features and the homography between the end of one shot
+    time from the pictures (matched features and the transform between the end of one shot
     and the start of the other; ``library/framing.py``). Between clips, near-identical
-    thumbnails with near-identical colour (two takes from one tripod position).
+    thumbnails with near-identical colour (two takes from one tripod position). Clips
+    indexed before framing was measured fall back on colour alone.
     """
     a = np.asarray(a)
     b = np.asarray(b)
-    out = np.zeros((len(a), len(b)))
     tone = tone_distance(table, a, b)
-    thumbs = getattr(table, "thumbs", None)
-    if thumbs is not None and len(thumbs):
+    by_colour = (tone < 0.05).astype(np.float64) * 0.5
+    thumbs = table.thumbs
+    if thumbs is not None and len(a) and len(b):
         ta = np.asarray(thumbs[a], np.float64)
         tb = np.asarray(thumbs[b], np.float64)
         na = np.linalg.norm(ta, axis=1)
         nb = np.linalg.norm(tb, axis=1)
         corr = (ta @ tb.T) / np.maximum(na[:, None] * nb[None, :], 1e-9)
         look = np.clip((corr - 0.85) / 0.12, 0.0, 1.0) * np.clip((0.2 - tone) / 0.1, 0.0, 1.0)
-    else:  # an index without thumbnails: colour alone, and only when nearly identical
-        look = (tone < 0.05).astype(np.float64) * 0.5
-    out = np.maximum(out, look)
+        out = np.where((na[:, None] > 0) & (nb[None, :] > 0), look, by_colour)
+    else:
+        out = by_colour
     same_clip = np.asarray(table.clip_ids[a])[:, None] == np.asarray(table.clip_ids[b])[None, :]
-    framing = getattr(table, "framing", None)
     if same_clip.any():
-        sim = framing.lookup(a, b) if framing is not None else np.full(out.shape, np.nan)
-        measured = same_clip & ~np.isnan(sim)
-        out = np.where(measured, np.nan_to_num(sim), out)
-        # clips analysed before framing was measured: colour alone
+        measured = np.zeros(same_clip.shape, bool)
+        if table.framing is not None and table.framing_known is not None and table.pks is not None:
+            known = np.asarray(table.framing_known, bool)
+            measured = same_clip & known[a][:, None] & known[b][None, :]
+            if measured.any():
+                out = np.where(measured, table.framing.lookup(table.pks[a], table.pks[b]), out)
         out = np.where(same_clip & ~measured, np.maximum(out, (tone < 0.08).astype(np.float64)), out)
     out[a[:, None] == b[None, :]] = 1.0
     return out
