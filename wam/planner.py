@@ -29,6 +29,7 @@ def plan_story(
     seed: int | None = None,
     model: str | None = None,
     home: Path | None = None,
+    explain: bool = False,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries."""
     from wam.assemble.plan import assemble
@@ -67,7 +68,7 @@ def plan_story(
             raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
         candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
     timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
-                        seed=seed, model=index_model)
+                        seed=seed, model=index_model, explain=explain)
     if gone:
         timeline.warnings.insert(
             0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "

@@ -106,16 +106,20 @@ class SentenceSpan(_FrameRange):
     cuts: list[Cut]
     weak_match: bool = False  # no shot matched well; best available footage used
     reused: bool = False  # a shot already used elsewhere had to be shown again
+    explain: dict | None = None  # ``wam plan --explain``: the runner-up and how its cost terms differ
 
     def __post_init__(self) -> None:
         self._check_frames()
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "index": self.index, "text": self.text, "start": round(self.start, 6), "end": round(self.end, 6),
             "start_frame": self.start_frame, "frames": self.frames, "paragraph": self.paragraph,
             "cuts": [c.to_dict() for c in self.cuts], "weak_match": self.weak_match, "reused": self.reused,
         }
+        if self.explain is not None:
+            d["explain"] = self.explain
+        return d
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,7 @@ def timeline_from_dict(d: dict) -> Timeline:
                 index=int(s["index"]), text=str(s["text"]), start_frame=a, frames=n, fps=fps,
                 paragraph=int(s.get("paragraph", 0)), cuts=cuts, weak_match=bool(s.get("weak_match", False)),
                 reused=bool(s.get("reused", False)),
+                explain=dict(s["explain"]) if isinstance(s.get("explain"), dict) else None,
             ))
         t = Timeline(fps=fps, width=int(d["width"]), height=int(d["height"]), sentences=sentences,
                      pace=str(d.get("pace", "normal")), model=str(d.get("model", "")),

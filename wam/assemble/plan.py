@@ -180,9 +180,11 @@ def assemble(
     k: int = 40,
     seed: int | None = None,
     model: str = "",
+    explain: bool = False,
 ) -> Timeline:
     """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
-    per sentence, or a full (sentences × shots) score matrix)."""
+    per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
+    sentence also says why its cuts beat the runner-up (``explain.py``)."""
     from wam.assemble.diversity import solve_diverse
     from wam.assemble.report import timeline_of
 
@@ -193,8 +195,16 @@ def assemble(
         candidates = candidates_from_scores(candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k)
     problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed)
     result = solve_diverse(problem, candidates)
-    return timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
-                       model=model)
+    timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
+                           model=model)
+    if explain:
+        from dataclasses import replace
+
+        from wam.assemble.explain import explanations
+
+        why = explanations(problem, result.solution.segments)
+        timeline = replace(timeline, sentences=[replace(s, explain=w) for s, w in zip(timeline.sentences, why)])
+    return timeline
 
 
 def solve_problem(problem: Problem):

@@ -53,14 +53,14 @@ def frame_options(f):
 
 
 def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
-                      warn):
+                      warn, explain: bool = False):
     """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``)."""
     from wam.planner import plan_story
     from wam.story import read_story_file
 
     sentences = read_story_file(story, wps=wps, markdown=True if markdown else None)
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
-                          model=model, width=size[0], height=size[1])
+                          model=model, width=size[0], height=size[1], explain=explain)
     for w in timeline.warnings:
         warn(w)
     return timeline
