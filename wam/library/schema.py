@@ -128,6 +128,8 @@ def _upgrade_from_1(conn: sqlite3.Connection) -> None:
     are analysed again by the next ``wam index``); jump-cut pairs get their table."""
     conn.execute("ALTER TABLE shots ADD COLUMN thumb BLOB")
     conn.execute("ALTER TABLE clips ADD COLUMN analysis INTEGER NOT NULL DEFAULT 1")
+    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') "
+                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")  # no cached columns survive
 
 
 def _create(conn: sqlite3.Connection) -> None:
