@@ -274,3 +274,47 @@ def test_frames_helpers():
     assert cut_grid(20, 30).tolist() == [0, 6, 12, 18, 20]
     with pytest.raises(WamError):
         assemble(sentences, make_table(0), np.zeros((2, 0), np.float32), pace=PACES["normal"])
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["calm", "normal", "fast"]))
+def test_relevance_dominates_pace_continuity_and_diversity(seed, pace):
+    """Whenever a sentence's own clip holds enough footage for it, no second of the
+    sentence goes to unrelated footage, however awkward the relevant shots' lengths,
+    colours, motions or quality, and however inviting the unrelated shots."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 5))
+    text = " ".join(f"Sentence number {i} has " + " ".join(["word"] * int(rng.integers(3, 14))) + "." for i in range(n))
+    sentences = read_story(text)
+    starts, ends, clips = [], [], []
+    for i, s in enumerate(sentences):
+        need, t0 = s.duration + 0.3, 0.0
+        while t0 < need:
+            ln = float(rng.uniform(0.6, 4.0))
+            starts.append(t0)
+            ends.append(t0 + ln)
+            clips.append(i)
+            t0 += ln
+    for j in range(8):  # unrelated long shots, some of them perfect in every other respect
+        starts.append(0.0)
+        ends.append(30.0)
+        clips.append(100 + j)
+    t = make_table(len(starts), starts=starts, ends=ends, clip_ids=clips)
+    t.histograms = rng.dirichlet(np.ones(128), len(t)).astype(np.float32)
+    t.brightness = rng.uniform(0.05, 0.95, len(t)).astype(np.float32)
+    t.camera_motion = rng.integers(0, 7, len(t)).astype(np.int8)
+    t.scale = rng.integers(0, 3, len(t)).astype(np.int8)
+    t.quality = rng.uniform(0.3, 1.0, len(t)).astype(np.float32)
+    t.quality[np.asarray(clips) >= 100] = 1.0
+    scores = np.full((n, len(t)), 0.15, np.float32)
+    for i in range(n):
+        scores[i, np.asarray(clips) == i] = rng.uniform(0.5, 0.9)
+    tl = assemble(sentences, t, scores, pace=PACES[pace])
+    assert timeline_problems(tl) == []
+    for i, s in enumerate(tl.sentences):
+        own = sum(c.frames for c in s.cuts if t.clip_ids[t.shot_ids.index(c.shot_id)] == i)
+        assert own == s.frames, (pace, i, [(c.shot_id, c.frames) for c in s.cuts])

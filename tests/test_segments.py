@@ -30,9 +30,10 @@ def random_problem(seed: int):
         enter = rng.uniform(0, 1, (prev_k, k)) if prev_k else None
         carry_ok = rng.uniform(size=k) < 0.8 if rng.uniform() < 0.5 else None
         once = np.nonzero(rng.uniform(size=k) < 0.5)[0] if rng.uniform() < 0.5 else None
+        presence = rng.uniform(0, 1, k) if rng.uniform() < 0.5 else None
         spans.append(Span(frames=frames, grid=grid, rows=rows, rate=rng.uniform(0, 1, k), opening=rng.uniform(0, 0.5, k),
                           within=within, enter=enter, continues=bool(s > 0 and rng.uniform() < 0.7), carry_ok=carry_ok,
-                          once=once))
+                          once=once, presence=presence))
         prev_k = k
     max_len = int(rng.integers(2, 12))
     min_len = int(rng.integers(1, 3))
@@ -79,7 +80,7 @@ def brute_force(spans, row_len_cost, max_len):
                     sp = spans[s]
                     k = int(np.nonzero(sp.rows == r)[0][0])
                     lo, hi = max(a, offsets[s]), min(b, offsets[s + 1])
-                    cost += sp.rate[k] * (hi - lo)
+                    cost += sp.rate[k] * (hi - lo) + (sp.presence[k] if sp.presence is not None else 0.0)
                 cost += row_len_cost[r, b - a]
                 if a in starts:
                     sp = spans[starts[a]]
@@ -121,6 +122,7 @@ def tiling_cost(spans, row_len_cost, segments):
             sp = spans[s]
             k = int(np.nonzero(sp.rows == seg.row)[0][0])
             cost += sp.rate[k] * (min(seg.end, offsets[s + 1]) - max(seg.start, offsets[s]))
+            cost += sp.presence[k] if sp.presence is not None else 0.0
         cost += row_len_cost[seg.row, seg.end - seg.start]
         if seg.start in offsets[:-1]:
             s = int(np.nonzero(offsets[:-1] == seg.start)[0][0])

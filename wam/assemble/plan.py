@@ -79,7 +79,7 @@ class Problem:
             out.append(Span(frames=b - a, grid=cut_grid(b - a, self.fps), rows=rows, rate=self.rate(s),
                             opening=self._opening[s], within=self._within[s], enter=self._enter[s],
                             continues=s > 0 and not self.ctx.paragraph_start[s], carry_ok=carry_ok, once=once,
-                            run_cap=self._run_cap[s]))
+                            run_cap=self._run_cap[s], presence=self.presence(s)))
         return out
 
     def rate(self, s: int) -> np.ndarray:
@@ -91,6 +91,16 @@ class Problem:
             if v is not None:
                 total += term.weight * v
         return total / self.fps
+
+    def presence(self, s: int) -> np.ndarray | None:
+        """Cost of each pool row appearing in sentence s at all (None: nothing)."""
+        rows = self.pools[s]
+        total = None
+        for term in self.terms:
+            v = term.per_sentence(self.ctx, s, rows)
+            if v is not None:
+                total = term.weight * v if total is None else total + term.weight * v
+        return total
 
     def cut_cost(self, s: int, span: Span, cap: int) -> np.ndarray:
         budget = self.ctx.budgets[s]

@@ -120,6 +120,9 @@ def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | N
         if v is not None:
             # the DP charges per frame: the same number, summed frame by frame
             total += float(v[0]) * seconds
+        v = term.per_sentence(ctx, s, rows)
+        if v is not None:
+            total += float(v[0])
         if cut_length is not None:
             v = term.per_cut(ctx, s, rows, np.array([cut_length]))
             if v is not None:

@@ -7,9 +7,9 @@ frame offsets where a cut may fall. A *segment* shows one row over [start, end) 
 * a segment lies inside one span, or — when the next span allows it (same paragraph)
   and the row is in both pools — runs on across the boundary (a continuation: the same
   shot keeps playing, no cut is seen);
-* its cost is ``rate[row]`` per frame of every span it covers, plus ``cut_cost[row, L]``
-  for its whole length L in frames (``inf``: length not allowed), plus ``opening[row]``
-  when it starts a span afresh;
+* its cost is ``rate[row]`` per frame and ``presence[row]`` once in every span it covers,
+  plus ``cut_cost[row, L]`` for its whole length L in frames (``inf``: length not allowed),
+  plus ``opening[row]`` when it starts a span afresh;
 * consecutive segments pay ``within[a, b]`` inside a span and ``enter[a, b]`` when the new
   segment starts a span.
 
@@ -45,6 +45,7 @@ class Span:
     carry_ok: np.ndarray | None = None  # bool (K,): rows that may run on into or out of this span (None: all)
     once: np.ndarray | None = None  # indices of rows shown at most once in this span (a few: 2^len states)
     run_cap: np.ndarray | None = None  # int64 (K,): longest segment of each row that may cross a boundary
+    presence: np.ndarray | None = None  # float64 (K,): cost of each segment (or run-on piece) of a row in this span
 
 
 #: ``cut_cost(span_index, span, max_len)`` → float64 (K, max_len + 1): cost of one whole
@@ -162,8 +163,11 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
             c_mask[ok] = carry.mask[where[ok]]
     rate = np.ascontiguousarray(sp.rate, np.float64)
     run_cap = np.full(K, max_len, np.int64) if sp.run_cap is None else np.minimum(np.asarray(sp.run_cap, np.int64), max_len)
+    presence = np.zeros(K) if sp.presence is None else np.asarray(sp.presence, np.float64)
+    if sp.presence is not None:
+        c_cost = c_cost + presence[:, None]  # a segment running on into this span is present in it too
     best_from, inn_from, end, end_mask, fresh_cost, fresh_mask = _relax_span(
-        P, rate, cc, np.asarray(sp.within, np.float64), inn0, inn0_from, bits, S, c_len, c_cost, run_cap)
+        P, rate, cc, presence, np.asarray(sp.within, np.float64), inn0, inn0_from, bits, S, c_len, c_cost, run_cap)
     back = _Back(P, np.asarray(sp.rows, np.int64), bits, best_from, inn_from, end_mask, c_span, c_pos, c_mask)
     new_carry = None
     if nxt is not None and nxt.continues:
@@ -195,7 +199,7 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
     return back, end, new_carry
 
 
-def _relax_span(P, rate, cc, within, inn0, inn0_from, bits, S, c_len, c_cost, run_cap):
+def _relax_span(P, rate, cc, presence, within, inn0, inn0_from, bits, S, c_len, c_cost, run_cap):
     """The DP inside one span, by relaxation: all positions are updated at once from the
     current entry costs until nothing improves (as many rounds as the cheapest tilings have
     cuts, plus one). Costs are non-negative and segments only go forward, so the fixpoint
@@ -212,7 +216,7 @@ def _relax_span(P, rate, cc, within, inn0, inn0_from, bits, S, c_len, c_cost, ru
     enter_ok = (bits[None, :] == 0) | ((masks & bits[None, :]) != 0)
     L = P[None, :] - P[:n, None]  # (n, n+1) start position → end position
     forward = L > 0
-    seg = np.where(forward[:, :, None], rate[None, None, :] * L[:, :, None] + cc.T[np.maximum(L, 0)], INF)  # (n, n+1, K)
+    seg = np.where(forward[:, :, None], rate[None, None, :] * L[:, :, None] + cc.T[np.maximum(L, 0)] + presence, INF)  # (n, n+1, K)
     seg = seg[:, :, None, :]  # (n, n+1, 1, K)
     # segments running on from the previous span: always the span's first segment
     cont = np.full((n + 1, K), INF)
@@ -253,7 +257,7 @@ def _relax_span(P, rate, cc, within, inn0, inn0_from, bits, S, c_len, c_cost, ru
     fresh_mask = np.argmin(inn, axis=1)  # (n, K)
     fresh = np.take_along_axis(inn, fresh_mask[:, None, :], axis=1)[:, 0, :]
     run = (P[n] - P[:n]).astype(np.float64)
-    fresh_cost = (fresh + rate[None, :] * run[:, None]).T
+    fresh_cost = (fresh + rate[None, :] * run[:, None] + presence[None, :]).T
     return best_from, inn_from, end, end_mask, fresh_cost, fresh_mask.T
 
 

@@ -3,11 +3,12 @@ adds, used both by the segment DP and by the per-cut ``costs`` report of the pla
 
 A cut of row r lasting L seconds in sentence s, and the cut into it from row q, cost
 
-    Σ_terms weight × ( per_second(s, r) × L  +  per_cut(r, L)  +  opening(s, r)  +  transition(q, r) )
+    Σ_terms weight × ( per_second(s, r) × L + per_sentence(s, r) + per_cut(r, L)
+                       + opening(s, r) + transition(q, r) )
 
 (``opening`` only for a cut that starts a sentence afresh, ``transition`` only where a cut
-is seen; a continuation across a sentence boundary pays per-second costs in each sentence
-and one ``per_cut`` for its whole length). Every method returns *unweighted* costs, or
+is seen; a continuation across a sentence boundary pays per-second and per-sentence costs
+in each sentence and one ``per_cut`` for its whole length). Every method returns *unweighted* costs, or
 None when the term says nothing there. Pure numpy over ShotTable columns.
 
 To add a term: subclass ``Term``, give it a ``name``, a default weight in
@@ -104,6 +105,17 @@ class PlanContext:
     penalties: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → diversity cost per second
     budgets: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → seconds of it left to show
     once: list[set[int]] = field(default_factory=list)  # per sentence: rows it may show only once (no A B A)
+    _tones: dict = field(default_factory=dict, repr=False)  # tone distances already computed, by row sets
+
+    def tone(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``tone_distance`` of the table, remembered (the transition and jump-cut terms both need it)."""
+        key = (np.asarray(a, np.int64).tobytes(), np.asarray(b, np.int64).tobytes())
+        hit = self._tones.get(key)
+        if hit is None:
+            if len(self._tones) > 4096:
+                self._tones.clear()
+            hit = self._tones[key] = tone_distance(self.table, a, b)
+        return hit
 
     def score(self, s: int, rows: np.ndarray) -> np.ndarray:
         get = self.scores[s].get
@@ -126,6 +138,11 @@ class Term:
 
     def per_second(self, ctx: PlanContext, s: int, rows: np.ndarray) -> np.ndarray | None:
         """(K,) cost per second of showing each row during sentence s."""
+        return None
+
+    def per_sentence(self, ctx: PlanContext, s: int, rows: np.ndarray) -> np.ndarray | None:
+        """(K,) cost of each row appearing in sentence s at all: once per cut, and once for a
+        cut that runs on into s from the sentence before."""
         return None
 
     def per_cut(self, ctx: PlanContext, s: int, rows: np.ndarray, seconds: np.ndarray) -> np.ndarray | None:
@@ -153,12 +170,16 @@ class Semantic(Term):
 
 
 class Relevance(Term):
-    """A shot far below the best candidate of its sentence is a last resort: 1 per second."""
+    """A shot far below the best candidate of its sentence is a last resort: 1 per second,
+    and 0.5 for appearing at all (so that no sliver of it is ever cheap)."""
 
     name = "relevance"
 
     def per_second(self, ctx, s, rows):
         return last_resort(ctx.score(s, rows), ctx.pool_best[s]).astype(np.float64)
+
+    def per_sentence(self, ctx, s, rows):
+        return 0.5 * self.per_second(ctx, s, rows)
 
 
 def last_resort(scores: np.ndarray, best: float) -> np.ndarray:
@@ -239,7 +260,7 @@ class Transition(Term):
 
     def transition(self, ctx, a, b, *, across_paragraph):
         t, w = ctx.table, ctx.weights
-        tone = tone_distance(t, a, b)
+        tone = ctx.tone(a, b)
         bright = np.abs(np.asarray(t.brightness[a], np.float64)[:, None] - np.asarray(t.brightness[b], np.float64)[None, :])
         motion = OPPOSITE_MOTION[np.asarray(t.camera_motion[a])[:, None], np.asarray(t.camera_motion[b])[None, :]]
         grammar = GRAMMAR[np.asarray(t.scale[a])[:, None], np.asarray(t.scale[b])[None, :]]
@@ -261,10 +282,10 @@ class JumpCut(Term):
     name = "jump_cut"
 
     def transition(self, ctx, a, b, *, across_paragraph):
-        return jump_similarity(ctx.table, a, b)
+        return jump_similarity(ctx.table, a, b, tone=ctx.tone(a, b))
 
 
-def jump_similarity(table: ShotTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def jump_similarity(table: ShotTable, a: np.ndarray, b: np.ndarray, *, tone: np.ndarray | None = None) -> np.ndarray:
     """(len(a), len(b)) 0..1: how much a cut from a to b looks like a jump cut.
 
     1 for the same shot. Between shots of one clip, the framing similarity measured at index
@@ -275,7 +296,7 @@ def jump_similarity(table: ShotTable, a: np.ndarray, b: np.ndarray) -> np.ndarra
     """
     a = np.asarray(a)
     b = np.asarray(b)
-    tone = tone_distance(table, a, b)
+    tone = tone_distance(table, a, b) if tone is None else tone
     by_colour = (tone < 0.05).astype(np.float64) * 0.5
     thumbs = table.thumbs
     if thumbs is not None and len(a) and len(b):
