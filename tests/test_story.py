@@ -1,11 +1,12 @@
-"""Plain text is plain; Markdown only when the story is Markdown."""
+"""Story reading: sentences, paragraphs, durations; plain text is plain, Markdown only when the story is Markdown."""
 
 import io
 import sys
 
 import pytest
 
-from wam.story import read_story, read_story_file
+from wam.errors import StoryError
+from wam.story import MIN_SENTENCE_SECONDS, PARAGRAPH_PAUSE, read_story, read_story_file, reading_seconds
 
 TEXT = "# Notes\n\nIt's $HOME and `backticks`, *stars* and **bold**.\n- a dash line\n"
 
@@ -34,3 +35,33 @@ def test_stdin_is_plain_unless_asked(monkeypatch):
     for markdown, first in ((None, "# Notes"), (True, "Notes")):
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(TEXT.encode())))
         assert read_story_file("-", markdown=markdown)[0].text == first
+
+
+def test_story_sentences_paragraphs_and_markdown():
+    text = "# A day in town\n\nThe sun rises. Dr. Smith opens the café!\n- first **bold** point\n\n\n2. Numbered [link](http://x) item\n"
+    s = read_story(text, markdown=True)
+    assert [x.text for x in s] == ["A day in town", "The sun rises.", "Dr. Smith opens the café!", "first bold point",
+                                   "Numbered link item"]
+    assert [x.paragraph for x in s] == [0, 1, 1, 1, 2]
+    assert [x.paragraph_start for x in s] == [True, True, False, False, True]
+    assert s[3].paragraph_end and not s[2].paragraph_end
+
+
+def test_story_cjk_and_durations():
+    s = read_story("今天天气很好。我们去公园吧！你呢？")
+    assert [x.text for x in s] == ["今天天气很好。", "我们去公园吧！", "你呢？"]
+    assert reading_seconds("今天天气很好。") == pytest.approx(6 / 4.5)
+    long = read_story("one two three four five six seven eight nine ten eleven twelve thirteen.")[0]
+    assert long.duration == pytest.approx(13 / 2.6 + PARAGRAPH_PAUSE, rel=1e-3)
+    assert read_story("Hi. Go.")[0].duration == MIN_SENTENCE_SECONDS
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "---\n***\n", "\ufeff"])
+def test_empty_story_is_an_error(text):
+    with pytest.raises(StoryError, match="empty"):
+        read_story(text)
+
+
+def test_strange_text_is_kept_verbatim():
+    s = read_story('She said "100% {ok}" \\ and left: 🚀 — مرحبا.')
+    assert s[0].text == 'She said "100% {ok}" \\ and left: 🚀 — مرحبا.'

@@ -31,6 +31,7 @@ def plan_story(
     home: Path | None = None,
     progress: bool = False,
     model_process: bool = False,
+    explain: bool = False,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
@@ -78,7 +79,7 @@ def plan_story(
             raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
         candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
     timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
-                        seed=seed, model=index_model)
+                        seed=seed, model=index_model, explain=explain)
     timeline.warnings[:0] = cache_warnings
     if gone:
         timeline.warnings.insert(

@@ -56,7 +56,8 @@ class Cut(_FrameRange):
 
     ``continues``: this cut picks up the previous cut's shot where it ended (not a visible
     cut). ``hold``: seconds the last source frame is held at the end, so the source range
-    may be shorter than the cut by exactly that much.
+    may be shorter than the cut by exactly that much. ``last_resort``: the shot scores under
+    half the best candidate of its sentence and is shown only for lack of better footage.
     """
 
     shot_id: str
@@ -71,6 +72,7 @@ class Cut(_FrameRange):
     focus: list[float] | None = None  # [x, y] in 0..1 to keep in frame when cropping (largest face)
     continues: bool = False
     hold: float = 0.0
+    last_resort: bool = False  # scores under half its sentence's best candidate: shown for lack of footage
 
     def __post_init__(self) -> None:
         self._check_frames()
@@ -87,7 +89,7 @@ class Cut(_FrameRange):
             "shot_id": self.shot_id, "source": self.source, "source_in": self.source_in, "source_out": self.source_out,
             "start": round(self.start, 6), "end": round(self.end, 6), "start_frame": self.start_frame,
             "frames": self.frames, "score": self.score, "costs": dict(self.costs), "focus": self.focus,
-            "continues": self.continues, "hold": self.hold,
+            "continues": self.continues, "hold": self.hold, "last_resort": self.last_resort,
         }
 
 
@@ -104,16 +106,20 @@ class SentenceSpan(_FrameRange):
     cuts: list[Cut]
     weak_match: bool = False  # no shot matched well; best available footage used
     reused: bool = False  # a shot already used elsewhere had to be shown again
+    explain: dict | None = None  # ``wam plan --explain``: the runner-up and how its cost terms differ
 
     def __post_init__(self) -> None:
         self._check_frames()
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "index": self.index, "text": self.text, "start": round(self.start, 6), "end": round(self.end, 6),
             "start_frame": self.start_frame, "frames": self.frames, "paragraph": self.paragraph,
             "cuts": [c.to_dict() for c in self.cuts], "weak_match": self.weak_match, "reused": self.reused,
         }
+        if self.explain is not None:
+            d["explain"] = self.explain
+        return d
 
 
 @dataclass(frozen=True)
@@ -186,12 +192,14 @@ def timeline_from_dict(d: dict) -> Timeline:
                     source_out=float(c["source_out"]), start_frame=ca, frames=cn, fps=fps,
                     score=float(c.get("score", 0.0)), costs=dict(c.get("costs", {})), focus=_focus(c.get("focus")),
                     continues=bool(c.get("continues", False)), hold=float(c.get("hold", 0.0)),
+                    last_resort=bool(c.get("last_resort", False)),
                 ))
             a, n = _frames(s, fps, f"sentence {s.get('index')}")
             sentences.append(SentenceSpan(
                 index=int(s["index"]), text=str(s["text"]), start_frame=a, frames=n, fps=fps,
                 paragraph=int(s.get("paragraph", 0)), cuts=cuts, weak_match=bool(s.get("weak_match", False)),
                 reused=bool(s.get("reused", False)),
+                explain=dict(s["explain"]) if isinstance(s.get("explain"), dict) else None,
             ))
         t = Timeline(fps=fps, width=int(d["width"]), height=int(d["height"]), sentences=sentences,
                      pace=str(d.get("pace", "normal")), model=str(d.get("model", "")),

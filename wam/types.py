@@ -61,6 +61,7 @@ class AnalysedShot:
     end: float
     features: ShotFeatures
     keyframes: tuple[bytes, ...] = field(repr=False, default=())  # JPEG images, middle one first
+    thumb: bytes = field(repr=False, default=b"")  # int8 16×9 framing thumbnail (library/framing.py)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class ClipAnalysis:
     frames: int
     shots: tuple[AnalysedShot, ...]
     warnings: tuple[str, ...] = ()
+    jump_pairs: tuple[tuple[int, int, float], ...] = ()  # (shot i, shot j, similarity): cutting i → j is a jump cut
 
 
 @dataclass
@@ -101,6 +103,9 @@ class ShotTable:
     quality: np.ndarray
     face_centres: np.ndarray  # float32 (N, 2), NaN without a face
     pks: np.ndarray | None = None  # int64 store row ids, ascending (None outside the store)
+    thumbs: np.ndarray | None = None  # int8 (N, 144) framing thumbnails, all zero when unknown
+    framing_known: np.ndarray | None = None  # bool (N,): the shot's clip was measured for jump cuts
+    framing: "FramingPairs | None" = None  # jump-cut similarity of shot pairs within a clip, by store id
 
     def __len__(self) -> int:
         return len(self.shot_ids)
@@ -112,3 +117,28 @@ class ShotTable:
         changes["shot_ids"] = [self.shot_ids[i] for i in rows]
         changes["sources"] = [self.sources[i] for i in rows]
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class FramingPairs:
+    """Sparse jump-cut similarity between shots of one clip, keyed by store row ids (so a
+    table subset keeps it): ``keys`` = pk_from << 32 | pk_to, sorted, with ``values``."""
+
+    keys: np.ndarray  # int64, ascending
+    values: np.ndarray  # float32
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[int, int, float]]) -> "FramingPairs":
+        if not pairs:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.float32))
+        keys = np.array([(a << 32) | b for a, b, _ in pairs], np.int64)
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], np.array([v for _, _, v in pairs], np.float32)[order])
+
+    def lookup(self, pks_from: np.ndarray, pks_to: np.ndarray) -> np.ndarray:
+        """(len(pks_from), len(pks_to)) similarity; 0 for pairs not listed."""
+        want = (np.asarray(pks_from, np.int64)[:, None] << 32) | np.asarray(pks_to, np.int64)[None, :]
+        if len(self.keys) == 0:
+            return np.zeros(want.shape)
+        pos = np.minimum(np.searchsorted(self.keys, want), len(self.keys) - 1)
+        return np.where(self.keys[pos] == want, self.values[pos], 0.0).astype(np.float64)

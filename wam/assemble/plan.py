@@ -1,43 +1,35 @@
-"""Assemble a timeline from sentences, shot table and match scores (pure).
+"""Assemble a timeline from sentences, shot table and candidates (pure).
 
-For every sentence a few *patterns* (1, 2, … equal cuts, lengths from the pace prior)
-are offered; each cut chooses among the sentence's top-K candidate shots long enough
-for it. One Viterbi pass over (sentence, pattern, cut) groups finds the exact optimum of
-unary + transition costs; repeats of a shot are then penalised and the DP re-solved
-until no shot is reused (or the library is too small, which is reported).
+Each sentence becomes a span of output frames with its candidate shots as the pool; the
+cost terms (``terms.py``) turn into per-frame rates, per-cut length costs and transition
+matrices; the segment DP (``segments.py``) finds the exact cheapest tiling — every cut its
+own length on a 0.2 s grid inside the sentence, continuations across sentence boundaries
+inside a paragraph. Reusing footage is a global constraint the DP cannot see, so
+``diversity.py`` penalises repeats and re-solves; ``report.py`` turns the chosen segments
+into the Timeline with each cut's costs.
 """
 
 from __future__ import annotations
 
-import math
+
 from dataclasses import dataclass
 
 import numpy as np
 
-from wam.assemble.costs import (
-    FORBIDDEN, CostWeights, establishing_cost, quality_cost, semantic_cost, transition_costs,
-)
-from wam.assemble.solver import Graph, solve
+from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
-from wam.candidates import candidates_from_scores
+from wam.assemble.terms import CostWeights, PlanContext, Term, default_terms
+from wam.candidates import Candidates, candidates_from_scores
 from wam.errors import WamError
 from wam.story import Sentence
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.timeline import Timeline
 
-#: A sentence whose best match score is below this is flagged ``weak_match``.
-WEAK_MATCH = 0.3
-#: Extra cost per repeated use of a shot, per iteration of the diversity loop.
-REUSE_ITERATIONS = 12
-
-
-@dataclass(frozen=True)
-class _Group:
-    sentence: int
-    pattern: int  # number of cuts
-    cut: int
-    frames: int  # length of this cut in output frames
-    start_frame: int
-    rows: np.ndarray  # candidate rows of the shot table
+#: Cuts inside a sentence fall on multiples of this many seconds from its start (whole frames).
+CUT_STEP_SECONDS = 0.2
+#: At most this many shots per sentence are tracked as "shown at most once" (2^n DP states).
+MAX_ONCE = 3
+#: No cut is shorter than this (or than the pace's shortest cut, if that is shorter).
+HARD_MIN_CUT = 0.5
 
 
 def sentence_frames(sentences: list[Sentence], fps: int) -> list[tuple[int, int]]:
@@ -51,23 +43,138 @@ def sentence_frames(sentences: list[Sentence], fps: int) -> list[tuple[int, int]
     return out
 
 
-def split_frames(total: int, n: int) -> list[int]:
-    """``total`` frames in ``n`` near-equal integer parts (longer parts first)."""
-    base, extra = divmod(total, n)
-    return [base + (1 if i < extra else 0) for i in range(n)]
+def cut_grid(frames: int, fps: int, step_seconds: float = CUT_STEP_SECONDS) -> np.ndarray:
+    """Frame offsets inside a sentence where a cut may fall: every step, and the end."""
+    step = max(1, round(fps * step_seconds))
+    return np.unique(np.concatenate([np.arange(0, frames, step), [frames]])).astype(np.int64)
 
 
-def cut_counts(seconds: float, pace: Pace, best_shot_lengths: list[float]) -> list[int]:
-    """Candidate numbers of cuts for a sentence: around duration / ASL within the pace bounds,
-    plus the counts that let each of the best-matching shots fit."""
-    n_min = max(1, math.ceil(seconds / pace.max_cut - 1e-9))
-    n_opt = max(n_min, round(seconds / pace.asl))
-    options = set(range(max(n_min, n_opt - 1), n_opt + 2))
-    for length in best_shot_lengths:
-        options.add(max(n_min, math.ceil(seconds / max(length, 1e-3) - 1e-9)))
-    floor = min(pace.min_cut, seconds)
-    fitting = {n for n in options if seconds / n >= floor - 1e-9}
-    return sorted(fitting or {n_min})
+@dataclass
+class Problem:
+    """Everything the DP needs, built once per plan; rates are rebuilt when penalties change."""
+
+    ctx: PlanContext
+    terms: list[Term]
+    frames: list[tuple[int, int]]
+    pools: list[np.ndarray]
+    fps: int
+    min_frames: int
+    max_len: int
+    _within: list[np.ndarray]
+    _enter: list[np.ndarray | None]
+    _opening: list[np.ndarray]
+    _run_cap: list[np.ndarray]  # a shot runs on across a sentence boundary only as long as it lasts (no hold)
+    _cut_cost: dict
+
+    def spans(self) -> list[Span]:
+        out = []
+        for s, rows in enumerate(self.pools):
+            a, b = self.frames[s]
+            budget = self.ctx.budgets[s]
+            # a shot may run on across a sentence boundary only while its budget does not bind
+            carry_ok = (np.array([budget.get(r, np.inf) for r in rows.tolist()]) >= self.ctx.shot_seconds(rows) - 1e-6
+                        if budget else None)
+            limited = self.ctx.once[s] if self.ctx.once else ()
+            once = np.nonzero(np.isin(rows, sorted(limited)))[0][:MAX_ONCE] if limited else None
+            out.append(Span(frames=b - a, grid=cut_grid(b - a, self.fps), rows=rows, rate=self.rate(s),
+                            opening=self._opening[s], within=self._within[s], enter=self._enter[s],
+                            continues=s > 0 and not self.ctx.paragraph_start[s], carry_ok=carry_ok, once=once,
+                            run_cap=self._run_cap[s], presence=self.presence(s)))
+        return out
+
+    def rate(self, s: int) -> np.ndarray:
+        """Cost per output frame of each pool row in sentence s."""
+        rows = self.pools[s]
+        total = np.zeros(len(rows))
+        for term in self.terms:
+            v = term.per_second(self.ctx, s, rows)
+            if v is not None:
+                total += term.weight * v
+        return total / self.fps
+
+    def presence(self, s: int) -> np.ndarray | None:
+        """Cost of each pool row appearing in sentence s at all (None: nothing)."""
+        rows = self.pools[s]
+        total = None
+        for term in self.terms:
+            v = term.per_sentence(self.ctx, s, rows)
+            if v is not None:
+                total = term.weight * v if total is None else total + term.weight * v
+        return total
+
+    def cut_cost(self, s: int, span: Span, cap: int) -> np.ndarray:
+        budget = self.ctx.budgets[s]
+        key = (s, cap, tuple(sorted(budget.items())))
+        hit = self._cut_cost.get(key)
+        if hit is None:
+            rows = span.rows
+            seconds = np.arange(cap + 1) / self.fps
+            hit = np.zeros((len(rows), cap + 1))
+            for term in self.terms:
+                v = term.per_cut(self.ctx, s, rows, seconds)
+                if v is not None:
+                    hit = hit + term.weight * v
+            hit[:, : self.min_frames] = INF
+            if len(self._cut_cost) > 4 * len(self.pools):
+                self._cut_cost.clear()
+            self._cut_cost[key] = hit
+        return hit
+
+
+def build_problem(sentences: list[Sentence], table, candidates: list[Candidates], *, pace: Pace, fps: int,
+                  weights: CostWeights, terms: list[Term] | None = None, seed: int | None = None) -> Problem:
+    terms = terms if terms is not None else default_terms(weights)
+    frames = sentence_frames(sentences, fps)
+    pools, scores, pool_best = [], [], []
+    for si, c in enumerate(candidates):
+        sc = np.asarray(c.scores, np.float64)
+        if seed is not None:  # an alternative cut: re-rank the candidates with seeded noise
+            sc = sc + np.random.default_rng([seed, si]).uniform(0, 0.15, len(sc))
+        order = np.lexsort((c.rows, -sc))
+        rows = np.asarray(c.rows, np.int64)[order]
+        pools.append(rows)
+        scores.append(dict(zip(rows.tolist(), sc[order].tolist())))
+        pool_best.append(float(sc.max()) if len(sc) else 0.0)
+    ctx = PlanContext(table=table, pace=pace, weights=weights, scores=scores, best=[c.best for c in candidates],
+                      pool_best=pool_best, paragraph_start=[s.paragraph_start for s in sentences],
+                      penalties=[{} for _ in sentences], budgets=[{} for _ in sentences],
+                      once=[set() for _ in sentences])
+    shortest = min(b - a for a, b in frames)
+    min_frames = max(1, min(round(min(HARD_MIN_CUT, pace.min_cut) * fps), shortest))
+    within, enter, opening = [], [], []
+    for s, rows in enumerate(pools):
+        w = _transitions(terms, ctx, rows, rows, across_paragraph=False)
+        w[backwards_in_clip(table, rows)] = INF
+        within.append(w)
+        enter.append(None if s == 0 else _transitions(terms, ctx, pools[s - 1], rows,
+                                                       across_paragraph=sentences[s].paragraph_start))
+        op = np.zeros(len(rows))
+        for term in terms:
+            v = term.opening(ctx, s, rows)
+            if v is not None:
+                op += term.weight * v
+        opening.append(op)
+    run_cap = [np.floor(ctx.shot_seconds(rows) * fps + 1e-6).astype(np.int64) for rows in pools]
+    return Problem(ctx, terms, frames, pools, fps, min_frames, max(min_frames, round(pace.max_cut * fps)),
+                   within, enter, opening, run_cap, {})
+
+
+def backwards_in_clip(table, rows: np.ndarray) -> np.ndarray:
+    """(K, K) True where a cut from row a to row b inside one sentence would go back (or
+    stay) in the same clip. Inside a sentence a clip's shots appear in their own order, so
+    no shot is shown twice and no clip is intercut with itself (A B A B)."""
+    clips = np.asarray(table.clip_ids[rows])
+    starts = np.asarray(table.starts[rows])
+    return (clips[:, None] == clips[None, :]) & (starts[None, :] <= starts[:, None])
+
+
+def _transitions(terms, ctx, a, b, *, across_paragraph: bool) -> np.ndarray:
+    total = np.zeros((len(a), len(b)))
+    for term in terms:
+        v = term.transition(ctx, a, b, across_paragraph=across_paragraph)
+        if v is not None:
+            total += term.weight * v
+    return total
 
 
 def assemble(
@@ -83,257 +190,37 @@ def assemble(
     k: int = 40,
     seed: int | None = None,
     model: str = "",
+    explain: bool = False,
 ) -> Timeline:
     """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
-    per sentence, or a full (sentences × shots) score matrix)."""
-    n_shots = len(table)
-    if n_shots == 0:
+    per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
+    sentence also says why its cuts beat the runner-up (``explain.py``)."""
+    from wam.assemble.diversity import solve_diverse
+    from wam.assemble.report import timeline_of
+
+    if len(table) == 0:
         raise WamError("no shots to choose from")
-    lengths = np.asarray(table.ends) - np.asarray(table.starts)
-    frames = sentence_frames(sentences, fps)
     if isinstance(candidates, np.ndarray):
-        candidates = candidates_from_scores(
-            candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k
-        )
-    ranked, cand_scores = [], []
-    for si, c in enumerate(candidates):
-        sc = c.scores.astype(np.float64)
-        if seed is not None:  # an alternative cut: re-rank the candidates with seeded noise
-            sc = sc + np.random.default_rng([seed, si]).uniform(0, 0.15, len(sc))
-        order = np.lexsort((c.rows, -sc))
-        ranked.append(c.rows[order])
-        cand_scores.append(sc[order])
-    groups: list[_Group] = []
-    graph = Graph()
-    prev_last: list[int] = []
-    base_unary: list[np.ndarray] = []
-    for si, s in enumerate(sentences):
-        a, b = frames[si]
-        total = b - a
-        counts = cut_counts(total / fps, pace, [float(x) for x in lengths[ranked[si][:5]]])
-        row_score = dict(zip(ranked[si].tolist(), cand_scores[si].tolist()))
-        last_of_sentence: list[int] = []
-        for n in counts:
-            parts = split_frames(total, n)
-            need = max(parts) / fps
-            rows = ranked[si][lengths[ranked[si]] + 1e-6 >= need][:k]
-            if len(rows) == 0:
-                continue
-            row_scores = np.array([row_score[r] for r in rows.tolist()])
-            prev_group: int | None = None
-            start = a
-            for j, f in enumerate(parts):
-                # unary costs are per share of the sentence's screen time, so splitting a
-                # sentence into more cuts neither dilutes nor multiplies its semantic cost
-                share = f / total
-                unary = weights.semantic * semantic_cost(row_scores)
-                unary = unary + weights.duration * pace.misfit(f / fps)
-                unary = unary + weights.quality * quality_cost(table, rows)
-                if candidates[si].best < WEAK_MATCH:  # nothing fits: prefer neutral wide footage
-                    unary = unary + weights.establishing * establishing_cost(table, rows)
-                unary = unary * share
-                if s.paragraph_start and j == 0:
-                    unary = unary + weights.establishing * establishing_cost(table, rows)
-                if prev_group is None:
-                    incoming = [
-                        (g, transition_costs(table, groups[g].rows, rows, weights, across_paragraph=s.paragraph_start))
-                        for g in prev_last
-                    ]
-                else:
-                    incoming = [(prev_group, transition_costs(table, groups[prev_group].rows, rows, weights, across_paragraph=False))]
-                gid = graph.add_group(unary, incoming)
-                base_unary.append(unary.copy())
-                groups.append(_Group(si, n, j, f, start, rows))
-                start += f
-                prev_group = gid
-            last_of_sentence.append(prev_group)
-        if not last_of_sentence:
-            raise WamError(
-                f"no shot is long enough for sentence {si + 1} ({total / fps:.1f} s); index more footage or use --pace fast"
-            )
-        prev_last = last_of_sentence
-    graph.ends = prev_last
+        lengths = np.asarray(table.ends) - np.asarray(table.starts)
+        candidates = candidates_from_scores(candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k)
+    problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed)
+    result = solve_diverse(problem, candidates)
+    timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
+                           model=model)
+    if explain:
+        from dataclasses import replace
 
-    path, penalties, reused = _solve_diverse(graph, groups, base_unary, weights, candidates, table.clip_ids)
-    return _timeline(sentences, table, candidates, frames, groups, graph, path, penalties, reused, weights,
-                     pace=pace, fps=fps, width=width, height=height, model=model)
+        from wam.assemble.explain import explanations
+
+        why = explanations(problem, result.solution.segments)
+        timeline = replace(timeline, sentences=[replace(s, explain=w) for s, w in zip(timeline.sentences, why)])
+    return timeline
 
 
-def _solve_diverse(graph: Graph, groups: list[_Group], base_unary: list[np.ndarray], weights: CostWeights, fit, clip_ids):
-    """Solve, then penalise later uses of repeated shots and re-solve, keeping the best plan found."""
-    penalties = [np.zeros(len(u)) for u in base_unary]
-    where: dict[int, list[tuple[int, int]]] = {}  # row → (group, option) everywhere it is offered
-    for g, grp in enumerate(groups):
-        for option, row in enumerate(grp.rows.tolist()):
-            where.setdefault(row, []).append((g, option))
-    best = None
-    clip_ids = np.asarray(clip_ids)
-    for iteration in range(REUSE_ITERATIONS):
-        for g, u in enumerate(base_unary):
-            graph.unary[g] = u + penalties[g]
-        path = solve(graph)
-        chosen = [int(groups[g].rows[c]) for g, c in zip(path.groups, path.choices)]
-        uses: dict[int, list[int]] = {}
-        for pos, row in enumerate(chosen):
-            uses.setdefault(row, []).append(pos)
-        repeats: set[int] = set()
-        keep_group: dict[int, int] = {}
-        for row, positions in uses.items():
-            if len(positions) > 1:
-                # keep the use where the shot fits its sentence best; the others must move
-                keep = min(positions, key=lambda p: (-fit[groups[path.groups[p]].sentence].score_of(row), p))
-                keep_group[row] = path.groups[keep]
-                repeats.update(p for p in positions if p != keep)
-        base_cost = path.cost - sum(float(penalties[g][c]) for g, c in zip(path.groups, path.choices))
-        sentence_uses = [[groups[path.groups[p]].sentence for p in positions] for positions in uses.values()]
-        gaps = [b - a for v in sentence_uses for a, b in zip(v, v[1:])]
-        score = (len(repeats), -min(gaps, default=len(groups)), base_cost)
-        if best is None or score < best[0]:
-            best = (score, path, [p.copy() for p in penalties], repeats)
-        if iteration == 0:  # spread use across sources: discourage clips used far more than others
-            clip_uses: dict[int, int] = {}
-            for row in chosen:
-                clip_uses[int(clip_ids[row])] = clip_uses.get(int(clip_ids[row]), 0) + 1
-            fair = max(2, -(-len(chosen) // max(1, len(np.unique(clip_ids)))))
-            crowded = {c: u - fair for c, u in clip_uses.items() if u > fair}
-            if crowded:
-                for g, grp in enumerate(groups):
-                    extra = np.array([crowded.get(int(c), 0) for c in clip_ids[grp.rows]], np.float64)
-                    penalties[g] += weights.spread * extra
-                continue
-        if not repeats:
-            break
-        for row, keep in keep_group.items():
-            used_at = [groups[path.groups[p]].sentence for p in uses[row]]
-            for g, option in where[row]:
-                if g != keep:  # reuse near another use costs most: what must repeat, repeats far apart
-                    distance = min(abs(groups[g].sentence - u) for u in used_at)
-                    penalties[g][option] += weights.reuse * (1.5 + 4.0 / (1 + distance))
-    _, path, penalties, repeats = best
-    for g, u in enumerate(base_unary):
-        graph.unary[g] = u + penalties[g]
-    if repeats:
-        path, repeats = _spread_repeats(graph, groups, path, clip_ids)
-    return path, penalties, repeats
+def solve_problem(problem: Problem):
+    """One exact solve with the problem's current penalties."""
+    return solve(problem.spans(), problem.cut_cost, problem.max_len, problem.min_frames)
 
 
-def _spread_repeats(graph: Graph, groups: list[_Group], path, clip_ids, max_moves: int = 500):
-    """When a small library forces reuse, move repeated uses apart: repeatedly take the two
-    closest uses of one shot and give the later one the cheapest option of its group (no
-    same-source neighbour) whose nearest other use is farther away than that gap."""
-    from wam.assemble.solver import Path, path_cost
-
-    choices = list(path.choices)
-    sent = [groups[g].sentence for g in path.groups]
-
-    def row_at(p, c=None):
-        return int(groups[path.groups[p]].rows[choices[p] if c is None else c])
-
-    for _ in range(max_moves):
-        uses: dict[int, list[int]] = {}
-        for p in range(len(choices)):
-            uses.setdefault(row_at(p), []).append(p)
-        closest = None
-        for row, ps in uses.items():
-            for a, b in zip(ps, ps[1:]):
-                gap = sent[b] - sent[a]
-                if closest is None or gap < closest[0]:
-                    closest = (gap, b, row)
-        if closest is None:
-            break
-        gap, p, row = closest
-        g = path.groups[p]
-        best = None
-        for c in range(len(groups[g].rows)):
-            r = row_at(p, c)
-            if r == row:
-                continue
-            neighbours = [row_at(q) for q in (p - 1, p + 1) if 0 <= q < len(choices)]
-            if any(clip_ids[r] == clip_ids[n] for n in neighbours):
-                continue
-            others = [sent[q] for q in uses.get(r, [])]
-            distance = min((abs(sent[p] - o) for o in others), default=len(groups) + 1)
-            if distance <= gap:
-                continue
-            cost = float(graph.unary[g][c])
-            key = (cost, -distance, c)
-            if best is None or key < best[0]:
-                best = (key, c)
-        if best is None:
-            break  # the closest pair cannot be spread further
-        choices[p] = best[1]
-    chosen = [row_at(p) for p in range(len(choices))]
-    seen: set[int] = set()
-    repeats = set()
-    for p, r in enumerate(chosen):
-        if r in seen:
-            repeats.add(p)
-        seen.add(r)
-    return Path(path.groups, choices, path_cost(graph, path.groups, choices)), repeats
 
 
-def _focus_of(table, row: int) -> list[float] | None:
-    fx, fy = (float(v) for v in table.face_centres[row])
-    return None if np.isnan(fx) else [round(fx, 4), round(fy, 4)]
-
-
-def _timeline(sentences, table, scores, frames, groups, graph, path, penalties, repeats, weights, *, pace, fps,
-              width, height, model) -> Timeline:
-    by_sentence: dict[int, list[Cut]] = {i: [] for i in range(len(sentences))}
-    reused_sentences: set[int] = set()
-    prev = None
-    for pos, (g, c) in enumerate(zip(path.groups, path.choices)):
-        grp = groups[g]
-        row = int(grp.rows[c])
-        length = grp.frames / fps
-        shot_len = float(table.ends[row] - table.starts[row])
-        src_in = float(table.starts[row]) + max(0.0, (shot_len - length) / 2)
-        trans = 0.0
-        if prev is not None:
-            pg, pc = prev
-            m = dict(graph.incoming[g])[pg]
-            trans = float(m[pc, c])
-        si = grp.sentence
-        if pos in repeats:
-            reused_sentences.add(si)
-        by_sentence[si].append(
-            Cut(
-                shot_id=table.shot_ids[row],
-                source=table.sources[row],
-                source_in=round(src_in, 6),
-                source_out=round(src_in + length, 6),
-                start_frame=grp.start_frame,
-                frames=grp.frames,
-                fps=fps,
-                score=round(scores[si].score_of(row), 4),
-                costs={
-                    "semantic": round(float(semantic_cost(np.array([scores[si].score_of(row)]))[0]), 4),
-                    "duration": round(pace.misfit(length), 4),
-                    "quality": round(float(1.0 - table.quality[row]), 4),
-                    "transition": round(trans, 4),
-                    "diversity": round(float(penalties[g][c]), 4),
-                },
-                focus=_focus_of(table, row),
-            )
-        )
-        prev = (g, c)
-    spans = []
-    for i, s in enumerate(sentences):
-        a, b = frames[i]
-        spans.append(
-            SentenceSpan(index=i, text=s.text, start_frame=a, frames=b - a, fps=fps, paragraph=s.paragraph,
-                         cuts=by_sentence[i], weak_match=bool(scores[i].best < WEAK_MATCH), reused=i in reused_sentences)
-        )
-    warnings = []
-    if path.cost >= FORBIDDEN:
-        warnings.append("the library is too small for this story: some consecutive cuts come from the same clip; "
-                        "index more footage")
-    if repeats:
-        warnings.append(
-            f"the library is too small for this story: {len(repeats)} cut(s) reuse a shot; index more footage"
-        )
-    weak = [s.index + 1 for s in spans if s.weak_match]
-    if weak:
-        warnings.append(f"no good footage for sentence(s) {', '.join(map(str, weak))}; best available used")
-    return Timeline(fps=fps, width=width, height=height, sentences=spans,
-                    pace=pace.name, model=model, warnings=warnings)

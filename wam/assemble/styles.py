@@ -1,4 +1,5 @@
-"""Pace presets: log-normal shot-length priors (average shot length, spread, bounds)."""
+"""Pace presets: log-normal shot-length priors (average shot length, spread, bounds) and how
+much a cut itself costs (a calm edit cuts reluctantly, a fast one freely)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ class Pace:
     name: str
     asl: float  # average shot length, seconds (mean of the log-normal prior)
     sigma: float  # spread of log shot length
-    min_cut: float  # never shorter than this (seconds)
-    max_cut: float  # never longer than this (seconds)
+    min_cut: float  # shorter cuts only when the library leaves no choice (seconds)
+    max_cut: float  # longer cuts only when the library leaves no choice (seconds)
+    per_cut: float = 0.0  # cost of every visible cut, on the duration term's scale
 
     @property
     def mu(self) -> float:
@@ -26,9 +28,9 @@ class Pace:
 
 
 PACES = {
-    "calm": Pace("calm", asl=5.5, sigma=0.45, min_cut=2.0, max_cut=12.0),
-    "normal": Pace("normal", asl=3.5, sigma=0.45, min_cut=1.2, max_cut=8.0),
-    "fast": Pace("fast", asl=2.0, sigma=0.45, min_cut=0.7, max_cut=4.5),
+    "calm": Pace("calm", asl=5.5, sigma=0.45, min_cut=2.0, max_cut=12.0, per_cut=2.5),
+    "normal": Pace("normal", asl=3.5, sigma=0.45, min_cut=1.2, max_cut=8.0, per_cut=0.5),
+    "fast": Pace("fast", asl=2.0, sigma=0.45, min_cut=0.7, max_cut=4.5, per_cut=0.0),
 }
 
 

@@ -53,17 +53,17 @@ def frame_options(f):
 
 
 def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
-                      warn, progress: bool = False, model_process: bool = False):
+                      warn, progress: bool = False, model_process: bool = False, explain: bool = False):
     """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``;
     progress bars for a long story when ``progress``; the text model in a child process that
-    ends after planning when ``model_process``)."""
+    ends after planning when ``model_process``; per-sentence explanations when ``explain``)."""
     from wam.planner import plan_story
     from wam.story import read_story_file
 
     sentences = read_story_file(story, wps=wps, markdown=True if markdown else None, progress=progress)
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
                           model=model, width=size[0], height=size[1], progress=progress,
-                          model_process=model_process)
+                          model_process=model_process, explain=explain)
     for w in timeline.warnings:
         warn(w)
     return timeline

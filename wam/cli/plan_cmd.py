@@ -14,8 +14,11 @@ from wam.cli.options import frame_options, plan_from_options, planning_options
 @frame_options
 @click.option("--json", "as_json", is_flag=True, help="Print the wam.timeline/1 JSON document on stdout.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the JSON plan to this file.")
+@click.option("--explain", is_flag=True,
+              help="Say per sentence why its cuts beat the runner-up (the best plan without its shots), "
+                   "term by term; in --json as each sentence's \"explain\".")
 @quiet_option
-def plan_command(story, as_json, output, quiet, resolution, aspect, fps, **planning):
+def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps, **planning):
     """Choose the shots for every sentence of STORY (a UTF-8 text file, or - for stdin).
 
     \b
@@ -24,12 +27,13 @@ def plan_command(story, as_json, output, quiet, resolution, aspect, fps, **plann
         wam plan story.txt --pace fast --json > plan.json
         cat story.txt | wam plan - -o plan.json
         wam plan story.md --aspect 9:16 -o vertical.json
+        wam plan story.txt --explain
     """
     from wam.fileio import write_atomic
     from wam.render.layout import output_size
 
     timeline = plan_from_options(story, size=output_size(resolution, aspect), fps=fps, warn=warner(quiet),
-                                 progress=show_progress(quiet, None), **planning)
+                                 progress=show_progress(quiet, None), explain=explain, **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
     if as_json:
@@ -42,12 +46,28 @@ def _print_table(t) -> None:
     import os
 
     for s in t.sentences:
-        flag = "  [weak match]" if s.weak_match else ""
-        click.echo(f"{s.index + 1:3d}. {s.start:7.2f}-{s.end:7.2f}  {s.text}{flag}")
+        flags = [f for f, on in (("weak match", s.weak_match), ("reused", s.reused)) if on]
+        click.echo(f"{s.index + 1:3d}. {s.start:7.2f}-{s.end:7.2f}  {s.text}" + "".join(f"  [{f}]" for f in flags))
         for c in s.cuts:
+            marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), (f"(holds {c.hold:.2f} s)", c.hold > 0),
+                                                   ("[last resort]", c.last_resort)) if on)
             click.echo(
                 f"       {c.start:7.2f}-{c.end:7.2f}  {os.path.basename(c.source)} "
-                f"[{c.source_in:.2f}-{c.source_out:.2f}]  score {c.score:.2f}"
+                f"[{c.source_in:.2f}-{c.source_out:.2f}]  score {c.score:.2f}{marks}"
             )
-    n = len(t.cuts())
+        if s.explain is not None:
+            _print_explanation(s.explain)
+    n = sum(1 for c in t.cuts() if not c.continues)
     click.echo(f"{len(t.sentences)} sentences, {n} cuts, {t.duration:.2f} s, average shot {t.duration / max(n, 1):.2f} s")
+
+
+def _print_explanation(e: dict) -> None:
+    import os
+
+    if e.get("total") is None:
+        click.echo(f"       why: {e.get('note', 'no runner-up')}")
+        return
+    alt = ", ".join(f"{os.path.basename(c['source'])} {c['seconds']:.1f} s" for c in e["runner_up"])
+    parts = ", ".join(f"{k} {v:+.2f}" for k, v in sorted(e["delta"].items(), key=lambda kv: -abs(kv[1])) if abs(v) >= 0.005)
+    click.echo(f"       runner-up: {alt}")
+    click.echo(f"       why: it costs {e['total']:+.2f} more ({parts or 'no difference'})")

@@ -13,6 +13,7 @@ import numpy as np
 from wam.config import MIN_SHOT_SECONDS
 from wam.errors import MediaError
 from wam.library.features import FrameSample, camera_step, faces_in, frame_stats, shot_features
+from wam.library.framing import THUMB_LEN
 from wam.library.shots import shot_ranges
 from wam.media.decode import decode_pass
 from wam.types import AnalysedShot, ClipAnalysis
@@ -111,6 +112,7 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
         )
     if not shots:
         raise MediaError(f"no shot of at least {min_shot:g} s")
+    shots, pairs = _framing(shots, sampler.samples)
     return ClipAnalysis(
         path=path,
         duration=round(duration, 6),
@@ -120,7 +122,34 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
         frames=result.frames,
         shots=tuple(shots),
         warnings=tuple(warnings),
+        jump_pairs=tuple(pairs),
     )
+
+
+def _framing(shots: list[AnalysedShot], samples: list[FrameSample]):
+    """Each shot's framing thumbnail (from its middle keyframe), and which cuts between the
+    clip's own shots would be jump cuts (end of one shot against the start of another)."""
+    import cv2
+
+    from wam.library.framing import clip_jump_pairs, signature, thumbnail
+
+    def gray(jpeg: bytes | None):
+        return None if jpeg is None else cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+    out, thumbs, first, last = [], [], [], []
+    for shot in shots:
+        inside = [s for s in samples if shot.start_frame <= s.frame < shot.end_frame and s.jpeg is not None]
+        middle = gray(shot.keyframes[0]) if shot.keyframes else (gray(inside[len(inside) // 2].jpeg) if inside else None)
+        thumb = thumbnail(middle) if middle is not None else np.zeros(THUMB_LEN, np.int8)
+        thumbs.append(thumb)
+        out.append(_replace(shot, thumb=thumb.tobytes()))
+        a = gray(inside[0].jpeg) if inside else middle
+        b = gray(inside[-1].jpeg) if inside else middle
+        first.append(signature(a) if a is not None else None)
+        last.append(signature(b) if b is not None else None)
+    if any(x is None for x in first + last):
+        return out, []
+    return out, clip_jump_pairs(first, last, np.stack(thumbs))
 
 
 def _keyframe_samples(samples: list[FrameSample], a: int, b: int) -> list[FrameSample]:

@@ -20,14 +20,16 @@ import numpy as np
 
 from wam.keywords import Postings, WordIndex
 from wam.library.features import HIST_SIZE
-from wam.types import CAMERA_MOTIONS, SHOT_SCALES, ShotTable
+from wam.library.framing import THUMB_LEN
+from wam.library.schema import ANALYSIS_VERSION
+from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
 
 #: Layout version of the column cache (bump when its files change).
-CACHE_FORMAT = "v2"
+CACHE_FORMAT = "v3"
 
 #: ShotTable arrays stored in the cache, one .npy file each.
 TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion", "camera",
-                "camera_motion", "scale", "quality", "face_centres")
+                "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known")
 
 
 @dataclass(frozen=True)
@@ -67,11 +69,13 @@ class IndexColumns:
         return WordIndex(human=human, machine=machine, size=len(table))
 
 
-def build_columns(rows: list, postings: list, *, dim: int, generation: str) -> IndexColumns:
+def build_columns(rows: list, postings: list, *, dim: int, generation: str, pairs: list = ()) -> IndexColumns:
     """The columns from the store's rows.
 
     ``rows``: (pk, shot_id, path, clip_id, library_id, start, end, embedding blob, histogram
-    blob, features JSON) per shot, ordered by pk; ``postings``: (word, pk, human) sorted by word.
+    blob, features JSON, thumbnail blob, clip analysis version) per shot, ordered by pk;
+    ``postings``: (word, pk, human) sorted by word; ``pairs``: (pk from, pk to, similarity)
+    of the jump-cut pairs within clips.
     """
     n = len(rows)
     emb = np.zeros((n, dim), np.float32)
@@ -83,7 +87,12 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str) -> I
     scale = np.zeros(n, np.int8)
     quality = np.zeros(n, np.float32)
     faces = np.full((n, 2), np.nan, np.float32)
+    thumbs = np.zeros((n, THUMB_LEN), np.int8)
+    known = np.zeros(n, bool)
     for i, r in enumerate(rows):
+        if r[10] is not None and len(r[10]) == THUMB_LEN:
+            thumbs[i] = np.frombuffer(r[10], np.int8)
+        known[i] = (r[11] or 0) >= ANALYSIS_VERSION
         if r[7] is not None and dim:
             emb[i] = np.frombuffer(r[7], np.float32)
         hist[i] = np.frombuffer(r[8], np.float32)
@@ -112,6 +121,9 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str) -> I
         quality=quality,
         face_centres=faces,
         pks=np.array([r[0] for r in rows], np.int64),
+        thumbs=thumbs,
+        framing_known=known,
+        framing=FramingPairs.from_pairs([(int(a), int(b), float(v)) for a, b, v in pairs]),
     )
     return IndexColumns(generation, table, np.array([r[4] for r in rows], np.int64),
                         Postings.from_rows(postings, table.pks))
@@ -134,6 +146,8 @@ def save_columns(folder: Path, columns: IndexColumns) -> None:
         for field_name in TABLE_ARRAYS:
             np.save(tmp / f"{field_name}.npy", np.ascontiguousarray(getattr(table, field_name)), allow_pickle=False)
         np.save(tmp / "library_ids.npy", columns.library_ids, allow_pickle=False)
+        np.save(tmp / "framing_keys.npy", table.framing.keys, allow_pickle=False)
+        np.save(tmp / "framing_values.npy", table.framing.values, allow_pickle=False)
         for part in Postings.ARRAYS:
             np.save(tmp / f"words_{part}.npy", getattr(columns.postings, part), allow_pickle=False)
         (tmp / "strings.json").write_text(
@@ -161,9 +175,11 @@ def load_columns(folder: Path, generation: str) -> IndexColumns | None:
     try:
         arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in TABLE_ARRAYS}
         libs = np.load(path / "library_ids.npy", allow_pickle=False)
+        framing = FramingPairs(np.load(path / "framing_keys.npy", allow_pickle=False),
+                               np.load(path / "framing_values.npy", allow_pickle=False))
         parts = {p: np.load(path / f"words_{p}.npy", mmap_mode="r", allow_pickle=False) for p in Postings.ARRAYS}
         strings = json.loads((path / "strings.json").read_text())
-        table = ShotTable(shot_ids=strings["shot_ids"], sources=strings["sources"], **arrays)
+        table = ShotTable(shot_ids=strings["shot_ids"], sources=strings["sources"], framing=framing, **arrays)
         postings = Postings(vocab={w: i for i, w in enumerate(strings["vocab"])}, **parts)
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -23,6 +23,7 @@ from wam.embed import load_encoder, model_id
 from wam.errors import MediaError, WamError, one_line
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.scan import FoundFile, content_hash, video_files
+from wam.library.schema import ANALYSIS_VERSION
 from wam.library.store import ShotText, Store
 from wam.types import ClipAnalysis
 
@@ -191,6 +192,9 @@ def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, wa
     sidecar = read_sidecars(Path(f.path))
     for w in sidecar.warnings:
         warn(f"{f.path}: {w}")
+    if row and row.size == f.size and row.mtime_ns == f.mtime_ns and row.analysis < ANALYSIS_VERSION:
+        jobs.append(_Job(lib, str(root), f, row.content_hash))  # analysed by an older wam: analyse again
+        return
     if row and row.size == f.size and row.mtime_ns == f.mtime_ns:
         if row.sidecar_sig == sidecar.signature:
             summary.skipped += 1

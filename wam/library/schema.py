@@ -9,7 +9,9 @@ from pathlib import Path
 from wam.errors import StoreError
 from wam.sql import transaction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Version of the per-clip analysis; clips analysed by an older one are analysed again.
+ANALYSIS_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +29,8 @@ CREATE TABLE IF NOT EXISTS clips (
     content_hash TEXT NOT NULL,
     sidecar_sig TEXT NOT NULL,
     duration REAL, fps REAL, width INTEGER, height INTEGER, frames INTEGER,
-    indexed_at REAL
+    indexed_at REAL,
+    analysis INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS clips_hash ON clips(content_hash);
 CREATE INDEX IF NOT EXISTS clips_library ON clips(library_id);
@@ -44,7 +47,8 @@ CREATE TABLE IF NOT EXISTS shots (
     desc_names TEXT NOT NULL,
     labels TEXT NOT NULL,
     description TEXT NOT NULL,
-    embedding BLOB
+    embedding BLOB,
+    thumb BLOB
 );
 CREATE INDEX IF NOT EXISTS shots_clip ON shots(clip_id);
 CREATE TABLE IF NOT EXISTS words (
@@ -54,6 +58,13 @@ CREATE TABLE IF NOT EXISTS words (
     PRIMARY KEY (word, shot_pk, human)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS words_shot ON words(shot_pk);
+CREATE TABLE IF NOT EXISTS shot_pairs (
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    a INTEGER NOT NULL,
+    b INTEGER NOT NULL,
+    similarity REAL NOT NULL,
+    PRIMARY KEY (clip_id, a, b)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS failures (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -87,6 +98,8 @@ def connect(path: Path) -> sqlite3.Connection:
             )
         if version < SCHEMA_VERSION:
             with transaction(conn):
+                if version == 1:
+                    _upgrade_from_1(conn)
                 _create(conn)
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
@@ -108,6 +121,15 @@ def schema_version(conn: sqlite3.Connection) -> int:
         return 0
     row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
     return int(row[0]) if row else 0
+
+
+def _upgrade_from_1(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: shots gain a framing thumbnail, clips an analysis version (their shots
+    are analysed again by the next ``wam index``); jump-cut pairs get their table."""
+    conn.execute("ALTER TABLE shots ADD COLUMN thumb BLOB")
+    conn.execute("ALTER TABLE clips ADD COLUMN analysis INTEGER NOT NULL DEFAULT 1")
+    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') "
+                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")  # no cached columns survive
 
 
 def _create(conn: sqlite3.Connection) -> None:

@@ -24,12 +24,12 @@ from wam.keywords import WordIndex
 from wam.library.columns import IndexColumns, build_columns, load_columns, save_columns
 from wam.library.describe import ShotDescription
 from wam.library.lock import IndexLock
-from wam.library.schema import connect, connect_empty
+from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty
 from wam.sql import select_in, transaction
 from wam.types import ClipAnalysis, ShotTable
 
 #: The columns of ``ClipRow``, in order.
-_CLIP_COLUMNS = "id, library_id, path, size, mtime_ns, content_hash, sidecar_sig"
+_CLIP_COLUMNS = "id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis"
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class ClipRow:
     mtime_ns: int
     content_hash: str
     sidecar_sig: str
+    analysis: int = ANALYSIS_VERSION  # version of the analysis that produced its shots
 
 
 @dataclass(frozen=True)
@@ -179,27 +180,29 @@ class Store:
             self.conn.execute("DELETE FROM failures WHERE path=?", (path,))
             cur = self.conn.execute(
                 """INSERT INTO clips(library_id, path, size, mtime_ns, content_hash, sidecar_sig,
-                                     duration, fps, width, height, frames, indexed_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                     duration, fps, width, height, frames, indexed_at, analysis)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis.duration,
-                    analysis.fps, analysis.width, analysis.height, analysis.frames, time.time(),
+                    analysis.fps, analysis.width, analysis.height, analysis.frames, time.time(), ANALYSIS_VERSION,
                 ),
             )
             clip_id = int(cur.lastrowid)
             for shot, desc, vec in zip(analysis.shots, descriptions, embeddings):
                 cur = self.conn.execute(
                     """INSERT INTO shots(clip_id, shot_id, idx, start_frame, end_frame, start, "end", features,
-                                         histogram, desc_human, desc_names, labels, description, embedding)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                         histogram, desc_human, desc_names, labels, description, embedding, thumb)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         clip_id, shot_key(content_hash, shot.index), shot.index, shot.start_frame, shot.end_frame,
                         shot.start, shot.end, json.dumps(shot.features.scalars(), sort_keys=True),
                         np.asarray(shot.features.histogram, np.float32).tobytes(), *_description_columns(desc),
-                        np.asarray(vec, np.float32).tobytes(),
+                        np.asarray(vec, np.float32).tobytes(), shot.thumb or None,
                     ),
                 )
                 self._write_words(int(cur.lastrowid), desc)
+            self.conn.executemany("INSERT INTO shot_pairs(clip_id, a, b, similarity) VALUES (?, ?, ?, ?)",
+                                  [(clip_id, a, b, float(v)) for a, b, v in analysis.jump_pairs])
             self._bump()
         return clip_id
 
@@ -333,15 +336,20 @@ class Store:
             if columns is None:
                 rows = self.conn.execute(
                     """SELECT s.id, s.shot_id, c.path, c.id, c.library_id, s.start, s."end", s.embedding, s.histogram,
-                              s.features
+                              s.features, s.thumb, c.analysis
                        FROM shots s JOIN clips c ON s.clip_id = c.id ORDER BY s.id"""
+                ).fetchall()
+                pairs = self.conn.execute(
+                    """SELECT sa.id, sb.id, p.similarity FROM shot_pairs p
+                       JOIN shots sa ON sa.clip_id = p.clip_id AND sa.idx = p.a
+                       JOIN shots sb ON sb.clip_id = p.clip_id AND sb.idx = p.b"""
                 ).fetchall()
                 postings = self.conn.execute("SELECT word, shot_pk, human FROM words ORDER BY word, shot_pk").fetchall()
                 dim = int(self.meta("dim") or 0)
         finally:
             self.conn.execute("COMMIT")
         if columns is None:
-            columns = build_columns(rows, postings, dim=dim, generation=gen)
+            columns = build_columns(rows, postings, dim=dim, generation=gen, pairs=pairs)
             if self.path.exists():
                 save_columns(cache, columns)
         self._columns = columns

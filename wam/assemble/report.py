@@ -1,0 +1,174 @@
+"""From the DP's segments to the Timeline: where in each shot to take the footage, the cuts
+of every sentence (a segment crossing a sentence boundary becomes a cut and its
+continuation), each cut's weighted cost terms, the flags and the warnings.
+
+The ``costs`` of every cut are the weighted terms the solver paid for it, so that their
+sum over the plan equals the objective it minimised (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wam.assemble.diversity import DiverseResult
+from wam.assemble.terms import WEAK_MATCH, last_resort
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+
+def source_ranges(problem, result: DiverseResult) -> list[tuple[float, float]]:
+    """Per segment, the [in, out) seconds of its shot it shows (out − in < its length: the
+    last frame is held). Uses of one shot that fit in it get disjoint parts in timeline
+    order, evenly spaced; a repeat is centred."""
+    table = problem.ctx.table
+    segments = result.solution.segments
+    fps = problem.fps
+    out: list[tuple[float, float] | None] = [None] * len(segments)
+    for row, kept in result.uses.kept.items():
+        st, en = float(table.starts[row]), float(table.ends[row])
+        length = [(segments[i].end - segments[i].start) / fps for i in kept]
+        gap = max(0.0, (en - st - sum(length)) / (len(kept) + 1))
+        pos = st + gap
+        for i, ln in zip(kept, length):
+            a = min(pos, en)
+            out[i] = (a, min(en, a + ln))
+            pos = a + ln + gap
+    for i in result.uses.repeats:
+        seg = segments[i]
+        st, en = float(table.starts[seg.row]), float(table.ends[seg.row])
+        ln = (seg.end - seg.start) / fps
+        a = st + max(0.0, (en - st - ln) / 2)
+        out[i] = (a, min(en, a + ln))
+    return out  # type: ignore[return-value]
+
+
+def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, fps, width, height, model) -> Timeline:
+    ctx = problem.ctx
+    table = ctx.table
+    segments = result.solution.segments
+    ranges = source_ranges(problem, result)
+    cuts: dict[int, list[Cut]] = {i: [] for i in range(len(sentences))}
+    reused: set[int] = set()
+    held: dict[int, float] = {}
+    resort: dict[int, float] = {}
+    short: set[int] = set()
+    prev_row = None
+    for i, seg in enumerate(segments):
+        src_in, src_out = ranges[i]
+        length = (seg.end - seg.start) / fps
+        first = True
+        for s, lo, hi in _pieces(problem, seg):
+            a, b = problem.frames[s]
+            p_in = min(src_in + (lo - seg.start) / fps, src_out)
+            p_out = min(src_in + (hi - seg.start) / fps, src_out)
+            costs = piece_costs(problem, s, seg.row, (hi - lo) / fps, length if first else None,
+                                opens=first and lo == a, prev_row=prev_row if first else None,
+                                across=first and lo == a and sentences[s].paragraph_start)
+            score = candidates[s].score_of(seg.row)
+            flagged = bool(last_resort(np.array([ctx.scores[s].get(seg.row, 0.0)]), ctx.pool_best[s])[0])
+            hold = round(max(0.0, (hi - lo) / fps - (p_out - p_in)), 6)
+            cuts[s].append(Cut(
+                shot_id=table.shot_ids[seg.row], source=table.sources[seg.row],
+                source_in=round(p_in, 6), source_out=round(p_out, 6),
+                start_frame=lo, frames=hi - lo, fps=fps, score=round(score, 4),
+                costs={k: round(v, 4) for k, v in costs.items()}, focus=_focus_of(table, seg.row),
+                continues=not first, hold=hold, last_resort=flagged,
+            ))
+            if i in result.uses.repeats:
+                reused.add(s)
+            if hold > 1e-3:
+                held[s] = held.get(s, 0.0) + hold
+            if flagged:
+                resort[s] = resort.get(s, 0.0) + (hi - lo) / fps
+            if first and length < pace.min_cut - 1e-6:
+                short.add(s)
+            first = False
+        prev_row = seg.row
+    spans = []
+    for s, sent in enumerate(sentences):
+        a, b = problem.frames[s]
+        spans.append(SentenceSpan(index=s, text=sent.text, start_frame=a, frames=b - a, fps=fps,
+                                  paragraph=sent.paragraph, cuts=cuts[s], weak_match=bool(candidates[s].best < WEAK_MATCH),
+                                  reused=s in reused))
+    warnings = _warnings(spans, result, problem, held, resort, short, pace)
+    return Timeline(fps=fps, width=width, height=height, sentences=spans, pace=pace.name, model=model,
+                    warnings=warnings)
+
+
+def _pieces(problem, seg):
+    """(sentence, first frame, end frame) of each sentence a segment covers."""
+    s = seg.span
+    while s < len(problem.frames):
+        a, b = problem.frames[s]
+        lo, hi = max(a, seg.start), min(b, seg.end)
+        if lo >= hi:
+            break
+        yield s, lo, hi
+        s += 1
+
+
+def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | None, *, opens: bool,
+                prev_row: int | None, across: bool, only: str | None = None) -> dict[str, float]:
+    """The weighted terms of one cut (or continuation) as the DP costed it."""
+    ctx = problem.ctx
+    rows = np.array([row])
+    out = {}
+    for term in problem.terms:
+        if only is not None and term.name != only:
+            continue
+        total = 0.0
+        v = term.per_second(ctx, s, rows)
+        if v is not None:
+            # the DP charges per frame: the same number, summed frame by frame
+            total += float(v[0]) * seconds
+        v = term.per_sentence(ctx, s, rows)
+        if v is not None:
+            total += float(v[0])
+        if cut_length is not None:
+            v = term.per_cut(ctx, s, rows, np.array([cut_length]))
+            if v is not None:
+                total += float(v[0, 0])
+            if opens:
+                v = term.opening(ctx, s, rows)
+                if v is not None:
+                    total += float(v[0])
+            if prev_row is not None:
+                v = term.transition(ctx, np.array([prev_row]), rows, across_paragraph=across)
+                if v is not None:
+                    total += float(v[0, 0])
+        out[term.name] = term.weight * total
+    return out
+
+
+def _focus_of(table, row: int) -> list[float] | None:
+    fx, fy = (float(v) for v in table.face_centres[row])
+    return None if np.isnan(fx) else [round(fx, 4), round(fy, 4)]
+
+
+def _numbers(items) -> str:
+    items = sorted(items)
+    shown = ", ".join(str(i + 1) for i in items[:8])
+    return shown + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+
+
+def _warnings(spans, result, problem, held, resort, short, pace) -> list[str]:
+    out = []
+    if result.uses.repeats:
+        secs = result.uses.repeat_seconds(result.solution.segments, problem.fps)
+        out.append(f"the library is too small for this story: {len(result.uses.repeats)} cut(s) show footage "
+                   f"already used ({secs:.1f} s); index more footage")
+    held = {s: v for s, v in held.items() if v >= 0.1}  # a frame or two held is invisible
+    if held:
+        out.append(f"no shot is long enough for sentence(s) {_numbers(held)}: the last frame is held for "
+                   f"{sum(held.values()):.1f} s in all; index longer clips")
+    if short:
+        out.append(f"the library's shots are short: sentence(s) {_numbers(short)} use cuts under "
+                   f"{pace.min_cut:g} s, shorter than the {pace.name} pace wants")
+    weak = [s.index for s in spans if s.weak_match]
+    if weak:
+        out.append(f"no good footage for sentence(s) {_numbers(weak)}; best available used")
+    strong_resort = {s: v for s, v in resort.items() if not spans[s].weak_match}
+    if strong_resort:
+        out.append(f"sentence(s) {_numbers(strong_resort)} show unrelated footage for "
+                   f"{sum(strong_resort.values()):.1f} s: their matching clips are used up; index more footage "
+                   "about them")
+    return out
