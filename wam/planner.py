@@ -53,7 +53,9 @@ def plan_story(
             f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
         )
     encoder = load_encoder(index_model)
-    vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
+    # the sentence cache is optional: a read-only index folder is read without it
+    cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
+    vecs, _ = cached_encode(encoder, texts, cache)
     preset = pace_preset(pace)
     min_lengths = [min(s.duration, preset.max_cut) for s in sentences]
     candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
