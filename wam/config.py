@@ -33,14 +33,23 @@ INDEX_FILENAME = "index.sqlite"
 DEFAULT_WPS = 2.6
 #: Output frame rate; cuts lie on its frame grid.
 DEFAULT_FPS = 30
+#: Highest output frame rate.
+MAX_FPS = 240
 #: Output size.
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1280, 720
 DEFAULT_RESOLUTION = f"{DEFAULT_WIDTH}x{DEFAULT_HEIGHT}"
+#: Output size limits: H.264's largest level (6.2) allows 8192 pixels a side and 8192×4320
+#: pixels in all; anything bigger cannot be encoded (and would need gigabytes per frame).
+MIN_SIDE, MAX_SIDE = 16, 8192
+MAX_PIXELS = 8192 * 4320
 #: Output shapes: name → (width, height) ratio.
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)}
 #: How a source fills the output frame: crop to fill it, or letterbox inside it.
 FIT_MODES = ("cover", "contain")
-#: x264 encoder preset and quality (constant rate factor; lower is better).
+#: x264 encoder presets (fastest first), the default one and quality (constant rate factor;
+#: lower is better).
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
 #: Pace presets, slowest first (their shot-length priors are in ``assemble/styles.py``).

@@ -9,6 +9,18 @@ class WamError(Exception):
     """Base class of every error wam raises on purpose."""
 
 
+class UsageError(WamError):
+    """A bad argument or option value (the CLI exits 2, like click's own usage errors)."""
+
+
+class UnsafeOutputError(UsageError):
+    """An output path would overwrite an input of the run, a library file or the index."""
+
+
+class OutputError(WamError):
+    """An output file could not be written (a missing or read-only folder, a full disk)."""
+
+
 class MediaError(WamError):
     """A file could not be read as video (empty, corrupt, audio-only, too short, …)."""
 

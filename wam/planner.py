@@ -59,10 +59,11 @@ def plan_story(
         )
     # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
     encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
+    # the sentence cache is optional: a read-only index folder is read without it
+    cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
     cache_warnings: list[str] = []
     try:
-        vecs, _ = cached_encode(encoder, texts, home if home.exists() else None, progress=progress,
-                                warn=cache_warnings.append)
+        vecs, _ = cached_encode(encoder, texts, cache, progress=progress, warn=cache_warnings.append)
     finally:
         if model_process:
             encoder.close()

@@ -11,11 +11,13 @@ for scripts. ``source_in`` / ``source_out`` are seconds in the source file.
 from __future__ import annotations
 
 import json
+import math
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wam.errors import WamError
+from wam.config import MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
+from wam.errors import WamError, one_line
 
 SCHEMA_NAME = "wam.timeline"
 SCHEMA_VERSION = 1
@@ -167,55 +169,78 @@ def read_plan(path: str | Path) -> Timeline:
         with open(path, encoding="utf-8") as f:
             d = json.load(f)
     except (OSError, ValueError) as exc:
-        raise WamError(f"cannot read the plan {path} ({exc})") from None
+        raise WamError(f"cannot read the plan {path} ({one_line(exc)})") from None
     return timeline_from_dict(d)
 
 
 def timeline_from_dict(d: dict) -> Timeline:
-    """Parse a ``wam.timeline/1`` document (WamError with the reason if it is not a valid one).
+    """Parse a ``wam.timeline/1`` document (WamError naming the bad field if it is not a valid one).
 
-    Documents written before cuts carried frames are upgraded: frames are the seconds × fps,
-    rounded. Where both are given they must agree.
+    Every field is checked for its type up front (numbers finite, frames whole numbers, the
+    frame rate and size within what can be rendered), then the timeline for the contract
+    (``timeline_problems``). Documents written before cuts carried frames are upgraded:
+    frames are the seconds × fps, rounded. Where both are given they must agree.
     """
     _check_schema(d)
     try:
-        fps = int(d["fps"])
-        if fps <= 0:
-            raise ValueError(f"fps must be positive, not {fps}")
+        _check_finite(d, "")
+        fps = _get(d, "fps", int)
+        if not 1 <= fps <= MAX_FPS:
+            raise _Bad(f"fps must be between 1 and {MAX_FPS}, not {fps}")
+        width, height = _get(d, "width", int), _get(d, "height", int)
+        if problem := frame_size_problem(width, height):
+            raise _Bad(f"width x height: {problem}")
         sentences = []
-        for s in d["sentences"]:
+        for i, s in enumerate(_get(d, "sentences", list)):
+            where = f"sentences[{i}]"
+            s = _object(s, where)
             cuts = []
-            for c in s["cuts"]:
-                ca, cn = _frames(c, fps, f"cut {c.get('shot_id')} in sentence {s.get('index')}")
+            for j, c in enumerate(_get(s, "cuts", list, where)):
+                cw = f"{where}.cuts[{j}]"
+                c = _object(c, cw)
+                ca, cn = _frames(c, fps, cw)
+                costs = _get(c, "costs", dict, cw, {})
+                for key in costs:
+                    _get(costs, key, float, f"{cw}.costs")
                 cuts.append(Cut(
-                    shot_id=str(c["shot_id"]), source=str(c["source"]), source_in=float(c["source_in"]),
-                    source_out=float(c["source_out"]), start_frame=ca, frames=cn, fps=fps,
-                    score=float(c.get("score", 0.0)), costs=dict(c.get("costs", {})), focus=_focus(c.get("focus")),
-                    continues=bool(c.get("continues", False)), hold=float(c.get("hold", 0.0)),
-                    last_resort=bool(c.get("last_resort", False)),
+                    shot_id=_get(c, "shot_id", str, cw), source=_get(c, "source", "path", cw),
+                    source_in=_get(c, "source_in", float, cw), source_out=_get(c, "source_out", float, cw),
+                    start_frame=ca, frames=cn, fps=fps, score=_get(c, "score", float, cw, 0.0), costs=dict(costs),
+                    focus=_focus(c.get("focus"), f"{cw}.focus"), continues=_get(c, "continues", bool, cw, False),
+                    hold=_get(c, "hold", float, cw, 0.0), last_resort=_get(c, "last_resort", bool, cw, False),
                 ))
-            a, n = _frames(s, fps, f"sentence {s.get('index')}")
+            a, n = _frames(s, fps, where)
             sentences.append(SentenceSpan(
-                index=int(s["index"]), text=str(s["text"]), start_frame=a, frames=n, fps=fps,
-                paragraph=int(s.get("paragraph", 0)), cuts=cuts, weak_match=bool(s.get("weak_match", False)),
-                reused=bool(s.get("reused", False)),
+                index=_get(s, "index", int, where), text=_get(s, "text", str, where), start_frame=a, frames=n,
+                fps=fps, paragraph=_get(s, "paragraph", int, where, 0), cuts=cuts,
+                weak_match=_get(s, "weak_match", bool, where, False), reused=_get(s, "reused", bool, where, False),
                 explain=dict(s["explain"]) if isinstance(s.get("explain"), dict) else None,
             ))
-        t = Timeline(fps=fps, width=int(d["width"]), height=int(d["height"]), sentences=sentences,
-                     pace=str(d.get("pace", "normal")), model=str(d.get("model", "")),
-                     warnings=[str(w) for w in d.get("warnings", [])])
-        stated = [("frames", d["frames"]) if "frames" in d else None,
-                  ("duration", _to_frame(d["duration"], fps)) if "duration" in d else None]
-    except _Disagree as exc:
+        warnings = _get(d, "warnings", list, "", [])
+        for i in range(len(warnings)):
+            _get(dict(enumerate(warnings)), i, str, "warnings")
+        t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=_get(d, "pace", str, "", "normal"),
+                     model=_get(d, "model", str, "", ""), warnings=list(warnings))
+        stated = [("frames", _get(d, "frames", int)) if "frames" in d else None,
+                  ("duration", _to_frame(_get(d, "duration", float), fps)) if "duration" in d else None]
+    except _Bad as exc:
         raise WamError(f"invalid wam plan: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise WamError(f"malformed wam plan ({type(exc).__name__}: {exc})") from None
     problems = timeline_problems(t)
     if any(x is not None and x[1] != t.frames for x in stated):
         problems.append(f"its length ({d.get('duration')} s) differs from the last sentence's end (frame {t.frames})")
     if problems:
         raise WamError("invalid wam plan: " + problems[0])
     return t
+
+
+def frame_size_problem(width: int, height: int) -> str | None:
+    """Why an output frame of ``width`` × ``height`` cannot be rendered (None: it can)."""
+    if width < MIN_SIDE or height < MIN_SIDE:
+        return f"{width}x{height} is too small (at least {MIN_SIDE} pixels a side)"
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        return (f"{width}x{height} is too large for H.264 (at most {MAX_SIDE} pixels a side and "
+                f"{MAX_PIXELS:,} pixels in all, e.g. 8192x4320)")
+    return None
 
 
 def _check_schema(d) -> None:
@@ -228,30 +253,77 @@ def _check_schema(d) -> None:
                        "upgrade wam to use it")
 
 
-class _Disagree(ValueError):
+class _Bad(ValueError):
+    """A field of the document is missing, of the wrong type, or says something impossible."""
+
+
+class _Disagree(_Bad):
     """Frames and seconds of one item say different things."""
 
 
-def _to_frame(seconds, fps: int) -> int:
-    return round(float(seconds) * fps)
+_REQUIRED = object()
+_KINDS = {int: "a whole number", float: "a number", str: "a string", "path": "a file path (a non-empty string)",
+          bool: "true or false", list: "a list", dict: "an object"}
+
+
+def _get(item: dict, key, kind, where: str = "", default=_REQUIRED):
+    """``item[key]`` checked to be of ``kind`` (int, float, str, "path", bool, list, dict); ``where``
+    names the item in messages. A missing key gives ``default``, or is an error without one."""
+    name = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
+    if key not in item:
+        if default is _REQUIRED:
+            raise _Bad(f"{name} is missing")
+        return default
+    v = item[key]
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    if kind is int and number and float(v).is_integer():
+        return int(v)
+    if kind is float and number:
+        return float(v)
+    if kind == "path" and isinstance(v, str) and v.strip():
+        return v
+    if kind in (str, bool, list, dict) and isinstance(v, kind):
+        return v
+    raise _Bad(f"{name} must be {_KINDS[kind]}, not {one_line(json.dumps(v, ensure_ascii=False), 40)}")
+
+
+def _object(v, where: str) -> dict:
+    if not isinstance(v, dict):
+        raise _Bad(f"{where} must be an object, not {one_line(json.dumps(v, ensure_ascii=False), 40)}")
+    return v
+
+
+def _check_finite(v, where: str) -> None:
+    """No NaN or infinity anywhere in the document (JSON readers differ on them)."""
+    if isinstance(v, float) and not math.isfinite(v):
+        raise _Bad(f"{where or 'the document'} is {v} (numbers must be finite)")
+    items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
+    for key, x in items:
+        _check_finite(x, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key))
+
+
+def _to_frame(seconds: float, fps: int) -> int:
+    return round(seconds * fps)
 
 
 def _frames(item: dict, fps: int, what: str) -> tuple[int, int]:
     """(start_frame, frames) of a sentence or cut: its frame fields, else its seconds × fps."""
     if "start_frame" in item and "frames" in item:
-        a, n = operator.index(item["start_frame"]), operator.index(item["frames"])
+        a, n = _get(item, "start_frame", int, what), _get(item, "frames", int, what)
         for key, frame in (("start", a), ("end", a + n)):
-            if key in item and _to_frame(item[key], fps) != frame:
-                raise _Disagree(f"{what}: {key} {item[key]} s is not frame {frame} at {fps} fps")
+            if key in item and _to_frame(_get(item, key, float, what), fps) != frame:
+                raise _Disagree(f"{what}.{key} is {item[key]} s, not frame {frame} at {fps} fps")
         return a, n
-    a = _to_frame(item["start"], fps)
-    return a, _to_frame(item["end"], fps) - a
+    a = _to_frame(_get(item, "start", float, what), fps)
+    return a, _to_frame(_get(item, "end", float, what), fps) - a
 
 
-def _focus(value) -> list[float] | None:
+def _focus(value, where: str) -> list[float] | None:
     if value is None:
         return None
-    x, y = (float(v) for v in value)
+    if not isinstance(value, list) or len(value) != 2:
+        raise _Bad(f"{where} must be [x, y] or null, not {one_line(json.dumps(value), 40)}")
+    x, y = (_get(dict(enumerate(value)), i, float, where) for i in (0, 1))
     return [min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)]
 
 
@@ -266,6 +338,8 @@ def timeline_problems(t: Timeline) -> list[str]:
     if t.fps <= 0 or t.width <= 0 or t.height <= 0:
         out.append(f"bad frame rate or size ({t.fps} fps, {t.width}x{t.height})")
         return out
+    if not t.sentences:
+        out.append("it has no sentences (nothing to show)")
     prev_end = 0
     prev_cut: Cut | None = None
     for s in t.sentences:

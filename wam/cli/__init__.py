@@ -1,12 +1,14 @@
 """The ``wam`` command line: a thin click layer over the library.
 
-Glue only: parse options, call the library, print results. WamError becomes a one-line
-message on stderr and exit code 1 (a traceback only with ``--debug``); click's usage
-errors exit 2. Command modules import heavy code inside their functions so that
+Glue only: parse options, call the library, print results. Every failure is one line on
+stderr (a traceback only with ``--debug``): WamError exits 1, a usage error (click's, or
+wam's ``UsageError``) exits 2, Ctrl-C 130. Command modules import heavy code inside their functions so that
 ``wam --help`` answers instantly.
 """
 
 from __future__ import annotations
+
+import errno
 
 import click
 
@@ -16,24 +18,107 @@ from wam.cli.libraries_cmd import libraries_command
 from wam.cli.plan_cmd import plan_command
 from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
+from wam.errors import one_line
 
 
 class WamGroup(click.Group):
-    """A click group that turns WamError into ``wam: error: …`` and exit code 1."""
+    """A click group that keeps every failure to one line on stderr: WamError becomes
+    ``wam: error: …`` and exit 1 (a usage error, click's or wam's, exit 2); a full disk or a
+    closed pipe on stdout, Ctrl-C and unexpected exceptions never show a traceback (but
+    ``wam --debug`` does)."""
 
     def invoke(self, ctx: click.Context):
-        from wam.errors import WamError
+        import sys
 
+        from wam.errors import UsageError, WamError
+
+        debug = bool((ctx.obj or {}).get("debug"))
+        stdout = sys.stdout
+        if stdout is not None:
+            sys.stdout = _Stdout(stdout)
         try:
             return super().invoke(ctx)
-        except WamError as exc:
-            if (ctx.obj or {}).get("debug"):
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except click.UsageError as exc:
+            if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
                 raise
-            click.echo(f"wam: error: {exc}", err=True)
-            ctx.exit(1)
+            command = exc.ctx.command_path if exc.ctx else f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip()
+            _fail(ctx, 2, f"{exc.format_message()} (see `{command} --help`)")
+        except click.ClickException:
+            raise
+        except WamError as exc:
+            if debug:
+                raise
+            _fail(ctx, 2 if isinstance(exc, UsageError) else 1, str(exc))
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.signals)
             click.echo("wam: interrupted; finished work is saved, run the command again to resume", err=True)
             ctx.exit(getattr(exc, "exit_code", 130))
+        except _StdoutFailed as failed:
+            _silence_stdout(stdout)
+            if failed.error.errno == errno.EPIPE:  # the reader went away (e.g. `| head`): nothing to say
+                ctx.exit(1)
+            _fail(ctx, 1, f"cannot write to standard output ({failed.error.strerror or failed.error})")
+        except Exception as exc:
+            if debug:
+                raise
+            _fail(ctx, 1, f"unexpected {type(exc).__name__}: {one_line(exc)} (a bug in wam: run `wam --debug …` "
+                          "for the details, and please report it)")
+        finally:
+            if isinstance(sys.stdout, _Stdout):
+                sys.stdout = stdout
+
+
+class _StdoutFailed(Exception):
+    """Standard output could not be written (a full disk, a closed pipe)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Stdout:
+    """``sys.stdout`` while a command runs: a write that fails raises _StdoutFailed, so that it
+    is told apart from the command's other OSErrors (click.echo, print and json.dump all write here)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _StdoutFailed(exc) from None
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as exc:
+            raise _StdoutFailed(exc) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _silence_stdout(stream) -> None:
+    """Point the failed stdout at /dev/null, so the interpreter's last flush has nothing to complain about."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _fail(ctx: click.Context, code: int, message: str):
+    click.echo(f"wam: error: {' '.join(message.split())}", err=True)
+    ctx.exit(code)
 
 
 @click.group(cls=WamGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -41,8 +41,19 @@ def index_command(folders, model, workers, strict, as_json, quiet, progress):
     elif not quiet:
         click.echo(summary.line(), err=True)
     if summary.clips == 0:
-        raise NothingIndexedError(
-            "nothing could be indexed: no readable video clips in " + ", ".join(summary.libraries)
-        )
+        raise NothingIndexedError(_why_nothing(summary))
     if strict and summary.failed:
         raise click.exceptions.Exit(1)
+
+
+def _why_nothing(summary) -> str:
+    """Why the indexed folders hold no clips: every file a copy of a clip indexed already, or unreadable."""
+    from wam.library.indexer import DUPLICATE
+
+    where = ", ".join(summary.libraries)
+    if summary.duplicates and summary.duplicates == summary.failed:
+        copy = next(f for f in summary.failures if f["reason"].startswith(DUPLICATE))
+        original = copy["reason"][len(DUPLICATE):].split(";")[0].strip()
+        return (f"nothing new to index in {where}: its {summary.duplicates} clip(s) are copies of clips indexed "
+                f"already (e.g. {copy['path']} is a copy of {original}); each clip is indexed once")
+    return f"nothing could be indexed: no readable video clips in {where}"

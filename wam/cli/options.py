@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from wam.config import (
-    ASPECTS, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION, DEFAULT_WPS, PACE_NAMES,
+    ASPECTS, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION, DEFAULT_WPS, MAX_FPS, PACE_NAMES,
 )
 
 
@@ -33,7 +33,8 @@ def planning_options(f):
         click.option("--markdown", is_flag=True,
                      help="Read the story as Markdown (the default for .md/.markdown files; other files and "
                           "stdin are plain text, shown verbatim)."),
-        click.option("--seed", type=int, default=None, help="Give an alternative cut (same seed, same cut)."),
+        click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help="Give an alternative cut (a number ≥ 0; same seed, same cut)."),
         click.option("-k", "top", type=click.IntRange(min=1), default=DEFAULT_K, show_default=True,
                      help="Candidate shots per sentence."),
         click.option("--model", default=None, metavar="NAME",
@@ -44,10 +45,11 @@ def planning_options(f):
 def frame_options(f):
     """The output frame the cut is planned for: --resolution --aspect --fps."""
     return _apply(f, [
-        click.option("--resolution", default=DEFAULT_RESOLUTION, show_default=True, help="Output size WxH."),
+        click.option("--resolution", default=DEFAULT_RESOLUTION, show_default=True,
+                     help="Output size WxH (16 to 8192 pixels a side, at most 8192x4320 in all: H.264's limit)."),
         click.option("--aspect", type=click.Choice(list(ASPECTS)), default=None,
                      help="Output shape (keeps the resolution's short side), e.g. 9:16 for vertical video."),
-        click.option("--fps", type=click.IntRange(1, 240), default=DEFAULT_FPS, show_default=True,
+        click.option("--fps", type=click.IntRange(1, MAX_FPS), default=DEFAULT_FPS, show_default=True,
                      help="Output frame rate (cuts lie on its frame grid)."),
     ])
 

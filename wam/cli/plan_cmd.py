@@ -9,7 +9,7 @@ from wam.cli.options import frame_options, plan_from_options, planning_options
 
 
 @click.command("plan")
-@click.argument("story", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("story", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @planning_options
 @frame_options
 @click.option("--json", "as_json", is_flag=True, help="Print the wam.timeline/1 JSON document on stdout.")
@@ -30,10 +30,14 @@ def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps
         wam plan story.txt --explain
     """
     from wam.fileio import write_atomic
+    from wam.outputs import check_output
     from wam.render.layout import output_size
 
-    timeline = plan_from_options(story, size=output_size(resolution, aspect), fps=fps, warn=warner(quiet),
-                                 progress=show_progress(quiet, None), explain=explain, **planning)
+    size = output_size(resolution, aspect)
+    if output:  # before planning: refuse to overwrite the story, a clip or the index
+        check_output(output, inputs=[story])
+    timeline = plan_from_options(story, size=size, fps=fps, warn=warner(quiet), progress=show_progress(quiet, None),
+                                 explain=explain, **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
     if as_json:

@@ -9,11 +9,11 @@ from click.core import ParameterSource
 
 from wam.cli.common import progress_option, quiet_option, show_progress, warner
 from wam.cli.options import frame_options, plan_from_options, planning_options
-from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES
+from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, X264_PRESETS
 
 
 @click.command("render")
-@click.argument("story", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("story", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The MP4 file to write.")
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Render this saved plan (wam plan -o) unchanged instead of planning (at the plan's size "
@@ -22,7 +22,8 @@ from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES
 @frame_options
 @click.option("--fit", type=click.Choice(FIT_MODES), default=FIT_MODES[0], show_default=True,
               help="cover: fill the frame (crop, centred on faces); contain: letterbox.")
-@click.option("--preset", default=DEFAULT_PRESET, show_default=True, help="x264 preset.")
+@click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULT_PRESET, show_default=True,
+              help="x264 preset: slower ones make smaller files.")
 @click.option("--crf", type=click.IntRange(0, 51), default=DEFAULT_CRF, show_default=True,
               help="x264 quality (lower is better).")
 @click.option("--no-subtitles", is_flag=True, help="Do not burn the sentences in as subtitles.")
@@ -36,7 +37,7 @@ from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES
 def render_command(story, output, plan_file, resolution, aspect, fps, fit, preset, crf, no_subtitles, srt_file,
                    keep_audio, music, preview, threads, quiet, progress, **planning):
     """Render STORY (a UTF-8 text file, or -) as a video cut from your indexed clips,
-    or render a saved plan with --plan (then STORY is not needed, and ignored if given).
+    or render a saved plan with --plan (then STORY is not needed, and not read if given).
 
     \b
     Example:
@@ -44,7 +45,9 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
         wam render story.txt -o short.mp4 --aspect 9:16 --pace fast --music bed.mp3
         wam plan story.txt -o plan.json && wam render --plan plan.json -o out.mp4
     """
+    from wam.errors import UsageError
     from wam.fileio import write_atomic
+    from wam.outputs import check_output
     from wam.render.layout import output_size
     from wam.render.renderer import RenderOptions, render_timeline
     from wam.render.subtitles import srt_text
@@ -56,15 +59,22 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
     explicit = {name for name in ("resolution", "aspect", "fps")
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     size = output_size(resolution, aspect)
+    inputs = [story, plan_file, music]
+    timeline = None
     if plan_file:
         from wam.timeline import read_plan
 
         timeline = read_plan(plan_file)
+        inputs += sorted({c.source for c in timeline.cuts()})
         if not explicit & {"resolution", "aspect"}:  # a saved plan renders at its own size …
             size = None
         if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
             warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
-    else:
+    # before planning or rendering: refuse to overwrite an input, a clip or the index
+    target = check_output(output, inputs=inputs)
+    if srt_file and check_output(srt_file, inputs=inputs) == target:
+        raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another name")
+    if timeline is None:
         # the text model runs in a child process that ends after planning: the render keeps none of its memory
         timeline = plan_from_options(story, size=size, fps=fps, warn=warn, progress=show_progress(quiet, progress),
                                      model_process=True, **planning)

@@ -28,6 +28,8 @@ from wam.library.store import ShotText, Store
 from wam.types import ClipAnalysis
 
 Warn = Callable[[str], None]
+#: How the reason of a file skipped as a copy of another begins.
+DUPLICATE = "same content as"
 log = logging.getLogger(__name__)
 
 
@@ -44,6 +46,7 @@ class IndexSummary:
     skipped: int = 0  # unchanged since the last run
     removed: int = 0  # deleted from disk since the last run
     failed: int = 0
+    duplicates: int = 0  # of the failed: copies of clips indexed already (indexed once)
     reembedded: int = 0  # shots re-embedded for a model change
     model: str = ""
     seconds: float = 0.0
@@ -205,8 +208,7 @@ def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, wa
     failed = store.failure(f.path)
     if failed and failed[:3] == (f.size, f.mtime_ns, sidecar.signature):
         warn(f"skipped {f.path}: {failed[3]} (unchanged since the last run)")
-        summary.failed += 1
-        summary.failures.append({"path": f.path, "reason": failed[3]})
+        _count_failure(summary, f.path, failed[3])
         return
     try:
         digest = content_hash(f.path, f.size)
@@ -223,7 +225,7 @@ def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, wa
         return
     planned = next((j for j in jobs if j.content_hash == digest), None)
     if planned:
-        _fail(store, f, sidecar.signature, f"same content as {planned.file.path}; indexed once", summary, warn)
+        _fail(store, f, sidecar.signature, f"{DUPLICATE} {planned.file.path}; indexed once", summary, warn)
         return
     if not row:
         twins = [c for c in store.clips_with_hash(digest) if c.path != f.path]
@@ -234,7 +236,7 @@ def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, wa
             summary.moved += 1
             return
         if twins:
-            _fail(store, f, sidecar.signature, f"same content as {twins[0].path}; indexed once", summary, warn)
+            _fail(store, f, sidecar.signature, f"{DUPLICATE} {twins[0].path}; indexed once", summary, warn)
             return
     jobs.append(_Job(lib, str(root), f, digest))
 
@@ -242,8 +244,13 @@ def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, wa
 def _fail(store: Store, f: FoundFile, sidecar_sig: str, reason: str, summary: IndexSummary, warn: Warn) -> None:
     store.record_failure(f.path, f.size, f.mtime_ns, sidecar_sig, reason)
     warn(f"skipped {f.path}: {reason}")
+    _count_failure(summary, f.path, reason)
+
+
+def _count_failure(summary: IndexSummary, path: str, reason: str) -> None:
     summary.failed += 1
-    summary.failures.append({"path": f.path, "reason": reason})
+    summary.duplicates += reason.startswith(DUPLICATE)
+    summary.failures.append({"path": path, "reason": reason})
 
 
 def _redescribe(store: Store, describer: _Describer, clip_id: int, root, path: str, sidecar) -> None:

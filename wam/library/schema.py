@@ -78,7 +78,7 @@ CREATE TABLE IF NOT EXISTS failures (
 def connect(path: Path) -> sqlite3.Connection:
     """An autocommit connection to the index at ``path``, created or brought to the current schema.
 
-    StoreError when the folder cannot be made, the file is damaged or a newer wam wrote it."""
+    StoreError when the folder cannot be made or written, the file is damaged or a newer wam wrote it."""
     home = path.parent
     try:
         home.mkdir(parents=True, exist_ok=True)
@@ -90,12 +90,7 @@ def connect(path: Path) -> sqlite3.Connection:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute("PRAGMA synchronous = FULL" if mode != "wal" else "PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        version = schema_version(conn)
-        if version > SCHEMA_VERSION:
-            conn.close()
-            raise StoreError(
-                f"the index in {home} was written by a newer wam (schema {version}); upgrade wam or set WAM_HOME"
-            )
+        version = _check_version(conn, home)
         if version < SCHEMA_VERSION:
             with transaction(conn):
                 if version == 1:
@@ -103,8 +98,61 @@ def connect(path: Path) -> sqlite3.Connection:
                 _create(conn)
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"the index {path} is damaged ({exc}); move it away and run `wam index DIR` again") from None
+        raise StoreError(database_problem(exc, path)) from None
     return conn
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the index at ``path`` in a folder this process cannot write
+    (``plan``, ``search`` and ``libraries`` still work there; nothing is created or changed).
+
+    SQLite needs the WAL index file ``-shm`` beside a WAL database; where it is absent and
+    cannot be made, the file is opened as immutable (nobody can write it here either)."""
+    uri = path.resolve().as_uri()
+    try:
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+            version = _check_version(conn, path.parent)
+        except sqlite3.OperationalError as exc:
+            if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY")):
+                raise
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+            version = _check_version(conn, path.parent)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(database_problem(exc, path)) from None
+    if version < SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(f"the index in {path.parent} is read-only and unfinished or from an older wam; "
+                         "run `wam index DIR` where the folder is writable")
+    return conn
+
+
+def _check_version(conn: sqlite3.Connection, home: Path) -> int:
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(f"the index in {home} was written by a newer wam (schema {version}); upgrade wam or set WAM_HOME")
+    return version
+
+
+def database_problem(exc: sqlite3.DatabaseError, path: Path) -> str:
+    """What an SQLite error on the index at ``path`` means for the user, as one line.
+
+    Only a damaged file is called damaged: a read-only or unreadable index is a good index
+    that must not be thrown away."""
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return f"the index {path} is damaged ({exc}); move it away and run `wam index DIR` again"
+    if code.startswith("SQLITE_READONLY"):
+        return (f"the index in {path.parent} is read-only ({exc}); `wam index` must write it: make the folder "
+                "writable, or set WAM_HOME to another folder (plan, search and libraries can read it as it is)")
+    if code.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return f"cannot open the index {path} ({exc}); check the permissions of {path.parent}"
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return f"the index {path} is locked by another process ({exc}); try again when it has finished"
+    if code.startswith("SQLITE_FULL"):
+        return f"the disk holding the index {path} is full; free some space and run the command again"
+    return f"cannot use the index {path} ({exc})"
 
 
 def connect_empty() -> sqlite3.Connection:

@@ -24,7 +24,7 @@ from wam.keywords import WordIndex
 from wam.library.columns import IndexColumns, build_columns, load_columns, save_columns
 from wam.library.describe import ShotDescription
 from wam.library.lock import IndexLock
-from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty
+from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty, connect_readonly
 from wam.sql import select_in, transaction
 from wam.types import ClipAnalysis, ShotTable
 
@@ -68,11 +68,21 @@ class Store:
     def open(cls, home: Path | None = None, *, create: bool = True) -> "Store":
         """Open (or create) the index in ``home`` (default ``$WAM_HOME``).
 
-        Without ``create``, a missing index opens as an empty in-memory one (no files made)."""
+        Without ``create`` (the readers: plan, search, libraries), a missing index opens as an
+        empty in-memory one (no files made), and one in a folder this process cannot write opens
+        read-only. With ``create`` (``wam index``), a read-only folder is a StoreError that says so."""
         home = Path(home) if home else wam_home()
+        if home.exists() and not home.is_dir():
+            raise StoreError(f"the index folder {home} is a file, not a folder; set WAM_HOME to a folder "
+                             "(or unset it to use the default)")
         path = home / INDEX_FILENAME
         if not create and not path.exists():
             return cls(path, connect_empty())
+        if home.exists() and not writable(home, path):
+            if not create:
+                return cls(path, connect_readonly(path))
+            raise StoreError(f"the index folder {home} is read-only; `wam index` must write there: make it writable, "
+                             "or set WAM_HOME to another folder (plan, search and libraries can read it as it is)")
         return cls(path, connect(path))
 
     def close(self) -> None:
@@ -156,6 +166,10 @@ class Store:
 
     def clips_with_hash(self, content_hash: str) -> list[ClipRow]:
         return self._clips("content_hash=?", (content_hash,))
+
+    def clip_paths_of_size(self, size: int) -> list[str]:
+        """Paths of the indexed clips of ``size`` bytes (candidates for being the same file as another)."""
+        return [r[0] for r in self.conn.execute("SELECT path FROM clips WHERE size=?", (size,))]
 
     def save_clip(
         self,
@@ -361,6 +375,11 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def writable(home: Path, path: Path) -> bool:
+    """Whether this process may write the index ``path`` in folder ``home`` (and its WAL files)."""
+    return os.access(home, os.W_OK | os.X_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def shot_key(content_hash: str, index: int) -> str:

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 
 from wam.config import ASPECTS
-from wam.errors import WamError
+from wam.errors import UsageError, WamError
+from wam.timeline import frame_size_problem
 
 
 def output_size(resolution: str, aspect: str | None = None) -> tuple[int, int]:
@@ -16,21 +17,26 @@ def output_size(resolution: str, aspect: str | None = None) -> tuple[int, int]:
 
     The resolution's short side is kept; the aspect decides the shape, so ``1280x720``
     with ``9:16`` gives 720×1280 and with ``1:1`` gives 720×720. Sizes are made even (yuv420p).
+    UsageError for a malformed size, or one H.264 cannot encode (see ``frame_size_problem``).
     """
-    m = re.fullmatch(r"\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*", resolution or "")
+    m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", resolution or "")
     if not m:
-        raise WamError(f"--resolution must look like 1280x720, not {resolution!r}")
+        raise UsageError(f"--resolution must look like 1280x720, not {resolution!r}")
     w, h = int(m.group(1)), int(m.group(2))
     if aspect:
         if aspect not in ASPECTS:
-            raise WamError(f"--aspect must be one of {', '.join(ASPECTS)}, not {aspect!r}")
+            raise UsageError(f"--aspect must be one of {', '.join(ASPECTS)}, not {aspect!r}")
         aw, ah = ASPECTS[aspect]
         short = min(w, h)
         if aw >= ah:
             w, h = round(short * aw / ah), short
         else:
             w, h = short, round(short * ah / aw)
-    return w - w % 2, h - h % 2
+    w, h = w - w % 2, h - h % 2
+    if problem := frame_size_problem(w, h):
+        shape = f" (with --aspect {aspect})" if aspect else ""
+        raise UsageError(f"--resolution {resolution.strip()}{shape}: {problem}")
+    return w, h
 
 
 @dataclass(frozen=True)

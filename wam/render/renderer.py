@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH
+from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, VIDEO_EXTENSIONS
 from wam.errors import WamError, one_line
 from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.render.cutreader import CutReader
@@ -173,6 +173,11 @@ def missing_sources(timeline: Timeline) -> list[str]:
     return sorted({c.source for c in timeline.cuts() if not os.path.isfile(c.source)})
 
 
+def not_video_sources(timeline: Timeline) -> list[str]:
+    """Sources without a video file name ending (ffmpeg would show a text file as a picture of its text)."""
+    return sorted({c.source for c in timeline.cuts() if Path(c.source).suffix.lower() not in VIDEO_EXTENSIONS})
+
+
 def encoder_command(target: Path, audio: Path, width: int, height: int, fps: int, opts: RenderOptions) -> list[str]:
     """ffmpeg arguments: raw I420 frames on stdin + the AAC audio file → H.264/AAC MP4 (faststart)."""
     cmd = [ffmpeg_exe(), "-y", "-nostdin", "-v", "error",
@@ -237,6 +242,12 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
         raise WamError(f"the output must be an .mp4 file, not {out.name}")
     if not out.parent.exists():
         raise WamError(f"the folder of {out} does not exist")
+    if not timeline.sentences:
+        raise WamError("the plan has no sentences: nothing to render")
+    if odd := not_video_sources(timeline):
+        more = f" (and {len(odd) - 1} more)" if len(odd) > 1 else ""
+        raise WamError(f"the plan's source {odd[0]}{more} is not a video file (its name must end in a video "
+                       "extension such as .mp4 or .mov)")
     gone = missing_sources(timeline)
     if gone:
         raise WamError(f"source clip missing since indexing: {gone[0]}" + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
