@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import zlib
 from pathlib import Path
@@ -62,3 +63,34 @@ def audio_only(path: Path) -> Path:
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
                     "-c:a", "aac", "-f", "mp4", str(path)], check=True)
     return path
+
+
+BARS_W, BARS_H = 128, 64
+
+
+def bars_clip(path: Path, fps: float, frames: int) -> Path:
+    """Frame k shows k in binary: 8 vertical bars, white for a set bit (lossless H.264)."""
+    proc = subprocess.Popen([ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s",
+                             f"{BARS_W}x{BARS_H}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset", "ultrafast",
+                             "-qp", "0", "-pix_fmt", "yuv420p", str(path)], stdin=subprocess.PIPE)
+    for k in range(frames):
+        f = np.zeros((BARS_H, BARS_W), np.uint8)
+        for b in range(8):
+            if k >> b & 1:
+                f[:, b * 16 : (b + 1) * 16] = 255
+        proc.stdin.write(f.tobytes())
+    proc.stdin.close()
+    assert proc.wait() == 0
+    return path
+
+
+def frame_number(luma: np.ndarray) -> int:
+    """The number a bars frame shows (also mixed over black: bars are judged against the darkest)."""
+    means = [luma[8:-8, b * 16 + 4 : (b + 1) * 16 - 4].mean() for b in range(8)]
+    lo, hi = min(means), max(means)
+    return sum(1 << b for b, m in enumerate(means) if hi - lo > 12 and m > (lo + hi) / 2)
+
+
+def shown(source_in: float, j: int, out_fps: int, src_fps: float) -> int:
+    """The source frame on screen at source_in + j / out_fps."""
+    return math.floor((source_in + j / out_fps) * src_fps + 1e-3 * src_fps)

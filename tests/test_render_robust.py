@@ -3,7 +3,6 @@ sources (issue 13, items 3, 5, 13, 15, 16): one clean line on stderr, the contra
 code, the user's files untouched, no leftovers."""
 
 import hashlib
-import math
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from media import BLUE, GREEN, RED, ffmpeg_exe, write_clip
+from media import BARS_H, BARS_W, BLUE, GREEN, RED, bars_clip, ffmpeg_exe, frame_number, shown, write_clip
 from wam.timeline import Cut, SentenceSpan, Timeline
 
 pytestmark = pytest.mark.slow
@@ -257,37 +256,6 @@ def test_anamorphic_source_renders_unstretched(anamorphic, tmp_path, fit):
     w, h = _box(frame)
     assert abs(w - 80) <= 3 and abs(h - 80) <= 3, (w, h)  # a square, not 60×80 (squeezed) or 80×107 (cropped)
     assert frame[:, :8].mean() > 40 and frame[:, -8:].mean() > 40  # the picture fills the 16:9 frame
-
-
-BARS_W, BARS_H = 128, 64
-
-
-def bars_clip(path: Path, fps: float, frames: int) -> Path:
-    """Frame k shows k in binary: 8 vertical bars, white for a set bit (lossless H.264)."""
-    proc = subprocess.Popen([ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s",
-                             f"{BARS_W}x{BARS_H}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset", "ultrafast",
-                             "-qp", "0", "-pix_fmt", "yuv420p", str(path)], stdin=subprocess.PIPE)
-    for k in range(frames):
-        f = np.zeros((BARS_H, BARS_W), np.uint8)
-        for b in range(8):
-            if k >> b & 1:
-                f[:, b * 16 : (b + 1) * 16] = 255
-        proc.stdin.write(f.tobytes())
-    proc.stdin.close()
-    assert proc.wait() == 0
-    return path
-
-
-def frame_number(luma: np.ndarray) -> int:
-    """The number a bars frame shows (also mixed over black: bars are judged against the darkest)."""
-    means = [luma[8:-8, b * 16 + 4 : (b + 1) * 16 - 4].mean() for b in range(8)]
-    lo, hi = min(means), max(means)
-    return sum(1 << b for b, m in enumerate(means) if hi - lo > 12 and m > (lo + hi) / 2)
-
-
-def shown(source_in: float, j: int, out_fps: int, src_fps: float) -> int:
-    """The source frame on screen at source_in + j / out_fps."""
-    return math.floor((source_in + j / out_fps) * src_fps + 1e-3 * src_fps)
 
 
 def test_cuts_start_on_the_source_frame_at_source_in_and_cross_fades_play(tmp_path):
