@@ -56,7 +56,7 @@ DEFAULT_CRF = 20
 PACE_NAMES = ("calm", "normal", "fast")
 DEFAULT_PACE = "normal"
 #: Candidate shots considered per sentence.
-DEFAULT_K = 40
+DEFAULT_K = 24
 #: Shots listed by ``wam search``.
 DEFAULT_SEARCH_K = 10
 

@@ -170,6 +170,8 @@ def _spread_repeats(problem, result: DiverseResult, max_moves: int = 200) -> Div
                 far = distance(r, seg.span, i)
                 if far <= gap or not _fits_between(problem, segs, i, r, backwards_in_clip):
                     continue
+                if rate(seg.span)[r] > rate(seg.span)[seg.row] + ctx.weights.reuse / problem.fps:
+                    continue  # worse than the repeat it would replace (e.g. a last resort)
                 key = (rate(seg.span)[r], -far, r)
                 if best is None or key < best[0]:
                     best = (key, r, k)

@@ -20,6 +20,7 @@ from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
 from wam.assemble.terms import CostWeights, PlanContext, Term, default_terms
 from wam.candidates import Candidates, candidates_from_scores
+from wam.config import DEFAULT_K
 from wam.errors import WamError
 from wam.story import Sentence
 from wam.timeline import Timeline
@@ -187,7 +188,7 @@ def assemble(
     fps: int = 30,
     width: int = 1280,
     height: int = 720,
-    k: int = 40,
+    k: int = DEFAULT_K,
     seed: int | None = None,
     model: str = "",
     explain: bool = False,

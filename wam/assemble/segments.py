@@ -234,24 +234,26 @@ def _relax_span(P, rate, cc, presence, within, inn0, inn0_from, bits, S, c_len, 
     inn[0, bits, ar] = inn0
     inn_from[0, bits, ar] = inn0_from
     within4 = within[None, None, :, :]
-    while True:
+    land = (slice(None), bits, ar)  # the state a continuation lands in, per (position, row)
+    simple = S == 1
+    while True:  # values only; the back pointers are read off the fixpoint afterwards
         cand = inn[:, None, :, :] + seg  # (n, n+1, S, K)
-        best_from = np.argmin(cand, axis=0).astype(np.int32)  # (n+1, S, K)
-        best = np.min(cand, axis=0)
-        here = best[:, bits, ar]  # (n+1, K): the state a continuation lands in
-        better = cont < here
-        if better.any():
-            jb, kb = np.nonzero(better)
-            best[jb, bits[kb], kb] = cont[jb, kb]
-            best_from[jb, bits[kb], kb] = cont_from[jb, kb]
+        best = cand.min(axis=0)
+        best[land] = np.minimum(best[land], cont)
         tot = best[1:n, :, :, None] + within4  # (n-1, S, K_from, K_to)
-        kk = np.argmin(tot, axis=2)
-        t = np.min(tot, axis=2)
-        new = np.where(enter_ok, t[:, enter_src, ar], INF)
+        t = tot.min(axis=2)
+        new = t if simple else np.where(enter_ok, t[:, enter_src, ar], INF)
         if np.array_equal(new, inn[1:]):
-            inn_from[1:] = np.where(enter_ok, kk[:, enter_src, ar], -1)
             break
         inn[1:] = new
+    best_from = cand.argmin(axis=0).astype(np.int32)
+    from_carry = cont < np.take_along_axis(cand, best_from[None], axis=0)[0][land]
+    if from_carry.any():
+        jb, kb = np.nonzero(from_carry)
+        best_from[jb, bits[kb], kb] = cont_from[jb, kb]
+    if n > 1:
+        kk = tot.argmin(axis=2)
+        inn_from[1:] = kk if simple else np.where(enter_ok, kk[:, enter_src, ar], -1)
     end_mask = np.argmin(best[n], axis=0)
     end = best[n, end_mask, ar]
     fresh_mask = np.argmin(inn, axis=1)  # (n, K)
