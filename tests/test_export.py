@@ -73,6 +73,9 @@ def test_rates_and_reel_names():
 
 
 def test_format_from_extension_or_option():
+    from wam.config import EXPORT_FORMATS
+
+    assert tuple(FORMATS) == EXPORT_FORMATS and all(FORMATS[n].suffix == "." + n for n in FORMATS)
     assert format_for("cut.EDL").name == "edl" and format_for("a/b.fcpxml").name == "fcpxml"
     assert format_for("cut.txt", "xml").name == "xml"
     with pytest.raises(WamError, match="--format"):

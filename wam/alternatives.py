@@ -9,11 +9,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from wam.config import DEFAULT_K, wam_home
+from wam.config import DEFAULT_ALTERNATIVES, DEFAULT_K, wam_home
 from wam.errors import NothingIndexedError
-
-#: Alternatives listed per sentence by default.
-DEFAULT_ALTERNATIVES = 3
 
 
 @dataclass(frozen=True)

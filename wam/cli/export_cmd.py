@@ -7,15 +7,14 @@ import click
 
 from wam.cli.common import quiet_option, warner
 from wam.cli.options import frame_options, planning_options
-
-FORMAT_NAMES = ("otio", "edl", "xml", "fcpxml")  # wam.export.FORMATS, without importing it here
+from wam.config import EXPORT_FORMATS
 
 
 @click.command("export")
 @click.argument("source", metavar="PLAN_OR_STORY", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The file to write: .otio, .edl, .xml (Final Cut Pro 7: Premiere, Resolve) or .fcpxml.")
-@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default=None,
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
               help="The format, when the output's extension does not say it.")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Put this sound file on an audio track under the cut.")

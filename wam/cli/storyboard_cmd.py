@@ -6,8 +6,7 @@ import click
 
 from wam.cli.common import quiet_option, warner
 from wam.cli.options import frame_options, planning_options
-
-DEFAULT_ALTERNATIVES = 3  # the value of wam.alternatives.DEFAULT_ALTERNATIVES (not imported: --help stays instant)
+from wam.config import DEFAULT_ALTERNATIVES
 
 
 @click.command("storyboard")

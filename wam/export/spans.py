@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from wam.config import CROSSFADE_SECONDS
 from wam.timeline import Timeline
 
-#: Cross-fade at paragraph boundaries, seconds (what ``wam render`` shows; at most 0.5 s).
-CROSSFADE_SECONDS = 0.4
+__all__ = ["CROSSFADE_SECONDS", "ClipSpan", "clip_spans", "hold_frames", "split_crossfade"]
 
 
 @dataclass
