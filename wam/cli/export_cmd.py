@@ -61,5 +61,6 @@ def export_command(source, output, fmt, music, no_srt, quiet, resolution, aspect
         write_text(srt_path, srt_text(timeline))
     if not quiet:
         extra = f" and {srt_path}" if srt_path else ""
-        click.echo(f"wrote {result.path} ({result.format.title}: {result.clips} clips, {result.transitions} "
-                   f"cross-fades, {result.markers} sentence markers){extra}", err=True)
+        fades = f"{result.transitions} cross-fade" + ("" if result.transitions == 1 else "s")
+        click.echo(f"wrote {result.path} ({result.format.title}: {result.clips} clips, {fades}, "
+                   f"{result.markers} sentence markers){extra}", err=True)
