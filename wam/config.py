@@ -59,6 +59,12 @@ DEFAULT_PACE = "normal"
 DEFAULT_K = 24
 #: Shots listed by ``wam search``.
 DEFAULT_SEARCH_K = 10
+#: Next best shots per sentence on a ``wam storyboard`` page.
+DEFAULT_ALTERNATIVES = 3
+#: ``wam export`` formats (``--format`` names; each is also its file extension).
+EXPORT_FORMATS = ("otio", "edl", "xml", "fcpxml")
+#: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it).
+CROSSFADE_SECONDS = 0.4
 
 
 def wam_home() -> Path:

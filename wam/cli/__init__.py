@@ -13,12 +13,14 @@ import errno
 import click
 
 from wam import __version__
+from wam.cli.export_cmd import export_command
 from wam.cli.index_cmd import index_command
 from wam.cli.libraries_cmd import libraries_command
 from wam.cli.plan_cmd import plan_command
 from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
 from wam.errors import one_line
+from wam.cli.storyboard_cmd import storyboard_command
 
 
 class WamGroup(click.Group):
@@ -135,6 +137,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
         wam libraries                        # what is indexed
         wam plan story.txt --json            # the cut list for a story
         wam render story.txt -o out.mp4      # plan + render in one go
+        wam storyboard story.txt -o board.html   # look at the cut before rendering
+        wam export plan.json -o cut.otio     # hand the cut to an editor (.edl .xml .fcpxml)
 
     The index lives in $WAM_HOME (default: your user data folder).
     """
@@ -156,6 +160,8 @@ cli.add_command(search_command)
 cli.add_command(libraries_command)
 cli.add_command(plan_command)
 cli.add_command(render_command)
+cli.add_command(export_command)
+cli.add_command(storyboard_command)
 
 
 def main(argv: list[str] | None = None) -> None:

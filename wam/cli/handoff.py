@@ -1,0 +1,53 @@
+"""Glue shared by the commands that hand a cut on (``export``, ``storyboard``): the
+PLAN_OR_STORY argument (a saved ``wam.timeline`` plan, or a story planned as ``wam plan``
+would) and the check that the output may be written."""
+
+from __future__ import annotations
+
+import json
+import os
+
+PLAN_SUFFIXES = (".json",)
+
+
+def is_plan_file(path: str) -> bool:
+    """A saved plan: a ``.json`` file, or any file holding a JSON object (a story never starts with ``{``)."""
+    if path == "-" or not os.path.isfile(path):
+        return False
+    if path.lower().endswith(PLAN_SUFFIXES):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    if not head.startswith(b"{"):
+        return False
+    try:
+        with open(path, encoding="utf-8") as f:
+            return isinstance(json.load(f), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def load_cut(source: str, *, size, fps, warn, **planning):
+    """The timeline of SOURCE: the saved plan it holds, or its story planned with ``planning``."""
+    if is_plan_file(source):
+        from wam.timeline import read_plan
+
+        timeline = read_plan(source)
+        for w in timeline.warnings:
+            warn(w)
+        return timeline
+    from wam.cli.options import plan_from_options
+
+    return plan_from_options(source, size=size, fps=fps, warn=warn, **planning)
+
+
+def check_output(output: str, inputs: list[str]) -> None:
+    """Refuse, before any work, an output that is an input of the run, lies inside an
+    indexed library or the index folder, or is an indexed clip under another name
+    (``wam.outputs.check_output``: a usage error, exit 2)."""
+    from wam.outputs import check_output as refuse_unsafe
+
+    refuse_unsafe(output, inputs=inputs)

@@ -1,0 +1,103 @@
+"""Export a timeline for an editor (``wam export``): OpenTimelineIO, CMX 3600 EDL, Final Cut
+Pro 7 XML and FCPX XML, all written from one OpenTimelineIO model (layer 4: after the plan).
+
+``export_timeline(timeline, "cut.edl")`` probes the source clips' frame rates, builds the
+model (``otio_build``), adapts it to the format (``formats``) and writes the file atomically.
+Missing source files do not stop an export: the editor relinks them (a warning says so).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from wam.errors import WamError
+from wam.export.formats import FORMATS, Format, format_for, write_format
+from wam.export.spans import CROSSFADE_SECONDS
+from wam.timeline import Timeline
+
+__all__ = ["FORMATS", "ExportResult", "export_timeline", "format_for", "to_otio", "writable_target", "write_text"]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: str
+    format: Format
+    clips: int
+    transitions: int
+    markers: int
+    missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def writable_target(path: str | Path) -> Path:
+    """``path`` if a file can be written there (its folder exists and is writable, it is not a
+    folder); WamError with the reason otherwise. Checked before any work is done."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise WamError(f"{path} is a folder; give a file name")
+    if not folder.is_dir():
+        raise WamError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise WamError(f"cannot write {path}: permission denied")
+    return path
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` atomically (no partial file under ``path``); WamError if it cannot."""
+    from wam.fileio import write_atomic
+
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise WamError(f"cannot write {path} ({exc.strerror or exc})") from None
+
+
+def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,
+            crossfade: float = CROSSFADE_SECONDS, warn: Callable[[str], None] = lambda m: None):
+    """The OpenTimelineIO timeline of ``timeline`` (source rates probed; ``music``: an audio track)."""
+    from wam.export.otio_build import AudioBed, build_otio
+    from wam.export.sources import audio_seconds, probe_sources
+
+    sources, missing = probe_sources([c.source for c in timeline.cuts()], timeline.fps)
+    if missing:
+        warn(f"{len(missing)} source clip(s) not found (e.g. {missing[0]}); exported with their planned paths "
+             f"at the plan's {timeline.fps} fps: relink them in your editor")
+    audio = []
+    if music:
+        seconds = audio_seconds(music)
+        if seconds is None:
+            raise WamError(f"cannot use {music} as music: it has no sound ffmpeg can read")
+        audio.append(AudioBed(os.path.abspath(music), name="Music", seconds=seconds))
+    tl = build_otio(timeline, sources, name=name, audio=audio, crossfade=crossfade)
+    tl.metadata["wam"]["missing_sources"] = list(missing)
+    return tl
+
+
+def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = None, *, name: str | None = None,
+                    music: str | None = None, crossfade: float = CROSSFADE_SECONDS,
+                    warn: Callable[[str], None] = lambda m: None) -> ExportResult:
+    """Write ``timeline`` to ``output`` in ``fmt`` (default: from the extension)."""
+    from opentimelineio import schema
+
+    f = format_for(str(output), fmt)
+    writable_target(output)
+    if not timeline.sentences:
+        raise WamError("the plan has no sentences: nothing to export")
+    tl = to_otio(timeline, name=name or Path(output).stem, music=music, crossfade=crossfade, warn=warn)
+    text, notes = write_format(tl, f, timeline.fps)
+    for note in notes:
+        warn(note)
+    write_text(output, text)
+    video = [t for t in tl.tracks if t.kind == schema.TrackKind.Video][0]
+    return ExportResult(
+        path=str(output), format=f,
+        clips=sum(isinstance(i, schema.Clip) for i in video),
+        transitions=sum(isinstance(i, schema.Transition) for i in video),
+        markers=sum(len(c.markers) for c in video if isinstance(c, schema.Clip)),
+        missing=list(tl.metadata["wam"]["missing_sources"]), notes=notes,
+    )
+
