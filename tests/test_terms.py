@@ -54,7 +54,7 @@ def test_duration_prefers_the_pace_and_is_bounded():
     ctx = ctx_for(t, {0: 0.5, 1: 0.5})
     assert Duration(1).per_cut(ctx, 0, np.arange(2), np.array([1.0, 3.0])).shape == (2, 2)
     # a cut longer than its shot holds the last frame for the difference
-    assert np.allclose(Hold(1).per_cut(ctx, 0, np.arange(2), np.array([0.5, 3.0])), [[0, 2.0], [0, 0]], atol=1e-5)
+    assert np.allclose(Hold(1).per_cut(ctx, 0, np.arange(2), np.array([0.5, 3.0])), [[0, 2.25], [0, 0]], atol=1e-5)
 
 
 def test_transitions_judge_continuity():

@@ -224,6 +224,10 @@ def duration_cost(pace: Pace, seconds: np.ndarray) -> np.ndarray:
     return misfit + 2.0 * (short + long) + pace.per_cut
 
 
+#: What any held frame costs (in hold-seconds) before its length: a one-frame freeze is never cheaper than a cut.
+HOLD_ONSET = 0.25
+
+
 class Hold(Term):
     """Seconds a shot's last frame is held because the shot is shorter than the cut."""
 
@@ -231,7 +235,8 @@ class Hold(Term):
 
     def per_cut(self, ctx, s, rows, seconds):
         have = ctx.shot_seconds(rows)
-        return np.maximum(np.asarray(seconds, np.float64)[None, :] - have[:, None] - 1e-6, 0.0)
+        over = np.maximum(np.asarray(seconds, np.float64)[None, :] - have[:, None] - 1e-6, 0.0)
+        return np.where(over > 0, over + HOLD_ONSET, 0.0)  # a freeze at all is a cost, not only its length
 
 
 class Establishing(Term):
