@@ -32,11 +32,15 @@ def plan_story(
     progress: bool = False,
     model_process: bool = False,
     explain: bool = False,
+    previous: Timeline | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
-    that ends after embedding when ``model_process``)."""
+    that ends after embedding when ``model_process``). With ``previous`` (the plan this story
+    had before an edit, made with the same fps, pace and model) the cut changes only where
+    the edit makes it: unchanged sentences keep their cuts (``assemble/stable.py``)."""
     from wam.assemble.plan import assemble
+    from wam.assemble.stable import compatible
     from wam.assemble.styles import pace as pace_preset
     from wam.candidates import candidate_sets
     from wam.embed import ModelProcess, load_encoder, model_id
@@ -45,31 +49,38 @@ def plan_story(
     from wam.textcache import cached_encode
 
     home = Path(home) if home else wam_home()
-    texts = [s.text for s in sentences]
     with Store.open(home, create=False) as store:
         table = store.shot_table(store.library_ids(libraries))
         index_model = store.model
+        if len(table) == 0 or not index_model:
+            raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
+        reuse = None
+        if previous is not None and not explain and compatible(previous, fps=fps, pace=pace, model=index_model):
+            from wam.assemble.replan import reuse_for
+
+            reuse = reuse_for(sentences, previous, table, fps=fps)
+        todo = list(range(len(sentences))) if reuse is None else reuse.planned()
+        texts = [sentences[j].text for j in todo]
         words = store.word_index(query_words(texts), table)
-    if len(table) == 0 or not index_model:
-        raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
     if model and model_id(model) != index_model:
         raise ModelMismatchError(
             f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
             f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
         )
-    # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
-    encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
-    # the sentence cache is optional: a read-only index folder is read without it
-    cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
     cache_warnings: list[str] = []
-    try:
-        vecs, _ = cached_encode(encoder, texts, cache, progress=progress, warn=cache_warnings.append)
-    finally:
-        if model_process:
-            encoder.close()
+    if texts:
+        # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
+        encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
+        # the sentence cache is optional: a read-only index folder is read without it
+        cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
+        try:
+            vecs, _ = cached_encode(encoder, texts, cache, progress=progress, warn=cache_warnings.append)
+        finally:
+            if model_process:
+                encoder.close()
     preset = pace_preset(pace)
-    min_lengths = [min(s.duration, preset.max_cut) for s in sentences]
-    candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
+    min_lengths = [min(sentences[j].duration, preset.max_cut) for j in todo]
+    candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths) if texts else []
     # only the candidates' files are checked (cheap); if any vanished since indexing, plan
     # again without every missing clip
     offered = {table.sources[int(r)] for c in candidates for r in c.rows}
@@ -79,8 +90,22 @@ def plan_story(
         if len(table) == 0:
             raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
         candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
-    timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
-                        seed=seed, model=index_model, explain=explain)
+        if reuse is not None:  # the table's rows changed: match the previous plan again
+            from wam.assemble.replan import reuse_for
+
+            reuse = reuse_for(sentences, previous, table, fps=fps)
+            if reuse.planned() != todo:
+                return plan_story(sentences, libraries=libraries, pace=pace, fps=fps, width=width, height=height,
+                                  k=k, seed=seed, model=model, home=home, progress=progress,
+                                  model_process=model_process, explain=explain)
+    if reuse is None:
+        timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
+                            seed=seed, model=index_model, explain=explain)
+    else:
+        from wam.assemble.replan import assemble_again
+
+        timeline = assemble_again(sentences, table, dict(zip(todo, candidates)), reuse, pace=preset, fps=fps,
+                                  width=width, height=height, model=index_model, seed=seed)
     timeline.warnings[:0] = cache_warnings
     if gone:
         timeline.warnings.insert(

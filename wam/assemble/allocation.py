@@ -17,14 +17,13 @@ def allocate_footage(problem) -> list[dict[int, float]]:
     of shot r in sentence s costs what the DP charges per second there (relevance, quality,
     …), and a second nobody can supply costs ``reuse``. Every shot the solution uses gets a
     budget in every sentence that may show it: its share there plus what nobody takes."""
-    ctx = problem.ctx
     n = len(problem.pools)
     out: list[dict[int, float]] = [{} for _ in range(n)]
     taken: dict[int, float] = {}  # seconds of each shot given to earlier chunks
     for a in range(0, n, LP_CHUNK):
         chunk = range(a, min(n, a + LP_CHUNK))
         rows_all = np.unique(np.concatenate([problem.pools[s] for s in chunk]))
-        capacity = ctx.shot_seconds(rows_all) - np.array([taken.get(int(r), 0.0) for r in rows_all])
+        capacity = problem.capacity(rows_all) - np.array([taken.get(int(r), 0.0) for r in rows_all])
         given = _transport(problem, chunk, rows_all, np.maximum(capacity, 0.0), out)
         for r, v in zip(rows_all.tolist(), given.tolist()):
             taken[r] = taken.get(r, 0.0) + v

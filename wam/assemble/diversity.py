@@ -47,22 +47,23 @@ def footage_uses(problem, segments: list[Segment]) -> Uses:
     """Which segments repeat footage: per shot, keep the best-fitting uses while their
     lengths fit inside the shot; the rest are repeats."""
     fps = problem.fps
-    shot_seconds = np.asarray(problem.ctx.table.ends) - np.asarray(problem.ctx.table.starts)
     by_row: dict[int, list[int]] = {}
     for i, seg in enumerate(segments):
         by_row.setdefault(seg.row, []).append(i)
     repeats: set[int] = set()
     kept: dict[int, list[int]] = {}
+    rows = list(by_row)
+    rooms = dict(zip(rows, problem.capacity(rows).tolist())) if rows else {}
     for row, idx in by_row.items():
-        if len(idx) == 1:
+        if len(idx) == 1 and row not in problem.used:
             kept[row] = idx
             continue
         order = sorted(idx, key=lambda i: (-_fit(problem, segments[i]), i))
-        room = float(shot_seconds[row]) + 1e-6
+        room = rooms[row] + 1e-6
         keep = []
         for i in order:
             need = (segments[i].end - segments[i].start) / fps
-            if need <= room or not keep:
+            if need <= room or (not keep and row not in problem.used):
                 keep.append(i)
                 room -= need
             else:
@@ -93,6 +94,10 @@ def solve_diverse(problem, candidates) -> DiverseResult:
     near: list[dict[int, float]] = [{} for _ in range(n)]  # forced repeats: dearer close to other uses
     budgets: list[dict[int, float]] = [{} for _ in range(n)]
     once: list[set[int]] = [set() for _ in range(n)]
+    if problem.used:  # a window of a plan: what the rest of the plan shows is spoken for
+        for row, left in zip(problem.used, problem.capacity(list(problem.used)).tolist()):
+            for s in where.get(row, ()):
+                budgets[s][row] = left
     best = None
     allocated = False
     for round_no in range(MAX_ROUNDS):
@@ -228,12 +233,11 @@ def _share_out(problem, segments: list[Segment], uses: Uses, where, budgets, onc
     other sentence only what is left (so reservations nobody used are released). Returns the
     rows whose repeats happened where nothing was left of them already (forced repeats)."""
     fps = problem.fps
-    table = problem.ctx.table
     forced: set[int] = set()
     budgeted = {r for b in budgets for r in b}
     for row in {segments[i].row for i in uses.repeats} | (budgeted & set(uses.by_row)):
-        capacity = float(table.ends[row] - table.starts[row])
-        kept = uses.kept[row]
+        capacity = float(problem.capacity([row])[0])
+        kept = uses.kept.get(row, [])
         left = max(0.0, capacity - sum((segments[i].end - segments[i].start) / fps for i in kept))
         spans_of = {i: [s for s, _ in _frames_per_sentence(problem, segments[i])] for i in uses.by_row[row]}
         kept_in: dict[int, float] = {}  # seconds of kept use per sentence
@@ -299,7 +303,7 @@ def _min_gap(segments: list[Segment], uses: Uses) -> int:
     for i in uses.repeats:
         row = segments[i].row
         others = [segments[j].span for j in uses.by_row[row] if j != i]
-        gaps.append(min(abs(segments[i].span - o) for o in others))
+        gaps.append(min((abs(segments[i].span - o) for o in others), default=len(segments) + 1))
     return min(gaps, default=len(segments) + 1)
 
 
@@ -329,7 +333,9 @@ def _add_near(problem, segments: list[Segment], uses: Uses, near, forced: set[in
     gets dearer in the sentences close to its kept uses (the closer, the dearer)."""
     ctx = problem.ctx
     for row in forced:
-        kept_at = [segments[i].span for i in uses.kept[row]]
+        kept_at = [segments[i].span for i in uses.kept.get(row, ())]
+        if not kept_at:  # its other uses lie outside this window of the plan
+            continue
         for s, scores in enumerate(ctx.scores):
             if row not in scores or s in kept_at:
                 continue

@@ -12,7 +12,7 @@ into the Timeline with each cut's costs.
 from __future__ import annotations
 
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,6 +66,25 @@ class Problem:
     _opening: list[np.ndarray]
     _run_cap: list[np.ndarray]  # a shot runs on across a sentence boundary only as long as it lasts (no hold)
     _cut_cost: dict
+    # re-planning a window of a plan: the fixed shots just before and after it (table rows),
+    # the cost of cutting from / into them, and the seconds of each shot the rest of the plan shows
+    entry_row: int | None = None
+    exit_row: int | None = None
+    entry: np.ndarray | None = None
+    exit: np.ndarray | None = None
+    used: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # row → source ranges shown
+
+    def capacity(self, rows) -> np.ndarray:
+        """Seconds of each shot this problem may show without repeating footage (of a shot the
+        rest of the plan shows, its longest stretch left free)."""
+        rows = np.asarray(rows, np.int64)
+        have = self.ctx.shot_seconds(rows)
+        if self.used:
+            table = self.ctx.table
+            for i, r in enumerate(rows.ravel().tolist()):
+                if r in self.used:
+                    have.flat[i] = longest_free(float(table.starts[r]), float(table.ends[r]), self.used[r])
+        return np.maximum(have, 0.0)
 
     def spans(self) -> list[Span]:
         out = []
@@ -122,10 +141,26 @@ class Problem:
         return hit
 
 
+def longest_free(start: float, end: float, taken: list[tuple[float, float]]) -> float:
+    """The longest stretch of [start, end) that no range of ``taken`` covers."""
+    best, pos = 0.0, start
+    for a, b in sorted(taken):
+        best = max(best, min(a, end) - pos)
+        pos = max(pos, b)
+    return max(best, end - pos, 0.0)
+
+
 def build_problem(sentences: list[Sentence], table, candidates: list[Candidates], *, pace: Pace, fps: int,
-                  weights: CostWeights, terms: list[Term] | None = None, seed: int | None = None) -> Problem:
+                  weights: CostWeights, terms: list[Term] | None = None, seed: int | None = None,
+                  frames: list[tuple[int, int]] | None = None, sticky=None, entry_row: int | None = None,
+                  exit_row: int | None = None, exit_across: bool = False,
+                  used: dict[int, list[tuple[float, float]]] | None = None) -> Problem:
+    """The DP's problem for ``sentences`` (all of a story, or a window of it: then ``frames``
+    are their places on the whole timeline, ``entry_row`` / ``exit_row`` the fixed shots
+    around it, ``used`` what the rest of the plan shows, ``sticky`` per sentence the rows it
+    showed before and how strongly to keep them)."""
     terms = terms if terms is not None else default_terms(weights)
-    frames = sentence_frames(sentences, fps)
+    frames = sentence_frames(sentences, fps) if frames is None else frames
     pools, scores, pool_best = [], [], []
     for si, c in enumerate(candidates):
         sc = np.asarray(c.scores, np.float64)
@@ -139,7 +174,7 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
     ctx = PlanContext(table=table, pace=pace, weights=weights, scores=scores, best=[c.best for c in candidates],
                       pool_best=pool_best, paragraph_start=[s.paragraph_start for s in sentences],
                       penalties=[{} for _ in sentences], budgets=[{} for _ in sentences],
-                      once=[set() for _ in sentences])
+                      once=[set() for _ in sentences], sticky=list(sticky) if sticky else [])
     shortest = min(b - a for a, b in frames)
     min_frames = max(1, min(round(min(HARD_MIN_CUT, pace.min_cut) * fps), shortest))
     within, enter, opening = [], [], []
@@ -156,8 +191,14 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
                 op += term.weight * v
         opening.append(op)
     run_cap = [np.floor(ctx.shot_seconds(rows) * fps + 1e-6).astype(np.int64) for rows in pools]
+    entry = exit = None
+    if entry_row is not None:
+        entry = _transitions(terms, ctx, np.array([entry_row]), pools[0],
+                             across_paragraph=sentences[0].paragraph_start)[0]
+    if exit_row is not None:
+        exit = _transitions(terms, ctx, pools[-1], np.array([exit_row]), across_paragraph=exit_across)[:, 0]
     return Problem(ctx, terms, frames, pools, fps, min_frames, max(min_frames, round(pace.max_cut * fps)),
-                   within, enter, opening, run_cap, {})
+                   within, enter, opening, run_cap, {}, entry_row, exit_row, entry, exit, dict(used or {}))
 
 
 def backwards_in_clip(table, rows: np.ndarray) -> np.ndarray:
@@ -220,7 +261,8 @@ def assemble(
 
 def solve_problem(problem: Problem):
     """One exact solve with the problem's current penalties."""
-    return solve(problem.spans(), problem.cut_cost, problem.max_len, problem.min_frames)
+    return solve(problem.spans(), problem.cut_cost, problem.max_len, problem.min_frames,
+                 entry=problem.entry, exit=problem.exit)
 
 
 

@@ -26,6 +26,10 @@ def source_ranges(problem, result: DiverseResult) -> list[tuple[float, float]]:
     for row, kept in result.uses.kept.items():
         st, en = float(table.starts[row]), float(table.ends[row])
         length = [(segments[i].end - segments[i].start) / fps for i in kept]
+        if row in problem.used:  # a window of a plan: fit around what the rest of the plan shows
+            for i, place in zip(kept, _fit_around(st, en, problem.used[row], length)):
+                out[i] = place
+            continue
         gap = max(0.0, (en - st - sum(length)) / (len(kept) + 1))
         pos = st + gap
         for i, ln in zip(kept, length):
@@ -41,7 +45,32 @@ def source_ranges(problem, result: DiverseResult) -> list[tuple[float, float]]:
     return out  # type: ignore[return-value]
 
 
-def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, fps, width, height, model) -> Timeline:
+def _fit_around(st: float, en: float, taken: list[tuple[float, float]], lengths: list[float]):
+    """Source ranges for uses of lengths ``lengths`` inside [st, en) that avoid ``taken``:
+    each in the first free stretch long enough, in order (centred in the shot if none is)."""
+    free, pos = [], st
+    for a, b in sorted(taken):
+        if a > pos:
+            free.append([pos, min(a, en)])
+        pos = max(pos, b)
+    if pos < en:
+        free.append([pos, en])
+    out = []
+    for ln in lengths:
+        gap = next((g for g in free if g[1] - g[0] + 1e-6 >= ln), None)
+        if gap is None:
+            a = st + max(0.0, (en - st - ln) / 2)
+            out.append((a, min(en, a + ln)))
+        else:
+            out.append((gap[0], min(gap[1], gap[0] + ln)))
+            gap[0] = min(gap[1], gap[0] + ln)
+    return out
+
+
+def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, fps, width, height, model,
+                first_index: int = 0) -> Timeline:
+    """The Timeline of a solution (``first_index``: the index of ``sentences[0]`` in the story,
+    when the problem is a window of it)."""
     ctx = problem.ctx
     table = ctx.table
     segments = result.solution.segments
@@ -51,7 +80,7 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
     held: dict[int, float] = {}
     resort: dict[int, float] = {}
     short: set[int] = set()
-    prev_row = None
+    prev_row = problem.entry_row
     for i, seg in enumerate(segments):
         src_in, src_out = ranges[i]
         length = (seg.end - seg.start) / fps
@@ -86,10 +115,12 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
     spans = []
     for s, sent in enumerate(sentences):
         a, b = problem.frames[s]
-        spans.append(SentenceSpan(index=s, text=sent.text, start_frame=a, frames=b - a, fps=fps,
+        spans.append(SentenceSpan(index=first_index + s, text=sent.text, start_frame=a, frames=b - a, fps=fps,
                                   paragraph=sent.paragraph, cuts=cuts[s], weak_match=bool(candidates[s].best < WEAK_MATCH),
                                   reused=s in reused))
-    warnings = _warnings(spans, result, problem, held, resort, short, pace)
+    repeats = (len(result.uses.repeats), result.uses.repeat_seconds(segments, fps)) if result.uses.repeats else None
+    warnings = _warnings(spans, repeats, {first_index + s: v for s, v in held.items()},
+                         {first_index + s: v for s, v in resort.items()}, {first_index + s for s in short}, pace)
     return Timeline(fps=fps, width=width, height=height, sentences=spans, pace=pace.name, model=model,
                     warnings=warnings)
 
@@ -150,12 +181,43 @@ def _numbers(items) -> str:
     return shown + (f" and {len(items) - 8} more" if len(items) > 8 else "")
 
 
-def _warnings(spans, result, problem, held, resort, short, pace) -> list[str]:
+def span_warnings(spans: list[SentenceSpan], pace) -> list[str]:
+    """The plan's warnings read off its sentences alone (a re-plan spliced from parts): a
+    repeat is a cut showing source frames an earlier cut of the same shot showed."""
+    held: dict[int, float] = {}
+    resort: dict[int, float] = {}
+    short: set[int] = set()
+    seen: dict[str, list[tuple[float, float]]] = {}
+    n_rep, rep_secs = 0, 0.0
+    cuts = [(sp.index, c) for sp in spans for c in sp.cuts]
+    for j, (s, c) in enumerate(cuts):
+        if c.hold > 1e-3:
+            held[s] = held.get(s, 0.0) + c.hold
+        if c.last_resort:
+            resort[s] = resort.get(s, 0.0) + c.duration
+        if not c.continues:
+            length = c.frames + sum(x.frames for _, x in _continued(cuts, j))
+            if length / c.fps < pace.min_cut - 1e-6:
+                short.add(s)
+            if any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3 for a, b in seen.get(c.shot_id, ())):
+                n_rep += 1
+                rep_secs += length / c.fps
+        seen.setdefault(c.shot_id, []).append((c.source_in, c.source_out))
+    return _warnings(spans, (n_rep, rep_secs) if n_rep else None, held, resort, short, pace)
+
+
+def _continued(cuts, j):
+    for item in cuts[j + 1:]:
+        if not item[1].continues:
+            break
+        yield item
+
+
+def _warnings(spans, repeats: tuple[int, float] | None, held, resort, short, pace) -> list[str]:
     out = []
-    if result.uses.repeats:
-        secs = result.uses.repeat_seconds(result.solution.segments, problem.fps)
-        out.append(f"the library is too small for this story: {len(result.uses.repeats)} cut(s) show footage "
-                   f"already used ({secs:.1f} s); index more footage")
+    if repeats:
+        out.append(f"the library is too small for this story: {repeats[0]} cut(s) show footage "
+                   f"already used ({repeats[1]:.1f} s); index more footage")
     held = {s: v for s, v in held.items() if v >= 0.1}  # a frame or two held is invisible
     if held:
         out.append(f"no shot is long enough for sentence(s) {_numbers(held)}: the last frame is held for "
@@ -166,7 +228,8 @@ def _warnings(spans, result, problem, held, resort, short, pace) -> list[str]:
     weak = [s.index for s in spans if s.weak_match]
     if weak:
         out.append(f"no good footage for sentence(s) {_numbers(weak)}; best available used")
-    strong_resort = {s: v for s, v in resort.items() if not spans[s].weak_match}
+    weak_at = {sp.index for sp in spans if sp.weak_match}
+    strong_resort = {s: v for s, v in resort.items() if s not in weak_at}
     if strong_resort:
         out.append(f"sentence(s) {_numbers(strong_resort)} show unrelated footage for "
                    f"{sum(strong_resort.values()):.1f} s: their matching clips are used up; index more footage "

@@ -97,10 +97,13 @@ class _Carry:
     mask: np.ndarray
 
 
-def solve(spans: list[Span], cut_cost: CutCost, max_len: int, min_len: int = 1) -> Solution:
+def solve(spans: list[Span], cut_cost: CutCost, max_len: int, min_len: int = 1, *,
+          entry: np.ndarray | None = None, exit: np.ndarray | None = None) -> Solution:
     """The cheapest tiling of ``spans``: no segment shorter than ``min_len`` frames (unless
     a whole span is shorter), none longer than ``max_len`` across a span boundary (inside a
-    span one segment may always cover it all)."""
+    span one segment may always cover it all). ``entry`` (K of the first span) is added to
+    the first segment's cost and ``exit`` (K of the last span) to the last one's: the cut
+    from and into fixed footage on either side, when only a window of a plan is solved."""
     if not spans:
         return Solution(0.0, [])
     offsets = np.concatenate([[0], np.cumsum([sp.frames for sp in spans])]).astype(np.int64)
@@ -109,8 +112,11 @@ def solve(spans: list[Span], cut_cost: CutCost, max_len: int, min_len: int = 1) 
     carry: _Carry | None = None
     for s, sp in enumerate(spans):
         nxt = spans[s + 1] if s + 1 < len(spans) else None
-        back, prev_end, carry = _forward_span(s, sp, cut_cost, max_len, min_len, prev_end, carry, nxt)
+        back, prev_end, carry = _forward_span(s, sp, cut_cost, max_len, min_len, prev_end, carry, nxt,
+                                              entry if s == 0 else None)
         backs.append(back)
+    if exit is not None:
+        prev_end = prev_end + np.asarray(exit, np.float64)
     k = int(np.argmin(prev_end))
     cost = float(prev_end[k])
     if not np.isfinite(cost):
@@ -126,7 +132,7 @@ def _bits(sp: Span) -> np.ndarray:
     return bits
 
 
-def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: int, prev_end, carry, nxt):
+def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: int, prev_end, carry, nxt, entry=None):
     P = np.ascontiguousarray(sp.grid, np.int64)
     n = len(P) - 1
     K = len(sp.rows)
@@ -138,7 +144,7 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
     cc[:, :min_len] = INF
     opening = np.asarray(sp.opening, np.float64)
     if prev_end is None:
-        inn0 = opening.copy()
+        inn0 = opening.copy() if entry is None else opening + np.asarray(entry, np.float64)
         inn0_from = np.full(K, -1, np.int32)
     else:
         tot = prev_end[:, None] + sp.enter

@@ -72,6 +72,8 @@ class CostWeights:
     reuse: float = 9.0
     spread: float = 0.15
     nearby: float = 2.0
+    # stable re-planning: per second of a shot the sentence did not show in the previous plan
+    stick: float = 2.0
 
 
 #: Shot-size grammar: cost of cutting from row scale to column scale (close-up, medium, wide).
@@ -105,6 +107,8 @@ class PlanContext:
     penalties: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → diversity cost per second
     budgets: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → seconds of it left to show
     once: list[set[int]] = field(default_factory=list)  # per sentence: rows it may show only once (no A B A)
+    # per sentence: the rows it showed in the previous plan and how strongly to keep them (re-planning)
+    sticky: list[tuple[frozenset[int], float] | None] = field(default_factory=list)
     _tones: dict = field(default_factory=dict, repr=False)  # tone distances already computed, by row sets
 
     def tone(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -349,10 +353,25 @@ class Diversity(Term):
         return ctx.weights.reuse * np.clip(over, 0.0, None)
 
 
+class Stick(Term):
+    """Stable re-planning: an edit changes the cut only where it must. In a sentence that
+    was planned before (its text unchanged, or only reworded), 1 per second of a shot it
+    did not show then, times how strongly that sentence keeps its cuts (``ctx.sticky``)."""
+
+    name = "stick"
+
+    def per_second(self, ctx, s, rows):
+        if not ctx.sticky or ctx.sticky[s] is None:
+            return None
+        shown, strength = ctx.sticky[s]
+        return strength * ~np.isin(np.asarray(rows, np.int64), np.fromiter(shown, np.int64, len(shown)))
+
+
 def default_terms(weights: CostWeights = CostWeights()) -> list[Term]:
     """Every term with its default weight, in report order."""
     return [
         Semantic(weights.semantic), Relevance(weights.relevance), Quality(weights.quality),
         Duration(weights.duration), Hold(weights.hold), Establishing(weights.establishing),
         Transition(weights.transition), JumpCut(weights.jump_cut), Diversity(weights.diversity),
+        Stick(weights.stick),
     ]

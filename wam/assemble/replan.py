@@ -1,0 +1,112 @@
+"""Re-plan a story that was planned before (``stable.py`` decides what is kept): solve each
+window of changed sentences between the fixed cuts around it, and splice the windows and
+the kept sentences into one Timeline (pure).
+
+Windows are solved in story order; each sees the footage the kept sentences and the
+earlier windows show as spoken for (``Problem.used``), the fixed shot before it and the
+one after it (the cut into and out of it is costed), and its neighbours' previous shots
+as sticky. The kept sentences' cuts are copied with their source frames untouched; the cut
+right after a window gets its transition costs re-computed against its new predecessor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from wam.assemble.stable import Reuse, reuse_of
+from wam.assemble.styles import Pace
+from wam.assemble.terms import CostWeights
+from wam.candidates import Candidates
+from wam.story import Sentence
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+
+def reuse_for(sentences: list[Sentence], previous: Timeline, table, *, fps: int, exists=None) -> Reuse:
+    """``stable.reuse_of`` against the shots of ``table`` (``exists``: whether a source file is there)."""
+    import os
+
+    row_of = {sid: i for i, sid in enumerate(table.shot_ids)}
+    return reuse_of(sentences, fps, previous, row_of,
+                    lambda r: (float(table.starts[r]), float(table.ends[r])), exists or os.path.isfile)
+
+
+def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candidates], reuse: Reuse, *,
+                   pace: Pace, weights: CostWeights = CostWeights(), fps: int = 30, width: int = 1280,
+                   height: int = 720, model: str = "", seed: int | None = None) -> Timeline:
+    """The timeline of ``sentences``: kept sentences as they were, each window of ``reuse``
+    solved again from ``candidates`` (by sentence index; needed for planned sentences only)."""
+    from wam.assemble.diversity import solve_diverse
+    from wam.assemble.plan import build_problem
+    from wam.assemble.report import span_warnings, timeline_of
+
+    frames = reuse.frames
+    row_of = {sid: i for i, sid in enumerate(table.shot_ids)}
+    spans: list[SentenceSpan | None] = [None] * len(sentences)
+    used: dict[int, list[tuple[float, float]]] = {}
+    for j, old in reuse.kept.items():
+        spans[j] = _moved(old, j, sentences[j], frames[j][0])
+        for c in old.cuts:
+            used.setdefault(row_of[c.shot_id], []).append((c.source_in, c.source_out))
+    for a, b in reuse.windows:
+        entry_row = row_of[spans[a - 1].cuts[-1].shot_id] if a > 0 else None
+        exit_row = row_of[spans[b].cuts[0].shot_id] if b < len(sentences) else None
+        sticky = []
+        for j in range(a, b):
+            ids, strength = reuse.sticky.get(j, ((), 0.0))
+            rows = frozenset(row_of[i] for i in ids if i in row_of)
+            sticky.append((rows, strength) if rows else None)
+        cands = [candidates[j] for j in range(a, b)]
+        base = frames[a][0]  # the window is solved on its own clock, then moved into place
+        problem = build_problem(sentences[a:b], table, cands, pace=pace, fps=fps, weights=weights, seed=seed,
+                                frames=[(x - base, y - base) for x, y in frames[a:b]], sticky=sticky, entry_row=entry_row, exit_row=exit_row,
+                                exit_across=b < len(sentences) and sentences[b].paragraph_start, used=used)
+        result = solve_diverse(problem, cands)
+        window = timeline_of(sentences[a:b], problem, cands, result, pace=pace, fps=fps, width=width,
+                             height=height, model=model, first_index=a)
+        spans[a:b] = [_moved(sp, sp.index, sentences[sp.index], sp.start_frame + base) for sp in window.sentences]
+        for sp in window.sentences:
+            for c in sp.cuts:
+                used.setdefault(row_of[c.shot_id], []).append((c.source_in, c.source_out))
+        if exit_row is not None:
+            spans[b] = _recosted_entry(spans[b], problem, row_of[spans[b - 1].cuts[-1].shot_id], exit_row,
+                                       sentences[b].paragraph_start)
+    done = [sp for sp in spans if sp is not None]
+    if len(done) != len(sentences):
+        raise AssertionError("a re-plan left a sentence without cuts")
+    done = _flag_repeats(done)
+    return Timeline(fps=fps, width=width, height=height, sentences=done, pace=pace.name, model=model,
+                    warnings=span_warnings(done, pace))
+
+
+def _moved(old: SentenceSpan, index: int, sentence: Sentence, start_frame: int) -> SentenceSpan:
+    """A kept sentence at its new place on the timeline (same cuts, same source frames)."""
+    delta = start_frame - old.start_frame
+    cuts = [replace(c, start_frame=c.start_frame + delta) for c in old.cuts]
+    return replace(old, index=index, start_frame=start_frame, paragraph=sentence.paragraph, cuts=cuts)
+
+
+def _recosted_entry(span: SentenceSpan, problem, prev_row: int, row: int, across: bool) -> SentenceSpan:
+    """``span`` with its first cut's transition costs re-computed for the shot now before it."""
+    first: Cut = span.cuts[0]
+    costs = dict(first.costs)
+    for term in problem.terms:
+        v = term.transition(problem.ctx, np.array([prev_row]), np.array([row]), across_paragraph=across)
+        if v is not None:
+            costs[term.name] = round(term.weight * float(v[0, 0]), 4)
+    return replace(span, cuts=[replace(first, costs=costs)] + span.cuts[1:])
+
+
+def _flag_repeats(spans: list[SentenceSpan]) -> list[SentenceSpan]:
+    """``reused`` on every sentence with a cut showing source frames an earlier cut showed."""
+    seen: dict[str, list[tuple[float, float]]] = {}
+    out = []
+    for sp in spans:
+        reused = False
+        for c in sp.cuts:
+            if any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3 for a, b in seen.get(c.shot_id, ())):
+                reused = True
+            seen.setdefault(c.shot_id, []).append((c.source_in, c.source_out))
+        out.append(replace(sp, reused=reused) if reused != sp.reused else sp)
+    return out
