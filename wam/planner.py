@@ -32,10 +32,18 @@ def plan_story(
     progress: bool = False,
     model_process: bool = False,
     explain: bool = False,
+    voice: str | None = None,
+    narration: str | None = None,
+    timing: str | None = None,
+    note=None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
-    that ends after embedding when ``model_process``)."""
+    that ends after embedding when ``model_process``).
+
+    Narrated (``voice``: a Piper voice, "default" for the shipped one; ``narration``: the
+    user's recording; ``timing``: a SubRip file of sentence spans), sentences last as long as
+    they are spoken and the plan records the narration; ``note`` hears what was synthesised."""
     from wam.assemble.plan import assemble
     from wam.assemble.styles import pace as pace_preset
     from wam.candidates import candidate_sets
@@ -57,6 +65,13 @@ def plan_story(
             f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
             f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
         )
+    draft = None
+    if voice is not None or narration or timing:
+        from wam.voice.narrate import narrate
+
+        voice_warnings: list[str] = []
+        sentences, draft = narrate(sentences, voice=voice, recording=narration, timing=timing, home=home,
+                                   warn=voice_warnings.append, note=note or (lambda m: None), progress=progress)
     # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
     encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
     # the sentence cache is optional: a read-only index folder is read without it
@@ -82,6 +97,9 @@ def plan_story(
     timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
                         seed=seed, model=index_model, explain=explain)
     timeline.warnings[:0] = cache_warnings
+    if draft is not None:
+        timeline = draft.attach(timeline)
+        timeline.warnings[:0] = voice_warnings
     if gone:
         timeline.warnings.insert(
             0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "
