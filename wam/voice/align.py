@@ -22,6 +22,8 @@ from wam.errors import MediaError, UsageError, VoiceError, one_line
 #: Decoding rate for analysis (Hz) and the envelope's hop and window (seconds).
 RATE = 16000
 HOP, WINDOW = 0.01, 0.03
+#: A recording whose loud parts are quieter than this (dBFS) is silent.
+SILENT_DB = -60.0
 #: Silences shorter than this are gaps inside a word or phrase, not pauses (seconds).
 MIN_PAUSE = 0.12
 #: Speech shorter than this between two pauses is a click or a breath (seconds).
@@ -85,8 +87,10 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def speech_and_pauses(db: np.ndarray) -> tuple[tuple[float, float] | None, list[tuple[float, float]], float]:
     """(speech extent, pauses inside it, speech level in dB) from an envelope; extent None if silent."""
     floor, level = float(np.percentile(db, 10)), float(np.percentile(db, 95))
-    if level < -70 or level - floor < 10:
+    if level < SILENT_DB:
         return None, [], level
+    if level - floor < 10:  # sound all through: no pauses to find
+        return (0.0, len(db) * HOP + WINDOW - HOP), [], level
     loud = db > floor + max(6.0, 0.3 * (level - floor))
     for a, b in _runs(loud):  # clicks are not speech
         if (b - a) * HOP < MIN_SOUND:

@@ -166,15 +166,8 @@ class PiperEngine:
 
     def _load(self):
         if self._voice is None:
-            import importlib.util
-            import logging
-
-            from piper import PiperVoice
-
-            logging.getLogger("piper").setLevel(logging.ERROR)
             try:
-                self._voice = PiperVoice.load(self.spec.model, self.spec.config,
-                                              include_alignments=importlib.util.find_spec("onnx") is not None)
+                self._voice = _piper_voice(self.spec.model, self.spec.config)
             except Exception as exc:  # onnxruntime / onnx parser errors: not a usable model
                 raise UsageError(f"--voice {self.spec.model} is not a Piper voice (the model cannot be loaded: "
                                  f"{one_line(exc, 100)})") from None
@@ -186,7 +179,11 @@ class PiperEngine:
         voice = self._load()
         pieces, phonemes, at = [], [], 0
         rate = voice.config.sample_rate
-        for chunk in voice.synthesize(text, syn_config=SynthesisConfig(**self.spec.settings), include_alignments=True):
+        try:
+            chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(**self.spec.settings), include_alignments=True))
+        except Exception as exc:  # a phonemiser or model failure on this text
+            raise VoiceError(f"the voice {self.spec.name} cannot read {text[:40]!r} ({one_line(exc, 100)})") from None
+        for chunk in chunks:
             audio = chunk.audio_float_array
             if chunk.phoneme_alignments:
                 pos = at
@@ -204,6 +201,18 @@ class PiperEngine:
             raise VoiceError(f"the voice {self.spec.name} says nothing for {text[:40]!r}")
         samples = np.concatenate(pieces).astype(np.float32)
         return trimmed(Speech(samples, rate, word_times(text, phonemes), f"piper:{self.spec.name}"))
+
+
+@lru_cache(maxsize=1)
+def _piper_voice(model: Path, config: Path):
+    """The loaded Piper voice (kept: loading takes seconds), with phoneme alignments when ``onnx`` is installed."""
+    import importlib.util
+    import logging
+
+    from piper import PiperVoice
+
+    logging.getLogger("piper").setLevel(logging.ERROR)
+    return PiperVoice.load(model, config, include_alignments=importlib.util.find_spec("onnx") is not None)
 
 
 @lru_cache(maxsize=1)
