@@ -1,7 +1,7 @@
 """The narrated mix (``wam.render``, used by ``audio.py``): the bed (music, the clips' own
 sound) ducks under speech and comes back up in the pauses; the whole mix is then
-loudness-normalised for web video with ffmpeg's two-pass ``loudnorm`` (about −16 LUFS
-integrated, true peak under −1.5 dBTP: no clipping).
+loudness-normalised for web video: measured with ffmpeg's ``loudnorm``, brought to about
+−16 LUFS integrated by one gain, its peaks limited under −1.5 dBFS (no clipping).
 
 ``duck_gain`` is pure (seconds in, gains out); ``ducked`` wraps a moviepy clip with it;
 ``normalise_loudness`` runs ffmpeg.
@@ -27,6 +27,8 @@ DUCK_RELEASE = 0.35
 TARGET_LUFS = -16.0
 TRUE_PEAK = -1.5
 LOUDNESS_RANGE = 11.0
+#: The limiter sits this far (dB) under the true-peak ceiling: room for the AAC encoder's overshoot.
+LIMITER_MARGIN = 0.5
 
 
 def merged(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -90,19 +92,22 @@ def measured_loudness(path: Path) -> dict:
 
 
 def normalise_loudness(mix: Path, out: Path, *, rate: int, bitrate: str = "160k") -> dict:
-    """Encode ``mix`` to AAC at ``out``, normalised to ``TARGET_LUFS`` (two-pass loudnorm,
-    linear when the true-peak ceiling allows); returns the first pass's measurement. A silent
-    mix is encoded as it is."""
+    """Encode ``mix`` to AAC at ``out``, normalised to ``TARGET_LUFS``: its loudness measured
+    (loudnorm's first pass), then one constant gain and a look-ahead peak limiter under the
+    ceiling. A constant gain keeps the ducking as mixed (loudnorm's dynamic mode, which it
+    falls back to for speech's high peaks, would pump the music back up under the voice).
+    Returns the measurement; a silent mix is encoded as it is."""
     from wam.media.ffmpeg_stream import ffmpeg_exe
 
     m = measured_loudness(mix)
     try:
+        gain = TARGET_LUFS - float(m["input_i"])
         silent = float(m["input_i"]) < -70
     except (KeyError, ValueError):
-        silent = True
-    af = [] if silent else ["-af", _loudnorm(
-        f":measured_I={m['input_i']}:measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}"
-        f":measured_thresh={m['input_thresh']}:offset={m['target_offset']}:linear=true")]
+        gain, silent = 0.0, True
+    limit = 10 ** ((TRUE_PEAK - LIMITER_MARGIN) / 20)
+    af = [] if silent else ["-af", f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:attack=5:release=80"
+                                   ":level=false:latency=true"]
     proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(mix), *af, "-ar", str(rate),
                            "-c:a", "aac", "-b:a", bitrate, "-f", "mp4", str(out)], capture_output=True, timeout=3600)
     if proc.returncode != 0:
