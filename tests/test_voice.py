@@ -319,3 +319,40 @@ def test_a_voice_path_that_is_not_a_piper_voice(tmp_path):
     spec = voice_spec(str(model))
     with pytest.raises(UsageError, match="the model cannot be loaded"):
         PiperEngine(spec).speak("Hello.")
+
+
+@pytest.mark.slow
+def test_clip_sound_ducks_under_a_recording(tmp_path):
+    """--keep-audio: the clips' own sound sits under the voice like music (a recording's kind)."""
+    import subprocess
+
+    from media import YELLOW, ffmpeg_exe, write_clip
+    from wam.render.audio import write_audio_track
+
+    clip = write_clip(tmp_path / "a.mp4", [(YELLOW, 4.0)], size=(160, 96))
+    sound = tmp_path / "sound.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-f", "lavfi", "-i", "sine=frequency=3000:duration=4",
+                    "-c:v", "copy", "-c:a", "aac", "-shortest", str(sound)], check=True)
+    voice = tmp_path / "voice.wav"  # "speech": noise between 1.0 and 2.0 s
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=1:c=pink:a=0.3", "-af",
+                    "adelay=1000,apad=whole_dur=4,lowpass=1500", "-ar", "16000", str(voice)], check=True)
+    cut = Cut("s0", str(sound), 0.0, 4.0, 0, 100, 25, 0.5)
+    tl = Timeline(25, 160, 96, [SentenceSpan(0, "Noise.", 0, 100, 25, 0, [cut])],
+                  narration={"kind": "recording", "file": str(voice), "gain_db": 0.0,
+                             "sentences": [{"index": 0, "start": 1.0, "end": 2.0, "words": []}]})
+    out = tmp_path / "mix.m4a"
+    for c in write_audio_track(tl, out, keep_audio=True):
+        c.close()
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-ac", "1", "-ar", "16000", "-f", "s16le", "-"],
+                         capture_output=True, check=True).stdout
+    x = np.frombuffer(raw, "<i2").astype(np.float64)
+
+    def tone_db(a, b):
+        seg = x[int(a * 16000) : int(b * 16000)]
+        w = np.hanning(len(seg))
+        spec = np.abs(np.fft.rfft(seg * w)) ** 2 / (len(seg) * np.sum(w ** 2))
+        f = np.fft.rfftfreq(len(seg), 1 / 16000)
+        return 10 * np.log10(spec[(f > 2990) & (f < 3010)].sum() + 1e-9)
+
+    under, before, after = tone_db(1.1, 1.9), tone_db(0.2, 0.8), tone_db(2.5, 3.5)
+    assert before - under >= 8 and after - under >= 8, (before, under, after)

