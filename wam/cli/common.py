@@ -38,5 +38,15 @@ def warner(quiet: bool):
     return warn
 
 
+def noter(quiet: bool):
+    """A function printing one ``wam: …`` line of information on stderr (silent when quiet)."""
+
+    def note(message: str) -> None:
+        if not quiet:
+            click.echo(f"wam: {message}", err=True)
+
+    return note
+
+
 def echo_json(obj) -> None:
     click.echo(json.dumps(obj, indent=2, ensure_ascii=False))

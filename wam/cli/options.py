@@ -2,8 +2,8 @@
 coming ``export`` / ``storyboard``), built from the defaults in ``wam.config``, and the glue
 that turns those options into a timeline.
 
-Usage: decorate a command with ``@planning_options`` and ``@frame_options`` and pass its
-keyword arguments to ``plan_from_options``.
+Usage: decorate a command with ``@planning_options`` and ``@frame_options`` (and
+``@narration_options`` for a narrated cut) and pass its keyword arguments to ``plan_from_options``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from wam.config import (
-    ASPECTS, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION, DEFAULT_WPS, MAX_FPS, PACE_NAMES,
+    ASPECTS, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, PACE_NAMES,
 )
 
 
@@ -54,18 +54,34 @@ def frame_options(f):
     ])
 
 
+def narration_options(f):
+    """The voice that times the cut: --voice [NAME|PATH], --narration FILE, --timing FILE.srt."""
+    return _apply(f, [
+        click.option("--voice", is_flag=False, flag_value="default", default=None, metavar="[NAME|PATH]",
+                     help=f"Narrate the story with offline neural TTS (Piper) and cut to the voice: alone, the "
+                          f"shipped {DEFAULT_VOICE}; or a Piper voice model.onnx (its .onnx.json beside it)."),
+        click.option("--narration", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="Your own recording of the story (wav, mp3, m4a …): sentences start where you say them."),
+        click.option("--timing", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="Exact sentence timings as SubRip (one subtitle per sentence), with or without --narration."),
+    ])
+
+
 def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
-                      warn, progress: bool = False, model_process: bool = False, explain: bool = False):
+                      warn, progress: bool = False, model_process: bool = False, explain: bool = False,
+                      voice: str | None = None, narration: str | None = None, timing: str | None = None, note=None):
     """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``;
     progress bars for a long story when ``progress``; the text model in a child process that
-    ends after planning when ``model_process``; per-sentence explanations when ``explain``)."""
+    ends after planning when ``model_process``; per-sentence explanations when ``explain``)
+    and of ``narration_options`` (``note`` hears what was synthesised)."""
     from wam.planner import plan_story
     from wam.story import read_story_file
 
     sentences = read_story_file(story, wps=wps, markdown=True if markdown else None, progress=progress)
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
                           model=model, width=size[0], height=size[1], progress=progress,
-                          model_process=model_process, explain=explain)
+                          model_process=model_process, explain=explain, voice=voice, narration=narration,
+                          timing=timing, note=note)
     for w in timeline.warnings:
         warn(w)
     return timeline

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
-from wam.cli.common import quiet_option, show_progress, warner
-from wam.cli.options import frame_options, plan_from_options, planning_options
+from wam.cli.common import noter, quiet_option, show_progress, warner
+from wam.cli.options import frame_options, narration_options, plan_from_options, planning_options
 
 
 @click.command("plan")
 @click.argument("story", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @planning_options
 @frame_options
+@narration_options
 @click.option("--json", "as_json", is_flag=True, help="Print the wam.timeline/1 JSON document on stdout.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the JSON plan to this file.")
 @click.option("--explain", is_flag=True,
@@ -28,6 +29,7 @@ def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps
         cat story.txt | wam plan - -o plan.json
         wam plan story.md --aspect 9:16 -o vertical.json
         wam plan story.txt --explain
+        wam plan story.txt --voice -o narrated.json
     """
     from wam.fileio import write_atomic
     from wam.outputs import check_output
@@ -35,9 +37,9 @@ def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps
 
     size = output_size(resolution, aspect)
     if output:  # before planning: refuse to overwrite the story, a clip or the index
-        check_output(output, inputs=[story])
+        check_output(output, inputs=[story, planning["narration"], planning["timing"]])
     timeline = plan_from_options(story, size=size, fps=fps, warn=warner(quiet), progress=show_progress(quiet, None),
-                                 explain=explain, **planning)
+                                 explain=explain, note=noter(quiet), **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
     if as_json:

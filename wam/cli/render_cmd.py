@@ -7,9 +7,9 @@ import click
 
 from click.core import ParameterSource
 
-from wam.cli.common import progress_option, quiet_option, show_progress, warner
-from wam.cli.options import frame_options, plan_from_options, planning_options
-from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, X264_PRESETS
+from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
+from wam.cli.options import frame_options, narration_options, plan_from_options, planning_options
+from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
 
 
 @click.command("render")
@@ -20,13 +20,16 @@ from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, X264_PRESETS
                    "and frame rate unless --resolution/--aspect say otherwise).")
 @planning_options
 @frame_options
+@narration_options
 @click.option("--fit", type=click.Choice(FIT_MODES), default=FIT_MODES[0], show_default=True,
               help="cover: fill the frame (crop, centred on faces); contain: letterbox.")
 @click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULT_PRESET, show_default=True,
               help="x264 preset: slower ones make smaller files.")
 @click.option("--crf", type=click.IntRange(0, 51), default=DEFAULT_CRF, show_default=True,
               help="x264 quality (lower is better).")
-@click.option("--no-subtitles", is_flag=True, help="Do not burn the sentences in as subtitles.")
+@click.option("--subtitles", "subtitle_mode", type=click.Choice(SUBTITLE_MODES), default=SUBTITLE_MODES[0],
+              show_default=True, help="Burn in each sentence; or also highlight each word as it is spoken (words); or none.")
+@click.option("--no-subtitles", is_flag=True, help="Do not burn the sentences in as subtitles (--subtitles none).")
 @click.option("--srt", "srt_file", type=click.Path(dir_okay=False), default=None, help="Also write the subtitles as SubRip.")
 @click.option("--keep-audio", is_flag=True, help="Keep the clips' own sound (muted by default).")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None, help="Lay this music under the video.")
@@ -34,8 +37,8 @@ from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, X264_PRESETS
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Encoder threads (default: the encoder's choice).")
 @quiet_option
 @progress_option
-def render_command(story, output, plan_file, resolution, aspect, fps, fit, preset, crf, no_subtitles, srt_file,
-                   keep_audio, music, preview, threads, quiet, progress, **planning):
+def render_command(story, output, plan_file, resolution, aspect, fps, fit, preset, crf, subtitle_mode, no_subtitles,
+                   srt_file, keep_audio, music, preview, threads, quiet, progress, **planning):
     """Render STORY (a UTF-8 text file, or -) as a video cut from your indexed clips,
     or render a saved plan with --plan (then STORY is not needed, and not read if given).
 
@@ -44,6 +47,8 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
         wam render examples/story.txt -o story.mp4
         wam render story.txt -o short.mp4 --aspect 9:16 --pace fast --music bed.mp3
         wam plan story.txt -o plan.json && wam render --plan plan.json -o out.mp4
+        wam render story.txt -o narrated.mp4 --music bed.mp3 --subtitles words --voice
+        wam render story.txt -o mine.mp4 --narration my-reading.m4a
     """
     from wam.errors import UsageError
     from wam.fileio import write_atomic
@@ -59,13 +64,14 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
     explicit = {name for name in ("resolution", "aspect", "fps")
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     size = output_size(resolution, aspect)
-    inputs = [story, plan_file, music]
+    inputs = [story, plan_file, music, planning["narration"], planning["timing"]]
     timeline = None
     if plan_file:
         from wam.timeline import read_plan
 
         timeline = read_plan(plan_file)
-        inputs += sorted({c.source for c in timeline.cuts()})
+        voiced = (timeline.narration or {}).get("file")
+        inputs += sorted({c.source for c in timeline.cuts()}) + ([voiced] if isinstance(voiced, str) else [])
         if not explicit & {"resolution", "aspect"}:  # a saved plan renders at its own size …
             size = None
         if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
@@ -77,11 +83,12 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
     if timeline is None:
         # the text model runs in a child process that ends after planning: the render keeps none of its memory
         timeline = plan_from_options(story, size=size, fps=fps, warn=warn, progress=show_progress(quiet, progress),
-                                     model_process=True, **planning)
+                                     model_process=True, note=noter(quiet), **planning)
     if srt_file:
         write_atomic(srt_file, srt_text(timeline))
     opts = RenderOptions.for_plan(timeline, size=size, preview=preview, fit=fit, preset=preset, crf=crf,
-                                  subtitles=not no_subtitles, keep_audio=keep_audio, music=music, threads=threads,
+                                  subtitles=not no_subtitles and subtitle_mode != "none",
+                                  words=subtitle_mode == "words", keep_audio=keep_audio, music=music, threads=threads,
                                   progress=show_progress(quiet, progress))
     result = render_timeline(timeline, output, opts, warn=warn)
     if not quiet:

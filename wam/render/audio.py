@@ -1,5 +1,7 @@
 """The output's audio track: silence by default (b-roll), the cuts' own sound with
-``--keep-audio``, and a music bed with ``--music`` (looped or trimmed, faded out).
+``--keep-audio``, and a music bed with ``--music`` (looped or trimmed, faded out); with a
+narrated plan, the voice over them, the rest ducked under its speech and the whole
+loudness-normalised (``voicemix``).
 The output always has an audio stream so players and later concatenation behave.
 
 Every file is checked with ffmpeg before moviepy opens it, so a file that is not sound
@@ -16,6 +18,8 @@ from wam.errors import MediaError, WamError
 AUDIO_FPS = 44100
 MUSIC_FADE_OUT = 2.0
 MUSIC_VOLUME = 0.8
+#: A narrated mix is written at this gain (headroom: nothing clips before loudness normalisation).
+MIX_HEADROOM = 0.5
 
 
 def silence(duration: float):
@@ -57,13 +61,18 @@ def open_audio(path: str):
 def audio_track(timeline, *, keep_audio: bool = False, music: str | None = None, warn=lambda m: None):
     """A moviepy audio clip exactly ``timeline.duration`` long, and the clips to close afterwards.
 
-    A cut whose sound cannot be read is silent (with a warning); unreadable music is an error."""
+    A cut whose sound cannot be read is silent (with a warning); unreadable music is an error.
+    A narrated plan's voice lies over the rest, which ducks under its speech (``voicemix``)."""
     from moviepy import CompositeAudioClip, afx
+
+    from wam.config import wam_home
+    from wam.voice.narrate import narration_file
 
     duration = timeline.duration
     layers = [silence(duration)]
     opened = []
     try:
+        voice_path, narration = narration_file(timeline, wam_home(), warn)
         if keep_audio:
             for cut in timeline.cuts():
                 if not has_audio(cut.source):
@@ -92,9 +101,57 @@ def audio_track(timeline, *, keep_audio: bool = False, music: str | None = None,
                 bed = bed.subclipped(0, duration)
             bed = bed.with_effects([afx.MultiplyVolume(MUSIC_VOLUME), afx.AudioFadeOut(min(MUSIC_FADE_OUT, duration / 2))])
             layers.append(bed)
+        if voice_path:
+            layers = [_narrated(layers, voice_path, narration, timeline, opened)]
     except BaseException:
         for clip in opened:
             clip.close()
         raise
     track = CompositeAudioClip(layers).with_duration(duration) if len(layers) > 1 else layers[0]
     return track, opened
+
+
+def _narrated(layers: list, voice_path: str, narration, timeline, opened: list):
+    """The voice over ``layers`` (ducked under its speech), as one clip ``timeline.duration`` long."""
+    from moviepy import CompositeAudioClip, afx
+
+    from wam.render.voicemix import ducked
+    from wam.voice.model import speech_spans
+
+    duration = timeline.duration
+    try:
+        voice = open_audio(voice_path)
+    except MediaError as exc:
+        raise WamError(f"cannot use the narration {voice_path}: {exc}") from None
+    opened.append(voice)
+    voice = voice.subclipped(0, min(duration, voice.duration or 0.0)) if (voice.duration or 0) > 0 else None
+    bed = CompositeAudioClip(layers).with_duration(duration) if len(layers) > 1 else layers[0]
+    parts = [ducked(bed, speech_spans(timeline))]
+    if voice is not None:
+        parts.append(voice.with_effects([afx.MultiplyVolume(10 ** (narration.gain_db / 20))]))
+    return CompositeAudioClip(parts).with_duration(duration).with_effects([afx.MultiplyVolume(MIX_HEADROOM)])
+
+
+def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | None = None, warn=lambda m: None) -> list:
+    """Write the render's audio track (AAC) to ``path``; returns the clips to close afterwards.
+    A narrated plan's mix is loudness-normalised (``voicemix.normalise_loudness``)."""
+    from pathlib import Path
+
+    track, opened = audio_track(timeline, keep_audio=keep_audio, music=music, warn=warn)
+    if timeline.narration is None:
+        track.write_audiofile(str(path), fps=AUDIO_FPS, codec="aac", bitrate="160k", logger=None)
+        return opened
+    from wam.render.voicemix import normalise_loudness
+
+    path = Path(path)
+    mix = path.with_name(path.name.replace(".audio.m4a", "") + ".wav")  # matched by remove_stale_parts
+    try:
+        track.write_audiofile(str(mix), fps=AUDIO_FPS, nbytes=4, codec="pcm_s32le", logger=None)
+        normalise_loudness(mix, path, rate=AUDIO_FPS)
+    except BaseException:
+        for clip in opened:
+            clip.close()
+        raise
+    finally:
+        mix.unlink(missing_ok=True)
+    return opened

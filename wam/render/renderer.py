@@ -47,6 +47,7 @@ class RenderOptions:
     preset: str = DEFAULT_PRESET
     crf: int = DEFAULT_CRF
     subtitles: bool = True
+    words: bool = False  # highlight the word being spoken (needs a narrated plan)
     keep_audio: bool = False
     music: str | None = None
     crossfade: float = 0.4  # at paragraph boundaries (≤ 0.5 s)
@@ -99,8 +100,7 @@ class FrameSource:
         }
         self.xf_frames = round(min(0.5, max(0.0, opts.crossfade)) * self.fps)
         self.readers: dict[int, CutReader] = {}
-        self.sub_pages = None  # (sentence, first frame of each page, pages)
-        self.sub_image = None  # ((sentence, page), image)
+        self.captions = None  # wam.render.captions.Captions, made when the first subtitle is needed
 
     def _open(self, k: int) -> None:
         if k not in self.readers and k < len(self.cuts):
@@ -137,23 +137,13 @@ class FrameSource:
         return frame
 
     def subtitle(self, i: int):
-        """The subtitle image over output frame i: its sentence's page for that moment (a long
-        sentence shows its lines in pages, each for a share of the sentence's time)."""
-        si = bisect_right(self.sentence_starts, i) - 1
-        if self.sub_pages is None or self.sub_pages[0] != si:
-            from wam.render.subtitles import subtitle_pages
+        """The subtitle image over output frame i (``wam.render.captions``: its sentence's page
+        for that moment, only while it is spoken when the plan is narrated)."""
+        if self.captions is None:
+            from wam.render.captions import Captions
 
-            s = self.tl.sentences[si]
-            first, last = s.start_frame, s.end_frame
-            pages = subtitle_pages(s.text, self.w, self.h)
-            self.sub_pages = (si, [first + round(p.start * (last - first)) for p in pages], pages)
-        _, starts, pages = self.sub_pages
-        if not pages:
-            return None
-        k = max(0, bisect_right(starts, i) - 1)
-        if self.sub_image is None or self.sub_image[0] != (si, k):
-            self.sub_image = ((si, k), pages[k].image(self.w, self.h))
-        return self.sub_image[1]
+            self.captions = Captions(self.tl, self.w, self.h, words=self.opts.words)
+        return self.captions.image(i)
 
     def close(self) -> None:
         for r in self.readers.values():
@@ -232,7 +222,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     temp files left by killed earlier renders of ``out`` are removed.
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
-    from wam.render.audio import AUDIO_FPS, audio_track
+    from wam.render.audio import write_audio_track
     from wam.render.subtitles import missing_glyphs, wam_font_problem
 
     opts = opts if opts is not None else RenderOptions.for_plan(timeline)
@@ -272,8 +262,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     opened: list = []
     encoder = None
     try:
-        audio, opened = audio_track(timeline, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
-        audio.write_audiofile(str(tmp_audio), fps=AUDIO_FPS, codec="aac", bitrate="160k", logger=None)
+        opened = write_audio_track(timeline, tmp_audio, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
         encoder = subprocess.Popen(
             encoder_command(tmp, tmp_audio, opts.width, opts.height, fps, opts), stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -144,25 +144,33 @@ class SubtitleImage:
     def _yuv(self):
         cached = self.__dict__.get("_yuv_cache")
         if cached is None:
-            alpha = 255 - self.inv_alpha[..., 0].astype(np.uint32)
-            grey = self.rgb.astype(np.uint32).sum(axis=2) // 3  # the text is achromatic: premultiplied grey
-            y_pre = (16 * alpha + grey * 219 // 255).astype(np.uint16)  # limited-range luma, premultiplied
+            alpha = 255 - self.inv_alpha[..., 0].astype(np.float32)
+            r, g, b = (self.rgb[..., k].astype(np.float32) for k in range(3))  # premultiplied by alpha
+            # BT.709 limited range, premultiplied (the text is white/grey/black, a highlighted word coloured)
+            y_pre = 16 * alpha + (0.2126 * r + 0.7152 * g + 0.0722 * b) * (219 / 255)
+            u_pre = 128 * alpha + (-0.114572 * r - 0.385428 * g + 0.5 * b) * (224 / 255)
+            v_pre = 128 * alpha + (0.5 * r - 0.454153 * g - 0.045847 * b) * (224 / 255)
             h, w = alpha.shape
-            a2 = alpha.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).astype(np.uint16)
-            cached = (y_pre, (255 - alpha).astype(np.uint16), (128 * a2).astype(np.uint16), 255 - a2)
+
+            def quarter(p):
+                return p.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+
+            a2 = quarter(alpha)
+            cached = (np.round(y_pre).astype(np.uint16), (255 - alpha).astype(np.uint16),
+                      [np.round(quarter(p)).astype(np.uint16) for p in (u_pre, v_pre)],
+                      np.round(255 - a2).astype(np.uint16))
             object.__setattr__(self, "_yuv_cache", cached)
         return cached
 
     def blend_yuv(self, frame: np.ndarray, width: int, height: int) -> None:
-        """Draw onto a flat I420 (yuv420p, limited range) frame in place; the text is white/grey/black,
-        so its chroma is neutral whatever the colour matrix."""
-        y_pre, inv_a, c_pre, inv_c = self._yuv
+        """Draw onto a flat I420 (yuv420p, BT.709 limited range) frame in place."""
+        y_pre, inv_a, c_pres, inv_c = self._yuv
         h, w = inv_a.shape
         plane = frame[: width * height].reshape(height, width)
         region = plane[self.top : self.top + h, self.left : self.left + w]
         region[...] = ((region * inv_a + y_pre + 127) // 255).astype(np.uint8)
         q = width * height // 4
-        for offset in (width * height, width * height + q):
+        for offset, c_pre in zip((width * height, width * height + q), c_pres):
             cplane = frame[offset : offset + q].reshape(height // 2, width // 2)
             creg = cplane[self.top // 2 : (self.top + h) // 2, self.left // 2 : (self.left + w) // 2]
             creg[...] = ((creg * inv_c + c_pre + 127) // 255).astype(np.uint8)
@@ -187,8 +195,14 @@ class SubtitlePage:
     lines: tuple[str, ...]
     size: int
 
-    def image(self, width: int, height: int) -> SubtitleImage | None:
-        return _draw_lines(list(self.lines), self.size, width, height)
+    def image(self, width: int, height: int, highlight: int | None = None) -> SubtitleImage | None:
+        """The page drawn; ``highlight``: the index of a word of the page shown in ``HIGHLIGHT`` colour."""
+        return _draw_lines(list(self.lines), self.size, width, height, highlight)
+
+    @property
+    def words(self) -> int:
+        """How many words (space-separated tokens) the page shows."""
+        return sum(len(line.split(" ")) for line in self.lines)
 
 
 def _line_height(size: int) -> int:
@@ -243,8 +257,31 @@ def render_subtitle(text: str, width: int, height: int) -> SubtitleImage | None:
     return pages[0].image(width, height) if pages else None
 
 
-def _draw_lines(lines: list[str], size: int, width: int, height: int) -> SubtitleImage | None:
-    """``lines`` drawn white with a dark outline and shadow, centred above the bottom margin."""
+#: Colour of the word being spoken (``--subtitles words``).
+HIGHLIGHT = (255, 210, 0)
+
+
+def _line_parts(lines: list[str], highlight: int | None) -> list[list[tuple[str, tuple[int, int, int]]]]:
+    """Each line as (text, colour) parts: white, with word number ``highlight`` of the page in colour."""
+    white = (255, 255, 255)
+    out, k = [], 0
+    for line in lines:
+        words = line.split(" ")
+        if highlight is None or not k <= highlight < k + len(words):
+            out.append([(line, white)])
+        else:
+            j = highlight - k
+            before, after = " ".join(words[:j]), " ".join(words[j + 1:])
+            out.append([p for p in ((before + " " if before else "", white), (words[j], HIGHLIGHT),
+                                    (" " + after if after else "", white)) if p[0]])
+        k += len(words)
+    return out
+
+
+def _draw_lines(lines: list[str], size: int, width: int, height: int,
+                highlight: int | None = None) -> SubtitleImage | None:
+    """``lines`` drawn white with a dark outline and shadow, centred above the bottom margin
+    (word number ``highlight`` of them in ``HIGHLIGHT`` colour)."""
     from PIL import Image, ImageDraw
 
     stroke = max(2, size // 12)
@@ -253,16 +290,16 @@ def _draw_lines(lines: list[str], size: int, width: int, height: int) -> Subtitl
     img = Image.new("RGBA", (width, band_h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     y = stroke
-    for line in lines:
-        runs = font_runs(line)
-        line_w = sum(_pil_font(p, size).getlength(r) for r, p in runs)
+    for parts in _line_parts(lines, highlight):
+        runs = [(run, path, colour) for text, colour in parts for run, path in font_runs(text)]
+        line_w = sum(_pil_font(p, size).getlength(r) for r, p, _ in runs)
         x = (width - line_w) / 2
-        for run, path in runs:
+        for run, path, colour in runs:
             font = _pil_font(path, size)
             shadow = max(1, size // 18)
             draw.text((x + shadow, y + shadow), run, font=font, fill=(0, 0, 0, 140), stroke_width=stroke,
                       stroke_fill=(0, 0, 0, 140))
-            draw.text((x, y), run, font=font, fill=(255, 255, 255, 255), stroke_width=stroke,
+            draw.text((x, y), run, font=font, fill=(*colour, 255), stroke_width=stroke,
                       stroke_fill=(0, 0, 0, 255))
             x += font.getlength(run)
         y += line_h
@@ -291,12 +328,15 @@ def _draw_lines(lines: list[str], size: int, width: int, height: int) -> Subtitl
 
 
 def srt_text(timeline) -> str:
-    """The timeline's sentences as a SubRip document (same timings as the burned-in subtitles)."""
+    """The timeline's sentences as a SubRip document (same timings as the burned-in subtitles:
+    each sentence's span, or with narration the frames where it is spoken)."""
     import srt
+
+    from wam.render.captions import caption_frames
 
     def at(frame: int) -> timedelta:
         return timedelta(seconds=frame / timeline.fps)
 
-    subs = [srt.Subtitle(index=i + 1, start=at(s.start_frame), end=at(s.end_frame), content=s.text)
-            for i, s in enumerate(timeline.sentences)]
+    subs = [srt.Subtitle(index=i + 1, start=at(a), end=at(b), content=s.text)
+            for i, (s, (a, b)) in enumerate(zip(timeline.sentences, caption_frames(timeline)))]
     return srt.compose(subs, reindex=False)
