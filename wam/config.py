@@ -65,6 +65,12 @@ DEFAULT_ALTERNATIVES = 3
 EXPORT_FORMATS = ("otio", "edl", "xml", "fcpxml")
 #: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it).
 CROSSFADE_SECONDS = 0.4
+#: The render cache (encoded segments, previous plans) inside WAM_HOME, and its size cap in
+#: MB (least recently used segments are evicted beyond it; ``$WAM_CACHE_MB`` overrides it).
+RENDER_CACHE_DIRNAME = "render-cache"
+DEFAULT_RENDER_CACHE_MB = 4096
+#: How often ``wam render --watch`` looks at the story file, seconds.
+WATCH_POLL_SECONDS = 0.3
 
 
 def wam_home() -> Path:
@@ -75,6 +81,22 @@ def wam_home() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("wam", appauthor=False)).resolve()
+
+
+def render_cache_bytes() -> int:
+    """The render cache's size cap in bytes: ``$WAM_CACHE_MB`` or ``DEFAULT_RENDER_CACHE_MB``."""
+    from wam.errors import UsageError
+
+    value = os.environ.get("WAM_CACHE_MB", "").strip()
+    if not value:
+        return DEFAULT_RENDER_CACHE_MB * 2**20
+    try:
+        mb = float(value)
+    except ValueError:
+        mb = -1.0
+    if not mb >= 0:
+        raise UsageError(f"WAM_CACHE_MB must be a size in MB (a number >= 0), not {value!r}")
+    return int(mb * 2**20)
 
 
 def default_workers() -> int:
