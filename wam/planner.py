@@ -32,6 +32,7 @@ def plan_story(
     progress: bool = False,
     model_process: bool = False,
     explain: bool = False,
+    previous: Timeline | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
