@@ -83,22 +83,6 @@ def wam_home() -> Path:
     return Path(user_data_dir("wam", appauthor=False)).resolve()
 
 
-def render_cache_bytes() -> int:
-    """The render cache's size cap in bytes: ``$WAM_CACHE_MB`` or ``DEFAULT_RENDER_CACHE_MB``."""
-    from wam.errors import UsageError
-
-    value = os.environ.get("WAM_CACHE_MB", "").strip()
-    if not value:
-        return DEFAULT_RENDER_CACHE_MB * 2**20
-    try:
-        mb = float(value)
-    except ValueError:
-        mb = -1.0
-    if not mb >= 0:
-        raise UsageError(f"WAM_CACHE_MB must be a size in MB (a number >= 0), not {value!r}")
-    return int(mb * 2**20)
-
-
 def default_workers() -> int:
     """All cores this process may use."""
     try:

@@ -39,6 +39,23 @@ class CacheStats:
     max_bytes: int | None
 
 
+def render_cache_bytes() -> int:
+    """The render cache's size cap in bytes: ``$WAM_CACHE_MB`` or ``DEFAULT_RENDER_CACHE_MB``."""
+    from wam.config import DEFAULT_RENDER_CACHE_MB
+    from wam.errors import UsageError
+
+    value = os.environ.get("WAM_CACHE_MB", "").strip()
+    if not value:
+        return DEFAULT_RENDER_CACHE_MB * 2**20
+    try:
+        mb = float(value)
+    except ValueError:
+        mb = -1.0
+    if not mb >= 0:
+        raise UsageError(f"WAM_CACHE_MB must be a size in MB (a number >= 0), not {value!r}")
+    return int(mb * 2**20)
+
+
 def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -70,7 +87,7 @@ class RenderCache:
     @classmethod
     def default(cls) -> "RenderCache":
         """The user's cache in ``$WAM_HOME/render-cache``, capped at ``render_cache_bytes()``."""
-        from wam.config import RENDER_CACHE_DIRNAME, render_cache_bytes, wam_home
+        from wam.config import RENDER_CACHE_DIRNAME, wam_home
 
         return cls(wam_home() / RENDER_CACHE_DIRNAME, render_cache_bytes())
 
