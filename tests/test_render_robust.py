@@ -169,7 +169,7 @@ def test_signals_during_render_clean_up(media, tmp_path, sig, code):
     proc = subprocess.Popen([sys.executable, "-m", "wam", "render", str(media["story"]), "--plan", str(plan), "-o",
                              str(out), "--preset", "ultrafast", "-q"], stderr=subprocess.PIPE, text=True, env=env)
     try:
-        _wait_for(lambda: list(out_dir.glob(".film.*.part.mp4")) or proc.poll() is not None, "the render to start")
+        _wait_for(lambda: list(out_dir.glob(".film.*.part*")) or proc.poll() is not None, "the render to start")
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.3)
         proc.send_signal(sig)

@@ -69,6 +69,12 @@ DEFAULT_VOICE = "en_US-joe-medium"
 SUBTITLE_MODES = ("sentences", "words", "none")
 #: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it).
 CROSSFADE_SECONDS = 0.4
+#: The render cache (encoded segments, previous plans) inside WAM_HOME, and its size cap in
+#: MB (least recently used segments are evicted beyond it; ``$WAM_CACHE_MB`` overrides it).
+RENDER_CACHE_DIRNAME = "render-cache"
+DEFAULT_RENDER_CACHE_MB = 4096
+#: How often ``wam render --watch`` looks at the story file, seconds.
+WATCH_POLL_SECONDS = 0.3
 
 
 def wam_home() -> Path:

@@ -13,6 +13,7 @@ import errno
 import click
 
 from wam import __version__
+from wam.cli.cache_cmd import cache_command
 from wam.cli.export_cmd import export_command
 from wam.cli.index_cmd import index_command
 from wam.cli.libraries_cmd import libraries_command
@@ -139,6 +140,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         wam render story.txt -o out.mp4      # plan + render in one go
         wam storyboard story.txt -o board.html   # look at the cut before rendering
         wam export plan.json -o cut.otio     # hand the cut to an editor (.edl .xml .fcpxml)
+        wam render story.txt -o out.mp4 --watch   # re-render each time the story is saved
 
     The index lives in $WAM_HOME (default: your user data folder).
     """
@@ -162,6 +164,7 @@ cli.add_command(plan_command)
 cli.add_command(render_command)
 cli.add_command(export_command)
 cli.add_command(storyboard_command)
+cli.add_command(cache_command)
 
 
 def main(argv: list[str] | None = None) -> None:

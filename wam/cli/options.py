@@ -69,10 +69,12 @@ def narration_options(f):
 
 def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
                       warn, progress: bool = False, model_process: bool = False, explain: bool = False,
-                      voice: str | None = None, narration: str | None = None, timing: str | None = None, note=None):
+                      voice: str | None = None, narration: str | None = None, timing: str | None = None, note=None,
+                      previous=None):
     """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``;
     progress bars for a long story when ``progress``; the text model in a child process that
-    ends after planning when ``model_process``; per-sentence explanations when ``explain``)
+    ends after planning when ``model_process``; per-sentence explanations when ``explain``;
+    ``previous``: the plan this story had before an edit, whose cuts unchanged sentences keep)
     and of ``narration_options`` (``note`` hears what was synthesised)."""
     from wam.planner import plan_story
     from wam.story import read_story_file
@@ -81,7 +83,44 @@ def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, 
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
                           model=model, width=size[0], height=size[1], progress=progress,
                           model_process=model_process, explain=explain, voice=voice, narration=narration,
-                          timing=timing, note=note)
+                          timing=timing, note=note, previous=previous)
     for w in timeline.warnings:
         warn(w)
     return timeline
+
+
+def replan_options(f):
+    """Stable re-planning: --previous PLAN.json and --fresh."""
+    return _apply(f, [
+        click.option("--previous", "previous_file", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="Keep the cuts of this earlier plan (wam plan -o) for the sentences whose text is "
+                          "unchanged (default: the last plan made for the same output, kept in the render cache)."),
+        click.option("--fresh", is_flag=True, help="Plan from scratch, ignoring any previous plan of the output."),
+    ])
+
+
+def previous_from_options(output, previous_file, fresh: bool, *, existing_plan: bool = False):
+    """The plan an edited story is re-planned against: --previous, else the one the render cache
+    kept for ``output`` (else, with ``existing_plan``, ``output`` itself if it is a plan); None
+    with --fresh or when there is none."""
+    import os
+
+    from wam.errors import UsageError
+    from wam.render.cache import RenderCache
+    from wam.timeline import read_plan
+
+    if fresh:
+        if previous_file:
+            raise UsageError("--fresh ignores previous plans; give --previous or --fresh, not both")
+        return None
+    if previous_file:
+        return read_plan(previous_file)
+    if output is None:
+        return None
+    found = RenderCache.default().previous_plan(output)
+    if found is None and existing_plan and os.path.isfile(output):
+        try:
+            found = read_plan(output)
+        except Exception:  # not a plan (yet): plan from scratch
+            found = None
+    return found

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from wam.cli.common import noter, quiet_option, show_progress, warner
-from wam.cli.options import frame_options, narration_options, plan_from_options, planning_options
+from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
+                             previous_from_options, replan_options)
 
 
 @click.command("plan")
@@ -18,8 +19,9 @@ from wam.cli.options import frame_options, narration_options, plan_from_options,
 @click.option("--explain", is_flag=True,
               help="Say per sentence why its cuts beat the runner-up (the best plan without its shots), "
                    "term by term; in --json as each sentence's \"explain\".")
+@replan_options
 @quiet_option
-def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps, **planning):
+def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps, previous_file, fresh, **planning):
     """Choose the shots for every sentence of STORY (a UTF-8 text file, or - for stdin).
 
     \b
@@ -30,18 +32,24 @@ def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps
         wam plan story.md --aspect 9:16 -o vertical.json
         wam plan story.txt --explain
         wam plan story.txt --voice -o narrated.json
+        wam plan story.txt -o plan.json      # again after an edit: unchanged sentences keep their cuts
     """
     from wam.fileio import write_atomic
     from wam.outputs import check_output
     from wam.render.layout import output_size
 
     size = output_size(resolution, aspect)
+    target = None
     if output:  # before planning: refuse to overwrite the story, a clip or the index
-        check_output(output, inputs=[story, planning["narration"], planning["timing"]])
+        target = check_output(output, inputs=[story, planning["narration"], planning["timing"]])
+    previous = previous_from_options(target, previous_file, fresh, existing_plan=True)
     timeline = plan_from_options(story, size=size, fps=fps, warn=warner(quiet), progress=show_progress(quiet, None),
-                                 explain=explain, note=noter(quiet), **planning)
+                                 explain=explain, note=noter(quiet), previous=previous, **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
+        from wam.render.cache import RenderCache
+
+        RenderCache.default().save_plan(target, timeline)
     if as_json:
         click.echo(timeline.to_json())
     elif not output or not quiet:

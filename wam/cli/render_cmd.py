@@ -8,7 +8,8 @@ import click
 from click.core import ParameterSource
 
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
-from wam.cli.options import frame_options, narration_options, plan_from_options, planning_options
+from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
+                             previous_from_options, replan_options)
 from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
 
 
@@ -34,11 +35,17 @@ from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X
 @click.option("--keep-audio", is_flag=True, help="Keep the clips' own sound (muted by default).")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None, help="Lay this music under the video.")
 @click.option("--preview", is_flag=True, help="Fast low-resolution draft (half size, ultrafast, crf 30).")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Encoder threads (default: the encoder's choice).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Segments encoded side by side (default: one per core).")
+@replan_options
+@click.option("--watch", is_flag=True,
+              help="Keep running: render again whenever STORY changes (only re-cut sentences are encoded again); "
+                   "Ctrl-C stops.")
 @quiet_option
 @progress_option
 def render_command(story, output, plan_file, resolution, aspect, fps, fit, preset, crf, subtitle_mode, no_subtitles,
-                   srt_file, keep_audio, music, preview, threads, quiet, progress, **planning):
+                   srt_file, keep_audio, music, preview, threads, quiet, progress, previous_file, fresh, watch,
+                   **planning):
     """Render STORY (a UTF-8 text file, or -) as a video cut from your indexed clips,
     or render a saved plan with --plan (then STORY is not needed, and not read if given).
 
@@ -49,6 +56,7 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
         wam plan story.txt -o plan.json && wam render --plan plan.json -o out.mp4
         wam render story.txt -o narrated.mp4 --music bed.mp3 --subtitles words --voice
         wam render story.txt -o mine.mp4 --narration my-reading.m4a
+        wam render story.txt -o out.mp4 --watch
     """
     from wam.errors import UsageError
     from wam.fileio import write_atomic
@@ -59,12 +67,14 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
 
     if not plan_file and not story:
         raise click.UsageError("give a STORY to plan and render, or --plan PLAN.json")
+    if watch and (plan_file or story == "-"):
+        raise UsageError("--watch needs a STORY file to watch (not --plan, not stdin)")
     warn = warner(quiet)
     ctx = click.get_current_context()
     explicit = {name for name in ("resolution", "aspect", "fps")
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     size = output_size(resolution, aspect)
-    inputs = [story, plan_file, music, planning["narration"], planning["timing"]]
+    inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"]]
     timeline = None
     if plan_file:
         from wam.timeline import read_plan
@@ -80,17 +90,39 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
     target = check_output(output, inputs=inputs)
     if srt_file and check_output(srt_file, inputs=inputs) == target:
         raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another name")
+    previous = None if plan_file else previous_from_options(target, previous_file, fresh)
     if timeline is None:
         # the text model runs in a child process that ends after planning: the render keeps none of its memory
+        # (except with --watch, where it stays loaded to re-plan each edit at once)
         timeline = plan_from_options(story, size=size, fps=fps, warn=warn, progress=show_progress(quiet, progress),
-                                     model_process=True, note=noter(quiet), **planning)
+                                     model_process=not watch, note=noter(quiet), previous=previous, **planning)
     if srt_file:
         write_atomic(srt_file, srt_text(timeline))
     opts = RenderOptions.for_plan(timeline, size=size, preview=preview, fit=fit, preset=preset, crf=crf,
                                   subtitles=not no_subtitles and subtitle_mode != "none",
                                   words=subtitle_mode == "words", keep_audio=keep_audio, music=music, threads=threads,
                                   progress=show_progress(quiet, progress))
-    result = render_timeline(timeline, output, opts, warn=warn)
+    cache = render_cache(warn)
+    result = render_timeline(timeline, output, opts, warn=warn, cache=cache)
+    if cache is not None:
+        cache.save_plan(target, timeline)
     if not quiet:
         click.echo(f"wrote {result.path}: {result.duration:.2f} s, {opts.width}x{opts.height} at {timeline.fps} fps "
-                   f"in {result.seconds:.1f} s", err=True)
+                   f"in {result.seconds:.1f} s ({result.encoded} of {result.segments} segments encoded)", err=True)
+    if watch:
+        from wam.cli.watch import watch_and_render
+
+        watch_and_render(story, target, timeline, opts, cache, quiet=quiet, srt_file=srt_file, size=size, fps=fps,
+                         planning=planning)
+
+
+def render_cache(warn):
+    """The user's render cache, or None (with a warning) when it cannot be used."""
+    from wam.errors import WamError
+    from wam.render.cache import RenderCache
+
+    try:
+        return RenderCache.default().ensure()
+    except WamError as exc:
+        warn(f"{exc}; rendering without the cache")
+        return None

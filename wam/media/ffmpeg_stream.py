@@ -34,6 +34,8 @@ class Probe:
     fps: float
     frames: int  # declared frame count (0: unknown)
     has_audio: bool
+    color_matrix: str = ""  # YUV matrix the stream is tagged with, e.g. "bt709" ("": untagged)
+    color_range: str = ""  # "tv" (limited) or "pc" (full); "": untagged
 
 
 def probe(path: str) -> Probe:
@@ -74,7 +76,25 @@ def probe(path: str) -> Probe:
     if not np.isfinite(fps) or fps <= 0 or fps > 1000:
         raise MediaError("no video stream (unknown frame rate)")
     frames = int(infos.get("video_n_frames") or 0)
-    return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")))
+    return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")), *stream_colors(text))
+
+
+def stream_colors(text: str) -> tuple[str, str]:
+    """(matrix, range) of the first video stream in ffmpeg's ``-i`` output, from its pixel
+    format's details (``yuv420p(tv, bt709, progressive)``); "" for what is not tagged."""
+    import re
+
+    for line in text.splitlines():
+        if "Stream #" in line and "Video:" in line:
+            m = re.search(r"Video: [^,]*, \w+\(([^)]*)\)", line)
+            if not m:
+                return "", ""
+            tokens = [t.strip() for t in m.group(1).split(",")]
+            rng = next((t for t in tokens if t in ("tv", "pc")), "")
+            matrix = next((t.split("/")[0] for t in tokens
+                           if t.split("/")[0].startswith(("bt", "smpte", "fcc", "ycgco", "gbr"))), "")
+            return matrix, rng
+    return "", ""
 
 
 def sample_aspect(text: str) -> Fraction:

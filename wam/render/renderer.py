@@ -1,22 +1,25 @@
-"""Render a timeline to an MP4 (H.264 yuv420p + AAC, faststart).
+"""Render a timeline to an MP4 (H.264 yuv420p + AAC, faststart), one segment per sentence.
 
 Every cut is decoded by its own ffmpeg process straight to the output size, frame rate and
 pixel format (``wam.render.cutreader``: frame-exact retiming, scale + crop/letterbox in one
 filter, BT.709 limited range); subtitles,
-cross-fades and fades are applied in numpy on the I420 planes; the frames stream into one
-x264 encoder. The audio track (silence, the cuts' own sound, a music bed) is built and
-written by moviepy. Frames never pass through RGB: moviepy's video writer only accepts
-RGB, and the two colour conversions that costs per frame made rendering ~1.5× slower than
-a one-pass ffmpeg filtergraph on two cores (bench/render_speed.py).
+cross-fades and fades are applied in numpy on the I420 planes (``FrameSource``). Frames never
+pass through RGB: moviepy's video writer only accepts RGB, and the two colour conversions
+that costs per frame made rendering ~1.5× slower than a one-pass ffmpeg filtergraph.
 
-At most two cuts are open at a time (the current one and the next, whose decoder starts
-early), each with a small frame queue, so memory stays bounded however long the output is. The file appears under its name only when complete.
+The video is made of segments (``wam.render.segments``, one per sentence) encoded side by
+side, each by its own x264 process; segments already in the render cache (an unchanged
+sentence of an edited story) are not encoded again. The segments are joined by stream copy
+and the audio track (silence, the cuts' own sound, a music bed; written by moviepy) is muxed
+beside them (``wam.render.join``). At most two cuts are open per segment encoder (the
+current one and the next, whose decoder starts early), each with a small frame queue, so
+memory stays bounded however long the output is. The file appears under its name only when
+complete.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -27,7 +30,6 @@ import numpy as np
 
 from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, VIDEO_EXTENSIONS
 from wam.errors import WamError, one_line
-from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.render.cutreader import CutReader
 from wam.render.layout import crossfade_weight, fade_level
 from wam.signals import signals_interrupt
@@ -75,18 +77,24 @@ class RenderResult:
     frames: int
     duration: float
     seconds: float
+    segments: int = 0  # segments the video is made of
+    encoded: int = 0  # of which encoded by this render (the others came from the render cache)
 
 
 class FrameSource:
-    """Output frame i of a timeline: picture, cross-fade, subtitle, fade."""
+    """Output frame i of a timeline: picture, cross-fade, subtitle, fade.
 
-    def __init__(self, timeline: Timeline, opts: RenderOptions):
+    ``end``: the frames asked for stop before this one (a segment), so no decoder is started
+    early for a cut at or after it (except the one a cross-fade shows before it starts)."""
+
+    def __init__(self, timeline: Timeline, opts: RenderOptions, end: int | None = None):
         self.tl, self.opts = timeline, opts
         self.fps = timeline.fps
         self.w, self.h = opts.width, opts.height
         self.cuts = timeline.cuts()
         self.cut_starts = [c.start_frame for c in self.cuts]
         self.total = timeline.frames
+        self.end = self.total if end is None else end
         sent = timeline.sentences
         self.sentence_starts = [s.start_frame for s in sent]
         first_cut_of = {}
@@ -110,7 +118,8 @@ class FrameSource:
     def reader(self, k: int) -> CutReader:
         """The reader of cut k; the next cut's decoder starts now, so it is warm when needed."""
         self._open(k)
-        self._open(k + 1)
+        if k + 1 < len(self.cuts) and self.cut_starts[k + 1] < self.end:
+            self._open(k + 1)
         for old in [x for x in self.readers if x < k]:
             self.readers.pop(old).close()
         return self.readers[k]
@@ -122,7 +131,8 @@ class FrameSource:
         nxt = k + 1
         if self.xf_frames and nxt in self.xfade_into:
             b = self.xfade_into[nxt]
-            w = crossfade_weight(i / self.fps, b / self.fps, self.xf_frames / self.fps)
+            # in whole frames from the boundary: the same weights wherever the boundary lies
+            w = crossfade_weight(float(i - b), 0.0, float(self.xf_frames))
             if w > 0:  # a linear mix is exact in YUV too (an affine image of RGB)
                 self._open(nxt)  # not reader(): that would close the current cut
                 incoming = self.readers[nxt].frame(i - b)  # the incoming shot plays into its cut
@@ -168,19 +178,6 @@ def not_video_sources(timeline: Timeline) -> list[str]:
     return sorted({c.source for c in timeline.cuts() if Path(c.source).suffix.lower() not in VIDEO_EXTENSIONS})
 
 
-def encoder_command(target: Path, audio: Path, width: int, height: int, fps: int, opts: RenderOptions) -> list[str]:
-    """ffmpeg arguments: raw I420 frames on stdin + the AAC audio file → H.264/AAC MP4 (faststart)."""
-    cmd = [ffmpeg_exe(), "-y", "-nostdin", "-v", "error",
-           "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", str(fps),
-           "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-i", "-",
-           "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-           "-c:v", "libx264", "-preset", opts.preset, "-crf", str(opts.crf), "-pix_fmt", "yuv420p"]
-    if opts.threads:
-        cmd += ["-threads", str(opts.threads)]
-    cmd += ["-c:a", "copy", "-movflags", "+faststart", "-f", "mp4", str(target)]
-    return cmd
-
-
 def part_path(out: Path, pid: int, suffix: str) -> Path:
     """The hidden temp file beside ``out`` that process ``pid`` writes before renaming it into place."""
     return out.parent / f".{out.stem}.{pid}.part{suffix}"
@@ -217,9 +214,12 @@ def remove_stale_parts(out: Path) -> list[Path]:
 
 @signals_interrupt()  # SIGTERM/SIGHUP stop a render like Ctrl-C: temp files removed, decoders stopped
 def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | None = None,
-                    warn: Callable[[str], None] = lambda m: None) -> RenderResult:
+                    warn: Callable[[str], None] = lambda m: None, cache=None) -> RenderResult:
     """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success;
     temp files left by killed earlier renders of ``out`` are removed.
+
+    ``cache``: a ``wam.render.cache.RenderCache`` whose segments are reused and which keeps the
+    new ones (None: every segment is encoded, in a temporary folder removed afterwards).
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
     from wam.render.audio import write_audio_track
@@ -250,44 +250,38 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
         lost = missing_glyphs(" ".join(s.text for s in timeline.sentences))
         if lost:
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, or set WAM_FONT)")
-    source = FrameSource(timeline, opts)
-    fps = timeline.fps
-    total = source.total
-    from tqdm import tqdm
+    from wam.config import default_workers
+    from wam.render.cache import RenderCache
+    from wam.render.join import join_segments
+    from wam.render.segments import encode_segments, plan_segments
 
+    fps = timeline.fps
+    total = timeline.frames
+    segments = plan_segments(timeline, opts)
     remove_stale_parts(out)
-    bar = tqdm(total=total, unit="frame", desc="rendering", disable=not opts.progress, leave=False, dynamic_ncols=True)
+    scratch = None
+    if cache is None:  # no cache: the segments live in a temporary folder for this render only
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="wam-render-"))
+        cache = RenderCache(scratch)
+    cache.ensure()
+    cache.remove_stale()
+    work = cache.work_dir()
     tmp = part_path(out, os.getpid(), out.suffix)
     tmp_audio = part_path(out, os.getpid(), ".audio.m4a")
     opened: list = []
-    encoder = None
     try:
         opened = write_audio_track(timeline, tmp_audio, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
-        encoder = subprocess.Popen(
-            encoder_command(tmp, tmp_audio, opts.width, opts.height, fps, opts), stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        try:
-            for i in range(total):
-                encoder.stdin.write(memoryview(source.frame(i)))
-                bar.update(1)
-            encoder.stdin.close()
-        except BrokenPipeError:
-            pass
-        err = encoder.stderr.read().decode(errors="replace").strip()
-        if encoder.wait() != 0:
-            raise WamError(f"the encoder failed on {out.name}" + (f": {err.splitlines()[-1][:200]}" if err else ""))
+        paths, encoded = encode_segments(timeline, opts, segments, cache, work,
+                                         workers=opts.threads or default_workers(), progress=opts.progress)
+        join_segments(paths, [s.frames for s in segments], fps, tmp_audio, tmp, work)
         os.replace(tmp, out)
     except WamError:
         raise
     except OSError as exc:
         raise WamError(f"rendering {out.name} failed ({one_line(exc, 200)})") from None
     finally:
-        bar.close()
-        source.close()
-        if encoder is not None and encoder.poll() is None:
-            encoder.kill()
-            encoder.wait()
         for c in opened:
             c.close()
         for leftover in (tmp, tmp_audio):
@@ -295,4 +289,10 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
                 leftover.unlink()
             except OSError:
                 pass
-    return RenderResult(str(out), total, total / fps, time.perf_counter() - started)
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    cache.evict()
+    return RenderResult(str(out), total, total / fps, time.perf_counter() - started, len(segments), len(encoded))
