@@ -63,6 +63,8 @@ DEFAULT_SEARCH_K = 10
 DEFAULT_ALTERNATIVES = 3
 #: ``wam export`` formats (``--format`` names; each is also its file extension).
 EXPORT_FORMATS = ("otio", "edl", "xml", "fcpxml")
+#: Videos a batch (``wam render STORY… -o OUTDIR/``) renders at a time.
+DEFAULT_JOBS = 1
 #: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it).
 CROSSFADE_SECONDS = 0.4
 

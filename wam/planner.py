@@ -4,6 +4,7 @@ the text encoder (with its sentence cache), candidate scoring and the assembler.
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,8 @@ from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE, DEF
 from wam.errors import ModelMismatchError, NothingIndexedError
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used
+    from wam.embed import Encoder
+    from wam.library.store import Store
     from wam.keywords import WordIndex
     from wam.story import Sentence
     from wam.timeline import Timeline
@@ -32,10 +35,13 @@ def plan_story(
     progress: bool = False,
     model_process: bool = False,
     explain: bool = False,
+    store: Store | None = None,
+    encoder: Encoder | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
-    that ends after embedding when ``model_process``)."""
+    that ends after embedding when ``model_process``). A batch passes the ``store`` it keeps
+    open and the ``encoder`` it shares between stories (neither is closed here)."""
     from wam.assemble.plan import assemble
     from wam.assemble.styles import pace as pace_preset
     from wam.candidates import candidate_sets
@@ -44,9 +50,9 @@ def plan_story(
     from wam.library.store import Store
     from wam.textcache import cached_encode
 
-    home = Path(home) if home else wam_home()
+    home = Path(store.home) if store is not None else Path(home) if home else wam_home()
     texts = [s.text for s in sentences]
-    with Store.open(home, create=False) as store:
+    with (nullcontext(store) if store is not None else Store.open(home, create=False)) as store:
         table = store.shot_table(store.library_ids(libraries))
         index_model = store.model
         words = store.word_index(query_words(texts), table)
@@ -58,14 +64,16 @@ def plan_story(
             f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
         )
     # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
-    encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
+    own_process = encoder is None and model_process
+    if encoder is None:
+        encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
     # the sentence cache is optional: a read-only index folder is read without it
     cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
     cache_warnings: list[str] = []
     try:
         vecs, _ = cached_encode(encoder, texts, cache, progress=progress, warn=cache_warnings.append)
     finally:
-        if model_process:
+        if own_process:
             encoder.close()
     preset = pace_preset(pace)
     min_lengths = [min(s.duration, preset.max_cut) for s in sentences]

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -142,8 +142,10 @@ def index_libraries(
     progress: bool = False,
     warn: Warn = lambda msg: None,
     home: Path | None = None,
+    ray: str | None = None,
 ) -> IndexSummary:
-    """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``."""
+    """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``;
+    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster."""
     started = time.perf_counter()
     folders = []
     for r in roots:
@@ -177,7 +179,7 @@ def index_libraries(
                     store.delete_clip(row.id)
                     summary.removed += 1
             store.forget_failures_under(str(root), {f.path for f in files})
-        _run_jobs(store, describer, jobs, workers, progress, summary, warn)
+        _run_jobs(store, describer, jobs, workers, progress, summary, warn, ray)
         for lib in library_ids:
             for info in store.libraries(lib):  # none if a repeated folder was forgotten already
                 if info["clips"] == 0:
@@ -273,7 +275,7 @@ def _reembed_all(store: Store, describer: _Describer) -> int:
     return len(texts)
 
 
-def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, summary, warn) -> None:
+def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, summary, warn, ray=None) -> None:
     if not jobs:
         return
     from tqdm import tqdm
@@ -281,6 +283,15 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
     describer.preload()
     bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False, dynamic_ncols=True)
     try:
+        if ray:
+            from wam.library.remote import analyse_on_ray
+
+            def finish(job, result) -> None:
+                _finish(store, describer, job, result, summary, warn)
+                bar.update(1)
+
+            analyse_on_ray(None if ray == "auto" else ray, jobs, finish)
+            return
         if workers == 1 or len(jobs) == 1:
             for job in jobs:
                 _finish(store, describer, job, analyse_in_worker(job.file.path), summary, warn)
@@ -291,42 +302,10 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         bar.close()
 
 
-def _worker_init(pids, parent: int) -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself); tell
-    the parent this worker's pid; and die with wam even when wam is killed outright (kill -9),
-    so that neither the workers nor the forkserver and resource tracker (which live as long as
-    a worker does) keep a pipeline waiting."""
-    import signal
+def _new_pool(workers: int, ctx):
+    from wam.signals import WorkerPool
 
-    from wam.signals import die_with
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    pids.put(os.getpid())
-    die_with(parent)
-
-
-class _Pool(ProcessPoolExecutor):
-    """A process pool whose workers ignore Ctrl-C, die with wam and report their pids, so that
-    an interrupted run can stop them at once (the executor itself can only from Python 3.14)."""
-
-    def __init__(self, workers: int, ctx):
-        self._worker_pids = ctx.SimpleQueue()
-        super().__init__(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                         initargs=(self._worker_pids, os.getpid()))
-
-    def stop_workers(self) -> None:
-        """Terminate every worker started so far (an exited one is skipped)."""
-        import signal
-
-        while not self._worker_pids.empty():
-            try:
-                os.kill(self._worker_pids.get(), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-
-def _new_pool(workers: int, ctx) -> _Pool:
-    return _Pool(workers, ctx)
+    return WorkerPool(workers, ctx)
 
 
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
