@@ -61,7 +61,8 @@ class Session:
 
             timeline = plan_story(sentences, libraries=list(o.get("libraries") or ()) or None, pace=o["pace"],
                                   fps=o["fps"], k=o["top"], seed=o.get("seed"), model=o.get("model"), width=width,
-                                  height=height, store=self.store(), encoder=self.encoder())
+                                  height=height, explain=bool(o.get("explain")), store=self.store(),
+                                  encoder=self.encoder())
         for w in timeline.warnings:
             warn(w)
         return timeline
@@ -111,8 +112,6 @@ def check_job_outputs(job: Job, inputs_of_plan: bool = True) -> None:
 class PlanWork:
     """``wam plan`` jobs: each writes its plan as wam.timeline/1 JSON."""
 
-    suffix = ".json"
-
     def __init__(self, session: Session):
         self.session = session
 
@@ -130,13 +129,8 @@ class ExportWork:
     """``wam export`` jobs: each writes its cut for an editor (format from the output's
     extension or ``--format``) and the SubRip subtitles beside it unless ``no_srt``."""
 
-    def __init__(self, session: Session, fmt: str | None = None):
+    def __init__(self, session: Session):
         self.session = session
-        self.fmt = fmt
-
-    @property
-    def suffix(self) -> str:
-        return f".{self.fmt or 'otio'}"
 
     def start(self, job: Job) -> JobResult:
         from wam.export import export_timeline, write_text
@@ -144,7 +138,7 @@ class ExportWork:
 
         started, warnings = time.perf_counter(), []
         timeline = self.session.plan(job, warnings.append)
-        export_timeline(timeline, job.output, job.options.get("fmt") or self.fmt, music=job.options.get("music"),
+        export_timeline(timeline, job.output, job.options.get("fmt"), music=job.options.get("music"),
                         warn=warnings.append)
         for srt in job.extra_outputs:
             write_text(srt, srt_text(timeline))
@@ -154,8 +148,6 @@ class ExportWork:
 
 class RenderWork:
     """``wam render`` jobs: planned here (and their ``--srt`` written), rendered by an executor."""
-
-    suffix = ".mp4"
 
     def __init__(self, session: Session):
         self.session = session

@@ -62,8 +62,11 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
     outdir = output if output is not None and is_folder_target(output) else None
     if ctx.params.get("plan_file"):
         raise UsageError("--plan renders one saved plan; in a batch name plans per job in --manifest ({\"plan\": …})")
-    if output is not None and outdir is None and (manifest or len(stories) != 1):
+    if output is not None and outdir is None and not manifest:
         raise UsageError(f"-o {output} is one file; for several stories give a folder (-o {output.rstrip('/')}/)")
+    if output is not None and outdir is None:
+        raise UsageError(f"-o {output} is one file; with --manifest give a folder (-o OUTDIR/) or name each "
+                         "job's \"output\"")
     jobs = []
     if manifest:
         if stories:
