@@ -99,11 +99,17 @@ class _Describer:
         self._preload = None
         self._lock = threading.Lock()
 
-    def preload(self) -> None:
-        """Load both models in a background thread while the workers decode the first clips."""
+    def preload(self, threads: int | None = None) -> None:
+        """Load both models in a background thread while the workers decode the first clips;
+        ``threads``: torch's threads for them (1 while worker processes decode: more would only
+        spin against the decoders for the same cores)."""
 
         def load():
             try:
+                if threads:
+                    import torch
+
+                    torch.set_num_threads(threads)
                 self.tagger
                 self.encoder
             except Exception:  # reported again, cleanly, when the models are used
@@ -280,7 +286,7 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         return
     from tqdm import tqdm
 
-    describer.preload()
+    describer.preload(threads=1 if ray or (workers > 1 and len(jobs) > 1) else None)
     bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False, dynamic_ncols=True)
     try:
         if ray:
@@ -323,7 +329,9 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
                 running[pool.submit(analyse_in_worker, job.file.path)] = job
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: running[f].file.path):
-                job = running.pop(fut)
+                job = running.pop(fut, None)
+                if job is None:  # the pool broke on an earlier clip of this round: this one is queued again
+                    continue
                 try:
                     result = fut.result()
                 except BrokenProcessPool:
