@@ -16,6 +16,7 @@ from typing import Callable
 from wam.batch.jobs import Job, JobResult, is_up_to_date
 from wam.batch.work import RenderRequest, render_request
 from wam.errors import WamError, one_line
+from wam.signals import signals_interrupt
 
 
 class InlineExecutor:
@@ -87,31 +88,36 @@ def run_batch(jobs: list[Job], work, *, executor=None, force: bool = False,
             report(work.result(request, reply))
 
     try:
-        for job in jobs:
-            if not force and is_up_to_date(job):
-                report(JobResult(job, "skipped"))
-                continue
-            while len(running) >= executor.capacity:
-                collect(None)
-            started = time.perf_counter()
-            try:
-                outcome = work.start(job)
-            except WamError as exc:
-                outcome = JobResult(job, "failed", seconds=time.perf_counter() - started, error=str(exc))
-            except Exception as exc:  # one broken story never stops the others
-                outcome = JobResult(job, "failed", seconds=time.perf_counter() - started,
-                                    error=f"unexpected {type(exc).__name__}: {one_line(exc)}")
-            if isinstance(outcome, JobResult):
-                report(outcome)
-            else:
-                running[executor.submit(outcome)] = outcome
-            if running:
-                collect(0)
-        while running:
-            collect(None)
+        with signals_interrupt():  # SIGTERM / SIGHUP stop a batch like Ctrl-C (workers clean up)
+            _loop(jobs, work, executor, force, running, report, collect)
     except BaseException:  # Ctrl-C, SIGTERM: stop the renders (temp files go), keep finished outputs
         executor.stop()
         raise
     else:
         executor.close()
     return results
+
+
+def _loop(jobs, work, executor, force, running, report, collect) -> None:
+    for job in jobs:
+        if not force and is_up_to_date(job):
+            report(JobResult(job, "skipped"))
+            continue
+        while len(running) >= executor.capacity:
+            collect(None)
+        started = time.perf_counter()
+        try:
+            outcome = work.start(job)
+        except WamError as exc:
+            outcome = JobResult(job, "failed", seconds=time.perf_counter() - started, error=str(exc))
+        except Exception as exc:  # one broken story never stops the others
+            outcome = JobResult(job, "failed", seconds=time.perf_counter() - started,
+                                error=f"unexpected {type(exc).__name__}: {one_line(exc)}")
+        if isinstance(outcome, JobResult):
+            report(outcome)
+        else:
+            running[executor.submit(outcome)] = outcome
+        if running:
+            collect(0)
+    while running:
+        collect(None)

@@ -62,7 +62,9 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
     outdir = output if output is not None and is_folder_target(output) else None
     if ctx.params.get("plan_file"):
         raise UsageError("--plan renders one saved plan; in a batch name plans per job in --manifest ({\"plan\": …})")
-    if output is not None and outdir is None and not manifest:
+    single = (output is not None and outdir is None and not manifest and len(stories) == 1
+              and stories[0] != "-" and not os.path.isdir(stories[0]))  # e.g. one story rendered with --ray
+    if output is not None and outdir is None and not manifest and not single:
         raise UsageError(f"-o {output} is one file; for several stories give a folder (-o {output.rstrip('/')}/)")
     if output is not None and outdir is None:
         raise UsageError(f"-o {output} is one file; with --manifest give a folder (-o OUTDIR/) or name each "
@@ -98,6 +100,12 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
             jobs.append(Job(len(jobs) + 1, target, story=entry.story, text=entry.text, plan=entry.plan,
                             options=options, line=entry.line, inputs=tuple(inputs),
                             extra_outputs=tuple(extra_outputs(target, options))))
+    elif single:
+        story, options = os.path.abspath(stories[0]), dict(base, explicit=frozenset(explicit))
+        target = os.path.abspath(output)
+        jobs.append(Job(1, target, story=story, options=options,
+                        inputs=tuple(p for p in (story, options.get("music")) if p),
+                        extra_outputs=tuple(extra_outputs(target, options))))
     else:
         if outdir is None:
             raise UsageError("give a folder to write into: -o OUTDIR/")

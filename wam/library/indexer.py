@@ -78,12 +78,13 @@ class _Job:
     content_hash: str
 
 
-def analyse_in_worker(path: str) -> ClipAnalysis | str:
-    """Worker entry point: the analysis, or the reason the file is unusable."""
+def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnalysis | str:
+    """Worker entry point: the analysis, or the reason the file is unusable (``decode_threads``:
+    1 when other workers decode beside this one: frame threads would only compete for the cores)."""
     from wam.library.analyse import analyse_clip
 
     try:
-        return analyse_clip(path)
+        return analyse_clip(path, decode_threads=decode_threads)
     except MediaError as exc:
         return str(exc)
     except Exception as exc:  # a decoder bug must not stop the run
@@ -314,11 +315,20 @@ def _new_pool(workers: int, ctx):
     return WorkerPool(workers, ctx)
 
 
-def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
+def _decoder_context():
+    """The forkserver context, its server importing the analysis code (cv2, scenedetect) once
+    for all workers instead of once per worker."""
     import multiprocessing as mp
-    from concurrent.futures.process import BrokenProcessPool
 
     ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["wam.library.analyse"])
+    return ctx
+
+
+def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = _decoder_context()
     pending = list(reversed(jobs))
     pool = _new_pool(min(workers, len(jobs)), ctx)
     running: dict[Future, _Job] = {}
@@ -326,7 +336,7 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
         while pending or running:
             while pending and len(running) < 2 * workers:
                 job = pending.pop()
-                running[pool.submit(analyse_in_worker, job.file.path)] = job
+                running[pool.submit(analyse_in_worker, job.file.path, 1)] = job
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: running[f].file.path):
                 job = running.pop(fut, None)
