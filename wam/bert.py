@@ -55,8 +55,8 @@ def bert_layout(folder: str) -> dict | None:
 
 
 class BertMeanEncoder:
-    """Unit-length (when the model normalises) float32 sentence vectors from a BERT model
-    folder laid out as ``bert_layout`` accepts."""
+    """Unit-length float32 sentence vectors from a BERT model folder laid out as
+    ``bert_layout`` accepts: bit for bit those of ``wam.embed.SentenceTransformerEncoder``."""
 
     def __init__(self, name: str, folder: str, layout: dict):
         import torch
@@ -85,7 +85,9 @@ class BertMeanEncoder:
         if self._lower:
             prepared = [t.lower() for t in prepared]
         ids = [e.ids for e in self._tok.encode_batch(prepared)]
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        # batches as sentence-transformers makes them (longest text first), so that even the
+        # last bits of every vector are the same
+        order = np.argsort([-len(t) for t in texts])
         out = np.zeros((len(ids), self.dim), np.float32)
         with self._torch.inference_mode():
             for start in range(0, len(order), BATCH):
@@ -103,11 +105,12 @@ class BertMeanEncoder:
         for r, x in enumerate(batch):
             ids[r, : len(x)] = torch.tensor(x, dtype=torch.long)
             mask[r, : len(x)] = 1.0
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
-             + w["embeddings.token_type_embeddings.weight"][0])
+        # the operations of transformers' BertModel (SDPA attention) in its order
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][0]
+        x = x + w["embeddings.position_embeddings.weight"][:length]
         x = F.layer_norm(x, (h,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
-        bias = (1.0 - mask)[:, None, None, :] * torch.finfo(torch.float32).min
-        n, hd = self._heads, h // self._heads  # attention scaled by 1/sqrt(hd), as BERT
+        n, hd = self._heads, h // self._heads
+        allowed = None if bool(mask.all()) else mask.bool()[:, None, None, :].expand(len(batch), 1, length, length)
 
         def linear(t, name):
             return F.linear(t, w[f"{name}.weight"], w[f"{name}.bias"])
@@ -118,12 +121,15 @@ class BertMeanEncoder:
         for k in range(self._layers):
             p = f"encoder.layer.{k}"
             q, key, v = (heads(linear(x, f"{p}.attention.self.{m}")) for m in ("query", "key", "value"))
-            ctx = F.scaled_dot_product_attention(q, key, v, attn_mask=bias).transpose(1, 2).reshape(len(batch), length, h)
+            ctx = F.scaled_dot_product_attention(q, key, v, attn_mask=allowed, scale=hd ** -0.5)
+            ctx = ctx.transpose(1, 2).contiguous().reshape(len(batch), length, h)
             a = F.layer_norm(linear(ctx, f"{p}.attention.output.dense") + x, (h,),
                              w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], eps)
             x = F.layer_norm(linear(F.gelu(linear(a, f"{p}.intermediate.dense")), f"{p}.output.dense") + a, (h,),
                              w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], eps)
-        pooled = (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
-        if self._normalize:
+        m = mask[:, :, None]
+        pooled = (x * m).sum(dim=1) / torch.clamp(m.sum(dim=1), min=1e-9)
+        if self._normalize:  # the model's own Normalize module …
             pooled = F.normalize(pooled, p=2, dim=1)
-        return pooled.numpy()
+        # … and again, as wam's sentence-transformers encoder asks for unit vectors (same last bits)
+        return F.normalize(pooled, p=2, dim=1).numpy()

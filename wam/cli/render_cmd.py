@@ -3,11 +3,11 @@ saved plan) and render the video. Glue only: the library decides sizes and setti
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from click.core import ParameterSource
-
-import json
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import progress_option, quiet_option, show_progress, warner
