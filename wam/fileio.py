@@ -15,8 +15,8 @@ from pathlib import Path
 from wam.errors import OutputError
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to a temp file beside ``path`` and rename it into place."""
+def write_atomic(path: str | Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8, or bytes as they are) to a temp file beside ``path`` and rename it into place."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     try:
@@ -24,7 +24,7 @@ def write_atomic(path: str | Path, text: str) -> None:
     except OSError as exc:
         raise OutputError(write_failure(path, exc)) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

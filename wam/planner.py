@@ -4,6 +4,7 @@ the text encoder (with its sentence cache), candidate scoring and the assembler.
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,8 @@ from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE, DEF
 from wam.errors import ModelMismatchError, NothingIndexedError
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used
+    from wam.embed import Encoder
+    from wam.library.store import Store
     from wam.keywords import WordIndex
     from wam.story import Sentence
     from wam.timeline import Timeline
@@ -37,10 +40,13 @@ def plan_story(
     narration: str | None = None,
     timing: str | None = None,
     note=None,
+    store: Store | None = None,
+    encoder: Encoder | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
-    that ends after embedding when ``model_process``).
+    that ends after embedding when ``model_process``). A batch passes the ``store`` it keeps
+    open and the ``encoder`` it shares between stories (neither is closed here).
 
     With ``previous`` (the plan this story had before an edit, made with the same fps, pace
     and model) the cut changes only where the edit makes it: unchanged sentences keep their
@@ -57,10 +63,10 @@ def plan_story(
     from wam.library.store import Store
     from wam.textcache import cached_encode
 
-    home = Path(home) if home else wam_home()
+    home = Path(store.home) if store is not None else Path(home) if home else wam_home()
     draft = None
     voice_warnings: list[str] = []
-    with Store.open(home, create=False) as store:
+    with (nullcontext(store) if store is not None else Store.open(home, create=False)) as store:
         table = store.shot_table(store.library_ids(libraries))
         index_model = store.model
         if len(table) == 0 or not index_model:
@@ -86,13 +92,16 @@ def plan_story(
     cache_warnings: list[str] = []
     if texts:
         # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
-        encoder = ModelProcess(index_model, table.embeddings.shape[1]) if model_process else load_encoder(index_model)
+        own_process = encoder is None and model_process
+        if encoder is None:
+            encoder = (ModelProcess(index_model, table.embeddings.shape[1]) if model_process
+                       else load_encoder(index_model))
         # the sentence cache is optional: a read-only index folder is read without it
         cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
         try:
             vecs, _ = cached_encode(encoder, texts, cache, progress=progress, warn=cache_warnings.append)
         finally:
-            if model_process:
+            if own_process:
                 encoder.close()
     preset = pace_preset(pace)
     min_lengths = [min(sentences[j].duration, preset.max_cut) for j in todo]

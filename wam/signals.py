@@ -1,15 +1,18 @@
 """Termination signals handled like Ctrl-C, so that work in progress cleans up (temp files
 removed, child processes stopped) when a user, a service manager or a closing terminal
-stops wam with SIGTERM or SIGHUP; and worker processes that end with the process they work for.
+stops wam with SIGTERM or SIGHUP; and worker processes that end with the process they work for
+(``WorkerPool``: the index's decoders, a batch's renders).
 
-Layer 0 (no other wam module): the indexer's workers, the text-model process and the
-renderer all use it."""
+Layer 0 (no other wam module): the indexer's workers, the text-model process, the
+renderer and batch runs all use it."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
+from concurrent.futures import ProcessPoolExecutor
 
 #: Signals turned into :class:`Interrupted` (a KeyboardInterrupt).
 HANDLED = (signal.SIGTERM, signal.SIGHUP)
@@ -96,3 +99,35 @@ def die_with(pid: int) -> None:
         end()
 
     threading.Thread(target=watch, name=f"wam-die-with-{pid}", daemon=True).start()
+
+
+def _worker_init(pids, parent: int) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself); tell
+    the parent this worker's pid; and die with wam even when wam is killed outright (kill -9),
+    so that neither the workers nor the forkserver and resource tracker (which live as long as
+    a worker does) keep a pipeline waiting."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pids.put(os.getpid())
+    die_with(parent)
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers ignore Ctrl-C, die with wam and report their pids, so that
+    an interrupted run can stop them at once (the executor itself can only from Python 3.14).
+    ``stop_workers`` sends SIGTERM: a worker inside ``signals_interrupt`` (a render) cleans up."""
+
+    def __init__(self, workers: int, ctx=None):
+        import multiprocessing as mp
+
+        ctx = ctx or mp.get_context("forkserver")
+        self._worker_pids = ctx.SimpleQueue()
+        super().__init__(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                         initargs=(self._worker_pids, os.getpid()))
+
+    def stop_workers(self) -> None:
+        """Terminate every worker started so far (an exited one is skipped)."""
+        while not self._worker_pids.empty():
+            try:
+                os.kill(self._worker_pids.get(), signal.SIGTERM)
+            except ProcessLookupError:
+                pass

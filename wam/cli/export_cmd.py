@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import click
 
+from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import quiet_option, warner
 from wam.cli.options import frame_options, planning_options
 from wam.config import EXPORT_FORMATS
 
 
 @click.command("export")
-@click.argument("source", metavar="PLAN_OR_STORY", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The file to write: .otio, .edl, .xml (Final Cut Pro 7: Premiere, Resolve) or .fcpxml.")
+@click.argument("sources", metavar="PLAN_OR_STORY...", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="The file to write: .otio, .edl, .xml (Final Cut Pro 7: Premiere, Resolve) or .fcpxml; for "
+                   "several plans or stories a folder (OUTDIR/<name>.otio each, or as --format says).")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
               help="The format, when the output's extension does not say it.")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -21,13 +23,19 @@ from wam.config import EXPORT_FORMATS
 @click.option("--no-srt", is_flag=True, help="Do not write the subtitles (OUTPUT with .srt) beside the export.")
 @planning_options
 @frame_options
+@manifest_option
+@click.option("--json", "as_json", is_flag=True, help="In a batch, print one JSON line per finished job on stdout.")
+@force_option
 @quiet_option
-def export_command(source, output, fmt, music, no_srt, quiet, resolution, aspect, fps, **planning):
+def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force, quiet, resolution, aspect, fps,
+                   **planning):
     """Export the cut of PLAN_OR_STORY for a video editor: a saved plan (wam plan -o
     plan.json) is exported as it is; a story (a text file, or - for stdin) is planned first
     with the same options as wam plan. Clips point at your original files, in their own
     frame rates; paragraph cross-fades are transitions; every sentence is a marker, and the
-    subtitles are written beside the export as OUTPUT.srt.
+    subtitles are written beside the export as OUTPUT.srt. Several plans or stories (or
+    folders of them, - for their paths on stdin, or --manifest jobs.jsonl) are exported in
+    one run to -o OUTDIR/ (exports newer than their plan or story are kept unless --force).
 
     \b
     Example:
@@ -35,6 +43,7 @@ def export_command(source, output, fmt, music, no_srt, quiet, resolution, aspect
         wam export plan.json -o cut.edl                  # CMX 3600, for any editor
         wam export story.txt -o cut.xml --pace fast      # Premiere Pro, DaVinci Resolve
         wam export plan.json -o cut.fcpxml --music bed.mp3
+        wam export plans/ -o cuts/ --format edl
     """
     import os
 
@@ -44,6 +53,11 @@ def export_command(source, output, fmt, music, no_srt, quiet, resolution, aspect
     from wam.render.layout import output_size
     from wam.render.subtitles import srt_text
 
+    if is_batch(sources, output, manifest):
+        return _export_batch(sources, output, manifest, fmt, as_json, force, quiet)
+    if output is None or len(sources) != 1:
+        raise click.UsageError("give one PLAN_OR_STORY and -o FILE (or several with -o OUTDIR/, or --manifest)")
+    source = sources[0]
     warn = warner(quiet)
     try:
         chosen = format_for(output, fmt)  # an unknown extension is a usage error, before any work
@@ -64,3 +78,25 @@ def export_command(source, output, fmt, music, no_srt, quiet, resolution, aspect
         fades = f"{result.transitions} cross-fade" + ("" if result.transitions == 1 else "s")
         click.echo(f"wrote {result.path} ({result.format.title}: {result.clips} clips, {fades}, "
                    f"{result.markers} sentence markers){extra}", err=True)
+
+
+def _export_batch(sources, output, manifest, fmt, as_json, force, quiet):
+    """Several plans or stories, a folder, stdin paths or a manifest: ``wam.batch`` does the work."""
+    import os
+
+    from wam.batch.work import ExportWork, Session
+    from wam.cli.handoff import is_plan_file
+    from wam.errors import UsageError, WamError
+    from wam.export import format_for
+
+    def srt_of(target, options):
+        return [] if options.get("no_srt") else [os.path.splitext(target)[0] + ".srt"]
+
+    jobs = build_jobs(click.get_current_context(), sources, output, manifest, f".{fmt or EXPORT_FORMATS[0]}",
+                      is_plan=is_plan_file, extra_outputs=srt_of)
+    for job in jobs:
+        try:
+            format_for(job.output, job.options.get("fmt"))
+        except WamError as exc:
+            raise UsageError(f"{job.label}: {exc}") from None
+    report_batch(ExportWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="exported")

@@ -14,11 +14,14 @@ from wam.cli.common import echo_json, progress_option, quiet_option, show_progre
                    "model, else the built-in all-MiniLM-L6-v2). A new model re-embeds the index.")
 @click.option("-j", "--workers", type=click.IntRange(min=1), default=None,
               help="Clips decoded in parallel (default: all cores).")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="auto", default=None, metavar="[ADDRESS]",
+              help="Analyse the clips as tasks on a Ray cluster (pip install 'wam[ray]'): at ADDRESS, else "
+                   "$RAY_ADDRESS or a running local cluster, else a new local one. Put it after the folders.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any file could not be indexed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @quiet_option
 @progress_option
-def index_command(folders, model, workers, strict, as_json, quiet, progress):
+def index_command(folders, model, workers, ray_address, strict, as_json, quiet, progress):
     """Index the video clips in FOLDERS: shots, features, descriptions, embeddings.
 
     Re-running is incremental: unchanged clips are skipped, changed ones redone, deleted
@@ -29,13 +32,14 @@ def index_command(folders, model, workers, strict, as_json, quiet, progress):
     Example:
         wam index ./clips ~/Footage/travel
         wam index ./clips --json | jq .shots
+        wam index /shared/footage --ray ray://head:10001
     """
     from wam.errors import NothingIndexedError
     from wam.library.indexer import index_libraries
 
     summary = index_libraries(
-        folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet)
-    )
+        folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet),
+        ray=ray_address)
     if as_json:
         echo_json(summary.to_dict())
     elif not quiet:

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import click
 
+from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, quiet_option, show_progress, warner
 from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
                              previous_from_options, replan_options)
 
 
 @click.command("plan")
-@click.argument("story", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("stories", metavar="STORY...", nargs=-1, type=click.Path(exists=True, allow_dash=True))
 @planning_options
 @frame_options
 @narration_options
-@click.option("--json", "as_json", is_flag=True, help="Print the wam.timeline/1 JSON document on stdout.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the JSON plan to this file.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the wam.timeline/1 JSON document on stdout (in a batch: one JSON line per finished job).")
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="Write the JSON plan to this file; for several stories a folder (OUTDIR/<story>.json each).")
 @click.option("--explain", is_flag=True,
               help="Say per sentence why its cuts beat the runner-up (the best plan without its shots), "
                    "term by term; in --json as each sentence's \"explain\".")
 @replan_options
+@manifest_option
+@force_option
 @quiet_option
-def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps, previous_file, fresh, **planning):
+def plan_command(stories, as_json, output, explain, manifest, force, quiet, resolution, aspect, fps, previous_file,
+                 fresh, **planning):
     """Choose the shots for every sentence of STORY (a UTF-8 text file, or - for stdin).
+
+    Several stories (files, folders of .txt/.md stories, or - to read story paths from
+    stdin) or --manifest jobs.jsonl are planned in one run, each to OUTDIR/<story>.json
+    (-o OUTDIR/), loading the index and the text model once; plans newer than their story
+    are kept unless --force.
 
     \b
     Example:
@@ -33,11 +44,23 @@ def plan_command(story, as_json, output, explain, quiet, resolution, aspect, fps
         wam plan story.txt --explain
         wam plan story.txt --voice -o narrated.json
         wam plan story.txt -o plan.json      # again after an edit: unchanged sentences keep their cuts
+        wam plan stories/*.txt -o plans/
     """
     from wam.fileio import write_atomic
     from wam.outputs import check_output
     from wam.render.layout import output_size
 
+    if is_batch(stories, output, manifest):
+        from wam.batch.work import PlanWork, Session
+
+        if previous_file or fresh:
+            raise click.UsageError("--previous and --fresh plan one story, not a batch")
+        jobs = build_jobs(click.get_current_context(), stories, output, manifest, ".json", plans=False)
+        report_batch(PlanWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="planned")
+        return
+    if len(stories) != 1:
+        raise click.UsageError("give a STORY to plan (or several with -o OUTDIR/, or --manifest)")
+    story = stories[0]
     size = output_size(resolution, aspect)
     target = None
     if output:  # before planning: refuse to overwrite the story, a clip or the index

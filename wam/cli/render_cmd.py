@@ -3,19 +3,23 @@ saved plan) and render the video. Glue only: the library decides sizes and setti
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from click.core import ParameterSource
 
+from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
 from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
                              previous_from_options, replan_options)
-from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
+from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
 
 
 @click.command("render")
-@click.argument("story", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The MP4 file to write.")
+@click.argument("stories", metavar="[STORY]...", nargs=-1, type=click.Path(exists=True, allow_dash=True))
+@click.option("-o", "--output", type=click.Path(), default=None,
+              help="The MP4 file to write; for several stories a folder (OUTDIR/: one OUTDIR/<story>.mp4 each).")
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Render this saved plan (wam plan -o) unchanged instead of planning (at the plan's size "
                    "and frame rate unless --resolution/--aspect say otherwise).")
@@ -41,13 +45,31 @@ from wam.config import DEFAULT_CRF, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X
 @click.option("--watch", is_flag=True,
               help="Keep running: render again whenever STORY changes (only re-cut sentences are encoded again); "
                    "Ctrl-C stops.")
+@manifest_option
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
+              help="In a batch, how many videos are rendered at a time.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON line per finished job on stdout (story, output, status, duration, cuts, "
+                   "warnings, seconds, error), in completion order.")
+@force_option
+@click.option("--ray", "ray_address", is_flag=False, flag_value="auto", default=None, metavar="[ADDRESS]",
+              help="Render the batch as tasks on a Ray cluster (pip install 'wam[ray]'): at ADDRESS, else "
+                   "$RAY_ADDRESS or a running local cluster, else a new local one.")
 @quiet_option
 @progress_option
-def render_command(story, output, plan_file, resolution, aspect, fps, fit, preset, crf, subtitle_mode, no_subtitles,
-                   srt_file, keep_audio, music, preview, threads, quiet, progress, previous_file, fresh, watch,
+def render_command(stories, output, plan_file, resolution, aspect, fps, fit, preset, crf, subtitle_mode, no_subtitles,
+                   srt_file, keep_audio, music, preview, threads, previous_file, fresh, watch, manifest, jobs, as_json,
+                   force, ray_address, quiet, progress,
                    **planning):
     """Render STORY (a UTF-8 text file, or -) as a video cut from your indexed clips,
     or render a saved plan with --plan (then STORY is not needed, and not read if given).
+
+    \b
+    Several stories (files, folders of .txt/.md stories, or - to read story paths from
+    stdin) or --manifest jobs.jsonl make a batch written to -o OUTDIR/: the index and the
+    text model are loaded once, --jobs videos are rendered at a time, one failing story
+    never stops the others (exit 1 if any failed) and a re-run skips every video newer than
+    its story (--force redoes them).
 
     \b
     Example:
@@ -57,6 +79,8 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
         wam render story.txt -o narrated.mp4 --music bed.mp3 --subtitles words --voice
         wam render story.txt -o mine.mp4 --narration my-reading.m4a
         wam render story.txt -o out.mp4 --watch
+        wam render stories/ -o videos/ --jobs 2 --json
+        wam render --manifest jobs.jsonl --ray
     """
     from wam.errors import UsageError
     from wam.fileio import write_atomic
@@ -65,6 +89,13 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
     from wam.render.renderer import RenderOptions, render_timeline
     from wam.render.subtitles import srt_text
 
+    if manifest or ray_address or is_batch(stories, output, manifest):
+        if watch or previous_file or fresh:
+            raise click.UsageError("--watch, --previous and --fresh render one story, not a batch")
+        return _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet)
+    if output is None:
+        raise click.UsageError("give the video to write with -o OUT.mp4 (or -o OUTDIR/ for a batch)")
+    story = stories[0] if stories else None
     if not plan_file and not story:
         raise click.UsageError("give a STORY to plan and render, or --plan PLAN.json")
     if watch and (plan_file or story == "-"):
@@ -109,6 +140,10 @@ def render_command(story, output, plan_file, resolution, aspect, fps, fit, prese
     if not quiet:
         click.echo(f"wrote {result.path}: {result.duration:.2f} s, {opts.width}x{opts.height} at {timeline.fps} fps "
                    f"in {result.seconds:.1f} s ({result.encoded} of {result.segments} segments encoded)", err=True)
+    if as_json:
+        click.echo(json.dumps({"job": 1, "story": story or plan_file, "output": str(result.path), "status": "ok",
+                               "duration": round(timeline.duration, 3), "cuts": sum(not c.continues for c in timeline.cuts()),
+                               "warnings": timeline.warnings, "seconds": round(result.seconds, 3), "error": None}))
     if watch:
         from wam.cli.watch import watch_and_render
 
@@ -126,3 +161,21 @@ def render_cache(warn):
     except WamError as exc:
         warn(f"{exc}; rendering without the cache")
         return None
+
+
+def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet):
+    """Several stories, a folder, stdin paths or a manifest: ``wam.batch`` does the work."""
+    from wam.batch.run import executor_for
+    from wam.batch.work import RenderWork, Session
+
+    def srt_of(target, options):
+        return [options["srt_file"]] if options.get("srt_file") else []
+
+    todo = build_jobs(click.get_current_context(), stories, output, manifest, ".mp4", extra_outputs=srt_of)
+    if ray_address:
+        from wam.batch.remote import RayExecutor
+
+        executor = RayExecutor(None if ray_address == "auto" else ray_address)
+    else:
+        executor = executor_for(min(jobs, len(todo)))
+    report_batch(RenderWork(Session()), todo, executor, force=force, quiet=quiet, as_json=as_json, verb="rendered")

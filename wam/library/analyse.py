@@ -64,8 +64,10 @@ class FrameSampler:
             self._prev.append((n, gray))
 
 
-def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHOT_SECONDS) -> ClipAnalysis:
-    """Shots with features and keyframes for the clip at ``path``; MediaError if unusable."""
+def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHOT_SECONDS,
+                 decode_threads: int | None = None) -> ClipAnalysis:
+    """Shots with features and keyframes for the clip at ``path``; MediaError if unusable.
+    ``decode_threads``: the decoder's threads (1 when several workers decode side by side)."""
     import cv2
 
     samplers: list[FrameSampler] = []
@@ -74,7 +76,7 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
         samplers.append(FrameSampler(fps))
         return samplers[-1]
 
-    result = decode_pass(path, make_sampler, threshold=threshold, min_scene_seconds=min_shot)
+    result = decode_pass(path, make_sampler, threshold=threshold, min_scene_seconds=min_shot, threads=decode_threads)
     sampler = samplers[0]
     duration = result.frames / result.fps
     if duration < min_shot:

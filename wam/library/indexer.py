@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -78,12 +78,13 @@ class _Job:
     content_hash: str
 
 
-def analyse_in_worker(path: str) -> ClipAnalysis | str:
-    """Worker entry point: the analysis, or the reason the file is unusable."""
+def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnalysis | str:
+    """Worker entry point: the analysis, or the reason the file is unusable (``decode_threads``:
+    1 when other workers decode beside this one: frame threads would only compete for the cores)."""
     from wam.library.analyse import analyse_clip
 
     try:
-        return analyse_clip(path)
+        return analyse_clip(path, decode_threads=decode_threads)
     except MediaError as exc:
         return str(exc)
     except Exception as exc:  # a decoder bug must not stop the run
@@ -99,11 +100,17 @@ class _Describer:
         self._preload = None
         self._lock = threading.Lock()
 
-    def preload(self) -> None:
-        """Load both models in a background thread while the workers decode the first clips."""
+    def preload(self, threads: int | None = None) -> None:
+        """Load both models in a background thread while the workers decode the first clips;
+        ``threads``: torch's threads for them (1 while worker processes decode: more would only
+        spin against the decoders for the same cores)."""
 
         def load():
             try:
+                if threads:
+                    import torch
+
+                    torch.set_num_threads(threads)
                 self.tagger
                 self.encoder
             except Exception:  # reported again, cleanly, when the models are used
@@ -142,8 +149,10 @@ def index_libraries(
     progress: bool = False,
     warn: Warn = lambda msg: None,
     home: Path | None = None,
+    ray: str | None = None,
 ) -> IndexSummary:
-    """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``."""
+    """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``;
+    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster."""
     started = time.perf_counter()
     folders = []
     for r in roots:
@@ -177,7 +186,7 @@ def index_libraries(
                     store.delete_clip(row.id)
                     summary.removed += 1
             store.forget_failures_under(str(root), {f.path for f in files})
-        _run_jobs(store, describer, jobs, workers, progress, summary, warn)
+        _run_jobs(store, describer, jobs, workers, progress, summary, warn, ray)
         for lib in library_ids:
             for info in store.libraries(lib):  # none if a repeated folder was forgotten already
                 if info["clips"] == 0:
@@ -273,14 +282,23 @@ def _reembed_all(store: Store, describer: _Describer) -> int:
     return len(texts)
 
 
-def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, summary, warn) -> None:
+def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, summary, warn, ray=None) -> None:
     if not jobs:
         return
     from tqdm import tqdm
 
-    describer.preload()
+    describer.preload(threads=1 if ray or (workers > 1 and len(jobs) > 1) else None)
     bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False, dynamic_ncols=True)
     try:
+        if ray:
+            from wam.library.remote import analyse_on_ray
+
+            def finish(job, result) -> None:
+                _finish(store, describer, job, result, summary, warn)
+                bar.update(1)
+
+            analyse_on_ray(None if ray == "auto" else ray, jobs, finish)
+            return
         if workers == 1 or len(jobs) == 1:
             for job in jobs:
                 _finish(store, describer, job, analyse_in_worker(job.file.path), summary, warn)
@@ -291,49 +309,26 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         bar.close()
 
 
-def _worker_init(pids, parent: int) -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself); tell
-    the parent this worker's pid; and die with wam even when wam is killed outright (kill -9),
-    so that neither the workers nor the forkserver and resource tracker (which live as long as
-    a worker does) keep a pipeline waiting."""
-    import signal
+def _new_pool(workers: int, ctx):
+    from wam.signals import WorkerPool
 
-    from wam.signals import die_with
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    pids.put(os.getpid())
-    die_with(parent)
+    return WorkerPool(workers, ctx)
 
 
-class _Pool(ProcessPoolExecutor):
-    """A process pool whose workers ignore Ctrl-C, die with wam and report their pids, so that
-    an interrupted run can stop them at once (the executor itself can only from Python 3.14)."""
+def _decoder_context():
+    """The forkserver context, its server importing the analysis code (cv2, scenedetect) once
+    for all workers instead of once per worker."""
+    import multiprocessing as mp
 
-    def __init__(self, workers: int, ctx):
-        self._worker_pids = ctx.SimpleQueue()
-        super().__init__(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                         initargs=(self._worker_pids, os.getpid()))
-
-    def stop_workers(self) -> None:
-        """Terminate every worker started so far (an exited one is skipped)."""
-        import signal
-
-        while not self._worker_pids.empty():
-            try:
-                os.kill(self._worker_pids.get(), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-
-def _new_pool(workers: int, ctx) -> _Pool:
-    return _Pool(workers, ctx)
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["wam.library.analyse"])
+    return ctx
 
 
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
-    import multiprocessing as mp
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = mp.get_context("forkserver")
+    ctx = _decoder_context()
     pending = list(reversed(jobs))
     pool = _new_pool(min(workers, len(jobs)), ctx)
     running: dict[Future, _Job] = {}
@@ -341,10 +336,12 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
         while pending or running:
             while pending and len(running) < 2 * workers:
                 job = pending.pop()
-                running[pool.submit(analyse_in_worker, job.file.path)] = job
+                running[pool.submit(analyse_in_worker, job.file.path, 1)] = job
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: running[f].file.path):
-                job = running.pop(fut)
+                job = running.pop(fut, None)
+                if job is None:  # the pool broke on an earlier clip of this round: this one is queued again
+                    continue
                 try:
                     result = fut.result()
                 except BrokenProcessPool:

@@ -60,11 +60,13 @@ def probe_failure(path: str) -> str | None:
     return None
 
 
-def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float = 3.0, min_scene_seconds: float = 0.5) -> DecodeResult:
+def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float = 3.0, min_scene_seconds: float = 0.5,
+                threads: int | None = None) -> DecodeResult:
     """Decode ``path`` once: cut list from the adaptive content detector, every frame to a callback.
 
     ``make_callback(fps)`` builds the callback once the frame rate is known. ffmpeg decodes
     and downscales the frames (≤ 320 px wide) before they reach the detector and callback.
+    ``threads``: the decoder's threads (default: ffmpeg's choice).
     Raises MediaError with a user-facing reason for anything that is not decodable video.
     """
     reason = probe_failure(path)
@@ -75,7 +77,7 @@ def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float =
     from wam.media.ffmpeg_stream import open_stream, probe
 
     info = probe(path)
-    video = open_stream(path, info)
+    video = open_stream(path, info, threads=threads)
     try:
         fps = float(video.frame_rate)
         detector_cls = _content_detector_class()

@@ -163,7 +163,7 @@ def _stream_class():
 
         BACKEND_NAME = "wam_ffmpeg_pipe"
 
-        def __init__(self, path: str, info: Probe, size: tuple[int, int]):
+        def __init__(self, path: str, info: Probe, size: tuple[int, int], threads: int | None = None):
             self._path = path
             self._info = info
             self._size = size
@@ -173,7 +173,8 @@ def _stream_class():
             w, h = size
             self._proc = subprocess.Popen(
                 # deblocking is invisible at analysis size: skipping it decodes H.264 ~15% faster
-                [ffmpeg_exe(), "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-i", path,
+                [ffmpeg_exe(), "-nostdin", "-v", "error", "-skip_loop_filter", "all",
+                 *(["-threads", str(threads)] if threads else []), "-i", path,
                  "-map", "0:v:0", "-an", "-sn", "-dn",
                  # constant frame rate output: frame n is at n / fps even for variable-rate sources
                  "-vf", f"scale={w}:{h}:flags=area", "-fps_mode", "cfr", "-r", f"{float(self._frame_rate):.6f}",
@@ -262,6 +263,7 @@ def _stream_class():
     return FfmpegFrameStream
 
 
-def open_stream(path: str, info: Probe, width: int = ANALYSIS_WIDTH):
-    """A VideoStream of ``path`` at analysis size (close it after use)."""
-    return _stream_class()(path, info, analysis_size(info.width, info.height, width))
+def open_stream(path: str, info: Probe, width: int = ANALYSIS_WIDTH, threads: int | None = None):
+    """A VideoStream of ``path`` at analysis size (close it after use); ``threads``: the
+    decoder's (default: ffmpeg's choice; 1 where other workers decode beside it)."""
+    return _stream_class()(path, info, analysis_size(info.width, info.height, width), threads)

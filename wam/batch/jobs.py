@@ -1,0 +1,148 @@
+"""The jobs of a batch run (``wam render|plan|export`` over many stories): which stories
+(files, folders, paths read from stdin), which output each writes (``OUTDIR/<stem>.<ext>``,
+or named in a manifest), whether an output is already up to date (resume), and what a
+finished job reports (one JSON line).
+
+arguments / manifest → ``Job`` list → (``wam.batch.run``) → ``JobResult`` per job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from wam.errors import UsageError
+
+#: File endings read as stories when a folder is given (plain text and Markdown).
+STORY_SUFFIXES = (".txt", ".md", ".markdown")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One story (a file, inline text, or a saved plan) and the output it writes.
+
+    ``options`` are the command's option values for this job, by their click parameter
+    names (``pace``, ``top``, ``libraries``, ``keep_audio`` …): the command line's, with a
+    manifest line's own values on top. ``inputs`` are the files the output is compared
+    with to tell whether it is up to date; ``extra_outputs`` are written beside it
+    (subtitles)."""
+
+    number: int  # 1-based, in the order the jobs were given
+    output: str  # absolute path
+    story: str | None = None
+    text: str | None = None
+    plan: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    line: int | None = None  # the manifest line it came from
+    inputs: tuple[str, ...] = ()
+    extra_outputs: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    @property
+    def label(self) -> str:
+        """How messages name the job: its story or plan file, or its manifest line."""
+        if self.story or self.plan:
+            return self.story or self.plan
+        return f"manifest line {self.line}" if self.line else f"job {self.number}"
+
+
+@dataclass
+class JobResult:
+    """What one finished job reports: ``status`` is ``ok``, ``skipped`` (its output was up to
+    date) or ``failed`` (with ``error``)."""
+
+    job: Job
+    status: str
+    duration: float | None = None  # seconds of video planned
+    cuts: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the job
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    def to_dict(self) -> dict:
+        """The JSON line of ``--json``: job, story, output, status, duration, cuts, warnings, seconds, error."""
+        j = self.job
+        d = {"job": j.number, "story": j.story or j.plan, "output": j.output, "status": self.status,
+             "duration": None if self.duration is None else round(self.duration, 3), "cuts": self.cuts,
+             "warnings": list(self.warnings), "seconds": round(self.seconds, 3), "error": self.error}
+        if j.line is not None:
+            d["line"] = j.line
+        return d
+
+
+def story_paths(args: Iterable[str], stdin_lines: Iterable[str] = (), *, suffixes=STORY_SUFFIXES) -> list[str]:
+    """The story files named by ``args``, in order and each once: a file, every story file
+    (``suffixes``) directly inside a folder (sorted by name), or, for ``-``, one path per
+    line of ``stdin_lines`` (blank lines ignored). A missing path or a folder without stories
+    is a UsageError."""
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def add(path: str, where: str) -> None:
+        p = Path(path).expanduser()
+        if p.is_dir():
+            found = sorted(c for c in p.iterdir() if c.is_file() and c.suffix.lower() in suffixes)
+            if not found:
+                raise UsageError(f"no story files ({', '.join(suffixes)}) in the folder {path}")
+            for c in found:
+                add(str(c), where)
+            return
+        if not p.is_file():
+            raise UsageError(f"no such story file: {path}{where}")
+        real = os.path.realpath(p)
+        if real not in seen:
+            seen.add(real)
+            out.append(os.path.abspath(p))
+
+    for arg in args:
+        if arg == "-":
+            for n, line in enumerate(stdin_lines, 1):
+                if line.strip():
+                    add(line.strip(), f" (line {n} of standard input)")
+        else:
+            add(arg, "")
+    if not out:
+        raise UsageError("no stories given (standard input named none)" if list(args) == ["-"] else "no stories given")
+    return out
+
+
+def output_in(folder: str | Path, source: str, suffix: str) -> str:
+    """``folder/<stem of source><suffix>`` as an absolute path."""
+    return os.path.abspath(os.path.join(os.path.expanduser(folder), Path(source).stem + suffix))
+
+
+def check_distinct_outputs(jobs: list[Job]) -> None:
+    """A UsageError when two jobs would write the same file (naming both)."""
+    first: dict[str, Job] = {}
+    for job in jobs:
+        for out in (job.output, *job.extra_outputs):
+            key = os.path.realpath(out)
+            other = first.setdefault(key, job)
+            if other is not job:
+                raise UsageError(f"{other.label} and {job.label} would both write {out}; give each its own output "
+                                 "(rename a story, or name the outputs in a --manifest)")
+
+
+def is_up_to_date(job: Job) -> bool:
+    """The job's outputs all exist and are newer than every one of its inputs (a re-run skips it)."""
+    try:
+        oldest = min(os.stat(p).st_mtime_ns for p in (job.output, *job.extra_outputs))
+    except OSError:
+        return False
+    newest = 0
+    for p in job.inputs:
+        try:
+            newest = max(newest, os.stat(p).st_mtime_ns)
+        except OSError:  # an input gone (e.g. a story from stdin): cannot tell, so redo it
+            return False
+    return oldest > newest

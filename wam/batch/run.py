@@ -1,0 +1,123 @@
+"""Run the jobs of a batch: skip those whose outputs are up to date (unless forced), plan
+each in this process, render planned jobs N at a time in an executor (local worker
+processes, or Ray tasks), and report every job as it finishes, in completion order. One
+failing job never stops the others; Ctrl-C stops the workers (their temp files removed)
+and keeps every finished output, so a re-run resumes.
+
+jobs → ``run_batch`` (work.start in this process → executor) → ``on_result`` per job.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from typing import Callable
+
+from wam.batch.jobs import Job, JobResult, is_up_to_date
+from wam.batch.work import RenderRequest, render_request
+from wam.errors import WamError, one_line
+from wam.signals import signals_interrupt
+
+
+class InlineExecutor:
+    """Renders in this process, one job at a time (``--jobs 1``)."""
+
+    capacity = 1
+
+    def submit(self, request: RenderRequest) -> Future:
+        future: Future = Future()
+        future.set_result(render_request(request.plan_json, request.settings, request.output))
+        return future
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class LocalExecutor:
+    """Renders in ``workers`` worker processes (which ignore Ctrl-C and die with wam); while
+    they render, this process plans the next jobs."""
+
+    def __init__(self, workers: int):
+        from wam.signals import WorkerPool
+
+        self.capacity = workers
+        self._pool = WorkerPool(workers)
+
+    def submit(self, request: RenderRequest) -> Future:
+        return self._pool.submit(render_request, request.plan_json, request.settings, request.output)
+
+    def stop(self) -> None:
+        """Stop the renders now: SIGTERM makes each worker remove its temp files and end."""
+        self._pool.stop_workers()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def executor_for(workers: int):
+    return InlineExecutor() if workers <= 1 else LocalExecutor(workers)
+
+
+def run_batch(jobs: list[Job], work, *, executor=None, force: bool = False,
+              on_result: Callable[[JobResult], None] = lambda r: None) -> list[JobResult]:
+    """Run every job with ``work`` (``PlanWork``, ``ExportWork`` or ``RenderWork``); renders go
+    to ``executor`` (default: this process). Returns the results in completion order, each
+    also passed to ``on_result`` as soon as the job ends."""
+    executor = executor or InlineExecutor()
+    results: list[JobResult] = []
+    running: dict[Future, RenderRequest] = {}
+
+    def report(result: JobResult) -> None:
+        results.append(result)
+        on_result(result)
+
+    def collect(timeout: float | None) -> None:
+        done, _ = wait(list(running), timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=lambda f: running[f].job.number):
+            request = running.pop(future)
+            try:
+                reply = future.result()
+            except WamError as exc:
+                reply = {"error": str(exc)}
+            except Exception as exc:  # a worker that died (killed, out of memory)
+                reply = {"error": f"the render worker failed ({type(exc).__name__}: {one_line(exc)})"}
+            report(work.result(request, reply))
+
+    try:
+        with signals_interrupt():  # SIGTERM / SIGHUP stop a batch like Ctrl-C (workers clean up)
+            _loop(jobs, work, executor, force, running, report, collect)
+    except BaseException:  # Ctrl-C, SIGTERM: stop the renders (temp files go), keep finished outputs
+        executor.stop()
+        raise
+    else:
+        executor.close()
+    return results
+
+
+def _loop(jobs, work, executor, force, running, report, collect) -> None:
+    for job in jobs:
+        if not force and is_up_to_date(job):
+            report(JobResult(job, "skipped"))
+            continue
+        while len(running) >= executor.capacity:
+            collect(None)
+        started = time.perf_counter()
+        try:
+            outcome = work.start(job)
+        except WamError as exc:
+            outcome = JobResult(job, "failed", seconds=time.perf_counter() - started, error=str(exc))
+        except Exception as exc:  # one broken story never stops the others
+            outcome = JobResult(job, "failed", seconds=time.perf_counter() - started,
+                                error=f"unexpected {type(exc).__name__}: {one_line(exc)}")
+        if isinstance(outcome, JobResult):
+            report(outcome)
+        else:
+            running[executor.submit(outcome)] = outcome
+        if running:
+            collect(0)
+    while running:
+        collect(None)

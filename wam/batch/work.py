@@ -1,0 +1,207 @@
+"""What each job of a batch does: plan its story (with the index and the text model the whole
+batch shares), then write a plan, an export, or a render request that a render executor
+(local worker processes, or Ray) turns into the video.
+
+``Session`` (open index + one text-model process) → ``PlanWork`` / ``ExportWork`` / ``RenderWork``
+``.start(job)`` → a finished ``JobResult``, or a ``RenderRequest`` → ``render_request`` in a worker.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from wam.batch.jobs import Job, JobResult
+from wam.errors import UsageError, WamError, one_line
+from wam.timeline import Timeline
+
+
+class Session:
+    """What the jobs of one batch share: the index, opened once (its column table stays in
+    memory), and one text-model process, started on the first sentence not in the sentence
+    cache and ended by ``close``."""
+
+    def __init__(self, home: Path | None = None):
+        self.home = home
+        self._store = None
+        self._encoder = None
+
+    def store(self):
+        from wam.library.store import Store
+
+        if self._store is None:
+            self._store = Store.open(self.home, create=False)
+        return self._store
+
+    def encoder(self):
+        from wam.embed import ModelProcess
+
+        if self._encoder is None:
+            store = self.store()
+            self._encoder = ModelProcess(store.model, int(store.meta("dim") or 0))
+        return self._encoder
+
+    def plan(self, job: Job, warn) -> Timeline:
+        """The job's timeline: its saved plan, or its story planned with its options."""
+        from wam.render.layout import output_size
+        from wam.story import read_story, read_story_file
+        from wam.timeline import read_plan
+
+        o = job.options
+        if job.plan:
+            timeline = read_plan(job.plan)
+        else:
+            markdown = True if o.get("markdown") else None
+            sentences = (read_story(job.text, wps=o["wps"], markdown=bool(markdown)) if job.text is not None
+                         else read_story_file(job.story, wps=o["wps"], markdown=markdown))
+            width, height = output_size(o["resolution"], o.get("aspect"))
+            from wam.planner import plan_story
+
+            timeline = plan_story(sentences, libraries=list(o.get("libraries") or ()) or None, pace=o["pace"],
+                                  fps=o["fps"], k=o["top"], seed=o.get("seed"), model=o.get("model"), width=width,
+                                  height=height, explain=bool(o.get("explain")), store=self.store(),
+                                  encoder=self.encoder(), voice=o.get("voice"), narration=o.get("narration"),
+                                  timing=o.get("timing"))
+        for w in timeline.warnings:
+            warn(w)
+        return timeline
+
+    def close(self) -> None:
+        encoder, self._encoder = self._encoder, None
+        store, self._store = self._store, None
+        if encoder is not None:
+            encoder.close()
+        if store is not None:
+            store.close()
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """A planned job's render, for a worker: the plan as JSON, the render settings, the output."""
+
+    job: Job
+    plan_json: str
+    settings: dict
+    output: str
+    duration: float
+    cuts: int
+    warnings: tuple[str, ...]
+    started: float
+
+
+def visible_cuts(timeline: Timeline) -> int:
+    return sum(1 for c in timeline.cuts() if not c.continues)
+
+
+def check_job_outputs(job: Job, inputs_of_plan: bool = True) -> None:
+    """Refuse (UsageError) before any work an output that is an input of the job, lies in an
+    indexed library or the index folder, or cannot be written (``wam.outputs.check_output``)."""
+    from wam.outputs import check_output
+    from wam.timeline import read_plan
+
+    inputs = [p for p in (job.story, job.plan, job.options.get("music"), job.options.get("narration"),
+                          job.options.get("timing")) if p]
+    if job.plan and inputs_of_plan:
+        inputs += sorted({c.source for c in read_plan(job.plan).cuts()})
+    target = check_output(job.output, inputs=inputs)
+    for extra in job.extra_outputs:
+        if check_output(extra, inputs=inputs) == target:
+            raise UsageError(f"{job.label}: the subtitles {extra} and the output {job.output} are the same file")
+
+
+class PlanWork:
+    """``wam plan`` jobs: each writes its plan as wam.timeline/1 JSON."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def start(self, job: Job) -> JobResult:
+        from wam.fileio import write_atomic
+
+        started, warnings = time.perf_counter(), []
+        timeline = self.session.plan(job, warnings.append)
+        write_atomic(job.output, timeline.to_json() + "\n")
+        return JobResult(job, "ok", timeline.duration, visible_cuts(timeline), warnings,
+                         time.perf_counter() - started)
+
+
+class ExportWork:
+    """``wam export`` jobs: each writes its cut for an editor (format from the output's
+    extension or ``--format``) and the SubRip subtitles beside it unless ``no_srt``."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def start(self, job: Job) -> JobResult:
+        from wam.export import export_timeline, write_text
+        from wam.render.subtitles import srt_text
+
+        started, warnings = time.perf_counter(), []
+        timeline = self.session.plan(job, warnings.append)
+        export_timeline(timeline, job.output, job.options.get("fmt"), music=job.options.get("music"),
+                        warn=warnings.append)
+        for srt in job.extra_outputs:
+            write_text(srt, srt_text(timeline))
+        return JobResult(job, "ok", timeline.duration, visible_cuts(timeline), warnings,
+                         time.perf_counter() - started)
+
+
+class RenderWork:
+    """``wam render`` jobs: planned here (and their ``--srt`` written), rendered by an executor."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def start(self, job: Job) -> RenderRequest:
+        from wam.fileio import write_atomic
+        from wam.render.layout import output_size
+        from wam.render.renderer import RenderOptions
+        from wam.render.subtitles import srt_text
+
+        o, warnings = job.options, []
+        started = time.perf_counter()
+        timeline = self.session.plan(job, warnings.append)
+        size = output_size(o["resolution"], o.get("aspect"))
+        if job.plan and not {"resolution", "aspect"} & set(o.get("explicit", ())):
+            size = None  # a saved plan renders at its own size unless told otherwise
+        for srt in job.extra_outputs:
+            write_atomic(srt, srt_text(timeline))
+        opts = RenderOptions.for_plan(timeline, size=size, preview=bool(o.get("preview")), fit=o["fit"],
+                                      preset=o["preset"], crf=o["crf"],
+                                      subtitles=not o.get("no_subtitles") and o.get("subtitle_mode") != "none",
+                                      words=o.get("subtitle_mode") == "words",
+                                      keep_audio=bool(o.get("keep_audio")), music=o.get("music"),
+                                      threads=o.get("threads"))
+        return RenderRequest(job, timeline.to_json(), asdict(opts), job.output, timeline.duration,
+                             visible_cuts(timeline), tuple(warnings), started)
+
+    def result(self, request: RenderRequest, reply: dict) -> JobResult:
+        """The job's result from a worker's reply to ``render_request``."""
+        warnings = list(request.warnings) + list(reply.get("warnings", ()))
+        seconds = time.perf_counter() - request.started
+        if reply.get("error"):
+            return JobResult(request.job, "failed", warnings=warnings, seconds=seconds, error=reply["error"])
+        return JobResult(request.job, "ok", request.duration, request.cuts, warnings, seconds)
+
+
+def render_request(plan_json: str, settings: dict, output: str) -> dict:
+    """Worker side: render a plan (JSON) with ``settings`` (RenderOptions fields) to ``output``.
+    The reply is ``{"warnings": […]}``, with ``"error"`` when the render failed."""
+    import json
+
+    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.timeline import timeline_from_dict
+
+    warnings: list[str] = []
+    try:
+        timeline = timeline_from_dict(json.loads(plan_json))
+        render_timeline(timeline, output, RenderOptions(**settings), warn=warnings.append)
+    except WamError as exc:
+        return {"warnings": warnings, "error": str(exc)}
+    except Exception as exc:  # one broken job never stops the others
+        return {"warnings": warnings, "error": f"unexpected {type(exc).__name__}: {one_line(exc)}"}
+    if not os.path.isfile(output):
+        return {"warnings": warnings, "error": f"the render did not write {output}"}
+    return {"warnings": warnings}
