@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 #: Signals turned into :class:`Interrupted` (a KeyboardInterrupt).
@@ -124,10 +125,41 @@ class WorkerPool(ProcessPoolExecutor):
         super().__init__(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                          initargs=(self._worker_pids, os.getpid()))
 
-    def stop_workers(self) -> None:
-        """Terminate every worker started so far (an exited one is skipped)."""
+    def stop_workers(self, grace: float = 10.0) -> None:
+        """Terminate every worker started so far (an exited one is skipped): SIGTERM, then,
+        for a worker still there after ``grace`` seconds (stuck on a queue lock that a
+        terminated worker held), SIGKILL — so that shutting the pool down never hangs."""
+        pids = []
         while not self._worker_pids.empty():
+            pids.append(self._worker_pids.get())
+        for pid in pids:
             try:
-                os.kill(self._worker_pids.get(), signal.SIGTERM)
+                os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        deadline = time.monotonic() + grace
+        alive = list(pids)
+        while alive and time.monotonic() < deadline:
+            alive = [pid for pid in alive if _alive(pid)]
+            if alive:
+                time.sleep(0.05)
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True

@@ -47,7 +47,7 @@ class LocalExecutor:
         self._pool = WorkerPool(workers)
 
     def submit(self, request: RenderRequest) -> Future:
-        return self._pool.submit(render_request, request.plan_json, request.settings, request.output)
+        return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output)
 
     def stop(self) -> None:
         """Stop the renders now: SIGTERM makes each worker remove its temp files and end."""
@@ -56,6 +56,19 @@ class LocalExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def _render_in_worker(plan_json: str, settings: dict, output: str) -> dict:
+    """``render_request`` in a worker process, which ends once a stop signal has interrupted
+    the render and its clean-up has run (an idle worker would keep the pool waiting)."""
+    import os
+
+    from wam.signals import Interrupted
+
+    try:
+        return render_request(plan_json, settings, output)
+    except Interrupted as exc:
+        os._exit(exc.exit_code)
 
 
 def executor_for(workers: int):
