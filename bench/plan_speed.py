@@ -78,6 +78,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--sentences", type=int, default=60)
+    ap.add_argument("--long", type=int, default=2000, help="sentences of the long story on the largest index (0: skip)")
     opts = ap.parse_args()
     from wam.embed import load_encoder
     from wam.planner import plan_story
@@ -117,15 +118,15 @@ def main() -> None:
             print(f"  plan {plan_s:.3f} s ({len(tl.cuts())} cuts, peak traced memory {peak / 2**20:.0f} MiB); "
                   f"replan after editing one sentence {replan_s:.3f} s ({kept}/{len(tl.sentences)} sentences "
                   f"keep their cuts), {fresh_s:.3f} s planned afresh")
-            if n == max(opts.sizes):
-                long_text = story(2000, seed=2)
+            if n == max(opts.sizes) and opts.long:
+                long_text = story(opts.long, seed=2)
                 plan_story(read_story(long_text), home=home)  # fills the sentence cache
                 t = time.perf_counter()
                 tracemalloc.start()
                 tl = plan_story(read_story(long_text), home=home)
                 peak = tracemalloc.get_traced_memory()[1]
                 tracemalloc.stop()
-                print(f"  2000-sentence story: {time.perf_counter() - t:.1f} s (traced), {len(tl.cuts())} cuts, "
+                print(f"  {opts.long}-sentence story: {time.perf_counter() - t:.1f} s (traced), {len(tl.cuts())} cuts, "
                       f"peak traced memory {peak / 2**20:.0f} MiB")
         parts = [f"plan_{n // 1000}k_s={p[0]:.3f}" for n, p in figures.items()]
         smallest, largest = min(figures), max(figures)
