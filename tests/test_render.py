@@ -219,27 +219,35 @@ def test_vertical_contain_and_no_subtitles(clips, tmp_path):
 
 
 @pytest.mark.slow
-def test_failed_render_leaves_nothing_and_keeps_old_output(clips, tmp_path, monkeypatch):
-    from wam.render import renderer
+@pytest.mark.parametrize("path", ["graph", "frames"])
+def test_failed_render_leaves_nothing_and_keeps_old_output(clips, tmp_path, monkeypatch, path):
+    """Ctrl-C while segments are being encoded (in one ffmpeg process each, or frame by frame)."""
+    from wam.render import renderer, segment_graph, segments
 
     tl = _timeline(clips)
     out = tmp_path / "keep.mp4"
     out.write_bytes(b"previous render")
     calls = {"n": 0}
-    real = renderer.FrameSource.frame
 
-    def flaky(self, i):
-        calls["n"] += 1
+    def count(n=1):
+        calls["n"] += n
         if calls["n"] > 30:
             raise KeyboardInterrupt
-        return real(self, i)
 
-    monkeypatch.setattr(renderer.FrameSource, "frame", flaky)
+    if path == "graph":
+        real_graph = segments._encode_graph
+        monkeypatch.setattr(segments, "_encode_graph", lambda cmd, frames, cancel, advance:
+                            real_graph(cmd, frames, cancel, lambda n: (advance(n), count(n))))
+    else:
+        monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
+        real = renderer.FrameSource.frame
+        monkeypatch.setattr(renderer.FrameSource, "frame", lambda self, i: (count(), real(self, i))[1])
     with pytest.raises(KeyboardInterrupt):
         renderer.render_timeline(tl, out, renderer.RenderOptions(width=320, height=180, preset="ultrafast"))
+    assert calls["n"] > 30
     assert out.read_bytes() == b"previous render"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
-    monkeypatch.setattr(renderer.FrameSource, "frame", real)
+    monkeypatch.undo()
     gone = _timeline([clips[0], tmp_path / "vanished.mp4", clips[2]])
     with pytest.raises(WamError, match="vanished.mp4"):
         renderer.render_timeline(gone, tmp_path / "x.mp4", renderer.RenderOptions(width=320, height=180))

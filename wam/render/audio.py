@@ -132,11 +132,29 @@ def _narrated(layers: list, voice_path: str, narration, timeline, opened: list):
     return CompositeAudioClip(parts).with_duration(duration).with_effects([afx.MultiplyVolume(MIX_HEADROOM)])
 
 
+def write_silence(duration: float, path) -> None:
+    """A silent AAC track ``duration`` seconds long, written by ffmpeg alone (no moviepy)."""
+    import subprocess
+
+    from wam.media.ffmpeg_stream import ffmpeg_exe
+
+    proc = subprocess.run([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                           f"anullsrc=r={AUDIO_FPS}:cl=stereo", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a", "160k",
+                           "-f", "mp4", str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise WamError("writing the silent audio track failed" + (f": {err[-1][:200]}" if err else ""))
+
+
 def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | None = None, warn=lambda m: None) -> list:
     """Write the render's audio track (AAC) to ``path``; returns the clips to close afterwards.
     A narrated plan's mix is loudness-normalised (``voicemix.normalise_loudness``)."""
     from pathlib import Path
 
+    if not keep_audio and not music and timeline.narration is None:
+        write_silence(timeline.duration, path)
+        return []
     track, opened = audio_track(timeline, keep_audio=keep_audio, music=music, warn=warn)
     if timeline.narration is None:
         track.write_audiofile(str(path), fps=AUDIO_FPS, codec="aac", bitrate="160k", logger=None)

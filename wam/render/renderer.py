@@ -23,6 +23,7 @@ import os
 import time
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -136,7 +137,7 @@ class FrameSource:
             if w > 0:  # a linear mix is exact in YUV too (an affine image of RGB)
                 self._open(nxt)  # not reader(): that would close the current cut
                 incoming = self.readers[nxt].frame(i - b)  # the incoming shot plays into its cut
-                frame = (frame.astype(np.float32) * (1 - w) + incoming.astype(np.float32) * w + 0.5).astype(np.uint8)
+                frame = mixed(frame, incoming, w)
         if self.opts.subtitles:
             sub = self.subtitle(i)
             if sub is not None:
@@ -161,12 +162,34 @@ class FrameSource:
         self.readers.clear()
 
 
+def mixed(outgoing: np.ndarray, incoming: np.ndarray, weight: float) -> np.ndarray:
+    """``outgoing`` × (1 − weight) + ``incoming`` × weight, rounded, in 8-bit fixed point
+    (weight in 1/256 steps): integer arithmetic, several times faster than floats per frame."""
+    k = round(min(1.0, max(0.0, weight)) * 256)
+    mix = outgoing.astype(np.uint16)
+    mix *= 256 - k
+    mix += incoming.astype(np.uint16) * np.uint16(k)
+    mix += 128
+    mix >>= 8
+    return mix.astype(np.uint8)
+
+
+@lru_cache(maxsize=256)
+def _black_tables(level: float) -> tuple[np.ndarray, np.ndarray]:
+    values = np.arange(256, dtype=np.float64)
+    luma = np.clip(np.floor(16 + (values - 16) * level + 0.5), 0, 255).astype(np.uint8)
+    chroma = np.clip(np.floor(128 + (values - 128) * level + 0.5), 0, 255).astype(np.uint8)
+    return luma, chroma
+
+
 def to_black(frame: np.ndarray, luma_size: int, level: float) -> np.ndarray:
-    """An I420 frame faded towards limited-range black (Y 16, U/V 128) by ``level`` (1: unchanged)."""
-    f = frame.astype(np.float32)
-    f[:luma_size] = 16 + (f[:luma_size] - 16) * level
-    f[luma_size:] = 128 + (f[luma_size:] - 128) * level
-    return (f + 0.5).astype(np.uint8)
+    """An I420 frame faded towards limited-range black (Y 16, U/V 128) by ``level`` (1: unchanged),
+    through a lookup table per plane (the same value for the same level and pixel everywhere)."""
+    luma, chroma = _black_tables(round(float(level), 6))
+    out = np.empty_like(frame)
+    np.take(luma, frame[:luma_size], out=out[:luma_size])
+    np.take(chroma, frame[luma_size:], out=out[luma_size:])
+    return out
 
 
 def missing_sources(timeline: Timeline) -> list[str]:

@@ -30,7 +30,7 @@ from wam.timeline import Cut, Timeline
 
 #: Bump whenever rendering code changes the pixels or the encoding of a segment: every
 #: cached segment is then rebuilt.
-SEGMENT_FORMAT = 1
+SEGMENT_FORMAT = 2
 #: x264 threads per segment encoder (segments are encoded side by side instead); part of
 #: the key, since x264's output depends on it.
 ENCODER_THREADS = 1
@@ -118,15 +118,30 @@ def _captions(timeline: Timeline) -> list[tuple[str, int, int, list[int] | None]
                                                        word_frames(timeline))]
 
 
-def segment_encoder_command(target: Path, width: int, height: int, fps: int, opts) -> list[str]:
-    """ffmpeg arguments: raw I420 frames on stdin → one H.264 stream in an MP4 (no audio).
+def encoder_output_args(opts, target: Path) -> list[str]:
+    """ffmpeg output arguments of every segment: one H.264 stream in an MP4, no audio.
 
-    Every segment gets the same parameters, so their streams join by stream copy."""
+    Every segment gets the same parameters (and the same BT.709 limited-range tags), however
+    its frames were made, so their streams join by stream copy."""
+    return ["-an", "-c:v", "libx264", "-preset", opts.preset, "-crf", str(opts.crf), "-pix_fmt", "yuv420p",
+            "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-threads", str(ENCODER_THREADS), "-f", "mp4", str(target)]
+
+
+def segment_encoder_command(target: Path, width: int, height: int, fps: int, opts) -> list[str]:
+    """ffmpeg arguments: raw I420 frames on stdin → the segment (``encoder_output_args``)."""
     return [ffmpeg_exe(), "-y", "-nostdin", "-v", "error",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", str(fps),
             "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-i", "-",
-            "-map", "0:v:0", "-an", "-c:v", "libx264", "-preset", opts.preset, "-crf", str(opts.crf),
-            "-pix_fmt", "yuv420p", "-threads", str(ENCODER_THREADS), "-f", "mp4", str(target)]
+            "-map", "0:v:0", *encoder_output_args(opts, target)]
+
+
+def graph_command(plan, frames: int, target: Path, opts) -> list[str]:
+    """ffmpeg arguments: the segment rendered and encoded in one process (``segment_graph``),
+    reporting its progress (``frame=N`` lines) on stdout."""
+    return [ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-stats_period", "0.25",
+            "-filter_complex_threads", "1", *plan.inputs, "-filter_complex", plan.graph, "-map", "[out]",
+            "-frames:v", str(frames), *encoder_output_args(opts, target)]
 
 
 class Cancelled(Exception):
@@ -134,9 +149,69 @@ class Cancelled(Exception):
 
 
 def encode_segment(timeline: Timeline, opts, seg: Segment, target: Path, cancel: threading.Event,
-                   advance: Callable[[int], None] = lambda n: None) -> None:
-    """Encode segment ``seg`` of ``timeline`` to ``target`` (its frames, from the renderer's
-    ``FrameSource``); ``advance(1)`` per frame; stops (``Cancelled``) when ``cancel`` is set."""
+                   advance: Callable[[int], None] = lambda n: None, scratch: Path | None = None) -> None:
+    """Encode segment ``seg`` of ``timeline`` to ``target``: in one ffmpeg process when
+    ``segment_graph`` can express it (its subtitle images written to ``scratch``), else — or
+    when that fails, e.g. a source that does not decode — frame by frame from the renderer's
+    ``FrameSource``. ``advance(n)`` as frames are done; ``Cancelled`` when ``cancel`` is set."""
+    from wam.render.segment_graph import graph_plan
+
+    scratch = scratch if scratch is not None else target.parent
+    name = f"{target.stem.lstrip('.')}"
+    plan = graph_plan(timeline, opts, seg.sentence, scratch, name)
+    if plan is not None:
+        try:
+            done = _encode_graph(graph_command(plan, seg.frames, target, opts), seg.frames, cancel, advance)
+        finally:
+            for p in scratch.glob(f"{name}-sub*.yuv"):
+                p.unlink(missing_ok=True)
+        if done == seg.frames:
+            return
+        advance(-done)  # drawn again below, frame by frame
+    _encode_frames(timeline, opts, seg, target, cancel, advance)
+
+
+def _encode_graph(command: list[str], frames: int, cancel: threading.Event, advance: Callable[[int], None]) -> int:
+    """Run a one-process segment render; the frames it wrote (``frames`` when it succeeded,
+    fewer when ffmpeg failed or a source ran dry). ``Cancelled`` when ``cancel`` is set."""
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+
+    def watch() -> None:
+        while proc.poll() is None:
+            if cancel.wait(0.1):
+                proc.kill()
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    done = 0
+    try:
+        for line in proc.stdout:
+            if line.startswith("frame="):
+                try:
+                    n = min(frames, int(line[6:]))
+                except ValueError:
+                    continue
+                if n > done:
+                    advance(n - done)
+                    done = n
+        code = proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        watcher.join()
+    if cancel.is_set():
+        raise Cancelled()
+    return done if code == 0 else min(done, frames - 1)
+
+
+def _encode_frames(timeline: Timeline, opts, seg: Segment, target: Path, cancel: threading.Event,
+                   advance: Callable[[int], None]) -> None:
+    """Encode segment ``seg`` frame by frame: its frames from the renderer's ``FrameSource``
+    piped to an x264 process (``segment_encoder_command``)."""
     from wam.render.cutreader import widen_pipe
     from wam.render.renderer import FrameSource
 
@@ -221,7 +296,7 @@ def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, wo
         seg = segments[group[0]]
         part = cache.part_path(seg.key)
         try:
-            encode_segment(timeline, opts, seg, part, cancel, advance)
+            encode_segment(timeline, opts, seg, part, cancel, advance, scratch=work)
             kept = cache.add_segment(seg.key, part, seg.frames)
         finally:
             try:

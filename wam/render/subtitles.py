@@ -162,6 +162,16 @@ class SubtitleImage:
             object.__setattr__(self, "_yuv_cache", cached)
         return cached
 
+    def yuva420p(self) -> bytes:
+        """The band as one raw yuva420p picture (straight alpha, BT.709 limited range), for
+        ffmpeg's ``overlay`` filter: drawn over a frame it gives what ``blend_yuv`` draws."""
+        y_pre, inv_a, c_pres, inv_c = self._yuv
+        alpha = 255 - inv_a.astype(np.float32)
+        alpha_c = 255 - inv_c.astype(np.float32)
+        y = np.where(alpha > 0, y_pre / np.maximum(alpha, 1), 16)
+        planes = [y] + [np.where(alpha_c > 0, c / np.maximum(alpha_c, 1), 128) for c in c_pres] + [alpha]
+        return b"".join(np.clip(np.round(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
+
     def blend_yuv(self, frame: np.ndarray, width: int, height: int) -> None:
         """Draw onto a flat I420 (yuv420p, BT.709 limited range) frame in place."""
         y_pre, inv_a, c_pres, inv_c = self._yuv

@@ -1,0 +1,140 @@
+"""Segments rendered in one ffmpeg process each (``wam.render.segment_graph``): which segments
+the graph takes, that its pictures are the ones ``FrameSource`` draws frame by frame (cuts,
+holds, multi-cut sentences, cross-fades, subtitles, fades), that segments made either way
+join into one clean stream, and that a source that does not decode still gets a clear error."""
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from media import BLUE, GREEN, RED, YELLOW, ffmpeg_exe, write_clip
+from wam.errors import WamError
+from wam.render import segment_graph, segments
+from wam.render.renderer import RenderOptions, render_timeline
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+W, H, FPS = 192, 108, 25
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    d = tmp_path_factory.mktemp("graph")
+    return {name: write_clip(d / f"{name}.mp4", [(col, 4.0, 0.3)], size=(320, 180))
+            for name, col in (("red", RED), ("blue", BLUE), ("green", GREEN), ("yellow", YELLOW))}
+
+
+def timeline(sources, spec, *, paragraphs=None) -> Timeline:
+    """One sentence per item of ``spec``: a list of (source name, source_in, frames[, hold frames])."""
+    sents, start = [], 0
+    for i, cuts in enumerate(spec):
+        made, first = [], start
+        for name, t_in, frames, *hold in cuts:
+            hold_s = hold[0] / FPS if hold else 0.0
+            made.append(Cut(f"{name}{i}", str(sources[name]), t_in, t_in + frames / FPS - hold_s, start, frames, FPS,
+                            0.5, hold=hold_s))
+            start += frames
+        sents.append(SentenceSpan(i, f"Sentence number {i} says something.", first, start - first, FPS,
+                                  paragraphs[i] if paragraphs else 0, made))
+    return Timeline(FPS, W, H, sents)
+
+
+SPEC = [[("red", 0.3, 30)],
+        [("blue", 1.0, 20), ("green", 0.2, 25)],  # two cuts in one sentence
+        [("yellow", 0.0, 30)],  # cross-fades into the next paragraph from a source start: no lead frames
+        [("red", 2.0, 30, 10)],  # the last 10 frames hold the last source frame
+        [("green", 3.6, 40)],  # the source ends 0.4 s into the cut: its last frame holds
+        [("blue", 2.5, 30)]]
+PARAS = [0, 0, 0, 1, 1, 2]
+OPTS = RenderOptions(width=W, height=H, preset="ultrafast", crf=0, fade=0.5, crossfade=0.4)
+
+
+def decoded(path) -> np.ndarray:
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, W * H * 3 // 2).astype(np.int16)
+
+
+def decode_errors(path) -> str:
+    return subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True,
+                          text=True).stderr
+
+
+def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it(sources, tmp_path):
+    tl = timeline(sources, SPEC, paragraphs=PARAS)
+    plans = [segment_graph.graph_plan(tl, OPTS, i, tmp_path, f"s{i}") for i in range(len(SPEC))]
+    assert all(p is not None for p in plans)
+    assert "fade=type=in" in plans[0].graph and "fade=type=out" in plans[-1].graph
+    assert not any("fade=type" in p.graph for p in plans[1:-1])
+    assert [("xfade" in p.graph) for p in plans] == [False, False, True, False, True, False]
+    assert "concat=n=2" in plans[1].graph and plans[1].inputs.count("-i") == 2 + 1  # two cuts + a subtitle
+    assert sum(1 for p in tmp_path.iterdir() if p.suffix == ".yuv") == len(SPEC)  # one subtitle image each
+    # a first sentence shorter than the fade from black: its fade would cross into the next segment
+    short = timeline(sources, [[("red", 0.3, 8)], *SPEC[1:]], paragraphs=PARAS)
+    assert segment_graph.graph_plan(short, OPTS, 0, tmp_path, "x") is None
+    assert segment_graph.graph_plan(short, OPTS, 1, tmp_path, "y") is None  # the fade reaches into it
+    assert segment_graph.graph_plan(short, OPTS, 2, tmp_path, "z") is not None
+    # a sentence shorter than the cross-fade that ends it
+    brief = timeline(sources, [SPEC[0], SPEC[1], [("yellow", 0.0, 5)], *SPEC[3:]], paragraphs=PARAS)
+    assert segment_graph.graph_plan(brief, OPTS, 2, tmp_path, "b") is None
+    assert segment_graph.graph_plan(brief, OPTS, 1, tmp_path, "c") is None  # the cross-fade starts in it
+
+
+@pytest.mark.slow
+def test_one_process_segments_show_what_frame_by_frame_drawing_shows(sources, tmp_path, monkeypatch):
+    tl = timeline(sources, SPEC, paragraphs=PARAS)
+    real_frames = segments._encode_frames
+    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
+    graph = tmp_path / "graph.mp4"
+    res = render_timeline(tl, graph, OPTS)
+    assert res.segments == res.encoded == len(SPEC)
+    monkeypatch.setattr(segments, "_encode_frames", real_frames)
+    monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
+    frames = tmp_path / "frames.mp4"
+    render_timeline(tl, frames, OPTS)
+    a, b = decoded(graph), decoded(frames)
+    assert len(a) == len(b) == tl.frames
+    assert decode_errors(graph) == ""
+    diff = np.abs(a - b)
+    per_frame = diff.mean(axis=1)
+    # (xfade truncates where FrameSource rounds: up to a level in the cross-fades)
+    assert per_frame.max() < 1.0, (int(per_frame.argmax()), float(per_frame.max()))
+    assert diff.mean() < 0.25
+    # the content really differs between sentences (the comparison is not of two blank videos)
+    starts = [s.start_frame for s in tl.sentences]
+    assert min(np.abs(a[x + 15] - a[y + 15]).mean() for x, y in zip(starts, starts[1:])) > 5
+
+
+@pytest.mark.slow
+def test_segments_made_either_way_join_into_one_clean_stream(sources, tmp_path, monkeypatch):
+    tl = timeline(sources, [[("red", 0.3, 8)], *SPEC[1:]], paragraphs=PARAS)  # segments 0 and 1: frame by frame
+    drawn = []
+    real_frames = segments._encode_frames
+    monkeypatch.setattr(segments, "_encode_frames", lambda tl_, o, seg, *a: (drawn.append(seg.sentence),
+                                                                            real_frames(tl_, o, seg, *a))[1])
+    out = tmp_path / "mixed.mp4"
+    render_timeline(tl, out, OPTS)
+    assert sorted(drawn) == [0, 1]
+    assert decode_errors(out) == ""
+    assert len(decoded(out)) == tl.frames
+    probe = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True, text=True).stderr
+    assert probe.count("Stream #") == 2 and "h264" in probe and "bt709" in probe
+
+
+@pytest.mark.slow
+def test_a_source_that_stops_decoding_is_held_or_named(sources, tmp_path):
+    data = sources["red"].read_bytes()
+    cut = tmp_path / "cut.mp4"  # moov first (faststart), then the picture data breaks off early
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(sources["red"]), "-c", "copy", "-movflags",
+                    "+faststart", str(cut)], check=True)
+    full = cut.read_bytes()
+    cut.write_bytes(full[: len(full) - (len(data) * 3) // 4])
+    spec = [[("red", 0.3, 30)], [("cut", 0.1, 20)], [("blue", 0.5, 20)]]
+    srcs = dict(sources, cut=cut)
+    held = tmp_path / "held.mp4"
+    render_timeline(timeline(srcs, spec), held, OPTS)  # the early part of the broken file still decodes
+    assert decode_errors(held) == "" and len(decoded(held)) == 70
+    late = [[("red", 0.3, 30)], [("cut", 3.5, 20)], [("blue", 0.5, 20)]]
+    with pytest.raises(WamError, match=r"could not decode .*cut\.mp4 at 3\.50 s"):
+        render_timeline(timeline(srcs, late), tmp_path / "late.mp4", OPTS)
+    assert not (tmp_path / "late.mp4").exists()
