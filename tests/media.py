@@ -55,6 +55,15 @@ def write_clip(path: Path, shots: list[tuple], *, fps: float = 25.0, size: tuple
 RED, GREEN, BLUE, YELLOW = (40, 40, 230), (40, 200, 40), (230, 60, 30), (30, 220, 230)
 
 
+def tiny_library(lib: Path, scale: float = 1.0) -> Path:
+    """Three clips in three folders (a red bus in a street, a sandy beach, a quiet forest),
+    for CLI tests that index a library; ``scale`` stretches their shots."""
+    write_clip(lib / "street" / "red_bus.mp4", [(RED, 2.0 * scale), (BLUE, 2.0 * scale)])
+    write_clip(lib / "beach" / "sandy_beach.mp4", [(BLUE, 2.5 * scale), (GREEN, 2.0 * scale)])
+    write_clip(lib / "forest" / "quiet_forest.mp4", [(GREEN, 3.0 * scale)])
+    return lib
+
+
 def three_shot_clip(path: Path, **kw) -> Path:
     return write_clip(path, [(RED, 1.2), (BLUE, 1.0, 0.3), (GREEN, 1.4)], **kw)
 

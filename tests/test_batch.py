@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from media import BLUE, GREEN, RED, ffmpeg_exe, write_clip
+from media import ffmpeg_exe, tiny_library
 from wam.batch.jobs import Job, JobResult, check_distinct_outputs, is_up_to_date, output_in, story_paths
 from wam.batch.manifest import read_manifest
 from wam.cli import cli
@@ -167,9 +167,7 @@ def run(*args, env, stdin=None):
 def library(tmp_path_factory):
     root = tmp_path_factory.mktemp("batch")
     lib = root / "lib"
-    write_clip(lib / "street" / "red_bus.mp4", [(RED, 2.0), (BLUE, 2.0)])
-    write_clip(lib / "beach" / "sandy_beach.mp4", [(BLUE, 2.5), (GREEN, 2.0)])
-    write_clip(lib / "forest" / "quiet_forest.mp4", [(GREEN, 3.0)])
+    tiny_library(lib)
     (lib / "street" / "red_bus.txt").write_text("A red bus drives down a city street")
     (lib / "beach" / "sandy_beach.txt").write_text("Waves roll onto a sandy beach")
     env = {"WAM_HOME": str(root / "home")}
@@ -298,8 +296,7 @@ def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_pat
     assert "interrupted" in err and "Traceback" not in err
     done = {json.loads(x)["output"] for x in [first, *rest.splitlines()]}
     kept = {str(p) for p in out.glob("*.mp4")}
-    assert done <= kept  # every finished video kept
-    # a render that completed as Ctrl-C arrived may be kept without its line: it must be whole
+    assert done == kept  # every finished video kept and reported, also one that finished as Ctrl-C arrived
     for video in kept:
         check = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", video, "-f", "null", "-"], capture_output=True)
         assert check.returncode == 0 and not check.stderr, video
@@ -307,3 +304,39 @@ def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_pat
     r = run(*args[3:], env=env)
     statuses = [json.loads(x)["status"] for x in r.stdout.splitlines()]
     assert r.returncode == 0 and statuses.count("skipped") == len(kept) and len(statuses) == 6
+
+
+def test_renders_that_finished_as_the_batch_stopped_are_reported(tmp_path):
+    """Ctrl-C while jobs render: a job whose worker replied, or whose video was renamed into
+    place before its worker was stopped, is kept and so gets its line; the others do not."""
+    from concurrent.futures import Future
+
+    from wam.batch.run import _report_finished_as_stopped
+    from wam.batch.work import RenderRequest, RenderWork
+
+    now, wall = time.perf_counter(), time.time()
+    old = tmp_path / "old.mp4"  # a video from an earlier run, left as it was (the new render was stopped)
+    old.write_bytes(b"earlier")
+    os.utime(old, (wall - 60, wall - 60))
+    (tmp_path / "renamed.mp4").write_bytes(b"finished")  # renamed into place just before the stop
+
+    def request(n, name):
+        return RenderRequest(Job(n, str(tmp_path / name)), "{}", {}, str(tmp_path / name), 4.0, 2, (), now - 1,
+                             wall - 1)
+
+    def future(reply=None, error=None):
+        f = Future()
+        if reply is not None:
+            f.set_result(reply)
+        elif error is not None:
+            f.set_exception(error)
+        return f
+
+    running = {future({"warnings": []}): request(1, "replied.mp4"),
+               future({"error": "bad"}): request(2, "failed.mp4"),
+               future(error=RuntimeError("worker killed")): request(3, "renamed.mp4"),
+               future(error=RuntimeError("worker killed")): request(4, "old.mp4"),
+               future(): request(5, "never.mp4")}
+    reported = []
+    _report_finished_as_stopped(running, RenderWork.__new__(RenderWork), reported.append)
+    assert [(r.job.number, r.status) for r in reported] == [(1, "ok"), (3, "ok")]

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from media import BLUE, GREEN, RED, write_clip
+from media import tiny_library
 from wam.cli import cli
 from wam.timeline import Cut, SentenceSpan, Timeline
 
@@ -217,9 +217,7 @@ def indexed(tmp_path_factory):
     """A story and a library of three generated clips with sidecars, indexed in its own WAM_HOME."""
     root = tmp_path_factory.mktemp("hostile")
     lib = root / "lib"
-    write_clip(lib / "street" / "red_bus.mp4", [(RED, 2.0), (BLUE, 2.0)])
-    write_clip(lib / "beach" / "sandy_beach.mp4", [(BLUE, 2.5), (GREEN, 2.0)])
-    write_clip(lib / "forest" / "quiet_forest.mp4", [(GREEN, 3.0)])
+    tiny_library(lib)
     (lib / "street" / "red_bus.txt").write_text("A red bus drives down a city street")
     (lib / "beach" / "sandy_beach.txt").write_text("Waves roll onto a sandy beach")
     story = root / "story.txt"

@@ -6,7 +6,6 @@ import json
 import os
 import time
 
-import pytest
 from click.testing import CliRunner
 
 from wam.cli import cli

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from media import BARS_H, BARS_W, BLUE, GREEN, RED, bars_clip, ffmpeg_exe, frame_number, shown, write_clip
+from media import BARS_H, BARS_W, GREEN, bars_clip, ffmpeg_exe, frame_number, shown, write_clip
 from wam.timeline import Cut, SentenceSpan, Timeline
 
 pytestmark = pytest.mark.slow

@@ -191,3 +191,18 @@ def test_planner_keeps_unchanged_sentences_on_the_sample_library(wam_home):
     fresh = plan_story(edited, home=wam_home)
     # a plan made at another pace is not a previous plan of this one: planned afresh
     assert [cuts_of(s) for s in other_pace.sentences] == [cuts_of(s) for s in fresh.sentences]
+
+
+def test_a_term_with_a_transition_cost_has_no_other_cost():
+    """``replan._recosted_entry`` replaces a kept cut's transition values whole (see ``Term``)."""
+    import inspect
+
+    from wam.assemble import terms
+
+    kinds = ("per_second", "per_sentence", "per_cut", "opening")
+    found = 0
+    for _, cls in inspect.getmembers(terms, inspect.isclass):
+        if issubclass(cls, terms.Term) and cls.transition is not terms.Term.transition:
+            found += 1
+            assert all(getattr(cls, k) is getattr(terms.Term, k) for k in kinds), cls.__name__
+    assert found >= 2  # Transition and JumpCut

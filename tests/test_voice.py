@@ -235,7 +235,6 @@ def test_piper_speaks_caches_and_times_words(voice_home):
 def test_separately_synthesised_sentences_are_found_in_a_recording(voice_home, tmp_path):
     """Done-when: starts within 0.25 s of the truth for ≥ 90 % of sentences, through the real
     decoder (an m4a file) and the same path --narration takes."""
-    from scipy.signal import resample_poly
 
     from conftest import REPO
     from media import ffmpeg_exe

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from media import BLUE, GREEN, RED, ffmpeg_exe, write_clip
+from media import ffmpeg_exe, tiny_library
 from test_cli_errors import one_line, run
 from wam.cli import cli
 
@@ -25,9 +25,7 @@ TONE = 7000  # Hz: a music bed far above most of the voice's energy, so its leve
 def indexed(tmp_path_factory):
     root = tmp_path_factory.mktemp("voiced")
     lib = root / "lib"
-    write_clip(lib / "street" / "red_bus.mp4", [(RED, 2.5), (BLUE, 2.5)])
-    write_clip(lib / "beach" / "sandy_beach.mp4", [(BLUE, 3.0), (GREEN, 2.5)])
-    write_clip(lib / "forest" / "quiet_forest.mp4", [(GREEN, 3.5)])
+    tiny_library(lib, scale=1.25)
     story = root / "story.txt"
     story.write_text(STORY)
     music = root / "music.m4a"

@@ -133,7 +133,11 @@ class PlanContext:
 
 
 class Term:
-    """One cost term. Override the methods that apply; each returns unweighted costs or None."""
+    """One cost term. Override the methods that apply; each returns unweighted costs or None.
+
+    A term with a ``transition`` cost has no other cost: a cut's cost report keeps one value
+    per term, and a re-plan (``replan._recosted_entry``) replaces a kept cut's transition
+    values when its predecessor changes, which would drop any other part of the same term."""
 
     name = "term"
 

@@ -105,10 +105,41 @@ def run_batch(jobs: list[Job], work, *, executor=None, force: bool = False,
             _loop(jobs, work, executor, force, running, report, collect)
     except BaseException:  # Ctrl-C, SIGTERM: stop the renders (temp files go), keep finished outputs
         executor.stop()
+        _report_finished_as_stopped(running, work, report)
         raise
     else:
         executor.close()
     return results
+
+
+def _report_finished_as_stopped(running: dict, work, report) -> None:
+    """Report the renders that finished as the batch was stopped: their videos are kept (and a
+    re-run skips them), so they get their line too. A render counts as finished when its worker
+    replied without an error, or when its output was written after the job started (the
+    worker was stopped between renaming the video into place and replying)."""
+    import os
+
+    for future, request in sorted(running.items(), key=lambda kv: kv[1].job.number):
+        reply = None
+        if future.done() and not future.cancelled():
+            try:
+                reply = future.result()
+            except BaseException:
+                reply = None
+        if reply is None:
+            try:
+                written = os.path.getmtime(request.output) >= request.started_at
+            except OSError:
+                written = False
+            if not written:
+                continue
+            reply = {}
+        if reply.get("error"):
+            continue
+        try:
+            report(work.result(request, reply))
+        except Exception:  # reporting must never hide the interrupt
+            pass
 
 
 def _loop(jobs, work, executor, force, running, report, collect) -> None:

@@ -88,7 +88,8 @@ class RenderRequest:
     duration: float
     cuts: int
     warnings: tuple[str, ...]
-    started: float
+    started: float  # time.perf_counter() when the job started
+    started_at: float = 0.0  # time.time() then: outputs written after it are this job's
 
 
 def visible_cuts(timeline: Timeline) -> int:
@@ -175,7 +176,8 @@ class RenderWork:
                                       keep_audio=bool(o.get("keep_audio")), music=o.get("music"),
                                       threads=o.get("threads"))
         return RenderRequest(job, timeline.to_json(), asdict(opts), job.output, timeline.duration,
-                             visible_cuts(timeline), tuple(warnings), started)
+                             visible_cuts(timeline), tuple(warnings), started,
+                             time.time() - (time.perf_counter() - started))
 
     def result(self, request: RenderRequest, reply: dict) -> JobResult:
         """The job's result from a worker's reply to ``render_request``."""

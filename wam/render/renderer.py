@@ -1,17 +1,17 @@
 """Render a timeline to an MP4 (H.264 yuv420p + AAC, faststart), one segment per sentence.
 
-Every cut is decoded by its own ffmpeg process straight to the output size, frame rate and
-pixel format (``wam.render.cutreader``: frame-exact retiming, scale + crop/letterbox in one
-filter, BT.709 limited range); subtitles,
-cross-fades and fades are applied in numpy on the I420 planes (``FrameSource``). Frames never
-pass through RGB: moviepy's video writer only accepts RGB, and the two colour conversions
-that costs per frame made rendering ~1.5× slower than a one-pass ffmpeg filtergraph.
-
 The video is made of segments (``wam.render.segments``, one per sentence) encoded side by
-side, each by its own x264 process; segments already in the render cache (an unchanged
-sentence of an edited story) are not encoded again. The segments are joined by stream copy
-and the audio track (silence, the cuts' own sound, a music bed; written by moviepy) is muxed
-beside them (``wam.render.join``). At most two cuts are open per segment encoder (the
+side; segments already in the render cache (an unchanged sentence of an edited story) are
+not encoded again. A segment is normally rendered by one ffmpeg process
+(``wam.render.segment_graph``: its cuts, cross-fade, subtitles and fades as a filtergraph,
+x264 in the same process), which costs about what one filtergraph over the whole timeline
+costs. The rest of this module is the frame-by-frame path, for segments the graph cannot
+express and for ``wam.to_moviepy``: ``FrameSource`` gives output frame i, each cut decoded by
+its own ffmpeg process straight to the output size, frame rate and pixel format
+(``wam.render.cutreader``), subtitles, cross-fades and fades applied in numpy on the I420
+planes (never through RGB), piped to an x264 process. The segments are joined by stream copy
+and the audio track (silence, the cuts' own sound, a music bed, the narration) is muxed
+beside them (``wam.render.join``). At most two cuts are open per frame-by-frame segment (the
 current one and the next, whose decoder starts early), each with a small frame queue, so
 memory stays bounded however long the output is. The file appears under its name only when
 complete.

@@ -4,7 +4,9 @@ pixels, so that an edited story re-encodes only the sentences whose pictures cha
 
 Place in the flow: ``renderer.render_timeline`` splits a timeline with ``plan_segments``,
 takes the segments it finds in the render cache (``wam.render.cache``), encodes the others
-with ``encode_segment`` (several at a time) and joins them (``wam.render.join``).
+with ``encode_segment`` (several at a time) and joins them (``wam.render.join``). A segment
+is encoded by one ffmpeg process running its filtergraph (``wam.render.segment_graph``), or
+frame by frame from the renderer's ``FrameSource`` when the graph cannot express it.
 
 A segment's pixels depend only on things *relative* to its first frame (its cuts, its
 subtitle, the cross-fade into the next paragraph at its end), plus its distance from the
