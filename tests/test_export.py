@@ -242,3 +242,82 @@ def test_bad_input_is_one_line_and_leaves_no_file(tmp_path, clips):
         assert message in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
         assert sorted(p.name for p in tmp_path.iterdir()) == before  # no partial file, no leftovers
+
+
+def _narrated(t, kind: str, sound, gain_db: float = 0.0):
+    from dataclasses import replace
+
+    spoken = [{"index": i, "start": s.start + 0.1, "end": s.end - 0.2, "words": []} for i, s in enumerate(t.sentences)]
+    return replace(t, narration={"kind": kind, "file": str(sound), "voice": "en_US-joe-medium" if kind == "voice" else None,
+                                 "gain_db": gain_db, "sentences": spoken})
+
+
+@pytest.mark.slow
+def test_a_narrated_plan_exports_its_voice_on_an_audio_track(tmp_path, clips, monkeypatch):
+    """The narration is a track of its own in every format; a synthesised track (in wam's cache,
+    which may be cleared) is copied beside the export, a recording is referenced where it is."""
+    import subprocess
+
+    from media import ffmpeg_exe
+
+    monkeypatch.setenv("WAM_HOME", str(tmp_path / "home"))
+    t, _ = _plan_file(tmp_path, clips)
+    cached = tmp_path / "home" / "voice" / "tracks" / "abc.wav"
+    cached.parent.mkdir(parents=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=300:duration={t.duration}",
+                    "-ar", "22050", str(cached)], check=True)
+    plan_path = tmp_path / "voiced.json"
+    plan_path.write_text(_narrated(t, "voice", cached).to_json())
+    for suffix in (".otio", ".xml"):
+        out = tmp_path / f"cut{suffix}"
+        r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(out)])
+        assert r.exit_code == 0, r.output
+        copy = tmp_path / "cut.narration.wav"
+        assert f"and {copy}" in r.stderr and copy.read_bytes() == cached.read_bytes()
+        tl = read_back(out, FPS)
+        audio = [tr for tr in tl.tracks if tr.kind == schema.TrackKind.Audio]
+        assert len(audio) == 1, [tr.name for tr in tl.tracks]
+        clip = [i for i in audio[0] if isinstance(i, schema.Clip)][0]
+        assert clip.media_reference.target_url.endswith("cut.narration.wav")
+        assert clip.source_range.duration.to_seconds() == pytest.approx(t.duration, abs=1 / FPS)
+    cached.unlink()  # the cache was cleared: the editor's copy stays
+    assert (tmp_path / "cut.narration.wav").exists()
+    # a recording: referenced in place, its render gain stated; music goes on a track below it
+    recording = tmp_path / "my reading.wav"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=200:duration={t.duration}",
+                    str(recording)], check=True)
+    plan_path.write_text(_narrated(t, "recording", recording, gain_db=3.5).to_json())
+    from media import audio_only
+
+    music = audio_only(tmp_path / "music.m4a")
+    out = tmp_path / "rec.otio"
+    r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(out), "--music", str(music)])
+    assert r.exit_code == 0, r.output
+    assert "+3.5 dB" in r.stderr and not (tmp_path / "rec.narration.wav").exists()
+    tl = otio.adapters.read_from_file(str(out), "otio_json")
+    audio = [tr for tr in tl.tracks if tr.kind == schema.TrackKind.Audio]
+    assert [tr.name for tr in audio] == ["Narration", "Music"]
+    assert audio[0][0].media_reference.target_url == recording.as_uri()
+
+
+@pytest.mark.slow
+def test_the_narration_copy_never_overwrites_an_input(tmp_path, clips, monkeypatch):
+    import subprocess
+
+    from media import ffmpeg_exe
+
+    monkeypatch.setenv("WAM_HOME", str(tmp_path / "home"))
+    t, _ = _plan_file(tmp_path, clips)
+    music = tmp_path / "cut.narration.wav"  # the user's music has the name the copy would take
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=500:duration=2", str(music)],
+                   check=True)
+    before = music.read_bytes()
+    cached = tmp_path / "home" / "voice" / "tracks" / "abc.wav"
+    cached.parent.mkdir(parents=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=3", str(cached)],
+                   check=True)
+    plan_path = tmp_path / "voiced.json"
+    plan_path.write_text(_narrated(t, "voice", cached).to_json())
+    r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(tmp_path / "cut.otio"), "--music", str(music)])
+    assert r.exit_code == 2 and "refusing to write" in r.stderr and "cut.narration.wav" in r.stderr
+    assert music.read_bytes() == before and not (tmp_path / "cut.otio").exists()

@@ -141,6 +141,12 @@ class ExportWork:
 
         started, warnings = time.perf_counter(), []
         timeline = self.session.plan(job, warnings.append)
+        if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
+            from wam.export import narration_copy_path
+            from wam.outputs import check_output
+
+            check_output(narration_copy_path(job.output),
+                         inputs=[job.story, job.plan, job.options.get("music"), job.output, *job.extra_outputs])
         export_timeline(timeline, job.output, job.options.get("fmt"), music=job.options.get("music"),
                         warn=warnings.append)
         for srt in job.extra_outputs:

@@ -49,7 +49,7 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
 
     from wam.cli.handoff import check_output, load_cut
     from wam.errors import WamError
-    from wam.export import export_timeline, format_for, writable_target, write_text
+    from wam.export import export_timeline, format_for, narration_copy_path, writable_target, write_text
     from wam.render.layout import output_size
     from wam.render.subtitles import srt_text
 
@@ -70,11 +70,14 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
         writable_target(srt_path)
     writable_target(output)
     timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, **planning)
+    if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
+        check_output(narration_copy_path(output), [source, music, output, srt_path])
     result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)
     if srt_path:
         write_text(srt_path, srt_text(timeline))
     if not quiet:
-        extra = f" and {srt_path}" if srt_path else ""
+        copied = result.narration if result.narration == os.path.abspath(narration_copy_path(output)) else None
+        extra = "".join(f" and {p}" for p in (srt_path, copied) if p)
         fades = f"{result.transitions} cross-fade" + ("" if result.transitions == 1 else "s")
         click.echo(f"wrote {result.path} ({result.format.title}: {result.clips} clips, {fades}, "
                    f"{result.markers} sentence markers){extra}", err=True)

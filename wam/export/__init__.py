@@ -18,7 +18,8 @@ from wam.export.formats import FORMATS, Format, format_for, write_format
 from wam.export.spans import CROSSFADE_SECONDS
 from wam.timeline import Timeline
 
-__all__ = ["FORMATS", "ExportResult", "export_timeline", "format_for", "to_otio", "writable_target", "write_text"]
+__all__ = ["FORMATS", "ExportResult", "export_timeline", "format_for", "narration_bed", "narration_copy_path", "to_otio",
+           "writable_target", "write_text"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ExportResult:
     markers: int
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    narration: str | None = None  # the narration's sound file on the audio track (None: not narrated)
 
 
 def writable_target(path: str | Path) -> Path:
@@ -56,9 +58,60 @@ def write_text(path: str | Path, text: str) -> None:
         raise WamError(f"cannot write {path} ({exc.strerror or exc})") from None
 
 
+def narration_copy_path(output: str | os.PathLike) -> str:
+    """Where ``wam export`` puts a plan's synthesised narration beside ``output``."""
+    return os.path.splitext(os.fspath(output))[0] + ".narration.wav"
+
+
+def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[[str], None] = lambda m: None):
+    """The plan's narration as an audio track for the editor (``otio_build.AudioBed``), or None.
+
+    A synthesised voice track lives in wam's cache, which may be cleared, so it is copied
+    beside ``output`` (``narration_copy_path``); a recording is referenced where it is. The
+    gain wam's render gives the narration is not part of the formats, so a warning states it."""
+    from wam.config import wam_home
+    from wam.export.otio_build import AudioBed
+    from wam.export.sources import audio_seconds
+    from wam.voice.narrate import narration_file
+
+    path, narration = narration_file(timeline, wam_home(), warn)
+    if path is None:
+        return None
+    if narration.kind == "voice":
+        target = narration_copy_path(output)
+        _copy_unless_same(path, target)
+        path = target
+    seconds = audio_seconds(path)
+    if seconds is None:
+        raise WamError(f"cannot export the plan's narration {path}: it has no sound ffmpeg can read")
+    if abs(narration.gain_db) >= 0.05:
+        warn(f"wam's render plays the narration at {narration.gain_db:+.1f} dB: set that gain on the Narration "
+             "track in your editor")
+    return AudioBed(os.path.abspath(path), name="Narration", seconds=seconds)
+
+
+def _copy_unless_same(source: str, target: str) -> None:
+    """Copy ``source`` to ``target`` atomically, unless ``target`` already holds the same bytes."""
+    import filecmp
+    import shutil
+
+    if os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
+        return
+    tmp = f"{target}.{os.getpid()}.part"
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise WamError(f"cannot write {target} ({exc.strerror or exc})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,
-            crossfade: float = CROSSFADE_SECONDS, warn: Callable[[str], None] = lambda m: None):
-    """The OpenTimelineIO timeline of ``timeline`` (source rates probed; ``music``: an audio track)."""
+            crossfade: float = CROSSFADE_SECONDS, warn: Callable[[str], None] = lambda m: None, narration=None):
+    """The OpenTimelineIO timeline of ``timeline`` (source rates probed; ``music``: an audio
+    track; ``narration``: an ``AudioBed`` from ``narration_bed``, a track above the music)."""
     from wam.export.otio_build import AudioBed, build_otio
     from wam.export.sources import audio_seconds, probe_sources
 
@@ -66,7 +119,7 @@ def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,
     if missing:
         warn(f"{len(missing)} source clip(s) not found (e.g. {missing[0]}); exported with their planned paths "
              f"at the plan's {timeline.fps} fps: relink them in your editor")
-    audio = []
+    audio = [narration] if narration is not None else []
     if music:
         seconds = audio_seconds(music)
         if seconds is None:
@@ -87,7 +140,9 @@ def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = No
     writable_target(output)
     if not timeline.sentences:
         raise WamError("the plan has no sentences: nothing to export")
-    tl = to_otio(timeline, name=name or Path(output).stem, music=music, crossfade=crossfade, warn=warn)
+    narration = narration_bed(timeline, output, warn)
+    tl = to_otio(timeline, name=name or Path(output).stem, music=music, crossfade=crossfade, warn=warn,
+                 narration=narration)
     text, notes = write_format(tl, f, timeline.fps)
     for note in notes:
         warn(note)
@@ -99,5 +154,6 @@ def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = No
         transitions=sum(isinstance(i, schema.Transition) for i in video),
         markers=sum(len(c.markers) for c in video if isinstance(c, schema.Clip)),
         missing=list(tl.metadata["wam"]["missing_sources"]), notes=notes,
+        narration=narration.path if narration is not None else None,
     )
 
