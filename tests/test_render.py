@@ -236,8 +236,8 @@ def test_failed_render_leaves_nothing_and_keeps_old_output(clips, tmp_path, monk
 
     if path == "graph":
         real_graph = segments._encode_graph
-        monkeypatch.setattr(segments, "_encode_graph", lambda cmd, frames, cancel, advance:
-                            real_graph(cmd, frames, cancel, lambda n: (advance(n), count(n))))
+        monkeypatch.setattr(segments, "_encode_graph", lambda cmd, frames, cancel, advance, errors=None:
+                            real_graph(cmd, frames, cancel, lambda n: (advance(n), count(n)), errors))
     else:
         monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
         real = renderer.FrameSource.frame
@@ -288,9 +288,13 @@ def test_keep_audio_and_music(tmp_path):
 
 
 @pytest.mark.slow
-def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path):
+def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path, monkeypatch):
     from conftest import REPO, SAMPLES
     from wam.cli import cli
+    from wam.render import segments
+
+    # every sentence of the sample story (several cuts, cross-fades, 24 fps) renders in one process
+    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
 
     assert CliRunner().invoke(cli, ["index", str(SAMPLES), "-q"]).exit_code == 0
     story = REPO / "examples" / "story.txt"

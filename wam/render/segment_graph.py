@@ -126,7 +126,8 @@ def graph_plan(timeline: Timeline, opts, sentence: int, work: Path, name: str) -
         chains.append(chain)
     n = len(s.cuts)
     labels = "".join(f"[c{k}]" for k in range(n))
-    chains.append(f"{labels}concat=n={n}:v=1:a=0[base]" if n > 1 else f"{labels}null[base]")
+    # (concat counts in microseconds: back onto the frame grid, as xfade and the fades expect)
+    chains.append(f"{labels}concat=n={n}:v=1:a=0,settb=1/{fps},setpts=N[base]" if n > 1 else f"{labels}null[base]")
     last = "base"
     if crossfade is not None:
         args, chain = _incoming_chain(crossfade, n, xf, opts)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import threading
@@ -29,6 +30,8 @@ from typing import Callable
 from wam.errors import WamError
 from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.timeline import Cut, Timeline
+
+log = logging.getLogger(__name__)
 
 #: Bump whenever rendering code changes the pixels or the encoding of a segment: every
 #: cached segment is then rebuilt.
@@ -162,22 +165,31 @@ def encode_segment(timeline: Timeline, opts, seg: Segment, target: Path, cancel:
     name = f"{target.stem.lstrip('.')}"
     plan = graph_plan(timeline, opts, seg.sentence, scratch, name)
     if plan is not None:
+        errors: list[str] = []
         try:
-            done = _encode_graph(graph_command(plan, seg.frames, target, opts), seg.frames, cancel, advance)
+            done = _encode_graph(graph_command(plan, seg.frames, target, opts), seg.frames, cancel, advance, errors)
         finally:
             for p in scratch.glob(f"{name}-sub*.yuv"):
                 p.unlink(missing_ok=True)
         if done == seg.frames:
             return
+        log.debug("sentence %d: the one-process render made %d of %d frames (%s); drawing it frame by frame",
+                  seg.sentence + 1, done, seg.frames, errors[-1] if errors else "no error")
         advance(-done)  # drawn again below, frame by frame
     _encode_frames(timeline, opts, seg, target, cancel, advance)
 
 
-def _encode_graph(command: list[str], frames: int, cancel: threading.Event, advance: Callable[[int], None]) -> int:
+def _encode_graph(command: list[str], frames: int, cancel: threading.Event, advance: Callable[[int], None],
+                  errors: list[str] | None = None) -> int:
     """Run a one-process segment render; the frames it wrote (``frames`` when it succeeded,
-    fewer when ffmpeg failed or a source ran dry). ``Cancelled`` when ``cancel`` is set."""
-    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+    fewer when ffmpeg failed or a source ran dry), ffmpeg's last error lines added to
+    ``errors``. ``Cancelled`` when ``cancel`` is set."""
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, errors="replace")
+    tail: list[str] = []
+    drain = threading.Thread(target=lambda: tail.extend(line.strip() for line in proc.stderr.readlines()[-5:]),
+                             daemon=True)
+    drain.start()
 
     def watch() -> None:
         while proc.poll() is None:
@@ -205,6 +217,10 @@ def _encode_graph(command: list[str], frames: int, cancel: threading.Event, adva
             proc.wait()
         proc.stdout.close()
         watcher.join()
+        drain.join()
+        proc.stderr.close()
+        if errors is not None:
+            errors.extend(t for t in tail if t)
     if cancel.is_set():
         raise Cancelled()
     return done if code == 0 else min(done, frames - 1)
