@@ -210,3 +210,46 @@ def test_sample_story_exports_storyboard_and_clip(sample_index, tmp_path, monkey
 
 def _reels(edl_path) -> set[str]:
     return {m.group(1) for m in re.finditer(r"^\d{3}\s+(\S+)", edl_path.read_text(), re.M)}
+
+
+@pytest.mark.slow
+def test_a_narrated_storyboard_plays_each_sentence_where_it_is_spoken(tmp_path, wam_home):
+    from dataclasses import replace
+
+    from media import ffmpeg_exe
+
+    t, _ = _small_plan(tmp_path)
+    voice = tmp_path / "reading.wav"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=220:duration={t.duration}",
+                    str(voice)], check=True)
+    spans = [(0.3, 2.5), (2.9, 4.2)]
+    narrated = replace(t, narration={"kind": "recording", "file": str(voice), "gain_db": 0.0, "sentences": [
+        {"index": i, "start": a, "end": b, "words": []} for i, (a, b) in enumerate(spans)]})
+    plan = tmp_path / "narrated.json"
+    plan.write_text(narrated.to_json())
+    out = tmp_path / "board.html"
+    r = CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(out), "-q"])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert html.count('<audio id="narration"') == 1 and 'src="data:audio/mpeg;base64,' in html
+    assert 'data-start="0.300" data-end="2.500"' in html and 'data-start="2.900" data-end="4.200"' in html
+    assert html.count('class="listen"') == 2
+    plain = tmp_path / "plain.html"  # a plan without narration has no player
+    assert CliRunner().invoke(cli, ["storyboard", str(tmp_path / "plan.json"), "-o", str(plain), "-q"]).exit_code == 0
+    assert "<audio" not in plain.read_text()
+    voice.unlink()  # a recording that has gone: the page comes without it, and says so
+    r = CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(out)])
+    assert r.exit_code == 0 and "no narration" in r.stderr and "<audio" not in out.read_text()
+    browser = chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed here (.ci/run installs Debian's chromium, so CI runs this test)")
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=220:duration={t.duration}",
+                    str(voice)], check=True)
+    assert CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(out), "-q"]).exit_code == 0
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
+             f"--user-data-dir={tmp_path / 'chromium-profile'}", "--virtual-time-budget=20000"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", out.as_uri()], capture_output=True, check=True,
+                         stdin=subprocess.DEVNULL).stdout.decode("utf-8")
+    page = _Page()
+    page.feed(dom)
+    assert abs(float(page.body.get("data-narration-seconds", "nan")) - t.duration) < 0.15, page.body

@@ -4,7 +4,8 @@ cut before spending a render on it (layer 4: after the plan).
 For every sentence: its text, timing and flags; for every cut a thumbnail taken from the
 source clip at the middle of the cut's source range, with its source, in/out, score and
 cost breakdown; and the sentence's next best shots from the index (``wam.alternatives``).
-``thumbs`` runs ffmpeg for the pictures, ``page`` writes the HTML.
+A narrated plan's page plays its narration, each sentence from where it is spoken.
+``thumbs`` runs ffmpeg for the pictures, ``sound`` for the narration, ``page`` writes the HTML.
 """
 
 from __future__ import annotations
@@ -36,4 +37,6 @@ def storyboard_html(timeline: Timeline, *, title: str = "wam storyboard", altern
     if unreadable:
         warn(f"no thumbnail for {len(unreadable)} source clip(s) (e.g. {unreadable[0]}): missing or unreadable")
     alt_jpegs = {a.shot_id: j for a, j in zip(alts, alt_pics)}
-    return page_html(timeline, cut_jpegs, alternatives, alt_jpegs, title)
+    from wam.storyboard.sound import narration_mp3
+
+    return page_html(timeline, cut_jpegs, alternatives, alt_jpegs, title, narration=narration_mp3(timeline, warn))

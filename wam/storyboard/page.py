@@ -45,7 +45,12 @@ figcaption { font-size: .85rem; margin-top: .35rem; }
 .alt { width: 204px; font-size: .8rem; color: var(--muted); }
 .alt img, .alt .missing { display: block; width: 192px; height: auto; aspect-ratio: 16 / 9; object-fit: contain; background: #111; }
 .alt .desc { display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
+.player { position: sticky; top: 0; background: #fff; padding: .4rem 0; z-index: 1; border-bottom: 1px solid var(--line); }
+.player audio { width: 100%; }
+.listen { font: inherit; font-size: .8rem; padding: 0 .5rem; cursor: pointer; }
+.sentence.speaking { background: #f3f6fc; }
 @media print {
+  .player, .listen { display: none; }
   body { max-width: none; padding: 0; font-size: 11pt; }
   .cut { width: 31%; } .cut img, .cut .missing { width: 100%; }
   .alt { width: 23%; } .alt img { width: 100%; }
@@ -65,6 +70,27 @@ window.addEventListener("load", function () {
   }
   document.body.setAttribute("data-images-loaded", String(ok));
 });
+(function () {  // a narrated plan: each sentence's button plays it; the sentence being spoken is marked
+  var audio = document.getElementById("narration");
+  if (!audio) { return; }
+  var sections = Array.prototype.slice.call(document.querySelectorAll("section[data-start]"));
+  audio.addEventListener("loadedmetadata", function () {
+    document.body.setAttribute("data-narration-seconds", audio.duration.toFixed(2));
+  });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("button.listen") : null;
+    if (!b) { return; }
+    audio.currentTime = parseFloat(b.getAttribute("data-start"));
+    audio.play();
+  });
+  audio.addEventListener("timeupdate", function () {
+    var t = audio.currentTime;
+    sections.forEach(function (s) {
+      var on = t >= parseFloat(s.getAttribute("data-start")) && t < parseFloat(s.getAttribute("data-end"));
+      s.classList.toggle("speaking", on);
+    });
+  });
+})();
 """
 
 
@@ -130,7 +156,8 @@ def alternative_html(alt, jpeg: bytes | None) -> str:
     )
 
 
-def sentence_html(s: SentenceSpan, new_paragraph: bool, cut_parts: list[str], alt_parts: list[str] | None) -> str:
+def sentence_html(s: SentenceSpan, new_paragraph: bool, cut_parts: list[str], alt_parts: list[str] | None,
+                  spoken: tuple[float, float] | None = None) -> str:
     flags = []
     if s.weak_match:
         flags.append(_flag("weak match", "warn", "no shot matched this sentence well; the best available is used"))
@@ -143,19 +170,30 @@ def sentence_html(s: SentenceSpan, new_paragraph: bool, cut_parts: list[str], al
         body = "".join(alt_parts) or '<p class="summary">nothing else in the library matches it</p>'
         alts = f'<div class="alts-box"><h3>Next best</h3><div class="alts">{body}</div></div>'
     classes = "sentence new-paragraph" if new_paragraph else "sentence"
+    span, listen = "", ""
+    if spoken is not None:  # where the narration speaks it
+        span = f' data-start="{spoken[0]:.3f}" data-end="{spoken[1]:.3f}"'
+        listen = f'<button class="listen" type="button" data-start="{spoken[0]:.3f}">▶ listen</button>'
     return (
-        f'<section class="{classes}" id="s{s.index + 1}" data-sentence="{s.index}">'
+        f'<section class="{classes}" id="s{s.index + 1}" data-sentence="{s.index}"{span}>'
         f'<div class="head"><span class="num">{s.index + 1}.</span>'
-        f'<span class="time">{clock(s.start)}–{clock(s.end)} ({s.duration:.2f} s)</span>{" ".join(flags)}</div>'
+        f'<span class="time">{clock(s.start)}–{clock(s.end)} ({s.duration:.2f} s)</span>{" ".join(flags)}{listen}</div>'
         f'<p class="text">{escape(s.text)}</p>'
         f'<div class="cuts">{"".join(cut_parts)}</div>{alts}</section>'
     )
 
 
 def page_html(timeline: Timeline, cut_jpegs: list[bytes | None], alternatives: dict | None,
-              alt_jpegs: dict, title: str) -> str:
+              alt_jpegs: dict, title: str, narration: bytes | None = None) -> str:
     """The whole page. ``cut_jpegs``: one per cut in order; ``alternatives``: sentence index →
-    Alternative list (None: not computed); ``alt_jpegs``: shot_id → JPEG."""
+    Alternative list (None: not computed); ``alt_jpegs``: shot_id → JPEG; ``narration``: the
+    plan's narration as MP3 (a player, and a button per sentence that plays it from where
+    it is spoken)."""
+    spoken = None
+    if narration is not None:
+        from wam.voice.model import speech_spans
+
+        spoken = speech_spans(timeline)
     cuts = timeline.cuts()
     n_weak = sum(s.weak_match for s in timeline.sentences)
     summary = (f"{len(timeline.sentences)} sentences · {len(cuts)} cuts · {clock(timeline.duration)} · "
@@ -173,7 +211,8 @@ def page_html(timeline: Timeline, cut_jpegs: list[bytes | None], alternatives: d
         alt_parts = None
         if alternatives is not None:
             alt_parts = [alternative_html(a, alt_jpegs.get(a.shot_id)) for a in alternatives.get(s.index, [])]
-        parts.append(sentence_html(s, prev_para is not None and s.paragraph != prev_para, cut_parts, alt_parts))
+        parts.append(sentence_html(s, prev_para is not None and s.paragraph != prev_para, cut_parts, alt_parts,
+                                   spoken[s.index] if spoken is not None else None))
         prev_para = s.paragraph
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -181,6 +220,8 @@ def page_html(timeline: Timeline, cut_jpegs: list[bytes | None], alternatives: d
         f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>"
         f"<h1>{escape(title)}</h1><p class=\"summary\">{summary}</p>"
         + (f'<div class="warnings">{warnings}</div>' if warnings else "")
+        + (f'<div class="player"><audio id="narration" controls preload="auto" '
+           f'src="data:audio/mpeg;base64,{base64.b64encode(narration).decode()}"></audio></div>' if narration else "")
         + "\n".join(parts)
         + f"<script>{SCRIPT}</script></body></html>\n"
     )
