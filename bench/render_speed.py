@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Render speed: the same plan rendered by wam (moviepy) and by one ffmpeg filtergraph
-(same resolution, fps, encoder, preset, crf and threads), side by side, on 1080p sources;
+"""Render speed: the same plan rendered by wam (a filtergraph per sentence segment, two at a
+time, joined by stream copy) and by one ffmpeg filtergraph over the whole timeline (same
+resolution, fps, encoder, preset, crf and threads), side by side, on 1080p sources;
 plus the peak memory of a 10-minute 1080p render.
 
     python bench/render_speed.py [--seconds 60] [--long-minutes 10] [--repeat 2]
