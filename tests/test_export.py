@@ -272,16 +272,16 @@ def test_a_narrated_plan_exports_its_voice_on_an_audio_track(tmp_path, clips, mo
         out = tmp_path / f"cut{suffix}"
         r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(out)])
         assert r.exit_code == 0, r.output
-        copy = tmp_path / "cut.narration.wav"
+        copy = tmp_path / f"cut{suffix}.narration.wav"  # one per export: formats never share it
         assert f"and {copy}" in r.stderr and copy.read_bytes() == cached.read_bytes()
         tl = read_back(out, FPS)
         audio = [tr for tr in tl.tracks if tr.kind == schema.TrackKind.Audio]
         assert len(audio) == 1, [tr.name for tr in tl.tracks]
         clip = [i for i in audio[0] if isinstance(i, schema.Clip)][0]
-        assert clip.media_reference.target_url.endswith("cut.narration.wav")
+        assert clip.media_reference.target_url == copy.as_uri()
         assert clip.source_range.duration.to_seconds() == pytest.approx(t.duration, abs=1 / FPS)
     cached.unlink()  # the cache was cleared: the editor's copy stays
-    assert (tmp_path / "cut.narration.wav").exists()
+    assert (tmp_path / "cut.otio.narration.wav").exists() and (tmp_path / "cut.xml.narration.wav").exists()
     # a recording: referenced in place, its render gain stated; music goes on a track below it
     recording = tmp_path / "my reading.wav"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=200:duration={t.duration}",
@@ -293,7 +293,7 @@ def test_a_narrated_plan_exports_its_voice_on_an_audio_track(tmp_path, clips, mo
     out = tmp_path / "rec.otio"
     r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(out), "--music", str(music)])
     assert r.exit_code == 0, r.output
-    assert "+3.5 dB" in r.stderr and not (tmp_path / "rec.narration.wav").exists()
+    assert "+3.5 dB" in r.stderr and not (tmp_path / "rec.otio.narration.wav").exists()
     tl = otio.adapters.read_from_file(str(out), "otio_json")
     audio = [tr for tr in tl.tracks if tr.kind == schema.TrackKind.Audio]
     assert [tr.name for tr in audio] == ["Narration", "Music"]
@@ -308,7 +308,7 @@ def test_the_narration_copy_never_overwrites_an_input(tmp_path, clips, monkeypat
 
     monkeypatch.setenv("WAM_HOME", str(tmp_path / "home"))
     t, _ = _plan_file(tmp_path, clips)
-    music = tmp_path / "cut.narration.wav"  # the user's music has the name the copy would take
+    music = tmp_path / "cut.otio.narration.wav"  # the user's music has the name the copy would take
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=500:duration=2", str(music)],
                    check=True)
     before = music.read_bytes()
@@ -319,5 +319,5 @@ def test_the_narration_copy_never_overwrites_an_input(tmp_path, clips, monkeypat
     plan_path = tmp_path / "voiced.json"
     plan_path.write_text(_narrated(t, "voice", cached).to_json())
     r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(tmp_path / "cut.otio"), "--music", str(music)])
-    assert r.exit_code == 2 and "refusing to write" in r.stderr and "cut.narration.wav" in r.stderr
+    assert r.exit_code == 2 and "refusing to write" in r.stderr and "cut.otio.narration.wav" in r.stderr
     assert music.read_bytes() == before and not (tmp_path / "cut.otio").exists()

@@ -40,7 +40,7 @@ def timeline(sources, spec, *, paragraphs=None, fps: int = FPS) -> Timeline:
 
 
 SPEC = [[("red", 0.3, 30)],
-        [("blue", 1.0, 20), ("green", 0.2, 25)],  # two cuts in one sentence, cross-fading into the next paragraph
+        [("blue", 1.0, 38), ("green", 0.2, 7)],  # two cuts, cross-fading into the next paragraph over both
         [("yellow", 0.0, 30)],  # shown in that cross-fade from its source's start: no frames before it
         [("red", 2.0, 30, 10)],  # the last 10 frames hold the last source frame; a cross-fade at its end
         [("green", 3.6, 40)],  # the source ends 0.4 s into the cut: its last frame holds
@@ -74,6 +74,9 @@ def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it
     assert segment_graph.graph_plan(short, OPTS, 0, tmp_path, "x") is None
     assert segment_graph.graph_plan(short, OPTS, 1, tmp_path, "y") is None  # the fade reaches into it
     assert segment_graph.graph_plan(short, OPTS, 2, tmp_path, "z") is not None
+    # a last sentence shorter than the fade to black (its fade would start before it)
+    ending = timeline(sources, [*SPEC[:-1], [("blue", 2.5, 12)]], paragraphs=PARAS)
+    assert segment_graph.graph_plan(ending, OPTS, len(SPEC) - 1, tmp_path, "e") is None
     # a sentence shorter than the cross-fade that ends it
     brief = timeline(sources, [SPEC[0], [("blue", 1.0, 5)], *SPEC[2:]], paragraphs=PARAS)
     assert segment_graph.graph_plan(brief, OPTS, 1, tmp_path, "b") is None

@@ -59,8 +59,10 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def narration_copy_path(output: str | os.PathLike) -> str:
-    """Where ``wam export`` puts a plan's synthesised narration beside ``output``."""
-    return os.path.splitext(os.fspath(output))[0] + ".narration.wav"
+    """Where ``wam export`` puts a plan's synthesised narration beside ``output``: named after
+    the whole file name (``cut.otio`` → ``cut.otio.narration.wav``), so that exports of other
+    plans to other formats in the same folder never share it."""
+    return os.fspath(output) + ".narration.wav"
 
 
 def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[[str], None] = lambda m: None):

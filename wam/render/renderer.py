@@ -108,6 +108,9 @@ class FrameSource:
             for si in range(1, len(sent)) if sent[si].paragraph != sent[si - 1].paragraph
         }
         self.xf_frames = round(min(0.5, max(0.0, opts.crossfade)) * self.fps)
+        # the paragraph boundaries in order: a cross-fade fills the xf frames before each,
+        # whichever cuts they belong to
+        self.boundaries = sorted((b, k) for k, b in self.xfade_into.items())
         self.readers: dict[int, CutReader] = {}
         self.captions = None  # wam.render.captions.Captions, made when the first subtitle is needed
 
@@ -129,9 +132,9 @@ class FrameSource:
         i = min(max(i, 0), self.total - 1)
         k = bisect_right(self.cut_starts, i) - 1
         frame = self.reader(k).frame(i - self.cut_starts[k])
-        nxt = k + 1
-        if self.xf_frames and nxt in self.xfade_into:
-            b = self.xfade_into[nxt]
+        at = bisect_right(self.boundaries, (i, len(self.cuts)))  # the first paragraph boundary after frame i
+        if self.xf_frames and at < len(self.boundaries) and self.boundaries[at][0] - i <= self.xf_frames:
+            b, nxt = self.boundaries[at]
             # in whole frames from the boundary: the same weights wherever the boundary lies
             w = crossfade_weight(float(i - b), 0.0, float(self.xf_frames))
             if w > 0:  # a linear mix is exact in YUV too (an affine image of RGB)

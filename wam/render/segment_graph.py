@@ -102,7 +102,8 @@ def graph_plan(timeline: Timeline, opts, sentence: int, work: Path, name: str) -
     nf = fade_frames(opts.fade, fps)
     fade_in = nf > 0 and first < nf
     fade_out = nf > 0 and end > total - nf
-    if (fade_in and (first != 0 or frames < nf)) or (fade_out and (end != total or frames < nf)) or 2 * nf > total:
+    if (fade_in and (first != 0 or frames < nf)) or 2 * nf > total or (
+            fade_out and (end != total or frames < nf or frames < opts.fade * fps)):
         return None
     # the cross-fades: only the one into the next paragraph, wholly inside this segment
     xf = round(min(0.5, max(0.0, opts.crossfade)) * fps)

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 #: Bump whenever rendering code changes the pixels or the encoding of a segment: every
 #: cached segment is then rebuilt.
-SEGMENT_FORMAT = 2
+SEGMENT_FORMAT = 3
 #: x264 threads per segment encoder (segments are encoded side by side instead); part of
 #: the key, since x264's output depends on it.
 ENCODER_THREADS = 1
@@ -138,7 +138,7 @@ def segment_encoder_command(target: Path, width: int, height: int, fps: int, opt
     return [ffmpeg_exe(), "-y", "-nostdin", "-v", "error",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", str(fps),
             "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-i", "-",
-            "-map", "0:v:0", *encoder_output_args(opts, target)]
+            "-map", "0:v:0", "-vf", "setsar=1", *encoder_output_args(opts, target)]  # square pixels, as the graph tags them
 
 
 def graph_command(plan, frames: int, target: Path, opts) -> list[str]:
@@ -167,11 +167,12 @@ def encode_segment(timeline: Timeline, opts, seg: Segment, target: Path, cancel:
     if plan is not None:
         errors: list[str] = []
         try:
-            done = _encode_graph(graph_command(plan, seg.frames, target, opts), seg.frames, cancel, advance, errors)
+            done, ok = _encode_graph(graph_command(plan, seg.frames, target, opts), seg.frames, cancel, advance,
+                                     errors)
         finally:
             for p in scratch.glob(f"{name}-sub*.yuv"):
                 p.unlink(missing_ok=True)
-        if done == seg.frames:
+        if ok and done == seg.frames:
             return
         log.debug("sentence %d: the one-process render made %d of %d frames (%s); drawing it frame by frame",
                   seg.sentence + 1, done, seg.frames, errors[-1] if errors else "no error")
@@ -180,9 +181,9 @@ def encode_segment(timeline: Timeline, opts, seg: Segment, target: Path, cancel:
 
 
 def _encode_graph(command: list[str], frames: int, cancel: threading.Event, advance: Callable[[int], None],
-                  errors: list[str] | None = None) -> int:
-    """Run a one-process segment render; the frames it wrote (``frames`` when it succeeded,
-    fewer when ffmpeg failed or a source ran dry), ffmpeg's last error lines added to
+                  errors: list[str] | None = None) -> tuple[int, bool]:
+    """Run a one-process segment render: the frames it reported (fewer than ``frames`` when a
+    source ran dry) and whether ffmpeg succeeded; ffmpeg's last error lines are added to
     ``errors``. ``Cancelled`` when ``cancel`` is set."""
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, errors="replace")
@@ -223,7 +224,7 @@ def _encode_graph(command: list[str], frames: int, cancel: threading.Event, adva
             errors.extend(t for t in tail if t)
     if cancel.is_set():
         raise Cancelled()
-    return done if code == 0 else min(done, frames - 1)
+    return done, code == 0
 
 
 def _encode_frames(timeline: Timeline, opts, seg: Segment, target: Path, cancel: threading.Event,

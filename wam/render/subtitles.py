@@ -164,7 +164,9 @@ class SubtitleImage:
 
     def yuva420p(self) -> bytes:
         """The band as one raw yuva420p picture (straight alpha, BT.709 limited range), for
-        ffmpeg's ``overlay`` filter: drawn over a frame it gives what ``blend_yuv`` draws."""
+        ffmpeg's ``overlay`` filter: drawn over a frame it gives what ``blend_yuv`` draws, but
+        for the colour of a few chroma samples at glyph edges (ffmpeg weighs them by its own
+        reading of the 2×2 alphas, ``blend_yuv`` by their mean)."""
         y_pre, inv_a, c_pres, inv_c = self._yuv
         alpha = 255 - inv_a.astype(np.float32)
         alpha_c = 255 - inv_c.astype(np.float32)
