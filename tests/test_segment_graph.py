@@ -74,6 +74,12 @@ def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it
     assert segment_graph.graph_plan(short, OPTS, 0, tmp_path, "x") is None
     assert segment_graph.graph_plan(short, OPTS, 1, tmp_path, "y") is None  # the fade reaches into it
     assert segment_graph.graph_plan(short, OPTS, 2, tmp_path, "z") is not None
+    # a sentence of many cuts: drawn frame by frame, two decoders at a time instead of all at once
+    many = [("red", 0.1 * k, 5) for k in range(segment_graph.MAX_CUTS + 1)]
+    busy = timeline(sources, [SPEC[0], many, *SPEC[2:]], paragraphs=PARAS)
+    assert segment_graph.graph_plan(busy, OPTS, 1, tmp_path, "m") is None
+    fewer = timeline(sources, [SPEC[0], many[:-1], *SPEC[2:]], paragraphs=PARAS)
+    assert segment_graph.graph_plan(fewer, OPTS, 1, tmp_path, "n") is not None
     # a last sentence shorter than the fade to black (its fade would start before it)
     ending = timeline(sources, [*SPEC[:-1], [("blue", 2.5, 12)]], paragraphs=PARAS)
     assert segment_graph.graph_plan(ending, OPTS, len(SPEC) - 1, tmp_path, "e") is None

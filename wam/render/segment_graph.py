@@ -8,9 +8,10 @@ Place in the flow: ``segments.encode_segment`` asks ``graph_plan`` for each segm
 the command when there is one. No frame passes through Python and no raw video through a
 pipe, so a render costs about what one ffmpeg filtergraph over the whole timeline costs
 (bench/render_speed.py). A segment the graph cannot express — a fade or a cross-fade that
-crosses the segment's edge (a sentence shorter than the fade) — has no plan and is drawn frame
-by frame by the renderer's ``FrameSource`` instead; so is one whose sources fail to decode,
-which then gets the frame path's precise error.
+crosses the segment's edge (a sentence shorter than the fade) — or that has more than
+``MAX_CUTS`` cuts (memory) has no plan and is drawn frame by frame by the renderer's
+``FrameSource`` instead; so is one whose sources fail to decode, which then gets the frame
+path's precise error.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from wam.render.layout import fit_picture
 from wam.timeline import Cut, Timeline
 
 
+#: A sentence with more cuts than this is drawn frame by frame: the graph holds every cut's
+#: decoder at once (about 24 MB each at 1080p), the frame path two at a time.
+MAX_CUTS = 8
 #: Every picture in the graph is BT.709, limited range (as ``cutreader.cut_filter`` makes them).
 TAGS = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
 
@@ -94,7 +98,9 @@ def graph_plan(timeline: Timeline, opts, sentence: int, work: Path, name: str) -
     s = timeline.sentences[sentence]
     first, frames = s.start_frame, s.frames
     end = first + frames
-    if not s.cuts or sum(c.frames for c in s.cuts) != frames or s.cuts[0].start_frame != first:
+    if not s.cuts or len(s.cuts) > MAX_CUTS:
+        return None
+    if sum(c.frames for c in s.cuts) != frames or s.cuts[0].start_frame != first:
         return None
     if any(c.fps != fps for c in s.cuts):
         return None
