@@ -93,21 +93,19 @@ def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[
 
 
 def _copy_unless_same(source: str, target: str) -> None:
-    """Copy ``source`` to ``target`` atomically, unless ``target`` already holds the same bytes."""
+    """Copy ``source`` to ``target`` atomically (``write_atomic``), unless ``target`` already
+    holds the same bytes."""
     import filecmp
-    import shutil
+
+    from wam.fileio import write_atomic
 
     if os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
         return
-    tmp = f"{target}.{os.getpid()}.part"
     try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        data = Path(source).read_bytes()
     except OSError as exc:
-        raise WamError(f"cannot write {target} ({exc.strerror or exc})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raise WamError(f"cannot read the narration {source} ({exc.strerror or exc})") from None
+    write_atomic(target, data)
 
 
 def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,

@@ -78,6 +78,11 @@ def fade_level(t: float, duration: float, fade: float) -> float:
     return max(0.0, min(1.0, t / fade, (duration - t) / fade))
 
 
+def crossfade_frames(seconds: float, fps: int) -> int:
+    """Frames of a paragraph cross-fade of ``seconds`` (clamped to 0 … 0.5 s) at ``fps``."""
+    return round(min(0.5, max(0.0, seconds)) * fps)
+
+
 def crossfade_weight(t: float, boundary: float, length: float) -> float:
     """Weight of the incoming picture during a cross-fade ending at ``boundary`` (0 outside it)."""
     if length <= 0 or not (boundary - length <= t < boundary):

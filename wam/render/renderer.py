@@ -32,7 +32,7 @@ import numpy as np
 from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, VIDEO_EXTENSIONS
 from wam.errors import WamError, one_line
 from wam.render.cutreader import CutReader
-from wam.render.layout import crossfade_weight, fade_level
+from wam.render.layout import crossfade_frames, crossfade_weight, fade_level
 from wam.signals import signals_interrupt
 from wam.timeline import Timeline
 
@@ -107,7 +107,7 @@ class FrameSource:
             first_cut_of[si]: self.sentence_starts[si]
             for si in range(1, len(sent)) if sent[si].paragraph != sent[si - 1].paragraph
         }
-        self.xf_frames = round(min(0.5, max(0.0, opts.crossfade)) * self.fps)
+        self.xf_frames = crossfade_frames(opts.crossfade, self.fps)
         # the paragraph boundaries in order: a cross-fade fills the xf frames before each,
         # whichever cuts they belong to
         self.boundaries = sorted((b, k) for k, b in self.xfade_into.items())

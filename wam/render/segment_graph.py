@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wam.render.cutreader import FRAME_EPSILON, SEEK_MARGIN, cut_filter, input_colors, retime_filter, source_info
-from wam.render.layout import fit_picture
+from wam.render.layout import crossfade_frames, fit_picture
 from wam.timeline import Cut, Timeline
 
 
@@ -46,21 +46,21 @@ def fade_frames(fade: float, fps: int) -> int:
     return max(0, math.ceil(fade * fps - 0.5)) if fade > 0 else 0
 
 
-def _cut_input(cut: Cut, start: float, opts) -> tuple[list[str], str, float]:
+def _cut_input(cut: Cut, start: float, opts) -> tuple[list[str], str]:
     """Input arguments for decoding ``cut``'s source from source time ``start``, and its
-    filter chain (onto the output grid, fitted); plus the seek point."""
+    filter chain (onto the output grid, fitted)."""
     info = source_info(cut.source)
     seek = max(0.0, start - SEEK_MARGIN)
     focus = tuple(cut.focus) if cut.focus else None
     fitted = cut_filter(fit_picture(info.width, info.height, opts.width, opts.height, opts.fit, focus),
                         opts.width, opts.height, cut.fps, opts.fit, input_colors(info))
-    return ["-threads", "1", "-ss", f"{seek:.6f}", "-i", cut.source], retime_filter(seek, start, cut.fps) + "," + fitted, seek
+    return ["-threads", "1", "-ss", f"{seek:.6f}", "-i", cut.source], retime_filter(seek, start, cut.fps) + "," + fitted
 
 
 def _cut_chain(cut: Cut, k: int, opts) -> tuple[list[str], str]:
     """Input ``k`` and its chain ``[ck]``: the cut's ``frames`` frames — its source frames,
     then the last one held (a declared hold, or a source that ends early)."""
-    args, chain, _ = _cut_input(cut, cut.source_in, opts)
+    args, chain = _cut_input(cut, cut.source_in, opts)
     source_frames = max(1, cut.frames - round(cut.hold * cut.fps))
     return args, (f"[{k}:v:0]{chain},trim=end_frame={source_frames},"
                   f"tpad=stop_mode=clone:stop={cut.frames},trim=end_frame={cut.frames},setpts=PTS-STARTPTS[c{k}]")
@@ -71,7 +71,7 @@ def _incoming_chain(cut: Cut, k: int, xf: int, opts) -> tuple[list[str], str]:
     paragraph's first cut before it starts (the source frames just before ``source_in``; the
     first of them repeated where the source has none), as ``FrameSource`` shows them."""
     lead = max(0, min(xf, math.floor(cut.source_in * cut.fps + FRAME_EPSILON * cut.fps)))
-    args, chain, _ = _cut_input(cut, cut.source_in - lead / cut.fps, opts)
+    args, chain = _cut_input(cut, cut.source_in - lead / cut.fps, opts)
     if lead:
         pad = f"trim=end_frame={lead},tpad=start_mode=clone:start={xf - lead}:stop_mode=clone:stop={xf}"
     else:
@@ -112,7 +112,7 @@ def graph_plan(timeline: Timeline, opts, sentence: int, work: Path, name: str) -
             fade_out and (end != total or frames < nf or frames < opts.fade * fps)):
         return None
     # the cross-fades: only the one into the next paragraph, wholly inside this segment
-    xf = round(min(0.5, max(0.0, opts.crossfade)) * fps)
+    xf = crossfade_frames(opts.crossfade, fps)
     sents = timeline.sentences
     crossfade = None
     if xf:

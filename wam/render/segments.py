@@ -29,6 +29,7 @@ from typing import Callable
 
 from wam.errors import WamError
 from wam.media.ffmpeg_stream import ffmpeg_exe
+from wam.render.layout import crossfade_frames
 from wam.timeline import Cut, Timeline
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def plan_segments(timeline: Timeline, opts) -> list[Segment]:
     base = picture_settings(opts)
     fps, total = timeline.fps, timeline.frames
     fade_frames = int(opts.fade * fps) + 2 if opts.fade > 0 else 0
-    xf = round(min(0.5, max(0.0, opts.crossfade)) * fps)
+    xf = crossfade_frames(opts.crossfade, fps)
     sents = timeline.sentences
     captions = _captions(timeline) if opts.subtitles else []
     out = []
@@ -162,7 +163,7 @@ def encode_segment(timeline: Timeline, opts, seg: Segment, target: Path, cancel:
     from wam.render.segment_graph import graph_plan
 
     scratch = scratch if scratch is not None else target.parent
-    name = f"{target.stem.lstrip('.')}"
+    name = target.stem.lstrip(".")
     plan = graph_plan(timeline, opts, seg.sentence, scratch, name)
     if plan is not None:
         errors: list[str] = []
