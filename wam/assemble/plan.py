@@ -82,7 +82,7 @@ class Problem:
         if self.used:
             table = self.ctx.table
             for i, r in enumerate(rows.ravel().tolist()):
-                if r in self.used:
+                if r in self.used and not (table.still is not None and table.still[r]):  # a still never runs out
                     have.flat[i] = longest_free(float(table.starts[r]), float(table.ends[r]), self.used[r])
         return np.maximum(have, 0.0)
 
@@ -237,21 +237,23 @@ def assemble(
     """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
     per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
     sentence also says why its cuts beat the runner-up (``explain.py``)."""
+    from dataclasses import replace
+
     from wam.assemble.diversity import solve_diverse
+    from wam.assemble.moves import still_moves
     from wam.assemble.report import timeline_of
 
     if len(table) == 0:
         raise WamError("no shots to choose from")
     if isinstance(candidates, np.ndarray):
-        lengths = np.asarray(table.ends) - np.asarray(table.starts)
+        lengths = table.lengths()
         candidates = candidates_from_scores(candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k)
     problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed)
     result = solve_diverse(problem, candidates)
     timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
                            model=model)
+    timeline = replace(timeline, sentences=still_moves(timeline.sentences, table, width, height))
     if explain:
-        from dataclasses import replace
-
         from wam.assemble.explain import explanations
 
         why = explanations(problem, result.solution.segments)

@@ -38,6 +38,7 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
     """The timeline of ``sentences``: kept sentences as they were, each window of ``reuse``
     solved again from ``candidates`` (by sentence index; needed for planned sentences only)."""
     from wam.assemble.diversity import solve_diverse
+    from wam.assemble.moves import still_moves
     from wam.assemble.plan import build_problem
     from wam.assemble.report import span_warnings, timeline_of
 
@@ -75,7 +76,7 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
     done = [sp for sp in spans if sp is not None]
     if len(done) != len(sentences):
         raise AssertionError("a re-plan left a sentence without cuts")
-    done = _flag_repeats(done)
+    done = _flag_repeats(still_moves(done, table, width, height))
     return Timeline(fps=fps, width=width, height=height, sentences=done, pace=pace.name, model=model,
                     warnings=span_warnings(done, pace))
 
@@ -105,7 +106,7 @@ def _flag_repeats(spans: list[SentenceSpan]) -> list[SentenceSpan]:
     for sp in spans:
         reused = False
         for c in sp.cuts:
-            if any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3 for a, b in seen.get(c.shot_id, ())):
+            if c.move is None and any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3 for a, b in seen.get(c.shot_id, ())):
                 reused = True
             seen.setdefault(c.shot_id, []).append((c.source_in, c.source_out))
         out.append(replace(sp, reused=reused) if reused != sp.reused else sp)

@@ -129,7 +129,8 @@ class PlanContext:
         return self.best[s] < WEAK_MATCH
 
     def shot_seconds(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.table.ends[rows], np.float64) - np.asarray(self.table.starts[rows], np.float64)
+        """Seconds each row can fill (a still: unlimited, ``ShotTable.lengths``)."""
+        return self.table.lengths(rows)
 
 
 class Term:
