@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import math
 
-from wam.errors import one_line
+
+def shown(value, limit: int = 40) -> str:
+    """A JSON value as a message quotes it: on one line, at most ``limit`` characters."""
+    text = " ".join(json.dumps(value, ensure_ascii=False).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Bad(ValueError):
@@ -42,12 +46,12 @@ def get(item: dict, key, kind, where: str = "", default=REQUIRED):
         return v
     if kind in (str, bool, list, dict) and isinstance(v, kind):
         return v
-    raise Bad(f"{name} must be {KINDS[kind]}, not {one_line(json.dumps(v, ensure_ascii=False), 40)}")
+    raise Bad(f"{name} must be {KINDS[kind]}, not {shown(v)}")
 
 
 def object_(v, where: str) -> dict:
     if not isinstance(v, dict):
-        raise Bad(f"{where} must be an object, not {one_line(json.dumps(v, ensure_ascii=False), 40)}")
+        raise Bad(f"{where} must be an object, not {shown(v)}")
     return v
 
 
@@ -80,7 +84,7 @@ def focus(value, where: str) -> list[float] | None:
     if value is None:
         return None
     if not isinstance(value, list) or len(value) != 2:
-        raise Bad(f"{where} must be [x, y] or null, not {one_line(json.dumps(value), 40)}")
+        raise Bad(f"{where} must be [x, y] or null, not {shown(value)}")
     x, y = (get(dict(enumerate(value)), i, float, where) for i in (0, 1))
     return [min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)]
 
@@ -95,10 +99,10 @@ def move(value, where: str) -> dict | None:
     for key in ("from", "to"):
         rect = get(item, key, list, where)
         if len(rect) != 4:
-            raise Bad(f"{where}.{key} must be [x, y, w, h], not {one_line(json.dumps(rect), 40)}")
+            raise Bad(f"{where}.{key} must be [x, y, w, h], not {shown(rect)}")
         x, y, w, h = (get(dict(enumerate(rect)), i, float, f"{where}.{key}") for i in range(4))
         if w <= 0 or h <= 0:
-            raise Bad(f"{where}.{key} must have a positive width and height, not {one_line(json.dumps(rect), 40)}")
+            raise Bad(f"{where}.{key} must have a positive width and height, not {shown(rect)}")
         out[key] = [x, y, w, h]
     return out
 
