@@ -26,6 +26,8 @@ Rect = tuple[float, float, float, float]  # x, y, w, h of the source picture, ea
 VARIANTS = (("push_in", 0.6, 1.0), ("pan", 0.72, 0.72), ("pull_out", 0.62, 0.9), ("pan_back", 0.66, 0.66))
 #: No move travels further than this (in ``move_speed``'s measure), however long its cut.
 MAX_TRAVEL = 0.6
+#: Two framings of one still look different when one is this far from the other (``travel``).
+DISTINCT = 0.03
 
 
 def full_size(aspect: float, out_aspect: float) -> tuple[float, float]:
@@ -99,13 +101,36 @@ def still_move(k: int, seconds: float, aspect: float, out_aspect: float, focus: 
     kind, tight, wide = VARIANTS[k % len(VARIANTS)]
     focus = focus if focus is not None and all(np.isfinite(focus)) else (0.5, 0.5)
     a, b, q = design(kind, tight, wide, full_size(aspect, out_aspect), (float(focus[0]), float(focus[1])))
-    far = travel(a, b)
     allowed = min(speed * seconds, MAX_TRAVEL)
-    if far > allowed and far > 0:
-        s = allowed / far
+
+    def part(s: float) -> tuple[Rect, Rect]:  # the stretch of length s of the path, about q
         lo = min(max(q - s / 2, 0.0), 1.0 - s)
-        a, b = rect_at(a, b, lo), rect_at(a, b, lo + s)
-    return a, b
+        return rect_at(a, b, lo), rect_at(a, b, lo + s)
+
+    if travel(a, b) <= allowed:
+        return a, b
+    lo_s, hi_s = 0.0, 1.0  # the longest stretch within the allowed travel (bisection)
+    for _ in range(40):
+        mid = (lo_s + hi_s) / 2
+        lo_s, hi_s = (mid, hi_s) if travel(*part(mid)) <= allowed else (lo_s, mid)
+    return part(lo_s)
+
+
+def next_move(k: int, seconds: float, aspect: float, out_aspect: float, focus, previous: tuple[Rect, Rect] | None,
+              speed: float = STILL_MOVE_SPEED) -> tuple[Rect, Rect]:
+    """The move of a still's ``k``-th cut after its ``previous`` one: variant ``k``, or the
+    next variant whose start and end both differ from the previous move's (``DISTINCT``),
+    and whose start differs from where the previous one ended (no jump cut when the two
+    cuts meet)."""
+    first = still_move(k, seconds, aspect, out_aspect, focus, speed)
+    if previous is None:
+        return first
+    pa, pb = previous
+    for j in range(k, k + len(VARIANTS)):
+        a, b = still_move(j, seconds, aspect, out_aspect, focus, speed)
+        if min(travel(a, pa), travel(b, pb), travel(a, pb)) > DISTINCT:
+            return a, b
+    return first
 
 
 def _rounded(r: Rect) -> list[float]:
@@ -123,6 +148,7 @@ def still_moves(spans: list, table, width: int, height: int, speed: float = STIL
     cuts = [(si, ci, c) for si, sp in enumerate(spans) for ci, c in enumerate(sp.cuts)]
     moved: dict[tuple[int, int], dict | None] = {}
     uses: dict[str, int] = {}
+    last: dict[str, tuple[Rect, Rect]] = {}
     i = 0
     while i < len(cuts):
         j = i + 1
@@ -136,7 +162,9 @@ def still_moves(spans: list, table, width: int, height: int, speed: float = STIL
             k = uses.get(first.shot_id, 0)
             uses[first.shot_id] = k + 1
             aspect = float(table.aspect[row]) if table.aspect is not None else 0.0
-            a, b = still_move(k, total / first.fps, aspect, width / height, _target(table, row), speed)
+            a, b = next_move(k, total / first.fps, aspect, width / height, _target(table, row),
+                             last.get(first.shot_id), speed)
+            last[first.shot_id] = (a, b)
             done = 0
             for si, ci, c in run:
                 moved[(si, ci)] = {"from": _rounded(rect_at(a, b, done / total)),

@@ -96,8 +96,10 @@ def move_filter(move: dict, frames: int, src_w: int, src_h: int, out_w: int, out
         x0, x1 = (x0 + x1) / 2 - (y1 - y0) * out_w / out_h / 2, (x0 + x1) / 2 + (y1 - y0) * out_w / out_h / 2
     else:
         y0, y1 = (y0 + y1) / 2 - (x1 - x0) * out_h / out_w / 2, (y0 + y1) / 2 + (x1 - x0) * out_h / out_w / 2
+    x0, x1 = _inside(x0, x1, src_w)
+    y0, y1 = _inside(y0, y1, src_h)
     f = out_w / (x1 - x0)  # source pixels → working pixels
-    sw, sh = max(2, round(src_w * f)), max(2, round(src_h * f))
+    sw, sh = max(2, round(src_w * f / 2) * 2), max(2, round(src_h * f / 2) * 2)  # even, for yuv420p
     fx, fy = sw / src_w, sh / src_h
     cx, cy = math.floor(x0 * fx / 2) * 2, math.floor(y0 * fy / 2) * 2  # even: chroma planes crop alike
     left, top = max(0, -cx), max(0, -cy)
@@ -123,6 +125,14 @@ def move_filter(move: dict, frames: int, src_w: int, src_h: int, out_w: int, out
     chain.append(f"perspective=x0='{left_x}':y0='{top_y}':x1='{right_x}':y1='{top_y}':x2='{left_x}':"
                  f"y2='{bottom_y}':x3='{right_x}':y3='{bottom_y}':interpolation=linear:eval=frame")
     return ",".join(chain)
+
+
+def _inside(lo: float, hi: float, size: float) -> tuple[float, float]:
+    """The span [lo, hi) moved to lie within [0, size) where it fits (else left as it is)."""
+    if hi - lo > size:
+        return lo, hi
+    shift = min(max(lo, 0.0), size - (hi - lo)) - lo
+    return lo + shift, hi + shift
 
 
 def picture_filter(cut: Cut, info, out_w: int, out_h: int, mode: str) -> str:
