@@ -218,3 +218,35 @@ def test_a_picture_and_a_still_clip_are_indexed_planned_and_rendered_as_moves(wa
         firsts.append(frames[a + n // 2])
     # the two cat cuts do not show the same framing at the same point of their moves
     assert np.abs(firsts[0] - firsts[1]).mean() > 3
+
+
+def test_exports_carry_a_stills_move_where_the_format_can(tmp_path):
+    import opentimelineio as otio
+
+    from wam.export import export_timeline
+
+    pic = str(_picture(tmp_path / "photo.png"))
+    a, m, b = [0.0, 0.0, 0.9, 0.675], [0.05, 0.05, 0.8, 0.6], [0.1, 0.1, 0.7, 0.525]
+    cuts0 = [Cut("p", pic, 0.0, 0.04, 0, 60, 30, 0.5, hold=2 - 0.04, move={"from": a, "to": m})]
+    cuts1 = [Cut("p", pic, 0.0, 0.04, 60, 30, 30, 0.5, hold=1 - 0.04, move={"from": m, "to": b}, continues=True)]
+    tl = Timeline(30, 640, 360, [SentenceSpan(0, "A photo.", 0, 60, 30, 0, cuts0),
+                                 SentenceSpan(1, "Still the photo.", 60, 30, 30, 0, cuts1)])
+    notes = {}
+    for name in ("otio", "edl", "xml", "fcpxml"):
+        got = []
+        export_timeline(tl, tmp_path / f"cut.{name}", warn=got.append)
+        notes[name] = got
+    back = otio.adapters.read_from_file(str(tmp_path / "cut.otio"))
+    track = back.video_tracks()[0]
+    clips = [c for c in track if isinstance(c, otio.schema.Clip)]
+    assert len(clips) == 1  # the move and its continuation: one held clip of the whole length
+    assert clips[0].source_range.duration.to_frames(30) == 90
+    assert [e.schema_name() for e in clips[0].effects] == ["FreezeFrame"]
+    move = clips[0].metadata["wam"]["move"]
+    assert list(move["from"]) == a and list(move["to"]) == b and move["source_aspect"] == pytest.approx(1.5, rel=0.01)
+    xml = (tmp_path / "cut.xml").read_text()
+    assert "<effectid>basic</effectid>" in xml and "<effectid>timeremap</effectid>" in xml
+    motion = xml[xml.index("<effectid>basic</effectid>"):]
+    assert motion.count("<keyframe>") == 4 and "<horiz>" in motion  # scale and centre, at both ends
+    assert any("without their move" in n for n in notes["edl"]) and any("without their move" in n for n in notes["fcpxml"])
+    assert not any("move" in n for n in notes["otio"] + notes["xml"])
