@@ -250,3 +250,16 @@ def test_exports_carry_a_stills_move_where_the_format_can(tmp_path):
     assert motion.count("<keyframe>") == 4 and "<horiz>" in motion  # scale and centre, at both ends
     assert any("without their move" in n for n in notes["edl"]) and any("without their move" in n for n in notes["fcpxml"])
     assert not any("move" in n for n in notes["otio"] + notes["xml"])
+
+
+def test_the_storyboard_draws_a_stills_move_over_the_whole_picture():
+    from wam.storyboard.page import cut_html
+
+    cut = Cut("p", "/photos/cat.jpg", 0.0, 0.04, 0, 90, 30, 0.7, hold=2.96,
+              move={"from": [0.0, 0.1, 0.8, 0.6], "to": [0.25, 0.3, 0.5, 0.375]})
+    html = cut_html(cut, b"\xff\xd8fake", 0)
+    assert 'class="move"' in html and "--d: 3.00s" in html
+    assert 'class="move-from" style="left: 0.00%; top: 10.00%; width: 80.00%; height: 60.00%"' in html
+    assert 'class="move-to" style="left: 25.00%; top: 30.00%; width: 50.00%; height: 37.50%"' in html
+    assert "still · move" in html and "holds" not in html  # its hold is not a frozen frame
+    assert 'class="move"' not in cut_html(cut, None, 0)  # no picture, nothing to draw on
