@@ -45,11 +45,12 @@ def on_beats(sentences: list[Sentence], beats, tolerance: float = BEAT_SNAP_SECO
         return sentences
     out, planned, placed = [], 0.0, 0.0
     for s in sentences:
+        before = planned
         planned += s.duration
         floor = placed + MIN_SHARE * s.duration
         near = beats[(np.abs(beats - planned) <= tolerance) & (beats >= floor)]
         end = float(near[np.argmin(np.abs(near - planned))]) if len(near) else max(planned, floor)
-        out.append(replace(s, duration=end - placed))
+        out.append(s if end == planned and placed == before else replace(s, duration=end - placed))
         placed = end
     return out
 

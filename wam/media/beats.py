@@ -1,6 +1,7 @@
 """The beats of a piece of music (``--music``), for cutting on them: the file decoded to mono
 by ffmpeg, its beats found by librosa's beat tracker (dynamic programming over the onset
-strength, Ellis 2007), as seconds from the file's start.
+strength, Ellis 2007), each moved to the start of its onset (librosa's backtracked onset
+detection), as seconds from the file's start.
 
 librosa (``pip install 'wam[music]'``) is imported only here and only when a plan has music;
 its first use compiles numba code, so the planner keeps each file's beats once found
@@ -16,8 +17,12 @@ import numpy as np
 
 from wam.errors import BeatTrackerMissing, MediaError, one_line
 
-#: Sample rate the music is analysed at (librosa's default).
+#: Sample rate the music is analysed at (librosa's default), and the hop between onset
+#: strength frames (≈ 12 ms: beats land within a frame of the sound at 30 fps).
 BEAT_RATE = 22050
+HOP = 256
+#: A beat moves to the start of an onset at most this far from it (seconds).
+ONSET_REACH = 0.06
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,24 @@ def detect_beats(path: str) -> Beats:
     duration = len(y) / BEAT_RATE
     if duration < 1.0:
         return Beats(0.0, (), round(duration, 6))
-    tempo, beats = librosa.beat.beat_track(y=y, sr=BEAT_RATE, units="time")
-    times = sorted({round(float(t), 4) for t in np.atleast_1d(beats) if 0 <= t < duration})
+    import librosa.onset
+
+    env = librosa.onset.onset_strength(y=y, sr=BEAT_RATE, hop_length=HOP)
+    tempo, frames = librosa.beat.beat_track(onset_envelope=env, sr=BEAT_RATE, hop_length=HOP)
+    beats = librosa.frames_to_time(frames, sr=BEAT_RATE, hop_length=HOP)
+    # each beat moved to the start of its onset (the tracker's peaks of onset strength lag the sound)
+    onsets = librosa.onset.onset_detect(onset_envelope=env, sr=BEAT_RATE, hop_length=HOP, backtrack=True,
+                                        units="time")
+    times = sorted({round(float(_onset_near(t, onsets)), 4) for t in np.atleast_1d(beats) if 0 <= t < duration})
     return Beats(round(float(np.atleast_1d(tempo)[0]), 3), tuple(times), round(duration, 6))
+
+
+def _onset_near(t: float, onsets: np.ndarray) -> float:
+    """The onset nearest ``t`` within ``ONSET_REACH`` seconds, else ``t``."""
+    if len(onsets) == 0:
+        return t
+    k = int(np.argmin(np.abs(onsets - t)))
+    return float(onsets[k]) if abs(onsets[k] - t) <= ONSET_REACH else t
 
 
 def music_of(timeline, music: str | None, warn=lambda m: None) -> str | None:
