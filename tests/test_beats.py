@@ -179,3 +179,30 @@ def test_with_a_120_bpm_click_track_the_cuts_fall_on_the_clicks(wam_home, tmp_pa
         ends = [s["start_frame"] for s in plan["sentences"][1:]]
         assert on_beat_share(ends, clicks, fps) >= 0.8
     assert list((wam_home / "beats").glob("*.json"))  # the beats were kept for the next plan
+
+
+def test_a_plans_music_is_what_render_and_export_lay_under_it(tmp_path):
+    import opentimelineio as otio
+
+    from wam.export import export_timeline
+    from wam.media.beats import music_of
+    from wam.timeline import Cut, SentenceSpan
+
+    song = tmp_path / "song.wav"
+    click_track(song, seconds=4.0)
+    from media import RED, write_clip
+
+    clip = write_clip(tmp_path / "a.mp4", [(RED, 3.0, 0.3)])
+    cut = Cut("a", str(clip), 0.0, 2.0, 0, 60, 30, 0.5)
+    music = {"file": str(song), "sha256": "x", "size": 1, "tempo": 120.0, "duration": 4.0, "beats": [0.25, 0.75]}
+    tl = Timeline(30, 320, 180, [SentenceSpan(0, "One.", 0, 60, 30, 0, [cut])], music=music)
+    warnings = []
+    assert music_of(tl, None, warnings.append) == str(song)
+    assert music_of(tl, "/other.mp3") == "/other.mp3"  # --music names another
+    gone = Timeline(30, 320, 180, tl.sentences, music=dict(music, file=str(tmp_path / "gone.wav")))
+    assert music_of(gone, None, warnings.append) is None and "missing" in warnings[-1]
+    export_timeline(tl, tmp_path / "cut.otio")
+    back = otio.adapters.read_from_file(str(tmp_path / "cut.otio"))
+    audio = [t for t in back.tracks if t.kind == otio.schema.TrackKind.Audio]
+    assert [t.name for t in audio] == ["Music"]
+    assert audio[0][0].media_reference.target_url.endswith("song.wav")

@@ -60,6 +60,21 @@ def decode_errors(path) -> str:
                           text=True).stderr
 
 
+def rendered_both_ways(tl, tmp_path, monkeypatch):
+    """The decoded frames of ``tl`` rendered by the graph (every segment: a segment drawn
+    frame by frame fails the test) and frame by frame (no graph), and the graph's result."""
+    real_frames = segments._encode_frames
+    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
+    res = render_timeline(tl, tmp_path / "graph.mp4", OPTS)
+    monkeypatch.setattr(segments, "_encode_frames", real_frames)
+    monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
+    render_timeline(tl, tmp_path / "frames.mp4", OPTS)
+    monkeypatch.undo()
+    a, b = decoded(tmp_path / "graph.mp4"), decoded(tmp_path / "frames.mp4")
+    assert len(a) == len(b) == tl.frames
+    return a, b, res
+
+
 def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it(sources, tmp_path):
     tl = timeline(sources, SPEC, paragraphs=PARAS)
     plans = [segment_graph.graph_plan(tl, OPTS, i, tmp_path, f"s{i}") for i in range(len(SPEC))]
@@ -93,18 +108,9 @@ def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it
 @pytest.mark.parametrize("fps", [25, 24, 30])  # (one frame is not a whole number of microseconds at 24 and 30)
 def test_one_process_segments_show_what_frame_by_frame_drawing_shows(sources, tmp_path, monkeypatch, fps):
     tl = timeline(sources, SPEC, paragraphs=PARAS, fps=fps)
-    real_frames = segments._encode_frames
-    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
-    graph = tmp_path / "graph.mp4"
-    res = render_timeline(tl, graph, OPTS)
+    a, b, res = rendered_both_ways(tl, tmp_path, monkeypatch)
     assert res.segments == res.encoded == len(SPEC)
-    monkeypatch.setattr(segments, "_encode_frames", real_frames)
-    monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
-    frames = tmp_path / "frames.mp4"
-    render_timeline(tl, frames, OPTS)
-    a, b = decoded(graph), decoded(frames)
-    assert len(a) == len(b) == tl.frames
-    assert decode_errors(graph) == ""
+    assert decode_errors(tmp_path / "graph.mp4") == ""
     diff = np.abs(a - b)
     per_frame = diff.mean(axis=1)
     # (xfade truncates where FrameSource rounds: up to a level in the cross-fades)
@@ -184,16 +190,7 @@ def _moving(sources, picture, fit_w=W, fit_h=H):
 def test_a_stills_move_is_drawn_alike_by_the_graph_and_frame_by_frame(sources, tmp_path, monkeypatch):
     tl = _moving(sources, _picture(tmp_path / "photo.png"))
     assert all(segment_graph.graph_plan(tl, OPTS, i, tmp_path, f"m{i}") is not None for i in range(3))
-    real_frames = segments._encode_frames
-    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
-    graph = tmp_path / "graph.mp4"
-    render_timeline(tl, graph, OPTS)
-    monkeypatch.setattr(segments, "_encode_frames", real_frames)
-    monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
-    frames = tmp_path / "frames.mp4"
-    render_timeline(tl, frames, OPTS)
-    a, b = decoded(graph), decoded(frames)
-    assert len(a) == len(b) == tl.frames
+    a, b, _ = rendered_both_ways(tl, tmp_path, monkeypatch)
     per_frame = np.abs(a - b).mean(axis=1)
     assert per_frame.max() < 1.0, (int(per_frame.argmax()), float(per_frame.max()))
     luma = a[:, : W * H]
