@@ -90,7 +90,8 @@ def _print_table(t) -> None:
         flags = [f for f, on in (("weak match", s.weak_match), ("reused", s.reused)) if on]
         click.echo(f"{s.index + 1:3d}. {s.start:7.2f}-{s.end:7.2f}  {s.text}" + "".join(f"  [{f}]" for f in flags))
         for c in s.cuts:
-            marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), (f"(holds {c.hold:.2f} s)", c.hold > 0),
+            marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), ("(still, moving)", c.move is not None),
+                                                   (f"(holds {c.hold:.2f} s)", c.hold > 0 and c.move is None),
                                                    ("[last resort]", c.last_resort)) if on)
             click.echo(
                 f"       {c.start:7.2f}-{c.end:7.2f}  {os.path.basename(c.source)} "
