@@ -250,6 +250,13 @@ def test_exports_carry_a_stills_move_where_the_format_can(tmp_path):
     assert motion.count("<keyframe>") == 4 and "<horiz>" in motion  # scale and centre, at both ends
     assert any("without their move" in n for n in notes["edl"]) and any("without their move" in n for n in notes["fcpxml"])
     assert not any("move" in n for n in notes["otio"] + notes["xml"])
+    # a still opening a paragraph: the dissolve into it needs frames before the held one
+    clip = write_clip(tmp_path / "still.mp4", [(GREEN, 1.0)])
+    opening = [Cut("g", str(clip), 0.0, 1.0, 90, 45, 30, 0.5, hold=0.5, move={"from": a, "to": b})]
+    tl2 = Timeline(30, 640, 360, tl.sentences + [SentenceSpan(2, "A new scene.", 90, 45, 30, 1, opening)])
+    for name in ("otio", "edl", "xml"):
+        export_timeline(tl2, tmp_path / f"scene.{name}")
+    assert "M2" in (tmp_path / "scene.edl").read_text() and " D " in (tmp_path / "scene.edl").read_text()
 
 
 def test_the_storyboard_draws_a_stills_move_over_the_whole_picture():

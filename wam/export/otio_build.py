@@ -92,6 +92,9 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
     for span in spans:
         info = sources[span.source]
         first, length = source_range_frames(span, info.rate, fps, info.frames)
+        if span.move is not None and span.crossfade_in:
+            # a still's picture is the same on every frame: hold one the dissolve into it can reach back from
+            first = max(first, math.ceil(Fraction(split_crossfade(span.crossfade_in)[0]) * info.rate / fps))
         firsts.append(first)
         end = first + (1 if span.freeze else length)
         used_end[span.source] = max(used_end.get(span.source, Fraction(0)), end)
