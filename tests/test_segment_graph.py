@@ -60,6 +60,21 @@ def decode_errors(path) -> str:
                           text=True).stderr
 
 
+def rendered_both_ways(tl, tmp_path, monkeypatch):
+    """The decoded frames of ``tl`` rendered by the graph (every segment: a segment drawn
+    frame by frame fails the test) and frame by frame (no graph), and the graph's result."""
+    real_frames = segments._encode_frames
+    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
+    res = render_timeline(tl, tmp_path / "graph.mp4", OPTS)
+    monkeypatch.setattr(segments, "_encode_frames", real_frames)
+    monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
+    render_timeline(tl, tmp_path / "frames.mp4", OPTS)
+    monkeypatch.undo()
+    a, b = decoded(tmp_path / "graph.mp4"), decoded(tmp_path / "frames.mp4")
+    assert len(a) == len(b) == tl.frames
+    return a, b, res
+
+
 def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it(sources, tmp_path):
     tl = timeline(sources, SPEC, paragraphs=PARAS)
     plans = [segment_graph.graph_plan(tl, OPTS, i, tmp_path, f"s{i}") for i in range(len(SPEC))]
@@ -93,18 +108,9 @@ def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it
 @pytest.mark.parametrize("fps", [25, 24, 30])  # (one frame is not a whole number of microseconds at 24 and 30)
 def test_one_process_segments_show_what_frame_by_frame_drawing_shows(sources, tmp_path, monkeypatch, fps):
     tl = timeline(sources, SPEC, paragraphs=PARAS, fps=fps)
-    real_frames = segments._encode_frames
-    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
-    graph = tmp_path / "graph.mp4"
-    res = render_timeline(tl, graph, OPTS)
+    a, b, res = rendered_both_ways(tl, tmp_path, monkeypatch)
     assert res.segments == res.encoded == len(SPEC)
-    monkeypatch.setattr(segments, "_encode_frames", real_frames)
-    monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
-    frames = tmp_path / "frames.mp4"
-    render_timeline(tl, frames, OPTS)
-    a, b = decoded(graph), decoded(frames)
-    assert len(a) == len(b) == tl.frames
-    assert decode_errors(graph) == ""
+    assert decode_errors(tmp_path / "graph.mp4") == ""
     diff = np.abs(a - b)
     per_frame = diff.mean(axis=1)
     # (xfade truncates where FrameSource rounds: up to a level in the cross-fades)
@@ -148,3 +154,79 @@ def test_a_source_that_stops_decoding_is_held_or_named(sources, tmp_path):
     with pytest.raises(WamError, match=r"could not decode .*cut\.mp4 at 3\.50 s"):
         render_timeline(timeline(srcs, late), tmp_path / "late.mp4", OPTS)
     assert not (tmp_path / "late.mp4").exists()
+
+
+def _picture(path, size=(400, 300)):
+    import cv2
+
+    from media import texture
+
+    img = texture(size[1], size[0], 11, (220, 160, 80))
+    cv2.circle(img, (size[0] // 3, size[1] // 2), size[1] // 5, (40, 40, 230), -1)
+    cv2.imwrite(str(path), img)
+    return path
+
+
+def _moving(sources, picture, fit_w=W, fit_h=H):
+    """A picture cut, a move running on across a sentence boundary, and a still clip's move
+    that a cross-fade brings in."""
+    def move(a, b):
+        return {"from": list(a), "to": list(b)}
+
+    fps, sh = FPS, 400 / 300 * H / W  # the rectangles' height per width, in the picture's units
+    a, m, b = (0.0, 0.05, 0.9, 0.9 * sh), (0.1, 0.1, 0.75, 0.75 * sh), (0.3, 0.2, 0.6, 0.6 * sh)
+    pic = str(picture)
+    s0 = [Cut("p0", pic, 0.0, 0.04, 0, 30, fps, 0.5, hold=30 / fps - 0.04, move=move(a, m))]
+    s1 = [Cut("p0", pic, 0.0, 0.04, 30, 20, fps, 0.5, hold=20 / fps - 0.04, move=move(m, b), continues=True),
+          Cut("r1", str(sources["red"]), 1.0, 1.0 + 15 / fps, 50, 15, fps, 0.5)]
+    clip = (0.05, 0.05, 0.8, 0.8), (0.2, 0.15, 0.7, 0.7)
+    s2 = [Cut("g2", str(sources["green"]), 0.5, 2.0, 65, 45, fps, 0.5, hold=0.3, move=move(*clip))]
+    return Timeline(fps, fit_w, fit_h, [SentenceSpan(0, "A still moves.", 0, 30, fps, 0, s0),
+                                        SentenceSpan(1, "It moves on.", 30, 35, fps, 0, s1),
+                                        SentenceSpan(2, "Another still.", 65, 45, fps, 1, s2)])
+
+
+@pytest.mark.slow
+def test_a_stills_move_is_drawn_alike_by_the_graph_and_frame_by_frame(sources, tmp_path, monkeypatch):
+    tl = _moving(sources, _picture(tmp_path / "photo.png"))
+    assert all(segment_graph.graph_plan(tl, OPTS, i, tmp_path, f"m{i}") is not None for i in range(3))
+    a, b, _ = rendered_both_ways(tl, tmp_path, monkeypatch)
+    per_frame = np.abs(a - b).mean(axis=1)
+    assert per_frame.max() < 1.0, (int(per_frame.argmax()), float(per_frame.max()))
+    luma = a[:, : W * H]
+    steps = np.abs(np.diff(luma, axis=0)).mean(axis=1)
+    assert steps[:64].min() > 0.05 and steps[65:].min() > 0.05  # it moves on every frame (cut at 65)
+    # across the continuation (frame 30) the move goes on at the same pace: no jolt
+    assert steps[29] < 2.5 * np.median(steps[20:40])
+
+
+@pytest.mark.slow
+def test_a_move_starts_and_ends_on_its_rectangles(tmp_path):
+    import cv2
+
+    pic = _picture(tmp_path / "photo.jpg")
+    img = cv2.cvtColor(cv2.imread(str(pic)), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    frames = 40
+    sh = 400 / 300 * H / W
+    a, b = (0.05, 0.1, 0.8, 0.8 * sh), (0.3, 0.3, 0.5, 0.5 * sh)
+    cut = Cut("p", str(pic), 0.0, 0.04, 0, frames, FPS, 0.5, hold=frames / FPS - 0.04,
+              move={"from": list(a), "to": list(b)})
+    tl = Timeline(FPS, W, H, [SentenceSpan(0, "x", 0, frames, FPS, 0, [cut])])
+    out = tmp_path / "out.mp4"
+    render_timeline(tl, out, RenderOptions(width=W, height=H, preset="ultrafast", crf=0, fade=0, subtitles=False))
+    luma = decoded(out)[:, : W * H].reshape(-1, H, W)
+
+    def expected(r):
+        x, y, w, h = r[0] * 400, r[1] * 300, r[2] * 400, r[3] * 300
+        m = np.array([[W / w, 0, -x * W / w], [0, H / h, -y * H / h]])
+        return 16 + cv2.warpAffine(img, m, (W, H), flags=cv2.INTER_AREA) * 219 / 255  # limited range, as encoded
+
+    from wam.assemble.moves import rect_at
+
+    def off(j, p):
+        return np.abs(luma[j][4:-4, 4:-4] - expected(rect_at(a, b, p))[4:-4, 4:-4]).mean()
+
+    for j in (0, frames // 2, frames - 1):
+        assert off(j, j / frames) < 8, (j, off(j, j / frames))  # (colour conversion, half-pixel conventions)
+        assert off(j, j / frames) < min(off(j, (j - 4) / frames), off(j, (j + 4) / frames))  # on time, not early
+    assert np.abs(luma[0] - expected(b)).mean() > 10  # (the comparison can tell framings apart)

@@ -1,6 +1,6 @@
 import os
 
-from wam.library.scan import content_hash, video_files
+from wam.library.scan import content_hash, media_files
 from wam.library.shots import shot_ranges
 
 
@@ -13,15 +13,16 @@ def test_shot_ranges():
     assert shot_ranges([], 0, 25, 0.5) == []
 
 
-def test_video_files_sorted_recursive_no_loops(tmp_path):
+def test_media_files_sorted_recursive_no_loops_with_pictures(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "deep").mkdir(parents=True)
     (tmp_path / ".hidden").mkdir()
-    for p in ["b/z.MP4", "a/deep/x.mov", "a/y.webm", "a/notes.txt", ".hidden/h.mp4", "a/y.json", "c d é.mkv"]:
+    for p in ["b/z.MP4", "a/deep/x.mov", "a/y.webm", "a/notes.txt", ".hidden/h.mp4", "a/y.json", "c d é.mkv",
+              "a/photo.JPG", "b/p.webp", "a/doc.pdf"]:
         (tmp_path / p).write_bytes(b"1234")
     os.symlink(tmp_path, tmp_path / "a" / "loop")  # a folder symlink loop
-    found = [os.path.relpath(f.path, tmp_path) for f in video_files(tmp_path)]
-    assert found == ["a/deep/x.mov", "a/y.webm", "b/z.MP4", "c d é.mkv"]
+    found = [os.path.relpath(f.path, tmp_path) for f in media_files(tmp_path)]
+    assert found == ["a/deep/x.mov", "a/photo.JPG", "a/y.webm", "b/p.webp", "b/z.MP4", "c d é.mkv"]
 
 
 def test_content_hash(tmp_path):

@@ -84,7 +84,7 @@ def candidate_sets(
     chunk: int = 256,
 ) -> list[Candidates]:
     """Candidates for every sentence, scoring ``chunk`` sentences at a time (bounded memory)."""
-    lengths = np.asarray(table.ends) - np.asarray(table.starts)
+    lengths = table.lengths()
     out: list[Candidates] = []
     for a in range(0, len(texts), chunk):
         scores = match_scores(query_vecs[a : a + chunk], texts[a : a + chunk], table, words)

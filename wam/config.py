@@ -19,6 +19,15 @@ VIDEO_EXTENSIONS = frozenset(
     }
 )
 
+#: Still pictures ``wam index`` takes beside the videos: each is one still shot, shown for
+#: as long as a sentence needs with a slow move over it (Ken Burns).
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+#: Pictures smaller than this (pixels, on their shorter side) are not indexed (icons, thumbnails).
+MIN_STILL_SIDE = 160
+#: How fast the move over a still may go: its frame's centre travels, and its size changes,
+#: by at most this fraction of the frame per second (≈ 5 %: calm, like a slow dolly).
+STILL_MOVE_SPEED = 0.05
+
 #: Shots shorter than this (seconds) are dropped; clips shorter than this are skipped.
 MIN_SHOT_SECONDS = 0.5
 
@@ -75,6 +84,9 @@ CROSSFADE_SECONDS = 0.4
 #: MB (least recently used segments are evicted beyond it; ``$WAM_CACHE_MB`` overrides it).
 RENDER_CACHE_DIRNAME = "render-cache"
 DEFAULT_RENDER_CACHE_MB = 4096
+#: ``--music``: without narration, a sentence boundary moves to the music's nearest beat
+#: when one lies within this many seconds (subtitles follow the sentences).
+BEAT_SNAP_SECONDS = 0.5
 #: How often ``wam render --watch`` looks at the story file, seconds.
 WATCH_POLL_SECONDS = 0.3
 

@@ -25,6 +25,10 @@ class MediaError(WamError):
     """A file could not be read as video (empty, corrupt, audio-only, too short, …)."""
 
 
+class BeatTrackerMissing(MediaError):
+    """``--music`` cannot be cut on: its beat tracker (librosa, ``wam[music]``) is not installed."""
+
+
 class StoreError(WamError):
     """The index database is unusable (corrupt, newer schema, unwritable home)."""
 

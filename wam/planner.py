@@ -42,6 +42,7 @@ def plan_story(
     note=None,
     store: Store | None = None,
     encoder: Encoder | None = None,
+    music: str | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
@@ -53,7 +54,9 @@ def plan_story(
     cuts (``assemble/stable.py``). Narrated (``voice``: a Piper voice, "default" for the
     shipped one; ``narration``: the user's recording; ``timing``: a SubRip file of sentence
     spans), sentences last as long as they are spoken and the plan records the narration;
-    ``note`` hears what was synthesised."""
+    ``note`` hears what was synthesised. With ``music`` (a sound file) cuts fall on its beats
+    and, unnarrated, so do the sentence boundaries (``assemble/beats.py``); the plan records
+    the music and its beats."""
     from wam.assemble.plan import assemble
     from wam.assemble.stable import compatible
     from wam.assemble.styles import pace as pace_preset
@@ -81,8 +84,16 @@ def plan_story(
 
             sentences, draft = narrate(sentences, voice=voice, recording=narration, timing=timing, home=home,
                                        warn=voice_warnings.append, note=note or (lambda m: None), progress=progress)
+        music_doc, beats = (None, None) if not music else music_beats(music, home, voice_warnings.append)
+        if beats is not None:
+            from wam.assemble.beats import looped_beats, on_beats
+
+            beats = looped_beats(beats, music_doc["duration"], 1.5 * sum(s.duration for s in sentences) + 10)
+            if draft is None:  # unnarrated: the sentences end on beats (narrated, the voice keeps its time)
+                sentences = on_beats(sentences, beats)
         reuse = None
-        if previous is not None and not explain and compatible(previous, fps=fps, pace=pace, model=index_model):
+        if previous is not None and not explain and compatible(previous, fps=fps, pace=pace, model=index_model,
+                                                               music=music_doc):
             from wam.assemble.replan import reuse_for
 
             reuse = reuse_for(sentences, previous, table, fps=fps)
@@ -122,21 +133,71 @@ def plan_story(
             assert reuse.planned() == todo
     if reuse is None:
         timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
-                            seed=seed, model=index_model, explain=explain)
+                            seed=seed, model=index_model, explain=explain, beats=beats)
     else:
         from wam.assemble.replan import assemble_again
 
         timeline = assemble_again(sentences, table, dict(zip(todo, candidates)), reuse, pace=preset, fps=fps,
-                                  width=width, height=height, model=index_model, seed=seed)
+                                  width=width, height=height, model=index_model, seed=seed, beats=beats)
     timeline.warnings[:0] = cache_warnings
+    if music_doc is not None:
+        from dataclasses import replace
+
+        timeline = replace(timeline, music=music_doc)
     if draft is not None:
         timeline = draft.attach(timeline)
-        timeline.warnings[:0] = voice_warnings
+    timeline.warnings[:0] = voice_warnings
     if gone:
         timeline.warnings.insert(
             0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "
                "run `wam index` to update the index")
     return timeline
+
+
+def music_beats(path: str, home: Path, warn) -> tuple[dict, list[float] | None]:
+    """The plan's ``music`` object for the sound file at ``path`` (its absolute path, SHA-256,
+    size, length, tempo and beats in seconds from its start) and its beats (None when they
+    cannot be found: ``warn`` says why, and the music is still recorded for the sound bed).
+    Beats are kept in ``home/beats/<sha256>.json`` (finding them takes seconds)."""
+    import hashlib
+    import json
+
+    from wam.errors import BeatTrackerMissing, MediaError, WamError
+    from wam.fileio import write_atomic
+    from wam.media.beats import detect_beats
+
+    path = os.path.abspath(path)
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise WamError(f"cannot read the music {path} ({exc.strerror or exc})") from None
+    doc = {"file": path, "sha256": digest.hexdigest(), "size": size}
+    kept = home / "beats" / f"{doc['sha256']}.json"
+    try:
+        found = json.loads(kept.read_text())
+    except (OSError, ValueError):
+        try:
+            b = detect_beats(path)
+        except BeatTrackerMissing as exc:
+            warn(f"--music {path}: {exc}; the cut is not on its beats")
+            return dict(doc, tempo=None, duration=None, beats=[]), None
+        except MediaError as exc:
+            raise WamError(f"cannot use the music file {path}: {exc}") from None
+        found = {"tempo": b.tempo, "duration": b.duration, "beats": list(b.beats)}
+        try:  # kept for next time where the index folder is writable (a cache: failing to keep it is no error)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(kept, json.dumps(found) + "\n")
+        except (OSError, WamError):
+            pass
+    doc.update(tempo=found["tempo"], duration=found["duration"], beats=list(found["beats"]))
+    if not doc["beats"]:
+        warn(f"--music {path}: no beat found; the cut is not on the beat")
+        return doc, None
+    return doc, doc["beats"]
 
 
 def _without_missing_sources(table: ShotTable, words: WordIndex) -> tuple[ShotTable, WordIndex, list[str]]:

@@ -11,11 +11,11 @@ for scripts. ``source_in`` / ``source_out`` are seconds in the source file.
 from __future__ import annotations
 
 import json
-import math
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wam import planfields as pf
 from wam.config import MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from wam.errors import WamError, one_line
 
@@ -75,6 +75,7 @@ class Cut(_FrameRange):
     continues: bool = False
     hold: float = 0.0
     last_resort: bool = False  # scores under half its sentence's best candidate: shown for lack of footage
+    move: dict | None = None  # a still's move: {"from": [x, y, w, h], "to": [...]} of the source, 0…1 (assemble/moves.py)
 
     def __post_init__(self) -> None:
         self._check_frames()
@@ -92,7 +93,7 @@ class Cut(_FrameRange):
             "start": round(self.start, 6), "end": round(self.end, 6), "start_frame": self.start_frame,
             "frames": self.frames, "score": self.score, "costs": dict(self.costs), "focus": self.focus,
             "continues": self.continues, "hold": self.hold, "last_resort": self.last_resort,
-        }
+        } | ({"move": self.move} if self.move is not None else {})
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Timeline:
     model: str = ""
     warnings: list[str] = field(default_factory=list)
     narration: dict | None = None  # the voice-over (file, per-sentence speech spans); read by ``wam.voice.model``
+    music: dict | None = None  # --music: {"file", "sha256", "size", "tempo", "beats": [seconds]} (``wam.media.beats``)
 
     def __post_init__(self) -> None:
         for name in ("fps", "width", "height"):
@@ -158,7 +160,8 @@ class Timeline:
             "schema": SCHEMA, "duration": round(self.duration, 6), "frames": self.frames, "fps": self.fps,
             "width": self.width, "height": self.height, "sentences": [s.to_dict() for s in self.sentences],
             "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
-        } | ({"narration": self.narration} if self.narration is not None else {})
+        } | ({"narration": self.narration} if self.narration is not None else {}) | (
+            {"music": self.music} if self.music is not None else {})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -184,48 +187,50 @@ def timeline_from_dict(d: dict) -> Timeline:
     """
     _check_schema(d)
     try:
-        _check_finite(d, "")
-        fps = _get(d, "fps", int)
+        pf.check_finite(d, "")
+        fps = pf.get(d, "fps", int)
         if not 1 <= fps <= MAX_FPS:
-            raise _Bad(f"fps must be between 1 and {MAX_FPS}, not {fps}")
-        width, height = _get(d, "width", int), _get(d, "height", int)
+            raise pf.Bad(f"fps must be between 1 and {MAX_FPS}, not {fps}")
+        width, height = pf.get(d, "width", int), pf.get(d, "height", int)
         if problem := frame_size_problem(width, height):
-            raise _Bad(f"width x height: {problem}")
+            raise pf.Bad(f"width x height: {problem}")
         sentences = []
-        for i, s in enumerate(_get(d, "sentences", list)):
+        for i, s in enumerate(pf.get(d, "sentences", list)):
             where = f"sentences[{i}]"
-            s = _object(s, where)
+            s = pf.object_(s, where)
             cuts = []
-            for j, c in enumerate(_get(s, "cuts", list, where)):
+            for j, c in enumerate(pf.get(s, "cuts", list, where)):
                 cw = f"{where}.cuts[{j}]"
-                c = _object(c, cw)
-                ca, cn = _frames(c, fps, cw)
-                costs = _get(c, "costs", dict, cw, {})
+                c = pf.object_(c, cw)
+                ca, cn = pf.frames(c, fps, cw)
+                costs = pf.get(c, "costs", dict, cw, {})
                 for key in costs:
-                    _get(costs, key, float, f"{cw}.costs")
+                    pf.get(costs, key, float, f"{cw}.costs")
                 cuts.append(Cut(
-                    shot_id=_get(c, "shot_id", str, cw), source=_get(c, "source", "path", cw),
-                    source_in=_get(c, "source_in", float, cw), source_out=_get(c, "source_out", float, cw),
-                    start_frame=ca, frames=cn, fps=fps, score=_get(c, "score", float, cw, 0.0), costs=dict(costs),
-                    focus=_focus(c.get("focus"), f"{cw}.focus"), continues=_get(c, "continues", bool, cw, False),
-                    hold=_get(c, "hold", float, cw, 0.0), last_resort=_get(c, "last_resort", bool, cw, False),
+                    shot_id=pf.get(c, "shot_id", str, cw), source=pf.get(c, "source", "path", cw),
+                    source_in=pf.get(c, "source_in", float, cw), source_out=pf.get(c, "source_out", float, cw),
+                    start_frame=ca, frames=cn, fps=fps, score=pf.get(c, "score", float, cw, 0.0), costs=dict(costs),
+                    focus=pf.focus(c.get("focus"), f"{cw}.focus"), continues=pf.get(c, "continues", bool, cw, False),
+                    hold=pf.get(c, "hold", float, cw, 0.0), last_resort=pf.get(c, "last_resort", bool, cw, False),
+                    move=pf.move(c.get("move"), f"{cw}.move"),
                 ))
-            a, n = _frames(s, fps, where)
+            a, n = pf.frames(s, fps, where)
             sentences.append(SentenceSpan(
-                index=_get(s, "index", int, where), text=_get(s, "text", str, where), start_frame=a, frames=n,
-                fps=fps, paragraph=_get(s, "paragraph", int, where, 0), cuts=cuts,
-                weak_match=_get(s, "weak_match", bool, where, False), reused=_get(s, "reused", bool, where, False),
+                index=pf.get(s, "index", int, where), text=pf.get(s, "text", str, where), start_frame=a, frames=n,
+                fps=fps, paragraph=pf.get(s, "paragraph", int, where, 0), cuts=cuts,
+                weak_match=pf.get(s, "weak_match", bool, where, False), reused=pf.get(s, "reused", bool, where, False),
                 explain=dict(s["explain"]) if isinstance(s.get("explain"), dict) else None,
             ))
-        warnings = _get(d, "warnings", list, "", [])
+        warnings = pf.get(d, "warnings", list, "", [])
         for i in range(len(warnings)):
-            _get(dict(enumerate(warnings)), i, str, "warnings")
-        t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=_get(d, "pace", str, "", "normal"),
-                     model=_get(d, "model", str, "", ""), warnings=list(warnings),
-                     narration=None if d.get("narration") is None else _get(d, "narration", dict))
-        stated = [("frames", _get(d, "frames", int)) if "frames" in d else None,
-                  ("duration", _to_frame(_get(d, "duration", float), fps)) if "duration" in d else None]
-    except _Bad as exc:
+            pf.get(dict(enumerate(warnings)), i, str, "warnings")
+        t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=pf.get(d, "pace", str, "", "normal"),
+                     model=pf.get(d, "model", str, "", ""), warnings=list(warnings),
+                     narration=None if d.get("narration") is None else pf.get(d, "narration", dict),
+                     music=pf.music(d.get("music")))
+        stated = [("frames", pf.get(d, "frames", int)) if "frames" in d else None,
+                  ("duration", pf.to_frame(pf.get(d, "duration", float), fps)) if "duration" in d else None]
+    except pf.Bad as exc:
         raise WamError(f"invalid wam plan: {exc}") from None
     problems = timeline_problems(t)
     if any(x is not None and x[1] != t.frames for x in stated):
@@ -253,80 +258,6 @@ def _check_schema(d) -> None:
     if int(version) > SCHEMA_VERSION:
         raise WamError(f"the plan was written by a newer wam (schema {schema!r}; this wam reads {SCHEMA!r}); "
                        "upgrade wam to use it")
-
-
-class _Bad(ValueError):
-    """A field of the document is missing, of the wrong type, or says something impossible."""
-
-
-class _Disagree(_Bad):
-    """Frames and seconds of one item say different things."""
-
-
-_REQUIRED = object()
-_KINDS = {int: "a whole number", float: "a number", str: "a string", "path": "a file path (a non-empty string)",
-          bool: "true or false", list: "a list", dict: "an object"}
-
-
-def _get(item: dict, key, kind, where: str = "", default=_REQUIRED):
-    """``item[key]`` checked to be of ``kind`` (int, float, str, "path", bool, list, dict); ``where``
-    names the item in messages. A missing key gives ``default``, or is an error without one."""
-    name = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
-    if key not in item:
-        if default is _REQUIRED:
-            raise _Bad(f"{name} is missing")
-        return default
-    v = item[key]
-    number = isinstance(v, (int, float)) and not isinstance(v, bool)
-    if kind is int and number and float(v).is_integer():
-        return int(v)
-    if kind is float and number:
-        return float(v)
-    if kind == "path" and isinstance(v, str) and v.strip():
-        return v
-    if kind in (str, bool, list, dict) and isinstance(v, kind):
-        return v
-    raise _Bad(f"{name} must be {_KINDS[kind]}, not {one_line(json.dumps(v, ensure_ascii=False), 40)}")
-
-
-def _object(v, where: str) -> dict:
-    if not isinstance(v, dict):
-        raise _Bad(f"{where} must be an object, not {one_line(json.dumps(v, ensure_ascii=False), 40)}")
-    return v
-
-
-def _check_finite(v, where: str) -> None:
-    """No NaN or infinity anywhere in the document (JSON readers differ on them)."""
-    if isinstance(v, float) and not math.isfinite(v):
-        raise _Bad(f"{where or 'the document'} is {v} (numbers must be finite)")
-    items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
-    for key, x in items:
-        _check_finite(x, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key))
-
-
-def _to_frame(seconds: float, fps: int) -> int:
-    return round(seconds * fps)
-
-
-def _frames(item: dict, fps: int, what: str) -> tuple[int, int]:
-    """(start_frame, frames) of a sentence or cut: its frame fields, else its seconds × fps."""
-    if "start_frame" in item and "frames" in item:
-        a, n = _get(item, "start_frame", int, what), _get(item, "frames", int, what)
-        for key, frame in (("start", a), ("end", a + n)):
-            if key in item and _to_frame(_get(item, key, float, what), fps) != frame:
-                raise _Disagree(f"{what}.{key} is {item[key]} s, not frame {frame} at {fps} fps")
-        return a, n
-    a = _to_frame(_get(item, "start", float, what), fps)
-    return a, _to_frame(_get(item, "end", float, what), fps) - a
-
-
-def _focus(value, where: str) -> list[float] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) != 2:
-        raise _Bad(f"{where} must be [x, y] or null, not {one_line(json.dumps(value), 40)}")
-    x, y = (_get(dict(enumerate(value)), i, float, where) for i in (0, 1))
-    return [min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)]
 
 
 #: Slack, in output frames, when comparing a source range (seconds in the source, rounded to

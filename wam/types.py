@@ -13,6 +13,8 @@ import numpy as np
 CAMERA_MOTIONS = ("static", "pan_left", "pan_right", "tilt_up", "tilt_down", "zoom_in", "zoom_out")
 #: Shot-scale labels, from tightest to widest (their index is the stored code).
 SHOT_SCALES = ("close-up", "medium", "wide")
+#: What a still "lasts" for the planner: longer than any sentence (a still has no length; its move does).
+STILL_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,9 @@ class ShotFeatures:
     [0, 1]; camera_dx/dy are the image translation in frame widths per second
     (positive: content moves right/down), camera_zoom the log scale change per second.
     face_size is the largest face's height as a fraction of the frame height;
-    face_x/face_y its centre in [0, 1] (None without a face).
+    face_x/face_y its centre in [0, 1] (None without a face). ``still``: the picture does
+    not change (a photo, or a clip of one: ``library/stills.py``); salient_x/salient_y: the
+    centre of its most salient region in [0, 1] (None: not measured).
     """
 
     brightness: float
@@ -42,6 +46,9 @@ class ShotFeatures:
     scale: str
     quality: float
     histogram: np.ndarray = field(repr=False, compare=False)
+    still: bool = False
+    salient_x: float | None = None
+    salient_y: float | None = None
 
     def scalars(self) -> dict:
         """Every feature except the histogram, JSON-ready."""
@@ -106,9 +113,19 @@ class ShotTable:
     thumbs: np.ndarray | None = None  # int8 (N, 144) framing thumbnails, all zero when unknown
     framing_known: np.ndarray | None = None  # bool (N,): the shot's clip was measured for jump cuts
     framing: "FramingPairs | None" = None  # jump-cut similarity of shot pairs within a clip, by store id
+    still: np.ndarray | None = None  # bool (N,): a still picture (any length, shown with a move); None: none is
+    aspect: np.ndarray | None = None  # float32 (N,): the source picture's width / height (0: unknown)
+    salient: np.ndarray | None = None  # float32 (N, 2): centre of its most salient region, NaN when unknown
 
     def __len__(self) -> int:
         return len(self.shot_ids)
+
+    def lengths(self, rows=slice(None)) -> np.ndarray:
+        """Seconds each shot (of ``rows``) can fill: its length, and ``STILL_SECONDS`` for a still."""
+        have = np.asarray(self.ends[rows], np.float64) - np.asarray(self.starts[rows], np.float64)
+        if self.still is None:
+            return have
+        return np.where(np.asarray(self.still[rows], bool), STILL_SECONDS, have)
 
     def subset(self, rows: np.ndarray) -> "ShotTable":
         """The table restricted to ``rows`` (in that order)."""

@@ -73,6 +73,7 @@ class Problem:
     entry: np.ndarray | None = None
     exit: np.ndarray | None = None
     used: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # row → source ranges shown
+    beats: np.ndarray | None = None  # --music: the beats, seconds on this problem's clock (cuts fall on them)
 
     def capacity(self, rows) -> np.ndarray:
         """Seconds of each shot this problem may show without repeating footage (of a shot the
@@ -82,7 +83,7 @@ class Problem:
         if self.used:
             table = self.ctx.table
             for i, r in enumerate(rows.ravel().tolist()):
-                if r in self.used:
+                if r in self.used and not (table.still is not None and table.still[r]):  # a still never runs out
                     have.flat[i] = longest_free(float(table.starts[r]), float(table.ends[r]), self.used[r])
         return np.maximum(have, 0.0)
 
@@ -96,11 +97,21 @@ class Problem:
                         if budget else None)
             limited = self.ctx.once[s] if self.ctx.once else ()
             once = np.nonzero(np.isin(rows, sorted(limited)))[0][:MAX_ONCE] if limited else None
-            out.append(Span(frames=b - a, grid=cut_grid(b - a, self.fps), rows=rows, rate=self.rate(s),
+            out.append(Span(frames=b - a, grid=self.grid(a, b), rows=rows, rate=self.rate(s),
                             opening=self._opening[s], within=self._within[s], enter=self._enter[s],
                             continues=s > 0 and not self.ctx.paragraph_start[s], carry_ok=carry_ok, once=once,
                             run_cap=self._run_cap[s], presence=self.presence(s)))
         return out
+
+    def grid(self, a: int, b: int) -> np.ndarray:
+        """Where cuts may fall in the sentence of frames [a, b): the regular grid, or the
+        music's beats (``beats.beat_grid``)."""
+        if self.beats is None:
+            return cut_grid(b - a, self.fps)
+        from wam.assemble.beats import beat_grid
+
+        return beat_grid(b - a, np.round(np.asarray(self.beats) * self.fps).astype(np.int64) - a, self.fps,
+                         max(1, round(self.fps * CUT_STEP_SECONDS)))
 
     def rate(self, s: int) -> np.ndarray:
         """Cost per output frame of each pool row in sentence s."""
@@ -154,11 +165,12 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
                   weights: CostWeights, terms: list[Term] | None = None, seed: int | None = None,
                   frames: list[tuple[int, int]] | None = None, sticky=None, entry_row: int | None = None,
                   exit_row: int | None = None, exit_across: bool = False,
-                  used: dict[int, list[tuple[float, float]]] | None = None) -> Problem:
+                  used: dict[int, list[tuple[float, float]]] | None = None, beats=None) -> Problem:
     """The DP's problem for ``sentences`` (all of a story, or a window of it: then ``frames``
     are their places on the whole timeline, ``entry_row`` / ``exit_row`` the fixed shots
     around it, ``used`` what the rest of the plan shows, ``sticky`` per sentence the rows it
-    showed before and how strongly to keep them)."""
+    showed before and how strongly to keep them; ``beats``: the music's beats in seconds on
+    the clock of ``frames``, where cuts then fall)."""
     terms = terms if terms is not None else default_terms(weights)
     frames = sentence_frames(sentences, fps) if frames is None else frames
     pools, scores, pool_best = [], [], []
@@ -198,7 +210,8 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
     if exit_row is not None:
         exit = _transitions(terms, ctx, pools[-1], np.array([exit_row]), across_paragraph=exit_across)[:, 0]
     return Problem(ctx, terms, frames, pools, fps, min_frames, max(min_frames, round(pace.max_cut * fps)),
-                   within, enter, opening, run_cap, {}, entry_row, exit_row, entry, exit, dict(used or {}))
+                   within, enter, opening, run_cap, {}, entry_row, exit_row, entry, exit, dict(used or {}),
+                   None if beats is None else np.asarray(beats, np.float64))
 
 
 def backwards_in_clip(table, rows: np.ndarray) -> np.ndarray:
@@ -233,25 +246,29 @@ def assemble(
     seed: int | None = None,
     model: str = "",
     explain: bool = False,
+    beats=None,
 ) -> Timeline:
     """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
     per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
-    sentence also says why its cuts beat the runner-up (``explain.py``)."""
+    sentence also says why its cuts beat the runner-up (``explain.py``); with ``beats``
+    (seconds from the start), cuts inside sentences fall on them."""
+    from dataclasses import replace
+
     from wam.assemble.diversity import solve_diverse
+    from wam.assemble.moves import still_moves
     from wam.assemble.report import timeline_of
 
     if len(table) == 0:
         raise WamError("no shots to choose from")
     if isinstance(candidates, np.ndarray):
-        lengths = np.asarray(table.ends) - np.asarray(table.starts)
+        lengths = table.lengths()
         candidates = candidates_from_scores(candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k)
-    problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed)
+    problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed, beats=beats)
     result = solve_diverse(problem, candidates)
     timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
                            model=model)
+    timeline = replace(timeline, sentences=still_moves(timeline.sentences, table, width, height))
     if explain:
-        from dataclasses import replace
-
         from wam.assemble.explain import explanations
 
         why = explanations(problem, result.solution.segments)

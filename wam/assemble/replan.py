@@ -34,10 +34,12 @@ def reuse_for(sentences: list[Sentence], previous: Timeline, table, *, fps: int,
 
 def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candidates], reuse: Reuse, *,
                    pace: Pace, weights: CostWeights = CostWeights(), fps: int = 30, width: int = 1280,
-                   height: int = 720, model: str = "", seed: int | None = None) -> Timeline:
+                   height: int = 720, model: str = "", seed: int | None = None, beats=None) -> Timeline:
     """The timeline of ``sentences``: kept sentences as they were, each window of ``reuse``
-    solved again from ``candidates`` (by sentence index; needed for planned sentences only)."""
+    solved again from ``candidates`` (by sentence index; needed for planned sentences only;
+    ``beats``: the music's, in seconds from the start, where the windows' cuts fall)."""
     from wam.assemble.diversity import solve_diverse
+    from wam.assemble.moves import still_moves
     from wam.assemble.plan import build_problem
     from wam.assemble.report import span_warnings, timeline_of
 
@@ -61,7 +63,8 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
         base = frames[a][0]  # the window is solved on its own clock, then moved into place
         problem = build_problem(sentences[a:b], table, cands, pace=pace, fps=fps, weights=weights, seed=seed,
                                 frames=[(x - base, y - base) for x, y in frames[a:b]], sticky=sticky, entry_row=entry_row, exit_row=exit_row,
-                                exit_across=b < len(sentences) and sentences[b].paragraph_start, used=used)
+                                exit_across=b < len(sentences) and sentences[b].paragraph_start, used=used,
+                                beats=None if beats is None else np.asarray(beats, np.float64) - base / fps)
         result = solve_diverse(problem, cands)
         window = timeline_of(sentences[a:b], problem, cands, result, pace=pace, fps=fps, width=width,
                              height=height, model=model, first_index=a)
@@ -75,7 +78,7 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
     done = [sp for sp in spans if sp is not None]
     if len(done) != len(sentences):
         raise AssertionError("a re-plan left a sentence without cuts")
-    done = _flag_repeats(done)
+    done = _flag_repeats(still_moves(done, table, width, height))
     return Timeline(fps=fps, width=width, height=height, sentences=done, pace=pace.name, model=model,
                     warnings=span_warnings(done, pace))
 
@@ -105,7 +108,7 @@ def _flag_repeats(spans: list[SentenceSpan]) -> list[SentenceSpan]:
     for sp in spans:
         reused = False
         for c in sp.cuts:
-            if any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3 for a, b in seen.get(c.shot_id, ())):
+            if c.move is None and any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3 for a, b in seen.get(c.shot_id, ())):
                 reused = True
             seen.setdefault(c.shot_id, []).append((c.source_in, c.source_out))
         out.append(replace(sp, reused=reused) if reused != sp.reused else sp)

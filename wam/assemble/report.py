@@ -26,6 +26,10 @@ def source_ranges(problem, result: DiverseResult) -> list[tuple[float, float]]:
     for row, kept in result.uses.kept.items():
         st, en = float(table.starts[row]), float(table.ends[row])
         length = [(segments[i].end - segments[i].start) / fps for i in kept]
+        if _still(table, row):  # every use of a still shows its picture from the start (and holds it)
+            for i, ln in zip(kept, length):
+                out[i] = (st, min(en, st + ln))
+            continue
         if row in problem.used:  # a window of a plan: fit around what the rest of the plan shows
             for i, place in zip(kept, _fit_around(st, en, problem.used[row], length)):
                 out[i] = place
@@ -104,7 +108,7 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
             ))
             if i in result.uses.repeats:
                 reused.add(s)
-            if hold > 1e-3:
+            if hold > 1e-3 and not _still(table, seg.row):  # a still's move plays over its hold
                 held[s] = held.get(s, 0.0) + hold
             if flagged:
                 resort[s] = resort.get(s, 0.0) + (hi - lo) / fps
@@ -170,6 +174,10 @@ def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | N
     return out
 
 
+def _still(table, row: int) -> bool:
+    return table.still is not None and bool(table.still[row])
+
+
 def _focus_of(table, row: int) -> list[float] | None:
     fx, fy = (float(v) for v in table.face_centres[row])
     return None if np.isnan(fx) else [round(fx, 4), round(fy, 4)]
@@ -183,7 +191,8 @@ def _numbers(items) -> str:
 
 def span_warnings(spans: list[SentenceSpan], pace) -> list[str]:
     """The plan's warnings read off its sentences alone (a re-plan spliced from parts): a
-    repeat is a cut showing source frames an earlier cut of the same shot showed."""
+    repeat is a cut showing source frames an earlier cut of the same shot showed (a still,
+    a cut with a ``move``, is never one)."""
     held: dict[int, float] = {}
     resort: dict[int, float] = {}
     short: set[int] = set()
@@ -191,6 +200,8 @@ def span_warnings(spans: list[SentenceSpan], pace) -> list[str]:
     n_rep, rep_secs = 0, 0.0
     cuts = [(sp.index, c) for sp in spans for c in sp.cuts]
     for j, (s, c) in enumerate(cuts):
+        if c.move is not None:  # a still: any length, shown again with another move
+            continue
         if c.hold > 1e-3:
             held[s] = held.get(s, 0.0) + c.hold
         if c.last_resort:

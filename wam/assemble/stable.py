@@ -48,9 +48,12 @@ class Reuse:
         return [j for a, b in self.windows for j in range(a, b)]
 
 
-def compatible(previous: Timeline, *, fps: int, pace: str, model: str) -> bool:
-    """Whether a previous plan was made with the settings that decide cuts (else: plan afresh)."""
-    return previous.fps == fps and previous.pace == pace and (not previous.model or previous.model == model)
+def compatible(previous: Timeline, *, fps: int, pace: str, model: str, music: dict | None = None) -> bool:
+    """Whether a previous plan was made with the settings that decide cuts (else: plan afresh):
+    the same frame rate, pace, text model and music (whose beats the cuts fall on)."""
+    same_music = (previous.music or {}).get("beats") == (music or {}).get("beats")
+    return (previous.fps == fps and previous.pace == pace and (not previous.model or previous.model == model)
+            and same_music)
 
 
 def reuse_of(sentences: list[Sentence], fps: int, previous: Timeline,

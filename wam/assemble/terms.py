@@ -129,7 +129,8 @@ class PlanContext:
         return self.best[s] < WEAK_MATCH
 
     def shot_seconds(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(self.table.ends[rows], np.float64) - np.asarray(self.table.starts[rows], np.float64)
+        """Seconds each row can fill (a still: unlimited, ``ShotTable.lengths``)."""
+        return self.table.lengths(rows)
 
 
 class Term:
@@ -214,22 +215,30 @@ MISFIT_CAP = 2.0
 
 class Duration(Term):
     """Cut length against the pace: the log-normal misfit (capped), plus a steep rise below
-    the pace's shortest and above its longest cut."""
+    the pace's shortest and above its longest cut (not for a still, which may hold a whole
+    sentence with one move)."""
 
     name = "duration"
 
     def per_cut(self, ctx, s, rows, seconds):
-        return np.broadcast_to(duration_cost(ctx.pace, seconds), (len(rows), len(seconds)))
+        cost = np.broadcast_to(duration_cost(ctx.pace, seconds), (len(rows), len(seconds)))
+        still = ctx.table.still
+        if still is None or not np.asarray(still[rows]).any():
+            return cost
+        # a still holds a whole sentence, however long: no rise above the pace's longest cut
+        return np.where(np.asarray(still[rows], bool)[:, None], duration_cost(ctx.pace, seconds, long=False)[None, :],
+                        cost)
 
 
-def duration_cost(pace: Pace, seconds: np.ndarray) -> np.ndarray:
-    """Unweighted duration cost of cuts of the given lengths (seconds)."""
+def duration_cost(pace: Pace, seconds: np.ndarray, *, long: bool = True) -> np.ndarray:
+    """Unweighted duration cost of cuts of the given lengths (seconds); without ``long``, no
+    rise above the pace's longest cut (a still's move)."""
     sec = np.maximum(np.asarray(seconds, np.float64), 1e-3)
     mode = math.exp(pace.mu - pace.sigma**2)
     misfit = np.minimum(((np.log(sec) - math.log(mode)) / (2 * pace.sigma)) ** 2, MISFIT_CAP)
     short = np.clip((pace.min_cut - sec) / pace.min_cut, 0.0, 1.0)
-    long = np.clip((sec - pace.max_cut) / pace.max_cut, 0.0, 1.0)
-    return misfit + 2.0 * (short + long) + pace.per_cut
+    too_long = np.clip((sec - pace.max_cut) / pace.max_cut, 0.0, 1.0) if long else 0.0
+    return misfit + 2.0 * (short + too_long) + pace.per_cut
 
 
 #: What any held frame costs (in hold-seconds) before its length: a one-frame freeze is never cheaper than a cut.

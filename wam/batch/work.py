@@ -63,7 +63,7 @@ class Session:
                                   fps=o["fps"], k=o["top"], seed=o.get("seed"), model=o.get("model"), width=width,
                                   height=height, explain=bool(o.get("explain")), store=self.store(),
                                   encoder=self.encoder(), voice=o.get("voice"), narration=o.get("narration"),
-                                  timing=o.get("timing"))
+                                  timing=o.get("timing"), music=o.get("music"))
         for w in timeline.warnings:
             warn(w)
         return timeline

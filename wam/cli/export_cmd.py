@@ -19,7 +19,8 @@ from wam.config import EXPORT_FORMATS
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
               help="The format, when the output's extension does not say it.")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Put this sound file on an audio track under the cut.")
+              help="Put this sound file on an audio track under the cut (planning a story: cut on its beats too); "
+                   "default for a plan: the plan's music.")
 @click.option("--no-srt", is_flag=True, help="Do not write the subtitles (OUTPUT with .srt) beside the export.")
 @planning_options
 @frame_options
@@ -69,7 +70,7 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
         check_output(srt_path, [source, music, output])
         writable_target(srt_path)
     writable_target(output)
-    timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, **planning)
+    timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, music=music, **planning)
     if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
         check_output(narration_copy_path(output), [source, music, output, srt_path])
     result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)

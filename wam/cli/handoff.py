@@ -30,8 +30,9 @@ def is_plan_file(path: str) -> bool:
         return False
 
 
-def load_cut(source: str, *, size, fps, warn, **planning):
-    """The timeline of SOURCE: the saved plan it holds, or its story planned with ``planning``."""
+def load_cut(source: str, *, size, fps, warn, music: str | None = None, **planning):
+    """The timeline of SOURCE: the saved plan it holds, or its story planned with ``planning``
+    (and on the beats of ``music``)."""
     if is_plan_file(source):
         from wam.timeline import read_plan
 
@@ -41,7 +42,7 @@ def load_cut(source: str, *, size, fps, warn, **planning):
         return timeline
     from wam.cli.options import plan_from_options
 
-    return plan_from_options(source, size=size, fps=fps, warn=warn, **planning)
+    return plan_from_options(source, size=size, fps=fps, warn=warn, music=music, **planning)
 
 
 def check_output(output: str, inputs: list[str]) -> None:

@@ -70,12 +70,12 @@ def narration_options(f):
 def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
                       warn, progress: bool = False, model_process: bool = False, explain: bool = False,
                       voice: str | None = None, narration: str | None = None, timing: str | None = None, note=None,
-                      previous=None):
+                      previous=None, music: str | None = None):
     """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``;
     progress bars for a long story when ``progress``; the text model in a child process that
     ends after planning when ``model_process``; per-sentence explanations when ``explain``;
     ``previous``: the plan this story had before an edit, whose cuts unchanged sentences keep)
-    and of ``narration_options`` (``note`` hears what was synthesised)."""
+    and of ``narration_options`` (``note`` hears what was synthesised); ``music``: cut on its beats."""
     from wam.planner import plan_story
     from wam.story import read_story_file
 
@@ -83,7 +83,7 @@ def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, 
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
                           model=model, width=size[0], height=size[1], progress=progress,
                           model_process=model_process, explain=explain, voice=voice, narration=narration,
-                          timing=timing, note=note, previous=previous)
+                          timing=timing, note=note, previous=previous, music=music)
     for w in timeline.warnings:
         warn(w)
     return timeline

@@ -19,6 +19,9 @@ from wam.cli.options import (frame_options, narration_options, plan_from_options
               help="Print the wam.timeline/1 JSON document on stdout (in a batch: one JSON line per finished job).")
 @click.option("-o", "--output", type=click.Path(), default=None,
               help="Write the JSON plan to this file; for several stories a folder (OUTDIR/<story>.json each).")
+@click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Cut on the beats of this music (needs pip install 'wam[music]'); the plan records it and its "
+                   "beats, and wam render --plan lays it under the video.")
 @click.option("--explain", is_flag=True,
               help="Say per sentence why its cuts beat the runner-up (the best plan without its shots), "
                    "term by term; in --json as each sentence's \"explain\".")
@@ -26,8 +29,8 @@ from wam.cli.options import (frame_options, narration_options, plan_from_options
 @manifest_option
 @force_option
 @quiet_option
-def plan_command(stories, as_json, output, explain, manifest, force, quiet, resolution, aspect, fps, previous_file,
-                 fresh, **planning):
+def plan_command(stories, as_json, output, music, explain, manifest, force, quiet, resolution, aspect, fps,
+                 previous_file, fresh, **planning):
     """Choose the shots for every sentence of STORY (a UTF-8 text file, or - for stdin).
 
     Several stories (files, folders of .txt/.md stories, or - to read story paths from
@@ -43,6 +46,7 @@ def plan_command(stories, as_json, output, explain, manifest, force, quiet, reso
         wam plan story.md --aspect 9:16 -o vertical.json
         wam plan story.txt --explain
         wam plan story.txt --voice -o narrated.json
+        wam plan story.txt --music song.mp3 -o on-the-beat.json
         wam plan story.txt -o plan.json      # again after an edit: unchanged sentences keep their cuts
         wam plan stories/*.txt -o plans/
     """
@@ -64,10 +68,10 @@ def plan_command(stories, as_json, output, explain, manifest, force, quiet, reso
     size = output_size(resolution, aspect)
     target = None
     if output:  # before planning: refuse to overwrite the story, a clip or the index
-        target = check_output(output, inputs=[story, planning["narration"], planning["timing"]])
+        target = check_output(output, inputs=[story, planning["narration"], planning["timing"], music])
     previous = previous_from_options(target, previous_file, fresh, existing_plan=True)
     timeline = plan_from_options(story, size=size, fps=fps, warn=warner(quiet), progress=show_progress(quiet, None),
-                                 explain=explain, note=noter(quiet), previous=previous, **planning)
+                                 explain=explain, note=noter(quiet), previous=previous, music=music, **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
         from wam.render.cache import RenderCache
@@ -86,7 +90,8 @@ def _print_table(t) -> None:
         flags = [f for f, on in (("weak match", s.weak_match), ("reused", s.reused)) if on]
         click.echo(f"{s.index + 1:3d}. {s.start:7.2f}-{s.end:7.2f}  {s.text}" + "".join(f"  [{f}]" for f in flags))
         for c in s.cuts:
-            marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), (f"(holds {c.hold:.2f} s)", c.hold > 0),
+            marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), ("(still, moving)", c.move is not None),
+                                                   (f"(holds {c.hold:.2f} s)", c.hold > 0 and c.move is None),
                                                    ("[last resort]", c.last_resort)) if on)
             click.echo(
                 f"       {c.start:7.2f}-{c.end:7.2f}  {os.path.basename(c.source)} "

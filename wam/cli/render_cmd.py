@@ -37,7 +37,9 @@ from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUB
 @click.option("--no-subtitles", is_flag=True, help="Do not burn the sentences in as subtitles (--subtitles none).")
 @click.option("--srt", "srt_file", type=click.Path(dir_okay=False), default=None, help="Also write the subtitles as SubRip.")
 @click.option("--keep-audio", is_flag=True, help="Keep the clips' own sound (muted by default).")
-@click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None, help="Lay this music under the video.")
+@click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Lay this music under the video and cut on its beats (with pip install 'wam[music]'); "
+                   "default with --plan: the plan's music.")
 @click.option("--preview", is_flag=True, help="Fast low-resolution draft (half size, ultrafast, crf 30).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Segments encoded side by side (default: one per core).")
@@ -113,6 +115,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         timeline = read_plan(plan_file)
         voiced = (timeline.narration or {}).get("file")
         inputs += sorted({c.source for c in timeline.cuts()}) + ([voiced] if isinstance(voiced, str) else [])
+        inputs.append((timeline.music or {}).get("file"))
         if not explicit & {"resolution", "aspect"}:  # a saved plan renders at its own size …
             size = None
         if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
@@ -126,7 +129,8 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         # the text model runs in a child process that ends after planning: the render keeps none of its memory
         # (except with --watch, where it stays loaded to re-plan each edit at once)
         timeline = plan_from_options(story, size=size, fps=fps, warn=warn, progress=show_progress(quiet, progress),
-                                     model_process=not watch, note=noter(quiet), previous=previous, **planning)
+                                     model_process=not watch, note=noter(quiet), previous=previous, music=music,
+                                     **planning)
     if srt_file:
         write_atomic(srt_file, srt_text(timeline))
     opts = RenderOptions.for_plan(timeline, size=size, preview=preview, fit=fit, preset=preset, crf=crf,
@@ -148,7 +152,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         from wam.cli.watch import watch_and_render
 
         watch_and_render(story, target, timeline, opts, cache, quiet=quiet, srt_file=srt_file, size=size, fps=fps,
-                         planning=planning)
+                         planning=dict(planning, music=music))
 
 
 def render_cache(warn):

@@ -140,6 +140,9 @@ def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = No
     writable_target(output)
     if not timeline.sentences:
         raise WamError("the plan has no sentences: nothing to export")
+    from wam.media.beats import music_of
+
+    music = music_of(timeline, music, warn)
     narration = narration_bed(timeline, output, warn)
     tl = to_otio(timeline, name=name or Path(output).stem, music=music, crossfade=crossfade, warn=warn,
                  narration=narration)

@@ -8,14 +8,17 @@ write (the adapters change what they are given, and each has limits):
 * EDL: one frame rate for the whole list (the plan's, or the smallest SMPTE rate that is a
   whole multiple of it), every source in and out on a whole frame of it; reel names of at most 8 capital letters and digits, unique per
   source file, with the file's name in ``FROM CLIP NAME`` and its full path in a comment;
-  freeze frames as ``M2`` speed 0 events.
+  freeze frames as ``M2`` speed 0 events; a still's move cannot be said (a note says so).
 * Final Cut Pro 7 XML: clip rates must be SMPTE timecode rates, so a 15 fps source is
   written at 30 fps (every source frame is exactly two); a freeze gets a Time Remap filter
-  at speed 0.
+  at speed 0; a still's move, a Basic Motion filter with scale and centre keyframes at the
+  clip's first and last frame (scale 100: the picture filling the frame; centre: where the
+  picture's middle lies, in fractions of the frame from its middle).
 * FCPX XML: only 24/25/30/50/60 fps formats are known to the adapter, and its reader
   misplaces clips of mixed rates, so every clip is given in the project's rate (FCPX times
   are exact seconds either way); it writes no transitions and no effects: cross-fades are
-  left out (a note says so) and held frames are plain clips starting on the held frame.
+  left out (a note says so), held frames are plain clips starting on the held frame and a
+  still's move is left out (a note says so).
 
 Pure functions of the OpenTimelineIO timeline; nothing here opens media.
 """
@@ -92,6 +95,7 @@ def write_format(tl, fmt: Format, fps: int) -> tuple[str, list[str]]:
         kwargs["rate"] = float(rate)
         _conform_edl(tl, rate)
         events = sum(1 for _ in _video_clips(tl))
+        notes += _moves_left_out(tl, fmt)
         if events > 999:
             notes.append(f"{events} events: more than CMX 3600's 999 (split the story, or use .xml or .otio)")
     elif fmt.name == "xml":
@@ -207,9 +211,15 @@ def _conform_fcp7(tl, sequence_rate: Fraction) -> None:
                 # the adapter adds each offset to its neighbour's source time: give it in that clip's rate
                 item.in_offset = item.in_offset.rescaled_to(items[k + 1].source_range.start_time.rate)
                 item.out_offset = item.out_offset.rescaled_to(items[k - 1].source_range.start_time.rate)
+    out_aspect = tl.metadata["wam"]["width"] / tl.metadata["wam"]["height"]
     for clip in _video_clips(tl):
         if clip.metadata["wam"]["freeze"]:
-            clip.metadata["fcp_xml"] = {"filter": {"effect": _TIME_REMAP_HOLD}}
+            filters = [{"effect": _TIME_REMAP_HOLD}]
+            move = clip.metadata["wam"].get("move")
+            if move:
+                length = round(clip.source_range.duration.value)
+                filters.append({"effect": basic_motion(move, out_aspect, length)})
+            clip.metadata["fcp_xml"] = {"filter": filters}
 
 
 #: Final Cut Pro 7 XML's Time Remap filter at speed 0: the clip's first frame, held.
@@ -225,10 +235,45 @@ _TIME_REMAP_HOLD = {
 }
 
 
+def basic_motion(move, out_aspect: float, frames: int) -> dict:
+    """Final Cut Pro 7 XML's Basic Motion filter for a still's move: scale (100: the picture
+    filling the frame, ``moves.full_size``) and centre (the picture's middle, in fractions of
+    the frame from its middle) keyframed at the clip's first frame and at frame ``frames``."""
+    from wam.assemble.moves import full_size
+
+    fw, _ = full_size(float(move.get("source_aspect") or 0.0), out_aspect)
+
+    def scale(r):
+        return f"{100.0 * fw / r[2]:.4f}"
+
+    def centre(r):
+        return {"horiz": f"{(0.5 - (r[0] + r[2] / 2)) / r[2]:.6f}", "vert": f"{(0.5 - (r[1] + r[3] / 2)) / r[3]:.6f}"}
+
+    a, b = move["from"], move["to"]
+    return {
+        "name": "Basic Motion", "effectid": "basic", "effectcategory": "motion", "effecttype": "motion",
+        "mediatype": "video",
+        "parameter": [
+            {"parameterid": "scale", "name": "Scale", "valuemin": "0", "valuemax": "1000", "value": scale(a),
+             "keyframe": [{"when": "0", "value": scale(a)}, {"when": str(frames), "value": scale(b)}]},
+            {"parameterid": "center", "name": "Center", "value": centre(a),
+             "keyframe": [{"when": "0", "value": centre(a)}, {"when": str(frames), "value": centre(b)}]},
+        ],
+    }
+
+
+def _moves_left_out(tl, fmt: Format) -> list[str]:
+    moves = sum(1 for c in _video_clips(tl) if c.metadata["wam"].get("move"))
+    if not moves:
+        return []
+    return [f"{fmt.title}: {moves} still(s) are held frames without their move (the format has no motion); "
+            "animate them in the editor, or export .xml or .otio"]
+
+
 def _conform_fcpx(tl, sequence_rate: Fraction) -> list[str]:
     from opentimelineio import schema
 
-    notes = []
+    notes = _moves_left_out(tl, FORMATS["fcpxml"])
     for item in _all_items(tl):  # the adapter's reader misplaces clips of mixed rates; times stay exact seconds
         _retime(item, sequence_rate)
     fades = 0

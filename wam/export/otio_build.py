@@ -6,8 +6,9 @@ Pure apart from OpenTimelineIO itself: source frame rates come in as ``SourceInf
 file URL; each clip's source range is in the source's *own* frame rate, its start on a
 source frame, its length exactly the cut's length on the output timeline (so the track
 lasts exactly as long as the plan). Paragraph cross-fades are ``Transition`` objects
-centred on the cut, held frames are clips with a ``FreezeFrame`` effect, every sentence is
-a marker on the clip showing its first frame, and audio beds become audio tracks.
+centred on the cut, held frames are clips with a ``FreezeFrame`` effect (so is a still: its
+move over the picture is in the clip's ``metadata["wam"]["move"]``), every sentence is a
+marker on the clip showing its first frame, and audio beds become audio tracks.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
     for span in spans:
         info = sources[span.source]
         first, length = source_range_frames(span, info.rate, fps, info.frames)
+        if span.move is not None and span.crossfade_in:
+            # a still's picture is the same on every frame: hold one the dissolve into it can reach back from
+            first = max(first, math.ceil(Fraction(split_crossfade(span.crossfade_in)[0]) * info.rate / fps))
         firsts.append(first)
         end = first + (1 if span.freeze else length)
         used_end[span.source] = max(used_end.get(span.source, Fraction(0)), end)
@@ -117,6 +121,9 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
         clip.metadata["wam"] = {"shot_id": span.shot_id, "cuts": list(span.cuts), "score": span.score,
                                 "source_in": span.source_in, "record_start_frame": span.start_frame,
                                 "record_frames": span.frames, "freeze": span.freeze}
+        if span.move is not None:  # a still's move: normalised source rectangles at the clip's start and end
+            clip.metadata["wam"]["move"] = {"from": list(span.move["from"]), "to": list(span.move["to"]),
+                                            "source_aspect": info.aspect}
         for si in span.sentences:
             clip.markers.append(_sentence_marker(by_index[si], span, first, info.rate, fps))
         track.append(clip)

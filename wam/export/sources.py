@@ -21,6 +21,7 @@ class SourceInfo:
     rate: Fraction
     frames: int | None = None
     found: bool = True
+    aspect: float = 0.0  # width / height of its picture (0: unknown)
 
 
 def exact_rate(fps: float) -> Fraction:
@@ -45,7 +46,7 @@ def probe_sources(paths, fallback_fps: int) -> tuple[dict[str, SourceInfo], list
         if os.path.isfile(path):
             try:
                 p = probe(path)
-                info = SourceInfo(exact_rate(p.fps), p.frames or None)
+                info = SourceInfo(exact_rate(p.fps), p.frames or None, aspect=p.width / p.height)
             except MediaError:
                 info = None
         if info is None:

@@ -7,6 +7,8 @@ Pure (no media, no OpenTimelineIO). Two cut fields change the clip list:
 * ``hold``: the last source frame is held for that many seconds at the end of the cut; the
   held frames become a clip of their own, marked ``freeze`` (a freeze frame in an editor),
   so the timeline keeps its length.
+* ``move``: a still's cut is one ``freeze`` clip of its picture for the whole cut, carrying
+  the move (a continuation of the move is merged into it, the move spanning both).
 
 Paragraph boundaries that fall on a clip boundary carry a cross-fade; each sentence becomes
 a marker on the clip that shows its first frame.
@@ -40,6 +42,7 @@ class ClipSpan:
     sentences: list[int] = field(default_factory=list)  # sentences whose first frame it shows
     score: float = 0.0
     crossfade_in: int = 0  # frames of the cross-fade that ends the previous clip (0: a cut)
+    move: dict | None = None  # a still's move over the clip: {"from": [x, y, w, h], "to": [...]}, source 0…1
 
     @property
     def end_frame(self) -> int:
@@ -65,9 +68,21 @@ def clip_spans(timeline: Timeline, crossfade: float = CROSSFADE_SECONDS) -> list
     prev_hold = 0
     for s in timeline.sentences:
         for c in s.cuts:
+            last = spans[-1] if spans else None
+            if c.move is not None:  # a still: its picture, held, with the move over it
+                if (c.continues and last is not None and last.move is not None and last.shot_id == c.shot_id
+                        and last.end_frame == c.start_frame):
+                    last.frames += c.frames
+                    last.cuts.append(cut_index)
+                    last.move = {"from": last.move["from"], "to": c.move["to"]}
+                else:
+                    spans.append(ClipSpan(c.source, c.shot_id, c.source_in, c.start_frame, c.frames, freeze=True,
+                                          cuts=[cut_index], score=c.score, move=dict(c.move)))
+                prev_hold = 0
+                cut_index += 1
+                continue
             held = hold_frames(c.frames, c.hold, fps)
             moving = c.frames - held
-            last = spans[-1] if spans else None
             if (c.continues and last is not None and not last.freeze and prev_hold == 0
                     and (last.source, last.shot_id) == (c.source, c.shot_id) and last.end_frame == c.start_frame):
                 last.frames += moving

@@ -7,10 +7,12 @@ clip path → media.decode (cuts + frames) → samples → shots.shot_ranges →
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
-from wam.config import MIN_SHOT_SECONDS
+from wam.config import IMAGE_EXTENSIONS, MIN_SHOT_SECONDS, MIN_STILL_SIDE
 from wam.errors import MediaError
 from wam.library.features import FrameSample, camera_step, faces_in, frame_stats, shot_features
 from wam.library.framing import THUMB_LEN
@@ -67,8 +69,12 @@ class FrameSampler:
 def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHOT_SECONDS,
                  decode_threads: int | None = None) -> ClipAnalysis:
     """Shots with features and keyframes for the clip at ``path``; MediaError if unusable.
-    ``decode_threads``: the decoder's threads (1 when several workers decode side by side)."""
+    ``decode_threads``: the decoder's threads (1 when several workers decode side by side).
+    A picture file (``IMAGE_EXTENSIONS``) is one still shot (``analyse_picture``)."""
     import cv2
+
+    if Path(path).suffix.lower() in IMAGE_EXTENSIONS:
+        return analyse_picture(path)
 
     samplers: list[FrameSampler] = []
 
@@ -144,7 +150,7 @@ def _framing(shots: list[AnalysedShot], samples: list[FrameSample]):
         middle = gray(shot.keyframes[0]) if shot.keyframes else (gray(inside[len(inside) // 2].jpeg) if inside else None)
         thumb = thumbnail(middle) if middle is not None else np.zeros(THUMB_LEN, np.int8)
         thumbs.append(thumb)
-        out.append(_replace(shot, thumb=thumb.tobytes()))
+        out.append(_replace(shot, thumb=thumb.tobytes(), features=_with_salient(shot.features, middle)))
         a = gray(inside[0].jpeg) if inside else middle
         b = gray(inside[-1].jpeg) if inside else middle
         first.append(signature(a) if a is not None else None)
@@ -152,6 +158,40 @@ def _framing(shots: list[AnalysedShot], samples: list[FrameSample]):
     if any(x is None for x in first + last):
         return out, []
     return out, clip_jump_pairs(first, last, np.stack(thumbs))
+
+
+def _with_salient(features, gray):
+    """``features`` with the salient point of the shot's middle keyframe (``gray``; None: unknown)."""
+    from wam.library.stills import salient_point
+
+    if gray is None:
+        return features
+    x, y = salient_point(gray)
+    return replace(features, salient_x=x, salient_y=y)
+
+
+def analyse_picture(path: str) -> ClipAnalysis:
+    """A picture file as a clip of one still shot, one frame long at the rate ffmpeg gives it
+    (the planner shows a still for as long as it likes: ``ShotTable.lengths``)."""
+    import cv2
+
+    from wam.library.framing import thumbnail
+    from wam.media.decode import decode_picture
+
+    bgr, info = decode_picture(path)
+    if min(info.width, info.height) < MIN_STILL_SIDE:
+        raise MediaError(f"too small for a still ({info.width}x{info.height}; at least {MIN_STILL_SIDE} pixels a side)")
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY])
+    sample = FrameSample(frame=0, stats=frame_stats(bgr), step=None, step_from=0, faces=faces_in(gray),
+                         jpeg=jpeg.tobytes() if ok else None)
+    features = replace(shot_features([sample]), still=True)
+    fps = info.fps if info.fps > 0 else 25.0
+    shot = AnalysedShot(index=0, start_frame=0, end_frame=1, start=0.0, end=round(1 / fps, 6),
+                        features=_with_salient(features, gray), keyframes=(sample.jpeg,) if sample.jpeg else (),
+                        thumb=thumbnail(gray).tobytes())
+    return ClipAnalysis(path=path, duration=round(1 / fps, 6), fps=fps, width=info.width, height=info.height,
+                        frames=1, shots=(shot,))
 
 
 def _keyframe_samples(samples: list[FrameSample], a: int, b: int) -> list[FrameSample]:
@@ -169,8 +209,6 @@ def _without_step(s: FrameSample) -> FrameSample:
     return _replace(s, step=None, step_from=s.frame)
 
 
-def _replace(s: FrameSample, **changes) -> FrameSample:
-    from dataclasses import replace
-
+def _replace(s, **changes):
     return replace(s, **changes)
 

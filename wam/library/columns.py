@@ -21,15 +21,16 @@ import numpy as np
 from wam.keywords import Postings, WordIndex
 from wam.library.features import HIST_SIZE
 from wam.library.framing import THUMB_LEN
-from wam.library.schema import ANALYSIS_VERSION
+from wam.library.schema import FRAMING_ANALYSIS
 from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
 
 #: Layout version of the column cache (bump when its files change).
-CACHE_FORMAT = "v3"
+CACHE_FORMAT = "v4"
 
 #: ShotTable arrays stored in the cache, one .npy file each.
 TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion", "camera",
-                "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known")
+                "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known", "still", "aspect",
+                "salient")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
     """The columns from the store's rows.
 
     ``rows``: (pk, shot_id, path, clip_id, library_id, start, end, embedding blob, histogram
-    blob, features JSON, thumbnail blob, clip analysis version) per shot, ordered by pk;
+    blob, features JSON, thumbnail blob, clip analysis version, clip width, clip height) per
+    shot, ordered by pk;
     ``postings``: (word, pk, human) sorted by word; ``pairs``: (pk from, pk to, similarity)
     of the jump-cut pairs within clips.
     """
@@ -89,10 +91,15 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
     faces = np.full((n, 2), np.nan, np.float32)
     thumbs = np.zeros((n, THUMB_LEN), np.int8)
     known = np.zeros(n, bool)
+    still = np.zeros(n, bool)
+    aspect = np.zeros(n, np.float32)
+    salient = np.full((n, 2), np.nan, np.float32)
     for i, r in enumerate(rows):
         if r[10] is not None and len(r[10]) == THUMB_LEN:
             thumbs[i] = np.frombuffer(r[10], np.int8)
-        known[i] = (r[11] or 0) >= ANALYSIS_VERSION
+        known[i] = (r[11] or 0) >= FRAMING_ANALYSIS
+        if r[12] and r[13]:
+            aspect[i] = r[12] / r[13]
         if r[7] is not None and dim:
             emb[i] = np.frombuffer(r[7], np.float32)
         hist[i] = np.frombuffer(r[8], np.float32)
@@ -105,6 +112,9 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
         quality[i] = f["quality"]
         if f.get("face_x") is not None:
             faces[i] = (f["face_x"], f["face_y"])
+        still[i] = bool(f.get("still"))
+        if f.get("salient_x") is not None:
+            salient[i] = (f["salient_x"], f["salient_y"])
     table = ShotTable(
         shot_ids=[r[1] for r in rows],
         sources=[r[2] for r in rows],
@@ -123,6 +133,9 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
         pks=np.array([r[0] for r in rows], np.int64),
         thumbs=thumbs,
         framing_known=known,
+        still=still,
+        aspect=aspect,
+        salient=salient,
         framing=FramingPairs.from_pairs([(int(a), int(b), float(v)) for a, b, v in pairs]),
     )
     return IndexColumns(generation, table, np.array([r[4] for r in rows], np.int64),

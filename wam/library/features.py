@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wam.library.stills import is_still, tiny
 from wam.types import ShotFeatures
 
 #: HSV histogram bins (hue, saturation, value): 8 * 4 * 4 = 128 values per shot.
@@ -34,6 +35,7 @@ class FrameStats:
     colourfulness: float  # Hasler–Süsstrunk, scaled to ~0..1
     sharpness: float  # 0..1 from the variance of the Laplacian
     clipped: float  # fraction of pixels crushed to black or blown to white
+    tiny: np.ndarray | None = None  # float32 (18, 32) gray miniature (``stills.tiny``) for still detection
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def frame_stats(bgr: np.ndarray) -> FrameStats:
         colourfulness=min(1.0, colourfulness / 110.0),
         sharpness=sharpness_of(gray),
         clipped=clipped,
+        tiny=tiny(gray),
     )
 
 
@@ -204,6 +207,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         shake = float(np.sqrt((jitter**2).sum(axis=1).mean())) if len(steps) >= 3 else 0.0
     else:
         dx = dy = zoom = motion = shake = 0.0
+    still = is_still([s.stats.tiny for s in samples], motion if steps else None)
     face_lists = [s.faces for s in samples if s.faces is not None]
     face_count = max((len(f) for f in face_lists), default=0)
     largest = max((face for faces in face_lists for face in faces), key=lambda f: f[2], default=None)
@@ -226,5 +230,6 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         scale=shot_scale(face_size),
         quality=round(quality_score(sharpness, brightness, clipped, shake_norm), 4),
         histogram=hist,
+        still=still,
     )
 

@@ -22,7 +22,7 @@ from wam.config import default_workers
 from wam.embed import load_encoder, model_id
 from wam.errors import MediaError, WamError, one_line
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
-from wam.library.scan import FoundFile, content_hash, video_files
+from wam.library.scan import FoundFile, content_hash, media_files
 from wam.library.schema import ANALYSIS_VERSION
 from wam.library.store import ShotText, Store
 from wam.types import ClipAnalysis
@@ -176,7 +176,7 @@ def index_libraries(
         for root in folders:
             lib = store.library_id(str(root), create=True)
             library_ids.append(lib)
-            files = video_files(root)
+            files = media_files(root)
             existing = store.clips_under(lib)
             for f in files:
                 seen_paths.add(f.path)

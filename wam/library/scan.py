@@ -1,4 +1,5 @@
-"""Find the video files of a library folder: recursive, symlink-loop safe, sorted.
+"""Find the media files of a library folder (videos and still pictures): recursive,
+symlink-loop safe, sorted.
 
 Also the cheap identity of a file (size, mtime, sampled content hash) used to skip
 unchanged clips and to recognise moved ones.
@@ -11,7 +12,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from wam.config import VIDEO_EXTENSIONS
+from wam.config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+#: What ``media_files`` finds: videos, and pictures (each indexed as one still shot).
+MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
 
 _HASH_CHUNK = 1 << 20
 
@@ -23,8 +27,8 @@ class FoundFile:
     mtime_ns: int
 
 
-def video_files(root: Path) -> list[FoundFile]:
-    """Every file under ``root`` with a video extension, in a stable sorted order.
+def media_files(root: Path) -> list[FoundFile]:
+    """Every file under ``root`` with a video or picture extension, in a stable sorted order.
 
     Follows symlinked folders but never enters the same folder twice (no loops);
     skips hidden folders (``.git``, ``.thumbnails`` …) and unreadable ones.
@@ -52,7 +56,7 @@ def video_files(root: Path) -> list[FoundFile]:
             try:
                 if entry.is_dir(follow_symlinks=True):
                     walk(entry.path)
-                elif entry.is_file(follow_symlinks=True) and Path(entry.name).suffix.lower() in VIDEO_EXTENSIONS:
+                elif entry.is_file(follow_symlinks=True) and Path(entry.name).suffix.lower() in MEDIA_EXTENSIONS:
                     st = entry.stat(follow_symlinks=True)
                     found.append(FoundFile(os.path.abspath(entry.path), st.st_size, st.st_mtime_ns))
             except OSError:

@@ -10,8 +10,11 @@ from wam.errors import StoreError
 from wam.sql import transaction
 
 SCHEMA_VERSION = 2
-#: Version of the per-clip analysis; clips analysed by an older one are analysed again.
-ANALYSIS_VERSION = 2
+#: Version of the per-clip analysis; clips analysed by an older one are analysed again
+#: (3: still pictures and salient points, in each shot's features).
+ANALYSIS_VERSION = 3
+#: The analysis version from which clips carry jump-cut framing (thumbnails and pairs).
+FRAMING_ANALYSIS = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

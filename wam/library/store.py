@@ -350,7 +350,7 @@ class Store:
             if columns is None:
                 rows = self.conn.execute(
                     """SELECT s.id, s.shot_id, c.path, c.id, c.library_id, s.start, s."end", s.embedding, s.histogram,
-                              s.features, s.thumb, c.analysis
+                              s.features, s.thumb, c.analysis, c.width, c.height
                        FROM shots s JOIN clips c ON s.clip_id = c.id ORDER BY s.id"""
                 ).fetchall()
                 pairs = self.conn.execute(

@@ -101,3 +101,28 @@ def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float =
     cuts = [tc.frame_num for tc in manager.get_cut_list()]
     return DecodeResult(fps=fps, frames=int(frames), width=info.width, height=info.height, cuts=cuts,
                         declared_frames=info.frames)
+
+
+def decode_picture(path: str, width: int | None = None):
+    """A picture file (or a video's first frame) as a BGR array at most ``width`` wide
+    (default: the analysis width), decoded by ffmpeg as the renderer decodes it, and its
+    probe; MediaError with a user-facing reason when it is not a decodable picture."""
+    import subprocess
+
+    from wam.media.ffmpeg_stream import ANALYSIS_WIDTH, analysis_size, ffmpeg_exe, probe
+
+    reason = probe_failure(path)
+    if reason:
+        raise MediaError(reason)
+    info = probe(path)
+    w, h = analysis_size(info.width, info.height, width or ANALYSIS_WIDTH)
+    try:
+        out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-frames:v", "1",
+                              "-vf", f"scale={w}:{h}:flags=area", "-pix_fmt", "bgr24", "-f", "rawvideo", "-"],
+                             capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"decoding failed ({type(exc).__name__})") from None
+    if len(out.stdout) < w * h * 3:
+        err = out.stderr.decode(errors="replace").strip().splitlines()
+        raise MediaError("not a decodable picture" + (f" ({one_line(err[-1], 120)})" if err else ""))
+    return np.frombuffer(out.stdout[: w * h * 3], np.uint8).reshape(h, w, 3), info

@@ -12,6 +12,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -53,8 +54,11 @@ def probe(path: str) -> Probe:
         last = [ln.strip() for ln in text.splitlines() if ln.strip()][-1:] or ["no streams"]
         hint = last[0].split(": ")[-1][:100]
         raise MediaError(f"not a decodable video ({hint})")
+    from wam.config import IMAGE_EXTENSIONS
+
+    picture = Path(path).suffix.lower() in IMAGE_EXTENSIONS  # a still picture has no duration
     try:
-        infos = FFmpegInfosParser(text, path, check_duration=True, decode_file=False).parse()
+        infos = FFmpegInfosParser(text, path, check_duration=not picture, decode_file=False).parse()
     except Exception as exc:  # the parser trips on odd ffmpeg output
         raise MediaError(f"not a decodable video ({type(exc).__name__})") from None
     # ffmpeg ≥ 6 prints rotation as display-matrix side data, which moviepy's parser misses

@@ -149,8 +149,13 @@ def write_silence(duration: float, path) -> None:
 
 def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | None = None, warn=lambda m: None) -> list:
     """Write the render's audio track (AAC) to ``path``; returns the clips to close afterwards.
-    A narrated plan's mix is loudness-normalised (``voicemix.normalise_loudness``)."""
+    A narrated plan's mix is loudness-normalised (``voicemix.normalise_loudness``); without
+    ``music``, the plan's own music plays (``music_of``)."""
     from pathlib import Path
+
+    from wam.media.beats import music_of
+
+    music = music_of(timeline, music, warn)
 
     if not keep_audio and not music and timeline.narration is None:
         write_silence(timeline.duration, path)

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, VIDEO_EXTENSIONS
+from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from wam.errors import WamError, one_line
 from wam.render.cutreader import CutReader
 from wam.render.layout import crossfade_frames, crossfade_weight, fade_level
@@ -200,8 +200,10 @@ def missing_sources(timeline: Timeline) -> list[str]:
 
 
 def not_video_sources(timeline: Timeline) -> list[str]:
-    """Sources without a video file name ending (ffmpeg would show a text file as a picture of its text)."""
-    return sorted({c.source for c in timeline.cuts() if Path(c.source).suffix.lower() not in VIDEO_EXTENSIONS})
+    """Sources without a video or picture file name ending (ffmpeg would show a text file as a
+    picture of its text)."""
+    media = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
+    return sorted({c.source for c in timeline.cuts() if Path(c.source).suffix.lower() not in media})
 
 
 def part_path(out: Path, pid: int, suffix: str) -> Path:
@@ -263,7 +265,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     if odd := not_video_sources(timeline):
         more = f" (and {len(odd) - 1} more)" if len(odd) > 1 else ""
         raise WamError(f"the plan's source {odd[0]}{more} is not a video file (its name must end in a video "
-                       "extension such as .mp4 or .mov)")
+                       "or picture extension such as .mp4, .mov or .jpg)")
     gone = missing_sources(timeline)
     if gone:
         raise WamError(f"source clip missing since indexing: {gone[0]}" + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")

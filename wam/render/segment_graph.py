@@ -20,8 +20,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from wam.render.cutreader import FRAME_EPSILON, SEEK_MARGIN, cut_filter, input_colors, retime_filter, source_info
-from wam.render.layout import crossfade_frames, fit_picture
+from wam.render.cutreader import (FRAME_EPSILON, SEEK_MARGIN, picture_filter, retime_filter, source_args,
+                                  source_info)
+from wam.render.layout import crossfade_frames
 from wam.timeline import Cut, Timeline
 
 
@@ -48,20 +49,19 @@ def fade_frames(fade: float, fps: int) -> int:
 
 def _cut_input(cut: Cut, start: float, opts) -> tuple[list[str], str]:
     """Input arguments for decoding ``cut``'s source from source time ``start``, and its
-    filter chain (onto the output grid, fitted)."""
+    filter chain (onto the output grid, fitted; a still's move, ``cutreader.move_filter``)."""
     info = source_info(cut.source)
     seek = max(0.0, start - SEEK_MARGIN)
-    focus = tuple(cut.focus) if cut.focus else None
-    fitted = cut_filter(fit_picture(info.width, info.height, opts.width, opts.height, opts.fit, focus),
-                        opts.width, opts.height, cut.fps, opts.fit, input_colors(info))
-    return ["-threads", "1", "-ss", f"{seek:.6f}", "-i", cut.source], retime_filter(seek, start, cut.fps) + "," + fitted
+    fitted = picture_filter(cut, info, opts.width, opts.height, opts.fit)
+    return ["-threads", "1", "-ss", f"{seek:.6f}", *source_args(cut.source, cut.fps), "-i", cut.source], retime_filter(seek, start, cut.fps) + "," + fitted
 
 
 def _cut_chain(cut: Cut, k: int, opts) -> tuple[list[str], str]:
     """Input ``k`` and its chain ``[ck]``: the cut's ``frames`` frames — its source frames,
-    then the last one held (a declared hold, or a source that ends early)."""
+    then the last one held (a declared hold, or a source that ends early; a still's move
+    goes on over its hold)."""
     args, chain = _cut_input(cut, cut.source_in, opts)
-    source_frames = max(1, cut.frames - round(cut.hold * cut.fps))
+    source_frames = cut.frames if cut.move else max(1, cut.frames - round(cut.hold * cut.fps))
     return args, (f"[{k}:v:0]{chain},trim=end_frame={source_frames},"
                   f"tpad=stop_mode=clone:stop={cut.frames},trim=end_frame={cut.frames},setpts=PTS-STARTPTS[c{k}]")
 
@@ -69,8 +69,9 @@ def _cut_chain(cut: Cut, k: int, opts) -> tuple[list[str], str]:
 def _incoming_chain(cut: Cut, k: int, xf: int, opts) -> tuple[list[str], str]:
     """Input ``k`` and its chain ``[in]``: the ``xf`` frames a cross-fade shows of the next
     paragraph's first cut before it starts (the source frames just before ``source_in``; the
-    first of them repeated where the source has none), as ``FrameSource`` shows them."""
-    lead = max(0, min(xf, math.floor(cut.source_in * cut.fps + FRAME_EPSILON * cut.fps)))
+    first of them repeated where the source has none; a still's first framing), as
+    ``FrameSource`` shows them."""
+    lead = 0 if cut.move else max(0, min(xf, math.floor(cut.source_in * cut.fps + FRAME_EPSILON * cut.fps)))
     args, chain = _cut_input(cut, cut.source_in - lead / cut.fps, opts)
     if lead:
         pad = f"trim=end_frame={lead},tpad=start_mode=clone:start={xf - lead}:stop_mode=clone:stop={xf}"

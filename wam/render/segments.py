@@ -71,7 +71,7 @@ def file_identity(path: str) -> tuple:
 def cut_identity(cut: Cut) -> list:
     """Everything about a cut that decides its pixels (not where it sits on the timeline)."""
     return [file_identity(cut.source), round(cut.source_in, 6), round(cut.source_out, 6), cut.frames,
-            round(cut.hold, 6), list(cut.focus) if cut.focus else None]
+            round(cut.hold, 6), list(cut.focus) if cut.focus else None] + ([cut.move] if cut.move else [])
 
 
 def picture_settings(opts) -> dict:

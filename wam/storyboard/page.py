@@ -36,6 +36,15 @@ figure { margin: 0; }
 .cut { width: 332px; border: 1px solid var(--line); border-radius: 4px; padding: 6px; }
 .cut img, .cut .missing { display: block; width: 320px; height: auto; aspect-ratio: 16 / 9; object-fit: contain; background: #111; }
 .missing { color: #eee; font-size: .8rem; padding: .5rem; overflow-wrap: anywhere; }
+.move { position: relative; width: 320px; background: #111; }
+.cut .move img { aspect-ratio: auto; }
+.move span { position: absolute; box-sizing: border-box; pointer-events: none; }
+.move .move-from { border: 2px dashed #ffd54a; } .move .move-to { border: 2px solid #4ad0ff; }
+.move .move-now { border: 2px solid #fff; box-shadow: 0 0 0 999px rgba(0, 0, 0, .35);
+  animation: wam-move var(--d) linear infinite; }
+@keyframes wam-move { from { left: var(--x0); top: var(--y0); width: var(--w0); height: var(--h0); }
+                      to { left: var(--x1); top: var(--y1); width: var(--w1); height: var(--h1); } }
+@media (prefers-reduced-motion: reduce) { .move .move-now { animation: none; display: none; } }
 figcaption { font-size: .85rem; margin-top: .35rem; }
 .src { font-weight: 600; overflow-wrap: anywhere; }
 .costs { border-collapse: collapse; margin-top: .25rem; font-size: .78rem; font-variant-numeric: tabular-nums; }
@@ -123,13 +132,19 @@ def cut_html(cut: Cut, jpeg: bytes | None, index: int) -> str:
         flags.append(_flag("last resort", "warn", "no candidate fitted; the best remaining footage was used"))
     if cut.continues:
         flags.append(_flag("continues", "info", "picks up the previous cut's shot where it ended"))
-    if cut.hold > 0:
+    if cut.move is not None:
+        flags.append(_flag("still · move", "info", "a still picture: the frame moves from the dashed to the solid "
+                                                   "rectangle over the cut"))
+    elif cut.hold > 0:
         flags.append(_flag(f"holds {cut.hold:.2f} s", "note", "the last source frame is held at the end"))
     costs = "".join(f"<tr><td>{escape(k)}</td><td>{float(v):.3f}</td></tr>"
                     for k, v in sorted(cut.costs.items(), key=lambda kv: (_cost_order(kv[0]), kv[0])))
+    picture = _picture(jpeg, f"{name} at {cut.source_in:.2f} s", "cut-thumb", cut.source)
+    if cut.move is not None and jpeg:
+        picture = move_html(cut.move, cut.duration, picture)
     return (
         f'<figure class="cut" data-cut="{index}">'
-        + _picture(jpeg, f"{name} at {cut.source_in:.2f} s", "cut-thumb", cut.source)
+        + picture
         + '<figcaption>'
         f'<div class="src" title="{escape(cut.source)}">{escape(name)}</div>'
         f'<div>source {cut.source_in:.2f}–{cut.source_out:.2f} s · on screen '
@@ -138,6 +153,23 @@ def cut_html(cut: Cut, jpeg: bytes | None, index: int) -> str:
         + (f'<table class="costs" aria-label="cost breakdown">{costs}</table>' if costs else "")
         + "</figcaption></figure>"
     )
+
+
+def move_html(move: dict, seconds: float, picture: str) -> str:
+    """The whole still with its move drawn over it: where the frame starts (dashed), where it
+    ends (solid) and, animated over the cut's length, where it is."""
+    def box(r):
+        return [f"{100 * v:.2f}%" for v in r]
+
+    a, b = box(move["from"]), box(move["to"])
+    style = "; ".join([f"--{k}0: {v}" for k, v in zip("xywh", a)] + [f"--{k}1: {v}" for k, v in zip("xywh", b)]
+                      + [f"--d: {max(seconds, 0.5):.2f}s"])
+
+    def rect(cls, r):
+        return f'<span class="{cls}" style="left: {r[0]}; top: {r[1]}; width: {r[2]}; height: {r[3]}"></span>'
+
+    return (f'<div class="move" style="{style}">{picture}{rect("move-from", a)}{rect("move-to", b)}'
+            f'<span class="move-now"></span></div>')
 
 
 def _cost_order(name: str) -> int:
