@@ -19,6 +19,9 @@ VIDEO_EXTENSIONS = frozenset(
     }
 )
 
+#: Extensions ``wam render`` writes (an MP4 file; .m4v and .mov are the same container).
+VIDEO_OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov")
+
 #: Shots shorter than this (seconds) are dropped; clips shorter than this are skipped.
 MIN_SHOT_SECONDS = 0.5
 

@@ -47,9 +47,10 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     """
     import os
 
-    from wam.cli.handoff import check_output, load_cut
-    from wam.errors import WamError
+    from wam.cli.handoff import check_output, load_cut, plan_sources, subtitles_beside
+    from wam.errors import UsageError, WamError
     from wam.export import export_timeline, format_for, narration_copy_path, writable_target, write_text
+    from wam.fileio import is_stream
     from wam.render.layout import output_size
     from wam.render.subtitles import srt_text
 
@@ -63,15 +64,19 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
         chosen = format_for(output, fmt)  # an unknown extension is a usage error, before any work
     except WamError as exc:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
-    srt_path = None if no_srt else os.path.splitext(output)[0] + ".srt"
-    check_output(output, [source, music])
+    srt_path = None if no_srt else subtitles_beside(output)
+    clips = plan_sources(source)
+    check_output(output, [source, music], clips)
     if srt_path:
-        check_output(srt_path, [source, music, output])
+        check_output(srt_path, [source, music, output], clips)
         writable_target(srt_path)
     writable_target(output)
     timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, **planning)
     if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
-        check_output(narration_copy_path(output), [source, music, output, srt_path])
+        if is_stream(output):
+            raise UsageError(f"cannot export a narrated plan to {output}: its voice track is copied beside the "
+                             "export, and a device or pipe has nothing beside it; export to a file")
+        check_output(narration_copy_path(output), [source, music, output, srt_path], clips)
     result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)
     if srt_path:
         write_text(srt_path, srt_text(timeline))
@@ -88,18 +93,13 @@ def _export_batch(sources, output, manifest, fmt, as_json, force, quiet):
     import os
 
     from wam.batch.work import ExportWork, Session
-    from wam.cli.handoff import is_plan_file
-    from wam.errors import UsageError, WamError
+    from wam.cli.handoff import is_plan_file, subtitles_beside
     from wam.export import format_for
 
     def srt_of(target, options):
-        return [] if options.get("no_srt") else [os.path.splitext(target)[0] + ".srt"]
+        return [] if options.get("no_srt") or not (srt := subtitles_beside(target)) else [srt]
 
     jobs = build_jobs(click.get_current_context(), sources, output, manifest, f".{fmt or EXPORT_FORMATS[0]}",
-                      is_plan=is_plan_file, extra_outputs=srt_of)
-    for job in jobs:
-        try:
-            format_for(job.output, job.options.get("fmt"))
-        except WamError as exc:
-            raise UsageError(f"{job.label}: {exc}") from None
+                      is_plan=is_plan_file, extra_outputs=srt_of,
+                      check_target=lambda job: format_for(job.output, job.options.get("fmt")))
     report_batch(ExportWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="exported")

@@ -70,9 +70,11 @@ def plan_command(stories, as_json, output, explain, manifest, force, quiet, reso
                                  explain=explain, note=noter(quiet), previous=previous, **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
+        from wam.fileio import is_stream
         from wam.render.cache import RenderCache
 
-        RenderCache.default().save_plan(target, timeline)
+        if not is_stream(output):  # /dev/stdout names another pipe each run: nothing to re-plan against
+            RenderCache.default().save_plan(target, timeline)
     if as_json:
         click.echo(timeline.to_json())
     elif not output or not quiet:
