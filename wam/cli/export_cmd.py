@@ -48,9 +48,8 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     import os
 
     from wam.cli.handoff import check_output, load_cut, plan_sources, subtitles_beside
-    from wam.errors import UsageError, WamError
+    from wam.errors import WamError
     from wam.export import export_timeline, format_for, narration_copy_path, writable_target, write_text
-    from wam.fileio import is_stream
     from wam.render.layout import output_size
     from wam.render.subtitles import srt_text
 
@@ -73,15 +72,13 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     writable_target(output)
     timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, **planning)
     if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
-        if is_stream(output):
-            raise UsageError(f"cannot export a narrated plan to {output}: its voice track is copied beside the "
-                             "export, and a device or pipe has nothing beside it; export to a file")
         check_output(narration_copy_path(output), [source, music, output, srt_path], clips)
     result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)
     if srt_path:
         write_text(srt_path, srt_text(timeline))
     if not quiet:
-        copied = result.narration if result.narration == os.path.abspath(narration_copy_path(output)) else None
+        copied = (result.narration if result.narration and result.narration == os.path.abspath(
+            narration_copy_path(output)) else None)
         extra = "".join(f" and {p}" for p in (srt_path, copied) if p)
         fades = f"{result.transitions} cross-fade" + ("" if result.transitions == 1 else "s")
         click.echo(f"wrote {result.path} ({result.format.title}: {result.clips} clips, {fades}, "
@@ -90,8 +87,6 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
 
 def _export_batch(sources, output, manifest, fmt, as_json, force, quiet):
     """Several plans or stories, a folder, stdin paths or a manifest: ``wam.batch`` does the work."""
-    import os
-
     from wam.batch.work import ExportWork, Session
     from wam.cli.handoff import is_plan_file, subtitles_beside
     from wam.export import format_for

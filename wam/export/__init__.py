@@ -70,7 +70,14 @@ def write_text(path: str | Path, text: str) -> None:
 def narration_copy_path(output: str | os.PathLike) -> str:
     """Where ``wam export`` puts a plan's synthesised narration beside ``output``: named after
     the whole file name (``cut.otio`` → ``cut.otio.narration.wav``), so that exports of other
-    plans to other formats in the same folder never share it."""
+    plans to other formats in the same folder never share it. UsageError for a device or FIFO
+    output (``/dev/stdout``), which has nothing beside it."""
+    from wam.errors import UsageError
+    from wam.fileio import is_stream
+
+    if is_stream(output):
+        raise UsageError(f"cannot export a narrated plan to {os.fspath(output)}: its voice track is copied beside "
+                         "the export, and a device or pipe has nothing beside it; export to a file")
     return os.fspath(output) + ".narration.wav"
 
 
