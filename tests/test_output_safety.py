@@ -262,3 +262,52 @@ def test_non_finite_reading_speeds_are_refused(tmp_path, wam_home):
     for value in ("nan", "inf", "-inf"):
         r = CliRunner().invoke(cli, ["plan", str(story), "--wps", value])
         assert r.exit_code == 2 and "--wps" in r.stderr, (value, r.stderr)
+
+
+# ------------------------------------------------ end to end, on a tiny indexed library
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    from media import tiny_library
+
+    root = tmp_path_factory.mktemp("special")
+    tiny_library(root / "lib")
+    story = root / "story.txt"
+    story.write_text("A red bus drives down the street.\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(root / "home")}
+
+    def wam(*args, **kw):
+        return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], env=env, text=True,
+                              capture_output=True, **kw)
+
+    assert wam("index", root / "lib", "-q").returncode == 0
+    return {"story": story, "wam": wam}
+
+
+@pytest.mark.slow
+def test_plan_to_a_fifo_to_stdout_and_over_a_private_plan(indexed, tmp_path):
+    import json
+
+    story, wam = indexed["story"], indexed["wam"]
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)  # mkfifo f; wam plan s.txt -o f
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    r = wam("plan", story, "-o", fifo, "-q")
+    assert r.returncode == 0, r.stderr
+    reader.join()
+    assert json.loads(got[0])["schema"] == "wam.timeline/1" and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    r = wam("plan", story, "-o", "/dev/fd/1")  # stdout by name (the system's /dev/stdout is never touched here)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["schema"] == "wam.timeline/1"  # the JSON alone: no table after it
+    plan = tmp_path / "plan.json"
+    assert wam("plan", story, "-o", plan, "-q").returncode == 0
+    os.chmod(plan, 0o600)
+    assert wam("plan", story, "-o", plan, "-q", "--pace", "fast").returncode == 0
+    assert stat.S_IMODE(os.stat(plan).st_mode) == 0o600
