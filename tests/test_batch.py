@@ -115,6 +115,15 @@ def test_manifest_lines_are_read_and_checked_with_their_line_numbers(tmp_path):
     ('{"story": "a.txt", "keep-audio": "yes"}', r'jobs.jsonl line 2: "keep-audio" must be true or false'),
     ('{"story": "a.txt", "music": "nope.mp3"}', r'jobs.jsonl line 2: "music": .*does not exist'),
     ('{"text": "Inline."}', r'jobs.jsonl line 2: give an "output" \(inline text has no file name'),
+    # every value checked before any job runs, the line named (issue 19)
+    ('{"story": "a.txt", "output": "b.mp4", "resolution": "0x0"}', r'a.txt \(manifest line 2\): .*0x0 is too small'),
+    ('{"story": "a.txt", "output": "b.avi"}', r'a.txt \(manifest line 2\): cannot render to .*b.avi'),
+    ('{"story": "a.txt", "output": "b.mp4", "fps": true}', r'jobs.jsonl line 2: "fps" must be a whole number, not true'),
+    ('{"story": "a.txt", "output": "b.mp4", "crf": false}', r'jobs.jsonl line 2: "crf" must be a whole number'),
+    ('{"story": "a.txt", "output": "b.mp4", "fps": 1e400}', r'jobs.jsonl line 2: "fps" must be a finite number'),
+    ('{"story": "a.txt", "output": "b.mp4", "fps": 2.5}', r'jobs.jsonl line 2: "fps" must be a whole number, not 2.5'),
+    ('{"story": "a.txt", "output": "b.mp4", "wps": NaN}', r'jobs.jsonl line 2: "wps" must be a finite number'),
+    ('{"story": "a.txt", "output": "b.mp4", "wps": "inf"}', r'jobs.jsonl line 2: "wps": .*not a finite number'),
 ])
 def test_a_bad_manifest_line_is_a_usage_error_naming_it(tmp_path, wam_home, line, message):
     (tmp_path / "a.txt").write_text("A story.")
@@ -126,6 +135,46 @@ def test_a_bad_manifest_line_is_a_usage_error_naming_it(tmp_path, wam_home, line
     import re
 
     assert re.search(message, r.stderr), r.stderr
+
+
+@pytest.mark.parametrize("command, lines, message", [
+    ("plan", ['{"story": "a.txt", "output": "a.json"}', '{"story": "b.txt", "output": "a.txt"}'],
+     r"b.txt \(manifest line 2\): refusing to write .*a.txt: it is .*a.txt, an input of .*a.txt \(manifest line 1\)"),
+    ("render", ['{"story": "a.txt", "output": "a.mp4", "srt": "jobs.jsonl"}'],
+     r"manifest line 1\): refusing to write .*jobs.jsonl: it is .*jobs.jsonl, the manifest of this batch"),
+    ("render", ['{"story": "a.txt", "output": "a.mp4", "music": "bed.mp3"}',
+                '{"story": "b.txt", "output": "b.mp4", "srt": "bed.mp3"}'],
+     r"manifest line 2\): refusing to write .*bed.mp3: it is .*bed.mp3, an input of .*a.txt \(manifest line 1\)"),
+    ("plan", ['{"story": "a.txt", "output": "x.json", "timing": "t.srt"}', '{"story": "b.txt", "output": "t.srt"}'],
+     r"manifest line 2\): refusing to write .*t.srt: it is .*t.srt, an input of"),
+    ("render", ['{"plan": "p.json", "output": "p.mp4"}', '{"story": "b.txt", "output": "b.mp4", "srt": "clip.txt"}'],
+     r"manifest line 2\): refusing to write .*clip.txt: it is .*clip.txt, an input of"),  # a clip's sidecar
+    ("plan", ['{"story": "a.txt", "output": "same.json"}', '{"text": "Inline.", "output": "link.json"}'],
+     r"would both write .*link.json"),  # one file under two names
+])
+def test_no_job_writes_what_another_job_reads(tmp_path, wam_home, command, lines, message):
+    import re
+
+    from wam.timeline import Cut, SentenceSpan, Timeline
+
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("A story.")
+    (tmp_path / "bed.mp3").write_bytes(b"music")
+    (tmp_path / "t.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nA story.\n")
+    clip = tmp_path / "clip.mp4"  # a saved plan's clip, with a sidecar beside it
+    clip.write_bytes(b"video")
+    (tmp_path / "clip.txt").write_text("A sidecar: what the clip shows")
+    cut = Cut("s0", str(clip), 0.0, 1.0, 0, 25, 25, 0.5)
+    (tmp_path / "p.json").write_text(Timeline(25, 320, 180, [SentenceSpan(0, "A.", 0, 25, 25, 0, [cut])]).to_json())
+    (tmp_path / "same.json").write_text("{}")
+    (tmp_path / "link.json").symlink_to(tmp_path / "same.json")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    manifest = tmp_path / "jobs.jsonl"
+    manifest.write_text("\n".join(lines) + "\n")
+    r = CliRunner().invoke(cli, [command, "--manifest", str(manifest)])
+    assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert re.search(message, r.stderr), r.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p != manifest} == before
 
 
 def test_batch_arguments_that_cannot_work_are_usage_errors(tmp_path, wam_home):
@@ -277,7 +326,8 @@ def test_plan_and_export_batches_match_single_runs(library, tmp_path):
 
 
 @pytest.mark.slow
-def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_path):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_path, sig, code):
     env = library["env"]
     folder = tmp_path / "stories"
     folder.mkdir()
@@ -290,9 +340,9 @@ def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_pat
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     first = proc.stdout.readline()  # the first finished job
     assert json.loads(first)["status"] == "ok"
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+    os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole foreground group, and so may a service manager's SIGTERM
     rest, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "interrupted" in err and "Traceback" not in err
     done = {json.loads(x)["output"] for x in [first, *rest.splitlines()]}
     kept = {str(p) for p in out.glob("*.mp4")}

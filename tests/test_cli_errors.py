@@ -239,7 +239,7 @@ def test_outputs_never_replace_the_story_or_a_clip(indexed, tmp_path):  # item 1
     os.link(clip, hard)
     hard_story = tmp_path / "story_link.txt"
     os.link(story, hard_story)
-    music = tmp_path / "music.m4a"
+    music = tmp_path / "music.mp4"  # a name render could write: the input check decides
     music.write_bytes(b"music")
     out = tmp_path / "out.mp4"
     cases = [
@@ -268,7 +268,7 @@ def test_outputs_never_replace_the_story_or_a_clip(indexed, tmp_path):  # item 1
     source = json.loads(plan.read_text())["sentences"][0]["cuts"][0]["source"]
     r = run("render", "--plan", plan, "-o", source, env={"WAM_HOME": str(tmp_path / "empty_home")})
     assert r.returncode == 2 and "an input of this run" in one_line(r.stderr)
-    r = run("render", "--plan", plan, "-o", plan, env=env)
+    r = run("render", "--plan", plan, "-o", tmp_path / "out.mp4", "--srt", plan, env=env)
     assert r.returncode == 2 and "an input of this run" in one_line(r.stderr)
     assert fingerprint(lib, story) == before
 

@@ -177,6 +177,71 @@ def test_duplicate_files_are_indexed_once(tmp_path, wam_home):
     assert (s.clips, s.failed) == (1, 1) and "same content as" in s.failures[0]["reason"]
 
 
+def test_a_clip_replaced_by_a_copy_of_another_never_blocks_the_index(tmp_path, wam_home):
+    lib = tmp_path / "clips"
+    write_clip(lib / "a.mp4", [(RED, 1.0)])
+    write_clip(lib / "b.mp4", [(BLUE, 1.0), (GREEN, 1.0)])
+    assert index_libraries([lib]).indexed == 2
+    shutil.copy(lib / "a.mp4", lib / "b.mp4")  # b's old footage is gone: it is now a copy of a
+    for _ in range(2):  # and again: every rerun works
+        s = index_libraries([lib])
+        assert (s.clips, s.failed, s.duplicates) == (1, 1, 1)
+        assert s.failures[0]["path"] == str(lib / "b.mp4") and "same content as" in s.failures[0]["reason"]
+    write_clip(lib / "c.mp4", [(YELLOW, 1.0)])  # new footage is indexed as ever
+    assert (index_libraries([lib]).indexed, _sources(lib)) == (1, ["a.mp4", "c.mp4"])
+    os.remove(lib / "a.mp4")  # the original gone: its copy takes its place, analysis kept
+    s = index_libraries([lib])
+    assert (s.moved, s.indexed, _sources(lib)) == (1, 0, ["b.mp4", "c.mp4"])
+    os.rename(lib / "b.mp4", lib / "t.mp4")  # two clips swapped: each analysed again under its name
+    os.rename(lib / "c.mp4", lib / "b.mp4")
+    os.rename(lib / "t.mp4", lib / "c.mp4")
+    s = index_libraries([lib])
+    assert s.failed == 0 and _sources(lib) == ["b.mp4", "c.mp4"]
+    with Store.open() as store:
+        assert store.integrity_check() == "ok"
+
+
+def _sources(lib) -> list[str]:
+    with Store.open() as store:
+        return sorted({os.path.relpath(p, lib) for p in store.shot_table().sources})
+
+
+def test_footage_replaced_with_the_same_size_and_mtime_is_analysed_again(tmp_path, wam_home):
+    lib = tmp_path / "clips"
+    clip = write_clip(lib / "a.mp4", [(RED, 1.0)])
+    other = write_clip(tmp_path / "other.mp4", [(BLUE, 1.0), (GREEN, 1.2)])
+    size = max(clip.stat().st_size, other.stat().st_size)
+    for video in (clip, other):  # trailing padding: both the same size
+        video.write_bytes(video.read_bytes().ljust(size, b"\0"))
+    assert index_libraries([lib]).indexed == 1
+    with Store.open() as store:
+        before = store.shot_table().shot_ids
+    st = clip.stat()
+    shutil.copyfile(other, clip)  # other footage over it, its mtime set back
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (clip.stat().st_size, clip.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    s = index_libraries([lib])
+    assert (s.indexed, s.skipped) == (1, 0)
+    with Store.open() as store:
+        after = store.shot_table().shot_ids
+    assert len(after) == 2 and set(after).isdisjoint(before)
+    assert index_libraries([lib]).skipped == 1  # unchanged since: not read again
+
+
+def test_wam_home_inside_a_library_is_never_indexed(tmp_path, monkeypatch):
+    lib = tmp_path / "clips"
+    write_clip(lib / "a.mp4", [(RED, 1.0)])
+    home = lib / "wam-home"
+    monkeypatch.setenv("WAM_HOME", str(home))
+    write_clip(home / "render-cache" / "segments" / "0123abcd.mp4", [(BLUE, 1.0)])  # a rendered segment
+    r = CliRunner().invoke(cli, ["index", str(lib), "--json"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["clips"] == 1 and f"skipped {home}: it is wam's own folder" in r.stderr
+    assert _sources(lib) == ["a.mp4"]
+    r = CliRunner().invoke(cli, ["index", str(home / "render-cache")])
+    assert r.exit_code == 1 and "inside wam's own folder" in r.stderr
+
+
 def test_concurrent_index_is_refused(tmp_path, wam_home):
     lib = tmp_path / "clips"
     write_clip(lib / "a.mp4", [(RED, 1.0)])

@@ -317,7 +317,7 @@ def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path, monkeypatch):
     assert r.exit_code == 0 and "--fps 30 ignored" in r.stderr
     assert "192x108" in _probe(out) and "24 fps" in _probe(out)
     r = CliRunner().invoke(cli, ["render", str(story), "-o", str(tmp_path / "bad.avi")])
-    assert r.exit_code == 1 and ".mp4" in r.stderr
+    assert r.exit_code == 2 and ".mp4" in r.stderr  # a usage error, before planning
     r = CliRunner().invoke(cli, ["render", "-o", str(out)])
     assert r.exit_code == 2 and "--plan" in r.stderr
 

@@ -5,6 +5,7 @@ code, the user's files untouched, no leftovers."""
 import hashlib
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -165,11 +166,15 @@ def test_signals_during_render_clean_up(media, tmp_path, sig, code):
     out_dir.mkdir()
     out = out_dir / "film.mp4"
     out.write_bytes(b"previous render")
+    srt = out_dir / "film.srt"
+    srt.write_bytes(b"the previous render's subtitles")  # kept: the new ones come only with a new video
     env = dict(os.environ, WAM_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, "-m", "wam", "render", str(media["story"]), "--plan", str(plan), "-o",
-                             str(out), "--preset", "ultrafast", "-q"], stderr=subprocess.PIPE, text=True, env=env)
+                             str(out), "--srt", str(srt), "--preset", "ultrafast", "-q"], stderr=subprocess.PIPE,
+                            text=True, env=env)
     try:
-        _wait_for(lambda: list(out_dir.glob(".film.*.part*")) or proc.poll() is not None, "the render to start")
+        work = tmp_path / "home" / "render-cache" / "work"  # the render's private folder (its audio, its segments)
+        _wait_for(lambda: list(work.glob("render.*/*")) or proc.poll() is not None, "the render to start")
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.3)
         proc.send_signal(sig)
@@ -179,8 +184,89 @@ def test_signals_during_render_clean_up(media, tmp_path, sig, code):
             proc.kill()
     assert proc.returncode == code, err
     assert err.count("\n") == 1 and "Traceback" not in err and "interrupted" in err, err
-    assert sorted(p.name for p in out_dir.iterdir()) == ["film.mp4"]
-    assert out.read_bytes() == b"previous render"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["film.mp4", "film.srt"]
+    assert out.read_bytes() == b"previous render" and srt.read_bytes() == b"the previous render's subtitles"
+
+
+def test_a_failed_render_writes_no_subtitles(media, tmp_path):
+    fake = media["dir"] / "lib" / "fake.mp4"  # text under a video name: ffmpeg fails on it mid-render
+    fake.write_text("not a video\n" * 100)
+    plan = plan_file(tmp_path, [(fake, 0.0, 1.0)])
+    srt = tmp_path / "film.srt"
+    r = run_wam("render", "--plan", plan, "-o", tmp_path / "film.mp4", "--srt", srt, "--preset", "ultrafast",
+                home=tmp_path / "home")
+    assert r.returncode == 1, r.stderr
+    assert_one_clean_line(r.stderr)
+    assert not srt.exists() and not (tmp_path / "film.mp4").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "plan.json"]
+
+
+def test_the_video_and_its_subtitles_are_put_in_place_together(media, tmp_path, wam_home, monkeypatch):
+    """Under the output lock, the video first, then its subtitles; the audio track is made in
+    the render's private folder, never beside the output (an interrupted batch left it there)."""
+    import fcntl
+
+    import wam.fileio
+    from wam.render.audio import write_audio_track
+    from wam.render.cache import RenderCache
+    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.timeline import read_plan
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    placed, audio = [], []
+
+    def install(tmp, path):
+        fd = os.open(out_dir, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = False
+        except BlockingIOError:
+            held = True
+        finally:
+            os.close(fd)
+        placed.append((os.path.basename(path), held))
+        real_install(tmp, path)
+
+    def audio_track(timeline, path, **kw):
+        audio.append(path)
+        return write_audio_track(timeline, path, **kw)
+
+    real_install = wam.fileio.install
+    monkeypatch.setattr(wam.fileio, "install", install)
+    monkeypatch.setattr("wam.render.audio.write_audio_track", audio_track)
+    timeline = read_plan(plan_file(tmp_path, [(media["silent"], 0.0, 1.0)]))
+    render_timeline(timeline, out_dir / "film.mp4", RenderOptions(width=320, height=180, preset="ultrafast"),
+                    cache=RenderCache(tmp_path / "cache"), srt=out_dir / "film.srt")
+    assert placed == [("film.mp4", True), ("film.srt", True)]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["film.mp4", "film.srt"]
+    assert "-->" in (out_dir / "film.srt").read_text()
+    assert len(audio) == 1 and os.path.dirname(audio[0]) != str(out_dir)
+
+
+def test_a_render_follows_a_symlink_and_plays_into_a_fifo(media, tmp_path):
+    import threading
+
+    plan = plan_file(tmp_path, [(media["silent"], 0.0, 1.0)])
+    real = tmp_path / "videos" / "film.mp4"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    os.chmod(real, 0o640)
+    link = tmp_path / "film.mp4"
+    link.symlink_to(real)
+    r = run_wam("render", "--plan", plan, "-o", link, "--preset", "ultrafast", "-q", home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr
+    assert link.is_symlink() and real.stat().st_size > 1000 and (real.stat().st_mode & 0o777) == 0o640
+    fifo = tmp_path / "live.mp4"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    r = run_wam("render", "--plan", plan, "-o", fifo, "--preset", "ultrafast", "-q", home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr
+    reader.join()
+    assert got[0] == real.read_bytes()  # the same video, whole, through the pipe
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
 def test_stale_part_files_of_dead_renders_are_removed(media, tmp_path):

@@ -27,6 +27,8 @@ MIN_STILL_SIDE = 160
 #: How fast the move over a still may go: its frame's centre travels, and its size changes,
 #: by at most this fraction of the frame per second (≈ 5 %: calm, like a slow dolly).
 STILL_MOVE_SPEED = 0.05
+#: Extensions ``wam render`` writes (an MP4 file; .m4v and .mov are the same container).
+VIDEO_OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov")
 
 #: Shots shorter than this (seconds) are dropped; clips shorter than this are skipped.
 MIN_SHOT_SECONDS = 0.5

@@ -1,50 +1,197 @@
-"""Writing output files atomically: a temp file in the target folder, renamed into place,
-so an interrupted run never leaves a half-written file under the requested name.
+"""Writing output files safely: a temp file in the target folder, renamed into place, so an
+interrupted run never leaves a half-written file under the requested name.
 
-A write that fails (missing or read-only folder, full disk) raises ``OutputError`` with
-one line that says why; the target is left as it was.
+What the name points at is respected. A symlink is followed: its final target is replaced
+(atomically, beside it) and the link stays a link. A special file — a character device such as
+``/dev/null``, a FIFO, a terminal, or an open descriptor named ``/dev/stdout`` / ``/dev/fd/N`` —
+is written through and stays what it is (a full device is "the disk is full"). A regular file
+that is rewritten keeps its permission bits (and, where allowed, its owner).
+
+A write that fails (missing or read-only folder, full disk) raises ``OutputError`` with one
+line that says why; the target is left as it was. ``staged`` + ``install`` split a write in
+two, so that several files (a video and its subtitles) can be put in place together under
+``output_lock``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import re
+import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from wam.errors import OutputError
 
+#: Names of an open descriptor of this process: written through (appended), never replaced.
+_DESCRIPTOR = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/(self|thread-self|\d+)/fd/\d+")
+_CHUNK = 1 << 20
+
+
+def is_stream(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is written through instead of replaced: an existing character device,
+    FIFO or socket (following symlinks), or a name of an open descriptor (``/dev/stdout``)."""
+    given = os.path.abspath(os.fspath(path))
+    if _DESCRIPTOR.fullmatch(given):
+        return True
+    try:
+        mode = os.stat(given).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def replace_target(path: str | os.PathLike) -> Path:
+    """The file a write of ``path`` replaces: ``path``, or for a symlink the file it finally
+    points to (which need not exist yet). The temp file goes beside it, so the rename is atomic."""
+    p = Path(path)
+    return Path(os.path.realpath(p)) if p.is_symlink() else p
+
 
 def write_atomic(path: str | Path, text: str | bytes) -> None:
-    """Write ``text`` (UTF-8, or bytes as they are) to a temp file beside ``path`` and rename it into place."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    """Write ``text`` (UTF-8, or bytes as they are) to ``path``: through a temp file renamed
+    over the (link-followed) target, or written through for a special file (``is_stream``)."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
+    if is_stream(path):
+        _write_through(path, [data])
+        return
+    tmp = staged(path, data)
+    install(tmp, path)
+
+
+def staged(path: str | os.PathLike, data: bytes) -> Path:
+    """A complete, synced temp file holding ``data``, ready for ``install(tmp, path)``: beside
+    ``path``'s target (or, for a special file, in the temp folder). The caller removes it if
+    it is never installed (``discard``)."""
+    if is_stream(path):
+        folder, name = Path(tempfile.gettempdir()), "stream"
+    else:
+        target = replace_target(path)
+        folder, name = (target.parent if str(target.parent) else Path(".")), target.name
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise OutputError(write_failure(path, exc)) from None
     try:
-        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else os.fdopen(fd, "w", encoding="utf-8")) as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        discard(tmp)
         if isinstance(exc, OSError):
             raise OutputError(write_failure(path, exc)) from None
         raise
+    return Path(tmp)
+
+
+def install(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Put the finished temp file ``tmp`` in place as ``path``: renamed over the target (keeping
+    an existing file's permissions), or, for a special file, copied through it. ``tmp`` is gone
+    afterwards either way; OutputError (the target as it was) if that fails."""
+    try:
+        if is_stream(path):
+            with open(tmp, "rb") as f:
+                _write_through(path, iter(lambda: f.read(_CHUNK), b""))
+            return
+        target = replace_target(path)
+        _give_mode(Path(tmp), target)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(write_failure(path, exc)) from None
+    finally:
+        discard(tmp)
+
+
+def discard(tmp: str | os.PathLike | None) -> None:
+    """Remove a temp file if it is there."""
+    if tmp is None:
+        return
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+
+
+@contextlib.contextmanager
+def output_lock(*paths: str | os.PathLike | None) -> Iterator[None]:
+    """Hold an exclusive lock on the folders of ``paths``' targets (special files skipped) while
+    they are put in place, so that two runs writing the same outputs (a video and its
+    subtitles) never end up with one run's video and the other's subtitles. Best effort: a
+    folder that cannot be locked (a file system without locks) is not locked."""
+    import fcntl
+
+    folders = sorted({os.path.realpath(replace_target(p).parent) for p in paths
+                      if p is not None and not is_stream(p)})
+    fds = []
+    try:
+        for folder in folders:
+            try:
+                fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            except OSError:
+                continue
+            fds.append(fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                pass
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)  # closing releases the lock
+
+
+def _give_mode(tmp: Path, target: Path) -> None:
+    """The permissions (and, when allowed, the owner) of the file ``tmp`` replaces; a new file
+    gets the normal ones (0666 less the umask)."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        return
+    mine = os.stat(tmp)
+    if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
+        try:
+            os.chown(tmp, st.st_uid, st.st_gid)
+        except OSError:  # not allowed: the file becomes this user's, as any new file would
+            pass
+    os.chmod(tmp, stat.S_IMODE(st.st_mode) & 0o777)
+
+
+def _write_through(path: str | os.PathLike, chunks) -> None:
+    """Write ``chunks`` into the special file ``path`` (it stays what it is)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise OutputError(write_failure(path, exc)) from None
+    try:
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise OutputError(write_failure(path, exc)) from None
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def write_failure(path: str | Path, exc: OSError) -> str:
     """Why writing ``path`` failed, as one line (for an OutputError)."""
     folder = Path(path).parent if str(Path(path).parent) else Path(".")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"cannot write {path}: the disk is full"
+    if exc.errno == errno.EPIPE:
+        return f"cannot write {path}: its reader closed it before the end"
     if exc.errno == errno.ENOENT and not folder.is_dir():
         return f"cannot write {path}: the folder {folder} does not exist (create it first)"
     if exc.errno == errno.ENOTDIR:
@@ -53,8 +200,6 @@ def write_failure(path: str | Path, exc: OSError) -> str:
         return f"cannot write {path}: no permission to write in {folder}"
     if exc.errno == errno.EROFS:
         return f"cannot write {path}: {folder} is on a read-only file system"
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"cannot write {path}: the disk is full"
     if exc.errno == errno.EISDIR:
         return f"cannot write {path}: it is a folder"
     return f"cannot write {path} ({exc.strerror or type(exc).__name__})"

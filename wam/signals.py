@@ -56,6 +56,24 @@ def signals_interrupt():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
 
 
+def run_child(args: list[str]):
+    """Run the child process ``args`` to its end (stdin closed, stdout discarded, stderr
+    captured) and return its ``subprocess.CompletedProcess``. If this process is interrupted
+    meanwhile (Ctrl-C, SIGTERM), the child is killed and waited for before the interrupt goes
+    on, so it cannot write a file after the caller removed it (``subprocess.run`` stops waiting
+    for a child 0.25 s after a KeyboardInterrupt)."""
+    import subprocess
+
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(args, proc.returncode, None, err)
+
+
 def die_with(pid: int) -> None:
     """Make this process end when process ``pid`` ends, even when ``pid`` is killed outright
     (kill -9) and so cannot stop it: for worker processes, which must never outlive wam.

@@ -51,6 +51,13 @@ class Job:
             return self.story or self.plan
         return f"manifest line {self.line}" if self.line else f"job {self.number}"
 
+    @property
+    def where(self) -> str:
+        """The label with the manifest line it came from, for messages about a job's values and files."""
+        if self.line and (self.story or self.plan):
+            return f"{self.label} (manifest line {self.line})"
+        return self.label
+
 
 @dataclass
 class JobResult:
@@ -122,23 +129,73 @@ def output_in(folder: str | Path, source: str, suffix: str) -> str:
 
 
 def check_distinct_outputs(jobs: list[Job]) -> None:
-    """A UsageError when two jobs would write the same file (naming both)."""
-    first: dict[str, Job] = {}
+    """A UsageError when two jobs (or one job's video and subtitles) would write the same file,
+    under one name or two (a link), naming both."""
+    first: dict[object, Job] = {}
     for job in jobs:
         for out in (job.output, *job.extra_outputs):
-            key = os.path.realpath(out)
-            other = first.setdefault(key, job)
-            if other is not job:
-                raise UsageError(f"{other.label} and {job.label} would both write {out}; give each its own output "
-                                 "(rename a story, or name the outputs in a --manifest)")
+            for key in _file_keys(out):
+                other = first.setdefault(key, job)
+                if other is not job:
+                    raise UsageError(f"{other.where} and {job.where} would both write {out}; give each its own "
+                                     "output (rename a story, or name the outputs in a --manifest)")
+
+
+def check_crossed_outputs(jobs: list[Job], reads: Mapping[int, Iterable[str]], protected: Iterable[str] = ()) -> None:
+    """A UsageError, before any job runs, when a job would write a file that another job reads
+    (``reads``: job number → the files it reads: story, plan, music, recording, timing, the
+    plan's clips and their sidecars) or one of ``protected`` (the manifest itself): in a batch
+    one job's output must never destroy another's input. The message names the writing job and
+    its manifest line."""
+    owners: dict[object, tuple[str, Job | None]] = {}
+    for path in protected:
+        for key in _file_keys(path):
+            owners.setdefault(key, (path, None))
+    for job in jobs:
+        for path in reads.get(job.number, ()):
+            for key in _file_keys(path):
+                owners.setdefault(key, (path, job))
+    for job in jobs:
+        for out in (job.output, *job.extra_outputs):
+            for key in _file_keys(out):
+                if key not in owners:
+                    continue
+                path, reader = owners[key]
+                whose = ("the manifest of this batch" if reader is None else
+                         "one of its own inputs" if reader is job else f"an input of {reader.where}")
+                raise UsageError(f"{job.where}: refusing to write {out}: it is {path}, {whose}; give the output "
+                                 "another name")
+
+
+def _file_keys(path: str) -> list[object]:
+    """What tells two names of one file: the resolved path, and (device, inode) when it exists
+    as a regular file (a device such as /dev/null is written by many without harm)."""
+    import stat
+
+    keys: list[object] = [os.path.realpath(os.path.expanduser(path))]
+    try:
+        st = os.stat(path)
+    except OSError:
+        return keys
+    if stat.S_ISCHR(st.st_mode):
+        return []
+    if stat.S_ISREG(st.st_mode):
+        keys.append((st.st_dev, st.st_ino))
+    return keys
 
 
 def is_up_to_date(job: Job) -> bool:
-    """The job's outputs all exist and are newer than every one of its inputs (a re-run skips it)."""
+    """The job's outputs all exist as files and are newer than every one of its inputs (a re-run
+    skips it; a device or FIFO output is written every time)."""
+    import stat
+
     try:
-        oldest = min(os.stat(p).st_mtime_ns for p in (job.output, *job.extra_outputs))
+        found = [os.stat(p) for p in (job.output, *job.extra_outputs)]
     except OSError:
         return False
+    if not all(stat.S_ISREG(st.st_mode) for st in found):
+        return False
+    oldest = min(st.st_mtime_ns for st in found)
     newest = 0
     for p in job.inputs:
         try:

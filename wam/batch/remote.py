@@ -58,9 +58,7 @@ class RayExecutor:
             try:
                 reply = f.result()
                 if "data" in reply:
-                    from wam.fileio import write_atomic
-
-                    write_atomic(request.output, reply.pop("data"))
+                    _write_video(request, reply.pop("data"))
             except WamError as exc:
                 reply = {"error": str(exc)}
             except Exception as exc:  # the task could not run (its retries used up, cancelled)
@@ -84,6 +82,26 @@ class RayExecutor:
         self._refs.clear()
         connected, self._connected = self._connected, False
         disconnect(connected)
+
+
+def _write_video(request: RenderRequest, data: bytes) -> None:
+    """The video a task sent back, and then its subtitles, put in place together."""
+    from wam.fileio import discard, install, output_lock, staged
+    from wam.render.subtitles import srt_text
+    from wam.timeline import timeline_from_dict
+
+    video = staged(request.output, data)
+    subtitles = None
+    try:
+        if request.srt:
+            subtitles = staged(request.srt, srt_text(timeline_from_dict(json.loads(request.plan_json))).encode("utf-8"))
+        with output_lock(request.output, request.srt):
+            install(video, request.output)
+            if subtitles is not None:
+                install(subtitles, request.srt)
+    finally:
+        discard(video)
+        discard(subtitles)
 
 
 def render_task(plan_json: str, settings: dict, name: str, media: dict) -> dict:

@@ -26,7 +26,7 @@ class InlineExecutor:
 
     def submit(self, request: RenderRequest) -> Future:
         future: Future = Future()
-        future.set_result(render_request(request.plan_json, request.settings, request.output))
+        future.set_result(render_request(request.plan_json, request.settings, request.output, request.srt))
         return future
 
     def stop(self) -> None:
@@ -47,7 +47,7 @@ class LocalExecutor:
         self._pool = WorkerPool(workers)
 
     def submit(self, request: RenderRequest) -> Future:
-        return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output)
+        return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output, request.srt)
 
     def stop(self) -> None:
         """Stop the renders now: SIGTERM makes each worker remove its temp files and end."""
@@ -58,7 +58,7 @@ class LocalExecutor:
         self._pool.shutdown(wait=True)
 
 
-def _render_in_worker(plan_json: str, settings: dict, output: str) -> dict:
+def _render_in_worker(plan_json: str, settings: dict, output: str, srt: str | None = None) -> dict:
     """``render_request`` in a worker process, which ends once a stop signal has interrupted
     the render and its clean-up has run (an idle worker would keep the pool waiting)."""
     import os
@@ -66,7 +66,7 @@ def _render_in_worker(plan_json: str, settings: dict, output: str) -> dict:
     from wam.signals import Interrupted
 
     try:
-        return render_request(plan_json, settings, output)
+        return render_request(plan_json, settings, output, srt)
     except Interrupted as exc:
         os._exit(exc.exit_code)
 

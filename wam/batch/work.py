@@ -90,25 +90,43 @@ class RenderRequest:
     warnings: tuple[str, ...]
     started: float  # time.perf_counter() when the job started
     started_at: float = 0.0  # time.time() then: outputs written after it are this job's
+    srt: str | None = None  # the subtitles, written with the video once it is complete
 
 
 def visible_cuts(timeline: Timeline) -> int:
     return sum(1 for c in timeline.cuts() if not c.continues)
 
 
-def check_job_outputs(job: Job, inputs_of_plan: bool = True) -> None:
-    """Refuse (UsageError) before any work an output that is an input of the job, lies in an
-    indexed library or the index folder, or cannot be written (``wam.outputs.check_output``)."""
-    from wam.outputs import check_output
+def job_reads(job: Job) -> tuple[list[str], list[str]]:
+    """The files a job reads: its inputs (story, plan, music, recording, timing, a Piper voice
+    model, a saved plan's narration track) and, for a saved plan, its clips (whose sidecars
+    ``wam.outputs`` protects too)."""
     from wam.timeline import read_plan
 
-    inputs = [p for p in (job.story, job.plan, job.options.get("music"), job.options.get("narration"),
-                          job.options.get("timing")) if p]
-    if job.plan and inputs_of_plan:
-        inputs += sorted({c.source for c in read_plan(job.plan).cuts()})
-    target = check_output(job.output, inputs=inputs)
+    o = job.options
+    inputs = [p for p in (job.story, job.plan, o.get("music"), o.get("narration"), o.get("timing")) if p]
+    voice = o.get("voice")
+    if isinstance(voice, str) and os.path.isfile(voice):
+        inputs += [voice, voice + ".json"]
+    sources: list[str] = []
+    if job.plan:
+        timeline = read_plan(job.plan)
+        sources = sorted({c.source for c in timeline.cuts()})
+        voiced = (timeline.narration or {}).get("file")
+        inputs += [voiced] if isinstance(voiced, str) else []
+    return inputs, sources
+
+
+def check_job_outputs(job: Job, reads: tuple[list[str], list[str]] | None = None) -> None:
+    """Refuse (UsageError) before any work an output that is an input of the job (``reads``:
+    ``job_reads(job)``), a clip of its plan or a sidecar of one, lies in an indexed library or
+    the index folder, or cannot be written (``wam.outputs.check_output``)."""
+    from wam.outputs import check_output
+
+    inputs, sources = reads if reads is not None else job_reads(job)
+    target = check_output(job.output, inputs=inputs, sources=sources)
     for extra in job.extra_outputs:
-        if check_output(extra, inputs=inputs) == target:
+        if check_output(extra, inputs=inputs, sources=sources) == target:
             raise UsageError(f"{job.label}: the subtitles {extra} and the output {job.output} are the same file")
 
 
@@ -156,16 +174,14 @@ class ExportWork:
 
 
 class RenderWork:
-    """``wam render`` jobs: planned here (and their ``--srt`` written), rendered by an executor."""
+    """``wam render`` jobs: planned here, rendered (with their ``--srt``) by an executor."""
 
     def __init__(self, session: Session):
         self.session = session
 
     def start(self, job: Job) -> RenderRequest:
-        from wam.fileio import write_atomic
         from wam.render.layout import output_size
         from wam.render.renderer import RenderOptions
-        from wam.render.subtitles import srt_text
 
         o, warnings = job.options, []
         started = time.perf_counter()
@@ -173,8 +189,6 @@ class RenderWork:
         size = output_size(o["resolution"], o.get("aspect"))
         if job.plan and not {"resolution", "aspect"} & set(o.get("explicit", ())):
             size = None  # a saved plan renders at its own size unless told otherwise
-        for srt in job.extra_outputs:
-            write_atomic(srt, srt_text(timeline))
         opts = RenderOptions.for_plan(timeline, size=size, preview=bool(o.get("preview")), fit=o["fit"],
                                       preset=o["preset"], crf=o["crf"],
                                       subtitles=not o.get("no_subtitles") and o.get("subtitle_mode") != "none",
@@ -183,7 +197,8 @@ class RenderWork:
                                       threads=o.get("threads"))
         return RenderRequest(job, timeline.to_json(), asdict(opts), job.output, timeline.duration,
                              visible_cuts(timeline), tuple(warnings), started,
-                             time.time() - (time.perf_counter() - started))
+                             time.time() - (time.perf_counter() - started),
+                             job.extra_outputs[0] if job.extra_outputs else None)
 
     def result(self, request: RenderRequest, reply: dict) -> JobResult:
         """The job's result from a worker's reply to ``render_request``."""
@@ -194,9 +209,10 @@ class RenderWork:
         return JobResult(request.job, "ok", request.duration, request.cuts, warnings, seconds)
 
 
-def render_request(plan_json: str, settings: dict, output: str) -> dict:
-    """Worker side: render a plan (JSON) with ``settings`` (RenderOptions fields) to ``output``.
-    The reply is ``{"warnings": […]}``, with ``"error"`` when the render failed."""
+def render_request(plan_json: str, settings: dict, output: str, srt: str | None = None) -> dict:
+    """Worker side: render a plan (JSON) with ``settings`` (RenderOptions fields) to ``output``
+    (and its subtitles to ``srt``, with the video). The reply is ``{"warnings": […]}``, with
+    ``"error"`` when the render failed."""
     import json
 
     from wam.render.renderer import RenderOptions, render_timeline
@@ -205,7 +221,7 @@ def render_request(plan_json: str, settings: dict, output: str) -> dict:
     warnings: list[str] = []
     try:
         timeline = timeline_from_dict(json.loads(plan_json))
-        render_timeline(timeline, output, RenderOptions(**settings), warn=warnings.append)
+        render_timeline(timeline, output, RenderOptions(**settings), warn=warnings.append, srt=srt)
     except WamError as exc:
         return {"warnings": warnings, "error": str(exc)}
     except Exception as exc:  # one broken job never stops the others

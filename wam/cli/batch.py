@@ -44,9 +44,12 @@ def is_folder_target(output: str) -> bool:
 
 
 def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | None, suffix: str, *,
-               plans: bool = True, is_plan=None, extra_outputs=lambda output, options: ()) -> list:
-    """The jobs of this invocation, checked: options converted with the command's own types
-    (a bad manifest line is a UsageError naming it), outputs distinct and writable.
+               plans: bool = True, is_plan=None, extra_outputs=lambda output, options: (),
+               check_target=lambda job: None) -> list:
+    """The jobs of this invocation, checked in full before any job runs: options converted
+    with the command's own types (a bad manifest line is a UsageError naming it), the frame
+    size, each output's kind (``check_target(job)`` raises a WamError for an output the
+    command cannot write), outputs distinct, writable, and never a file any job reads.
 
     ``plans``: a manifest line may name a saved plan (``"plan"``); ``is_plan``: tells a saved
     plan among the story arguments (``wam export``: folders then offer their ``.json`` files
@@ -93,7 +96,7 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
             if target is None:
                 raise UsageError(f"{name} line {entry.line}: give an \"output\"" + ("" if source else
                                  " (inline text has no file name to name it after)"))
-            inputs = [p for p in (entry.story, entry.plan, options.get("music")) if p]
+            inputs = list(_inputs(entry.story or entry.plan, options))
             if entry.text is not None and manifest != "-":
                 inputs.append(os.path.abspath(manifest))
             options["explicit"] = frozenset(given)
@@ -103,8 +106,7 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
     elif single:
         story, options = os.path.abspath(stories[0]), dict(base, explicit=frozenset(explicit))
         target = os.path.abspath(output)
-        jobs.append(Job(1, target, story=story, options=options,
-                        inputs=tuple(p for p in (story, options.get("music")) if p),
+        jobs.append(Job(1, target, story=story, options=options, inputs=_inputs(story, options),
                         extra_outputs=tuple(extra_outputs(target, options))))
     else:
         if outdir is None:
@@ -115,11 +117,18 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
             options = dict(base, explicit=frozenset(explicit))
             saved = bool(is_plan and is_plan(story))
             jobs.append(Job(len(jobs) + 1, target, story=None if saved else story, plan=story if saved else None,
-                            options=options, inputs=tuple(p for p in (story, options.get("music")) if p),
+                            options=options, inputs=_inputs(story, options),
                             extra_outputs=tuple(extra_outputs(target, options))))
+    for job in jobs:
+        _check_values(job, check_target)
     check_distinct_outputs(jobs)
-    _check_outputs(jobs, outdir)
+    _check_outputs(jobs, outdir, manifest)
     return jobs
+
+
+def _inputs(source: str | None, options: dict) -> tuple[str, ...]:
+    """The files a job's output is compared with to tell whether it is up to date."""
+    return tuple(p for p in (source, options.get("music"), options.get("narration"), options.get("timing")) if p)
 
 
 def _option_lookup(command: click.Command) -> dict[str, click.Parameter]:
@@ -137,11 +146,21 @@ def _option_lookup(command: click.Command) -> dict[str, click.Parameter]:
 
 
 def _convert(ctx, param: click.Option, value, base_dir: str, where: str):
+    import math
+
     from wam.errors import UsageError
 
     label = (param.opts[-1] if param.opts else param.name).lstrip("-")
     if param.is_flag and not isinstance(value, bool):
         raise UsageError(f"{where}: \"{label}\" must be true or false")
+    for item in (value if isinstance(value, list) else [value]):
+        # JSON gives what click would never see on a command line: true for a number, 1e400 (inf), NaN, 2.5
+        if not param.is_flag and isinstance(item, bool):
+            raise UsageError(f"{where}: \"{label}\" must be {_kind(param)}, not {str(item).lower()}")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise UsageError(f"{where}: \"{label}\" must be a finite number, not {item}")
+        if isinstance(item, float) and isinstance(param.type, click.types.IntParamType) and not item.is_integer():
+            raise UsageError(f"{where}: \"{label}\" must be a whole number, not {item}")
     if param.multiple:
         value = [value] if isinstance(value, str) else value
         if not isinstance(value, list):
@@ -156,11 +175,36 @@ def _convert(ctx, param: click.Option, value, base_dir: str, where: str):
         raise UsageError(f"{where}: \"{label}\": {exc.format_message()}") from None
 
 
-def _check_outputs(jobs, outdir: str | None) -> None:
-    """Create OUTDIR if needed, then refuse (before any work) an output that is an input, lies
-    in a library or the index folder, or cannot be written; a folder made here is removed again."""
-    from wam.batch.work import check_job_outputs
+def _kind(param: click.Option) -> str:
+    if isinstance(param.type, click.types.IntParamType):
+        return "a whole number"
+    if isinstance(param.type, click.types.FloatParamType):
+        return "a number"
+    return "a string"
+
+
+def _check_values(job, check_target) -> None:
+    """Refuse (before any job runs) what would fail only when the job runs: a frame size H.264
+    cannot encode, an output the command cannot write (``check_target``)."""
     from wam.errors import UsageError, WamError
+    from wam.render.layout import output_size
+
+    try:
+        if "resolution" in job.options:
+            output_size(job.options["resolution"], job.options.get("aspect"))
+        check_target(job)
+    except WamError as exc:
+        raise UsageError(f"{job.where}: {exc}") from None
+
+
+def _check_outputs(jobs, outdir: str | None, manifest: str | None) -> None:
+    """Create OUTDIR if needed, then refuse (before any work) an output that is an input of any
+    job or the manifest, lies in a library or the index folder, or cannot be written; a folder
+    made here is removed again."""
+    from wam.batch.jobs import check_crossed_outputs
+    from wam.batch.work import check_job_outputs, job_reads
+    from wam.errors import UsageError, WamError
+    from wam.outputs import sidecar_paths
 
     made = None
     if outdir and not os.path.isdir(outdir):
@@ -170,11 +214,20 @@ def _check_outputs(jobs, outdir: str | None) -> None:
         except OSError as exc:
             raise UsageError(f"cannot create the output folder {outdir} ({exc.strerror or exc})") from None
     try:
+        reads = {}
         for job in jobs:
             try:
-                check_job_outputs(job)
+                reads[job.number] = job_reads(job)
             except WamError as exc:
-                raise type(exc)(f"{job.label}: {exc}") from None
+                raise UsageError(f"{job.where}: {exc}") from None
+        check_crossed_outputs(jobs, {n: [*inputs, *sources, *(str(p) for s in sources for p in sidecar_paths(s))]
+                                     for n, (inputs, sources) in reads.items()},
+                              [os.path.abspath(manifest)] if manifest and manifest != "-" else [])
+        for job in jobs:
+            try:
+                check_job_outputs(job, reads[job.number])
+            except WamError as exc:
+                raise type(exc)(f"{job.where}: {exc}") from None
     except BaseException:
         if made:
             try:

@@ -48,7 +48,7 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     """
     import os
 
-    from wam.cli.handoff import check_output, load_cut
+    from wam.cli.handoff import check_output, load_cut, plan_sources, subtitles_beside
     from wam.errors import WamError
     from wam.export import export_timeline, format_for, narration_copy_path, writable_target, write_text
     from wam.render.layout import output_size
@@ -64,20 +64,22 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
         chosen = format_for(output, fmt)  # an unknown extension is a usage error, before any work
     except WamError as exc:
         raise click.BadParameter(str(exc), param_hint="'-o' / '--output'") from None
-    srt_path = None if no_srt else os.path.splitext(output)[0] + ".srt"
-    check_output(output, [source, music])
+    srt_path = None if no_srt else subtitles_beside(output)
+    clips = plan_sources(source)
+    check_output(output, [source, music], clips)
     if srt_path:
-        check_output(srt_path, [source, music, output])
+        check_output(srt_path, [source, music, output], clips)
         writable_target(srt_path)
     writable_target(output)
     timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, music=music, **planning)
     if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
-        check_output(narration_copy_path(output), [source, music, output, srt_path])
+        check_output(narration_copy_path(output), [source, music, output, srt_path], clips)
     result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)
     if srt_path:
         write_text(srt_path, srt_text(timeline))
     if not quiet:
-        copied = result.narration if result.narration == os.path.abspath(narration_copy_path(output)) else None
+        copied = (result.narration if result.narration and result.narration == os.path.abspath(
+            narration_copy_path(output)) else None)
         extra = "".join(f" and {p}" for p in (srt_path, copied) if p)
         fades = f"{result.transitions} cross-fade" + ("" if result.transitions == 1 else "s")
         click.echo(f"wrote {result.path} ({result.format.title}: {result.clips} clips, {fades}, "
@@ -86,21 +88,14 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
 
 def _export_batch(sources, output, manifest, fmt, as_json, force, quiet):
     """Several plans or stories, a folder, stdin paths or a manifest: ``wam.batch`` does the work."""
-    import os
-
     from wam.batch.work import ExportWork, Session
-    from wam.cli.handoff import is_plan_file
-    from wam.errors import UsageError, WamError
+    from wam.cli.handoff import is_plan_file, subtitles_beside
     from wam.export import format_for
 
     def srt_of(target, options):
-        return [] if options.get("no_srt") else [os.path.splitext(target)[0] + ".srt"]
+        return [] if options.get("no_srt") or not (srt := subtitles_beside(target)) else [srt]
 
     jobs = build_jobs(click.get_current_context(), sources, output, manifest, f".{fmt or EXPORT_FORMATS[0]}",
-                      is_plan=is_plan_file, extra_outputs=srt_of)
-    for job in jobs:
-        try:
-            format_for(job.output, job.options.get("fmt"))
-        except WamError as exc:
-            raise UsageError(f"{job.label}: {exc}") from None
+                      is_plan=is_plan_file, extra_outputs=srt_of,
+                      check_target=lambda job: format_for(job.output, job.options.get("fmt")))
     report_batch(ExportWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="exported")

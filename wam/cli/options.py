@@ -15,6 +15,19 @@ from wam.config import (
 )
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses ``nan`` and ``inf`` (``FloatRange`` lets them through:
+    ``nan`` compares false with its bounds)."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 def _apply(f, options):
     for option in reversed(options):
         f = option(f)
@@ -28,7 +41,7 @@ def planning_options(f):
                      help="Use only shots of this indexed folder (repeatable; default: every library)."),
         click.option("--pace", type=click.Choice(PACE_NAMES), default=DEFAULT_PACE, show_default=True,
                      help="Average shot length: calm ≈ 5.5 s, normal ≈ 3.5 s, fast ≈ 2 s."),
-        click.option("--wps", type=click.FloatRange(min=0.1), default=DEFAULT_WPS, show_default=True,
+        click.option("--wps", type=FiniteFloatRange(min=0.1), default=DEFAULT_WPS, show_default=True,
                      help="Reading speed in words per second (sets sentence durations)."),
         click.option("--markdown", is_flag=True,
                      help="Read the story as Markdown (the default for .md/.markdown files; other files and "

@@ -74,13 +74,26 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
                                  explain=explain, note=noter(quiet), previous=previous, music=music, **planning)
     if output:
         write_atomic(output, timeline.to_json() + "\n")
+        from wam.fileio import is_stream
         from wam.render.cache import RenderCache
 
-        RenderCache.default().save_plan(target, timeline)
+        if not is_stream(output):  # /dev/stdout names another pipe each run: nothing to re-plan against
+            RenderCache.default().save_plan(target, timeline)
     if as_json:
         click.echo(timeline.to_json())
-    elif not output or not quiet:
+    elif not output or not (quiet or _is_stdout(output)):  # -o /dev/stdout: the JSON alone, for a pipe
         _print_table(timeline)
+
+
+def _is_stdout(path: str) -> bool:
+    """Whether ``path`` is this process's standard output (``/dev/stdout``, or the terminal it shows on)."""
+    import os
+    import sys
+
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _print_table(t) -> None:

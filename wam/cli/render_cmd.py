@@ -85,11 +85,9 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         wam render --manifest jobs.jsonl --ray
     """
     from wam.errors import UsageError
-    from wam.fileio import write_atomic
-    from wam.outputs import check_output
+    from wam.outputs import check_output, check_video_output
     from wam.render.layout import output_size
     from wam.render.renderer import RenderOptions, render_timeline
-    from wam.render.subtitles import srt_text
 
     if manifest or ray_address or is_batch(stories, output, manifest):
         if watch or previous_file or fresh:
@@ -102,27 +100,30 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         raise click.UsageError("give a STORY to plan and render, or --plan PLAN.json")
     if watch and (plan_file or story == "-"):
         raise UsageError("--watch needs a STORY file to watch (not --plan, not stdin)")
+    check_video_output(output)
     warn = warner(quiet)
     ctx = click.get_current_context()
     explicit = {name for name in ("resolution", "aspect", "fps")
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     size = output_size(resolution, aspect)
     inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"]]
+    sources: list[str] = []
     timeline = None
     if plan_file:
         from wam.timeline import read_plan
 
         timeline = read_plan(plan_file)
         voiced = (timeline.narration or {}).get("file")
-        inputs += sorted({c.source for c in timeline.cuts()}) + ([voiced] if isinstance(voiced, str) else [])
+        sources = sorted({c.source for c in timeline.cuts()})
+        inputs += [voiced] if isinstance(voiced, str) else []
         inputs.append((timeline.music or {}).get("file"))
         if not explicit & {"resolution", "aspect"}:  # a saved plan renders at its own size …
             size = None
         if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
             warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
     # before planning or rendering: refuse to overwrite an input, a clip or the index
-    target = check_output(output, inputs=inputs)
-    if srt_file and check_output(srt_file, inputs=inputs) == target:
+    target = check_output(output, inputs=inputs, sources=sources)
+    if srt_file and check_output(srt_file, inputs=inputs, sources=sources) == target:
         raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another name")
     previous = None if plan_file else previous_from_options(target, previous_file, fresh)
     if timeline is None:
@@ -131,14 +132,12 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         timeline = plan_from_options(story, size=size, fps=fps, warn=warn, progress=show_progress(quiet, progress),
                                      model_process=not watch, note=noter(quiet), previous=previous, music=music,
                                      **planning)
-    if srt_file:
-        write_atomic(srt_file, srt_text(timeline))
     opts = RenderOptions.for_plan(timeline, size=size, preview=preview, fit=fit, preset=preset, crf=crf,
                                   subtitles=not no_subtitles and subtitle_mode != "none",
                                   words=subtitle_mode == "words", keep_audio=keep_audio, music=music, threads=threads,
                                   progress=show_progress(quiet, progress))
     cache = render_cache(warn)
-    result = render_timeline(timeline, output, opts, warn=warn, cache=cache)
+    result = render_timeline(timeline, output, opts, warn=warn, cache=cache, srt=srt_file)  # the subtitles with the video
     if cache is not None:
         cache.save_plan(target, timeline)
     if not quiet:
@@ -175,7 +174,13 @@ def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, 
     def srt_of(target, options):
         return [options["srt_file"]] if options.get("srt_file") else []
 
-    todo = build_jobs(click.get_current_context(), stories, output, manifest, ".mp4", extra_outputs=srt_of)
+    def check_target(job):
+        from wam.outputs import check_video_output
+
+        check_video_output(job.output)
+
+    todo = build_jobs(click.get_current_context(), stories, output, manifest, ".mp4", extra_outputs=srt_of,
+                      check_target=check_target)
     if ray_address:
         from wam.batch.remote import RayExecutor
 

@@ -31,14 +31,14 @@ def storyboard_command(source, output, alternatives, quiet, resolution, aspect, 
     """
     import os
 
-    from wam.cli.handoff import check_output, load_cut
+    from wam.cli.handoff import check_output, load_cut, plan_sources
     from wam.errors import WamError
     from wam.export import writable_target, write_text
     from wam.render.layout import output_size
     from wam.storyboard import storyboard_html
 
     warn = warner(quiet)
-    check_output(output, [source])
+    check_output(output, [source], plan_sources(source))
     writable_target(output)
     timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, **planning)
     alts = None

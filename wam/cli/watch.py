@@ -16,9 +16,7 @@ def watch_and_render(story: str, target, timeline, opts, cache, *, quiet: bool, 
     from wam.cli.common import warner
     from wam.cli.options import plan_from_options
     from wam.errors import WamError
-    from wam.fileio import write_atomic
     from wam.render.renderer import render_timeline
-    from wam.render.subtitles import srt_text
     from wam.render.watch import describe_recut, file_changes, recut_sentences
 
     warn = warner(quiet)
@@ -29,9 +27,7 @@ def watch_and_render(story: str, target, timeline, opts, cache, *, quiet: bool, 
         try:
             new = plan_from_options(story, size=size, fps=fps, warn=warn, previous=timeline, **planning)
             planned = time.perf_counter() - started
-            if srt_file:
-                write_atomic(srt_file, srt_text(new))
-            result = render_timeline(new, target, opts, warn=warn, cache=cache)
+            result = render_timeline(new, target, opts, warn=warn, cache=cache, srt=srt_file)
         except WamError as exc:
             click.echo(f"wam: error: {' '.join(str(exc).split())} (still watching)", err=True)
             continue

@@ -36,9 +36,18 @@ class ExportResult:
 
 def writable_target(path: str | Path) -> Path:
     """``path`` if a file can be written there (its folder exists and is writable, it is not a
-    folder); WamError with the reason otherwise. Checked before any work is done."""
+    folder; for a symlink, the folder of the file it points to; a device or FIFO is written
+    through, so only it must be writable); WamError with the reason otherwise. Checked before
+    any work is done."""
+    from wam.fileio import is_stream, replace_target
+
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    if is_stream(path):
+        if path.exists() and not os.access(path, os.W_OK):
+            raise WamError(f"cannot write {path}: permission denied")
+        return path
+    target = replace_target(path)
+    folder = target.parent if str(target.parent) else Path(".")
     if path.is_dir():
         raise WamError(f"{path} is a folder; give a file name")
     if not folder.is_dir():
@@ -61,7 +70,14 @@ def write_text(path: str | Path, text: str) -> None:
 def narration_copy_path(output: str | os.PathLike) -> str:
     """Where ``wam export`` puts a plan's synthesised narration beside ``output``: named after
     the whole file name (``cut.otio`` → ``cut.otio.narration.wav``), so that exports of other
-    plans to other formats in the same folder never share it."""
+    plans to other formats in the same folder never share it. UsageError for a device or FIFO
+    output (``/dev/stdout``), which has nothing beside it."""
+    from wam.errors import UsageError
+    from wam.fileio import is_stream
+
+    if is_stream(output):
+        raise UsageError(f"cannot export a narrated plan to {os.fspath(output)}: its voice track is copied beside "
+                         "the export, and a device or pipe has nothing beside it; export to a file")
     return os.fspath(output) + ".narration.wav"
 
 

@@ -1,6 +1,7 @@
 """``wam index``: bring the index up to date with one or more library folders.
 
-scan → (unchanged? skip) → (moved? keep analysis) → analyse in worker processes →
+scan (never ``$WAM_HOME``) → ``changes.plan_file`` (unchanged? skip; moved? keep analysis;
+a copy? indexed once) → analyse in worker processes →
 tag keyframes + describe + embed in this process → store, one transaction per clip.
 Bad files are recorded and reported, never fatal.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -21,15 +23,13 @@ import numpy as np
 from wam.config import default_workers
 from wam.embed import load_encoder, model_id
 from wam.errors import MediaError, WamError, one_line
+from wam.library.changes import DUPLICATE, Job, fail, plan_file
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
-from wam.library.scan import FoundFile, content_hash, media_files
-from wam.library.schema import ANALYSIS_VERSION
-from wam.library.store import ShotText, Store
+from wam.library.scan import media_files
+from wam.library.store import Store
 from wam.types import ClipAnalysis
 
 Warn = Callable[[str], None]
-#: How the reason of a file skipped as a copy of another begins.
-DUPLICATE = "same content as"
 log = logging.getLogger(__name__)
 
 
@@ -68,14 +68,6 @@ class IndexSummary:
             f"({self.indexed} new or changed, {self.skipped} skipped, {self.failed} failed{tail}) "
             f"in {self.seconds:.1f} s"
         )
-
-
-@dataclass(frozen=True)
-class _Job:
-    library_id: int
-    root: str
-    file: FoundFile
-    content_hash: str
 
 
 def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnalysis | str:
@@ -170,17 +162,23 @@ def index_libraries(
         summary.model = requested
         if store.model and store.model != requested:
             summary.reembedded = _reembed_all(store, describer)
-        jobs: list[_Job] = []
+        jobs: list[Job] = []
         seen_paths: set[str] = set()
         library_ids = []
+        own = store.path.parent  # $WAM_HOME: its render cache is video, never footage
+        for root in folders:
+            if root.is_relative_to(own.resolve()):
+                raise WamError(f"refusing to index {root}: it is inside wam's own folder {own} ($WAM_HOME)")
         for root in folders:
             lib = store.library_id(str(root), create=True)
             library_ids.append(lib)
-            files = media_files(root)
+            checked_at = time.time()
+            files = media_files(root, skip=[own], skipped=lambda folder: warn(
+                f"skipped {folder}: it is wam's own folder ($WAM_HOME), never indexed"))
             existing = store.clips_under(lib)
             for f in files:
                 seen_paths.add(f.path)
-                _plan_file(store, describer, lib, root, f, existing.get(f.path), jobs, summary, warn)
+                plan_file(store, describer, lib, root, f, existing.get(f.path), jobs, summary, warn, checked_at)
             for path, row in store.clips_under(lib).items():  # re-read: moves changed paths
                 if path not in seen_paths and not os.path.exists(path):
                     store.delete_clip(row.id)
@@ -199,82 +197,6 @@ def index_libraries(
     return summary
 
 
-def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, warn) -> None:
-    """Decide what a scanned file needs: nothing, new descriptions, a move, or analysis."""
-    sidecar = read_sidecars(Path(f.path))
-    for w in sidecar.warnings:
-        warn(f"{f.path}: {w}")
-    if row and row.size == f.size and row.mtime_ns == f.mtime_ns and row.analysis < ANALYSIS_VERSION:
-        jobs.append(_Job(lib, str(root), f, row.content_hash))  # analysed by an older wam: analyse again
-        return
-    if row and row.size == f.size and row.mtime_ns == f.mtime_ns:
-        if row.sidecar_sig == sidecar.signature:
-            summary.skipped += 1
-        else:
-            _redescribe(store, describer, row.id, root, f.path, sidecar)
-            summary.redescribed += 1
-        return
-    failed = store.failure(f.path)
-    if failed and failed[:3] == (f.size, f.mtime_ns, sidecar.signature):
-        warn(f"skipped {f.path}: {failed[3]} (unchanged since the last run)")
-        _count_failure(summary, f.path, failed[3])
-        return
-    try:
-        digest = content_hash(f.path, f.size)
-    except OSError as exc:
-        _fail(store, f, sidecar.signature, f"cannot read file ({exc.strerror or exc})", summary, warn)
-        return
-    if row and row.content_hash == digest:  # touched, same bytes
-        store.touch_clip(row.id, size=f.size, mtime_ns=f.mtime_ns)
-        if row.sidecar_sig != sidecar.signature:
-            _redescribe(store, describer, row.id, root, f.path, sidecar)
-            summary.redescribed += 1
-        else:
-            summary.skipped += 1
-        return
-    planned = next((j for j in jobs if j.content_hash == digest), None)
-    if planned:
-        _fail(store, f, sidecar.signature, f"{DUPLICATE} {planned.file.path}; indexed once", summary, warn)
-        return
-    if not row:
-        twins = [c for c in store.clips_with_hash(digest) if c.path != f.path]
-        gone = [c for c in twins if not os.path.exists(c.path)]
-        if gone:
-            store.move_clip(gone[0].id, library_id=lib, path=f.path, size=f.size, mtime_ns=f.mtime_ns)
-            _redescribe(store, describer, gone[0].id, root, f.path, sidecar)
-            summary.moved += 1
-            return
-        if twins:
-            _fail(store, f, sidecar.signature, f"{DUPLICATE} {twins[0].path}; indexed once", summary, warn)
-            return
-    jobs.append(_Job(lib, str(root), f, digest))
-
-
-def _fail(store: Store, f: FoundFile, sidecar_sig: str, reason: str, summary: IndexSummary, warn: Warn) -> None:
-    store.record_failure(f.path, f.size, f.mtime_ns, sidecar_sig, reason)
-    warn(f"skipped {f.path}: {reason}")
-    _count_failure(summary, f.path, reason)
-
-
-def _count_failure(summary: IndexSummary, path: str, reason: str) -> None:
-    summary.failed += 1
-    summary.duplicates += reason.startswith(DUPLICATE)
-    summary.failures.append({"path": path, "reason": reason})
-
-
-def _redescribe(store: Store, describer: _Describer, clip_id: int, root, path: str, sidecar) -> None:
-    """New human/name descriptions for a clip's stored shots (labels kept), re-embedded."""
-    texts = store.shot_texts(clip_id)
-    human = human_text(sidecar)
-    names = tuple(path_words(Path(path), Path(root)))
-    updated = [
-        ShotText(t.pk, t.clip_id, t.shot_id, ShotDescription(human=human, names=names, labels=t.description.labels))
-        for t in texts
-    ]
-    vecs = describer.embed([t.description for t in updated])
-    store.update_descriptions(clip_id, updated, vecs, describer.model, sidecar_sig=sidecar.signature)
-
-
 def _reembed_all(store: Store, describer: _Describer) -> int:
     texts = store.shot_texts()
     vecs = describer.embed([t.description for t in texts]) if texts else np.zeros((0, describer.encoder.dim), np.float32)
@@ -282,7 +204,7 @@ def _reembed_all(store: Store, describer: _Describer) -> int:
     return len(texts)
 
 
-def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, summary, warn, ray=None) -> None:
+def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, summary, warn, ray=None) -> None:
     if not jobs:
         return
     from tqdm import tqdm
@@ -331,7 +253,7 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
     ctx = _decoder_context()
     pending = list(reversed(jobs))
     pool = _new_pool(min(workers, len(jobs)), ctx)
-    running: dict[Future, _Job] = {}
+    running: dict[Future, Job] = {}
     try:
         while pending or running:
             while pending and len(running) < 2 * workers:
@@ -361,12 +283,12 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
         pool.shutdown(wait=True)
 
 
-def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis | str, summary, warn) -> None:
+def _finish(store: Store, describer: _Describer, job: Job, result: ClipAnalysis | str, summary, warn) -> None:
     """Describe, embed and store one analysed clip (or record why it failed)."""
     f = job.file
     sidecar = read_sidecars(Path(f.path))
     if isinstance(result, str):
-        _fail(store, f, sidecar.signature, result, summary, warn)
+        fail(store, f, sidecar.signature, result, summary, warn)
         return
     for w in result.warnings:
         warn(f"{f.path}: {w}")
@@ -376,16 +298,11 @@ def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis
     names = tuple(path_words(Path(f.path), Path(job.root)))
     descriptions = [ShotDescription(human=human, names=names, labels=tuple(lab)) for lab in labels]
     vecs = describer.embed(descriptions)
-    store.save_clip(
-        library_id=job.library_id,
-        path=f.path,
-        size=f.size,
-        mtime_ns=f.mtime_ns,
-        content_hash=job.content_hash,
-        sidecar_sig=sidecar.signature,
-        analysis=result,
-        descriptions=descriptions,
-        embeddings=vecs,
-        model=describer.model,
-    )
+    try:
+        store.save_clip(library_id=job.library_id, path=f.path, size=f.size, mtime_ns=f.mtime_ns,
+                        content_hash=job.content_hash, sidecar_sig=sidecar.signature, analysis=result,
+                        descriptions=descriptions, embeddings=vecs, model=describer.model, checked_at=job.checked_at)
+    except sqlite3.IntegrityError:  # another clip with these bytes was stored meanwhile: this one is its copy
+        fail(store, f, sidecar.signature, f"{DUPLICATE} another indexed clip; indexed once", summary, warn)
+        return
     summary.indexed += 1

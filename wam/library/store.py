@@ -29,7 +29,7 @@ from wam.sql import select_in, transaction
 from wam.types import ClipAnalysis, ShotTable
 
 #: The columns of ``ClipRow``, in order.
-_CLIP_COLUMNS = "id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis"
+_CLIP_COLUMNS = "id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis, indexed_at"
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class ClipRow:
     content_hash: str
     sidecar_sig: str
     analysis: int = ANALYSIS_VERSION  # version of the analysis that produced its shots
+    checked_at: float | None = None  # when its file was last found to hold content_hash (a change after it is noticed)
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,9 @@ class Store:
         descriptions: list[ShotDescription],
         embeddings: np.ndarray,
         model: str,
+        checked_at: float | None = None,
     ) -> int:
-        """Replace everything stored for ``path`` by a fresh analysis, in one transaction."""
+        """Replace everything stored for ``path`` by a fresh analysis (its file read at ``checked_at``)."""
         if len(descriptions) != len(analysis.shots) or len(embeddings) != len(analysis.shots):
             raise ValueError("one description and one embedding per shot")
         with transaction(self.conn):
@@ -198,7 +200,8 @@ class Store:
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis.duration,
-                    analysis.fps, analysis.width, analysis.height, analysis.frames, time.time(), ANALYSIS_VERSION,
+                    analysis.fps, analysis.width, analysis.height, analysis.frames, checked_at or time.time(),
+                    ANALYSIS_VERSION,
                 ),
             )
             clip_id = int(cur.lastrowid)
@@ -234,19 +237,20 @@ class Store:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
         )
 
-    def move_clip(self, clip_id: int, *, library_id: int, path: str, size: int, mtime_ns: int) -> None:
+    def move_clip(self, clip_id: int, *, library_id: int, path: str, size: int, mtime_ns: int,
+                  checked_at: float | None = None) -> None:
         """Record that a clip's file moved (same content), keeping its analysis."""
         with transaction(self.conn):
             self.conn.execute("DELETE FROM failures WHERE path=?", (path,))
-            self.conn.execute(
-                "UPDATE clips SET library_id=?, path=?, size=?, mtime_ns=? WHERE id=?",
-                (library_id, path, size, mtime_ns, clip_id),
-            )
+            self.conn.execute("UPDATE clips SET library_id=?, path=?, size=?, mtime_ns=?, indexed_at=? WHERE id=?",
+                              (library_id, path, size, mtime_ns, checked_at or time.time(), clip_id))
             self._bump()
 
-    def touch_clip(self, clip_id: int, *, size: int, mtime_ns: int) -> None:
+    def touch_clip(self, clip_id: int, *, size: int, mtime_ns: int, checked_at: float | None = None) -> None:
+        """Record that a clip's file, touched or rewritten, still holds the same bytes (as of ``checked_at``)."""
         with transaction(self.conn):
-            self.conn.execute("UPDATE clips SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, clip_id))
+            self.conn.execute("UPDATE clips SET size=?, mtime_ns=?, indexed_at=? WHERE id=?",
+                              (size, mtime_ns, checked_at or time.time(), clip_id))
 
     def delete_clip(self, clip_id: int) -> None:
         with transaction(self.conn):

@@ -134,14 +134,12 @@ def _narrated(layers: list, voice_path: str, narration, timeline, opened: list):
 
 def write_silence(duration: float, path) -> None:
     """A silent AAC track ``duration`` seconds long, written by ffmpeg alone (no moviepy)."""
-    import subprocess
-
     from wam.media.ffmpeg_stream import ffmpeg_exe
+    from wam.signals import run_child
 
-    proc = subprocess.run([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                           f"anullsrc=r={AUDIO_FPS}:cl=stereo", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a", "160k",
-                           "-f", "mp4", str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
+    proc = run_child([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                      f"anullsrc=r={AUDIO_FPS}:cl=stereo", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a", "160k",
+                      "-f", "mp4", str(path)])
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         raise WamError("writing the silent audio track failed" + (f": {err[-1][:200]}" if err else ""))
@@ -167,7 +165,7 @@ def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | 
     from wam.render.voicemix import normalise_loudness
 
     path = Path(path)
-    mix = path.with_name(path.name.replace(".audio.m4a", "") + ".wav")  # matched by remove_stale_parts
+    mix = path.with_name(path.name.replace(".audio.m4a", "") + ".wav")  # beside it, in the render's work folder
     try:
         track.write_audiofile(str(mix), fps=AUDIO_FPS, nbytes=4, codec="pcm_s32le", logger=None)
         normalise_loudness(mix, path, rate=AUDIO_FPS)

@@ -8,11 +8,11 @@ Place in the flow: the last step of ``renderer.render_timeline``.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from wam.errors import WamError
 from wam.media.ffmpeg_stream import ffmpeg_exe
+from wam.signals import run_child
 
 
 def concat_list(paths: list[Path], frames: list[int], fps: int) -> str:
@@ -35,8 +35,7 @@ def join_segments(paths: list[Path], frames: list[int], fps: int, audio: Path, t
     """Write ``target``: the segments' video streams in order plus ``audio``, by stream copy."""
     listing = work / "segments.ffconcat"
     listing.write_text(concat_list(paths, frames, fps))
-    proc = subprocess.run(join_command(listing, audio, target), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE)
+    proc = run_child(join_command(listing, audio, target))  # never writing after an interrupt
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         raise WamError(f"joining the segments of {target.name} failed" + (f": {err[-1][:200]}" if err else ""))

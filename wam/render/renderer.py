@@ -242,21 +242,27 @@ def remove_stale_parts(out: Path) -> list[Path]:
 
 @signals_interrupt()  # SIGTERM/SIGHUP stop a render like Ctrl-C: temp files removed, decoders stopped
 def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | None = None,
-                    warn: Callable[[str], None] = lambda m: None, cache=None) -> RenderResult:
-    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` and renamed on success;
-    temp files left by killed earlier renders of ``out`` are removed.
+                    warn: Callable[[str], None] = lambda m: None, cache=None,
+                    srt: str | Path | None = None) -> RenderResult:
+    """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` (beside the
+    file a symlink points to) and renamed on success; a FIFO or a device is written through once
+    the video is complete. Temp files left by killed earlier renders of ``out`` are removed.
+
+    ``srt``: also write the subtitles there (SubRip), only once the video succeeded and together
+    with it (``wam.fileio.output_lock``): an interrupted or failed render leaves neither.
 
     ``cache``: a ``wam.render.cache.RenderCache`` whose segments are reused and which keeps the
     new ones (None: every segment is encoded, in a temporary folder removed afterwards).
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
+    from wam.config import VIDEO_OUTPUT_EXTENSIONS
     from wam.render.audio import write_audio_track
     from wam.render.subtitles import missing_glyphs, wam_font_problem
 
     opts = opts if opts is not None else RenderOptions.for_plan(timeline)
     started = time.perf_counter()
     out = Path(out)
-    if out.suffix.lower() not in (".mp4", ".m4v", ".mov"):
+    if out.suffix.lower() not in VIDEO_OUTPUT_EXTENSIONS:
         raise WamError(f"the output must be an .mp4 file, not {out.name}")
     if not out.parent.exists():
         raise WamError(f"the folder of {out} does not exist")
@@ -279,14 +285,19 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
         if lost:
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, or set WAM_FONT)")
     from wam.config import default_workers
+    from wam.fileio import discard, install, is_stream, output_lock, replace_target, staged
     from wam.render.cache import RenderCache
     from wam.render.join import join_segments
     from wam.render.segments import encode_segments, plan_segments
+    from wam.render.subtitles import srt_text
 
     fps = timeline.fps
     total = timeline.frames
     segments = plan_segments(timeline, opts)
-    remove_stale_parts(out)
+    stream = is_stream(out)
+    target = replace_target(out)  # a symlink's file is replaced, not the link
+    if not stream:
+        remove_stale_parts(target)
     scratch = None
     if cache is None:  # no cache: the segments live in a temporary folder for this render only
         import tempfile
@@ -296,15 +307,22 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     cache.ensure()
     cache.remove_stale()
     work = cache.work_dir()
-    tmp = part_path(out, os.getpid(), out.suffix)
-    tmp_audio = part_path(out, os.getpid(), ".audio.m4a")
+    # beside the output only the video itself, renamed into place (a device or FIFO, which cannot take a
+    # temp file beside it, gets it from the work folder); the audio track lives in the private work folder
+    tmp = work / f"output{out.suffix}" if stream else part_path(target, os.getpid(), out.suffix)
+    tmp_audio = work / "audio.m4a"
+    tmp_srt = None
     opened: list = []
     try:
         opened = write_audio_track(timeline, tmp_audio, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
         paths, encoded = encode_segments(timeline, opts, segments, cache, work,
                                          workers=opts.threads or default_workers(), progress=opts.progress)
         join_segments(paths, [s.frames for s in segments], fps, tmp_audio, tmp, work)
-        os.replace(tmp, out)
+        tmp_srt = staged(srt, srt_text(timeline).encode("utf-8")) if srt is not None else None
+        with output_lock(out, srt):  # video and subtitles go in place together
+            install(tmp, out)
+            if tmp_srt is not None:
+                install(tmp_srt, srt)
     except WamError:
         raise
     except OSError as exc:
@@ -312,11 +330,8 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     finally:
         for c in opened:
             c.close()
-        for leftover in (tmp, tmp_audio):
-            try:
-                leftover.unlink()
-            except OSError:
-                pass
+        for leftover in (tmp, tmp_audio, tmp_srt):
+            discard(leftover)
         import shutil
 
         shutil.rmtree(work, ignore_errors=True)

@@ -55,17 +55,26 @@ class Segment:
 
 
 @lru_cache(maxsize=4096)
-def _file_identity(path: str, size: int, mtime_ns: int) -> tuple:
-    return (os.path.realpath(path), size, mtime_ns)
+def _file_identity(path: str, size: int, mtime_ns: int, ctime_ns: int, inode: int) -> tuple:
+    from wam.library.scan import content_hash
+
+    try:
+        fingerprint = content_hash(path, size)
+    except OSError:
+        fingerprint = None
+    return (os.path.realpath(path), size, mtime_ns, fingerprint)
 
 
 def file_identity(path: str) -> tuple:
-    """What tells a file's content apart cheaply: real path, size and modification time."""
+    """What tells a file's content apart cheaply: real path, size, modification time and a
+    fingerprint of its bytes (``wam.library.scan.content_hash``: its first, middle and last
+    MiB), so that a clip replaced by other footage of the same size and mtime is not taken
+    for the old one. Read once per process until the file's inode changes."""
     try:
         st = os.stat(path)
     except OSError:
         return (path, -1, -1)
-    return _file_identity(path, st.st_size, st.st_mtime_ns)
+    return _file_identity(path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def cut_identity(cut: Cut) -> list:

@@ -1,0 +1,313 @@
+"""Outputs never replace what a path points at (issue 19): a device or FIFO is written
+through and stays what it is, a full device is one line, a symlink's target is replaced and
+the link kept, a rewritten file keeps its permissions, outputs are put in place under a lock;
+a saved plan's clips and sidecars are protected even when the index cannot be read; a render
+to a name that is no MP4 is refused before any work."""
+
+import errno
+import fcntl
+import os
+import stat
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from wam.cli import cli
+from wam.errors import OutputError, UnsafeOutputError, UsageError
+from wam.fileio import install, is_stream, output_lock, staged, write_atomic
+from wam.outputs import check_output
+from wam.timeline import Cut, SentenceSpan, Timeline
+
+ROOT = os.geteuid() == 0
+
+
+def device(tmp_path, name: str, minor: int):
+    """A character device like /dev/<name> (1, minor): a copy made in ``tmp_path`` when this
+    user may (root: so that no test ever touches the system's own), else the system's."""
+    if ROOT:
+        path = tmp_path / name
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, minor))
+        return path
+    return f"/dev/{name}"
+
+
+def is_char_device(path) -> bool:
+    return stat.S_ISCHR(os.stat(path).st_mode)
+
+
+def test_a_fifo_is_written_through_and_stays_a_fifo(tmp_path):
+    fifo = tmp_path / "plan.fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader is there before the writer opens it
+    try:
+        write_atomic(fifo, '{"schema": "wam.timeline/1"}\n')
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+        assert os.read(reader, 1000) == b'{"schema": "wam.timeline/1"}\n'
+    finally:
+        os.close(reader)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.fifo"]  # no temp file left
+
+
+def test_a_big_write_reaches_a_fifo_reader_thread(tmp_path):
+    fifo = tmp_path / "video.fifo"
+    os.mkfifo(fifo)
+    data = os.urandom(3 << 20)  # more than a pipe holds: the writer waits for the reader
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    tmp = staged(fifo, data)
+    install(tmp, fifo)
+    reader.join()
+    assert got == [data] and not tmp.exists() and stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_character_device_is_written_through(tmp_path):
+    null = device(tmp_path, "null", 3)
+    write_atomic(null, "a plan")
+    assert is_char_device(null)
+    full = device(tmp_path, "full", 7)
+    with pytest.raises(OutputError, match=r"^cannot write .*full: the disk is full$"):
+        write_atomic(full, "a plan")
+    assert is_char_device(full)
+    if ROOT:
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "null"]
+
+
+def test_a_terminal_is_written_through(tmp_path):
+    leader, follower = os.openpty()
+    try:
+        name = os.ttyname(follower)
+        assert is_stream(name)
+        write_atomic(name, "to the terminal\n")
+        assert b"to the terminal" in os.read(leader, 1000)
+        assert is_char_device(name)
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
+def test_descriptor_names_are_written_through_never_replaced(tmp_path):
+    read_end, write_end = os.pipe()
+    try:
+        assert is_stream(f"/dev/fd/{write_end}")
+        write_atomic(f"/dev/fd/{write_end}", "through the pipe")
+        assert os.read(read_end, 100) == b"through the pipe"
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    log = tmp_path / "log.txt"  # stdout redirected with >> to a log: the plan is added, the log kept
+    log.write_text("earlier lines\n")
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+    try:
+        write_atomic(f"/proc/self/fd/{fd}", "the plan\n")
+    finally:
+        os.close(fd)
+    assert log.read_text() == "earlier lines\nthe plan\n"
+
+
+def test_a_symlink_is_followed_and_its_target_replaced(tmp_path):
+    real = tmp_path / "plans" / "plan.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "plan.json"
+    link.symlink_to(real)
+    write_atomic(link, "new")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text() == "new"
+    dangling = tmp_path / "later.json"  # a link to a file not made yet: the file is made
+    dangling.symlink_to(tmp_path / "plans" / "later.json")
+    write_atomic(dangling, "made")
+    assert dangling.is_symlink() and (tmp_path / "plans" / "later.json").read_text() == "made"
+    assert not list(tmp_path.rglob("*.part"))
+
+
+def test_rewriting_a_file_keeps_its_permissions(tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text("old")
+    os.chmod(plan, 0o600)
+    write_atomic(plan, "new")
+    assert stat.S_IMODE(os.stat(plan).st_mode) == 0o600 and plan.read_text() == "new"
+    os.chmod(plan, 0o640)
+    tmp = staged(plan, b"newer")
+    install(tmp, plan)
+    assert stat.S_IMODE(os.stat(plan).st_mode) == 0o640 and plan.read_text() == "newer"
+    fresh = tmp_path / "fresh.json"
+    umask = os.umask(0o022)
+    try:
+        write_atomic(fresh, "{}")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o644
+
+
+def test_outputs_are_put_in_place_under_a_lock_on_their_folders(tmp_path):
+    video, subtitles = tmp_path / "out" / "film.mp4", tmp_path / "subs" / "film.srt"
+    video.parent.mkdir()
+    subtitles.parent.mkdir()
+
+    def locked(folder) -> bool:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            assert exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    with output_lock(video, subtitles, None):
+        assert locked(video.parent) and locked(subtitles.parent)
+    assert not locked(video.parent) and not locked(subtitles.parent)
+
+
+def test_special_outputs_pass_the_checks_a_disk_does_not(tmp_path, wam_home):
+    null = device(tmp_path, "null", 3)
+    assert str(check_output(null, inputs=[null])) == os.path.realpath(null)  # writing a device destroys nothing
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    assert check_output(fifo) == fifo.resolve()
+    with pytest.raises(UnsafeOutputError, match="an input of this run"):
+        check_output(fifo, inputs=[fifo])  # a FIFO read and written at once would hang
+    if ROOT:
+        disk = tmp_path / "disk"
+        os.mknod(disk, 0o660 | stat.S_IFBLK, os.makedev(7, 0))
+        with pytest.raises(UsageError, match="it is a disk"):
+            check_output(disk)
+
+
+# ------------------------------------------------ a saved plan's clips, with or without a readable index
+
+
+@pytest.fixture
+def planned(tmp_path, wam_home):
+    """A saved plan of a clip in lib/city (with a sidecar), and an index that is garbage."""
+    clip = tmp_path / "lib" / "city" / "clip.mp4"
+    clip.parent.mkdir(parents=True)
+    clip.write_bytes(b"not really a video" * 10)
+    sidecar = clip.with_suffix(".txt")
+    sidecar.write_text("Towers at night")
+    cut = Cut("s0", str(clip), 0.0, 2.0, 0, 50, 25, 0.5)
+    plan = tmp_path / "plan.json"
+    plan.write_text(Timeline(25, 320, 180, [SentenceSpan(0, "Towers.", 0, 50, 25, 0, [cut])]).to_json())
+    wam_home.mkdir()
+    (wam_home / "index.sqlite").write_bytes(os.urandom(4096))
+    return {"clip": clip, "sidecar": sidecar, "plan": plan}
+
+
+def test_a_plans_clips_and_sidecars_are_protected_and_their_folders_without_an_index(planned, tmp_path):
+    clip, sidecar = planned["clip"], planned["sidecar"]
+    for target in (clip, sidecar, clip.with_suffix(".json")):
+        with pytest.raises(UnsafeOutputError, match=str(target.name)):
+            check_output(target, sources=[clip])
+    with pytest.raises(UnsafeOutputError, match="the folder of the plan's clip"):
+        check_output(clip.parent / "cut.otio", sources=[clip])  # the index cannot say where the library is
+    assert check_output(tmp_path / "cut.otio", sources=[clip]) == (tmp_path / "cut.otio").resolve()
+    # with an index that names no library there, the folder may take new files; the clip never
+    assert check_output(clip.parent / "cut.otio", sources=[clip], libraries=[]) == (clip.parent / "cut.otio")
+    with pytest.raises(UnsafeOutputError, match="a sidecar of the plan's clip"):
+        check_output(sidecar, sources=[clip], libraries=[])
+
+
+def test_a_damaged_index_does_not_switch_protection_off(planned, tmp_path):
+    sidecar = planned["sidecar"]
+    r = CliRunner().invoke(cli, ["render", "--plan", str(planned["plan"]), "-o", str(tmp_path / "x.mp4"),
+                                 "--srt", str(sidecar)])
+    assert r.exit_code == 2 and "sidecar" in r.stderr, r.stderr
+    assert sidecar.read_text() == "Towers at night" and not (tmp_path / "x.mp4").exists()
+    for args in (["export", str(planned["plan"]), "-o", str(sidecar.parent / "cut.otio")],
+                 ["storyboard", str(planned["plan"]), "-o", str(sidecar.parent / "board.html")]):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 2 and "the folder of the plan's clip" in r.stderr, r.stderr
+    assert sorted(p.name for p in sidecar.parent.iterdir()) == ["clip.mp4", "clip.txt"]
+
+
+def test_exporting_to_a_full_device_is_one_line_and_nothing_beside_it(planned, tmp_path):
+    full = device(tmp_path, "full", 7)
+    r = CliRunner().invoke(cli, ["export", str(planned["plan"]), "-o", str(full), "--format", "otio"])
+    assert r.exit_code == 1, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == f"wam: error: cannot write {full}: the disk is full"
+    assert is_char_device(full) and not os.path.exists(f"{full}.srt")
+
+
+def test_exporting_to_a_fifo_sends_the_timeline_through_it(planned, tmp_path):
+    fifo = tmp_path / "cut.otio"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    r = CliRunner().invoke(cli, ["export", str(planned["plan"]), "-o", str(fifo)])
+    assert r.exit_code == 0, r.stderr
+    reader.join()
+    assert '"OTIO_SCHEMA"' in got[0] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert not (tmp_path / "cut.srt").exists()  # nothing can be beside a pipe
+
+
+@pytest.mark.parametrize("name", ["out.avi", "out", "full"])
+def test_a_render_to_a_name_that_is_no_mp4_is_refused_before_any_work(tmp_path, wam_home, name):
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sleeps.\n")
+    target = device(tmp_path, "full", 7) if name == "full" else tmp_path / name
+    srt = tmp_path / "out.srt"
+    r = CliRunner().invoke(cli, ["render", str(story), "-o", str(target), "--srt", str(srt)])
+    # exit 2 before planning: with nothing indexed, planning would have failed with exit 1
+    assert r.exit_code == 2 and "its name must end in .mp4" in r.stderr, r.stderr
+    assert not srt.exists() and not (tmp_path / "out.avi").exists()
+
+
+def test_non_finite_reading_speeds_are_refused(tmp_path, wam_home):
+    story = tmp_path / "story.txt"
+    story.write_text("A cat sleeps.\n")
+    for value in ("nan", "inf", "-inf"):
+        r = CliRunner().invoke(cli, ["plan", str(story), "--wps", value])
+        assert r.exit_code == 2 and "--wps" in r.stderr, (value, r.stderr)
+
+
+# ------------------------------------------------ end to end, on a tiny indexed library
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    from media import tiny_library
+
+    root = tmp_path_factory.mktemp("special")
+    tiny_library(root / "lib")
+    story = root / "story.txt"
+    story.write_text("A red bus drives down the street.\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(root / "home")}
+
+    def wam(*args, **kw):
+        return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], env=env, text=True,
+                              capture_output=True, **kw)
+
+    assert wam("index", root / "lib", "-q").returncode == 0
+    return {"story": story, "wam": wam}
+
+
+@pytest.mark.slow
+def test_plan_to_a_fifo_to_stdout_and_over_a_private_plan(indexed, tmp_path):
+    import json
+
+    story, wam = indexed["story"], indexed["wam"]
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)  # mkfifo f; wam plan s.txt -o f
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    r = wam("plan", story, "-o", fifo, "-q")
+    assert r.returncode == 0, r.stderr
+    reader.join()
+    assert json.loads(got[0])["schema"] == "wam.timeline/1" and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    r = wam("plan", story, "-o", "/dev/fd/1")  # stdout by name (the system's /dev/stdout is never touched here)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["schema"] == "wam.timeline/1"  # the JSON alone: no table after it
+    plan = tmp_path / "plan.json"
+    assert wam("plan", story, "-o", plan, "-q").returncode == 0
+    os.chmod(plan, 0o600)
+    assert wam("plan", story, "-o", plan, "-q", "--pace", "fast").returncode == 0
+    assert stat.S_IMODE(os.stat(plan).st_mode) == 0o600
