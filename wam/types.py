@@ -106,6 +106,7 @@ class ShotTable:
     thumbs: np.ndarray | None = None  # int8 (N, 144) framing thumbnails, all zero when unknown
     framing_known: np.ndarray | None = None  # bool (N,): the shot's clip was measured for jump cuts
     framing: "FramingPairs | None" = None  # jump-cut similarity of shot pairs within a clip, by store id
+    image: np.ndarray | None = None  # float32 (N, D) unit image vectors of the vision model; zero row: none; D = 0: no model
 
     def __len__(self) -> int:
         return len(self.shot_ids)

@@ -1,8 +1,9 @@
 """``wam index``: bring the index up to date with one or more library folders.
 
 scan → (unchanged? skip) → (moved? keep analysis) → analyse in worker processes →
-tag keyframes + describe + embed in this process → store, one transaction per clip.
-Bad files are recorded and reported, never fatal.
+tag keyframes + describe + embed (+ image vectors with a vision model) in this process →
+store, one transaction per clip → image vectors for stored shots that lack them
+(``library/images.py``). Bad files are recorded and reported, never fatal.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -20,7 +20,8 @@ import numpy as np
 
 from wam.config import default_workers
 from wam.embed import load_encoder, model_id
-from wam.errors import MediaError, WamError, one_line
+from wam.embed.vision import VisionInfo, load_vision, vision_info, vision_name
+from wam.errors import MediaError, ModelError, WamError, one_line
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.scan import FoundFile, content_hash, video_files
 from wam.library.schema import ANALYSIS_VERSION
@@ -48,7 +49,9 @@ class IndexSummary:
     failed: int = 0
     duplicates: int = 0  # of the failed: copies of clips indexed already (indexed once)
     reembedded: int = 0  # shots re-embedded for a model change
+    pictured: int = 0  # stored shots given image vectors (a new vision model, or an interrupted run)
     model: str = ""
+    vision: str = ""  # the vision model, if any
     seconds: float = 0.0
     failures: list[dict] = field(default_factory=list)
 
@@ -59,9 +62,9 @@ class IndexSummary:
 
     def line(self) -> str:
         extra = []
-        for name in ("redescribed", "moved", "removed", "reembedded"):
+        for name in ("redescribed", "moved", "removed", "reembedded", "pictured"):
             if getattr(self, name):
-                extra.append(f"{getattr(self, name)} {name}")
+                extra.append(f"{getattr(self, name)} {name if name != 'pictured' else 'image-embedded'}")
         tail = (", " + ", ".join(extra)) if extra else ""
         return (
             f"indexed {self.clips} clips, {self.shots} shots "
@@ -92,10 +95,11 @@ def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnaly
 
 
 class _Describer:
-    """Lazily loaded tagger + encoder (so an unchanged library never loads torch)."""
+    """Lazily loaded tagger + encoder + vision model (so an unchanged library never loads torch)."""
 
-    def __init__(self, model: str):
+    def __init__(self, model: str, vision: VisionInfo | None = None):
         self.model = model
+        self.vision = vision
         self._tagger = None
         self._preload = None
         self._lock = threading.Lock()
@@ -113,6 +117,8 @@ class _Describer:
                     torch.set_num_threads(threads)
                 self.tagger
                 self.encoder
+                if self.vision is not None:
+                    self.vision_model
             except Exception:  # reported again, cleanly, when the models are used
                 log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
 
@@ -137,6 +143,18 @@ class _Describer:
                 self._tagger = ImageTagger()
             return self._tagger
 
+    @property
+    def vision_model(self):
+        with self._lock:
+            return load_vision(self.vision)
+
+    def images(self, keyframes: list[tuple[bytes, ...]]) -> tuple[str, np.ndarray] | None:
+        """The vision model's identity and image vectors for shots with these keyframes (None: no model)."""
+        if self.vision is None:
+            return None
+        self._wait()
+        return self.vision.identity, self.vision_model.image_vectors(keyframes)
+
     def embed(self, descriptions: list[ShotDescription]) -> np.ndarray:
         return self.encoder.encode([d.text() for d in descriptions])
 
@@ -150,9 +168,13 @@ def index_libraries(
     warn: Warn = lambda msg: None,
     home: Path | None = None,
     ray: str | None = None,
+    vision: str | None = None,
+    no_vision: bool = False,
 ) -> IndexSummary:
     """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``;
-    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster."""
+    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster.
+    ``vision``: a CLIP-family model (hub id or folder) whose image vectors every shot gets
+    (default: the index's, if any); ``no_vision``: drop the index's vision model."""
     started = time.perf_counter()
     folders = []
     for r in roots:
@@ -166,8 +188,10 @@ def index_libraries(
     summary = IndexSummary(libraries=[str(f) for f in folders])
     with Store.open(home) as store, store.lock():
         requested = model_id(model) if model else (store.model or model_id(None))
-        describer = _Describer(requested)
-        summary.model = requested
+        seeing = None if no_vision else _vision_model(vision, store.vision)
+        describer = _Describer(requested, seeing)
+        summary.model, summary.vision = requested, seeing.name if seeing else ""
+        store.set_vision(seeing)
         if store.model and store.model != requested:
             summary.reembedded = _reembed_all(store, describer)
         jobs: list[_Job] = []
@@ -187,6 +211,12 @@ def index_libraries(
                     summary.removed += 1
             store.forget_failures_under(str(root), {f.path for f in files})
         _run_jobs(store, describer, jobs, workers, progress, summary, warn, ray)
+        if seeing is not None:
+            from wam.library.images import embed_stored_shots
+
+            summary.pictured = embed_stored_shots(store, lambda: describer.vision_model, workers=workers,
+                                                  progress=progress, warn=warn)
+            store.drop_other_image_vectors(seeing.identity)
         for lib in library_ids:
             for info in store.libraries(lib):  # none if a repeated folder was forgotten already
                 if info["clips"] == 0:
@@ -197,6 +227,19 @@ def index_libraries(
                 summary.shots += info["shots"]
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _vision_model(name: str | None, current: VisionInfo | None) -> VisionInfo | None:
+    """The vision model this run uses: ``name`` (found, downloaded once, identified), else the
+    index's own (identified again: changed weights are embedded again), else none."""
+    if name is None and current is None:
+        return None
+    if name is None:
+        try:
+            return vision_info(current.name, current)
+        except ModelError as exc:
+            raise ModelError(f"{exc}; or index without the index's vision model: --no-vision") from None
+    return vision_info(name, current if current is not None and current.name == vision_name(name) else None)
 
 
 def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, warn) -> None:
@@ -309,56 +352,15 @@ def _run_jobs(store, describer, jobs: list[_Job], workers: int, progress: bool, 
         bar.close()
 
 
-def _new_pool(workers: int, ctx):
-    from wam.signals import WorkerPool
-
-    return WorkerPool(workers, ctx)
-
-
-def _decoder_context():
-    """The forkserver context, its server importing the analysis code (cv2, scenedetect) once
-    for all workers instead of once per worker."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["wam.library.analyse"])
-    return ctx
-
-
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
-    from concurrent.futures.process import BrokenProcessPool
+    from wam.library.pool import run_pool
 
-    ctx = _decoder_context()
-    pending = list(reversed(jobs))
-    pool = _new_pool(min(workers, len(jobs)), ctx)
-    running: dict[Future, _Job] = {}
-    try:
-        while pending or running:
-            while pending and len(running) < 2 * workers:
-                job = pending.pop()
-                running[pool.submit(analyse_in_worker, job.file.path, 1)] = job
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda f: running[f].file.path):
-                job = running.pop(fut, None)
-                if job is None:  # the pool broke on an earlier clip of this round: this one is queued again
-                    continue
-                try:
-                    result = fut.result()
-                except BrokenProcessPool:
-                    result = "the decoder crashed on this file"
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    for other in running.values():
-                        pending.append(other)
-                    running.clear()
-                    pool = _new_pool(workers, ctx)
-                _finish(store, describer, job, result, summary, warn)
-                bar.update(1)
-    except BaseException:  # Ctrl-C or an error: stop the decoders now, keep what is committed
-        pool.stop_workers()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    else:
-        pool.shutdown(wait=True)
+    def finish(job: _Job, result) -> None:
+        _finish(store, describer, job, result, summary, warn)
+        bar.update(1)
+
+    run_pool(jobs, lambda job: (analyse_in_worker, (job.file.path, 1)), finish, workers,
+             order=lambda job: job.file.path, crashed="the decoder crashed on this file")
 
 
 def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis | str, summary, warn) -> None:
@@ -387,5 +389,6 @@ def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis
         descriptions=descriptions,
         embeddings=vecs,
         model=describer.model,
+        images=describer.images([s.keyframes for s in result.shots]),
     )
     summary.indexed += 1
