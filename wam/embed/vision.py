@@ -178,10 +178,10 @@ _CACHE: dict[str, VisionModel] = {}
 def load_vision(info: VisionInfo) -> VisionModel:
     """The model ``info`` names, loaded once per process. ModelMismatchError when its files no
     longer hash to ``info.identity`` (the index's image vectors came from other weights)."""
+    now, folder = _identify(info.name, info)  # cheap while the files keep their size and time
+    if now.identity != info.identity:
+        raise ModelMismatchError(f"vision model {info.name} changed since the index was made; run "
+                                 f"`wam index DIR --vision {info.name}` to embed the shots again")
     if info.identity not in _CACHE:
-        now, folder = _identify(info.name, info)
-        if now.identity != info.identity:
-            raise ModelMismatchError(f"vision model {info.name} changed since the index was made; run "
-                                     f"`wam index DIR --vision {info.name}` to embed the shots again")
         _CACHE[info.identity] = VisionModel(info, folder)
     return _CACHE[info.identity]
