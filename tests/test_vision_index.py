@@ -84,6 +84,11 @@ def test_index_search_plan_and_render_see_the_pictures(tmp_path, wam_home, lib, 
     storyboard = tmp_path / "board.html"
     wam("storyboard", story, "-o", storyboard, "-q")
     assert storyboard.stat().st_size > 1000
+    other = tmp_path / "other.txt"  # a batch: one shared child process for the vision model's text tower
+    other.write_text("Green leaves in the quiet forest. A bus in the street.\n")
+    wam("plan", story, other, "-o", f"{tmp_path / 'plans'}/", "-q")
+    assert json.loads((tmp_path / "plans" / "other.json").read_text())["sentences"]
+    assert cache.execute("SELECT COUNT(*) FROM vectors WHERE model=?", (identity,)).fetchone()[0] == 5
 
 
 def test_switching_models_embeds_only_the_pictures_and_matches_a_fresh_index(tmp_path, wam_home, lib, models,
@@ -162,6 +167,10 @@ def test_changed_weights_are_refused_until_embedded_again(tmp_path, wam_home, li
     summary = json.loads(wam("index", lib, "--json", "-q").stdout)
     assert summary["pictured"] == 5
     assert search("a cat and a dog")
+    shutil.rmtree(folder)  # the model is gone: the index says how to go on without it
+    r = CliRunner().invoke(cli, ["index", str(lib)])
+    assert r.exit_code == 1 and "--no-vision" in r.output and len(r.output.strip().splitlines()) == 1
+    assert json.loads(wam("index", lib, "--no-vision", "--json", "-q").stdout)["vision"] == ""
 
 
 def test_a_tiny_siglip_indexes_and_searches(tmp_path, wam_home, lib):

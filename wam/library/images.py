@@ -1,9 +1,10 @@
-"""Image vectors for shots stored already: after ``wam index --vision MODEL`` on an indexed
-library, a switch to another model, or an interrupted run, the shots (of every indexed
-library: the vision model is the index's) without a vector from the index's vision model get
-their keyframes decoded again in worker processes (no cut detection or features:
-``analyse.shot_keyframes``), embedded by the model in this process and stored one clip per
-transaction, so an interrupted run resumes where it stopped.
+"""Which vision model a ``wam index`` run uses (``vision_for_run``), and image vectors for
+shots stored already: after ``wam index --vision MODEL`` on an indexed library, a switch to
+another model, or an interrupted run, the shots (of every indexed library: the vision model is
+the index's) without a vector from the index's vision model get their keyframes decoded again
+in worker processes (no cut detection or features: ``analyse.shot_keyframes``), embedded by
+the model in this process and stored one clip per transaction, so an interrupted run resumes
+where it stopped.
 """
 
 from __future__ import annotations
@@ -11,8 +12,22 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-from wam.errors import MediaError, one_line
+from wam.embed.vision import VisionInfo, vision_info, vision_name
+from wam.errors import MediaError, ModelError, one_line
 from wam.library.imagestore import ClipShots
+
+
+def vision_for_run(name: str | None, current: VisionInfo | None) -> VisionInfo | None:
+    """The vision model this run uses: ``name`` (found, downloaded once, identified), else the
+    index's own (identified again: changed weights are embedded again), else none."""
+    if name is None and current is None:
+        return None
+    if name is None:
+        try:
+            return vision_info(current.name, current)
+        except ModelError as exc:
+            raise ModelError(f"{exc}; or index without the index's vision model: --no-vision") from None
+    return vision_info(name, current if current is not None and current.name == vision_name(name) else None)
 
 
 def keyframes_in_worker(path: str, ranges: list[tuple[int, int]], decode_threads: int | None = None):

@@ -20,9 +20,10 @@ import numpy as np
 
 from wam.config import default_workers
 from wam.embed import load_encoder, model_id
-from wam.embed.vision import VisionInfo, load_vision, vision_info, vision_name
-from wam.errors import MediaError, ModelError, WamError, one_line
+from wam.embed.vision import VisionInfo, load_vision
+from wam.errors import MediaError, WamError, one_line
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
+from wam.library.images import embed_stored_shots, vision_for_run
 from wam.library.scan import FoundFile, content_hash, video_files
 from wam.library.schema import ANALYSIS_VERSION
 from wam.library.store import ShotText, Store
@@ -64,7 +65,7 @@ class IndexSummary:
         extra = []
         for name in ("redescribed", "moved", "removed", "reembedded", "pictured"):
             if getattr(self, name):
-                extra.append(f"{getattr(self, name)} {name if name != 'pictured' else 'image-embedded'}")
+                extra.append(f"{getattr(self, name)} {'image-embedded' if name == 'pictured' else name}")
         tail = (", " + ", ".join(extra)) if extra else ""
         return (
             f"indexed {self.clips} clips, {self.shots} shots "
@@ -100,6 +101,7 @@ class _Describer:
     def __init__(self, model: str, vision: VisionInfo | None = None):
         self.model = model
         self.vision = vision
+        self._vision_model = None
         self._tagger = None
         self._preload = None
         self._lock = threading.Lock()
@@ -146,7 +148,9 @@ class _Describer:
     @property
     def vision_model(self):
         with self._lock:
-            return load_vision(self.vision)
+            if self._vision_model is None:
+                self._vision_model = load_vision(self.vision)
+            return self._vision_model
 
     def images(self, keyframes: list[tuple[bytes, ...]]) -> tuple[str, np.ndarray] | None:
         """The vision model's identity and image vectors for shots with these keyframes (None: no model)."""
@@ -188,7 +192,7 @@ def index_libraries(
     summary = IndexSummary(libraries=[str(f) for f in folders])
     with Store.open(home) as store, store.lock():
         requested = model_id(model) if model else (store.model or model_id(None))
-        seeing = None if no_vision else _vision_model(vision, store.vision)
+        seeing = None if no_vision else vision_for_run(vision, store.vision)
         describer = _Describer(requested, seeing)
         summary.model, summary.vision = requested, seeing.name if seeing else ""
         store.set_vision(seeing)
@@ -212,8 +216,6 @@ def index_libraries(
             store.forget_failures_under(str(root), {f.path for f in files})
         _run_jobs(store, describer, jobs, workers, progress, summary, warn, ray)
         if seeing is not None:
-            from wam.library.images import embed_stored_shots
-
             summary.pictured = embed_stored_shots(store, lambda: describer.vision_model, workers=workers,
                                                   progress=progress, warn=warn)
             store.drop_other_image_vectors(seeing.identity)
@@ -227,19 +229,6 @@ def index_libraries(
                 summary.shots += info["shots"]
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _vision_model(name: str | None, current: VisionInfo | None) -> VisionInfo | None:
-    """The vision model this run uses: ``name`` (found, downloaded once, identified), else the
-    index's own (identified again: changed weights are embedded again), else none."""
-    if name is None and current is None:
-        return None
-    if name is None:
-        try:
-            return vision_info(current.name, current)
-        except ModelError as exc:
-            raise ModelError(f"{exc}; or index without the index's vision model: --no-vision") from None
-    return vision_info(name, current if current is not None and current.name == vision_name(name) else None)
 
 
 def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, warn) -> None:
