@@ -203,3 +203,15 @@ def test_stored_shots_get_back_the_keyframes_of_their_analysis(tmp_path):
     again = shot_keyframes(path, ranges)
     assert again == [s.keyframes for s in analysis.shots]  # the same JPEG bytes: the same image vectors
     assert shot_keyframes(path, ranges[1:2]) == [analysis.shots[1].keyframes]
+
+
+def test_a_model_that_is_not_clip_or_siglip_is_refused_in_one_line(tmp_path, wam_home):
+    folder = tmp_path / "bert"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "bert"}')
+    (folder / "model.safetensors").write_bytes(b"x")
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    r = CliRunner().invoke(cli, ["index", str(lib), "--vision", str(folder)])
+    assert r.exit_code == 1 and "a bert model" in r.output and "CLIP or SigLIP" in r.output
+    assert len(r.output.strip().splitlines()) == 1

@@ -66,7 +66,7 @@ def _identify(name: str, known: VisionInfo | None) -> tuple[VisionInfo, Path]:
     folder = model_folder(name)
     family = read_config(folder, name).get("model_type")
     if family not in FAMILIES:
-        raise ModelError(f"vision model {name}: a {family or 'unknown'!s} model; --vision takes CLIP or SigLIP "
+        raise ModelError(f"vision model {name}: a {family or 'unknown'} model; --vision takes CLIP or SigLIP "
                          f"models (config.json model_type {' or '.join(FAMILIES)})")
     digest, memo = model_digest(folder, known.memo if known is not None else None)
     return VisionInfo(name=vision_name(name), family=family, identity=f"{family}:{digest[:20]}", memo=memo), folder
@@ -99,13 +99,14 @@ class VisionModel:
         text = getattr(self._model.config, "text_config", None)
         limit = int(getattr(text, "max_position_embeddings", 0) or 77)
         self._max_length = min(limit, int(getattr(self._processor.tokenizer, "model_max_length", limit) or limit))
-        self.dim = int(self._text([""]).shape[1])
+        self.dim = int(self.text_vectors([""]).shape[1])
 
     def _features(self, out):
         """transformers ≥ 5 returns the projected features as ``pooler_output``, older ones a tensor."""
         return out if isinstance(out, self._torch.Tensor) else out.pooler_output
 
-    def _text(self, texts: list[str]) -> np.ndarray:
+    def text_vectors(self, texts: list[str]) -> np.ndarray:
+        """(texts, dim) float32 unit vectors of ``texts`` from the text tower."""
         torch = self._torch
         # SigLIP was trained on texts padded to the full length (it pools the last position)
         siglip = self.info.family == "siglip"
@@ -169,7 +170,7 @@ class VisionTextEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return self._model._text(list(texts))
+        return self._model.text_vectors(list(texts))
 
 
 _CACHE: dict[str, VisionModel] = {}
