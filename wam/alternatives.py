@@ -1,5 +1,5 @@
 """The next best shots for each sentence of a plan: what else the library offers (shown by
-``wam storyboard``). Layer 3: glue between the store, the text encoder (with its sentence
+``wam storyboard``). Layer 3: glue between the store, the text encoders (with their sentence
 cache) and candidate scoring, used the way the planner uses them; it never changes a plan.
 """
 
@@ -32,8 +32,9 @@ def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K
               home: Path | None = None) -> dict[int, list[Alternative]]:
     """Sentence index → up to ``count`` of its top-``k`` candidate shots that the plan does not
     use anywhere (best first; files that no longer exist are skipped)."""
-    from wam.candidates import candidate_sets
+    from wam.candidates import candidate_sets, has_image_vectors
     from wam.embed import load_encoder
+    from wam.embed.vision import load_vision
     from wam.keywords import query_words
     from wam.library.store import Store
     from wam.textcache import cached_encode
@@ -50,7 +51,11 @@ def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K
             raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
         encoder = load_encoder(model)
         vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
-        sets = candidate_sets(vecs, texts, table, words, k=max(k, count), min_lengths=[0.0] * len(texts))
+        vision = store.vision if has_image_vectors(table) else None
+        image_queries = (cached_encode(load_vision(vision).text_encoder(), texts, home if home.exists() else None)[0]
+                         if vision else None)
+        sets = candidate_sets(vecs, texts, table, words, k=max(k, count), min_lengths=[0.0] * len(texts),
+                              image_queries=image_queries)
         used = {c.shot_id for c in timeline.cuts()}
         picked: dict[int, list[int]] = {}
         for s, cands in zip(timeline.sentences, sets):

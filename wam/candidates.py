@@ -1,4 +1,5 @@
-"""Candidate shots for a text: cosine similarity of embeddings plus keyword evidence.
+"""Candidate shots for a text: cosine similarity of embeddings plus keyword evidence, plus
+what a vision model sees in the pictures when the index has one (``vision_evidence``).
 
 Pure: works on a ShotTable, query vectors and a ``keywords.WordIndex``; used by
 ``wam search`` and by the planner. Write-a-video cascades keyword matching with
@@ -16,14 +17,51 @@ from wam.keywords import WordIndex
 from wam.types import ShotTable
 
 
-def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, words: WordIndex | None = None) -> np.ndarray:
-    """(len(texts), len(table)) match scores: cosine similarity + keyword bonus (none without ``words``)."""
+#: The most a shot's picture adds to its match score (text cosines run ≈ 0.1 – 0.7).
+VISION_WEIGHT = 0.25
+#: Standard scores (over the shots scored) at and above which a picture earns all of VISION_WEIGHT.
+VISION_FULL_Z = 2.5
+#: The smallest spread assumed for one text's text–image cosines over the shots (below it is noise).
+VISION_MIN_STD = 0.01
+
+
+def vision_evidence(image_queries: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """(texts, shots) what the pictures add to the match scores, in [0, VISION_WEIGHT].
+
+    A CLIP-family model's text–image cosines live in a narrow band whose place differs per
+    model and per text (CLIP's ≈ 0.15 – 0.35), so they are not comparable to text–text cosines
+    as they are. Calibration: each text's cosines are standardised over the shots being scored
+    (z = (cos − mean) / max(std, VISION_MIN_STD), rows without a vector left out), and a shot
+    earns VISION_WEIGHT · clip(z / VISION_FULL_Z, 0, 1): nothing at or below the library's
+    mean, the whole weight VISION_FULL_Z standard deviations above it. Shots without an image
+    vector (zero rows) earn nothing."""
+    out = np.zeros((len(image_queries), len(image)), np.float32)
+    known = np.linalg.norm(image, axis=1) > 0.5 if image.size else np.zeros(len(image), bool)
+    if not known.any() or len(image_queries) == 0:
+        return out
+    cos = image_queries.astype(np.float32) @ image[known].T
+    z = (cos - cos.mean(axis=1, keepdims=True)) / np.maximum(cos.std(axis=1, keepdims=True), VISION_MIN_STD)
+    out[:, known] = VISION_WEIGHT * np.clip(z / VISION_FULL_Z, 0.0, 1.0)
+    return out
+
+
+def has_image_vectors(table: ShotTable) -> bool:
+    """Whether any shot of ``table`` has an image vector (so the vision model's text tower is needed)."""
+    return table.image is not None and table.image.shape[1] > 0 and bool(np.any(np.asarray(table.image) != 0))
+
+
+def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, words: WordIndex | None = None,
+                 image_queries: np.ndarray | None = None) -> np.ndarray:
+    """(len(texts), len(table)) match scores: cosine similarity + keyword bonus (none without
+    ``words``) + picture evidence (with ``image_queries``, the texts in the vision model's space)."""
     if len(table) == 0:
         return np.zeros((len(texts), 0), np.float32)
     sims = query_vecs.astype(np.float32) @ table.embeddings.T
     if words is not None:
         for i, text in enumerate(texts):
             sims[i] += words.bonus(text)
+    if image_queries is not None and table.image is not None and table.image.shape[1]:
+        sims += vision_evidence(image_queries, np.asarray(table.image))
     return sims
 
 
@@ -82,11 +120,14 @@ def candidate_sets(
     k: int,
     min_lengths: list[float],
     chunk: int = 256,
+    image_queries: np.ndarray | None = None,
 ) -> list[Candidates]:
-    """Candidates for every sentence, scoring ``chunk`` sentences at a time (bounded memory)."""
+    """Candidates for every sentence, scoring ``chunk`` sentences at a time (bounded memory);
+    ``image_queries``: the sentences in the vision model's space, when the index has one."""
     lengths = table.lengths()
     out: list[Candidates] = []
     for a in range(0, len(texts), chunk):
-        scores = match_scores(query_vecs[a : a + chunk], texts[a : a + chunk], table, words)
+        image_chunk = image_queries[a : a + chunk] if image_queries is not None else None
+        scores = match_scores(query_vecs[a : a + chunk], texts[a : a + chunk], table, words, image_chunk)
         out.extend(candidates_from_scores(scores, lengths, min_lengths[a : a + chunk], k))
     return out

@@ -1,5 +1,6 @@
 """``wam plan``: story file + index → timeline. Glue between the story reader, the store,
-the text encoder (with its sentence cache), candidate scoring and the assembler."""
+the text encoder (with its sentence cache; and the vision model's text tower when the index
+has image vectors), candidate scoring and the assembler."""
 
 from __future__ import annotations
 
@@ -43,11 +44,12 @@ def plan_story(
     store: Store | None = None,
     encoder: Encoder | None = None,
     music: str | None = None,
+    vision_encoder: Encoder | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
     that ends after embedding when ``model_process``). A batch passes the ``store`` it keeps
-    open and the ``encoder`` it shares between stories (neither is closed here).
+    open and the ``encoder`` (and ``vision_encoder``) it shares between stories (none is closed here).
 
     With ``previous`` (the plan this story had before an edit, made with the same fps, pace
     and model) the cut changes only where the edit makes it: unchanged sentences keep their
@@ -60,7 +62,7 @@ def plan_story(
     from wam.assemble.plan import assemble
     from wam.assemble.stable import compatible
     from wam.assemble.styles import pace as pace_preset
-    from wam.candidates import candidate_sets
+    from wam.candidates import candidate_sets, has_image_vectors
     from wam.embed import ModelProcess, load_encoder, model_id
     from wam.keywords import query_words
     from wam.library.store import Store
@@ -72,6 +74,7 @@ def plan_story(
     with (nullcontext(store) if store is not None else Store.open(home, create=False)) as store:
         table = store.shot_table(store.library_ids(libraries))
         index_model = store.model
+        vision = store.vision if has_image_vectors(table) else None
         if len(table) == 0 or not index_model:
             raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
         if model and model_id(model) != index_model:
@@ -101,6 +104,7 @@ def plan_story(
         texts = [sentences[j].text for j in todo]
         words = store.word_index(query_words(texts), table)
     cache_warnings: list[str] = []
+    image_queries = None
     if texts:
         # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
         own_process = encoder is None and model_process
@@ -114,9 +118,13 @@ def plan_story(
         finally:
             if own_process:
                 encoder.close()
+        if vision is not None:
+            image_queries = _image_queries(texts, vision, table.image.shape[1], vision_encoder, model_process, cache,
+                                           progress, cache_warnings.append)
     preset = pace_preset(pace)
     min_lengths = [min(sentences[j].duration, preset.max_cut) for j in todo]
-    candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths) if texts else []
+    candidates = (candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths, image_queries=image_queries)
+                  if texts else [])
     # only the candidates' files are checked (cheap); if any vanished since indexing, plan
     # again without every missing clip
     offered = {table.sources[int(r)] for c in candidates for r in c.rows}
@@ -125,7 +133,8 @@ def plan_story(
         table, words, gone = _without_missing_sources(table, words)
         if len(table) == 0:
             raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
-        candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths)
+        candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths,
+                                    image_queries=image_queries)
         if reuse is not None:  # the table's rows changed; kept sentences show only clips still on disk
             from wam.assemble.replan import reuse_for
 
@@ -198,6 +207,23 @@ def music_beats(path: str, home: Path, warn) -> tuple[dict, list[float] | None]:
         warn(f"--music {path}: no beat found; the cut is not on the beat")
         return doc, None
     return doc, doc["beats"]
+
+
+def _image_queries(texts: list[str], vision, dim: int, encoder, model_process: bool, cache, progress: bool, warn):
+    """The sentences in the vision model's space, cached by the model's identity (its text
+    tower in a child process that ends after embedding when ``model_process``)."""
+    from wam.embed import ModelProcess
+    from wam.embed.vision import load_vision
+    from wam.textcache import cached_encode
+
+    own_process = encoder is None and model_process
+    if encoder is None:
+        encoder = ModelProcess(vision.name, dim, vision=vision) if model_process else load_vision(vision).text_encoder()
+    try:
+        return cached_encode(encoder, texts, cache, progress=progress, warn=warn)[0]
+    finally:
+        if own_process:
+            encoder.close()
 
 
 def _without_missing_sources(table: ShotTable, words: WordIndex) -> tuple[ShotTable, WordIndex, list[str]]:

@@ -1,6 +1,7 @@
 """Search the index for a text query (``wam search``): embed, score, rank.
 
-Glue between the store, the encoder and the pure candidate scoring.
+Glue between the store, the encoders (the text model, and the vision model's text tower when
+the index has image vectors) and the pure candidate scoring.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ class Hit:
 
 def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] | None = None, home: Path | None = None) -> list[Hit]:
     """The k shots that best match ``query`` (best first)."""
-    from wam.candidates import match_scores, top_k
+    from wam.candidates import has_image_vectors, match_scores, top_k
     from wam.embed import load_encoder
+    from wam.embed.vision import load_vision
     from wam.keywords import query_words
     from wam.library.store import Store
 
@@ -41,7 +43,9 @@ def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] 
         if len(table) == 0 or not model:
             raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
         encoder = load_encoder(model)
-        scores = match_scores(encoder.encode([query]), [query], table, words)[0]
+        vision = store.vision if has_image_vectors(table) else None
+        image_queries = load_vision(vision).text_encoder().encode([query]) if vision else None
+        scores = match_scores(encoder.encode([query]), [query], table, words, image_queries)[0]
         order = top_k(scores[None, :], k)[0]
         texts = store.descriptions([table.shot_ids[i] for i in order])
     return [

@@ -116,6 +116,7 @@ class ShotTable:
     still: np.ndarray | None = None  # bool (N,): a still picture (any length, shown with a move); None: none is
     aspect: np.ndarray | None = None  # float32 (N,): the source picture's width / height (0: unknown)
     salient: np.ndarray | None = None  # float32 (N, 2): centre of its most salient region, NaN when unknown
+    image: np.ndarray | None = None  # float32 (N, D) unit image vectors of the vision model; zero row: none; D = 0: no model
 
     def __len__(self) -> int:
         return len(self.shot_ids)

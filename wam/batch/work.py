@@ -20,13 +20,15 @@ from wam.timeline import Timeline
 
 class Session:
     """What the jobs of one batch share: the index, opened once (its column table stays in
-    memory), and one text-model process, started on the first sentence not in the sentence
-    cache and ended by ``close``."""
+    memory), and one text-model process (and one for the vision model's text tower when the
+    index has image vectors), each started on the first sentence not in the sentence cache and
+    ended by ``close``."""
 
     def __init__(self, home: Path | None = None):
         self.home = home
         self._store = None
         self._encoder = None
+        self._vision = None
 
     def store(self):
         from wam.library.store import Store
@@ -42,6 +44,17 @@ class Session:
             store = self.store()
             self._encoder = ModelProcess(store.model, int(store.meta("dim") or 0))
         return self._encoder
+
+    def vision_encoder(self):
+        """The text tower of the index's vision model in a child process (None: the index has none)."""
+        from wam.embed import ModelProcess
+
+        store = self.store()
+        if self._vision is None and store.vision is not None:
+            image = store.shot_table(None).image
+            if image is not None and image.shape[1]:
+                self._vision = ModelProcess(store.vision.name, image.shape[1], vision=store.vision)
+        return self._vision
 
     def plan(self, job: Job, warn) -> Timeline:
         """The job's timeline: its saved plan, or its story planned with its options."""
@@ -62,17 +75,19 @@ class Session:
             timeline = plan_story(sentences, libraries=list(o.get("libraries") or ()) or None, pace=o["pace"],
                                   fps=o["fps"], k=o["top"], seed=o.get("seed"), model=o.get("model"), width=width,
                                   height=height, explain=bool(o.get("explain")), store=self.store(),
-                                  encoder=self.encoder(), voice=o.get("voice"), narration=o.get("narration"),
-                                  timing=o.get("timing"), music=o.get("music"))
+                                  encoder=self.encoder(), vision_encoder=self.vision_encoder(), voice=o.get("voice"),
+                                  narration=o.get("narration"), timing=o.get("timing"), music=o.get("music"))
         for w in timeline.warnings:
             warn(w)
         return timeline
 
     def close(self) -> None:
         encoder, self._encoder = self._encoder, None
+        vision, self._vision = self._vision, None
         store, self._store = self._store, None
-        if encoder is not None:
-            encoder.close()
+        for child in (encoder, vision):
+            if child is not None:
+                child.close()
         if store is not None:
             store.close()
 

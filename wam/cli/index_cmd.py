@@ -12,6 +12,11 @@ from wam.cli.common import echo_json, progress_option, quiet_option, show_progre
 @click.option("--model", default=None, metavar="NAME",
               help="Text model: a sentence-transformers name or local folder (default: the index's "
                    "model, else the built-in all-MiniLM-L6-v2). A new model re-embeds the index.")
+@click.option("--vision", default=None, metavar="MODEL",
+              help="Also match what the pictures show with a CLIP or SigLIP model: a Hugging Face id "
+                   "(downloaded once) or a local folder in transformers' format (default: the index's, if any; "
+                   "SigLIP needs pip install 'wam[vision]'). A new model embeds only the pictures again.")
+@click.option("--no-vision", is_flag=True, help="Stop using the index's vision model (drops its image vectors).")
 @click.option("-j", "--workers", type=click.IntRange(min=1), default=None,
               help="Clips decoded in parallel (default: all cores).")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="auto", default=None, metavar="[ADDRESS]",
@@ -21,7 +26,7 @@ from wam.cli.common import echo_json, progress_option, quiet_option, show_progre
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @quiet_option
 @progress_option
-def index_command(folders, model, workers, ray_address, strict, as_json, quiet, progress):
+def index_command(folders, model, vision, no_vision, workers, ray_address, strict, as_json, quiet, progress):
     """Index the video clips in FOLDERS: shots, features, descriptions, embeddings.
 
     Re-running is incremental: unchanged clips are skipped, changed ones redone, deleted
@@ -33,13 +38,16 @@ def index_command(folders, model, workers, ray_address, strict, as_json, quiet, 
         wam index ./clips ~/Footage/travel
         wam index ./clips --json | jq .shots
         wam index /shared/footage --ray ray://head:10001
+        wam index ./clips --vision openai/clip-vit-base-patch32
     """
-    from wam.errors import NothingIndexedError
+    from wam.errors import NothingIndexedError, UsageError
     from wam.library.indexer import index_libraries
 
+    if vision is not None and no_vision:
+        raise UsageError("--vision and --no-vision contradict each other; give one")
     summary = index_libraries(
         folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet),
-        ray=ray_address)
+        ray=ray_address, vision=vision, no_vision=no_vision)
     if as_json:
         echo_json(summary.to_dict())
     elif not quiet:

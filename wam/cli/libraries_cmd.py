@@ -10,7 +10,7 @@ from wam.cli.common import echo_json
 @click.command("libraries")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON on stdout.")
 def libraries_command(as_json):
-    """List indexed libraries with their clips, shots and footage length, and the model.
+    """List indexed libraries with their clips, shots and footage length, and the models.
 
     \b
     Example:
@@ -20,16 +20,21 @@ def libraries_command(as_json):
     from wam.library.store import Store
 
     with Store.open(create=False) as store:
+        vision = store.vision
         info = {
             "home": str(store.home),
             "model": store.model,
+            "vision": ({"name": vision.name, "family": vision.family, "identity": vision.identity,
+                        "shots": store.image_count()} if vision else None),
             "libraries": store.libraries(),
             **store.counts(),
         }
     if as_json:
         echo_json(info)
         return
-    click.echo(f"index: {info['home']}  model: {info['model'] or '-'}")
+    vision = info["vision"]
+    click.echo(f"index: {info['home']}  model: {info['model'] or '-'}"
+               + (f"  vision: {vision['name']} ({vision['family']}, {vision['shots']} shots)" if vision else ""))
     if not info["libraries"]:
         click.echo("nothing indexed yet; run `wam index DIR`")
         return

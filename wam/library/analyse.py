@@ -2,6 +2,9 @@
 and keyframes. Runs in worker processes, so it imports cv2/scenedetect but never torch.
 
 clip path → media.decode (cuts + frames) → samples → shots.shot_ranges → features
+
+``shot_keyframes`` decodes the same keyframes again for shots stored already (a new vision
+model needs their pictures), without cut detection or features.
 """
 
 from __future__ import annotations
@@ -100,7 +103,8 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
             samples = [min(sampler.samples, key=lambda s: abs(s.frame - (a + b) // 2))]
         # motion measured across the cut belongs to no shot
         samples = [s if s.step_from >= a else _without_step(s) for s in samples]
-        keys = _keyframe_samples(samples, a, b)
+        by_frame = {s.frame: s for s in samples}
+        keys = [by_frame[f] for f in keyframe_frames(list(by_frame), a, b)]
         with_faces = {}
         for s in keys:
             if s.jpeg is not None:
@@ -194,15 +198,47 @@ def analyse_picture(path: str) -> ClipAnalysis:
                         frames=1, shots=(shot,))
 
 
-def _keyframe_samples(samples: list[FrameSample], a: int, b: int) -> list[FrameSample]:
-    """Samples nearest to the middle, first and last quarter of [a, b) (middle first, unique)."""
-    chosen: list[FrameSample] = []
+def keyframe_frames(frames: list[int], a: int, b: int) -> list[int]:
+    """Of the sampled ``frames``, those nearest to the middle, first and last quarter of [a, b)
+    (middle first, unique): a shot's keyframes."""
+    chosen: list[int] = []
     for frac in (0.5, 0.25, 0.75):
         target = a + (b - a) * frac
-        best = min(samples, key=lambda s: (abs(s.frame - target), s.frame))
+        best = min(frames, key=lambda f: (abs(f - target), f))
         if best not in chosen:
             chosen.append(best)
     return chosen
+
+
+def shot_keyframes(path: str, ranges: list[tuple[int, int]], *, decode_threads: int | None = None
+                   ) -> list[tuple[bytes, ...]]:
+    """The JPEG keyframes ``analyse_clip`` keeps for each shot [a, b) of the clip at ``path``: the
+    same frames, decoded again with no cut detection or features. MediaError if unreadable."""
+    import cv2
+
+    from wam.media.ffmpeg_stream import open_stream, probe
+
+    video = open_stream(path, probe(path), threads=decode_threads)
+    jpegs: dict[int, bytes] = {}
+    try:
+        stride = FrameSampler(float(video.frame_rate)).stride
+        last = max(b for _, b in ranges) + stride
+        n = 0
+        while n < last and (frame := video.read()) is not False:
+            if n % stride == 0:
+                ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY])
+                if ok:
+                    jpegs[n] = jpeg.tobytes()
+            n += 1
+    finally:
+        video.close()
+    if not jpegs:
+        raise MediaError("no decodable video frames (changed since it was indexed?)")
+    out = []
+    for a, b in ranges:
+        inside = [f for f in jpegs if a <= f < b] or [min(jpegs, key=lambda f: abs(f - (a + b) // 2))]
+        out.append(tuple(jpegs[f] for f in keyframe_frames(inside, a, b)))
+    return out
 
 
 def _without_step(s: FrameSample) -> FrameSample:

@@ -30,7 +30,7 @@ CACHE_FORMAT = "v4"
 #: ShotTable arrays stored in the cache, one .npy file each.
 TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion", "camera",
                 "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known", "still", "aspect",
-                "salient")
+                "salient", "image")
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,16 @@ class IndexColumns:
         return WordIndex(human=human, machine=machine, size=len(table))
 
 
-def build_columns(rows: list, postings: list, *, dim: int, generation: str, pairs: list = ()) -> IndexColumns:
+def build_columns(rows: list, postings: list, *, dim: int, generation: str, pairs: list = (),
+                  images: list = ()) -> IndexColumns:
     """The columns from the store's rows.
 
     ``rows``: (pk, shot_id, path, clip_id, library_id, start, end, embedding blob, histogram
     blob, features JSON, thumbnail blob, clip analysis version, clip width, clip height) per
     shot, ordered by pk;
     ``postings``: (word, pk, human) sorted by word; ``pairs``: (pk from, pk to, similarity)
-    of the jump-cut pairs within clips.
+    of the jump-cut pairs within clips; ``images``: (pk, vector blob) of the shots that have an
+    image vector from the index's vision model, by pk (the others get a zero row).
     """
     n = len(rows)
     emb = np.zeros((n, dim), np.float32)
@@ -137,9 +139,22 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
         aspect=aspect,
         salient=salient,
         framing=FramingPairs.from_pairs([(int(a), int(b), float(v)) for a, b, v in pairs]),
+        image=_image_column(images, [r[0] for r in rows]),
     )
     return IndexColumns(generation, table, np.array([r[4] for r in rows], np.int64),
                         Postings.from_rows(postings, table.pks))
+
+
+def _image_column(images: list, pks: list[int]) -> np.ndarray:
+    """(len(pks), D) float32 image vectors in the order of ``pks`` (D = 0 without any)."""
+    dim = len(images[0][1]) // 4 if images else 0
+    out = np.zeros((len(pks), dim), np.float32)
+    if dim:
+        row_of = {pk: i for i, pk in enumerate(pks)}
+        for pk, blob in images:
+            if pk in row_of and len(blob) == 4 * dim:
+                out[row_of[pk]] = np.frombuffer(blob, np.float32)
+    return out
 
 
 def _cache_name(generation: str) -> str:

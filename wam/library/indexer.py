@@ -2,8 +2,9 @@
 
 scan (never ``$WAM_HOME``) → ``changes.plan_file`` (unchanged? skip; moved? keep analysis;
 a copy? indexed once) → analyse in worker processes →
-tag keyframes + describe + embed in this process → store, one transaction per clip.
-Bad files are recorded and reported, never fatal.
+tag keyframes + describe + embed (+ image vectors with a vision model) in this process →
+store, one transaction per clip → image vectors for stored shots that lack them
+(``library/images.py``). Bad files are recorded and reported, never fatal.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import sqlite3
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,9 +22,11 @@ import numpy as np
 
 from wam.config import default_workers
 from wam.embed import load_encoder, model_id
+from wam.embed.vision import VisionInfo, load_vision
 from wam.errors import MediaError, WamError, one_line
 from wam.library.changes import DUPLICATE, Job, fail, plan_file
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
+from wam.library.images import embed_stored_shots, vision_for_run
 from wam.library.scan import media_files
 from wam.library.store import Store
 from wam.types import ClipAnalysis
@@ -48,7 +50,9 @@ class IndexSummary:
     failed: int = 0
     duplicates: int = 0  # of the failed: copies of clips indexed already (indexed once)
     reembedded: int = 0  # shots re-embedded for a model change
+    pictured: int = 0  # stored shots given image vectors (a new vision model, or an interrupted run)
     model: str = ""
+    vision: str = ""  # the vision model, if any
     seconds: float = 0.0
     failures: list[dict] = field(default_factory=list)
 
@@ -59,9 +63,9 @@ class IndexSummary:
 
     def line(self) -> str:
         extra = []
-        for name in ("redescribed", "moved", "removed", "reembedded"):
+        for name in ("redescribed", "moved", "removed", "reembedded", "pictured"):
             if getattr(self, name):
-                extra.append(f"{getattr(self, name)} {name}")
+                extra.append(f"{getattr(self, name)} {'image-embedded' if name == 'pictured' else name}")
         tail = (", " + ", ".join(extra)) if extra else ""
         return (
             f"indexed {self.clips} clips, {self.shots} shots "
@@ -84,10 +88,12 @@ def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnaly
 
 
 class _Describer:
-    """Lazily loaded tagger + encoder (so an unchanged library never loads torch)."""
+    """Lazily loaded tagger + encoder + vision model (so an unchanged library never loads torch)."""
 
-    def __init__(self, model: str):
+    def __init__(self, model: str, vision: VisionInfo | None = None):
         self.model = model
+        self.vision = vision
+        self._vision_model = None
         self._tagger = None
         self._preload = None
         self._lock = threading.Lock()
@@ -105,6 +111,8 @@ class _Describer:
                     torch.set_num_threads(threads)
                 self.tagger
                 self.encoder
+                if self.vision is not None:
+                    self.vision_model
             except Exception:  # reported again, cleanly, when the models are used
                 log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
 
@@ -129,6 +137,20 @@ class _Describer:
                 self._tagger = ImageTagger()
             return self._tagger
 
+    @property
+    def vision_model(self):
+        with self._lock:
+            if self._vision_model is None:
+                self._vision_model = load_vision(self.vision)
+            return self._vision_model
+
+    def images(self, keyframes: list[tuple[bytes, ...]]) -> tuple[str, np.ndarray] | None:
+        """The vision model's identity and image vectors for shots with these keyframes (None: no model)."""
+        if self.vision is None:
+            return None
+        self._wait()
+        return self.vision.identity, self.vision_model.image_vectors(keyframes)
+
     def embed(self, descriptions: list[ShotDescription]) -> np.ndarray:
         return self.encoder.encode([d.text() for d in descriptions])
 
@@ -142,9 +164,13 @@ def index_libraries(
     warn: Warn = lambda msg: None,
     home: Path | None = None,
     ray: str | None = None,
+    vision: str | None = None,
+    no_vision: bool = False,
 ) -> IndexSummary:
     """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``;
-    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster."""
+    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster.
+    ``vision``: a CLIP-family model (hub id or folder) whose image vectors every shot gets
+    (default: the index's, if any); ``no_vision``: drop the index's vision model."""
     started = time.perf_counter()
     folders = []
     for r in roots:
@@ -158,8 +184,10 @@ def index_libraries(
     summary = IndexSummary(libraries=[str(f) for f in folders])
     with Store.open(home) as store, store.lock():
         requested = model_id(model) if model else (store.model or model_id(None))
-        describer = _Describer(requested)
-        summary.model = requested
+        seeing = None if no_vision else vision_for_run(vision, store.vision)
+        describer = _Describer(requested, seeing)
+        summary.model, summary.vision = requested, seeing.name if seeing else ""
+        store.set_vision(seeing)
         if store.model and store.model != requested:
             summary.reembedded = _reembed_all(store, describer)
         jobs: list[Job] = []
@@ -185,6 +213,10 @@ def index_libraries(
                     summary.removed += 1
             store.forget_failures_under(str(root), {f.path for f in files})
         _run_jobs(store, describer, jobs, workers, progress, summary, warn, ray)
+        if seeing is not None:
+            summary.pictured = embed_stored_shots(store, lambda: describer.vision_model, workers=workers,
+                                                  progress=progress, warn=warn)
+            store.drop_other_image_vectors(seeing.identity)
         for lib in library_ids:
             for info in store.libraries(lib):  # none if a repeated folder was forgotten already
                 if info["clips"] == 0:
@@ -231,56 +263,15 @@ def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, s
         bar.close()
 
 
-def _new_pool(workers: int, ctx):
-    from wam.signals import WorkerPool
-
-    return WorkerPool(workers, ctx)
-
-
-def _decoder_context():
-    """The forkserver context, its server importing the analysis code (cv2, scenedetect) once
-    for all workers instead of once per worker."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["wam.library.analyse"])
-    return ctx
-
-
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
-    from concurrent.futures.process import BrokenProcessPool
+    from wam.library.pool import run_pool
 
-    ctx = _decoder_context()
-    pending = list(reversed(jobs))
-    pool = _new_pool(min(workers, len(jobs)), ctx)
-    running: dict[Future, Job] = {}
-    try:
-        while pending or running:
-            while pending and len(running) < 2 * workers:
-                job = pending.pop()
-                running[pool.submit(analyse_in_worker, job.file.path, 1)] = job
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda f: running[f].file.path):
-                job = running.pop(fut, None)
-                if job is None:  # the pool broke on an earlier clip of this round: this one is queued again
-                    continue
-                try:
-                    result = fut.result()
-                except BrokenProcessPool:
-                    result = "the decoder crashed on this file"
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    for other in running.values():
-                        pending.append(other)
-                    running.clear()
-                    pool = _new_pool(workers, ctx)
-                _finish(store, describer, job, result, summary, warn)
-                bar.update(1)
-    except BaseException:  # Ctrl-C or an error: stop the decoders now, keep what is committed
-        pool.stop_workers()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    else:
-        pool.shutdown(wait=True)
+    def finish(job: Job, result) -> None:
+        _finish(store, describer, job, result, summary, warn)
+        bar.update(1)
+
+    run_pool(jobs, lambda job: (analyse_in_worker, (job.file.path, 1)), finish, workers,
+             order=lambda job: job.file.path, crashed="the decoder crashed on this file")
 
 
 def _finish(store: Store, describer: _Describer, job: Job, result: ClipAnalysis | str, summary, warn) -> None:
@@ -301,7 +292,8 @@ def _finish(store: Store, describer: _Describer, job: Job, result: ClipAnalysis 
     try:
         store.save_clip(library_id=job.library_id, path=f.path, size=f.size, mtime_ns=f.mtime_ns,
                         content_hash=job.content_hash, sidecar_sig=sidecar.signature, analysis=result,
-                        descriptions=descriptions, embeddings=vecs, model=describer.model, checked_at=job.checked_at)
+                        descriptions=descriptions, embeddings=vecs, model=describer.model, checked_at=job.checked_at,
+                        images=describer.images([s.keyframes for s in result.shots]))
     except sqlite3.IntegrityError:  # another clip with these bytes was stored meanwhile: this one is its copy
         fail(store, f, sidecar.signature, f"{DUPLICATE} another indexed clip; indexed once", summary, warn)
         return

