@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wam.assemble.allocation import allocate_footage
-from wam.assemble.segments import Segment, Solution
+from wam.assemble.repair import enforce
+from wam.assemble.segments import INF, Segment, Solution
 
 #: Solves at most (the first adds the spread penalties).
 MAX_ROUNDS = 8
@@ -45,8 +46,7 @@ class DiverseResult:
 
 def footage_uses(problem, segments: list[Segment]) -> Uses:
     """Which segments repeat footage: per shot, keep the best-fitting uses while their
-    lengths fit inside the shot; the rest are repeats."""
-    fps = problem.fps
+    lengths fit inside the shot; the rest are repeats (``split_uses``)."""
     by_row: dict[int, list[int]] = {}
     for i, seg in enumerate(segments):
         by_row.setdefault(seg.row, []).append(i)
@@ -55,33 +55,44 @@ def footage_uses(problem, segments: list[Segment]) -> Uses:
     rows = list(by_row)
     rooms = dict(zip(rows, problem.capacity(rows).tolist())) if rows else {}
     for row, idx in by_row.items():
-        if len(idx) == 1 and row not in problem.used:
-            kept[row] = idx
-            continue
-        order = sorted(idx, key=lambda i: (-_fit(problem, segments[i]), i))
-        room = rooms[row] + 1e-6
-        keep = []
-        for i in order:
-            need = (segments[i].end - segments[i].start) / fps
-            if need <= room or (not keep and row not in problem.used):
-                keep.append(i)
-                room -= need
-            else:
-                repeats.add(i)
-        kept[row] = sorted(keep)
+        keep, again = split_uses(problem, row, [segments[i] for i in idx], rooms[row])
+        kept[row] = [idx[p] for p in keep]
+        repeats.update(idx[p] for p in again)
     return Uses(by_row, repeats, kept)
+
+
+def split_uses(problem, row: int, segs: list[Segment], room: float) -> tuple[list[int], list[int]]:
+    """Which uses of one shot (``segs``, in timeline order) are kept and which repeat (positions in ``segs``):
+    the best-fitting first (then the earliest), each kept while its length fits in what is
+    left of the shot's ``room`` seconds; the best one is kept even when longer than the shot
+    (its last frame is held), unless the rest of the plan already shows the shot."""
+    if len(segs) == 1 and row not in problem.used and row not in problem.rooms:
+        return [0], []
+    fps = problem.fps
+    order = sorted(range(len(segs)), key=lambda i: (-_fit(problem, segs[i]), i))
+    room += 1e-6
+    keep, again = [], []
+    for i in order:
+        need = (segs[i].end - segs[i].start) / fps
+        if need <= room or (not keep and row not in problem.used and row not in problem.rooms):
+            keep.append(i)
+            room -= need
+        else:
+            again.append(i)
+    return sorted(keep), sorted(again)
 
 
 def _fit(problem, seg: Segment) -> float:
     """How well a segment's shot fits where it is shown: its best score over the sentences it covers."""
-    return max(problem.ctx.scores[s].get(seg.row, 0.0) for s, _ in _frames_per_sentence(problem, seg))
+    return max(problem.ctx.scores[s].get(seg.row, 0.0) for s, _ in frames_per_sentence(problem, seg))
 
 
-def solve_diverse(problem, candidates) -> DiverseResult:
+def search(problem):
     """Solve; while footage repeats, give each overused shot to the uses that fit it best and
     leave the other sentences only what is left of it (beyond that, ``reuse`` per second),
     and solve again. Keep the best plan found: fewest seconds of repeated footage, then
-    repeats farthest apart, then the lowest cost without the diversity costs."""
+    repeats farthest apart, then the lowest cost without the diversity costs. Returns (its
+    key, the DiverseResult, and the budgets and once-sets it was found with)."""
     from wam.assemble.plan import solve_problem
 
     ctx = problem.ctx
@@ -94,8 +105,9 @@ def solve_diverse(problem, candidates) -> DiverseResult:
     near: list[dict[int, float]] = [{} for _ in range(n)]  # forced repeats: dearer close to other uses
     budgets: list[dict[int, float]] = [{} for _ in range(n)]
     once: list[set[int]] = [set() for _ in range(n)]
-    if problem.used:  # a window of a plan: what the rest of the plan shows is spoken for
-        for row, left in zip(problem.used, problem.capacity(list(problem.used)).tolist()):
+    elsewhere = problem.shown_elsewhere()
+    if elsewhere:  # a window of a plan: what the rest of the plan shows is spoken for
+        for row, left in zip(elsewhere, problem.capacity(elsewhere).tolist()):
             for s in where.get(row, ()):
                 budgets[s][row] = left
     best = None
@@ -124,8 +136,21 @@ def solve_diverse(problem, candidates) -> DiverseResult:
         _share_out(problem, sol.segments, uses, where, budgets, once)
         # what still repeats after the footage was shared out must repeat: far from its other uses
         _add_near(problem, sol.segments, uses, near, {sol.segments[i].row for i in uses.repeats})
-    _, result, ctx.budgets, ctx.once = best
+    return best
+
+
+def solve_diverse(problem, candidates=None) -> DiverseResult:
+    """The plan ``search`` finds, then its constraints enforced (``repair.enforce``: no footage
+    shown twice while the library allows it, whatever way the loop's near-ties fell), and
+    repeats the library forces moved apart."""
+    ctx = problem.ctx
+    _, result, ctx.budgets, ctx.once = search(problem)
     ctx.penalties = result.penalties
+    segs = enforce(problem, result.solution.segments)
+    if segs != result.solution.segments:
+        cost = segments_cost(problem, segs)
+        result = DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), footage_uses(problem, segs),
+                               result.penalties, result.rounds)
     if result.uses.repeats:
         result = _spread_repeats(problem, result)
     return result
@@ -159,7 +184,7 @@ def _spread_repeats(problem, result: DiverseResult, max_moves: int = 200) -> Div
             used_at.setdefault(g.row, []).append((g.span, j))
         uses = footage_uses(problem, segs)
         repeated = {segs[i].row for i in uses.repeats}
-        single = [i for i, g in enumerate(segs) if g.row in repeated and len(list(_frames_per_sentence(problem, g))) == 1]
+        single = [i for i, g in enumerate(segs) if g.row in repeated and len(list(frames_per_sentence(problem, g))) == 1]
         if not single:
             break
         moved = False
@@ -216,7 +241,7 @@ def segments_cost(problem, segments: list[Segment]) -> float:
     total = 0.0
     prev = None
     for seg in segments:
-        for j, (s, frames) in enumerate(_frames_per_sentence(problem, seg)):
+        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             a = problem.frames[s][0]
             first = j == 0
             total += sum(piece_costs(problem, s, seg.row, frames / problem.fps,
@@ -239,7 +264,7 @@ def _share_out(problem, segments: list[Segment], uses: Uses, where, budgets, onc
         capacity = float(problem.capacity([row])[0])
         kept = uses.kept.get(row, [])
         left = max(0.0, capacity - sum((segments[i].end - segments[i].start) / fps for i in kept))
-        spans_of = {i: [s for s, _ in _frames_per_sentence(problem, segments[i])] for i in uses.by_row[row]}
+        spans_of = {i: [s for s, _ in frames_per_sentence(problem, segments[i])] for i in uses.by_row[row]}
         kept_in: dict[int, float] = {}  # seconds of kept use per sentence
         count: dict[int, int] = {}  # uses per sentence
         free: set[int] = set()
@@ -279,14 +304,14 @@ def _diversity_cost(problem, segments: list[Segment]) -> float:
 
     total = 0.0
     for seg in segments:
-        for j, (s, frames) in enumerate(_frames_per_sentence(problem, seg)):
+        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             total += piece_costs(problem, s, seg.row, frames / problem.fps,
                                  (seg.end - seg.start) / problem.fps if j == 0 else None,
                                  opens=False, prev_row=None, across=False, only="diversity")["diversity"]
     return total
 
 
-def _frames_per_sentence(problem, seg: Segment):
+def frames_per_sentence(problem, seg: Segment):
     s = seg.span
     while s < len(problem.frames):
         a, b = problem.frames[s]
@@ -313,7 +338,7 @@ def _add_spread(problem, segments: list[Segment], spread: dict[int, float]) -> b
     clip_ids = np.asarray(ctx.table.clip_ids)
     sentences_of: dict[int, set[int]] = {}
     for seg in segments:
-        for s, _ in _frames_per_sentence(problem, seg):
+        for s, _ in frames_per_sentence(problem, seg):
             sentences_of.setdefault(int(clip_ids[seg.row]), set()).add(s)
     n_clips = len(np.unique(clip_ids))
     fair = max(2, -(-len(problem.pools) // max(1, n_clips)))

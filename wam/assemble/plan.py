@@ -73,18 +73,26 @@ class Problem:
     entry: np.ndarray | None = None
     exit: np.ndarray | None = None
     used: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # row → source ranges shown
+    # a window of a plan being repaired (``repair.py``): row → seconds of it the rest of the plan leaves
+    rooms: dict[int, float] = field(default_factory=dict)
 
     def capacity(self, rows) -> np.ndarray:
         """Seconds of each shot this problem may show without repeating footage (of a shot the
-        rest of the plan shows, its longest stretch left free)."""
+        rest of the plan shows, its longest stretch left free, or what ``rooms`` says)."""
         rows = np.asarray(rows, np.int64)
         have = self.ctx.shot_seconds(rows)
-        if self.used:
+        if self.used or self.rooms:
             table = self.ctx.table
             for i, r in enumerate(rows.ravel().tolist()):
                 if r in self.used:
                     have.flat[i] = longest_free(float(table.starts[r]), float(table.ends[r]), self.used[r])
+                if r in self.rooms:
+                    have.flat[i] = min(have.flat[i], self.rooms[r])
         return np.maximum(have, 0.0)
+
+    def shown_elsewhere(self) -> list[int]:
+        """Rows the rest of the plan shows too (this problem being a window of it)."""
+        return sorted(set(self.used) | set(self.rooms))
 
     def spans(self) -> list[Span]:
         out = []
@@ -121,6 +129,34 @@ class Problem:
             if v is not None:
                 total = term.weight * v if total is None else total + term.weight * v
         return total
+
+    def window(self, a: int, b: int, entry_row: int | None, exit_row: int | None) -> Problem:
+        """Sentences [a, b) of this problem as a problem of their own, on their own clock (frame
+        0 = the start of sentence a), between the fixed shots ``entry_row`` (shown just before
+        it; at a = 0 this problem's own) and ``exit_row`` (just after it). Its context is a
+        slice of this one's with empty budgets and once-sets (the caller sets them)."""
+        from dataclasses import replace
+
+        ctx = self.ctx
+        n = b - a
+        sub = replace(ctx, scores=ctx.scores[a:b], best=ctx.best[a:b], pool_best=ctx.pool_best[a:b],
+                      paragraph_start=ctx.paragraph_start[a:b], penalties=ctx.penalties[a:b],
+                      budgets=[{} for _ in range(n)], once=[set() for _ in range(n)],
+                      sticky=ctx.sticky[a:b] if ctx.sticky else [], _tones=ctx._tones)
+        base = self.frames[a][0]
+        if a == 0:
+            entry_row, entry = self.entry_row, self.entry
+        else:
+            entry = None if entry_row is None else _transitions(
+                self.terms, sub, np.array([entry_row]), self.pools[a], across_paragraph=ctx.paragraph_start[a])[0]
+        if b == len(self.pools):
+            exit_row, exit = self.exit_row, self.exit
+        else:
+            exit = None if exit_row is None else _transitions(
+                self.terms, sub, self.pools[b - 1], np.array([exit_row]), across_paragraph=ctx.paragraph_start[b])[:, 0]
+        return Problem(sub, self.terms, [(x - base, y - base) for x, y in self.frames[a:b]], self.pools[a:b], self.fps,
+                       self.min_frames, self.max_len, self._within[a:b], [None] + self._enter[a + 1:b],
+                       self._opening[a:b], self._run_cap[a:b], {}, entry_row, exit_row, entry, exit, self.used)
 
     def cut_cost(self, s: int, span: Span, cap: int) -> np.ndarray:
         budget = self.ctx.budgets[s]
