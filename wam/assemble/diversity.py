@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wam.assemble.allocation import allocate_footage
-from wam.assemble.repair import enforce
 from wam.assemble.segments import INF, Segment, Solution
 
 #: Solves at most (the first adds the spread penalties).
 MAX_ROUNDS = 8
+#: Sentences solved by the loop in all its rounds, at most (a long story gets fewer rounds).
+LOOP_WORK = 4000
 USE_LP = True
 
 
@@ -87,7 +88,13 @@ def _fit(problem, seg: Segment) -> float:
     return max(problem.ctx.scores[s].get(seg.row, 0.0) for s, _ in frames_per_sentence(problem, seg))
 
 
-def search(problem):
+def rounds_for(n: int) -> int:
+    """Solves the loop may make for ``n`` sentences: ``MAX_ROUNDS``, fewer for long stories
+    (their rounds add up to about ``LOOP_WORK`` sentences solved, at least one round)."""
+    return max(1, min(MAX_ROUNDS, LOOP_WORK // max(1, n)))
+
+
+def search(problem, max_rounds: int | None = None):
     """Solve; while footage repeats, give each overused shot to the uses that fit it best and
     leave the other sentences only what is left of it (beyond that, ``reuse`` per second),
     and solve again. Keep the best plan found: fewest seconds of repeated footage, then
@@ -112,7 +119,7 @@ def search(problem):
                 budgets[s][row] = left
     best = None
     allocated = False
-    for round_no in range(MAX_ROUNDS):
+    for round_no in range(rounds_for(n) if max_rounds is None else max_rounds):
         penalties = _combine(where, spread, near)
         ctx.penalties, ctx.budgets, ctx.once = penalties, [dict(b) for b in budgets], [set(r) for r in once]
         sol = solve_problem(problem)
@@ -143,6 +150,8 @@ def solve_diverse(problem, candidates=None) -> DiverseResult:
     """The plan ``search`` finds, then its constraints enforced (``repair.enforce``: no footage
     shown twice while the library allows it, whatever way the loop's near-ties fell), and
     repeats the library forces moved apart."""
+    from wam.assemble.repair import enforce
+
     ctx = problem.ctx
     _, result, ctx.budgets, ctx.once = search(problem)
     ctx.penalties = result.penalties
@@ -152,86 +161,10 @@ def solve_diverse(problem, candidates=None) -> DiverseResult:
         result = DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), footage_uses(problem, segs),
                                result.penalties, result.rounds)
     if result.uses.repeats:
-        result = _spread_repeats(problem, result)
+        from wam.assemble.spread import spread_repeats
+
+        result = spread_repeats(problem, result)
     return result
-
-
-def _spread_repeats(problem, result: DiverseResult, max_moves: int = 200) -> DiverseResult:
-    """When the library is too small, move repeats apart: repeatedly take the repeat closest
-    to another use of its shot (the same sentence first) and show instead the cheapest shot
-    of its sentence that is used farther away (or not at all), keeping the cut's length and
-    every editing rule at its neighbours. The cost is then that of the edited plan."""
-    from wam.assemble.plan import backwards_in_clip
-    from wam.assemble.segments import INF, Solution
-
-    ctx = problem.ctx
-    segs = list(result.solution.segments)
-    rate_of = {}
-
-    def rate(s: int) -> dict[int, float]:
-        if s not in rate_of:
-            rate_of[s] = dict(zip(problem.pools[s].tolist(), problem.rate(s).tolist()))
-        return rate_of[s]
-
-    used_at: dict[int, list[tuple[int, int]]] = {}
-
-    def distance(row: int, at: int, skip: int) -> int:
-        return min((abs(at - x) for x, j in used_at.get(row, ()) if j != skip), default=len(problem.pools) + 1)
-
-    for _ in range(max_moves):
-        used_at.clear()
-        for j, g in enumerate(segs):
-            used_at.setdefault(g.row, []).append((g.span, j))
-        uses = footage_uses(problem, segs)
-        repeated = {segs[i].row for i in uses.repeats}
-        single = [i for i, g in enumerate(segs) if g.row in repeated and len(list(frames_per_sentence(problem, g))) == 1]
-        if not single:
-            break
-        moved = False
-        for i in sorted(single, key=lambda i: (distance(segs[i].row, segs[i].span, i), i)):
-            seg = segs[i]
-            gap = distance(seg.row, seg.span, i)
-            shot_seconds = ctx.shot_seconds(problem.pools[seg.span])
-            length = (seg.end - seg.start) / problem.fps
-            best = None
-            for k, r in enumerate(problem.pools[seg.span].tolist()):
-                if r == seg.row or shot_seconds[k] + 1e-6 < length:
-                    continue
-                far = distance(r, seg.span, i)
-                if far <= gap or not _fits_between(problem, segs, i, r, backwards_in_clip):
-                    continue
-                if rate(seg.span)[r] > rate(seg.span)[seg.row] + ctx.weights.reuse / problem.fps:
-                    continue  # worse than the repeat it would replace (e.g. a last resort)
-                key = (rate(seg.span)[r], -far, r)
-                if best is None or key < best[0]:
-                    best = (key, r, k)
-            if best is not None:
-                segs[i] = Segment(best[1], seg.start, seg.end, seg.span, best[2])
-                moved = True
-                break
-        if not moved:
-            break
-    uses = footage_uses(problem, segs)
-    cost = segments_cost(problem, segs)
-    return DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), uses, result.penalties, result.rounds)
-
-
-def _fits_between(problem, segs: list[Segment], i: int, row: int, backwards_in_clip) -> bool:
-    """Whether ``row`` may replace segment i: no same-shot neighbour, no going back inside a
-    clip next to it in the same sentence, and not already shown elsewhere in the sentence."""
-    seg = segs[i]
-    table = problem.ctx.table
-    for j in (i - 1, i + 1):
-        if not 0 <= j < len(segs):
-            continue
-        other = segs[j]
-        if other.row == row:
-            return False
-        if other.span == seg.span:
-            a, b = (other.row, row) if j < i else (row, other.row)
-            if backwards_in_clip(table, np.array([a, b]))[0, 1]:
-                return False
-    return not any(s.row == row and s.span == seg.span for s in segs)
 
 
 def segments_cost(problem, segments: list[Segment]) -> float:
@@ -311,6 +244,14 @@ def _diversity_cost(problem, segments: list[Segment]) -> float:
     return total
 
 
+def last_sentence(problem, seg: Segment) -> int:
+    """The last sentence a segment covers."""
+    s = seg.span
+    while s + 1 < len(problem.frames) and problem.frames[s + 1][0] < seg.end:
+        s += 1
+    return s
+
+
 def frames_per_sentence(problem, seg: Segment):
     s = seg.span
     while s < len(problem.frames):
@@ -324,12 +265,14 @@ def frames_per_sentence(problem, seg: Segment):
 
 def _min_gap(segments: list[Segment], uses: Uses) -> int:
     """Smallest distance in sentences between a repeat and another use of its shot."""
-    gaps = []
-    for i in uses.repeats:
-        row = segments[i].row
-        others = [segments[j].span for j in uses.by_row[row] if j != i]
-        gaps.append(min((abs(segments[i].span - o) for o in others), default=len(segments) + 1))
-    return min(gaps, default=len(segments) + 1)
+    best = len(segments) + 1
+    for idx in uses.by_row.values():  # each shot's uses in timeline order: the nearest is a neighbour
+        for p, i in enumerate(idx):
+            if i in uses.repeats:
+                for q in (p - 1, p + 1):
+                    if 0 <= q < len(idx):
+                        best = min(best, abs(segments[i].span - segments[idx[q]].span))
+    return best
 
 
 def _add_spread(problem, segments: list[Segment], spread: dict[int, float]) -> bool:

@@ -65,7 +65,7 @@ class Problem:
     _enter: list[np.ndarray | None]
     _opening: list[np.ndarray]
     _run_cap: list[np.ndarray]  # a shot runs on across a sentence boundary only as long as it lasts (no hold)
-    _cut_cost: dict
+    _fixed: dict  # (kind, sentence) → the costs of the terms that do not vary while the plan is searched
     # re-planning a window of a plan: the fixed shots just before and after it (table rows),
     # the cost of cutting from / into them, and the seconds of each shot the rest of the plan shows
     entry_row: int | None = None
@@ -104,7 +104,10 @@ class Problem:
                         if budget else None)
             limited = self.ctx.once[s] if self.ctx.once else ()
             once = np.nonzero(np.isin(rows, sorted(limited)))[0][:MAX_ONCE] if limited else None
-            out.append(Span(frames=b - a, grid=cut_grid(b - a, self.fps), rows=rows, rate=self.rate(s),
+            grid = self._fixed.get(("grid", s))
+            if grid is None:
+                grid = self._fixed[("grid", s)] = cut_grid(b - a, self.fps)
+            out.append(Span(frames=b - a, grid=grid, rows=rows, rate=self.rate(s),
                             opening=self._opening[s], within=self._within[s], enter=self._enter[s],
                             continues=s > 0 and not self.ctx.paragraph_start[s], carry_ok=carry_ok, once=once,
                             run_cap=self._run_cap[s], presence=self.presence(s)))
@@ -112,20 +115,28 @@ class Problem:
 
     def rate(self, s: int) -> np.ndarray:
         """Cost per output frame of each pool row in sentence s."""
-        rows = self.pools[s]
-        total = np.zeros(len(rows))
-        for term in self.terms:
-            v = term.per_second(self.ctx, s, rows)
-            if v is not None:
-                total += term.weight * v
-        return total / self.fps
+        total = self._fixed.get(("rate", s))
+        if total is None:
+            total = self._fixed[("rate", s)] = self._sum(s, "per_second", varies=False)
+        varying = self._sum(s, "per_second", varies=True)
+        return (total if varying is None else total + varying) / self.fps
 
     def presence(self, s: int) -> np.ndarray | None:
         """Cost of each pool row appearing in sentence s at all (None: nothing)."""
+        if ("presence", s) not in self._fixed:
+            self._fixed[("presence", s)] = self._sum(s, "per_sentence", varies=False, zero=False)
+        total = self._fixed[("presence", s)]
+        varying = self._sum(s, "per_sentence", varies=True, zero=False)
+        return varying if total is None else total if varying is None else total + varying
+
+    def _sum(self, s: int, method: str, *, varies: bool, zero: bool = True) -> np.ndarray | None:
+        """The weighted sum of one kind of cost over the terms that vary (or not) while the plan is searched."""
         rows = self.pools[s]
-        total = None
+        total = np.zeros(len(rows)) if zero and not varies else None
         for term in self.terms:
-            v = term.per_sentence(self.ctx, s, rows)
+            if term.varies != varies:
+                continue
+            v = getattr(term, method)(self.ctx, s, rows)
             if v is not None:
                 total = term.weight * v if total is None else total + term.weight * v
         return total
@@ -159,21 +170,15 @@ class Problem:
                        self._opening[a:b], self._run_cap[a:b], {}, entry_row, exit_row, entry, exit, self.used)
 
     def cut_cost(self, s: int, span: Span, cap: int) -> np.ndarray:
-        budget = self.ctx.budgets[s]
-        key = (s, cap, tuple(sorted(budget.items())))
-        hit = self._cut_cost.get(key)
-        if hit is None:
-            rows = span.rows
-            seconds = np.arange(cap + 1) / self.fps
-            hit = np.zeros((len(rows), cap + 1))
-            for term in self.terms:
-                v = term.per_cut(self.ctx, s, rows, seconds)
-                if v is not None:
-                    hit = hit + term.weight * v
-            hit[:, : self.min_frames] = INF
-            if len(self._cut_cost) > 4 * len(self.pools):
-                self._cut_cost.clear()
-            self._cut_cost[key] = hit
+        """(K, cap + 1) cost of one cut of each pool row of sentence s by its length in frames."""
+        rows = span.rows
+        seconds = np.arange(cap + 1) / self.fps
+        hit = np.zeros((len(rows), cap + 1))
+        for term in self.terms:
+            v = term.per_cut(self.ctx, s, rows, seconds)
+            if v is not None:
+                hit += term.weight * v
+        hit[:, : self.min_frames] = INF
         return hit
 
 

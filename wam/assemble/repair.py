@@ -26,17 +26,20 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-import numpy as np
-
+from wam.assemble.diversity import frames_per_sentence, last_sentence, search, split_uses
 from wam.assemble.segments import Segment
 
-#: Windows solved again at most: this many, plus one per this many sentences.
-MAX_TRIALS = 100
-TRIALS_PER_SENTENCES = 25
+#: Windows solved again at most: this many, plus one per this many sentences; and the walk
+#: stops after this many windows in a row that could not be mended.
+MAX_TRIALS = 32
+TRIALS_PER_SENTENCES = 100
+MAX_FAILS = 8
 #: Walks over the broken segments at most (another walk only after one changed the plan).
 MAX_PASSES = 3
 #: Each broken segment's window is tried as it is, then with this many more sentences on either side.
-GROW = (0, 1, 2)
+GROW = (0, 1)
+#: Rounds of the diversity loop on a window.
+WINDOW_ROUNDS = 4
 
 
 class Constraint:
@@ -58,8 +61,8 @@ class Constraint:
         """Segments breaking the rule that a re-solve of their window may mend (none: a guard)."""
         return []
 
-    def can_mend(self, a: int, b: int) -> bool:
-        """Whether a re-solve of sentences [a, b) could lower the count."""
+    def can_mend(self, a: int, b: int, bad: Segment) -> bool:
+        """Whether a re-solve of sentences [a, b) could mend ``bad``."""
         return True
 
     def limit(self, window) -> None:
@@ -77,7 +80,6 @@ class LastResort(Constraint):
         self.total = self._frames(segments)
 
     def _frames(self, segments) -> int:
-        from wam.assemble.diversity import frames_per_sentence
         from wam.assemble.terms import LAST_RESORT_RATIO
 
         ctx = self.problem.ctx
@@ -119,7 +121,6 @@ class NoRepeat(Constraint):
 
     def _split(self, row: int, segs: list[Segment]) -> tuple[float, set[Segment], int]:
         """(seconds kept, repeats, frames repeated) of a shot's uses."""
-        from wam.assemble.diversity import split_uses
 
         kept, repeats = split_uses(self.problem, row, segs, self.room(row))
         return (sum(segs[i].end - segs[i].start for i in kept) / self.problem.fps, {segs[i] for i in repeats},
@@ -153,12 +154,21 @@ class NoRepeat(Constraint):
     def broken(self) -> list[Segment]:
         return sorted((g for st in self.state.values() for g in st[1]), key=lambda g: g.start)
 
-    def can_mend(self, a: int, b: int) -> bool:
-        """Whether some shot sentences [a, b) may show has unused footage (at least a shortest cut)."""
+    def can_mend(self, a: int, b: int, bad: Segment) -> bool:
+        """Whether some sentence of [a, b) that may show ``bad``'s shot may also show a shot
+        with unused footage (at least a shortest cut) costing less per second than the repeat."""
         problem = self.problem
-        rows = {r for s in range(a, b) for r in problem.pools[s].tolist()}
-        spare = max((self.room(r) - (self.state[r][0] if r in self.state else 0.0) for r in rows), default=0.0)
-        return spare * problem.fps >= problem.min_frames - 1e-6
+        reuse = problem.ctx.weights.reuse / problem.fps
+        for s in range(a, b):
+            pool = problem.pools[s].tolist()
+            if bad.row not in pool:
+                continue
+            rate = dict(zip(pool, problem.rate(s).tolist()))
+            for r in pool:
+                spare = self.room(r) - (self.state[r][0] if r in self.state else 0.0)
+                if spare * problem.fps >= problem.min_frames - 1e-6 and rate[r] < rate[bad.row] + reuse:
+                    return True
+        return False
 
     def limit(self, window) -> None:
         """Every shot the rest of the plan shows may show only what it leaves (kept uses subtracted)."""
@@ -178,6 +188,7 @@ def enforce(problem, segments: list[Segment], constraints: list[Constraint] | No
     segs = list(segments)
     rules = constraints if constraints is not None else default_constraints(problem, segs)
     trials = MAX_TRIALS + len(problem.pools) // TRIALS_PER_SENTENCES
+    fails = 0
     for _ in range(MAX_PASSES):
         changed = False
         tried: set[tuple[int, int]] = set()
@@ -191,15 +202,19 @@ def enforce(problem, segments: list[Segment], constraints: list[Constraint] | No
                     if trials <= 0:
                         return segs
                     i0, i1 = _window(problem, segs, at, grow)
-                    a, b = segs[i0].span, _last_sentence(problem, segs[i1 - 1]) + 1
-                    if (a, b) in tried or not rule.can_mend(a, b):
+                    a, b = segs[i0].span, last_sentence(problem, segs[i1 - 1]) + 1
+                    if (a, b) in tried or not rule.can_mend(a, b, bad):
                         continue
                     tried.add((a, b))
                     trials -= 1
                     if _mended(problem, segs, i0, i1, rules):
                         starts = [g.start for g in segs]
                         changed = True
+                        fails = 0
                         break
+                    fails += 1
+                    if fails >= MAX_FAILS:  # a library far too small for the story: nothing to mend
+                        return segs
         if not changed:
             break
     return segs
@@ -210,17 +225,15 @@ def _mended(problem, segs: list[Segment], i0: int, i1: int, rules: list[Constrai
     between the fixed shots around it, under every rule's limits given the rest of the plan);
     keep the result (in ``segs``, the rules and the context) if the plan then breaks the rules
     lexicographically less. Returns whether it did."""
-    from wam.assemble.diversity import search
-
     removed = segs[i0:i1]
-    a, b = removed[0].span, _last_sentence(problem, removed[-1]) + 1
+    a, b = removed[0].span, last_sentence(problem, removed[-1]) + 1
     window = problem.window(a, b, segs[i0 - 1].row if i0 > 0 else None, segs[i1].row if i1 < len(segs) else None)
     for r in rules:  # the limits of the window given the rest of the plan
         r.commit(removed, [])
         r.limit(window)
         r.commit([], removed)
     try:
-        _, result, budgets, once = search(window)
+        _, result, budgets, once = search(window, WINDOW_ROUNDS)
     except ValueError:  # nothing tiles it: the window stays as it was
         return False
     base = problem.frames[a][0]
@@ -235,19 +248,11 @@ def _mended(problem, segs: list[Segment], i0: int, i1: int, rules: list[Constrai
     return True
 
 
-def _last_sentence(problem, seg: Segment) -> int:
-    """The last sentence a segment covers."""
-    s = seg.span
-    while s + 1 < len(problem.frames) and problem.frames[s + 1][0] < seg.end:
-        s += 1
-    return s
-
-
 def _window(problem, segs: list[Segment], at: int, grow: int = 0) -> tuple[int, int]:
     """[i0, i1): the segments of the smallest run of whole sentences holding segment ``at``
     and ``grow`` sentences on either side that no segment crosses into or out of."""
     first = max(0, segs[at].span - grow)
-    last = min(len(problem.frames) - 1, _last_sentence(problem, segs[at]) + grow)
+    last = min(len(problem.frames) - 1, last_sentence(problem, segs[at]) + grow)
     start, end = problem.frames[first][0], problem.frames[last][1]
     i0, i1 = at, at + 1
     while True:
@@ -255,7 +260,7 @@ def _window(problem, segs: list[Segment], at: int, grow: int = 0) -> tuple[int, 
             i0 -= 1
         while i1 < len(segs) and segs[i1].start < end:
             i1 += 1
-        a, b = problem.frames[segs[i0].span][0], problem.frames[_last_sentence(problem, segs[i1 - 1])][1]
+        a, b = problem.frames[segs[i0].span][0], problem.frames[last_sentence(problem, segs[i1 - 1])][1]
         if (a, b) == (start, end):
             return i0, i1
         start, end = a, b

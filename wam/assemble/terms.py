@@ -140,6 +140,8 @@ class Term:
     values when its predecessor changes, which would drop any other part of the same term."""
 
     name = "term"
+    #: Whether its costs change while the diversity loop searches (else they are computed once per problem).
+    varies = False
 
     def __init__(self, weight: float):
         self.weight = float(weight)
@@ -341,6 +343,7 @@ class Diversity(Term):
     and push forced repeats apart (``ctx.penalties``). Both are set by the diversity loop."""
 
     name = "diversity"
+    varies = True
 
     def per_second(self, ctx, s, rows):
         if not ctx.penalties or not ctx.penalties[s]:
