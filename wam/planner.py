@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE, DEFAULT_WIDTH, wam_home
 from wam.errors import ModelMismatchError, NothingIndexedError
 
+#: Stories of at least this many sentences show a progress bar while their cuts are planned.
+PROGRESS_SENTENCES = 200
+
 if TYPE_CHECKING:  # heavy modules are imported where they are used
     from wam.embed import Encoder
     from wam.library.store import Store
@@ -121,8 +124,15 @@ def plan_story(
             reuse = reuse_for(sentences, previous, table, fps=fps)
             assert reuse.planned() == todo
     if reuse is None:
-        timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
-                            seed=seed, model=index_model, explain=explain)
+        from tqdm import tqdm
+
+        from wam.assemble.diversity import rounds_for
+
+        n = len(sentences)
+        with tqdm(total=rounds_for(n) * n, unit="sentence", desc="planning cuts", leave=False, dynamic_ncols=True,
+                  disable=not progress or n < PROGRESS_SENTENCES) as bar:
+            timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
+                                seed=seed, model=index_model, explain=explain, tick=bar.update)
     else:
         from wam.assemble.replan import assemble_again
 

@@ -85,7 +85,10 @@ def split_uses(problem, row: int, segs: list[Segment], room: float) -> tuple[lis
 
 def _fit(problem, seg: Segment) -> float:
     """How well a segment's shot fits where it is shown: its best score over the sentences it covers."""
-    return max(problem.ctx.scores[s].get(seg.row, 0.0) for s, _ in frames_per_sentence(problem, seg))
+    scores = problem.ctx.scores
+    if seg.end <= problem.frames[seg.span][1]:
+        return scores[seg.span].get(seg.row, 0.0)
+    return max(scores[s].get(seg.row, 0.0) for s, _ in frames_per_sentence(problem, seg))
 
 
 def rounds_for(n: int) -> int:
@@ -155,16 +158,18 @@ def solve_diverse(problem, candidates=None) -> DiverseResult:
     ctx = problem.ctx
     _, result, ctx.budgets, ctx.once = search(problem)
     ctx.penalties = result.penalties
-    segs = enforce(problem, result.solution.segments)
-    if segs != result.solution.segments:
-        cost = segments_cost(problem, segs)
-        result = DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), footage_uses(problem, segs),
-                               result.penalties, result.rounds)
-    if result.uses.repeats:
+    found = result.solution.segments
+    segs = enforce(problem, found)
+    uses = footage_uses(problem, segs) if segs != found else result.uses
+    if uses.repeats:
         from wam.assemble.spread import spread_repeats
 
-        result = spread_repeats(problem, result)
-    return result
+        segs = spread_repeats(problem, segs)
+        uses = footage_uses(problem, segs)
+    if segs == found:
+        return result
+    cost = segments_cost(problem, segs)  # the edited plan's objective
+    return DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), uses, result.penalties, result.rounds)
 
 
 def segments_cost(problem, segments: list[Segment]) -> float:
@@ -253,6 +258,14 @@ def last_sentence(problem, seg: Segment) -> int:
 
 
 def frames_per_sentence(problem, seg: Segment):
+    """(sentence, frames) of each sentence a segment covers."""
+    s = seg.span
+    if seg.end <= problem.frames[s][1]:
+        return ((s, seg.end - seg.start),)
+    return _frames_per_sentence(problem, seg)
+
+
+def _frames_per_sentence(problem, seg: Segment):
     s = seg.span
     while s < len(problem.frames):
         a, b = problem.frames[s]

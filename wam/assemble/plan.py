@@ -13,6 +13,7 @@ from __future__ import annotations
 
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -75,6 +76,7 @@ class Problem:
     used: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # row → source ranges shown
     # a window of a plan being repaired (``repair.py``): row → seconds of it the rest of the plan leaves
     rooms: dict[int, float] = field(default_factory=dict)
+    tick: Callable[[int], None] | None = None  # called with 1 after each sentence solved (a progress bar)
 
     def capacity(self, rows) -> np.ndarray:
         """Seconds of each shot this problem may show without repeating footage (of a shot the
@@ -274,10 +276,12 @@ def assemble(
     seed: int | None = None,
     model: str = "",
     explain: bool = False,
+    tick: Callable[[int], None] | None = None,
 ) -> Timeline:
     """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
     per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
-    sentence also says why its cuts beat the runner-up (``explain.py``)."""
+    sentence also says why its cuts beat the runner-up (``explain.py``). ``tick(1)`` is called
+    after each sentence solved (at most ``diversity.rounds_for(len(sentences))`` times per sentence)."""
     from wam.assemble.diversity import solve_diverse
     from wam.assemble.report import timeline_of
 
@@ -287,7 +291,9 @@ def assemble(
         lengths = np.asarray(table.ends) - np.asarray(table.starts)
         candidates = candidates_from_scores(candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k)
     problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed)
+    problem.tick = tick
     result = solve_diverse(problem, candidates)
+    problem.tick = None
     timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
                            model=model)
     if explain:
@@ -303,7 +309,7 @@ def assemble(
 def solve_problem(problem: Problem):
     """One exact solve with the problem's current penalties."""
     return solve(problem.spans(), problem.cut_cost, problem.max_len, problem.min_frames,
-                 entry=problem.entry, exit=problem.exit)
+                 entry=problem.entry, exit=problem.exit, tick=problem.tick)
 
 
 

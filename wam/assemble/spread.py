@@ -8,27 +8,25 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, insort
 
-import numpy as np
-
-from wam.assemble.diversity import DiverseResult, footage_uses, last_sentence, segments_cost
+from wam.assemble.diversity import last_sentence
 from wam.assemble.repair import NoRepeat
-from wam.assemble.segments import INF, Segment, Solution
+from wam.assemble.segments import Segment
 
 #: Repeats moved apart at most: this many, plus one per this many segments.
 MAX_MOVES = 200
 MOVES_PER_SEGMENTS = 10
 
 
-def spread_repeats(problem, result: DiverseResult) -> DiverseResult:
+def spread_repeats(problem, segments: list[Segment]) -> list[Segment]:
     """When the library is too small, move repeats apart: take the repeat closest to another
     use of its shot (the same sentence first) and show instead the cheapest shot of its
     sentence that is used farther away (or not at all), keeping the cut's length, every
     editing rule at its neighbours and the seconds of repeated footage; then the next
-    closest. Near-linear: uses of each shot are kept as sorted sentence positions, and at
+    closest. Returns the edited segments. Near-linear: uses of each shot are kept as sorted sentence positions, and at
     most ``MAX_MOVES`` plus one per ``MOVES_PER_SEGMENTS`` segments are made."""
     ctx = problem.ctx
     fps = problem.fps
-    segs = list(result.solution.segments)
+    segs = list(segments)
     far_away = len(problem.pools) + 1
     at: dict[int, list[int]] = {}  # row → sentences of its uses, sorted (with repeats)
     for g in segs:
@@ -88,9 +86,7 @@ def spread_repeats(problem, result: DiverseResult) -> DiverseResult:
             heapq.heappush(heap, (-minus_far, i))
             moves -= 1
             break
-    uses = footage_uses(problem, segs)
-    cost = segments_cost(problem, segs)
-    return DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), uses, result.penalties, result.rounds)
+    return segs
 
 
 def _fits_between(problem, segs: list[Segment], i: int, row: int) -> bool:

@@ -110,6 +110,7 @@ class PlanContext:
     # per sentence: the rows it showed in the previous plan and how strongly to keep them (re-planning)
     sticky: list[tuple[frozenset[int], float] | None] = field(default_factory=list)
     _tones: dict = field(default_factory=dict, repr=False)  # tone distances already computed, by row sets
+    cuts: dict = field(default_factory=dict, repr=False)  # (term, from row, to row, across) → one cut's transition cost
 
     def tone(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``tone_distance`` of the table, remembered (the transition and jump-cut terms both need it)."""
