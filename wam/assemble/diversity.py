@@ -20,7 +20,7 @@ from wam.assemble.segments import INF, Segment, Solution
 
 #: Solves at most (the first adds the spread penalties).
 MAX_ROUNDS = 8
-#: Sentences solved by the loop in all its rounds, at most (a long story gets fewer rounds).
+#: Sentences (of 4 s) solved by the loop in all its rounds, at most (a long story gets fewer rounds).
 LOOP_WORK = 4000
 USE_LP = True
 
@@ -91,10 +91,12 @@ def _fit(problem, seg: Segment) -> float:
     return max(scores[s].get(seg.row, 0.0) for s, _ in frames_per_sentence(problem, seg))
 
 
-def rounds_for(n: int) -> int:
-    """Solves the loop may make for ``n`` sentences: ``MAX_ROUNDS``, fewer for long stories
-    (their rounds add up to about ``LOOP_WORK`` sentences solved, at least one round)."""
-    return max(1, min(MAX_ROUNDS, LOOP_WORK // max(1, n)))
+def rounds_for(seconds: list[float]) -> int:
+    """Solves the loop may make for sentences lasting ``seconds``: ``MAX_ROUNDS``, fewer for
+    long stories, so that all rounds together solve about ``LOOP_WORK`` sentences of 4 s (a
+    sentence's DP grows with the square of its length), and at least one."""
+    work = sum(max(1.0, (x / 4.0) ** 2) for x in seconds)
+    return max(1, min(MAX_ROUNDS, int(LOOP_WORK // max(1.0, work))))
 
 
 def search(problem, max_rounds: int | None = None):
@@ -122,7 +124,9 @@ def search(problem, max_rounds: int | None = None):
                 budgets[s][row] = left
     best = None
     allocated = False
-    for round_no in range(rounds_for(n) if max_rounds is None else max_rounds):
+    if max_rounds is None:
+        max_rounds = rounds_for([(b - a) / problem.fps for a, b in problem.frames])
+    for round_no in range(max_rounds):
         penalties = _combine(where, spread, near)
         ctx.penalties, ctx.budgets, ctx.once = penalties, [dict(b) for b in budgets], [set(r) for r in once]
         sol = solve_problem(problem)

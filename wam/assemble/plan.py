@@ -5,8 +5,9 @@ cost terms (``terms.py``) turn into per-frame rates, per-cut length costs and tr
 matrices; the segment DP (``segments.py``) finds the exact cheapest tiling — every cut its
 own length on a 0.2 s grid inside the sentence, continuations across sentence boundaries
 inside a paragraph. Reusing footage is a global constraint the DP cannot see, so
-``diversity.py`` penalises repeats and re-solves; ``report.py`` turns the chosen segments
-into the Timeline with each cut's costs.
+``diversity.py`` penalises repeats and re-solves, ``repair.py`` enforces the plan's rules
+by re-solving windows and ``spread.py`` moves forced repeats apart; ``report.py`` turns
+the chosen segments into the Timeline with each cut's costs.
 """
 
 from __future__ import annotations
@@ -281,7 +282,7 @@ def assemble(
     """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
     per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
     sentence also says why its cuts beat the runner-up (``explain.py``). ``tick(1)`` is called
-    after each sentence solved (at most ``diversity.rounds_for(len(sentences))`` times per sentence)."""
+    after each sentence solved (at most ``diversity.rounds_for`` times per sentence)."""
     from wam.assemble.diversity import solve_diverse
     from wam.assemble.report import timeline_of
 
