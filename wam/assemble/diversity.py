@@ -99,12 +99,13 @@ def rounds_for(seconds: list[float]) -> int:
     return max(1, min(MAX_ROUNDS, int(LOOP_WORK // max(1.0, work))))
 
 
-def search(problem, max_rounds: int | None = None):
+def search(problem, max_rounds: int | None = None, base: list[dict[int, float]] | None = None):
     """Solve; while footage repeats, give each overused shot to the uses that fit it best and
     leave the other sentences only what is left of it (beyond that, ``reuse`` per second),
     and solve again. Keep the best plan found: fewest seconds of repeated footage, then
     repeats farthest apart, then the lowest cost without the diversity costs. Returns (its
-    key, the DiverseResult, and the budgets and once-sets it was found with)."""
+    key, the DiverseResult, and the budgets and once-sets it was found with). ``max_rounds``:
+    at most that many solves (default ``rounds_for`` the problem's sentences)."""
     from wam.assemble.plan import solve_problem
 
     ctx = problem.ctx
@@ -114,7 +115,8 @@ def search(problem, max_rounds: int | None = None):
         for row in rows.tolist():
             where.setdefault(row, []).append(s)
     spread: dict[int, float] = {}  # per second, for shots of clips seen in too many sentences
-    near: list[dict[int, float]] = [{} for _ in range(n)]  # forced repeats: dearer close to other uses
+    # forced repeats: dearer close to other uses (``base``: the penalties a window of a plan starts from)
+    near: list[dict[int, float]] = [dict(p) for p in base] if base is not None else [{} for _ in range(n)]
     budgets: list[dict[int, float]] = [{} for _ in range(n)]
     once: list[set[int]] = [set() for _ in range(n)]
     elsewhere = problem.shown_elsewhere()

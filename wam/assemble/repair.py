@@ -155,20 +155,21 @@ class NoRepeat(Constraint):
         return sorted((g for st in self.state.values() for g in st[1]), key=lambda g: g.start)
 
     def can_mend(self, a: int, b: int, bad: Segment) -> bool:
-        """Whether some sentence of [a, b) that may show ``bad``'s shot may also show a shot
-        with unused footage (at least a shortest cut) costing less per second than the repeat."""
+        """Whether the sentences of [a, b) that may show ``bad``'s shot may also show shots
+        costing less per second than the repeat with unused footage left (a shortest cut of
+        it in all: slivers of several shots count, cut points can move)."""
         problem = self.problem
         reuse = problem.ctx.weights.reuse / problem.fps
+        spare: dict[int, float] = {}
         for s in range(a, b):
             pool = problem.pools[s].tolist()
             if bad.row not in pool:
                 continue
             rate = dict(zip(pool, problem.rate(s).tolist()))
             for r in pool:
-                spare = self.room(r) - (self.state[r][0] if r in self.state else 0.0)
-                if spare * problem.fps >= problem.min_frames - 1e-6 and rate[r] < rate[bad.row] + reuse:
-                    return True
-        return False
+                if r != bad.row and rate[r] < rate[bad.row] + reuse:
+                    spare[r] = self.room(r) - (self.state[r][0] if r in self.state else 0.0)
+        return sum(max(0.0, v) for v in spare.values()) * problem.fps >= problem.min_frames - 1e-6
 
     def limit(self, window) -> None:
         """Every shot the rest of the plan shows may show only what it leaves (kept uses subtracted)."""
@@ -222,9 +223,10 @@ def enforce(problem, segments: list[Segment], constraints: list[Constraint] | No
 
 def _mended(problem, segs: list[Segment], i0: int, i1: int, rules: list[Constraint]) -> bool:
     """Solve the sentences ``segs[i0:i1]`` show again (``diversity.search`` on that window,
-    between the fixed shots around it, under every rule's limits given the rest of the plan);
-    keep the result (in ``segs``, the rules and the context) if the plan then breaks the rules
-    lexicographically less. Returns whether it did."""
+    between the fixed shots around it, under every rule's limits given the rest of the plan,
+    with the plan's diversity penalties there to start from); keep the result (in ``segs``,
+    the rules and the context) if the plan then breaks the rules lexicographically less.
+    Returns whether it did."""
     removed = segs[i0:i1]
     a, b = removed[0].span, last_sentence(problem, removed[-1]) + 1
     window = problem.window(a, b, segs[i0 - 1].row if i0 > 0 else None, segs[i1].row if i1 < len(segs) else None)
@@ -233,7 +235,7 @@ def _mended(problem, segs: list[Segment], i0: int, i1: int, rules: list[Constrai
         r.limit(window)
         r.commit([], removed)
     try:
-        _, result, budgets, once = search(window, WINDOW_ROUNDS)
+        _, result, budgets, once = search(window, WINDOW_ROUNDS, base=problem.ctx.penalties[a:b])
     except ValueError:  # nothing tiles it: the window stays as it was
         return False
     base = problem.frames[a][0]
