@@ -9,7 +9,9 @@ The stories are examples/story.txt's paragraphs repeated with every sentence var
 time of day and a day number in front), so that nearly every sentence is distinct. Each
 story is planned twice: *cold* (its sentences embedded by the text model: that is the
 model's speed, not the planner's) and *warm* (the embeddings cached in sentences.sqlite).
-Peak RSS is the whole process tree's (psutil, sampled every 50 ms). ``--line-words`` adds a
+Peak RSS is the whole process tree's (psutil, sampled every 50 ms); CPU seconds (user +
+system of the process tree) are printed beside wall seconds, as they are what a shared
+machine does not inflate. ``--line-words`` adds a
 story of one line of that many words without punctuation (0: none). The machine is shared:
 run it on a quiet one, or read the figures as upper bounds. The last line is
 machine-readable: ``big_warm_s=… big_cold_s=… big_rss_mb=… base_warm_s=… s_per_kb_ratio=…``.
@@ -60,10 +62,13 @@ def one_line(words: int, seed: int = 1) -> str:
     return " ".join(rng.choice(vocabulary) for _ in range(words)) + "\n"
 
 
-def run(args: list[str], env: dict) -> tuple[float, float]:
-    """(seconds, peak RSS of the process tree in MB) of one wam command."""
+def run(args: list[str], env: dict) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak RSS of the process tree in MB) of one wam command."""
+    import resource
+
     import psutil
 
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "wam", *args], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -77,9 +82,10 @@ def run(args: list[str], env: dict) -> tuple[float, float]:
             pass
         time.sleep(0.05)
     seconds = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"wam {' '.join(args)} failed: {proc.stderr.read().decode()[-500:]}")
-    return seconds, peak / 1e6
+    return seconds, (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime), peak / 1e6
 
 
 def main() -> None:
@@ -103,16 +109,18 @@ def main() -> None:
             path = work / f"{name}.txt"
             path.write_text(text, encoding="utf-8")
             kb = len(text.encode()) / 1000
-            cold, cold_rss = run(["plan", str(path), "-o", str(work / f"{name}.json"), "-q"], env)
-            warm, warm_rss = run(["plan", str(path), "-o", str(work / f"{name}.json"), "-q", "--fresh"], env)
-            figures[name] = (kb, cold, warm, max(cold_rss, warm_rss))
-            print(f"{name:9s} {kb:8.1f} KB  cold {cold:7.1f} s  warm {warm:7.1f} s ({warm / kb:.3f} s/KB)  "
-                  f"peak RSS {max(cold_rss, warm_rss):7.0f} MB", flush=True)
+            cold, cold_cpu, cold_rss = run(["plan", str(path), "-o", str(work / f"{name}.json"), "-q"], env)
+            warm, warm_cpu, warm_rss = run(["plan", str(path), "-o", str(work / f"{name}.json"), "-q", "--fresh"], env)
+            figures[name] = (kb, cold, warm, max(cold_rss, warm_rss), warm_cpu)
+            print(f"{name:9s} {kb:8.1f} KB  cold {cold:7.1f} s (cpu {cold_cpu:7.1f} s)  warm {warm:7.1f} s "
+                  f"(cpu {warm_cpu:7.1f} s, {warm_cpu / kb:.3f} cpu s/KB)  peak RSS {max(cold_rss, warm_rss):7.0f} MB",
+                  flush=True)
         big, base = figures["big"], figures["baseline"]
-        ratio = (big[2] / big[0]) / (base[2] / base[0])
-        print(f"seconds per KB, big / baseline (warm): {ratio:.2f} (1.0 = linear)")
-        print(f"big_warm_s={big[2]:.1f} big_cold_s={big[1]:.1f} big_rss_mb={big[3]:.0f} base_warm_s={base[2]:.1f} "
-              f"s_per_kb_ratio={ratio:.2f}" + (f" line_warm_s={figures['line'][2]:.1f}" if "line" in figures else ""))
+        ratio = (big[4] / big[0]) / (base[4] / base[0])
+        print(f"CPU seconds per KB, big / baseline (warm): {ratio:.2f} (1.0 = linear)")
+        print(f"big_warm_s={big[2]:.1f} big_warm_cpu_s={big[4]:.1f} big_cold_s={big[1]:.1f} big_rss_mb={big[3]:.0f} "
+              f"base_warm_s={base[2]:.1f} base_warm_cpu_s={base[4]:.1f} cpu_s_per_kb_ratio={ratio:.2f}"
+              + (f" line_warm_s={figures['line'][2]:.1f}" if "line" in figures else ""))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

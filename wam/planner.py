@@ -98,7 +98,7 @@ def plan_story(
         own_process = encoder is None and model_process
         if encoder is None:
             encoder = (ModelProcess(index_model, table.embeddings.shape[1]) if model_process
-                       else load_encoder(index_model))
+                       else _FirstUse(model_id(index_model), table.embeddings.shape[1], load_encoder))
         # the sentence cache is optional: a read-only index folder is read without it
         cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
         try:
@@ -159,3 +159,14 @@ def _without_missing_sources(table: ShotTable, words: WordIndex) -> tuple[ShotTa
     missing = set(gone)
     rows = np.nonzero([s not in missing for s in table.sources])[0]
     return table.subset(rows), words.subset(rows), gone
+
+
+class _FirstUse:
+    """The text encoder, loaded only when a sentence is not in the sentence cache (a story
+    planned again never imports torch)."""
+
+    def __init__(self, name: str, dim: int, load):
+        self.name, self.dim, self._load = name, dim, load
+
+    def encode(self, texts: list[str]):
+        return self._load(self.name).encode(texts)

@@ -112,6 +112,7 @@ class NoRepeat(Constraint):
         for g in segments:
             self.uses.setdefault(g.row, []).append(g)
         self.rooms: dict[int, float] = {}
+        self._last = None  # the last change _after worked out, and its result
         self.state = {row: self._split(row, segs) for row, segs in self.uses.items()}
 
     def room(self, row: int) -> float:
@@ -130,6 +131,14 @@ class NoRepeat(Constraint):
         return sum(v[2] for v in self.state.values())
 
     def _after(self, removed, added) -> dict[int, tuple[list[Segment], tuple]]:
+        key = (tuple(removed), tuple(added))
+        if self._last is not None and self._last[0] == key:  # delta, then commit of the same change
+            return self._last[1]
+        out = self._changed(removed, added)
+        self._last = (key, out)
+        return out
+
+    def _changed(self, removed, added) -> dict[int, tuple[list[Segment], tuple]]:
         gone = set(removed)
         rows = {g.row for g in removed} | {g.row for g in added}
         out = {}
@@ -144,7 +153,9 @@ class NoRepeat(Constraint):
                    for row, (_, st) in self._after(removed, added).items())
 
     def commit(self, removed, added) -> None:
-        for row, (segs, st) in self._after(removed, added).items():
+        changed = self._after(removed, added)
+        self._last = None
+        for row, (segs, st) in changed.items():
             if segs:
                 self.uses[row], self.state[row] = segs, st
             else:

@@ -14,7 +14,7 @@ from wam.assemble.segments import Segment
 
 #: Repeats moved apart at most: this many, plus one per this many segments.
 MAX_MOVES = 200
-MOVES_PER_SEGMENTS = 10
+MOVES_PER_SEGMENTS = 50
 
 
 def spread_repeats(problem, segments: list[Segment]) -> list[Segment]:
