@@ -6,7 +6,12 @@ uses (per second, more the closer they are to the kept use) and solve again, kee
 best plan found. A shot is *repeated* only when its uses together need more footage than
 it holds: a 60 s shot may serve several sentences from different parts of it, and a
 continuation across a sentence boundary is one use. The first round also penalises clips
-that appear in far more sentences than their fair share.
+that appear in far more sentences than their fair share. A long story gets fewer rounds
+(``rounds_for``: the loop's work stays linear in the story).
+
+``search`` is that loop; ``solve_diverse`` then makes the plan's rules constraints
+(``repair.enforce``), so that where the loop ends on near-ties does not decide whether
+footage repeats, and moves the repeats a too-small library forces apart (``spread.py``).
 """
 
 from __future__ import annotations
