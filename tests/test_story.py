@@ -65,3 +65,22 @@ def test_empty_story_is_an_error(text):
 def test_strange_text_is_kept_verbatim():
     s = read_story('She said "100% {ok}" \\ and left: 🚀 — مرحبا.')
     assert s[0].text == 'She said "100% {ok}" \\ and left: 🚀 — مرحبا.'
+
+
+def test_over_long_sentences_are_planned_in_parts():
+    """Issue 19: a 10,000-word line without punctuation becomes sentences of at most
+    MAX_SENTENCE_SECONDS each, every word kept in order; a long sentence with commas is cut
+    after them first."""
+    from wam.story import MAX_SENTENCE_SECONDS, reading_seconds
+
+    words = [f"w{i % 7}x" for i in range(10_000)]
+    parts = read_story(" ".join(words))
+    assert len(parts) > 100
+    assert all(reading_seconds(p.text) <= MAX_SENTENCE_SECONDS for p in parts)
+    assert " ".join(p.text for p in parts).split() == words
+    clause = "the river runs past the old mill and the quiet fields"
+    long = ", ".join([clause] * 6) + "."
+    parts = read_story(long)
+    assert len(parts) > 1 and all(p.text.endswith((",", ".")) for p in parts)
+    assert " ".join(p.text for p in parts) == long
+    assert len(read_story("A short sentence stays whole, commas and all.")) == 1

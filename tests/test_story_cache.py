@@ -50,9 +50,16 @@ def test_segment_is_linear(monkeypatch):
 
 
 def test_a_long_sentence_stays_whole():
+    """The windowed segmentation never cuts a long sentence; planned, it is shown in parts
+    (issue 19: at most ``MAX_SENTENCE_SECONDS`` each), every word kept in order."""
+    from wam.story import segment
+
     words = " ".join(f"word{i}" for i in range(2000)) + "."
-    sentences = read_story(f"Before it. {words} After it.")
-    assert [len(s.text.split()) for s in sentences] == [2, 2000, 2]
+    text = f"Before it. {words} After it."
+    assert [len(p.split()) for p in segment(text)] == [2, 2000, 2]
+    sentences = read_story(text)
+    assert sentences[0].text == "Before it." and sentences[-1].text == "After it."
+    assert " ".join(s.text for s in sentences[1:-1]) == words and len(sentences) > 3
 
 
 class CountingEncoder:

@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE, DEFAULT_WIDTH, wam_home
 from wam.errors import ModelMismatchError, NothingIndexedError
 
+#: Stories of at least this many sentences show a progress bar while their cuts are planned.
+PROGRESS_SENTENCES = 200
+
 if TYPE_CHECKING:  # heavy modules are imported where they are used
     from wam.embed import Encoder
     from wam.library.store import Store
@@ -110,7 +113,7 @@ def plan_story(
         own_process = encoder is None and model_process
         if encoder is None:
             encoder = (ModelProcess(index_model, table.embeddings.shape[1]) if model_process
-                       else load_encoder(index_model))
+                       else _FirstUse(model_id(index_model), table.embeddings.shape[1], load_encoder))
         # the sentence cache is optional: a read-only index folder is read without it
         cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
         try:
@@ -141,8 +144,16 @@ def plan_story(
             reuse = reuse_for(sentences, previous, table, fps=fps)
             assert reuse.planned() == todo
     if reuse is None:
-        timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
-                            seed=seed, model=index_model, explain=explain, beats=beats)
+        from tqdm import tqdm
+
+        from wam.assemble.diversity import rounds_for
+
+        n = len(sentences)
+        with tqdm(total=rounds_for([s.duration for s in sentences]) * n, unit="sentence", desc="planning cuts",
+                  leave=False, dynamic_ncols=True, disable=not progress or n < PROGRESS_SENTENCES) as bar:
+            timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
+                                seed=seed, model=index_model, explain=explain, beats=beats,
+                                tick=bar.update)
     else:
         from wam.assemble.replan import assemble_again
 
@@ -236,3 +247,14 @@ def _without_missing_sources(table: ShotTable, words: WordIndex) -> tuple[ShotTa
     missing = set(gone)
     rows = np.nonzero([s not in missing for s in table.sources])[0]
     return table.subset(rows), words.subset(rows), gone
+
+
+class _FirstUse:
+    """The text encoder, loaded only when a sentence is not in the sentence cache (a story
+    planned again never imports torch)."""
+
+    def __init__(self, name: str, dim: int, load):
+        self.name, self.dim, self._load = name, dim, load
+
+    def encode(self, texts: list[str]):
+        return self._load(self.name).encode(texts)

@@ -124,8 +124,49 @@ def split_sentences(paragraph: str, *, markdown: bool = False) -> list[str]:
         for s in segment(chunk, "zh" if is_cjk(chunk) else "en"):
             s = " ".join(s.split())
             if s and any(ch.isalnum() for ch in s):
-                out.append(s)
+                out.extend(short_parts(s))
     return out
+
+
+#: A sentence that takes longer than this to read (seconds at the default pace) is shown as
+#: several: split after its commas, semicolons, colons and dashes, and a clause still too
+#: long into equal runs of words (of characters in CJK text without spaces). Each part is a
+#: sentence of the plan (its own cuts and subtitle); the split depends on the text alone.
+MAX_SENTENCE_SECONDS = 15.0
+_CLAUSE_END = re.compile(r"(?<=[,;:–—])\s+|(?<=[，、；：])\s*")
+
+
+def short_parts(sentence: str) -> list[str]:
+    """``sentence`` as parts that each take at most ``MAX_SENTENCE_SECONDS`` to read (itself if it does)."""
+    if reading_seconds(sentence) <= MAX_SENTENCE_SECONDS:
+        return [sentence]
+    out: list[str] = []
+    current, seconds = [], 0.0
+    for clause in (c for c in _CLAUSE_END.split(sentence) if c.strip()):
+        t = reading_seconds(clause)
+        if current and seconds + t > MAX_SENTENCE_SECONDS:
+            out.append(" ".join(current))
+            current, seconds = [], 0.0
+        if t > MAX_SENTENCE_SECONDS:
+            out.extend(_equal_runs(clause, t))
+        else:
+            current.append(clause)
+            seconds += t
+    if current:
+        out.append(" ".join(current))
+    return [p for p in out if any(ch.isalnum() for ch in p)]
+
+
+def _equal_runs(text: str, seconds: float) -> list[str]:
+    """``text`` cut into as few runs of equal length (in words, or characters without spaces)
+    as keep each under ``MAX_SENTENCE_SECONDS``."""
+    words = text.split()
+    join = " ".join
+    if len(words) < 2:  # CJK without spaces
+        words, join = list(text), "".join
+    n = -(-len(words) // max(1, int(len(words) * MAX_SENTENCE_SECONDS / seconds)))  # runs needed
+    size = -(-len(words) // n)
+    return [join(words[i : i + size]) for i in range(0, len(words), size)]
 
 
 #: Characters given to pysbd at a time. pysbd's cost grows faster than the text's length

@@ -6,7 +6,12 @@ uses (per second, more the closer they are to the kept use) and solve again, kee
 best plan found. A shot is *repeated* only when its uses together need more footage than
 it holds: a 60 s shot may serve several sentences from different parts of it, and a
 continuation across a sentence boundary is one use. The first round also penalises clips
-that appear in far more sentences than their fair share.
+that appear in far more sentences than their fair share. A long story gets fewer rounds
+(``rounds_for``: the loop's work stays linear in the story).
+
+``search`` is that loop; ``solve_diverse`` then makes the plan's rules constraints
+(``repair.enforce``), so that where the loop ends on near-ties does not decide whether
+footage repeats, and moves the repeats a too-small library forces apart (``spread.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wam.assemble.allocation import allocate_footage
-from wam.assemble.segments import Segment, Solution
+from wam.assemble.segments import INF, Segment, Solution
 
 #: Solves at most (the first adds the spread penalties).
 MAX_ROUNDS = 8
+#: Sentences (of 4 s) solved by the loop in all its rounds, at most (a long story gets fewer rounds).
+LOOP_WORK = 4000
 USE_LP = True
 
 
@@ -45,8 +52,7 @@ class DiverseResult:
 
 def footage_uses(problem, segments: list[Segment]) -> Uses:
     """Which segments repeat footage: per shot, keep the best-fitting uses while their
-    lengths fit inside the shot; the rest are repeats."""
-    fps = problem.fps
+    lengths fit inside the shot; the rest are repeats (``split_uses``)."""
     by_row: dict[int, list[int]] = {}
     for i, seg in enumerate(segments):
         by_row.setdefault(seg.row, []).append(i)
@@ -55,33 +61,56 @@ def footage_uses(problem, segments: list[Segment]) -> Uses:
     rows = list(by_row)
     rooms = dict(zip(rows, problem.capacity(rows).tolist())) if rows else {}
     for row, idx in by_row.items():
-        if len(idx) == 1 and row not in problem.used:
-            kept[row] = idx
-            continue
-        order = sorted(idx, key=lambda i: (-_fit(problem, segments[i]), i))
-        room = rooms[row] + 1e-6
-        keep = []
-        for i in order:
-            need = (segments[i].end - segments[i].start) / fps
-            if need <= room or (not keep and row not in problem.used):
-                keep.append(i)
-                room -= need
-            else:
-                repeats.add(i)
-        kept[row] = sorted(keep)
+        keep, again = split_uses(problem, row, [segments[i] for i in idx], rooms[row])
+        kept[row] = [idx[p] for p in keep]
+        repeats.update(idx[p] for p in again)
     return Uses(by_row, repeats, kept)
+
+
+def split_uses(problem, row: int, segs: list[Segment], room: float) -> tuple[list[int], list[int]]:
+    """Which uses of one shot (``segs``, in timeline order) are kept and which repeat (positions in ``segs``):
+    the best-fitting first (then the earliest), each kept while its length fits in what is
+    left of the shot's ``room`` seconds; the best one is kept even when longer than the shot
+    (its last frame is held), unless the rest of the plan already shows the shot."""
+    if len(segs) == 1 and row not in problem.used and row not in problem.rooms:
+        return [0], []
+    fps = problem.fps
+    order = sorted(range(len(segs)), key=lambda i: (-_fit(problem, segs[i]), i))
+    room += 1e-6
+    keep, again = [], []
+    for i in order:
+        need = (segs[i].end - segs[i].start) / fps
+        if need <= room or (not keep and row not in problem.used and row not in problem.rooms):
+            keep.append(i)
+            room -= need
+        else:
+            again.append(i)
+    return sorted(keep), sorted(again)
 
 
 def _fit(problem, seg: Segment) -> float:
     """How well a segment's shot fits where it is shown: its best score over the sentences it covers."""
-    return max(problem.ctx.scores[s].get(seg.row, 0.0) for s, _ in _frames_per_sentence(problem, seg))
+    scores = problem.ctx.scores
+    if seg.end <= problem.frames[seg.span][1]:
+        return scores[seg.span].get(seg.row, 0.0)
+    return max(scores[s].get(seg.row, 0.0) for s, _ in frames_per_sentence(problem, seg))
 
 
-def solve_diverse(problem, candidates) -> DiverseResult:
+def rounds_for(seconds: list[float]) -> int:
+    """Solves the loop may make for sentences lasting ``seconds``: ``MAX_ROUNDS``, fewer for
+    long stories, so that all rounds together solve about ``LOOP_WORK`` sentences of 4 s (a
+    sentence's DP grows with the square of its length), and at least one."""
+    work = sum(max(1.0, (x / 4.0) ** 2) for x in seconds)
+    return max(1, min(MAX_ROUNDS, int(LOOP_WORK // max(1.0, work))))
+
+
+def search(problem, max_rounds: int | None = None, base: list[dict[int, float]] | None = None):
     """Solve; while footage repeats, give each overused shot to the uses that fit it best and
     leave the other sentences only what is left of it (beyond that, ``reuse`` per second),
     and solve again. Keep the best plan found: fewest seconds of repeated footage, then
-    repeats farthest apart, then the lowest cost without the diversity costs."""
+    repeats farthest apart, then the lowest cost without the diversity costs. Returns (its
+    key, the DiverseResult, and the budgets and once-sets it was found with). ``max_rounds``:
+    at most that many solves (default ``rounds_for`` the problem's sentences)."""
     from wam.assemble.plan import solve_problem
 
     ctx = problem.ctx
@@ -91,16 +120,20 @@ def solve_diverse(problem, candidates) -> DiverseResult:
         for row in rows.tolist():
             where.setdefault(row, []).append(s)
     spread: dict[int, float] = {}  # per second, for shots of clips seen in too many sentences
-    near: list[dict[int, float]] = [{} for _ in range(n)]  # forced repeats: dearer close to other uses
+    # forced repeats: dearer close to other uses (``base``: the penalties a window of a plan starts from)
+    near: list[dict[int, float]] = [dict(p) for p in base] if base is not None else [{} for _ in range(n)]
     budgets: list[dict[int, float]] = [{} for _ in range(n)]
     once: list[set[int]] = [set() for _ in range(n)]
-    if problem.used:  # a window of a plan: what the rest of the plan shows is spoken for
-        for row, left in zip(problem.used, problem.capacity(list(problem.used)).tolist()):
+    elsewhere = problem.shown_elsewhere()
+    if elsewhere:  # a window of a plan: what the rest of the plan shows is spoken for
+        for row, left in zip(elsewhere, problem.capacity(elsewhere).tolist()):
             for s in where.get(row, ()):
                 budgets[s][row] = left
     best = None
     allocated = False
-    for round_no in range(MAX_ROUNDS):
+    if max_rounds is None:
+        max_rounds = rounds_for([(b - a) / problem.fps for a, b in problem.frames])
+    for round_no in range(max_rounds):
         penalties = _combine(where, spread, near)
         ctx.penalties, ctx.budgets, ctx.once = penalties, [dict(b) for b in budgets], [set(r) for r in once]
         sol = solve_problem(problem)
@@ -124,89 +157,30 @@ def solve_diverse(problem, candidates) -> DiverseResult:
         _share_out(problem, sol.segments, uses, where, budgets, once)
         # what still repeats after the footage was shared out must repeat: far from its other uses
         _add_near(problem, sol.segments, uses, near, {sol.segments[i].row for i in uses.repeats})
-    _, result, ctx.budgets, ctx.once = best
-    ctx.penalties = result.penalties
-    if result.uses.repeats:
-        result = _spread_repeats(problem, result)
-    return result
+    return best
 
 
-def _spread_repeats(problem, result: DiverseResult, max_moves: int = 200) -> DiverseResult:
-    """When the library is too small, move repeats apart: repeatedly take the repeat closest
-    to another use of its shot (the same sentence first) and show instead the cheapest shot
-    of its sentence that is used farther away (or not at all), keeping the cut's length and
-    every editing rule at its neighbours. The cost is then that of the edited plan."""
-    from wam.assemble.plan import backwards_in_clip
-    from wam.assemble.segments import INF, Solution
+def solve_diverse(problem, candidates=None) -> DiverseResult:
+    """The plan ``search`` finds, then its constraints enforced (``repair.enforce``: no footage
+    shown twice while the library allows it, whatever way the loop's near-ties fell), and
+    repeats the library forces moved apart."""
+    from wam.assemble.repair import enforce
 
     ctx = problem.ctx
-    segs = list(result.solution.segments)
-    rate_of = {}
+    _, result, ctx.budgets, ctx.once = search(problem)
+    ctx.penalties = result.penalties
+    found = result.solution.segments
+    segs = enforce(problem, found)
+    uses = footage_uses(problem, segs) if segs != found else result.uses
+    if uses.repeats:
+        from wam.assemble.spread import spread_repeats
 
-    def rate(s: int) -> dict[int, float]:
-        if s not in rate_of:
-            rate_of[s] = dict(zip(problem.pools[s].tolist(), problem.rate(s).tolist()))
-        return rate_of[s]
-
-    used_at: dict[int, list[tuple[int, int]]] = {}
-
-    def distance(row: int, at: int, skip: int) -> int:
-        return min((abs(at - x) for x, j in used_at.get(row, ()) if j != skip), default=len(problem.pools) + 1)
-
-    for _ in range(max_moves):
-        used_at.clear()
-        for j, g in enumerate(segs):
-            used_at.setdefault(g.row, []).append((g.span, j))
+        segs = spread_repeats(problem, segs)
         uses = footage_uses(problem, segs)
-        repeated = {segs[i].row for i in uses.repeats}
-        single = [i for i, g in enumerate(segs) if g.row in repeated and len(list(_frames_per_sentence(problem, g))) == 1]
-        if not single:
-            break
-        moved = False
-        for i in sorted(single, key=lambda i: (distance(segs[i].row, segs[i].span, i), i)):
-            seg = segs[i]
-            gap = distance(seg.row, seg.span, i)
-            shot_seconds = ctx.shot_seconds(problem.pools[seg.span])
-            length = (seg.end - seg.start) / problem.fps
-            best = None
-            for k, r in enumerate(problem.pools[seg.span].tolist()):
-                if r == seg.row or shot_seconds[k] + 1e-6 < length:
-                    continue
-                far = distance(r, seg.span, i)
-                if far <= gap or not _fits_between(problem, segs, i, r, backwards_in_clip):
-                    continue
-                if rate(seg.span)[r] > rate(seg.span)[seg.row] + ctx.weights.reuse / problem.fps:
-                    continue  # worse than the repeat it would replace (e.g. a last resort)
-                key = (rate(seg.span)[r], -far, r)
-                if best is None or key < best[0]:
-                    best = (key, r, k)
-            if best is not None:
-                segs[i] = Segment(best[1], seg.start, seg.end, seg.span, best[2])
-                moved = True
-                break
-        if not moved:
-            break
-    uses = footage_uses(problem, segs)
-    cost = segments_cost(problem, segs)
+    if segs == found:
+        return result
+    cost = segments_cost(problem, segs)  # the edited plan's objective
     return DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), uses, result.penalties, result.rounds)
-
-
-def _fits_between(problem, segs: list[Segment], i: int, row: int, backwards_in_clip) -> bool:
-    """Whether ``row`` may replace segment i: no same-shot neighbour, no going back inside a
-    clip next to it in the same sentence, and not already shown elsewhere in the sentence."""
-    seg = segs[i]
-    table = problem.ctx.table
-    for j in (i - 1, i + 1):
-        if not 0 <= j < len(segs):
-            continue
-        other = segs[j]
-        if other.row == row:
-            return False
-        if other.span == seg.span:
-            a, b = (other.row, row) if j < i else (row, other.row)
-            if backwards_in_clip(table, np.array([a, b]))[0, 1]:
-                return False
-    return not any(s.row == row and s.span == seg.span for s in segs)
 
 
 def segments_cost(problem, segments: list[Segment]) -> float:
@@ -216,7 +190,7 @@ def segments_cost(problem, segments: list[Segment]) -> float:
     total = 0.0
     prev = None
     for seg in segments:
-        for j, (s, frames) in enumerate(_frames_per_sentence(problem, seg)):
+        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             a = problem.frames[s][0]
             first = j == 0
             total += sum(piece_costs(problem, s, seg.row, frames / problem.fps,
@@ -239,7 +213,7 @@ def _share_out(problem, segments: list[Segment], uses: Uses, where, budgets, onc
         capacity = float(problem.capacity([row])[0])
         kept = uses.kept.get(row, [])
         left = max(0.0, capacity - sum((segments[i].end - segments[i].start) / fps for i in kept))
-        spans_of = {i: [s for s, _ in _frames_per_sentence(problem, segments[i])] for i in uses.by_row[row]}
+        spans_of = {i: [s for s, _ in frames_per_sentence(problem, segments[i])] for i in uses.by_row[row]}
         kept_in: dict[int, float] = {}  # seconds of kept use per sentence
         count: dict[int, int] = {}  # uses per sentence
         free: set[int] = set()
@@ -279,11 +253,27 @@ def _diversity_cost(problem, segments: list[Segment]) -> float:
 
     total = 0.0
     for seg in segments:
-        for j, (s, frames) in enumerate(_frames_per_sentence(problem, seg)):
+        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             total += piece_costs(problem, s, seg.row, frames / problem.fps,
                                  (seg.end - seg.start) / problem.fps if j == 0 else None,
                                  opens=False, prev_row=None, across=False, only="diversity")["diversity"]
     return total
+
+
+def last_sentence(problem, seg: Segment) -> int:
+    """The last sentence a segment covers."""
+    s = seg.span
+    while s + 1 < len(problem.frames) and problem.frames[s + 1][0] < seg.end:
+        s += 1
+    return s
+
+
+def frames_per_sentence(problem, seg: Segment):
+    """(sentence, frames) of each sentence a segment covers."""
+    s = seg.span
+    if seg.end <= problem.frames[s][1]:
+        return ((s, seg.end - seg.start),)
+    return _frames_per_sentence(problem, seg)
 
 
 def _frames_per_sentence(problem, seg: Segment):
@@ -299,12 +289,14 @@ def _frames_per_sentence(problem, seg: Segment):
 
 def _min_gap(segments: list[Segment], uses: Uses) -> int:
     """Smallest distance in sentences between a repeat and another use of its shot."""
-    gaps = []
-    for i in uses.repeats:
-        row = segments[i].row
-        others = [segments[j].span for j in uses.by_row[row] if j != i]
-        gaps.append(min((abs(segments[i].span - o) for o in others), default=len(segments) + 1))
-    return min(gaps, default=len(segments) + 1)
+    best = len(segments) + 1
+    for idx in uses.by_row.values():  # each shot's uses in timeline order: the nearest is a neighbour
+        for p, i in enumerate(idx):
+            if i in uses.repeats:
+                for q in (p - 1, p + 1):
+                    if 0 <= q < len(idx):
+                        best = min(best, abs(segments[i].span - segments[idx[q]].span))
+    return best
 
 
 def _add_spread(problem, segments: list[Segment], spread: dict[int, float]) -> bool:
@@ -313,7 +305,7 @@ def _add_spread(problem, segments: list[Segment], spread: dict[int, float]) -> b
     clip_ids = np.asarray(ctx.table.clip_ids)
     sentences_of: dict[int, set[int]] = {}
     for seg in segments:
-        for s, _ in _frames_per_sentence(problem, seg):
+        for s, _ in frames_per_sentence(problem, seg):
             sentences_of.setdefault(int(clip_ids[seg.row]), set()).add(s)
     n_clips = len(np.unique(clip_ids))
     fair = max(2, -(-len(problem.pools) // max(1, n_clips)))

@@ -18,13 +18,13 @@ BARRED = 1e6
 
 def term_totals(problem, segments: list[Segment]) -> dict[str, float]:
     """The weighted total of every cost term over a tiling (they add up to its cost)."""
-    from wam.assemble.diversity import _frames_per_sentence
+    from wam.assemble.diversity import frames_per_sentence
     from wam.assemble.report import piece_costs
 
     totals = {t.name: 0.0 for t in problem.terms}
     prev = None
     for seg in segments:
-        for j, (s, frames) in enumerate(_frames_per_sentence(problem, seg)):
+        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             first = j == 0
             opens = first and seg.start == problem.frames[s][0]
             for name, v in piece_costs(problem, s, seg.row, frames / problem.fps,
@@ -39,14 +39,14 @@ def term_totals(problem, segments: list[Segment]) -> dict[str, float]:
 def explanations(problem, segments: list[Segment]) -> list[dict]:
     """Per sentence: the runner-up's cuts (shot ids and seconds) and, per term, how much more
     (positive) or less it would cost than the chosen plan; ``total`` is the sum."""
-    from wam.assemble.diversity import _frames_per_sentence
+    from wam.assemble.diversity import frames_per_sentence
     from wam.assemble.plan import solve_problem
 
     ctx = problem.ctx
     chosen = term_totals(problem, segments)
     shown_in: list[set[int]] = [set() for _ in problem.pools]
     for seg in segments:
-        for s, _ in _frames_per_sentence(problem, seg):
+        for s, _ in frames_per_sentence(problem, seg):
             shown_in[s].add(seg.row)
     out = []
     for s, rows in enumerate(shown_in):
@@ -67,6 +67,6 @@ def explanations(problem, segments: list[Segment]) -> list[dict]:
         delta = {k: round(totals[k] - chosen[k], 4) for k in chosen}
         cuts = [{"shot_id": ctx.table.shot_ids[g.row], "source": ctx.table.sources[g.row],
                  "seconds": round(f / problem.fps, 3)}
-                for g in alt.segments for t, f in _frames_per_sentence(problem, g) if t == s]
+                for g in alt.segments for t, f in frames_per_sentence(problem, g) if t == s]
         out.append({"runner_up": cuts, "delta": delta, "total": round(float(np.sum(list(delta.values()))), 4)})
     return out

@@ -5,14 +5,16 @@ cost terms (``terms.py``) turn into per-frame rates, per-cut length costs and tr
 matrices; the segment DP (``segments.py``) finds the exact cheapest tiling — every cut its
 own length on a 0.2 s grid inside the sentence, continuations across sentence boundaries
 inside a paragraph. Reusing footage is a global constraint the DP cannot see, so
-``diversity.py`` penalises repeats and re-solves; ``report.py`` turns the chosen segments
-into the Timeline with each cut's costs.
+``diversity.py`` penalises repeats and re-solves, ``repair.py`` enforces the plan's rules
+by re-solving windows and ``spread.py`` moves forced repeats apart; ``report.py`` turns
+the chosen segments into the Timeline with each cut's costs.
 """
 
 from __future__ import annotations
 
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -65,7 +67,7 @@ class Problem:
     _enter: list[np.ndarray | None]
     _opening: list[np.ndarray]
     _run_cap: list[np.ndarray]  # a shot runs on across a sentence boundary only as long as it lasts (no hold)
-    _cut_cost: dict
+    _fixed: dict  # (kind, sentence) → the costs of the terms that do not vary while the plan is searched
     # re-planning a window of a plan: the fixed shots just before and after it (table rows),
     # the cost of cutting from / into them, and the seconds of each shot the rest of the plan shows
     entry_row: int | None = None
@@ -74,18 +76,27 @@ class Problem:
     exit: np.ndarray | None = None
     used: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # row → source ranges shown
     beats: np.ndarray | None = None  # --music: the beats, seconds on this problem's clock (cuts fall on them)
+    # a window of a plan being repaired (``repair.py``): row → seconds of it the rest of the plan leaves
+    rooms: dict[int, float] = field(default_factory=dict)
+    tick: Callable[[int], None] | None = None  # called with 1 after each sentence solved (a progress bar)
 
     def capacity(self, rows) -> np.ndarray:
         """Seconds of each shot this problem may show without repeating footage (of a shot the
-        rest of the plan shows, its longest stretch left free)."""
+        rest of the plan shows, its longest stretch left free, or what ``rooms`` says)."""
         rows = np.asarray(rows, np.int64)
         have = self.ctx.shot_seconds(rows)
-        if self.used:
+        if self.used or self.rooms:
             table = self.ctx.table
             for i, r in enumerate(rows.ravel().tolist()):
                 if r in self.used and not (table.still is not None and table.still[r]):  # a still never runs out
                     have.flat[i] = longest_free(float(table.starts[r]), float(table.ends[r]), self.used[r])
+                if r in self.rooms:
+                    have.flat[i] = min(have.flat[i], self.rooms[r])
         return np.maximum(have, 0.0)
+
+    def shown_elsewhere(self) -> list[int]:
+        """Rows the rest of the plan shows too (this problem being a window of it)."""
+        return sorted(set(self.used) | set(self.rooms))
 
     def spans(self) -> list[Span]:
         out = []
@@ -97,7 +108,10 @@ class Problem:
                         if budget else None)
             limited = self.ctx.once[s] if self.ctx.once else ()
             once = np.nonzero(np.isin(rows, sorted(limited)))[0][:MAX_ONCE] if limited else None
-            out.append(Span(frames=b - a, grid=self.grid(a, b), rows=rows, rate=self.rate(s),
+            grid = self._fixed.get(("grid", s))
+            if grid is None:
+                grid = self._fixed[("grid", s)] = self.grid(a, b)
+            out.append(Span(frames=b - a, grid=grid, rows=rows, rate=self.rate(s),
                             opening=self._opening[s], within=self._within[s], enter=self._enter[s],
                             continues=s > 0 and not self.ctx.paragraph_start[s], carry_ok=carry_ok, once=once,
                             run_cap=self._run_cap[s], presence=self.presence(s)))
@@ -115,40 +129,71 @@ class Problem:
 
     def rate(self, s: int) -> np.ndarray:
         """Cost per output frame of each pool row in sentence s."""
-        rows = self.pools[s]
-        total = np.zeros(len(rows))
-        for term in self.terms:
-            v = term.per_second(self.ctx, s, rows)
-            if v is not None:
-                total += term.weight * v
-        return total / self.fps
+        total = self._fixed.get(("rate", s))
+        if total is None:
+            total = self._fixed[("rate", s)] = self._sum(s, "per_second", varies=False)
+        varying = self._sum(s, "per_second", varies=True)
+        return (total if varying is None else total + varying) / self.fps
 
     def presence(self, s: int) -> np.ndarray | None:
         """Cost of each pool row appearing in sentence s at all (None: nothing)."""
+        if ("presence", s) not in self._fixed:
+            self._fixed[("presence", s)] = self._sum(s, "per_sentence", varies=False, zero=False)
+        total = self._fixed[("presence", s)]
+        varying = self._sum(s, "per_sentence", varies=True, zero=False)
+        return varying if total is None else total if varying is None else total + varying
+
+    def _sum(self, s: int, method: str, *, varies: bool, zero: bool = True) -> np.ndarray | None:
+        """The weighted sum of one kind of cost over the terms that vary (or not) while the plan is searched."""
         rows = self.pools[s]
-        total = None
+        total = np.zeros(len(rows)) if zero and not varies else None
         for term in self.terms:
-            v = term.per_sentence(self.ctx, s, rows)
+            if term.varies != varies:
+                continue
+            v = getattr(term, method)(self.ctx, s, rows)
             if v is not None:
                 total = term.weight * v if total is None else total + term.weight * v
         return total
 
+    def window(self, a: int, b: int, entry_row: int | None, exit_row: int | None) -> Problem:
+        """Sentences [a, b) of this problem as a problem of their own, on their own clock (frame
+        0 = the start of sentence a), between the fixed shots ``entry_row`` (shown just before
+        it; at a = 0 this problem's own) and ``exit_row`` (just after it). Its context is a
+        slice of this one's with empty budgets and once-sets (the caller sets them)."""
+        from dataclasses import replace
+
+        ctx = self.ctx
+        n = b - a
+        sub = replace(ctx, scores=ctx.scores[a:b], best=ctx.best[a:b], pool_best=ctx.pool_best[a:b],
+                      paragraph_start=ctx.paragraph_start[a:b], penalties=ctx.penalties[a:b],
+                      budgets=[{} for _ in range(n)], once=[set() for _ in range(n)],
+                      sticky=ctx.sticky[a:b] if ctx.sticky else [], _tones=ctx._tones)
+        base = self.frames[a][0]
+        if a == 0:
+            entry_row, entry = self.entry_row, self.entry
+        else:
+            entry = None if entry_row is None else _transitions(
+                self.terms, sub, np.array([entry_row]), self.pools[a], across_paragraph=ctx.paragraph_start[a])[0]
+        if b == len(self.pools):
+            exit_row, exit = self.exit_row, self.exit
+        else:
+            exit = None if exit_row is None else _transitions(
+                self.terms, sub, self.pools[b - 1], np.array([exit_row]), across_paragraph=ctx.paragraph_start[b])[:, 0]
+        return Problem(sub, self.terms, [(x - base, y - base) for x, y in self.frames[a:b]], self.pools[a:b], self.fps,
+                       self.min_frames, self.max_len, self._within[a:b], [None] + self._enter[a + 1:b],
+                       self._opening[a:b], self._run_cap[a:b], {}, entry_row, exit_row, entry, exit, self.used,
+                       beats=None if self.beats is None else np.asarray(self.beats, np.float64) - base / self.fps)
+
     def cut_cost(self, s: int, span: Span, cap: int) -> np.ndarray:
-        budget = self.ctx.budgets[s]
-        key = (s, cap, tuple(sorted(budget.items())))
-        hit = self._cut_cost.get(key)
-        if hit is None:
-            rows = span.rows
-            seconds = np.arange(cap + 1) / self.fps
-            hit = np.zeros((len(rows), cap + 1))
-            for term in self.terms:
-                v = term.per_cut(self.ctx, s, rows, seconds)
-                if v is not None:
-                    hit = hit + term.weight * v
-            hit[:, : self.min_frames] = INF
-            if len(self._cut_cost) > 4 * len(self.pools):
-                self._cut_cost.clear()
-            self._cut_cost[key] = hit
+        """(K, cap + 1) cost of one cut of each pool row of sentence s by its length in frames."""
+        rows = span.rows
+        seconds = np.arange(cap + 1) / self.fps
+        hit = np.zeros((len(rows), cap + 1))
+        for term in self.terms:
+            v = term.per_cut(self.ctx, s, rows, seconds)
+            if v is not None:
+                hit += term.weight * v
+        hit[:, : self.min_frames] = INF
         return hit
 
 
@@ -247,11 +292,13 @@ def assemble(
     model: str = "",
     explain: bool = False,
     beats=None,
+    tick: Callable[[int], None] | None = None,
 ) -> Timeline:
     """The best timeline for ``sentences`` from their ``candidates`` (a list of Candidates, one
     per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
     sentence also says why its cuts beat the runner-up (``explain.py``); with ``beats``
-    (seconds from the start), cuts inside sentences fall on them."""
+    (seconds from the start), cuts inside sentences fall on them. ``tick(1)`` is called
+    after each sentence solved (at most ``diversity.rounds_for`` times per sentence)."""
     from dataclasses import replace
 
     from wam.assemble.diversity import solve_diverse
@@ -264,7 +311,9 @@ def assemble(
         lengths = table.lengths()
         candidates = candidates_from_scores(candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k)
     problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed, beats=beats)
+    problem.tick = tick
     result = solve_diverse(problem, candidates)
+    problem.tick = None
     timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
                            model=model)
     timeline = replace(timeline, sentences=still_moves(timeline.sentences, table, width, height))
@@ -279,7 +328,7 @@ def assemble(
 def solve_problem(problem: Problem):
     """One exact solve with the problem's current penalties."""
     return solve(problem.spans(), problem.cut_cost, problem.max_len, problem.min_frames,
-                 entry=problem.entry, exit=problem.exit)
+                 entry=problem.entry, exit=problem.exit, tick=problem.tick)
 
 
 

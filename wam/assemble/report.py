@@ -167,9 +167,12 @@ def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | N
                 if v is not None:
                     total += float(v[0])
             if prev_row is not None:
-                v = term.transition(ctx, np.array([prev_row]), rows, across_paragraph=across)
-                if v is not None:
-                    total += float(v[0, 0])
+                key = (term.name, prev_row, row, across)
+                if key not in ctx.cuts:  # transitions never vary: the same pairs recur all over a long plan
+                    v = term.transition(ctx, np.array([prev_row]), rows, across_paragraph=across)
+                    ctx.cuts[key] = None if v is None else float(v[0, 0])
+                if ctx.cuts[key] is not None:
+                    total += ctx.cuts[key]
         out[term.name] = term.weight * total
     return out
 

@@ -98,7 +98,8 @@ class _Carry:
 
 
 def solve(spans: list[Span], cut_cost: CutCost, max_len: int, min_len: int = 1, *,
-          entry: np.ndarray | None = None, exit: np.ndarray | None = None) -> Solution:
+          entry: np.ndarray | None = None, exit: np.ndarray | None = None,
+          tick: Callable[[int], None] | None = None) -> Solution:
     """The cheapest tiling of ``spans``: no segment shorter than ``min_len`` frames (unless
     a whole span is shorter), none longer than ``max_len`` across a span boundary (inside a
     span one segment may always cover it all). ``entry`` (K of the first span) is added to
@@ -115,6 +116,8 @@ def solve(spans: list[Span], cut_cost: CutCost, max_len: int, min_len: int = 1, 
         back, prev_end, carry = _forward_span(s, sp, cut_cost, max_len, min_len, prev_end, carry, nxt,
                                               entry if s == 0 else None)
         backs.append(back)
+        if tick is not None:
+            tick(1)
     if exit is not None:
         prev_end = prev_end + np.asarray(exit, np.float64)
     k = int(np.argmin(prev_end))

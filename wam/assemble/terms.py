@@ -110,6 +110,7 @@ class PlanContext:
     # per sentence: the rows it showed in the previous plan and how strongly to keep them (re-planning)
     sticky: list[tuple[frozenset[int], float] | None] = field(default_factory=list)
     _tones: dict = field(default_factory=dict, repr=False)  # tone distances already computed, by row sets
+    cuts: dict = field(default_factory=dict, repr=False)  # (term, from row, to row, across) → one cut's transition cost
 
     def tone(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``tone_distance`` of the table, remembered (the transition and jump-cut terms both need it)."""
@@ -141,6 +142,8 @@ class Term:
     values when its predecessor changes, which would drop any other part of the same term."""
 
     name = "term"
+    #: Whether its costs change while the diversity loop searches (else they are computed once per problem).
+    varies = False
 
     def __init__(self, weight: float):
         self.weight = float(weight)
@@ -350,6 +353,7 @@ class Diversity(Term):
     and push forced repeats apart (``ctx.penalties``). Both are set by the diversity loop."""
 
     name = "diversity"
+    varies = True
 
     def per_second(self, ctx, s, rows):
         if not ctx.penalties or not ctx.penalties[s]:
