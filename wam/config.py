@@ -89,6 +89,16 @@ DEFAULT_RENDER_CACHE_MB = 4096
 #: ``--music``: without narration, a sentence boundary moves to the music's nearest beat
 #: when one lies within this many seconds (subtitles follow the sentences).
 BEAT_SNAP_SECONDS = 0.5
+#: ``--a-roll TALK``: how the speaker shows while library footage (B-roll) covers them: not at
+#: all (cut), or in a corner of the picture (pip).
+A_ROLL_MODES = ("cut", "pip")
+DEFAULT_A_ROLL_MODE = "cut"
+#: ``--a-roll-every``: the speaker is on screen again at least this often (seconds of B-roll in a row, at most).
+DEFAULT_A_ROLL_EVERY = 12.0
+#: The shortest ``--a-roll-every`` (seconds): room for a B-roll cut between the speaker's returns.
+MIN_A_ROLL_EVERY = 3.0
+#: A talk opens and closes on the speaker for at least this many seconds.
+A_ROLL_EDGE_SECONDS = 2.0
 #: How often ``wam render --watch`` looks at the story file, seconds.
 WATCH_POLL_SECONDS = 0.3
 

@@ -118,3 +118,23 @@ def music(value) -> dict | None:
     if any(b < 0 for b in beats) or any(b2 <= b1 for b1, b2 in zip(beats, beats[1:])):
         raise Bad("music.beats must be ascending times in seconds, from 0 on")
     return dict(item, beats=beats)
+
+
+def a_roll(value, modes: tuple[str, ...]) -> dict | None:
+    """The plan's ``a_roll`` (the speaker's talk under the cut: ``{"file": path, "duration":
+    seconds, "mode": one of ``modes``, …}``), or None when absent."""
+    if value is None:
+        return None
+    item = object_(value, "a_roll")
+    get(item, "file", "path", "a_roll")
+    if get(item, "duration", float, "a_roll") <= 0:
+        raise Bad("a_roll.duration must be positive")
+    mode = get(item, "mode", str, "a_roll", modes[0])
+    if mode not in modes:
+        raise Bad(f"a_roll.mode must be one of {', '.join(modes)}, not {shown(mode)}")
+    for key in ("width", "height", "size"):
+        get(item, key, int, "a_roll", 0)
+    get(item, "fps", float, "a_roll", 0.0)
+    get(item, "fingerprint", str, "a_roll", "")
+    get(item, "audio", bool, "a_roll", True)
+    return dict(item, mode=mode)

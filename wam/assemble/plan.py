@@ -79,6 +79,9 @@ class Problem:
     # a window of a plan being repaired (``repair.py``): row → seconds of it the rest of the plan leaves
     rooms: dict[int, float] = field(default_factory=dict)
     tick: Callable[[int], None] | None = None  # called with 1 after each sentence solved (a progress bar)
+    # rows that never run out (the speaker of ``--a-roll``, ``aroll.py``): the diversity loop gives them no
+    # budgets, once-sets or spread penalties
+    free_rows: frozenset[int] = frozenset()
 
     def capacity(self, rows) -> np.ndarray:
         """Seconds of each shot this problem may show without repeating footage (of a shot the
@@ -182,7 +185,8 @@ class Problem:
         return Problem(sub, self.terms, [(x - base, y - base) for x, y in self.frames[a:b]], self.pools[a:b], self.fps,
                        self.min_frames, self.max_len, self._within[a:b], [None] + self._enter[a + 1:b],
                        self._opening[a:b], self._run_cap[a:b], {}, entry_row, exit_row, entry, exit, self.used,
-                       beats=None if self.beats is None else np.asarray(self.beats, np.float64) - base / self.fps)
+                       beats=None if self.beats is None else np.asarray(self.beats, np.float64) - base / self.fps,
+                       free_rows=self.free_rows)
 
     def cut_cost(self, s: int, span: Span, cap: int) -> np.ndarray:
         """(K, cap + 1) cost of one cut of each pool row of sentence s by its length in frames."""

@@ -128,7 +128,8 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
 
 def _inputs(source: str | None, options: dict) -> tuple[str, ...]:
     """The files a job's output is compared with to tell whether it is up to date."""
-    return tuple(p for p in (source, options.get("music"), options.get("narration"), options.get("timing")) if p)
+    return tuple(p for p in (source, options.get("music"), options.get("narration"), options.get("timing"),
+                             options.get("a_roll")) if p)
 
 
 def _option_lookup(command: click.Command) -> dict[str, click.Parameter]:

@@ -11,7 +11,7 @@ from click.core import ParameterSource
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
-from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
+from wam.cli.options import (a_roll_options, frame_options, narration_options, plan_from_options, planning_options,
                              previous_from_options, replan_options)
 from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
 
@@ -26,6 +26,7 @@ from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUB
 @planning_options
 @frame_options
 @narration_options
+@a_roll_options
 @click.option("--fit", type=click.Choice(FIT_MODES), default=FIT_MODES[0], show_default=True,
               help="cover: fill the frame (crop, centred on faces); contain: letterbox.")
 @click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULT_PRESET, show_default=True,
@@ -80,6 +81,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         wam plan story.txt -o plan.json && wam render --plan plan.json -o out.mp4
         wam render story.txt -o narrated.mp4 --music bed.mp3 --subtitles words --voice
         wam render story.txt -o mine.mp4 --narration my-reading.m4a
+        wam render script.txt --a-roll talk.mp4 -o vlog.mp4 --a-roll-mode pip
         wam render story.txt -o out.mp4 --watch
         wam render stories/ -o videos/ --jobs 2 --json
         wam render --manifest jobs.jsonl --ray
@@ -106,7 +108,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     explicit = {name for name in ("resolution", "aspect", "fps")
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     size = output_size(resolution, aspect)
-    inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"]]
+    inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"], planning["a_roll"]]
     sources: list[str] = []
     timeline = None
     if plan_file:
@@ -121,6 +123,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
             size = None
         if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
             warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
+        timeline = _with_a_roll_mode(timeline, planning["a_roll_mode"], ctx, warn)
     # before planning or rendering: refuse to overwrite an input, a clip or the index
     target = check_output(output, inputs=inputs, sources=sources)
     if srt_file and check_output(srt_file, inputs=inputs, sources=sources) == target:
@@ -152,6 +155,18 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
 
         watch_and_render(story, target, timeline, opts, cache, quiet=quiet, srt_file=srt_file, size=size, fps=fps,
                          planning=dict(planning, music=music))
+
+
+def _with_a_roll_mode(timeline, mode: str, ctx, warn):
+    """A saved plan rendered with --a-roll-mode: the speaker shown that way (a plan without a talk: a warning)."""
+    from dataclasses import replace
+
+    if ctx.get_parameter_source("a_roll_mode") in (ParameterSource.DEFAULT, None):
+        return timeline
+    if timeline.a_roll is None:
+        warn("--a-roll-mode ignored: the plan has no talk under it (plan with --a-roll)")
+        return timeline
+    return replace(timeline, a_roll=dict(timeline.a_roll, mode=mode))
 
 
 def render_cache(warn):

@@ -37,6 +37,7 @@ class Probe:
     has_audio: bool
     color_matrix: str = ""  # YUV matrix the stream is tagged with, e.g. "bt709" ("": untagged)
     color_range: str = ""  # "tv" (limited) or "pc" (full); "": untagged
+    duration: float = 0.0  # the file's length in seconds, as its container says (0: unknown, e.g. a picture)
 
 
 def probe(path: str) -> Probe:
@@ -80,7 +81,9 @@ def probe(path: str) -> Probe:
     if not np.isfinite(fps) or fps <= 0 or fps > 1000:
         raise MediaError("no video stream (unknown frame rate)")
     frames = int(infos.get("video_n_frames") or 0)
-    return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")), *stream_colors(text))
+    duration = float(infos.get("duration") or 0.0)
+    return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")), *stream_colors(text),
+                 duration=duration if np.isfinite(duration) and duration > 0 else 0.0)
 
 
 def stream_colors(text: str) -> tuple[str, str]:

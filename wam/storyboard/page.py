@@ -125,12 +125,18 @@ def _flag(label: str, kind: str, title: str = "") -> str:
     return f'<span class="flag {kind}"{t}>{escape(label)}</span>'
 
 
-def cut_html(cut: Cut, jpeg: bytes | None, index: int) -> str:
+def cut_html(cut: Cut, jpeg: bytes | None, index: int, over_talk: bool = False) -> str:
+    """One cut's figure; ``over_talk``: the plan lies over the speaker's talk (``--a-roll``), so
+    each cut says whether it shows the speaker (A-roll) or library footage (B-roll)."""
     name = os.path.basename(cut.source) or cut.source
     flags = []
+    if cut.a_roll:
+        flags.append(_flag("A-roll · speaker", "info", "the talk, at the time it plays on the output"))
+    elif over_talk:
+        flags.append(_flag("B-roll", "info", "library footage over the talk"))
     if getattr(cut, "last_resort", False):
         flags.append(_flag("last resort", "warn", "no candidate fitted; the best remaining footage was used"))
-    if cut.continues:
+    if cut.continues and not cut.a_roll:
         flags.append(_flag("continues", "info", "picks up the previous cut's shot where it ended"))
     if cut.move is not None:
         flags.append(_flag("still · move", "info", "a still picture: the frame moves from the dashed to the solid "
@@ -149,7 +155,7 @@ def cut_html(cut: Cut, jpeg: bytes | None, index: int) -> str:
         f'<div class="src" title="{escape(cut.source)}">{escape(name)}</div>'
         f'<div>source {cut.source_in:.2f}–{cut.source_out:.2f} s · on screen '
         f'<span class="time">{clock(cut.start)}–{clock(cut.end)}</span></div>'
-        f'<div>score {cut.score:.3f} {" ".join(flags)}</div>'
+        f'<div>{"" if cut.a_roll else f"score {cut.score:.3f} "}{" ".join(flags)}</div>'
         + (f'<table class="costs" aria-label="cost breakdown">{costs}</table>' if costs else "")
         + "</figcaption></figure>"
     )
@@ -228,17 +234,20 @@ def page_html(timeline: Timeline, cut_jpegs: list[bytes | None], alternatives: d
         spoken = speech_spans(timeline)
     cuts = timeline.cuts()
     n_weak = sum(s.weak_match for s in timeline.sentences)
+    footage = sum(c.duration for c in cuts if not c.a_roll)
     summary = (f"{len(timeline.sentences)} sentences · {len(cuts)} cuts · {clock(timeline.duration)} · "
                f"{timeline.width}×{timeline.height} at {timeline.fps} fps · pace {escape(timeline.pace)}"
                + (f" · model {escape(timeline.model)}" if timeline.model else "")
-               + (f" · {n_weak} weak match{'es' if n_weak != 1 else ''}" if n_weak else ""))
+               + (f" · {n_weak} weak match{'es' if n_weak != 1 else ''}" if n_weak else "")
+               + (f" · over the talk {escape(os.path.basename(timeline.a_roll['file']))}: B-roll "
+                  f"{clock(footage)} ({100 * footage / max(timeline.duration, 1e-9):.0f} %)" if timeline.a_roll else ""))
     warnings = "".join(f"<div>{escape(w)}</div>" for w in timeline.warnings)
     parts, k = [], 0
     prev_para = None
     for s in timeline.sentences:
         cut_parts = []
         for c in s.cuts:
-            cut_parts.append(cut_html(c, cut_jpegs[k], k))
+            cut_parts.append(cut_html(c, cut_jpegs[k], k, over_talk=timeline.a_roll is not None))
             k += 1
         alt_parts = None
         if alternatives is not None:
