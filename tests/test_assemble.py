@@ -13,7 +13,7 @@ from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
 from wam.candidates import candidates_from_scores
 from wam.errors import WamError
-from wam.story import read_story
+from wam.story import Sentence, read_story
 from wam.timeline import Timeline, timeline_from_dict, timeline_problems
 
 STORY = "\n\n".join(
@@ -271,6 +271,15 @@ def test_frames_helpers():
     sentences = read_story("One two. Three four five six seven eight.")
     f = sentence_frames(sentences, 30)
     assert f[0][0] == 0 and f[0][1] == f[1][0]
+    # sentence ends stay on the frame nearest their time however many sentences come before
+    # (a narration's or a talk's sentences must not drift from their speech): ends that round
+    # up do not push the rest later
+    durations = np.random.default_rng(0).uniform(1.5, 6.0, 300).round(4)
+    timed = [Sentence(i, "x", 0, float(d), False, False) for i, d in enumerate(durations)]
+    ends = [b for _, b in sentence_frames(timed, 30)]
+    assert ends == [round(t * 30) for t in np.cumsum(durations)]
+    tiny = [Sentence(i, "x", 0, d, False, False) for i, d in enumerate([0.01, 0.01, 1.0])]
+    assert sentence_frames(tiny, 30) == [(0, 1), (1, 2), (2, 31)]  # a frame each at least, then back on time
     assert cut_grid(20, 30).tolist() == [0, 6, 12, 18, 20]
     with pytest.raises(WamError):
         assemble(sentences, make_table(0), np.zeros((2, 0), np.float32), pace=PACES["normal"])

@@ -230,3 +230,40 @@ def test_a_move_starts_and_ends_on_its_rectangles(tmp_path):
         assert off(j, j / frames) < 8, (j, off(j, j / frames))  # (colour conversion, half-pixel conventions)
         assert off(j, j / frames) < min(off(j, (j - 4) / frames), off(j, (j + 4) / frames))  # on time, not early
     assert np.abs(luma[0] - expected(b)).mean() > 10  # (the comparison can tell framings apart)
+
+
+def _over_talk(sources, mode: str) -> Timeline:
+    """A plan over a talk (the red clip): the speaker, footage with the speaker in a corner
+    (``pip``), the speaker again, and footage cross-faded into the next paragraph."""
+    talk = str(sources["red"])
+
+    def speaker(a, b):
+        return Cut("a-roll", talk, a / FPS, b / FPS, a, b - a, FPS, 0.0, a_roll=True)
+
+    sents = [SentenceSpan(0, "The speaker says hello.", 0, 25, FPS, 0, [speaker(0, 25)]),
+             SentenceSpan(1, "Over footage, in a corner.", 25, 45, FPS, 0,
+                          [Cut("b1", str(sources["blue"]), 1.0, 2.2, 25, 30, FPS, 0.5), speaker(55, 70)]),
+             SentenceSpan(2, "A new paragraph.", 70, 25, FPS, 1,
+                          [Cut("g2", str(sources["green"]), 0.5, 1.5, 70, 25, FPS, 0.5)])]
+    return Timeline(FPS, W, H, sents, a_roll={"file": talk, "duration": 4.0, "mode": mode})
+
+
+@pytest.mark.slow
+def test_the_speaker_in_a_corner_is_drawn_alike_by_the_graph_and_frame_by_frame(sources, tmp_path, monkeypatch):
+    from wam.render.pip import pip_rect
+
+    tl = _over_talk(sources, "pip")
+    a, b, _ = rendered_both_ways(tl, tmp_path, monkeypatch)
+    per_frame = np.abs(a - b).mean(axis=1)
+    assert per_frame.max() < 1.0, (int(per_frame.argmax()), float(per_frame.max()))
+    x, y, w, h = pip_rect(W, H, 320, 180)
+    red = a[:, W * H * 5 // 4 :].reshape(-1, H // 2, W // 2)  # the V (red difference) plane
+    box = red[:, y // 2 : (y + h) // 2, x // 2 : (x + w) // 2].mean(axis=(1, 2))
+    beside = red[:, y // 2 : (y + h) // 2, (x - w) // 2 - 2 : x // 2 - 2].mean(axis=(1, 2))
+    assert box[40] > beside[40] + 40  # over the blue footage: the red speaker in the corner
+    assert abs(box[10] - beside[10]) < 10 and box[10] > 160  # the speaker full frame: no box
+    assert abs(box[80] - beside[80]) > 40 and abs(box[50] - box[40]) < 20
+    cut_mode = [s.key for s in segments.plan_segments(_over_talk(sources, "cut"), OPTS)]
+    pip_mode = [s.key for s in segments.plan_segments(tl, OPTS)]
+    assert cut_mode[0] == pip_mode[0] and cut_mode[1:] != pip_mode[1:]  # only segments with footage change
+

@@ -97,8 +97,8 @@ def plan_story(
             from wam.voice.talk import talk_narration
 
             talk = _talk_of(a_roll, voice, narration, explain, voice_warnings.append)
-            sentences, draft, matched = talk_narration(sentences, talk, timing=timing, warn=voice_warnings.append,
-                                                       note=note or (lambda m: None))
+            sentences, draft, matched = talk_narration(sentences, talk, timing=timing, home=home,
+                                                       warn=voice_warnings.append, note=note or (lambda m: None))
         elif voice is not None or narration or timing:
             from wam.voice.narrate import narrate
 

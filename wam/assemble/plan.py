@@ -36,13 +36,14 @@ HARD_MIN_CUT = 0.5
 
 
 def sentence_frames(sentences: list[Sentence], fps: int) -> list[tuple[int, int]]:
-    """Each sentence's [start, end) in output frames (cumulative rounding: no drift)."""
-    out, t = [], 0.0
+    """Each sentence's [start, end) in output frames: each ends on the frame nearest the sum
+    of the durations so far (cumulative rounding: no drift), and lasts at least one frame."""
+    out, t, a = [], 0.0, 0
     for s in sentences:
-        a = round(t * fps)
         t += s.duration
-        out.append((a, max(a + 1, round(t * fps))))
-        t = max(t, out[-1][1] / fps)
+        b = max(a + 1, round(t * fps))
+        out.append((a, b))
+        a = b
     return out
 
 

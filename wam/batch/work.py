@@ -58,7 +58,6 @@ class Session:
 
     def plan(self, job: Job, warn) -> Timeline:
         """The job's timeline: its saved plan, or its story planned with its options."""
-        from wam.render.layout import output_size
         from wam.story import read_story, read_story_file
         from wam.timeline import read_plan
 
@@ -73,8 +72,11 @@ class Session:
             markdown = True if o.get("markdown") else None
             sentences = (read_story(job.text, wps=o["wps"], markdown=bool(markdown)) if job.text is not None
                          else read_story_file(job.story, wps=o["wps"], markdown=markdown))
-            width, height = output_size(o["resolution"], o.get("aspect"))
             from wam.planner import plan_story
+            from wam.render.layout import output_frame
+
+            width, height = output_frame(o["resolution"], o.get("aspect"), a_roll=o.get("a_roll"),
+                                         explicit=o.get("explicit", ()))
 
             timeline = plan_story(sentences, libraries=list(o.get("libraries") or ()) or None, pace=o["pace"],
                                   fps=o["fps"], k=o["top"], seed=o.get("seed"), model=o.get("model"), width=width,
@@ -216,8 +218,8 @@ class RenderWork:
         started = time.perf_counter()
         timeline = self.session.plan(job, warnings.append)
         size = output_size(o["resolution"], o.get("aspect"))
-        if job.plan and not {"resolution", "aspect"} & set(o.get("explicit", ())):
-            size = None  # a saved plan renders at its own size unless told otherwise
+        if (job.plan or o.get("a_roll")) and not {"resolution", "aspect"} & set(o.get("explicit", ())):
+            size = None  # a saved plan (and one over a talk) renders at its own size unless told otherwise
         opts = RenderOptions.for_plan(timeline, size=size, preview=bool(o.get("preview")), fit=o["fit"],
                                       preset=o["preset"], crf=o["crf"],
                                       subtitles=not o.get("no_subtitles") and o.get("subtitle_mode") != "none",

@@ -97,6 +97,13 @@ def a_roll_options(f):
     ])
 
 
+def given_options(ctx: click.Context, names=("resolution", "aspect", "fps")) -> set[str]:
+    """Which of ``names`` were given on the command line (not left at their defaults)."""
+    from click.core import ParameterSource
+
+    return {n for n in names if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
+
+
 def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
                       warn, progress: bool = False, model_process: bool = False, explain: bool = False,
                       voice: str | None = None, narration: str | None = None, timing: str | None = None, note=None,

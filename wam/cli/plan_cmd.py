@@ -6,8 +6,8 @@ import click
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, quiet_option, show_progress, warner
-from wam.cli.options import (a_roll_options, frame_options, narration_options, plan_from_options, planning_options,
-                             previous_from_options, replan_options)
+from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options,
+                             plan_from_options, planning_options, previous_from_options, replan_options)
 
 
 @click.command("plan")
@@ -54,7 +54,7 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
     """
     from wam.fileio import write_atomic
     from wam.outputs import check_output
-    from wam.render.layout import output_size
+    from wam.render.layout import output_frame
 
     if is_batch(stories, output, manifest):
         from wam.batch.work import PlanWork, Session
@@ -67,7 +67,8 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
     if len(stories) != 1:
         raise click.UsageError("give a STORY to plan (or several with -o OUTDIR/, or --manifest)")
     story = stories[0]
-    size = output_size(resolution, aspect)
+    size = output_frame(resolution, aspect, a_roll=planning["a_roll"],
+                      explicit=given_options(click.get_current_context()))
     target = None
     if output:  # before planning: refuse to overwrite the story, a clip or the index
         target = check_output(output, inputs=[story, planning["narration"], planning["timing"], music,

@@ -11,8 +11,8 @@ from click.core import ParameterSource
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
-from wam.cli.options import (a_roll_options, frame_options, narration_options, plan_from_options, planning_options,
-                             previous_from_options, replan_options)
+from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options,
+                             plan_from_options, planning_options, previous_from_options, replan_options)
 from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
 
 
@@ -88,7 +88,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     """
     from wam.errors import UsageError
     from wam.outputs import check_output, check_video_output
-    from wam.render.layout import output_size
+    from wam.render.layout import output_frame, output_size
     from wam.render.renderer import RenderOptions, render_timeline
 
     if manifest or ray_address or is_batch(stories, output, manifest):
@@ -105,9 +105,9 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     check_video_output(output)
     warn = warner(quiet)
     ctx = click.get_current_context()
-    explicit = {name for name in ("resolution", "aspect", "fps")
-                if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
-    size = output_size(resolution, aspect)
+    explicit = given_options(ctx)
+    size = (output_size(resolution, aspect) if plan_file
+            else output_frame(resolution, aspect, a_roll=planning["a_roll"], explicit=explicit))
     inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"], planning["a_roll"]]
     sources: list[str] = []
     timeline = None

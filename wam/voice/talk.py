@@ -8,8 +8,10 @@ end), so the plan is exactly as long as the talk. Each sentence's words are spre
 speech (``words.estimated_word_times``): their starts are where a cut between the speaker
 and library footage may fall.
 
-A talk that cannot be aligned — no sound, silence, a script that does not fit what is said —
-is no error: ``talk_narration`` says why in a warning, places the sentences as well as it can
+Aligned, the script is also compared with what the talk says (``verify.py``: each sentence
+spoken by a synthetic voice against its stretch of the talk). A talk that cannot be aligned —
+no sound, silence, a script that does not fit or does not sound like what is said — is no
+error: ``talk_narration`` says why in a warning, places the sentences as well as it can
 (so the subtitles still follow the talk) and reports the script as not matched, which keeps
 the plan on the speaker.
 """
@@ -80,12 +82,13 @@ class TalkDraft:
         return sorted(out)
 
 
-def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None = None,
+def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None = None, home=None,
                    warn: Callable[[str], None] = lambda m: None,
                    note: Callable[[str], None] = lambda m: None) -> tuple[list[Sentence], TalkDraft, bool]:
     """(``sentences`` timed by the talk, the draft recording it as the plan's narration, whether
     the script was found in the talk). The sentences tile the talk exactly; when the script
-    was not found (see the module's docstring) ``warn`` says why."""
+    was not found (see the module's docstring) ``warn`` says why. ``home``: where the Piper
+    voice keeps its sentences, when it is the voice the script is compared with (``verify``)."""
     from wam.voice.align import align, decode, speech_gain_db, srt_spans
 
     texts = [s.text for s in sentences]
@@ -120,6 +123,8 @@ def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None 
             if result.warnings or confidence < MIN_CONFIDENCE:
                 mismatch = "; ".join(result.warnings) or (
                     f"the sentence starts found in {name} are uncertain (confidence {confidence:.2f})")
+            else:
+                mismatch = _unlike(samples, spans, texts, name, home, note)
     else:
         spans = _spread(texts, (0.0, length))
     if unheard:
@@ -139,6 +144,42 @@ def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None 
     kind = "timing" if timing else "recording"
     file = talk.path if talk.has_audio else None
     return timed, TalkDraft(kind, file, spans, words, gain, confidence), matched
+
+
+def _unlike(samples, spans, texts: list[str], name: str, home, note) -> str | None:
+    """Why the script does not sound like the talk (``verify.check_script``), or None when it
+    does, or when no synthetic voice can speak it to compare (a note says so)."""
+    from wam.voice.align import RATE
+    from wam.voice.verify import check_script
+
+    try:
+        check = check_script(samples, RATE, spans, texts, _reference_voice(home))
+    except VoiceError as exc:
+        note(f"the script was not compared with what {name} says ({exc})")
+        return None
+    note(f"script check: the talk sounds like the script ({check.score:.2f})")
+    if check.matches:
+        return None
+    unlike = [i + 1 for i, v in sorted(check.sentences.items()) if v < 0.5]
+    return (f"what is said in {name} does not sound like the script (score {check.score:.2f}"
+            + (f"; e.g. sentence {unlike[0]}" if unlike else "") + ")")
+
+
+def _reference_voice(home):
+    """``speak(texts)`` → [(samples, rate)]: espeak-ng when installed (milliseconds a sentence),
+    else the shipped Piper voice (its sentences cached in ``home``)."""
+    from wam.voice.engines import EspeakEngine, espeak_program, voice_spec
+
+    if espeak_program() is not None:
+        engine = EspeakEngine("en")
+        return lambda texts: [(s.samples, s.rate) for s in map(engine.speak, texts)]
+
+    def piper(texts):
+        from wam.voice.narrate import synthesise
+
+        return [(s.samples, s.rate) for s in synthesise(texts, voice_spec(None), home)[0]]
+
+    return piper
 
 
 def _spread(texts: list[str], extent: tuple[float, float]) -> list[tuple[float, float]]:
