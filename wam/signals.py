@@ -106,8 +106,17 @@ def _worker_init(pids, parent: int) -> None:
     """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself); tell
     the parent this worker's pid; and die with wam even when wam is killed outright (kill -9),
     so that neither the workers nor the forkserver and resource tracker (which live as long as
-    a worker does) keep a pipeline waiting."""
+    a worker does) keep a pipeline waiting.
+
+    tqdm's bars share a thread lock instead of the multiprocessing lock tqdm makes by default:
+    that lock is a named semaphore, which a worker stopped mid-render (it ends with ``os._exit``)
+    would leave to the resource tracker, printing a "leaked semaphore" warning."""
+    import threading
+
+    from tqdm import tqdm
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tqdm.set_lock(threading.RLock())
     pids.put(os.getpid())
     die_with(parent)
 
@@ -147,6 +156,16 @@ class WorkerPool(ProcessPoolExecutor):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
+                pass
+        # A worker stopped while sending a result leaves half a message in the result pipe, and the
+        # executor's manager thread would wait for the rest for ever (and wam's exit waits for that
+        # thread). This process never writes there: once it no longer holds the pipe's write end
+        # either, the stopped workers' end of it is end-of-file, which the executor handles.
+        writer = getattr(getattr(self, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            try:
+                writer.close()
+            except OSError:
                 pass
 
 

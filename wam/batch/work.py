@@ -105,7 +105,10 @@ def check_job_outputs(job: Job, inputs_of_plan: bool = True) -> None:
     inputs = [p for p in (job.story, job.plan, job.options.get("music"), job.options.get("narration"),
                           job.options.get("timing")) if p]
     if job.plan and inputs_of_plan:
-        inputs += sorted({c.source for c in read_plan(job.plan).cuts()})
+        try:
+            inputs += sorted({c.source for c in read_plan(job.plan).cuts()})
+        except WamError:  # not a usable plan: this job fails alone when it runs (and writes nothing)
+            pass
     target = check_output(job.output, inputs=inputs)
     for extra in job.extra_outputs:
         if check_output(extra, inputs=inputs) == target:
