@@ -52,6 +52,21 @@ def test_debug_shows_the_traceback(wam_home, tmp_path, monkeypatch):
     assert r.exit_code == 1 and "unexpected RuntimeError: a bug (a bug in wam" in one_line(r.stderr)
     r = CliRunner().invoke(cli, ["--debug", "search", "a bus"])
     assert isinstance(r.exception, RuntimeError) and str(r.exception) == "a bug"  # raised on, for its traceback
+    bug = ("import sys, wam.search\n"
+           "def broken(*a, **k):\n"
+           "    raise RuntimeError('a bug')\n"
+           "wam.search.search_shots = broken\n"
+           "from wam.cli import main\n"
+           "main(sys.argv[1:])\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(wam_home)}
+    for debug, shown in (([], False), (["--debug"], True)):
+        r = subprocess.run([sys.executable, "-c", bug, *debug, "search", "a bus"], env=env, capture_output=True,
+                           text=True)
+        assert r.returncode == 1
+        if shown:
+            assert "Traceback (most recent call last)" in r.stderr and r.stderr.rstrip().endswith("RuntimeError: a bug")
+        else:
+            assert "unexpected RuntimeError: a bug" in one_line(r.stderr)
 
 
 def test_usage_errors_exit_2(wam_home, tmp_path):
