@@ -111,11 +111,11 @@ def _worker_init(pids, parent: int) -> None:
     tqdm's bars share a thread lock instead of the multiprocessing lock tqdm makes by default:
     that lock is a named semaphore, which a worker stopped mid-render (it ends with ``os._exit``)
     would leave to the resource tracker, printing a "leaked semaphore" warning."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: a Ctrl-C may arrive while this worker starts
     import threading
 
     from tqdm import tqdm
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tqdm.set_lock(threading.RLock())
     pids.put(os.getpid())
     die_with(parent)
