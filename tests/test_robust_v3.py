@@ -389,6 +389,66 @@ def test_stopping_a_pool_whose_worker_died_mid_reply_does_not_hang(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_pool_stopped_while_its_workers_start_leaves_no_traceback(tmp_path):
+    """Stopped while workers were still starting, a pool left them to fail (a traceback each)
+    unpickling the semaphores of a process that was gone; a stop arriving while a worker was
+    being handed its setup could cut it in half. Stops at several moments of the start."""
+    script = tmp_path / "spawn_race.py"
+    script.write_text(
+        "import os, sys, signal, threading, time\n"
+        "from wam.signals import WorkerPool, signals_interrupt\n"
+        "def work(x):\n"
+        "    return x\n"
+        "if __name__ == '__main__':\n"
+        "    threading.Timer(float(sys.argv[1]), lambda: os.kill(os.getpid(), signal.SIGTERM)).start()\n"
+        "    try:\n"
+        "        with signals_interrupt():\n"
+        "            pool = WorkerPool(2)\n"
+        "            try:\n"
+        "                for i in range(4):\n"
+        "                    pool.submit(work, i)\n"
+        "                time.sleep(30)\n"
+        "            except BaseException:\n"
+        "                pool.stop_workers()\n"
+        "                pool.shutdown(wait=False, cancel_futures=True)\n"
+        "                raise\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted')\n")
+    for delay in ("0.05", "0.2", "0.4"):
+        r = subprocess.run([sys.executable, str(script), delay], env={**os.environ, "PYTHONPATH": str(REPO)},
+                           capture_output=True, text=True, cwd=tmp_path)
+        assert r.stdout.strip() == "interrupted" and r.stderr == "", (delay, r.stderr)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_fork_server_starts_leaves_no_traceback(tmp_path):
+    """Ctrl-C reaches the terminal's whole process group: the fork server, importing its
+    preload modules (seconds for the index's decoders), printed a KeyboardInterrupt traceback."""
+    (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(3)\n")
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(
+        "import multiprocessing as mp, os, sys\n"
+        "sys.path.insert(0, os.getcwd())\n"
+        "from wam.signals import WorkerPool\n"
+        "def work(x):\n"
+        "    return x\n"
+        "if __name__ == '__main__':\n"
+        "    ctx = mp.get_context('forkserver')\n"
+        "    ctx.set_forkserver_preload(['slow_import'])\n"
+        "    try:\n"
+        "        pool = WorkerPool(1, ctx)\n"
+        "        print(pool.submit(work, 1).result())\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted')\n")
+    proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends
+    out, err = proc.communicate()
+    assert out.strip() == "interrupted" and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+@pytest.mark.slow
 def test_sigterm_stops_an_index_cleanly(tmp_path):
     lib = tiny_library(tmp_path / "lib", scale=3.0)
     for k in range(4):
