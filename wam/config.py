@@ -91,6 +91,14 @@ DEFAULT_RENDER_CACHE_MB = 4096
 BEAT_SNAP_SECONDS = 0.5
 #: How often ``wam render --watch`` looks at the story file, seconds.
 WATCH_POLL_SECONDS = 0.3
+#: The most wam reads of a file it is given (bytes; ``wam.textfile``), so that an endless
+#: stream (``/dev/zero``, ``yes |``) or a huge file is one line instead of all the memory:
+#: stories, ``--timing`` subtitles and lists of story paths …
+MAX_TEXT_BYTES = 8 * 2**20
+#: … saved plans and manifests (a plan holds about 2 KB per sentence) …
+MAX_JSON_BYTES = 256 * 2**20
+#: … and a clip's sidecar (``foo.txt`` / ``foo.json``; a larger one is ignored with a warning).
+MAX_SIDECAR_BYTES = 2**20
 
 
 def wam_home() -> Path:

@@ -53,6 +53,15 @@ class ModelMismatchError(WamError):
     """The index was embedded with a different model than the one requested."""
 
 
+class InputError(WamError):
+    """A file given to wam is not what it can read: larger than its limit (or an endless
+    stream such as /dev/zero), or not text at all (NUL bytes)."""
+
+
+class PlanNotStoryError(UsageError):
+    """A JSON document (e.g. a saved plan) was given where a story was expected."""
+
+
 class StoryError(WamError):
     """The story text is empty or unreadable."""
 

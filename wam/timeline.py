@@ -169,12 +169,15 @@ class Timeline:
 
 def read_plan(path: str | Path) -> Timeline:
     """The timeline saved in the JSON file at ``path`` (``wam plan -o``); WamError if unusable."""
+    from wam.config import MAX_JSON_BYTES
+    from wam.errors import InputError
+    from wam.textfile import parse_json, read_text
+
     try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except (OSError, ValueError) as exc:
+        d = parse_json(read_text(str(path), what="the plan", limit=MAX_JSON_BYTES, error=InputError))
+        return timeline_from_dict(d)
+    except (OSError, ValueError, RecursionError) as exc:
         raise WamError(f"cannot read the plan {path} ({one_line(exc)})") from None
-    return timeline_from_dict(d)
 
 
 def timeline_from_dict(d: dict) -> Timeline:

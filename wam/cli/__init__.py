@@ -9,6 +9,7 @@ wam's ``UsageError``) exits 2, Ctrl-C 130. Command modules import heavy code ins
 from __future__ import annotations
 
 import errno
+import io
 
 import click
 
@@ -30,15 +31,31 @@ class WamGroup(click.Group):
     closed pipe on stdout, Ctrl-C and unexpected exceptions never show a traceback (but
     ``wam --debug`` does)."""
 
-    def invoke(self, ctx: click.Context):
+    def main(self, *args, **kwargs):
+        """Run wam with standard output wrapped (``_Stdout``) from the start, so that output
+        that cannot be written is one line even while the options are parsed (``--version``,
+        ``--help``)."""
         import sys
 
+        stdout = sys.stdout
+        if stdout is not None and not isinstance(stdout, _Stdout):
+            sys.stdout = _Stdout(stdout)
+        try:
+            return super().main(*args, **kwargs)
+        except _StdoutFailed as failed:
+            _silence_stdout(stdout)
+            if failed.error.errno != errno.EPIPE:  # a closed pipe (e.g. `| head`): nothing to say
+                click.echo(f"wam: error: cannot write to standard output ({failed.error.strerror or failed.error})",
+                           err=True)
+            sys.exit(1)
+        finally:
+            if isinstance(sys.stdout, _Stdout):
+                sys.stdout = stdout
+
+    def invoke(self, ctx: click.Context):
         from wam.errors import UsageError, WamError
 
-        debug = bool((ctx.obj or {}).get("debug"))
-        stdout = sys.stdout
-        if stdout is not None:
-            sys.stdout = _Stdout(stdout)
+        debug = bool(ctx.params.get("debug"))  # parsed already; ctx.obj is only filled in by the group's callback
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
@@ -51,25 +68,21 @@ class WamGroup(click.Group):
         except click.ClickException:
             raise
         except WamError as exc:
+            _tell_command(ctx, str(exc))
             if debug:
                 raise
             _fail(ctx, 2 if isinstance(exc, UsageError) else 1, str(exc))
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.signals)
             click.echo("wam: interrupted; finished work is saved, run the command again to resume", err=True)
             ctx.exit(getattr(exc, "exit_code", 130))
-        except _StdoutFailed as failed:
-            _silence_stdout(stdout)
-            if failed.error.errno == errno.EPIPE:  # the reader went away (e.g. `| head`): nothing to say
-                ctx.exit(1)
-            _fail(ctx, 1, f"cannot write to standard output ({failed.error.strerror or failed.error})")
+        except _StdoutFailed:
+            raise  # WamGroup.main says it in one line
         except Exception as exc:
+            _tell_command(ctx, f"unexpected {type(exc).__name__}: {one_line(exc)}")
             if debug:
                 raise
             _fail(ctx, 1, f"unexpected {type(exc).__name__}: {one_line(exc)} (a bug in wam: run `wam --debug …` "
                           "for the details, and please report it)")
-        finally:
-            if isinstance(sys.stdout, _Stdout):
-                sys.stdout = stdout
 
 
 class _StdoutFailed(Exception):
@@ -89,9 +102,26 @@ class _Stdout:
 
     def write(self, text):
         try:
+            raw = getattr(self._stream, "buffer", None)
+            if isinstance(raw, io.RawIOBase):  # unbuffered (python -u, PYTHONUNBUFFERED): the text layer
+                return self._write_all(raw, text)  # drops what a short write leaves (a pipe closed mid-write)
             return self._stream.write(text)
         except OSError as exc:
             raise _StdoutFailed(exc) from None
+
+    def _write_all(self, raw, text: str) -> int:
+        """Write ``text`` through the unbuffered ``raw`` file until every byte is out."""
+        self._stream.flush()
+        data = memoryview(text.encode(self._stream.encoding or "utf-8", self._stream.errors or "strict"))
+        while data:
+            n = raw.write(data)
+            if n is None:  # a non-blocking descriptor that is full: wait until it takes more
+                import select
+
+                select.select([], [raw], [])
+                continue
+            data = data[n:]
+        return len(text)
 
     def writelines(self, lines):
         for line in lines:
@@ -117,6 +147,17 @@ def _silence_stdout(stream) -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _tell_command(ctx: click.Context, error: str) -> None:
+    """Let the failed command report ``error`` its own way first (``render --json`` prints its
+    JSON line); a failure there never hides the error itself."""
+    failed = ctx.meta.pop("wam.failed", None)
+    if failed is not None:
+        try:
+            failed(" ".join(error.split()))
+        except Exception:
+            pass
 
 
 def _fail(ctx: click.Context, code: int, message: str):

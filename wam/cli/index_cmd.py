@@ -8,7 +8,7 @@ from wam.cli.common import echo_json, progress_option, quiet_option, show_progre
 
 
 @click.command("index")
-@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=str))
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=str))
 @click.option("--model", default=None, metavar="NAME",
               help="Text model: a sentence-transformers name or local folder (default: the index's "
                    "model, else the built-in all-MiniLM-L6-v2). A new model re-embeds the index.")
@@ -42,12 +42,14 @@ def index_command(folders, model, vision, no_vision, workers, ray_address, stric
     """
     from wam.errors import NothingIndexedError, UsageError
     from wam.library.indexer import index_libraries
+    from wam.signals import signals_interrupt
 
     if vision is not None and no_vision:
         raise UsageError("--vision and --no-vision contradict each other; give one")
-    summary = index_libraries(
-        folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet),
-        ray=ray_address, vision=vision, no_vision=no_vision)
+    with signals_interrupt():  # SIGTERM / SIGHUP stop the decoders like Ctrl-C (nothing left behind)
+        summary = index_libraries(
+            folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet),
+            ray=ray_address, vision=vision, no_vision=no_vision)
     if as_json:
         echo_json(summary.to_dict())
     elif not quiet:

@@ -89,10 +89,14 @@ def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, 
     ends after planning when ``model_process``; per-sentence explanations when ``explain``;
     ``previous``: the plan this story had before an edit, whose cuts unchanged sentences keep)
     and of ``narration_options`` (``note`` hears what was synthesised); ``music``: cut on its beats."""
+    from wam.errors import PlanNotStoryError
     from wam.planner import plan_story
     from wam.story import read_story_file
 
-    sentences = read_story_file(story, wps=wps, markdown=True if markdown else None, progress=progress)
+    try:
+        sentences = read_story_file(story, wps=wps, markdown=True if markdown else None, progress=progress)
+    except PlanNotStoryError as exc:
+        raise PlanNotStoryError(f"{exc}{_saved_plan_hint(story, str(exc))}") from None
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
                           model=model, width=size[0], height=size[1], progress=progress,
                           model_process=model_process, explain=explain, voice=voice, narration=narration,
@@ -100,6 +104,20 @@ def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, 
     for w in timeline.warnings:
         warn(w)
     return timeline
+
+
+def _saved_plan_hint(path: str, message: str) -> str:
+    """What to do with a saved plan given as a story, for the command running."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.info_name if ctx is not None else None
+    if "a wam plan" not in message:
+        return ""
+    if command == "render":
+        return f"; render a saved plan with --plan {path}"
+    if command == "plan":
+        return (f"; render it with `wam render --plan {path} -o OUT.mp4`, or keep its cuts while re-planning "
+                f"its story with --previous {path}")
+    return ""
 
 
 def replan_options(f):

@@ -103,6 +103,8 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     check_video_output(output)
     warn = warner(quiet)
     ctx = click.get_current_context()
+    if as_json:  # a failed render prints its JSON line too
+        warn = _json_line_on_failure(ctx, story or plan_file, output, warn)
     explicit = {name for name in ("resolution", "aspect", "fps")
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
     size = output_size(resolution, aspect)
@@ -152,6 +154,27 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
 
         watch_and_render(story, target, timeline, opts, cache, quiet=quiet, srt_file=srt_file, size=size, fps=fps,
                          planning=dict(planning, music=music))
+
+
+def _json_line_on_failure(ctx: click.Context, source: str, output: str, warn):
+    """Make a failure of this render print its ``--json`` line (status "failed", the error; the
+    shape of a batch's lines) before the error line: ``WamGroup`` calls ``ctx.meta["wam.failed"]``.
+    Returns ``warn``, also keeping the warnings for that line."""
+    import time
+
+    started, warnings = time.perf_counter(), []
+
+    def failed(error: str) -> None:
+        click.echo(json.dumps({"job": 1, "story": source, "output": output, "status": "failed", "duration": None,
+                               "cuts": None, "warnings": warnings, "seconds": round(time.perf_counter() - started, 3),
+                               "error": error}, ensure_ascii=False))
+
+    def keep(message: str) -> None:
+        warnings.append(message)
+        warn(message)
+
+    ctx.meta["wam.failed"] = failed
+    return keep
 
 
 def render_cache(warn):

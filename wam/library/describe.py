@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wam.config import MAX_SIDECAR_BYTES
+from wam.errors import InputError
 from wam.keywords import content_words
+from wam.textfile import decode_text, parse_json, read_bytes
 
 #: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
 NOISE_WORDS = frozenset(
@@ -92,16 +95,23 @@ def read_sidecars(video: Path) -> Sidecar:
     found = False
     for side in sidecar_paths(video):
         try:
-            data = side.read_bytes()
+            data = read_bytes(str(side), what="the sidecar", name=side.name, limit=MAX_SIDECAR_BYTES,
+                              error=InputError)
         except FileNotFoundError:
             continue
         except OSError as exc:
             warnings.append(f"{side.name}: unreadable ({exc.strerror or exc}); ignored")
             continue
+        except InputError as exc:  # larger than a description can be, or not text
+            warnings.append(f"{exc}; ignored")
+            continue
         found = True
         digest.update(side.suffix.encode() + b"\0" + data + b"\0")
         try:
-            text = data.decode("utf-8-sig")
+            text = decode_text(data, what="the sidecar", name=side.name, error=InputError)
+        except InputError as exc:
+            warnings.append(f"{exc}; ignored")
+            continue
         except UnicodeDecodeError:
             warnings.append(f"{side.name}: not valid UTF-8; undecodable bytes replaced")
             text = data.decode("utf-8", errors="replace")
@@ -110,9 +120,12 @@ def read_sidecars(video: Path) -> Sidecar:
                 texts.append(" ".join(text.split()))
             continue
         try:
-            obj = json.loads(text)
+            obj = parse_json(text)
         except json.JSONDecodeError as exc:
             warnings.append(f"{side.name}: invalid JSON (line {exc.lineno}: {exc.msg}); ignored")
+            continue
+        except ValueError as exc:  # nested too deeply
+            warnings.append(f"{side.name}: invalid JSON ({exc}); ignored")
             continue
         if not isinstance(obj, dict):
             warnings.append(f"{side.name}: expected an object with 'description' and 'tags'; ignored")

@@ -116,7 +116,9 @@ class _Describer:
             except Exception:  # reported again, cleanly, when the models are used
                 log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
 
-        self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=True)
+        # not a daemon: an interrupted index waits for the load to end before exiting, as exiting while
+        # torch loads a model aborts the interpreter ("terminate called without an active exception")
+        self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=False)
         self._preload.start()
 
     def _wait(self) -> None:

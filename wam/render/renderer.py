@@ -29,7 +29,8 @@ from typing import Callable
 
 import numpy as np
 
-from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from wam.config import (DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, IMAGE_EXTENSIONS, MIN_SIDE,
+                        VIDEO_EXTENSIONS)
 from wam.errors import WamError, one_line
 from wam.render.cutreader import CutReader
 from wam.render.layout import crossfade_frames, crossfade_weight, fade_level
@@ -66,8 +67,9 @@ class RenderOptions:
         ``settings`` are any other fields (``fit``, ``subtitles``, ``music`` …)."""
         width, height = size or (timeline.width, timeline.height)
         width, height = width - width % 2, height - height % 2
-        if preview:
-            width, height = (width // 4) * 2, (height // 4) * 2
+        if preview:  # half size, but never below the smallest output (MIN_SIDE), keeping the shape
+            scale = min(1.0, max(0.5, MIN_SIDE / max(1, min(width, height))))
+            width, height = (max(MIN_SIDE, int(side * scale) // 2 * 2) for side in (width, height))
             settings.update(preset="ultrafast", crf=30)
         return cls(width=width, height=height, **settings)
 
