@@ -1,9 +1,13 @@
-"""Candidate shots for a text: cosine similarity of embeddings plus keyword evidence.
+"""Candidate shots for a text: cosine similarity of embeddings, what the picture shows, and
+keyword evidence.
 
 Pure: works on a ShotTable, query vectors and a ``keywords.WordIndex``; used by
 ``wam search`` and by the planner. Write-a-video cascades keyword matching with
 embeddings; here a word of the query found in a shot's human description adds more than
-one found only in its file name or machine labels (``keywords.WordIndex.bonus``).
+one found only in its file name or machine labels (``keywords.WordIndex.bonus``). The
+visual term (``visual_blend``) compares the sentence with the shot's visual vector (ConSE
+over the tagger's classes plus visual words, ``library/concepts.py``): it carries shots that
+no person described, and only nudges those that a person did.
 """
 
 from __future__ import annotations
@@ -16,11 +20,44 @@ from wam.keywords import WordIndex
 from wam.types import ShotTable
 
 
+#: The visual term. A sentence's cosine with a visual vector (a mix of class-name embeddings)
+#: runs lower and narrower than with a person's description, so it is mapped onto the text
+#: scale first: ``VISUAL_SHIFT + VISUAL_SCALE * cosine``, softly capped at 1 above 0.8.
+#: Calibrated on bench/footage_blind.py's stories (45 sentences × 15 clips): the map takes the
+#: mean visual cosine of each sentence's right clip with no sidecars (0.317) to the mean text
+#: cosine of the right clip with sidecars (0.657), and the mean of the wrong clips (0.163) to
+#: the mean of the wrong ones (0.106); so the planner's thresholds (weak match, last resort)
+#: mean the same for a shot seen and a shot described.
+VISUAL_SCALE = 3.58
+VISUAL_SHIFT = -0.477
+#: Share of the score the visual term takes for a shot a person described (sidecar or file
+#: names); a shot nobody described is scored by the visual term alone.
+VISUAL_WEIGHT_WORDED = 0.1
+
+
+def visual_blend(text_sims: np.ndarray, visual_sims: np.ndarray, worded: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Text and visual similarity (both (queries, shots)) as one score per pair: for each shot
+    (``worded``: a person's words describe it; ``known``: it has a visual vector) the weighted
+    mean of its text similarity and its calibrated visual similarity."""
+    weight = np.where(worded, VISUAL_WEIGHT_WORDED, 1.0) * known
+    calibrated = VISUAL_SHIFT + VISUAL_SCALE * np.asarray(visual_sims, np.float32)
+    high = calibrated > 0.8
+    calibrated[high] = 0.8 + 0.2 * np.tanh((calibrated[high] - 0.8) / 0.2)  # keeps the order, stays below 1
+    return ((1.0 - weight) * text_sims + weight * calibrated).astype(np.float32)
+
+
 def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, words: WordIndex | None = None) -> np.ndarray:
-    """(len(texts), len(table)) match scores: cosine similarity + keyword bonus (none without ``words``)."""
+    """(len(texts), len(table)) match scores: cosine similarity blended with the visual term
+    (when the table has visual vectors) + keyword bonus (none without ``words``)."""
     if len(table) == 0:
         return np.zeros((len(texts), 0), np.float32)
-    sims = query_vecs.astype(np.float32) @ table.embeddings.T
+    q = query_vecs.astype(np.float32)
+    sims = q @ table.embeddings.T
+    if table.visual is not None and table.visual.shape[1] == q.shape[1]:
+        known = np.abs(table.visual).sum(axis=1) > 0
+        if known.any():
+            worded = table.worded if table.worded is not None else np.ones(len(table), bool)
+            sims = visual_blend(sims, q @ table.visual.T, worded, known)
     if words is not None:
         for i, text in enumerate(texts):
             sims[i] += words.bonus(text)

@@ -23,7 +23,10 @@ class ShotFeatures:
     [0, 1]; camera_dx/dy are the image translation in frame widths per second
     (positive: content moves right/down), camera_zoom the log scale change per second.
     face_size is the largest face's height as a fraction of the frame height;
-    face_x/face_y its centre in [0, 1] (None without a face).
+    face_x/face_y its centre in [0, 1] (None without a face), face_share the share of the
+    keyframes that show a face. colours: share of each named colour (``library/colours.py``);
+    sky: share of the top third that is open sky, sky_value its brightness, warm_sky the share
+    that is a warm (sunset) sky. Shots analysed before these were measured have the defaults.
     """
 
     brightness: float
@@ -42,6 +45,11 @@ class ShotFeatures:
     scale: str
     quality: float
     histogram: np.ndarray = field(repr=False, compare=False)
+    face_share: float = 0.0
+    colours: dict = field(default_factory=dict)
+    sky: float = 0.0
+    sky_value: float = 0.0
+    warm_sky: float = 0.0
 
     def scalars(self) -> dict:
         """Every feature except the histogram, JSON-ready."""
@@ -106,6 +114,8 @@ class ShotTable:
     thumbs: np.ndarray | None = None  # int8 (N, 144) framing thumbnails, all zero when unknown
     framing_known: np.ndarray | None = None  # bool (N,): the shot's clip was measured for jump cuts
     framing: "FramingPairs | None" = None  # jump-cut similarity of shot pairs within a clip, by store id
+    visual: np.ndarray | None = None  # float32 (N, D): what the picture shows in the text space (ConSE), 0 rows unknown
+    worded: np.ndarray | None = None  # bool (N,): a person's words (sidecar, file/folder names) describe the shot
 
     def __len__(self) -> int:
         return len(self.shot_ids)

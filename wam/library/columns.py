@@ -25,11 +25,11 @@ from wam.library.schema import ANALYSIS_VERSION
 from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
 
 #: Layout version of the column cache (bump when its files change).
-CACHE_FORMAT = "v3"
+CACHE_FORMAT = "v4"
 
 #: ShotTable arrays stored in the cache, one .npy file each.
 TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion", "camera",
-                "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known")
+                "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known", "visual", "worded")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
     """The columns from the store's rows.
 
     ``rows``: (pk, shot_id, path, clip_id, library_id, start, end, embedding blob, histogram
-    blob, features JSON, thumbnail blob, clip analysis version) per shot, ordered by pk;
+    blob, features JSON, thumbnail blob, clip analysis version, visual vector blob, human
+    description, name words JSON) per shot, ordered by pk;
     ``postings``: (word, pk, human) sorted by word; ``pairs``: (pk from, pk to, similarity)
     of the jump-cut pairs within clips.
     """
@@ -89,7 +90,12 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
     faces = np.full((n, 2), np.nan, np.float32)
     thumbs = np.zeros((n, THUMB_LEN), np.int8)
     known = np.zeros(n, bool)
+    visual = np.zeros((n, dim), np.float32)
+    worded = np.zeros(n, bool)
     for i, r in enumerate(rows):
+        if r[12] is not None and dim and len(r[12]) == 4 * dim:
+            visual[i] = np.frombuffer(r[12], np.float32)
+        worded[i] = bool((r[13] or "").strip()) or json.loads(r[14] or "[]") != []
         if r[10] is not None and len(r[10]) == THUMB_LEN:
             thumbs[i] = np.frombuffer(r[10], np.int8)
         known[i] = (r[11] or 0) >= ANALYSIS_VERSION
@@ -124,6 +130,8 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
         thumbs=thumbs,
         framing_known=known,
         framing=FramingPairs.from_pairs([(int(a), int(b), float(v)) for a, b, v in pairs]),
+        visual=visual,
+        worded=worded,
     )
     return IndexColumns(generation, table, np.array([r[4] for r in rows], np.int64),
                         Postings.from_rows(postings, table.pks))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wam.library.colours import COLOUR_NAMES, FrameColours, frame_colours
 from wam.types import ShotFeatures
 
 #: HSV histogram bins (hue, saturation, value): 8 * 4 * 4 = 128 values per shot.
@@ -34,6 +35,7 @@ class FrameStats:
     colourfulness: float  # Hasler–Süsstrunk, scaled to ~0..1
     sharpness: float  # 0..1 from the variance of the Laplacian
     clipped: float  # fraction of pixels crushed to black or blown to white
+    colours: FrameColours | None = None  # named colour shares and open sky (library/colours.py)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class FrameSample:
 
 
 def frame_stats(bgr: np.ndarray) -> FrameStats:
-    """Histogram, brightness, colourfulness, sharpness and clipping of one BGR frame."""
+    """Histogram, brightness, colourfulness, sharpness, clipping and named colours of one BGR frame."""
     import cv2
 
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
@@ -82,6 +84,7 @@ def frame_stats(bgr: np.ndarray) -> FrameStats:
         colourfulness=min(1.0, colourfulness / 110.0),
         sharpness=sharpness_of(gray),
         clipped=clipped,
+        colours=frame_colours(bgr),
     )
 
 
@@ -205,6 +208,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
     else:
         dx = dy = zoom = motion = shake = 0.0
     face_lists = [s.faces for s in samples if s.faces is not None]
+    face_share = sum(1 for f in face_lists if f) / len(face_lists) if face_lists else 0.0
     face_count = max((len(f) for f in face_lists), default=0)
     largest = max((face for faces in face_lists for face in faces), key=lambda f: f[2], default=None)
     face_size = float(largest[2]) if largest else 0.0
@@ -226,5 +230,21 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         scale=shot_scale(face_size),
         quality=round(quality_score(sharpness, brightness, clipped, shake_norm), 4),
         histogram=hist,
+        face_share=round(face_share, 4),
+        **_colour_features([s.stats.colours for s in samples if s.stats.colours is not None]),
     )
+
+
+def _colour_features(frames: list[FrameColours]) -> dict:
+    """A shot's colour shares, sky, sky brightness and warm sky: means over its sampled frames."""
+    if not frames:
+        return {}
+    shares = np.mean([f.shares for f in frames], axis=0)
+    with_sky = [f for f in frames if f.sky > 0]
+    return {
+        "colours": {name: round(float(x), 4) for name, x in zip(COLOUR_NAMES, shares)},
+        "sky": round(float(np.mean([f.sky for f in frames])), 4),
+        "sky_value": round(float(np.mean([f.sky_value for f in with_sky])), 4) if with_sky else 0.0,
+        "warm_sky": round(float(np.mean([f.warm_sky for f in frames])), 4),
+    }
 

@@ -1,15 +1,13 @@
 """``wam index``: bring the index up to date with one or more library folders.
 
 scan → (unchanged? skip) → (moved? keep analysis) → analyse in worker processes →
-tag keyframes + describe + embed in this process → store, one transaction per clip.
-Bad files are recorded and reported, never fatal.
+tag keyframes + visual words + describe + embed + visual vectors in this process → store,
+one transaction per clip. Bad files are recorded and reported, never fatal.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
@@ -18,19 +16,20 @@ from typing import Callable
 
 import numpy as np
 
-from wam.config import default_workers
-from wam.embed import load_encoder, model_id
+from wam.config import DEFAULT_TAGGER, default_workers
+from wam.embed import model_id
 from wam.errors import MediaError, WamError, one_line
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.scan import FoundFile, content_hash, video_files
 from wam.library.schema import ANALYSIS_VERSION
+from wam.library.describer import Describer
 from wam.library.store import ShotText, Store
+from wam.library.visual_words import visual_words
 from wam.types import ClipAnalysis
 
 Warn = Callable[[str], None]
 #: How the reason of a file skipped as a copy of another begins.
 DUPLICATE = "same content as"
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,56 +90,6 @@ def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnaly
         return f"unexpected {type(exc).__name__}: {one_line(exc)}"
 
 
-class _Describer:
-    """Lazily loaded tagger + encoder (so an unchanged library never loads torch)."""
-
-    def __init__(self, model: str):
-        self.model = model
-        self._tagger = None
-        self._preload = None
-        self._lock = threading.Lock()
-
-    def preload(self, threads: int | None = None) -> None:
-        """Load both models in a background thread while the workers decode the first clips;
-        ``threads``: torch's threads for them (1 while worker processes decode: more would only
-        spin against the decoders for the same cores)."""
-
-        def load():
-            try:
-                if threads:
-                    import torch
-
-                    torch.set_num_threads(threads)
-                self.tagger
-                self.encoder
-            except Exception:  # reported again, cleanly, when the models are used
-                log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
-
-        self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=True)
-        self._preload.start()
-
-    def _wait(self) -> None:
-        if self._preload is not None and self._preload is not threading.current_thread():
-            self._preload.join()
-
-    @property
-    def encoder(self):
-        with self._lock:
-            return load_encoder(self.model)
-
-    @property
-    def tagger(self):
-        with self._lock:
-            if self._tagger is None:
-                from wam.library.tagger import ImageTagger
-
-                self._tagger = ImageTagger()
-            return self._tagger
-
-    def embed(self, descriptions: list[ShotDescription]) -> np.ndarray:
-        return self.encoder.encode([d.text() for d in descriptions])
-
-
 def index_libraries(
     roots: list[str | Path],
     *,
@@ -150,9 +99,12 @@ def index_libraries(
     warn: Warn = lambda msg: None,
     home: Path | None = None,
     ray: str | None = None,
+    tagger: str | None = None,
 ) -> IndexSummary:
     """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``;
-    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster."""
+    with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster.
+    ``tagger`` (``library/tagger.TAGGERS``; default: the index's, else lite0): clips tagged by
+    another are analysed again."""
     started = time.perf_counter()
     folders = []
     for r in roots:
@@ -166,7 +118,8 @@ def index_libraries(
     summary = IndexSummary(libraries=[str(f) for f in folders])
     with Store.open(home) as store, store.lock():
         requested = model_id(model) if model else (store.model or model_id(None))
-        describer = _Describer(requested)
+        describer = Describer(requested, tagger or store.meta("tagger") or DEFAULT_TAGGER, store.home)
+        store.set_meta("tagger", describer.tagger_name)
         summary.model = requested
         if store.model and store.model != requested:
             summary.reembedded = _reembed_all(store, describer)
@@ -204,8 +157,9 @@ def _plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, wa
     sidecar = read_sidecars(Path(f.path))
     for w in sidecar.warnings:
         warn(f"{f.path}: {w}")
-    if row and row.size == f.size and row.mtime_ns == f.mtime_ns and row.analysis < ANALYSIS_VERSION:
-        jobs.append(_Job(lib, str(root), f, row.content_hash))  # analysed by an older wam: analyse again
+    if (row and row.size == f.size and row.mtime_ns == f.mtime_ns
+            and (row.analysis < ANALYSIS_VERSION or row.tagger != describer.tagger_name)):
+        jobs.append(_Job(lib, str(root), f, row.content_hash))  # analysed by an older wam or tagger: again
         return
     if row and row.size == f.size and row.mtime_ns == f.mtime_ns:
         if row.sidecar_sig == sidecar.signature:
@@ -262,23 +216,27 @@ def _count_failure(summary: IndexSummary, path: str, reason: str) -> None:
     summary.failures.append({"path": path, "reason": reason})
 
 
-def _redescribe(store: Store, describer: _Describer, clip_id: int, root, path: str, sidecar) -> None:
-    """New human/name descriptions for a clip's stored shots (labels kept), re-embedded."""
+def _redescribe(store: Store, describer: Describer, clip_id: int, root, path: str, sidecar) -> None:
+    """New human/name descriptions for a clip's stored shots (labels and visual words kept), re-embedded."""
     texts = store.shot_texts(clip_id)
     human = human_text(sidecar)
     names = tuple(path_words(Path(path), Path(root)))
     updated = [
-        ShotText(t.pk, t.clip_id, t.shot_id, ShotDescription(human=human, names=names, labels=t.description.labels))
+        ShotText(t.pk, t.clip_id, t.shot_id,
+                 ShotDescription(human=human, names=names, labels=t.description.labels, seen=t.description.seen))
         for t in texts
     ]
     vecs = describer.embed([t.description for t in updated])
     store.update_descriptions(clip_id, updated, vecs, describer.model, sidecar_sig=sidecar.signature)
 
 
-def _reembed_all(store: Store, describer: _Describer) -> int:
+def _reembed_all(store: Store, describer: Describer) -> int:
+    """Every shot's text embedding and visual vector in the new text model's space."""
     texts = store.shot_texts()
-    vecs = describer.embed([t.description for t in texts]) if texts else np.zeros((0, describer.encoder.dim), np.float32)
-    store.replace_model(describer.model, texts, vecs)
+    descriptions = [t.description for t in texts]
+    vecs = describer.embed(descriptions) if texts else np.zeros((0, describer.encoder.dim), np.float32)
+    visual = describer.visual(store.shot_concepts([t.pk for t in texts]), descriptions)
+    store.replace_model(describer.model, texts, vecs, visual)
     return len(texts)
 
 
@@ -361,7 +319,7 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
         pool.shutdown(wait=True)
 
 
-def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis | str, summary, warn) -> None:
+def _finish(store: Store, describer: Describer, job: _Job, result: ClipAnalysis | str, summary, warn) -> None:
     """Describe, embed and store one analysed clip (or record why it failed)."""
     f = job.file
     sidecar = read_sidecars(Path(f.path))
@@ -371,11 +329,13 @@ def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis
     for w in result.warnings:
         warn(f"{f.path}: {w}")
     describer._wait()
-    labels = describer.tagger.labels_for_shots([s.keyframes for s in result.shots])
+    tagged = describer.tagger.tag_shots([s.keyframes for s in result.shots])
     human = human_text(sidecar)
     names = tuple(path_words(Path(f.path), Path(job.root)))
-    descriptions = [ShotDescription(human=human, names=names, labels=tuple(lab)) for lab in labels]
+    descriptions = [ShotDescription(human=human, names=names, labels=t.labels, seen=visual_words(s.features))
+                    for t, s in zip(tagged, result.shots)]
     vecs = describer.embed(descriptions)
+    concepts = [t.concepts for t in tagged]
     store.save_clip(
         library_id=job.library_id,
         path=f.path,
@@ -387,5 +347,8 @@ def _finish(store: Store, describer: _Describer, job: _Job, result: ClipAnalysis
         descriptions=descriptions,
         embeddings=vecs,
         model=describer.model,
+        concepts=concepts,
+        visual=describer.visual(concepts, descriptions),
+        tagger=describer.tagger_name,
     )
     summary.indexed += 1

@@ -9,9 +9,9 @@ from pathlib import Path
 from wam.errors import StoreError
 from wam.sql import transaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Version of the per-clip analysis; clips analysed by an older one are analysed again.
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS clips (
     sidecar_sig TEXT NOT NULL,
     duration REAL, fps REAL, width INTEGER, height INTEGER, frames INTEGER,
     indexed_at REAL,
-    analysis INTEGER NOT NULL DEFAULT 1
+    analysis INTEGER NOT NULL DEFAULT 1,
+    tagger TEXT NOT NULL DEFAULT 'lite0'
 );
 CREATE INDEX IF NOT EXISTS clips_hash ON clips(content_hash);
 CREATE INDEX IF NOT EXISTS clips_library ON clips(library_id);
@@ -48,7 +49,10 @@ CREATE TABLE IF NOT EXISTS shots (
     labels TEXT NOT NULL,
     description TEXT NOT NULL,
     embedding BLOB,
-    thumb BLOB
+    thumb BLOB,
+    visual_words TEXT NOT NULL DEFAULT '[]',
+    concepts TEXT NOT NULL DEFAULT '[]',
+    visual BLOB
 );
 CREATE INDEX IF NOT EXISTS shots_clip ON shots(clip_id);
 CREATE TABLE IF NOT EXISTS words (
@@ -95,6 +99,8 @@ def connect(path: Path) -> sqlite3.Connection:
             with transaction(conn):
                 if version == 1:
                     _upgrade_from_1(conn)
+                if version in (1, 2):
+                    _upgrade_from_2(conn)
                 _create(conn)
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
@@ -178,6 +184,19 @@ def _upgrade_from_1(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE clips ADD COLUMN analysis INTEGER NOT NULL DEFAULT 1")
     conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') "
                  "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")  # no cached columns survive
+
+
+def _upgrade_from_2(conn: sqlite3.Connection) -> None:
+    """Schema 2 → 3 (issue 18, what wam sees): shots gain their visual words (JSON [[word,
+    confidence]…]), ConSE class weights (JSON [[class, weight]…]) and visual vector (float32,
+    the text model's space); clips the tagger that analysed them. Old clips have none of these
+    (their analysis version is older): the next ``wam index`` analyses them again."""
+    conn.execute("ALTER TABLE shots ADD COLUMN visual_words TEXT NOT NULL DEFAULT '[]'")
+    conn.execute("ALTER TABLE shots ADD COLUMN concepts TEXT NOT NULL DEFAULT '[]'")
+    conn.execute("ALTER TABLE shots ADD COLUMN visual BLOB")
+    conn.execute("ALTER TABLE clips ADD COLUMN tagger TEXT NOT NULL DEFAULT 'lite0'")
+    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') "
+                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
 def _create(conn: sqlite3.Connection) -> None:
