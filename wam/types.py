@@ -26,7 +26,8 @@ class ShotFeatures:
     face_x/face_y its centre in [0, 1] (None without a face), face_share the share of the
     keyframes that show a face. colours: share of each named colour (``library/colours.py``);
     sky: share of the top third that is open sky, sky_value its brightness, warm_sky the share
-    that is a warm (sunset) sky. Shots analysed before these were measured have the defaults.
+    that is a warm (sunset) sky, top_light how much brighter the top third is than the bottom
+    third. Shots analysed before these were measured have the defaults.
     """
 
     brightness: float
@@ -50,6 +51,7 @@ class ShotFeatures:
     sky: float = 0.0
     sky_value: float = 0.0
     warm_sky: float = 0.0
+    top_light: float = 0.0
 
     def scalars(self) -> dict:
         """Every feature except the histogram, JSON-ready."""

@@ -35,6 +35,7 @@ class FrameColours:
     sky: float  # share of the top third that looks like open sky
     sky_value: float  # mean brightness (0..1) of those sky pixels (0 without sky)
     warm_sky: float  # share of the top third that is smooth and red, orange, yellow or pink (a sunset sky)
+    top_light: float  # mean brightness of the top third minus that of the bottom third (−1..1)
 
 
 def _hsv(small: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,4 +81,4 @@ def frame_colours(bgr: np.ndarray) -> FrameColours:
     sky = smooth & (blue | overcast)
     count = int(sky.sum())
     return FrameColours(shares=shares, sky=count / sky.size, sky_value=float(vt[sky].mean()) if count else 0.0,
-                        warm_sky=float(warm.mean()))
+                        warm_sky=float(warm.mean()), top_light=float(vt.mean() - v[-top:].mean()))

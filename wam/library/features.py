@@ -236,7 +236,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
 
 
 def _colour_features(frames: list[FrameColours]) -> dict:
-    """A shot's colour shares, sky, sky brightness and warm sky: means over its sampled frames."""
+    """A shot's colour shares, sky, sky brightness, warm sky and top light: means over its sampled frames."""
     if not frames:
         return {}
     shares = np.mean([f.shares for f in frames], axis=0)
@@ -246,5 +246,6 @@ def _colour_features(frames: list[FrameColours]) -> dict:
         "sky": round(float(np.mean([f.sky for f in frames])), 4),
         "sky_value": round(float(np.mean([f.sky_value for f in with_sky])), 4) if with_sky else 0.0,
         "warm_sky": round(float(np.mean([f.warm_sky for f in frames])), 4),
+        "top_light": round(float(np.mean([f.top_light for f in frames])), 4),
     }
 

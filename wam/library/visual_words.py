@@ -32,6 +32,7 @@ IN_VECTOR = frozenset(LIGHT_WORDS + COLOUR_WORDS + SCENE_WORDS)
 #: A word of at least this confidence is a machine keyword of the shot.
 POST_CONFIDENCE = 0.5
 
+_NEUTRAL = frozenset({"black", "grey", "white"})
 _CAMERA_WORDS = {"static": "static shot", "pan_left": "pan", "pan_right": "pan", "tilt_up": "tilt", "tilt_down": "tilt",
                  "zoom_in": "zoom in", "zoom_out": "zoom out"}
 
@@ -42,21 +43,25 @@ def ramp(x: float, zero: float, one: float) -> float:
 
 
 def light_words(f: ShotFeatures) -> dict[str, float]:
-    """dark (a low mean brightness), night (mostly black, or a dark sky), bright, sunset (a warm sky)."""
+    """dark (a low mean brightness), night (mostly black, or a dark sky), bright, sunset (a warm
+    sky brighter than the ground below it)."""
     black = f.colours.get("black", 0.0)
     dark_sky = ramp(f.sky, 0.2, 0.5) * ramp(f.sky_value, 0.5, 0.3)
     return {
         "dark": ramp(f.brightness, 0.32, 0.15),
         "night": max(ramp(black, 0.5, 0.8), dark_sky),
         "bright": ramp(f.brightness, 0.55, 0.7),
-        "sunset": ramp(f.warm_sky, 0.15, 0.4),
+        "sunset": ramp(f.warm_sky, 0.15, 0.4) * ramp(f.top_light, 0.0, 0.15),
     }
 
 
 def colour_words(f: ShotFeatures) -> dict[str, float]:
-    """Each named colour covering enough of the picture; black and white (no colour at all); colourful."""
-    out = {name: ramp(share, 0.15, 0.45) for name, share in f.colours.items()}
-    out["black and white"] = ramp(f.colourfulness, 0.04, 0.015)
+    """Each named colour covering enough of the picture (black, grey and white only as far as the
+    picture is not simply black and white); black and white (no colour at all); colourful."""
+    mono = ramp(f.colourfulness, 0.04, 0.015)
+    out = {name: ramp(share, 0.15, 0.45) * ((1.0 - mono) if name in _NEUTRAL else 1.0)
+           for name, share in f.colours.items()}
+    out["black and white"] = mono
     out["colourful"] = ramp(f.colourfulness, 0.5, 0.75)
     return out
 
