@@ -64,6 +64,8 @@ DEFAULT_PACE = "normal"
 DEFAULT_K = 24
 #: Shots listed by ``wam search``.
 DEFAULT_SEARCH_K = 10
+#: Classes and nearest words ``wam describe`` lists per shot.
+DEFAULT_DESCRIBE_K = 8
 #: Next best shots per sentence on a ``wam storyboard`` page.
 DEFAULT_ALTERNATIVES = 3
 #: ``wam export`` formats (``--format`` names; each is also its file extension).

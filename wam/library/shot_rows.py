@@ -41,6 +41,14 @@ class ShotRows:
         return [ShotText(pk=r[0], clip_id=r[1], shot_id=r[2], description=description_from_columns(*r[3:7]))
                 for r in rows]
 
+    def clip_shots(self, path: str) -> list[tuple]:
+        """Every shot of the clip at ``path`` (none if it is not indexed), in order: (shot_id,
+        start, end, labels JSON, visual words JSON, concepts JSON, visual blob, description, tagger)."""
+        return self.conn.execute(
+            """SELECT s.shot_id, s.start, s."end", s.labels, s.visual_words, s.concepts, s.visual, s.description,
+                      c.tagger
+               FROM shots s JOIN clips c ON s.clip_id = c.id WHERE c.path = ? ORDER BY s.idx""", (path,)).fetchall()
+
     def shot_concepts(self, pks: list[int]) -> list[list[tuple[int, float]]]:
         """The stored ConSE class weights of the shots ``pks`` (in that order)."""
         found = dict(select_in(self.conn, "SELECT id, concepts FROM shots WHERE id IN ({keys})", pks))
