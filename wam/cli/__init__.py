@@ -15,6 +15,7 @@ import click
 
 from wam import __version__
 from wam.cli.cache_cmd import cache_command
+from wam.cli.describe_cmd import describe_command
 from wam.cli.export_cmd import export_command
 from wam.cli.index_cmd import index_command
 from wam.cli.libraries_cmd import libraries_command
@@ -176,6 +177,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Example:
         wam index ./clips                    # shots + features + embeddings, incremental
         wam search "a cat on a sofa"         # check what the index finds
+        wam describe clips/IMG_0042.MOV      # what wam sees in a clip
         wam libraries                        # what is indexed
         wam plan story.txt --json            # the cut list for a story
         wam render story.txt -o out.mp4      # plan + render in one go
@@ -206,6 +208,7 @@ cli.add_command(render_command)
 cli.add_command(export_command)
 cli.add_command(storyboard_command)
 cli.add_command(cache_command)
+cli.add_command(describe_command)
 
 
 def main(argv: list[str] | None = None) -> None:

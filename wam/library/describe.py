@@ -1,8 +1,10 @@
-"""Descriptions of shots: sidecar text, words of file/folder names, and tagger labels.
+"""Descriptions of shots: sidecar text, words of file/folder names, tagger labels and visual
+words.
 
-Each part is kept separately (human description, name words, machine labels) so that
-matching can trust a person's words more than a classifier's; ``description_text``
-joins them for the text encoder. Only ``read_sidecars`` touches files (small text files).
+Each part is kept separately (human description, name words, machine labels, visual words)
+so that matching can trust a person's words more than a classifier's; ``ShotDescription.text``
+joins the first three for the text encoder (visual words go into the shot's visual vector
+instead, ``library/concepts.py``). Only ``read_sidecars`` touches files (small text files).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from wam.config import MAX_SIDECAR_BYTES
 from wam.errors import InputError
 from wam.keywords import content_words
 from wam.textfile import decode_text, parse_json, read_bytes
+from wam.library.visual_words import keyword_text
 
 #: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
 NOISE_WORDS = frozenset(
@@ -152,11 +155,12 @@ def read_sidecars(video: Path) -> Sidecar:
 
 @dataclass(frozen=True)
 class ShotDescription:
-    """The three parts of a shot's description, kept apart."""
+    """The parts of a shot's description, kept apart."""
 
     human: str = ""  # sidecar description + tags
     names: tuple[str, ...] = ()  # folder/file name words
     labels: tuple[tuple[str, float], ...] = field(default=())  # tagger labels with confidence
+    seen: tuple[tuple[str, float], ...] = field(default=())  # visual words with confidence (library/visual_words.py)
 
     def text(self) -> str:
         """One text for the encoder: the person's words first, then names, then labels."""
@@ -173,7 +177,13 @@ class ShotDescription:
         return frozenset(content_words(self.human))
 
     def machine_words(self) -> frozenset[str]:
-        return frozenset(content_words(" ".join(list(self.names) + [label for label, _ in self.labels])))
+        """Words of the names, the labels and the confident visual words."""
+        parts = list(self.names) + [label for label, _ in self.labels] + [keyword_text(self.seen)]
+        return frozenset(content_words(" ".join(parts)))
+
+    def worded(self) -> bool:
+        """Whether a person's words (a sidecar, or file and folder names) say what the shot shows."""
+        return bool(self.human.strip() or self.names)
 
 
 def human_text(sidecar: Sidecar) -> str:
