@@ -54,7 +54,7 @@ class Studio:
             "story": {"name": s.story.name, "path": str(s.story), "text": s.text},
             "plan": plan_view(t, s.alternatives, keys) if t is not None else None,
             "error": s.error,
-            "saved": s.saved is not None and s.saved == s.state_key(),
+            "saved": s.is_saved(),
             "settings": {"pace": st.pace, "aspect": st.aspect(), "size": list(st.size), "fps": st.fps,
                          "voice": st.voice,
                          "music": s.choices.music.index(st.music) if st.music in s.choices.music else None},
@@ -111,9 +111,13 @@ def run_studio(story: str, *, port: int, explicit_port: bool = False, open_brows
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         server = uvicorn.Server(uvicorn.Config(studio_app(studio, token, actual), log_level="warning",
                                                access_log=False, lifespan="off"))
-        server.run(sockets=[sock])
-    except WamError:
-        raise
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:  # Ctrl-C is how the studio is stopped: not a failure
+            pass
+        if not studio.session.is_saved():
+            warn(f"the studio stopped with unsaved changes to {studio.session.story.name}")
+        note("wam studio stopped")
     finally:
         sock.close()
         studio.close()

@@ -239,6 +239,10 @@ class StudioSession:
         return [str(p) for p in written]
 
     # ------------------------------------------------------------------ state
+    def is_saved(self) -> bool:
+        """Whether what the page shows is what is on disk."""
+        return self.saved is not None and self.saved == self.state_key()
+
     def state_key(self) -> str:
         return _state_key(self.text, self.timeline, self.settings) if self.timeline is not None else ""
 

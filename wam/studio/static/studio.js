@@ -342,6 +342,7 @@
   function showRender(r) {
     var bar = $("render-progress"), link = $("render-link");
     document.body.setAttribute("data-render", r.state);
+    document.body.setAttribute("data-render-version", String(r.version));
     bar.hidden = r.state !== "running";
     bar.value = r.total ? r.done / r.total : 0;
     link.hidden = r.state !== "done";
