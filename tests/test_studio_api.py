@@ -203,3 +203,27 @@ def test_render_and_exports_write_beside_the_story(studio):
         assert Path(res.json()["files"][0]) == work / f"story.{fmt}" and (work / f"story.{fmt}").stat().st_size > 100
     assert (work / "story.srt").read_text().count("-->") == 4
     assert set(os.listdir(work)) - set(files) <= {"story.otio", "story.edl", "story.xml", "story.fcpxml", "story.srt"}
+
+
+def test_settings_re_plan_and_the_pins_hold(studio):
+    client = studio["client"]
+    st = state(studio)
+    pinned = [(i, k) for i, s in enumerate(st["plan"]["sentences"]) for k, c in enumerate(s["cuts"]) if c["pinned"]]
+    assert pinned == [(1, 0)]
+    shot = st["plan"]["sentences"][1]["cuts"][0]["shot_id"]
+    fast = client.post("/api/settings", json={"pace": "fast"}).json()
+    assert fast["settings"]["pace"] == "fast" and fast["plan"]["pace"] == "fast"
+    assert fast["plan"]["sentences"][1]["signature"] == st["plan"]["sentences"][1]["signature"]  # held exactly
+    tall = client.post("/api/settings", json={"aspect": "9:16"}).json()
+    assert tall["settings"]["size"] == [180, 320] and tall["settings"]["aspect"] == "9:16"
+    assert (tall["plan"]["width"], tall["plan"]["height"]) == (180, 320)
+    assert tall["plan"]["sentences"][1]["cuts"][0]["shot_id"] == shot
+    # narrated, every sentence lasts as long as it is spoken: the pinned shot keeps its pin
+    voiced = client.post("/api/settings", json={"voice": st["choices"]["voice"][0]}).json()
+    assert voiced["error"] is None and voiced["settings"]["voice"] == st["choices"]["voice"][0]
+    assert voiced["plan"]["duration"] != tall["plan"]["duration"]
+    assert [c["shot_id"] for c in voiced["plan"]["sentences"][1]["cuts"] if c["pinned"]] == [shot]
+    back = client.post("/api/settings", json={"voice": "", "pace": "normal", "aspect": "16:9"}).json()
+    assert back["settings"]["voice"] is None and back["settings"]["size"] == [320, 180]
+    assert [c["shot_id"] for c in back["plan"]["sentences"][1]["cuts"] if c["pinned"]] == [shot]
+    assert client.post("/api/settings", json={"music": 3}).status_code == 400  # only the offered files
