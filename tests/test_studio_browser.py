@@ -84,6 +84,8 @@ def render(page, message: str = "") -> None:
 def open_page(served):
     served["context"].clear_cookies()
     page = served["context"].new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
     assert page.goto(served["base"] + "/").status == 403  # no token, no page
     page.goto(served["url"])
     assert "token" not in page.url  # the token went into a cookie
@@ -115,6 +117,7 @@ def test_the_page_is_laid_out_like_a_storyboard(served, tmp_path):
     editor = page.eval_on_selector("#story", "e => e.getBoundingClientRect().toJSON()")
     board = page.eval_on_selector("#board", "e => e.getBoundingClientRect().toJSON()")
     assert board["x"] >= editor["x"] + editor["width"] and board["y"] < editor["y"] + editor["height"]  # side by side
+    assert page.errors == []
     page.close()
 
 
@@ -166,6 +169,7 @@ def test_a_new_users_session(served, tmp_path):
     out = run_wam("render", work / "story.txt", "-o", tmp_path / "cli.mp4", home=served["home"])
     assert "0 of 4 segments encoded" in out.stderr
     assert frame_hashes(tmp_path / "cli.mp4") == frame_hashes(work / "story.mp4")
+    assert page.errors == []
     page.close()
 
 

@@ -70,7 +70,7 @@
                s.settings.music === null ? "" : String(s.settings.music));
     if (s.error) { say(s.error, true); } else { say(""); }
     status(s.error ? "not planned" : s.saved ? "saved" : "unsaved changes", s.error ? "error" : s.saved ? "" : "unsaved");
-    if (s.plan) { drawBoard(s.plan); drawBans(s.plan.bans); }
+    if (s.plan) { drawBoard(s.plan); drawBans(s.plan.bans); drawWarnings(s.plan.warnings); }
     showRender(s.render);
   }
 
@@ -198,6 +198,13 @@
     meta.appendChild(swap);
     fig.appendChild(meta);
     return fig;
+  }
+
+  function drawWarnings(warnings) {
+    var box = $("warnings");
+    box.textContent = "";
+    warnings.forEach(function (w) { box.appendChild(el("div", null, w)); });
+    box.hidden = !warnings.length;
   }
 
   function drawBans(bans) {
