@@ -96,6 +96,10 @@ DEFAULT_RENDER_CACHE_MB = 4096
 #: ``--music``: without narration, a sentence boundary moves to the music's nearest beat
 #: when one lies within this many seconds (subtitles follow the sentences).
 BEAT_SNAP_SECONDS = 0.5
+#: ``wam studio``: the port it listens on (127.0.0.1 only; another free one when it is taken),
+#: and the sound files beside the story it offers as music.
+DEFAULT_STUDIO_PORT = 8642
+STUDIO_MUSIC_EXTENSIONS = frozenset({".mp3", ".wav", ".m4a", ".aac", ".ogg", ".oga", ".flac", ".opus"})
 #: How often ``wam render --watch`` looks at the story file, seconds.
 WATCH_POLL_SECONDS = 0.3
 #: The most wam reads of a file it is given (bytes; ``wam.textfile``), so that an endless

@@ -24,6 +24,7 @@ from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
 from wam.errors import one_line
 from wam.cli.storyboard_cmd import storyboard_command
+from wam.cli.studio_cmd import studio_command
 
 
 class WamGroup(click.Group):
@@ -184,6 +185,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
         wam storyboard story.txt -o board.html   # look at the cut before rendering
         wam export plan.json -o cut.otio     # hand the cut to an editor (.edl .xml .fcpxml)
         wam render story.txt -o out.mp4 --watch   # re-render each time the story is saved
+        wam studio story.txt                 # edit the story and its cut in the browser
 
     The index lives in $WAM_HOME (default: your user data folder).
     """
@@ -209,6 +211,7 @@ cli.add_command(export_command)
 cli.add_command(storyboard_command)
 cli.add_command(cache_command)
 cli.add_command(describe_command)
+cli.add_command(studio_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -155,3 +155,30 @@ def previous_from_options(output, previous_file, fresh: bool, *, existing_plan: 
         except Exception:  # not a plan (yet): plan from scratch
             found = None
     return found
+
+
+def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_file=None, note=lambda m: None):
+    """The plan ``wam studio`` saved beside STORY (``wam.studio.saved``), re-planned against
+    instead of the render cache's (None: there is none, or --fresh / --previous was given).
+    ``values`` holds the command's option values by name (``pace``, ``fps``, ``resolution``,
+    ``voice``, ``music``, and ``narration`` / ``timing`` to tell a recording apart); those the
+    command line did not give take the saved plan's settings, so that the command cuts what
+    the studio showed."""
+    if fresh or previous_file or not story or story == "-":
+        return None
+    from click.core import ParameterSource
+
+    from wam.studio.saved import read_saved_plan, saved_plan_path, saved_settings
+
+    plan = read_saved_plan(story)
+    if plan is None:
+        return None
+    ctx = click.get_current_context()
+    recorded = values.get("narration") or values.get("timing")
+    for name, value in saved_settings(plan).items():
+        if name in values and not (name == "voice" and recorded) \
+                and ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
+            values[name] = value
+    note(f"following the studio's plan {saved_plan_path(story)} (its cuts, pins, bans and settings; "
+         "--fresh ignores it)")
+    return plan
