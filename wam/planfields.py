@@ -138,3 +138,16 @@ def a_roll(value, modes: tuple[str, ...]) -> dict | None:
     get(item, "fingerprint", str, "a_roll", "")
     get(item, "audio", bool, "a_roll", True)
     return dict(item, mode=mode)
+
+
+def bans(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The plan's ``bans`` (``{"shots": [shot id], "clips": [source path]}``, both optional)
+    as (shots, clips), sorted and without repeats; ((), ()) when absent."""
+    if value is None:
+        return (), ()
+    item = object_(value, "bans")
+    out = []
+    for key, kind in (("shots", str), ("clips", "path")):
+        values = get(item, key, list, "bans", [])
+        out.append(tuple(sorted({get(dict(enumerate(values)), i, kind, f"bans.{key}") for i in range(len(values))})))
+    return out[0], out[1]

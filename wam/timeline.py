@@ -77,6 +77,7 @@ class Cut(_FrameRange):
     last_resort: bool = False  # scores under half its sentence's best candidate: shown for lack of footage
     move: dict | None = None  # a still's move: {"from": [x, y, w, h], "to": [...]} of the source, 0…1 (assemble/moves.py)
     a_roll: bool = False  # the speaker's talk (``Timeline.a_roll``), source time = output time
+    pinned: bool = False  # kept by every re-plan while its sentence's text and length are unchanged (wam studio)
 
     def __post_init__(self) -> None:
         self._check_frames()
@@ -94,7 +95,8 @@ class Cut(_FrameRange):
             "start": round(self.start, 6), "end": round(self.end, 6), "start_frame": self.start_frame,
             "frames": self.frames, "score": self.score, "costs": dict(self.costs), "focus": self.focus,
             "continues": self.continues, "hold": self.hold, "last_resort": self.last_resort,
-        } | ({"move": self.move} if self.move is not None else {}) | ({"a_roll": True} if self.a_roll else {})
+        } | ({"move": self.move} if self.move is not None else {}) | ({"a_roll": True} if self.a_roll else {}) | (
+            {"pinned": True} if self.pinned else {})
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,33 @@ class SentenceSpan(_FrameRange):
 
 
 @dataclass(frozen=True)
+class Bans:
+    """Footage a story must not show (``wam studio``'s ban): shots by id, and whole clips by
+    their source file (absolute paths). Re-planning the story drops them from its candidates."""
+
+    shots: tuple[str, ...] = ()
+    clips: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.shots or self.clips)
+
+    def excludes(self, shot_id: str, source: str) -> bool:
+        """Whether the shot ``shot_id`` of the file ``source`` is banned."""
+        return shot_id in self.shots or source in self.clips
+
+    def with_shot(self, shot_id: str, banned: bool = True) -> "Bans":
+        shots = sorted(set(self.shots) | {shot_id}) if banned else [s for s in self.shots if s != shot_id]
+        return Bans(tuple(shots), self.clips)
+
+    def with_clip(self, source: str, banned: bool = True) -> "Bans":
+        clips = sorted(set(self.clips) | {source}) if banned else [c for c in self.clips if c != source]
+        return Bans(self.shots, tuple(clips))
+
+    def to_dict(self) -> dict:
+        return {"shots": list(self.shots), "clips": list(self.clips)}
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The whole cut: sentences in order, at ``fps`` on a ``width`` × ``height`` frame."""
 
@@ -140,6 +169,7 @@ class Timeline:
     narration: dict | None = None  # the voice-over (file, per-sentence speech spans); read by ``wam.voice.model``
     music: dict | None = None  # --music: {"file", "sha256", "size", "tempo", "beats": [seconds]} (``wam.media.beats``)
     a_roll: dict | None = None  # --a-roll: the speaker's talk {"file", "duration", "mode", …} under the cut
+    bans: Bans = field(default_factory=Bans)  # footage this story must not show; re-plans keep them (wam studio)
 
     def __post_init__(self) -> None:
         for name in ("fps", "width", "height"):
@@ -164,7 +194,11 @@ class Timeline:
             "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
         } | ({"narration": self.narration} if self.narration is not None else {}) | (
             {"music": self.music} if self.music is not None else {}) | (
-            {"a_roll": self.a_roll} if self.a_roll is not None else {})
+            {"a_roll": self.a_roll} if self.a_roll is not None else {}) | ({"bans": self.bans.to_dict()} if self.bans else {})
+
+    def pinned_cuts(self) -> list[tuple[int, int]]:
+        """(sentence, cut) positions of every pinned cut."""
+        return [(s.index, k) for s in self.sentences for k, c in enumerate(s.cuts) if c.pinned]
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -172,12 +206,15 @@ class Timeline:
 
 def read_plan(path: str | Path) -> Timeline:
     """The timeline saved in the JSON file at ``path`` (``wam plan -o``); WamError if unusable."""
+    from wam.config import MAX_JSON_BYTES
+    from wam.errors import InputError
+    from wam.textfile import parse_json, read_text
+
     try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except (OSError, ValueError) as exc:
+        d = parse_json(read_text(str(path), what="the plan", limit=MAX_JSON_BYTES, error=InputError))
+        return timeline_from_dict(d)
+    except (OSError, ValueError, RecursionError) as exc:
         raise WamError(f"cannot read the plan {path} ({one_line(exc)})") from None
-    return timeline_from_dict(d)
 
 
 def timeline_from_dict(d: dict) -> Timeline:
@@ -216,6 +253,7 @@ def timeline_from_dict(d: dict) -> Timeline:
                     focus=pf.focus(c.get("focus"), f"{cw}.focus"), continues=pf.get(c, "continues", bool, cw, False),
                     hold=pf.get(c, "hold", float, cw, 0.0), last_resort=pf.get(c, "last_resort", bool, cw, False),
                     move=pf.move(c.get("move"), f"{cw}.move"), a_roll=pf.get(c, "a_roll", bool, cw, False),
+                    pinned=pf.get(c, "pinned", bool, cw, False),
                 ))
             a, n = pf.frames(s, fps, where)
             sentences.append(SentenceSpan(
@@ -230,7 +268,8 @@ def timeline_from_dict(d: dict) -> Timeline:
         t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=pf.get(d, "pace", str, "", "normal"),
                      model=pf.get(d, "model", str, "", ""), warnings=list(warnings),
                      narration=None if d.get("narration") is None else pf.get(d, "narration", dict),
-                     music=pf.music(d.get("music")), a_roll=pf.a_roll(d.get("a_roll"), A_ROLL_MODES))
+                     music=pf.music(d.get("music")), a_roll=pf.a_roll(d.get("a_roll"), A_ROLL_MODES),
+                     bans=Bans(*pf.bans(d.get("bans"))))
         stated = [("frames", pf.get(d, "frames", int)) if "frames" in d else None,
                   ("duration", pf.to_frame(pf.get(d, "duration", float), fps)) if "duration" in d else None]
     except pf.Bad as exc:
