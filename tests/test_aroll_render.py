@@ -134,6 +134,64 @@ def test_the_render_is_the_talk_with_footage_where_the_plan_says(studio, tmp_pat
     assert agree.mean() > 0.98, agree.mean()
     footage = sum(c["frames"] for s in doc["sentences"] for c in s["cuts"] if not c.get("a_roll"))
     assert abs(footage / doc["frames"] - share) < 0.1
+    print(f"\ndone-when figures: length error {seconds_of(out) - length:+.3f} s, sound correlation {corr:.4f}, "
+          f"B-roll {share:.1%} of frames (planned {footage / doc['frames']:.1%}), agreement {agree.mean():.3f}")
+
+
+def tone_level(x: np.ndarray, freq: float, rate=8000, window=0.2) -> np.ndarray:
+    """Per ``window`` seconds of ``x``, the amplitude of a pure tone at ``freq`` Hz in it."""
+    n = round(window * rate)
+    frames = x[: len(x) // n * n].reshape(-1, n)
+    return np.abs(frames @ np.exp(-2j * np.pi * freq * np.arange(n) / rate)) * 2 / n
+
+
+def test_the_clips_sound_and_music_under_the_talk(studio, tmp_path):
+    """--keep-audio: the clips' sound (a 3 kHz tone here) plays under the talk only where they
+    show; --music (2.2 kHz) plays under all of it; the talk's speech stays in the mix."""
+    from wam.render.audio import write_audio_track
+    from wam.timeline import timeline_from_dict
+
+    beep = tmp_path / "beep.mp4"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=25:d=40", "-f",
+                    "lavfi", "-i", "sine=frequency=3000:duration=40", "-shortest", "-c:v", "libx264", "-preset",
+                    "ultrafast", "-c:a", "aac", str(beep)], check=True)
+    music = tmp_path / "music.wav"
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=2200:duration=7",
+                    str(music)], check=True)
+    doc = json.loads(json.dumps(studio["doc"]))
+    for s in doc["sentences"]:
+        for c in s["cuts"]:
+            if not c.get("a_roll"):
+                c["source"] = str(beep)  # every clip sounds
+    timeline = timeline_from_dict(doc)
+    talk = sound_of(studio["talk"])
+    planned = np.zeros(len(talk), bool)  # footage shows, at 8000 Hz
+    for c in timeline.cuts():
+        planned[round(c.start * 8000) : round(c.end * 8000)] = not c.a_roll
+    n = 1600  # 0.2 s windows, wholly footage or wholly speaker (0.2 s away from a cut)
+    whole = planned[: len(planned) // n * n].reshape(-1, n)
+    footage = whole.all(axis=1) & np.r_[False, whole.all(axis=1)[:-1]]
+    speaker = ~whole.any(axis=1) & np.r_[True, ~whole.any(axis=1)[:-1]]
+    for keep, bed in ((True, None), (False, str(music))):
+        out = tmp_path / f"{keep}.audio.m4a"
+        write_audio_track(timeline, out, keep_audio=keep, music=bed)
+        mix = sound_of(out)
+        assert abs(len(mix) / 8000 - timeline.duration) < 0.1
+        beeps = tone_level(mix, 3000)[: len(footage)]
+        if keep:  # the clips' sound where they show (ducked under the speech), none over the speaker
+            assert np.median(beeps[footage]) > 10 * max(np.median(beeps[speaker]), 1e-4), (beeps[footage], beeps[speaker])
+        else:
+            assert np.median(beeps) < 1e-3
+            sung = tone_level(mix, 2200)[: len(footage) - 10]  # (before the music fades out)
+            assert (sung > 1e-3).mean() > 0.95, sung
+        # the talk is still what is said: its waveform in the mix, the tones taken out
+        spectrum = np.fft.rfft(mix[: len(talk)])
+        freqs = np.fft.rfftfreq(len(mix[: len(talk)]), 1 / 8000)
+        spectrum[(np.abs(freqs - 3000) < 30) | (np.abs(freqs - 2200) < 30)] = 0
+        clean = np.fft.irfft(spectrum, len(mix[: len(talk)]))
+        k = min(len(clean), len(talk))
+        corr = max(np.corrcoef(talk[: k - 40], clean[j : k - 40 + j])[0, 1] for j in range(0, 40, 2))
+        assert corr > 0.8, (keep, corr)
 
 
 def test_the_speaker_in_a_corner(studio, tmp_path):

@@ -130,3 +130,22 @@ def test_the_script_check_tells_the_script_from_another(tmp_path):
         spans = align(x, texts, reading_seconds=12.0).spans
         check = check_script(x, 16000, spans, texts, speak)
         assert check.matches is matches, check
+
+
+def test_sentences_get_a_frame_each_or_the_talk_is_too_short(tmp_path):
+    from wam.assemble.plan import sentence_frames
+    from wam.errors import WamError
+    from wam.voice.talk import apart
+
+    assert apart([0.0, 0.0, 0.01, 5.0, 5.0], 5.0, 0.04) == pytest.approx([0.0, 0.04, 0.08, 4.92, 4.96])
+    assert apart([0.0, 1.0, 2.0], 3.0, 0.04) == [0.0, 1.0, 2.0]  # already apart: unchanged
+    assert apart([0.0] * 4, 0.15, 0.04) is None
+    length = spoken(tmp_path / "hi.wav", "Hi.")  # well under a second, for a script of twelve sentences
+    script = read_story(" ".join(f"Sentence number {i} is here." for i in range(12)))
+    timed, _, matched, warnings, _ = narrated(script, talk(tmp_path / "hi.wav", length), fps=25)
+    assert not matched and "stays on the speaker" in warnings[0]
+    frames = sentence_frames(timed, 25)
+    assert all(b - a >= 1 for a, b in frames) and frames[-1][1] == round(length * 25)  # as long as the talk
+    with pytest.raises(WamError, match="too short for the script: 40 sentences"):
+        narrated(read_story(" ".join(f"Sentence number {i} is here." for i in range(40))),
+                 talk(tmp_path / "hi.wav", length), fps=25)

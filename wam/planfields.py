@@ -137,6 +137,8 @@ def a_roll(value, modes: tuple[str, ...]) -> dict | None:
     get(item, "fps", float, "a_roll", 0.0)
     get(item, "fingerprint", str, "a_roll", "")
     get(item, "audio", bool, "a_roll", True)
+    if get(item, "every", float, "a_roll", 1.0) <= 0:
+        raise Bad("a_roll.every must be positive")
     return dict(item, mode=mode)
 
 

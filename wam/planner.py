@@ -106,7 +106,7 @@ def plan_story(
             from wam.voice.talk import talk_narration
 
             talk = _talk_of(a_roll, voice, narration, explain, voice_warnings.append)
-            sentences, draft, matched = talk_narration(sentences, talk, timing=timing, home=home,
+            sentences, draft, matched = talk_narration(sentences, talk, timing=timing, home=home, fps=fps,
                                                        warn=voice_warnings.append, note=note or (lambda m: None))
         elif voice is not None or narration or timing:
             from wam.voice.narrate import narrate
@@ -243,7 +243,7 @@ def _assemble_talk(sentences, table, candidates, talk, draft, matched: bool, pre
     size = os.path.getsize(talk.path)
     doc = {"file": talk.path, "size": size, "fingerprint": content_hash(talk.path, size),
            "duration": round(talk.duration, 6), "width": talk.width, "height": talk.height, "fps": talk.fps,
-           "audio": talk.has_audio, "mode": mode}
+           "audio": talk.has_audio, "mode": mode, "every": every}
     return replace(timeline, a_roll=doc)
 
 

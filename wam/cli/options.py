@@ -202,8 +202,9 @@ def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_fi
         return None
     ctx = click.get_current_context()
     recorded = values.get("narration") or values.get("timing") or values.get("a_roll")  # not a voice
+    voiced = values.get("voice") is not None or values.get("narration")  # not a talk
     for name, value in saved_settings(plan).items():
-        if name in values and not (name == "voice" and recorded) \
+        if name in values and not (name == "voice" and recorded) and not (name.startswith("a_roll") and voiced) \
                 and ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
             values[name] = value
     note(f"following the studio's plan {saved_plan_path(story)} (its cuts, pins, bans and settings; "

@@ -69,7 +69,7 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
     story = stories[0]
     values = dict(planning, fps=fps, resolution=resolution, music=music)  # a story edited in wam studio
     studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
-    planning.update(pace=values["pace"], voice=values["voice"])
+    planning.update((name, values[name]) for name in planning)
     fps, resolution, music = values["fps"], values["resolution"], values["music"]
     size = output_frame(resolution, aspect, a_roll=planning["a_roll"],
                         explicit=given_options(click.get_current_context()))

@@ -112,7 +112,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     if not plan_file:  # a story edited in wam studio: its saved plan and settings
         values = dict(planning, fps=fps, resolution=resolution, music=music)
         studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
-        planning.update(pace=values["pace"], voice=values["voice"])
+        planning.update((name, values[name]) for name in planning)
         fps, resolution, music = values["fps"], values["resolution"], values["music"]
     size = (output_size(resolution, aspect) if plan_file
             else output_frame(resolution, aspect, a_roll=planning["a_roll"], explicit=explicit))

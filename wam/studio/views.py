@@ -30,7 +30,7 @@ def cut_view(c: Cut) -> dict:
             "source_in": round(c.source_in, 3), "source_out": round(c.source_out, 3), "start": round(c.start, 3),
             "end": round(c.end, 3), "seconds": round(c.duration, 3), "score": round(c.score, 3),
             "last_resort": c.last_resort, "continues": c.continues, "hold": round(c.hold, 3), "pinned": c.pinned,
-            "still": c.move is not None, "thumb": thumb_url(c.shot_id, middle, 320)}
+            "still": c.move is not None, "a_roll": c.a_roll, "thumb": thumb_url(c.shot_id, middle, 320)}
 
 
 def alternative_view(a) -> dict:
@@ -59,5 +59,7 @@ def plan_view(timeline: Timeline, alternatives: dict, keys: list[str]) -> dict:
     return {"sentences": out, "duration": round(timeline.duration, 3), "cuts": len(cuts),
             "width": timeline.width, "height": timeline.height, "fps": timeline.fps, "pace": timeline.pace,
             "warnings": list(timeline.warnings),
+            "a_roll": timeline.a_roll and {"name": os.path.basename(timeline.a_roll["file"]),
+                                           "mode": timeline.a_roll.get("mode", "cut")},
             "bans": {"shots": list(timeline.bans.shots), "clips": [{"file": c, "name": os.path.basename(c)}
                                                                    for c in timeline.bans.clips]}}

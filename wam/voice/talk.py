@@ -83,12 +83,14 @@ class TalkDraft:
 
 
 def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None = None, home=None,
-                   warn: Callable[[str], None] = lambda m: None,
+                   fps: int | None = None, warn: Callable[[str], None] = lambda m: None,
                    note: Callable[[str], None] = lambda m: None) -> tuple[list[Sentence], TalkDraft, bool]:
     """(``sentences`` timed by the talk, the draft recording it as the plan's narration, whether
-    the script was found in the talk). The sentences tile the talk exactly; when the script
-    was not found (see the module's docstring) ``warn`` says why. ``home``: where the Piper
-    voice keeps its sentences, when it is the voice the script is compared with (``verify``)."""
+    the script was found in the talk). The sentences tile the talk exactly, each at least a
+    frame at ``fps`` long (WamError when the talk has fewer frames than the script has
+    sentences); when the script was not found (see the module's docstring) ``warn`` says why.
+    ``home``: where the Piper voice keeps its sentences, when it is the voice the script is
+    compared with (``verify``)."""
     from wam.voice.align import align, decode, speech_gain_db, srt_spans
 
     texts = [s.text for s in sentences]
@@ -135,10 +137,11 @@ def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None 
              "script, or give --timing FILE.srt)")
     matched = not unheard and not mismatch
     spans = [(min(a, length), min(max(a, b), length)) for a, b in spans]
-    starts = [0.0] + [a for a, _ in spans[1:]]
+    starts = apart([0.0] + [a for a, _ in spans[1:]], length, 1.0 / fps if fps else 0.001)
+    if starts is None:
+        raise WamError(f"{name} is too short for the script: {len(texts)} sentences in {length:.2f} s"
+                       + (f" ({round(length * fps)} frames at {fps} fps)" if fps else ""))
     ends = starts[1:] + [length]
-    if any(b <= a for a, b in zip(starts, ends)):
-        raise WamError(f"{name} is too short for the script: {len(texts)} sentences in {length:.1f} s")
     timed = spoken_sentences(sentences, [b - a for a, b in zip(starts, ends)], pauses=False)
     words = [estimated_word_times(t, a, b) for t, (a, b) in zip(texts, spans)]
     kind = "timing" if timing else "recording"
@@ -180,6 +183,20 @@ def _reference_voice(home):
         return [(s.samples, s.rate) for s in synthesise(texts, voice_spec(None), home)[0]]
 
     return piper
+
+
+def apart(starts: list[float], length: float, gap: float) -> list[float] | None:
+    """``starts`` (seconds, the first 0) moved as little as needed to lie at least ``gap`` apart
+    and ``gap`` before ``length``; None when they cannot."""
+    n = len(starts)
+    if n * gap > length + 1e-9:
+        return None
+    out = list(starts)
+    for i in range(1, n):
+        out[i] = max(out[i], out[i - 1] + gap)
+    for i in range(n - 1, 0, -1):
+        out[i] = min(out[i], length - (n - i) * gap, out[i + 1] - gap if i + 1 < n else length)
+    return out
 
 
 def _spread(texts: list[str], extent: tuple[float, float]) -> list[tuple[float, float]]:
