@@ -65,7 +65,7 @@ def test_visual_vector_mixes_classes_and_content_words_only():
 
 def test_nearest_words_of_a_class_vector_start_with_that_class():
     space = _toy_space(dim=64)
-    from wam.library.tagger import label_names
+    from wam.library.concepts import label_names
 
     near = space.nearest(space.vector(((281, 1.0),)), k=3)
     assert near[0][0] == label_names(281)[0] and near[0][1] == pytest.approx(1.0, abs=1e-3)

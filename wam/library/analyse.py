@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from wam.config import IMAGE_EXTENSIONS, MIN_SHOT_SECONDS, MIN_STILL_SIDE
-from wam.errors import MediaError
+from wam.errors import MediaError, one_line
 from wam.library.features import FrameSample, camera_step, faces_in, frame_stats, shot_features
 from wam.library.framing import THUMB_LEN
 from wam.library.shots import shot_ranges
@@ -136,6 +136,18 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
         warnings=tuple(warnings),
         jump_pairs=tuple(pairs),
     )
+
+
+def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnalysis | str:
+    """Worker entry point (a local worker process or a Ray task): the analysis, or the reason the
+    file is unusable (``decode_threads``: 1 when other workers decode beside this one: frame
+    threads would only compete for the cores)."""
+    try:
+        return analyse_clip(path, decode_threads=decode_threads)
+    except MediaError as exc:
+        return str(exc)
+    except Exception as exc:  # a decoder bug must not stop the run
+        return f"unexpected {type(exc).__name__}: {one_line(exc)}"
 
 
 def _framing(shots: list[AnalysedShot], samples: list[FrameSample]):

