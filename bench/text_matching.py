@@ -34,8 +34,9 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from footage_blind import checkout  # noqa: E402
-from montage_eval import CAPTIONS, make_library  # noqa: E402
 from montage_quality import run_wam  # noqa: E402
+
+from montage_eval import CAPTIONS, make_library  # noqa: E402
 
 QUERIES = REPO / "bench" / "data" / "text_matching_queries.txt"
 

@@ -8,6 +8,7 @@ import os
 import opentimelineio as otio
 from opentimelineio import schema
 
+
 def expected_clips(timeline) -> list[dict]:
     """What the editor should see: `continues` cuts merged into the previous clip, each
     `hold` a freeze clip of its own; times in seconds."""

@@ -47,7 +47,7 @@ def repeated_seconds(tl, table) -> float:
     total = 0.0
     for spans in by_row.values():
         spans.sort()
-        for (a0, b0), (a1, b1) in zip(spans, spans[1:]):
+        for (_, b0), (a1, b1) in zip(spans, spans[1:]):
             total += max(0.0, min(b0, b1) - a1)
     return total
 

@@ -257,7 +257,7 @@ def test_a_batch_renders_every_good_story_reports_json_lines_and_resumes(library
     by = {os.path.basename(x["output"]): x for x in lines}
     assert by["broken.mp4"]["status"] == "failed" and "not UTF-8" in by["broken.mp4"]["error"]
     assert not (out / "broken.mp4").exists()
-    for name, text in GOOD.items():
+    for name in GOOD:
         line = by[f"{name}.mp4"]
         assert line["status"] == "ok" and line["error"] is None and line["cuts"] >= 1, line
         assert line["story"] == str(folder / f"{name}.txt") and line["seconds"] > 0

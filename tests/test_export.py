@@ -111,12 +111,16 @@ def test_every_format_reads_back_as_the_plan(tmp_path, name):
     out.write_text(text)
     tl = read_back(out, FPS)
     cut_points = [0.2] if name != "fcpxml" else None  # the fade is centred on the cut
-    if name == "edl":  # the freeze clip is named after its reel (the M2 line needs one word)
-        names = lambda w: {w["source"].split("/")[-1], re.sub(r"[^A-Z0-9]", "", w["source"].split("/")[-1][:-4].upper())[:8]}
-    elif name == "fcpxml":
-        names = lambda w: {n.replace("'", "\u2019") for n in (w["source"].split("/")[-1], w["source"].split("/")[-1] + " (freeze)")}
-    else:
-        names = None
+
+    def edl_names(w):  # the freeze clip is named after its reel (the M2 line needs one word)
+        base = w["source"].split("/")[-1]
+        return {base, re.sub(r"[^A-Z0-9]", "", base[:-4].upper())[:8]}
+
+    def fcpxml_names(w):
+        base = w["source"].split("/")[-1]
+        return {n.replace("'", "\u2019") for n in (base, base + " (freeze)")}
+
+    names = {"edl": edl_names, "fcpxml": fcpxml_names}.get(name)
     assert_matches_plan(tl, t, RATES, names=names, cut_points=cut_points)
     kinds = [type(i).__name__ for i in video_items(tl)]
     if name == "fcpxml":

@@ -3,7 +3,14 @@ import pytest
 
 from media import texture
 from wam.library.features import (
-    HIST_SIZE, FrameSample, camera_motion_label, camera_step, frame_stats, quality_score, shot_features, shot_scale,
+    HIST_SIZE,
+    FrameSample,
+    camera_motion_label,
+    camera_step,
+    frame_stats,
+    quality_score,
+    shot_features,
+    shot_scale,
 )
 
 

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES
-from media import ffmpeg_exe, write_clip, RED, BLUE, GREEN
-from wam.library.framing import clip_jump_pairs, framing_similarity, signature, thumbnail, thumbnail_similarity
+from media import BLUE, GREEN, RED, ffmpeg_exe, write_clip
+from wam.library.framing import (
+    clip_jump_pairs,
+    framing_similarity,
+    signature,
+    thumbnail,
+    thumbnail_similarity,
+)
 
 pytestmark = pytest.mark.slow
 

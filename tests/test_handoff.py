@@ -191,7 +191,10 @@ def test_sample_story_exports_storyboard_and_clip(sample_index, tmp_path, monkey
         tl = read_back(out, t.fps)
         names = None
         if suffix == ".edl":
-            names = lambda w: {w["source"].rsplit("/", 1)[-1]} | {ln for ln in _reels(out)}
+            reels = set(_reels(out))
+
+            def names(w, reels=reels):
+                return {w["source"].rsplit("/", 1)[-1]} | reels
         cut_points = None if suffix == ".fcpxml" else [0.2] * len(fades)
         assert_matches_plan(tl, t, rates, names=names, cut_points=cut_points)
         transitions = [i for i in video_items(tl) if isinstance(i, schema.Transition)]

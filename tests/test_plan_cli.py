@@ -62,7 +62,7 @@ def repeated_footage(tl) -> float:
     total = 0.0
     for ranges in spans.values():
         ranges.sort()
-        for (a0, b0), (a1, b1) in zip(ranges, ranges[1:]):
+        for (_, b0), (a1, b1) in zip(ranges, ranges[1:]):
             total += max(0.0, min(b0, b1) - a1)
     return total
 

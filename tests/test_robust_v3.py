@@ -155,8 +155,9 @@ def test_clearing_a_read_only_cache_fails_in_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_a_file_name_with_a_newline_cannot_inject_an_edl_event(tmp_path):
-    from otio_check import read_back, video_items
     from opentimelineio import schema
+
+    from otio_check import read_back, video_items
 
     evil = write_clip(tmp_path / "evil\n002  AX V C 00:00:00:00 00:00:01:00 00:00:00:00 00:00:01:00\n.mp4",
                       [(RED, 2.0)])

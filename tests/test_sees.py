@@ -13,8 +13,16 @@ from tables import make_table
 from wam.candidates import VISUAL_SCALE, VISUAL_SHIFT, VISUAL_WEIGHT_WORDED, match_scores, visual_blend
 from wam.library.colours import COLOUR_NAMES, frame_colours
 from wam.library.concepts import (
-    CLASSES, COLOUR_WEIGHT, WORD_WEIGHT, ConceptSpace, keyframe_mix, load_space, shipped_path, shot_concepts,
-    space_texts, texts_digest,
+    CLASSES,
+    COLOUR_WEIGHT,
+    WORD_WEIGHT,
+    ConceptSpace,
+    keyframe_mix,
+    load_space,
+    shipped_path,
+    shot_concepts,
+    space_texts,
+    texts_digest,
 )
 from wam.library.features import FrameSample, frame_stats, shot_features
 from wam.library.visual_words import VOCABULARY, visual_words
@@ -258,7 +266,6 @@ def test_an_index_of_schema_2_or_3_is_upgraded_and_its_clips_analysed_again(tmp_
 def _indexed_clip(home, path):
     """One clip stored the way the indexer stores it (no video, no models: the shipped space)."""
     from test_store import analysis
-
     from wam.library.describe import ShotDescription
     from wam.library.store import Store
 

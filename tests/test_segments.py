@@ -85,7 +85,7 @@ def brute_force(spans, row_len_cost, max_len):
                 if a in starts:
                     sp = spans[starts[a]]
                     cost += sp.opening[int(np.nonzero(sp.rows == r)[0][0])]
-            for (a, b), r0, r1 in zip(segs, choice, choice[1:]):
+            for (_, b), r0, r1 in zip(segs, choice, choice[1:]):
                 s1 = int(span_of[b])
                 sp1 = spans[s1]
                 k1 = int(np.nonzero(sp1.rows == r1)[0][0])

@@ -17,9 +17,9 @@ from wam.assemble.moves import DISTINCT, VARIANTS, move_speed, next_move, rect_a
 from wam.assemble.plan import assemble
 from wam.assemble.styles import pace
 from wam.config import STILL_MOVE_SPEED
+from wam.errors import WamError
 from wam.library.stills import STILL_STEP, is_still, salient_point
 from wam.story import read_story
-from wam.errors import WamError
 from wam.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
 
 

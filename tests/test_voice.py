@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from wam.errors import UsageError, VoiceError, WamError
-from wam.story import VOICE_PARAGRAPH_PAUSE, VOICE_SENTENCE_PAUSE, read_story, sentence_duration, spoken_sentences
+from wam.story import (
+    VOICE_PARAGRAPH_PAUSE,
+    VOICE_SENTENCE_PAUSE,
+    read_story,
+    sentence_duration,
+    spoken_sentences,
+)
 from wam.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
 from wam.voice import align as al
 from wam.voice.engines import foreign_script, scripts_of

@@ -172,8 +172,9 @@ def test_own_recording_and_exact_timings(indexed, tmp_path):
     # exact timings from SubRip, with the recording
     timing = tmp_path / "timing.srt"
     stamps = [(0.5, 2.2), (2.6, 4.0), (5.0, 6.8), (7.2, 8.6)]
-    import srt
     from datetime import timedelta
+
+    import srt
 
     timing.write_text(srt.compose([srt.Subtitle(i + 1, timedelta(seconds=a), timedelta(seconds=b), t)
                                    for i, ((a, b), t) in enumerate(zip(stamps, texts))]))

@@ -6,9 +6,9 @@ the index has image vectors) and the pure candidate scoring.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from wam.config import DEFAULT_SEARCH_K
 from wam.errors import NothingIndexedError, UsageError

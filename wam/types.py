@@ -122,7 +122,7 @@ class ShotTable:
     pks: np.ndarray | None = None  # int64 store row ids, ascending (None outside the store)
     thumbs: np.ndarray | None = None  # int8 (N, 144) framing thumbnails, all zero when unknown
     framing_known: np.ndarray | None = None  # bool (N,): the shot's clip was measured for jump cuts
-    framing: "FramingPairs | None" = None  # jump-cut similarity of shot pairs within a clip, by store id
+    framing: FramingPairs | None = None  # jump-cut similarity of shot pairs within a clip, by store id
     still: np.ndarray | None = None  # bool (N,): a still picture (any length, shown with a move); None: none is
     aspect: np.ndarray | None = None  # float32 (N,): the source picture's width / height (0: unknown)
     salient: np.ndarray | None = None  # float32 (N, 2): centre of its most salient region, NaN when unknown
@@ -140,7 +140,7 @@ class ShotTable:
             return have
         return np.where(np.asarray(self.still[rows], bool), STILL_SECONDS, have)
 
-    def subset(self, rows: np.ndarray) -> "ShotTable":
+    def subset(self, rows: np.ndarray) -> ShotTable:
         """The table restricted to ``rows`` (in that order)."""
         changes: dict = {f.name: np.asarray(getattr(self, f.name))[rows] for f in fields(self)
                          if isinstance(getattr(self, f.name), np.ndarray)}
@@ -158,7 +158,7 @@ class FramingPairs:
     values: np.ndarray  # float32
 
     @classmethod
-    def from_pairs(cls, pairs: list[tuple[int, int, float]]) -> "FramingPairs":
+    def from_pairs(cls, pairs: list[tuple[int, int, float]]) -> FramingPairs:
         if not pairs:
             return cls(np.zeros(0, np.int64), np.zeros(0, np.float32))
         keys = np.array([(a << 32) | b for a, b, _ in pairs], np.int64)

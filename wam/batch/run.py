@@ -10,8 +10,8 @@ jobs → ``run_batch`` (work.start in this process → executor) → ``on_result
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Callable
 
 from wam.batch.jobs import Job, JobResult, is_up_to_date
 from wam.batch.work import RenderRequest, render_request

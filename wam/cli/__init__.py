@@ -22,9 +22,9 @@ from wam.cli.libraries_cmd import libraries_command
 from wam.cli.plan_cmd import plan_command
 from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
-from wam.errors import one_line
 from wam.cli.storyboard_cmd import storyboard_command
 from wam.cli.studio_cmd import studio_command
+from wam.errors import one_line
 
 
 class WamGroup(click.Group):

@@ -45,7 +45,7 @@ class VisionInfo:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "VisionInfo":
+    def from_json(cls, text: str) -> VisionInfo:
         d = json.loads(text)
         return cls(name=d["name"], family=d["family"], identity=d["identity"], memo=d.get("memo") or {})
 
@@ -122,7 +122,7 @@ class VisionModel:
             vecs = torch.nn.functional.normalize(torch.cat(rows), dim=-1)
         return np.ascontiguousarray(vecs.numpy(), dtype=np.float32)
 
-    def text_encoder(self) -> "VisionTextEncoder":
+    def text_encoder(self) -> VisionTextEncoder:
         return VisionTextEncoder(self)
 
     def image_vectors(self, keyframes: list[tuple[bytes, ...]]) -> np.ndarray:

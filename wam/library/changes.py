@@ -13,9 +13,9 @@ scan (``FoundFile``) → ``plan_file`` → a ``Job`` for the indexer, or a store
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.scan import FoundFile, content_hash

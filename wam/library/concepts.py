@@ -22,9 +22,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -106,14 +106,14 @@ class ConceptSpace:
         return int(self.classes.shape[1])
 
     @classmethod
-    def from_embeddings(cls, model: str, vecs: np.ndarray) -> "ConceptSpace":
+    def from_embeddings(cls, model: str, vecs: np.ndarray) -> ConceptSpace:
         """From the embeddings of ``space_texts()``, in that order."""
         vecs = np.asarray(vecs, np.float32)
         classes = vecs[:CLASSES] + vecs[CLASSES : 2 * CLASSES]
         return cls.from_rows(model, np.concatenate([classes, vecs[2 * CLASSES :]]))
 
     @classmethod
-    def from_rows(cls, model: str, rows: np.ndarray) -> "ConceptSpace":
+    def from_rows(cls, model: str, rows: np.ndarray) -> ConceptSpace:
         """From ``rows()`` as stored (classes, then words), normalised again."""
         rows = np.asarray(rows, np.float32)
         if rows.ndim != 2 or len(rows) != CLASSES + len(VOCABULARY):

@@ -18,8 +18,8 @@ from pathlib import Path
 from wam.config import MAX_SIDECAR_BYTES
 from wam.errors import InputError
 from wam.keywords import content_words
-from wam.textfile import decode_text, parse_json, read_bytes
 from wam.library.visual_words import keyword_text
+from wam.textfile import decode_text, parse_json, read_bytes
 
 #: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
 NOISE_WORDS = frozenset(

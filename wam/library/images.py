@@ -10,7 +10,7 @@ where it stopped.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from wam.embed.vision import VisionInfo, vision_info, vision_name
 from wam.errors import MediaError, ModelError, one_line

@@ -8,8 +8,9 @@ keyframes of stored shots that a new vision model must see (``library/images.py`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 Job = TypeVar("Job")
 

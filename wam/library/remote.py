@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from wam.cluster import TASK_RETRIES, cluster_cpus, connect, disconnect, ray_module, readable_everywhere
 from wam.errors import one_line

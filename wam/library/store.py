@@ -25,9 +25,9 @@ from wam.library.columns import IndexColumns, build_columns, load_columns, save_
 from wam.library.describe import ShotDescription
 from wam.library.failures import FailureRecords
 from wam.library.imagestore import ImageVectors
-from wam.library.shot_rows import ShotRows, ShotText, description_columns
 from wam.library.lock import IndexLock
 from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty, connect_readonly
+from wam.library.shot_rows import ShotRows, ShotText, description_columns
 from wam.sql import select_in, transaction
 from wam.types import ClipAnalysis, ShotTable
 
@@ -60,7 +60,7 @@ class Store(FailureRecords, ShotRows, ImageVectors):
 
     # ----------------------------------------------------------------- opening
     @classmethod
-    def open(cls, home: Path | None = None, *, create: bool = True) -> "Store":
+    def open(cls, home: Path | None = None, *, create: bool = True) -> Store:
         """Open (or create) the index in ``home`` (default ``$WAM_HOME``).
 
         Without ``create`` (the readers: plan, search, libraries), a missing index opens as an
@@ -83,7 +83,7 @@ class Store(FailureRecords, ShotRows, ImageVectors):
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -7,8 +7,8 @@ This is the only place that decodes video for indexing, so each clip is read onc
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -88,13 +88,13 @@ class RenderCache:
         self.work_root = self.root / "work"
 
     @classmethod
-    def default(cls) -> "RenderCache":
+    def default(cls) -> RenderCache:
         """The user's cache in ``$WAM_HOME/render-cache``, capped at ``render_cache_bytes()``."""
         from wam.config import RENDER_CACHE_DIRNAME, wam_home
 
         return cls(wam_home() / RENDER_CACHE_DIRNAME, render_cache_bytes())
 
-    def ensure(self) -> "RenderCache":
+    def ensure(self) -> RenderCache:
         """Create the folders; WamError (one line) if that is impossible."""
         try:
             for d in (self.segments, self.plans, self.work_root):
@@ -215,8 +215,8 @@ class RenderCache:
 
     def save_plan(self, output: str | Path, timeline) -> None:
         """Keep ``timeline`` as the previous plan of ``output`` (best effort: a cache is optional)."""
-        from wam.fileio import write_atomic
         from wam.errors import OutputError
+        from wam.fileio import write_atomic
 
         try:
             self.plans.mkdir(parents=True, exist_ok=True)

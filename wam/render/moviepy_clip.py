@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +83,7 @@ def to_moviepy(plan, *, size: tuple[int, int] | None = None, fit: str = "cover",
     return clip
 
 
-@lru_cache(maxsize=None)
+@cache
 def _clip_class():
     from moviepy import VideoClip
 

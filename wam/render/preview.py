@@ -17,8 +17,8 @@ import json
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from wam.errors import WamError
 from wam.media.ffmpeg_stream import ffmpeg_exe

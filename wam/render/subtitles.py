@@ -12,7 +12,7 @@ import glob
 import os
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,7 @@ def wam_font_problem() -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_paths() -> tuple[str, ...]:
     """The primary font (a usable ``$WAM_FONT``, else the shipped one) followed by available fallbacks."""
     paths = [str(PRIMARY_FONT) if wam_font_problem() else os.environ.get("WAM_FONT") or str(PRIMARY_FONT)]
@@ -54,7 +54,7 @@ def font_paths() -> tuple[str, ...]:
     return tuple(paths)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _codepoints(path: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 

@@ -10,7 +10,7 @@ import difflib
 import hashlib
 import os
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from wam.config import WATCH_POLL_SECONDS
 

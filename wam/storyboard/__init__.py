@@ -10,7 +10,7 @@ A narrated plan's page plays its narration, each sentence from where it is spoke
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from wam.timeline import Timeline
 

@@ -4,7 +4,7 @@ which embeds it as a data URI so the cut can be listened to sentence by sentence
 from __future__ import annotations
 
 import subprocess
-from typing import Callable
+from collections.abc import Callable
 
 from wam.timeline import Timeline
 

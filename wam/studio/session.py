@@ -15,8 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wam.config import (ASPECTS, DEFAULT_ALTERNATIVES, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION,
-                        DEFAULT_VOICE, DEFAULT_WPS, PACE_NAMES, STUDIO_MUSIC_EXTENSIONS, wam_home)
+from wam.config import (
+    ASPECTS,
+    DEFAULT_ALTERNATIVES,
+    DEFAULT_FPS,
+    DEFAULT_K,
+    DEFAULT_PACE,
+    DEFAULT_RESOLUTION,
+    DEFAULT_VOICE,
+    DEFAULT_WPS,
+    PACE_NAMES,
+    STUDIO_MUSIC_EXTENSIONS,
+    wam_home,
+)
 from wam.errors import NothingIndexedError, UsageError, WamError
 from wam.timeline import Bans, Timeline
 

