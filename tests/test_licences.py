@@ -33,7 +33,8 @@ def licence_texts(dist: md.Distribution) -> list[str]:
 
 def closure(requirements: list[str]) -> dict[str, tuple[md.Distribution | None, str]]:
     """Every distribution the requirements pull in (normalised name → (installed distribution or
-    None, the requirement that brought it)), following each one's own requirements and the extras asked of it."""
+    None, the requirement that brought it)), following each one's own requirements and the extras
+    asked of it."""
     found: dict[str, tuple[md.Distribution | None, str]] = {}
     todo = [(Requirement(r), "wam") for r in requirements]
     while todo:
@@ -57,7 +58,8 @@ def closure(requirements: list[str]) -> dict[str, tuple[md.Distribution | None, 
 
 def copyleft(requirements: list[str]) -> list[str]:
     """The GPL distributions among those ``requirements`` install, each with what brought it in."""
-    return [f"{name} ({'; '.join(t for t in licence_texts(dist) if COPYLEFT.search(t))[:120]}), required by {parent}"
+    return [f"{name} ({'; '.join(t for t in licence_texts(dist) if COPYLEFT.search(t))[:120]}), "
+            f"required by {parent}"
             for name, (dist, parent) in sorted(closure(requirements).items())
             if dist is not None and any(COPYLEFT.search(t) for t in licence_texts(dist))]
 
@@ -81,9 +83,10 @@ def test_piper_is_the_voice_extra_and_the_check_sees_its_gpl():
 
 
 def test_the_licence_pattern():
-    for text in ("GPL-3.0-or-later", "AGPL-3.0", "License :: OSI Approved :: GNU General Public License v3 (GPLv3)",
-                 "GPLv2+"):
+    for text in ("GPL-3.0-or-later", "AGPL-3.0",
+                 "License :: OSI Approved :: GNU General Public License v3 (GPLv3)", "GPLv2+"):
         assert COPYLEFT.search(text), text
-    for text in ("LGPL-2.1-or-later", "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)",
+    for text in ("LGPL-2.1-or-later",
+                 "License :: OSI Approved :: GNU Lesser General Public License v3 (LGPLv3)",
                  "MIT", "BSD-3-Clause", "Apache-2.0", "MPL-2.0 AND MIT"):
         assert not COPYLEFT.search(text), text

@@ -64,8 +64,8 @@ ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5"
 FIT_MODES = ("cover", "contain")
 #: x264 encoder presets (fastest first), the default one and quality (constant rate factor;
 #: lower is better).
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow", "placebo")
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
 #: Pace presets, slowest first (their shot-length priors are in ``assemble/styles.py``).

@@ -47,7 +47,8 @@ class LocalExecutor:
         self._pool = WorkerPool(workers)
 
     def submit(self, request: RenderRequest) -> Future:
-        return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output, request.srt)
+        return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output,
+                                 request.srt)
 
     def stop(self) -> None:
         """Stop the renders now: SIGTERM makes each worker remove its temp files and end."""

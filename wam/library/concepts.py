@@ -55,7 +55,8 @@ def keyframe_mix(probs: np.ndarray, top: int = TOP_CLASSES) -> dict[int, float]:
     return {int(c): float(w) / total for c, w in zip(order, p)}
 
 
-def shot_concepts(probs: np.ndarray, top: int = TOP_CLASSES, keep: int = KEEP_CLASSES) -> tuple[tuple[int, float], ...]:
+def shot_concepts(probs: np.ndarray, top: int = TOP_CLASSES,
+                  keep: int = KEEP_CLASSES) -> tuple[tuple[int, float], ...]:
     """A shot's class weights: the mean of its keyframes' ConSE weights (``probs``: one row per
     keyframe), its ``keep`` heaviest renormalised to sum 1, heaviest first, rounded to 4
     decimals (empty without keyframes)."""
@@ -153,7 +154,8 @@ def shipped_path(model: str) -> Path:
     return DATA / f"concepts-{model}.npy"
 
 
-def load_space(model: str, encode: Callable[[list[str]], np.ndarray], home: Path | None = None) -> ConceptSpace:
+def load_space(model: str, encode: Callable[[list[str]], np.ndarray],
+               home: Path | None = None) -> ConceptSpace:
     """The concept space of text model ``model``: shipped with wam, else cached in ``home``/concepts,
     else embedded now with ``encode`` (and cached when ``home`` is given)."""
     texts = space_texts()
@@ -198,7 +200,8 @@ def write_shipped(model: str) -> Path:
     path = shipped_path(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, rows, allow_pickle=False)
-    path.with_suffix(".json").write_text(json.dumps({"model": model, "texts": texts_digest(texts), "rows": len(rows)}) + "\n")
+    about = {"model": model, "texts": texts_digest(texts), "rows": len(rows)}
+    path.with_suffix(".json").write_text(json.dumps(about) + "\n")
     return path
 
 

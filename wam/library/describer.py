@@ -50,7 +50,8 @@ class Describer:
                 if self.vision is not None:
                     _ = self.vision_model
             except Exception:  # reported again, cleanly, when the models are used
-                log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
+                log.debug("model preload failed (the error is reported when the models are used)",
+                          exc_info=True)
 
         # not a daemon: an interrupted index waits for the load to end before exiting, as exiting while
         # torch loads a model aborts the interpreter ("terminate called without an active exception")

@@ -129,7 +129,8 @@ def index_libraries(
             existing = store.clips_under(lib)
             for f in files:
                 seen_paths.add(f.path)
-                plan_file(store, describer, lib, root, f, existing.get(f.path), jobs, summary, warn, checked_at)
+                plan_file(store, describer, lib, root, f, existing.get(f.path), jobs, summary, warn,
+                          checked_at)
             for path, row in store.clips_under(lib).items():  # re-read: moves changed paths
                 if path not in seen_paths and not os.path.exists(path):
                     store.delete_clip(row.id)
@@ -162,13 +163,15 @@ def _reembed_all(store: Store, describer: Describer) -> int:
     return len(texts)
 
 
-def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, summary, warn, ray=None) -> None:
+def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, summary, warn,
+              ray=None) -> None:
     if not jobs:
         return
     from tqdm import tqdm
 
     describer.preload(threads=1 if ray or (workers > 1 and len(jobs) > 1) else None)
-    bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False, dynamic_ncols=True)
+    bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False,
+               dynamic_ncols=True)
     try:
         if ray:
             from wam.library.remote import analyse_on_ray
@@ -220,7 +223,8 @@ def _finish(store: Store, describer: Describer, job: Job, result: ClipAnalysis |
     try:
         store.save_clip(library_id=job.library_id, path=f.path, size=f.size, mtime_ns=f.mtime_ns,
                         content_hash=job.content_hash, sidecar_sig=sidecar.signature, analysis=result,
-                        descriptions=descriptions, embeddings=vecs, model=describer.model, checked_at=job.checked_at,
+                        descriptions=descriptions, embeddings=vecs, model=describer.model,
+                        checked_at=job.checked_at,
                         images=describer.images([s.keyframes for s in result.shots]), concepts=concepts,
                         visual=describer.visual(concepts, descriptions), tagger=describer.tagger_name)
     except sqlite3.IntegrityError:  # another clip with these bytes was stored meanwhile: this one is its copy

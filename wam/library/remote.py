@@ -4,7 +4,8 @@ incremental and resumable exactly as with local workers). Clips on a path every 
 read are read there; otherwise each clip's bytes are sent as an object ref. A task whose
 node dies is retried by Ray; a clip that cannot be analysed is reported like any bad file.
 
-indexer jobs → ``analyse_on_ray`` (tasks: ``analyse_task`` → ``ClipAnalysis`` or a reason) → ``finish`` per clip.
+indexer jobs → ``analyse_on_ray`` (tasks: ``analyse_task`` → ``ClipAnalysis`` or a reason)
+→ ``finish`` per clip.
 """
 
 from __future__ import annotations

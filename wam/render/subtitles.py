@@ -38,7 +38,8 @@ def wam_font_problem() -> str | None:
     if not os.path.isfile(path):
         return f"WAM_FONT={path} is not a file; subtitles use the shipped DejaVu Sans Bold"
     if not _codepoints(path):
-        return f"WAM_FONT={path} is not a readable TrueType/OpenType font; subtitles use the shipped DejaVu Sans Bold"
+        return (f"WAM_FONT={path} is not a readable TrueType/OpenType font; "
+                "subtitles use the shipped DejaVu Sans Bold")
     return None
 
 
@@ -46,7 +47,8 @@ def wam_font_problem() -> str | None:
 def font_paths() -> tuple[str, ...]:
     """The primary font (a usable ``$WAM_FONT``, else the shipped one) followed by available fallbacks."""
     paths = [str(PRIMARY_FONT) if wam_font_problem() else os.environ.get("WAM_FONT") or str(PRIMARY_FONT)]
-    home_fonts = [os.path.expanduser("~/.fonts/**/*.tt[cf]"), os.path.expanduser("~/.local/share/fonts/**/*.tt[cf]")]
+    home_fonts = [os.path.expanduser("~/.fonts/**/*.tt[cf]"),
+                  os.path.expanduser("~/.local/share/fonts/**/*.tt[cf]")]
     for pattern in (*FALLBACK_PATTERNS, *home_fonts):
         for p in sorted(glob.glob(pattern, recursive=True)):
             if p not in paths:

