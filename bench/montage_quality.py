@@ -39,7 +39,8 @@ class Failed(Exception):
 
 def run_wam(code: Path, home: Path, *args: str) -> str:
     env = {**os.environ, "WAM_HOME": str(home), "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-m", "wam", *args], env=env, cwd=code, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "wam", *args], env=env, cwd=code, capture_output=True,
+                         text=True)
     if out.returncode != 0:
         raise Failed(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
     return out.stdout
@@ -82,11 +83,13 @@ def main() -> None:
         results = {"wam": measure(REPO, work / "home", lib, story, order)}
         if opts.baseline:
             tree = work / "baseline"
-            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(tree), opts.baseline], check=True)
+            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(tree),
+                            opts.baseline], check=True)
             try:
                 results["baseline"] = measure(tree, work / "home-baseline", lib, story, order)
             finally:
-                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False)
+                subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
+                               check=False)
         print(f"{len(captions)} clips of three {opts.shots[0]:g}–{opts.shots[1]:g} s shots; "
               f"story of {len(captions)} sentences")
         for name, figs in results.items():
@@ -106,7 +109,8 @@ def main() -> None:
                 if "failed" in f:
                     parts.append(f"{prefix}fill_{pace}=failed")
                 else:
-                    parts.append(f"{prefix}fill_{pace}={f['mean']:.3f}" + ("" if prefix else f" min_{pace}={f['min']:.3f}"))
+                    parts.append(f"{prefix}fill_{pace}={f['mean']:.3f}"
+                                 + ("" if prefix else f" min_{pace}={f['min']:.3f}"))
         print(" ".join(parts))
     finally:
         shutil.rmtree(work, ignore_errors=True)

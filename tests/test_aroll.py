@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from tables import fake_library
-from wam.assemble.aroll import (ARollRules, assemble_a_roll, edge_zones, footage_runs, pieces_of, return_zone,
-                                widened)
+from wam.assemble.aroll import (
+    ARollRules,
+    assemble_a_roll,
+    edge_zones,
+    footage_runs,
+    pieces_of,
+    return_zone,
+    widened,
+)
 from wam.assemble.speaker import CUTAWAY, SPEAKER_ID, Cutaway, OffSpeaker, SpeakerTerm, speaker_table
 from wam.assemble.styles import pace
 from wam.assemble.terms import CostWeights, PlanContext, Semantic, Transition
@@ -48,8 +55,8 @@ def scores_for(n, table, strong: dict[int, float], seed=1):
     return scores
 
 
-def plan(durations, strong, *, rules=ARollRules(), paragraphs=None, matched=True, points=None, table=None, seed=None,
-         pace_=NORMAL):
+def plan(durations, strong, *, rules=ARollRules(), paragraphs=None, matched=True, points=None, table=None,
+         seed=None, pace_=NORMAL):
     table = table if table is not None else fake_library(n_clips=8, shots_per_clip=2)
     sents = story(durations, paragraphs)
     cands = candidates_from_scores(scores_for(len(durations), table, strong), table.lengths(),
@@ -91,14 +98,15 @@ def test_other_terms_cost_nothing_on_the_speaker_and_cutaways_cost_both_ways():
     t = speaker_table(fake_library(n_clips=3, shots_per_clip=2), TALK, 30.0)
     a = len(t) - 1
     rows = np.array([0, 1, a])
-    ctx = PlanContext(table=t, pace=NORMAL, weights=CostWeights(), scores=[{0: 0.5, 1: 0.2, a: 0.5}], best=[0.5],
-                      pool_best=[0.5], paragraph_start=[True])
+    ctx = PlanContext(table=t, pace=NORMAL, weights=CostWeights(), scores=[{0: 0.5, 1: 0.2, a: 0.5}],
+                      best=[0.5], pool_best=[0.5], paragraph_start=[True])
     off = OffSpeaker(Semantic(3.0), a).per_second(ctx, 0, rows)
     assert off.tolist() == pytest.approx([0.5, 0.8, 0.0])  # unweighted
     tr = OffSpeaker(Transition(1.0), a).transition(ctx, rows, rows, across_paragraph=False)
     assert (tr[2] == 0).all() and (tr[:, 2] == 0).all() and tr[0, 1] > 0
     cut = Cutaway(a).transition(ctx, rows, rows, across_paragraph=False)
-    assert cut.tolist() == [[0, 0, CUTAWAY], [0, 0, CUTAWAY], [CUTAWAY, CUTAWAY, 0]]  # speaker to speaker: no cut
+    # speaker to speaker: no cut
+    assert cut.tolist() == [[0, 0, CUTAWAY], [0, 0, CUTAWAY], [CUTAWAY, CUTAWAY, 0]]
     term = SpeakerTerm(a, NORMAL, 3.0, FPS)
     assert term.per_second(ctx, 0, rows)[2] > 0 and term.per_second(ctx, 0, rows)[:2].tolist() == [0, 0]
     short = term.per_cut(ctx, 0, rows, np.array([0.4, NORMAL.min_cut, 5.0]))
@@ -113,8 +121,8 @@ def test_zones_pieces_and_runs():
     pieces = pieces_of(frames, [(0, 55), (100, 145)], FPS)  # 55 snaps onto the sentence boundary at 60
     assert [(p.sentence, p.start, p.end, p.speaker) for p in pieces] == [
         (0, 0, 60, True), (1, 60, 100, False), (1, 100, 150, True), (2, 150, 300, False)]  # 145 snaps to 150
-    assert footage_runs([(False, 0, 10), (True, 10, 20), (True, 20, 30), (False, 30, 40), (True, 40, 50)]) == [
-        (10, 30), (40, 50)]
+    runs = [(False, 0, 10), (True, 10, 20), (True, 20, 30), (False, 30, 40), (True, 40, 50)]
+    assert footage_runs(runs) == [(10, 30), (40, 50)]
     zone = return_zone((100, 500), np.arange(0, 600, 9), [150, 310], FPS, 1.5, 1.2)
     assert zone[0] == 310 and zone[1] - zone[0] >= 1.5 * FPS  # on the sentence boundary near the middle
     lo, hi = widened((200, 210), np.arange(0, 600, 7), 600, FPS, 1.5)

@@ -18,23 +18,24 @@ from media import ffmpeg_exe
 from otio_check import read_back
 from test_cli_errors import one_line, run
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")]
 
 SCRIPT = """Hi everyone, and welcome back to my channel. This week was a busy one.
 
-On Monday I watched a rocket launch into space. Later my cat slept on the sofa all afternoon. Then I drank a cup of \
-espresso coffee.
+On Monday I watched a rocket launch into space. Later my cat slept on the sofa all afternoon. Then I drank \
+a cup of espresso coffee.
 
-I am still not sure what to make of it all. The city traffic was busy with cars and bicycles. Thanks for watching, \
-and see you next time.
+I am still not sure what to make of it all. The city traffic was busy with cars and bicycles. Thanks for \
+watching, and see you next time.
 """
 WRONG = """The committee met on Tuesday to discuss the budget. Nobody agreed on anything at all.
 
-The chairman left early because of a headache. His deputy took notes for an hour. The minutes were sent out by \
-email.
+The chairman left early because of a headache. His deputy took notes for an hour. The minutes were sent \
+out by email.
 
-Several members asked for another meeting. It will take place next month in the town hall. Everyone hopes it will \
-be shorter.
+Several members asked for another meeting. It will take place next month in the town hall. Everyone hopes \
+it will be shorter.
 """
 MAGENTA = np.array([192, 48, 144])
 W, H, FPS = 320, 180, 25
@@ -49,11 +50,11 @@ def make_talk(path, text, *, seconds=None, silent=False, picture="", rate="25", 
         subprocess.run(["espeak-ng", "-v", "en-us+f3", "-s", "150", "-w", str(wav), text], check=True)
         audio = ["-i", str(wav)]
     cut = ["-t", str(seconds)] if seconds else ["-shortest"]
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", f"color=c=0xC03090:s=320x240:r={rate}",
-                    *audio, "-vf", "drawbox=x='mod(t*60,260)':y=90:w=60:h=60:color=white:t=fill" + picture,
-                    *cut, *extra,
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path)],
-                   check=True)
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i",
+                    f"color=c=0xC03090:s=320x240:r={rate}", *audio, "-vf",
+                    "drawbox=x='mod(t*60,260)':y=90:w=60:h=60:color=white:t=fill" + picture, *cut, *extra,
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    str(path)], check=True)
     return path
 
 
@@ -66,14 +67,14 @@ def seconds_of(path) -> float:
 
 
 def frames_of(path, w=W, h=H) -> np.ndarray:
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                         capture_output=True, check=True).stdout
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt",
+                          "rgb24", "-"], capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3).astype(np.int16)
 
 
 def sound_of(path, rate=8000) -> np.ndarray:
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate), "-f",
-                          "f32le", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate),
+                          "-f", "f32le", "-"], capture_output=True, check=True).stdout
     return np.frombuffer(raw, "<f4").astype(np.float64)
 
 
@@ -134,8 +135,9 @@ def test_the_render_is_the_talk_with_footage_where_the_plan_says(studio, tmp_pat
     assert agree.mean() > 0.98, agree.mean()
     footage = sum(c["frames"] for s in doc["sentences"] for c in s["cuts"] if not c.get("a_roll"))
     assert abs(footage / doc["frames"] - share) < 0.1
-    print(f"\ndone-when figures: length error {seconds_of(out) - length:+.3f} s, sound correlation {corr:.4f}, "
-          f"B-roll {share:.1%} of frames (planned {footage / doc['frames']:.1%}), agreement {agree.mean():.3f}")
+    print(f"\ndone-when figures: length error {seconds_of(out) - length:+.3f} s, sound correlation "
+          f"{corr:.4f}, B-roll {share:.1%} of frames (planned {footage / doc['frames']:.1%}), agreement "
+          f"{agree.mean():.3f}")
 
 
 def tone_level(x: np.ndarray, freq: float, rate=8000, window=0.2) -> np.ndarray:
@@ -152,9 +154,9 @@ def test_the_clips_sound_and_music_under_the_talk(studio, tmp_path):
     from wam.timeline import timeline_from_dict
 
     beep = tmp_path / "beep.mp4"
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=25:d=40", "-f",
-                    "lavfi", "-i", "sine=frequency=3000:duration=40", "-shortest", "-c:v", "libx264", "-preset",
-                    "ultrafast", "-c:a", "aac", str(beep)], check=True)
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=25:d=40",
+                    "-f", "lavfi", "-i", "sine=frequency=3000:duration=40", "-shortest", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-c:a", "aac", str(beep)], check=True)
     music = tmp_path / "music.wav"
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=2200:duration=7",
                     str(music)], check=True)
@@ -179,7 +181,8 @@ def test_the_clips_sound_and_music_under_the_talk(studio, tmp_path):
         assert abs(len(mix) / 8000 - timeline.duration) < 0.1
         beeps = tone_level(mix, 3000)[: len(footage)]
         if keep:  # the clips' sound where they show (ducked under the speech), none over the speaker
-            assert np.median(beeps[footage]) > 10 * max(np.median(beeps[speaker]), 1e-4), (beeps[footage], beeps[speaker])
+            assert np.median(beeps[footage]) > 10 * max(np.median(beeps[speaker]), 1e-4), (
+                beeps[footage], beeps[speaker])
         else:
             assert np.median(beeps) < 1e-3
             sung = tone_level(mix, 2200)[: len(footage) - 10]  # (before the music fades out)
@@ -241,20 +244,23 @@ def test_export_puts_the_talk_on_v1_and_the_footage_on_v2(studio, tmp_path):
             assert clip.name.split(" ")[0] == cut.source.rsplit("/", 1)[1]
         audio = [t for t in tl.tracks if t.kind == schema.TrackKind.Audio]
         if ext == "otio":
-            assert [t.name for t in audio] == ["Talk"] and audio[0][0].media_reference.target_url.endswith("talk.mp4")
+            assert [t.name for t in audio] == ["Talk"]
+            assert audio[0][0].media_reference.target_url.endswith("talk.mp4")
             assert len(v1[0].markers) == len(timeline.sentences)
     out = tmp_path / "cut.edl"
     r = run("export", plan, "-o", out, env=env)
     assert r.returncode == 0 and "holds one video track" in r.stderr
     tl = read_back(out, FPS)
-    clips = [c for t in tl.tracks if t.kind == schema.TrackKind.Video for c in t if isinstance(c, schema.Clip)]
+    clips = [c for t in tl.tracks if t.kind == schema.TrackKind.Video
+             for c in t if isinstance(c, schema.Clip)]
     runs = []
     for c in timeline.cuts():
         if runs and c.continues and runs[-1][0] == c.source:
             runs[-1][1] += c.duration
         else:
             runs.append([c.source, c.duration])
-    assert [c.name for c in clips] == [s.rsplit("/", 1)[1] for s, _ in runs]  # the footage over the talk, as cut
+    # the footage over the talk, as cut
+    assert [c.name for c in clips] == [s.rsplit("/", 1)[1] for s, _ in runs]
     got = [round(c.source_range.duration.to_seconds(), 3) for c in clips]
     # (an EDL reader puts a cross-fade's cut at its start: half a cross-fade earlier than wam's)
     assert all(abs(g - d) <= 0.21 for g, (_, d) in zip(got, runs)), (got, [round(d, 3) for _, d in runs])
@@ -270,16 +276,18 @@ def test_a_rotated_variable_rate_talk_in_another_container(studio, tmp_path):
                       picture=",drawbox=x=0:y=0:w=160:h=240:color=green:t=fill,setpts='PTS+0.02*random(0)/TB'",
                       rate="30000/1001", extra=["-fps_mode", "vfr"])
     talk = tmp_path / "rotated.mkv"
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(plain), "-c", "copy",
-                    str(talk)], check=True)
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(plain), "-c",
+                    "copy", str(talk)], check=True)
     script = tmp_path / "s.txt"
-    script.write_text("On Monday I watched a rocket launch into space. It was loud. Then my cat slept on the sofa.\n")
+    script.write_text("On Monday I watched a rocket launch into space. It was loud. "
+                      "Then my cat slept on the sofa.\n")
     out = tmp_path / "r.mp4"
-    r = run("render", script, "--a-roll", talk, "-o", out, "--resolution", "180x320", "--fps", FPS, "--preset",
-            "ultrafast", "--no-subtitles", env=studio["env"])
+    r = run("render", script, "--a-roll", talk, "-o", out, "--resolution", "180x320", "--fps", FPS,
+            "--preset", "ultrafast", "--no-subtitles", env=studio["env"])
     assert r.returncode == 0, r.stderr
     assert abs(seconds_of(out) - seconds_of(talk)) <= 0.1
-    first = frames_of(out, 180, 320)[FPS]  # the speaker, upright: rotated, the green half is at the top or bottom
+    # the speaker, upright: rotated, the green half is at the top or bottom
+    first = frames_of(out, 180, 320)[FPS]
     green = (np.abs(first - np.array([0, 128, 0])).max(axis=2) < 60)
     top, bottom = green[:150].mean(), green[170:].mean()
     assert max(top, bottom) > 0.8 and min(top, bottom) < 0.1, (top, bottom)
@@ -306,7 +314,8 @@ def test_bad_talks_are_warnings_or_one_line_errors(studio, tmp_path):
     short = make_talk(tmp_path / "short.mp4", SCRIPT.replace("\n", " ")[:120])
     wrong = tmp_path / "wrong.txt"
     wrong.write_text(WRONG)
-    for story, talk, why in ((script, silent, "is silent"), (wrong, studio["talk"], "does not sound like the script"),
+    for story, talk, why in ((script, silent, "is silent"),
+                             (wrong, studio["talk"], "does not sound like the script"),
                              (script, short, "is it the recording of this story")):
         r = run("plan", story, "--a-roll", talk, "--json", env=env)
         assert r.returncode == 0, r.stderr

@@ -15,7 +15,8 @@ from studio_lib import STORY, run_wam, studio_library
 from test_aroll_render import make_talk, seconds_of
 from wam.timeline import read_plan, timeline_problems
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")]
 
 PORT = 8642
 TOKEN = "test-token-0123456789"
@@ -59,11 +60,12 @@ def test_the_page_shows_the_plan_over_the_talk(studio):
     assert st["plan"]["a_roll"] == {"name": "talk.mp4", "mode": "cut"}
     assert abs(st["plan"]["duration"] - seconds_of(studio["talk"])) <= 0.1
     flat = [k for ks in kinds(st) for k in ks]
-    assert flat[0] and flat[-1] and not all(flat), kinds(st)  # opens and closes on the speaker, footage between
+    assert flat[0] and flat[-1] and not all(flat), kinds(st)  # on the speaker at both ends, footage between
     speaker = next(c for s in st["plan"]["sentences"] for c in s["cuts"] if c["a_roll"])
     assert speaker["shot_id"] == "a-roll" and speaker["name"] == "talk.mp4"
     thumb = client.get(speaker["thumb"])
-    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg" and thumb.content[:2] == b"\xff\xd8"
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert thumb.content[:2] == b"\xff\xd8"
     video = client.get("/media/clip/a-roll", headers={"Range": "bytes=0-9"})
     assert video.status_code == 206 and len(video.content) == 10
     assert client.get("/media/sentence/0.mp4").status_code == 200  # a sentence's preview, with the talk in it
@@ -88,11 +90,12 @@ def test_voice_and_pins_are_refused_and_the_speaker_can_be_swapped(studio):
 
 def test_a_script_that_is_not_said_stays_on_the_speaker_and_editing_back_brings_the_footage(studio):
     client = studio["client"]
-    wrong = ("The committee met on Tuesday to discuss the budget. Nobody agreed on anything at all. The chairman "
-             "left early because of a headache.\n\nHis deputy took notes for an hour.\n")
+    wrong = ("The committee met on Tuesday to discuss the budget. Nobody agreed on anything at all. "
+             "The chairman left early because of a headache.\n\nHis deputy took notes for an hour.\n")
     out = client.post("/api/text", json={"text": wrong}).json()
     assert out["error"] is None
-    assert all(k for ks in kinds(out) for k in ks) and any("stays on the speaker" in w for w in out["plan"]["warnings"])
+    assert all(k for ks in kinds(out) for k in ks)
+    assert any("stays on the speaker" in w for w in out["plan"]["warnings"])
     back = client.post("/api/text", json={"text": STORY}).json()
     assert not all(k for ks in kinds(back) for k in ks)
 

@@ -39,7 +39,8 @@ def _lib(tmp_path):
     three_shot_clip(lib / "street" / "red_bus.mp4")
     write_clip(lib / "beach_day.mp4", [(YELLOW, 1.0), (BLUE, 1.0)])
     write_clip(lib / "forest" / "GOPR0042.mp4", [(GREEN, 1.5)])
-    (lib / "beach_day.json").write_text(json.dumps({"description": "Waves on a sandy beach", "tags": ["sea"]}))
+    (lib / "beach_day.json").write_text(json.dumps({"description": "Waves on a sandy beach",
+                                                    "tags": ["sea"]}))
     return lib
 
 
@@ -92,9 +93,10 @@ def _bad_corpus(lib):
     write_clip(lib / "odd_size.mkv", [(BLUE, 1.0)], size=(161, 97), extra=["-vf", "pad=162:98"])
     write_clip(lib / "rotated.mp4", [(GREEN, 1.0)], size=(160, 96))
     rotated = lib / "rotated_meta.mp4"
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(lib / "rotated.mp4"),
-                    "-c", "copy", str(rotated)], check=True)
-    write_clip(lib / "vfr.mp4", [(YELLOW, 1.2)], extra=["-vf", "setpts='PTS+0.02*random(0)/TB'", "-fps_mode", "vfr"])
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i",
+                    str(lib / "rotated.mp4"), "-c", "copy", str(rotated)], check=True)
+    write_clip(lib / "vfr.mp4", [(YELLOW, 1.2)],
+               extra=["-vf", "setpts='PTS+0.02*random(0)/TB'", "-fps_mode", "vfr"])
     write_clip(lib / "uhd_4k.mp4", [(RED, 0.6), (BLUE, 0.6)], size=(3840, 2160))
     (lib / "good clip é ü.json").write_text('{"description": "broken', encoding="utf-8")
     return lib
@@ -107,7 +109,8 @@ def test_bad_media_never_stops_the_run(tmp_path, wam_home):
     summary = json.loads(result.stdout)
     reasons = {os.path.basename(f["path"]): f["reason"] for f in summary["failures"]}
     assert reasons["empty.mp4"].startswith("empty file")
-    assert set(reasons) == {"empty.mp4", "notes_renamed.mp4", "truncated.mp4", "only_audio.mp4", "too_short.mp4"}
+    assert set(reasons) == {"empty.mp4", "notes_renamed.mp4", "truncated.mp4", "only_audio.mp4",
+                            "too_short.mp4"}
     assert "too short" in reasons["too_short.mp4"]
     warnings = [line for line in result.stderr.splitlines() if line.startswith("wam: warning:")]
     assert len([w for w in warnings if "skipped" in w]) == 5
@@ -116,8 +119,10 @@ def test_bad_media_never_stops_the_run(tmp_path, wam_home):
     with Store.open() as store:
         paths = {os.path.basename(p) for p in store.shot_table().sources}
         assert store.integrity_check() == "ok"
-        row = store.conn.execute("SELECT width, height FROM clips WHERE path LIKE '%rotated_meta.mp4'").fetchone()
-    assert paths == {"good clip é ü.mp4", "odd_size.mkv", "rotated.mp4", "rotated_meta.mp4", "vfr.mp4", "uhd_4k.mp4"}
+        row = store.conn.execute(
+            "SELECT width, height FROM clips WHERE path LIKE '%rotated_meta.mp4'").fetchone()
+    assert paths == {"good clip é ü.mp4", "odd_size.mkv", "rotated.mp4", "rotated_meta.mp4", "vfr.mp4",
+                     "uhd_4k.mp4"}
     assert row == (96, 160)  # rotation applied
     # unchanged broken files are reported again without being decoded again
     again = CliRunner().invoke(cli, ["index", str(lib), "--json"])
@@ -133,7 +138,8 @@ def test_nothing_indexable_exits_1(tmp_path, wam_home):
     result = CliRunner().invoke(cli, ["index", str(lib)])
     assert result.exit_code == 1
     assert "nothing could be indexed" in result.stderr and "Traceback" not in result.stderr
-    assert CliRunner().invoke(cli, ["index", str(tmp_path / "missing")]).exit_code == 2  # a usage error (issue 19)
+    # a usage error (issue 19)
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "missing")]).exit_code == 2
     assert CliRunner().invoke(cli, ["index"]).exit_code == 2
 
 

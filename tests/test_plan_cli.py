@@ -62,7 +62,7 @@ def repeated_footage(tl) -> float:
     total = 0.0
     for ranges in spans.values():
         ranges.sort()
-        for (a0, b0), (a1, b1) in zip(ranges, ranges[1:]):
+        for (_, b0), (a1, b1) in zip(ranges, ranges[1:]):
             total += max(0.0, min(b0, b1) - a1)
     return total
 
@@ -112,7 +112,8 @@ def test_montage_rules_hold_under_last_bit_noise(indexed):
         min_lengths = [min(s.duration, preset.max_cut) for s in sentences]
         for seed in range(1, 7):
             noise = np.random.default_rng(seed).uniform(-1e-6, 1e-6, vecs.shape).astype(np.float32)
-            cands = candidate_sets(vecs * (1 + noise), texts, table, words, k=DEFAULT_K, min_lengths=min_lengths)
+            cands = candidate_sets(vecs * (1 + noise), texts, table, words, k=DEFAULT_K,
+                                   min_lengths=min_lengths)
             tl = assemble(sentences, table, cands, pace=preset, k=DEFAULT_K)
             assert repeated_footage(tl) < 1e-3, (pace, seed)
             for s in tl.sentences:
@@ -166,7 +167,8 @@ def test_plan_errors(wam_home, tmp_path):
     assert r.exit_code == 0 and json.loads(r.stdout)["pace"] == "fast"
     r = CliRunner().invoke(cli, ["plan", str(STORY), "--aspect", "9:16", "-k", "5", "--json"])
     assert r.exit_code == 0 and (json.loads(r.stdout)["width"], json.loads(r.stdout)["height"]) == (720, 1280)
-    r = CliRunner().invoke(cli, ["render", str(STORY), "-o", str(tmp_path / "x.mp4"), "--model", "some-other-model"])
+    r = CliRunner().invoke(cli, ["render", str(STORY), "-o", str(tmp_path / "x.mp4"), "--model",
+                                 "some-other-model"])
     assert r.exit_code == 1 and "embedded with" in r.stderr and not (tmp_path / "x.mp4").exists()
 
 

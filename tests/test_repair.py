@@ -108,7 +108,8 @@ def test_enforce_keeps_a_forced_repeat_and_never_adds_last_resorts():
 def test_long_stories_get_fewer_rounds():
     assert rounds_for([4.0] * 12) == 8
     assert rounds_for([4.0] * 100_000) == 1
-    assert rounds_for([15.0] * 1000) < rounds_for([4.0] * 1000)  # a sentence's DP grows with its length squared
+    # a sentence's DP grows with its length squared
+    assert rounds_for([15.0] * 1000) < rounds_for([4.0] * 1000)
     assert rounds_for([]) == 8
 
 
@@ -139,7 +140,8 @@ def small_tied_library(seed: int):
     return t, rng.choice([0.5, 0.6, 0.7], size=(6, n_clips))[:, np.asarray(clips)].astype(np.float32)
 
 
-@pytest.mark.parametrize("seed,pace", [(5, "calm"), (6, "calm"), (6, "fast"), (16, "fast"), (21, "calm"), (21, "fast")])
+@pytest.mark.parametrize("seed,pace",
+                         [(5, "calm"), (6, "calm"), (6, "fast"), (16, "fast"), (21, "calm"), (21, "fast")])
 def test_no_repeat_where_the_loop_alone_left_one(seed, pace):
     """Libraries where the diversity loop's penalties alone ended on repeated footage although
     the library allows a plan without (found by search): the constraint mends them."""

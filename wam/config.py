@@ -64,8 +64,8 @@ ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5"
 FIT_MODES = ("cover", "contain")
 #: x264 encoder presets (fastest first), the default one and quality (constant rate factor;
 #: lower is better).
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow", "placebo")
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
 #: Pace presets, slowest first (their shot-length priors are in ``assemble/styles.py``).
@@ -100,7 +100,8 @@ BEAT_SNAP_SECONDS = 0.5
 #: all (cut), or in a corner of the picture (pip).
 A_ROLL_MODES = ("cut", "pip")
 DEFAULT_A_ROLL_MODE = "cut"
-#: ``--a-roll-every``: the speaker is on screen again at least this often (seconds of B-roll in a row, at most).
+#: ``--a-roll-every``: the speaker is on screen again at least this often (seconds of B-roll in a
+#: row, at most).
 DEFAULT_A_ROLL_EVERY = 12.0
 #: The shortest ``--a-roll-every`` (seconds): room for a B-roll cut between the speaker's returns.
 MIN_A_ROLL_EVERY = 3.0

@@ -24,8 +24,8 @@ class Disagree(Bad):
 
 
 REQUIRED = object()
-KINDS = {int: "a whole number", float: "a number", str: "a string", "path": "a file path (a non-empty string)",
-         bool: "true or false", list: "a list", dict: "an object"}
+KINDS = {int: "a whole number", float: "a number", str: "a string",
+         "path": "a file path (a non-empty string)", bool: "true or false", list: "a list", dict: "an object"}
 
 
 def get(item: dict, key, kind, where: str = "", default=REQUIRED):
@@ -61,7 +61,8 @@ def check_finite(v, where: str) -> None:
         raise Bad(f"{where or 'the document'} is {v} (numbers must be finite)")
     items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
     for key, x in items:
-        check_finite(x, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key))
+        check_finite(x,
+                     f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key))
 
 
 def to_frame(seconds: float, fps: int) -> int:
@@ -151,5 +152,6 @@ def bans(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
     out = []
     for key, kind in (("shots", str), ("clips", "path")):
         values = get(item, key, list, "bans", [])
-        out.append(tuple(sorted({get(dict(enumerate(values)), i, kind, f"bans.{key}") for i in range(len(values))})))
+        out.append(tuple(sorted({get(dict(enumerate(values)), i, kind, f"bans.{key}")
+                                 for i in range(len(values))})))
     return out[0], out[1]

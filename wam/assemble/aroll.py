@@ -24,8 +24,8 @@ are then joined back into the story's sentences (``joined``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 
@@ -140,10 +140,10 @@ def widened(gap: tuple[int, int], points: np.ndarray, total: int, fps: int, back
 
 
 def assemble_a_roll(sentences: list[Sentence], table, candidates: list[Candidates], *, talk: str,
-                    talk_seconds: float, cut_points, matched: bool, pace: Pace, rules: ARollRules = ARollRules(),
-                    weights: CostWeights = CostWeights(), fps: int = 30, width: int = 1280, height: int = 720,
-                    model: str = "", aspect: float = 0.0, seed: int | None = None,
-                    tick: Callable[[int], None] | None = None) -> Timeline:
+                    talk_seconds: float, cut_points, matched: bool, pace: Pace,
+                    rules: ARollRules = ARollRules(), weights: CostWeights = CostWeights(), fps: int = 30,
+                    width: int = 1280, height: int = 720, model: str = "", aspect: float = 0.0,
+                    seed: int | None = None, tick: Callable[[int], None] | None = None) -> Timeline:
     """The timeline of ``sentences`` (timed by the talk at ``talk``) over the speaker, with
     library footage from ``table`` where ``candidates`` match well (see the module's
     docstring). ``cut_points``: seconds where cuts may fall (word starts); ``matched``: the
@@ -163,9 +163,10 @@ def assemble_a_roll(sentences: list[Sentence], table, candidates: list[Candidate
     bounds = sorted({a for a, _ in frames})
     for _ in range(MAX_ROUNDS):
         pieces = pieces_of(frames, zones, fps)
-        cuts, reused = _solve(pieces, sentences, frames, tab, candidates, speaker, points, pace=pace, rules=rules,
-                              weights=weights, fps=fps, seed=seed, tick=tick)
-        runs = footage_runs([(not _is_speaker(c, talk), c.start_frame, c.end_frame) for cs in cuts for c in cs])
+        cuts, reused = _solve(pieces, sentences, frames, tab, candidates, speaker, points, pace=pace,
+                              rules=rules, weights=weights, fps=fps, seed=seed, tick=tick)
+        runs = footage_runs([(not _is_speaker(c, talk), c.start_frame, c.end_frame)
+                             for cs in cuts for c in cs])
         added = [return_zone(r, points, bounds, fps, rules.back, pace.min_cut) for r in runs
                  if r[1] - r[0] > round(rules.every * fps)]
         added += [widened((a, b), points, total, fps, rules.back) for (_, a), (b, _) in zip(runs, runs[1:])
@@ -174,15 +175,16 @@ def assemble_a_roll(sentences: list[Sentence], table, candidates: list[Candidate
             break
         zones = zones + added
     spans = joined(sentences, frames, pieces, cuts, candidates, talk, fps)
-    spans = [replace(sp, reused=any(r for p, r in zip(pieces, reused) if p.sentence == i)) for i, sp in enumerate(spans)]
+    spans = [replace(sp, reused=any(r for p, r in zip(pieces, reused) if p.sentence == i)) for i,
+             sp in enumerate(spans)]
     spans = still_moves(spans, tab, width, height)
     return Timeline(fps=fps, width=width, height=height, sentences=spans, pace=pace.name, model=model,
                     warnings=a_roll_warnings(spans, pace),
                     a_roll={"file": talk, "duration": round(talk_seconds, 6), "mode": "cut"})
 
 
-def _solve(pieces: list[Piece], sentences, frames, tab, candidates, speaker: int, points: np.ndarray, *, pace, rules,
-           weights, fps, seed, tick) -> tuple[list[list[Cut]], list[bool]]:
+def _solve(pieces: list[Piece], sentences, frames, tab, candidates, speaker: int, points: np.ndarray, *,
+           pace, rules, weights, fps, seed, tick) -> tuple[list[list[Cut]], list[bool]]:
     """The cuts of each piece (a shot running on across pieces: a cut and its continuation),
     and whether each piece shows footage shown before (the library ran out)."""
     from wam.assemble.diversity import solve_diverse
@@ -208,8 +210,9 @@ def _solve(pieces: list[Piece], sentences, frames, tab, candidates, speaker: int
                                        paragraph_start=s.paragraph_start and first,
                                        paragraph_end=s.paragraph_end and p.end == frames[p.sentence][1]))
     terms = speaker_terms(default_terms(weights), speaker, pace, weights.semantic, fps)
-    problem = build_problem(piece_sentences, tab, piece_candidates, pace=pace, fps=fps, weights=weights, terms=terms,
-                            frames=[(p.start, p.end) for p in pieces], beats=points / fps, seed=seed)
+    problem = build_problem(piece_sentences, tab, piece_candidates, pace=pace, fps=fps, weights=weights,
+                            terms=terms, frames=[(p.start, p.end) for p in pieces], beats=points / fps,
+                            seed=seed)
     problem.free_rows = frozenset({speaker})
     problem.tick = tick
     result = solve_diverse(problem, piece_candidates)
@@ -225,13 +228,13 @@ def _is_speaker(c: Cut, talk: str) -> bool:
 
 def speaker_cut(c: Cut, talk: str) -> Cut:
     """``c`` as the speaker's cut: the talk at the time it plays on the output."""
-    return replace(c, shot_id=SPEAKER_ID, source=talk, source_in=round(c.start, 6), source_out=round(c.end, 6),
-                   score=0.0, focus=None, hold=0.0, last_resort=False, move=None, a_roll=True,
-                   costs={k: v for k, v in c.costs.items() if v})  # the terms that cost the speaker anything
+    return replace(c, shot_id=SPEAKER_ID, source=talk, source_in=round(c.start, 6),
+                   source_out=round(c.end, 6), score=0.0, focus=None, hold=0.0, last_resort=False, move=None,
+                   a_roll=True, costs={k: v for k, v in c.costs.items() if v})  # (those that cost anything)
 
 
-def joined(sentences: list[Sentence], frames, pieces: list[Piece], cuts: list[list[Cut]], candidates, talk: str,
-           fps: int) -> list[SentenceSpan]:
+def joined(sentences: list[Sentence], frames, pieces: list[Piece], cuts: list[list[Cut]], candidates,
+           talk: str, fps: int) -> list[SentenceSpan]:
     """The story's sentences from the cuts of their pieces: the speaker's cuts as the talk at
     output time (one cut per sentence stretch, continuing across sentence boundaries), a shot
     running on across pieces of one sentence as one cut."""
@@ -252,8 +255,8 @@ def joined(sentences: list[Sentence], frames, pieces: list[Piece], cuts: list[li
         prev = cs[-1] if cs else prev
         a, b = frames[i]
         out.append(SentenceSpan(index=s.index, text=s.text, start_frame=a, frames=b - a, fps=fps,
-                                paragraph=s.paragraph, cuts=cs, weak_match=bool(candidates[i].best < WEAK_MATCH),
-                                reused=False))
+                                paragraph=s.paragraph, cuts=cs,
+                                weak_match=bool(candidates[i].best < WEAK_MATCH), reused=False))
     return out
 
 

@@ -22,9 +22,9 @@ from wam.cli.libraries_cmd import libraries_command
 from wam.cli.plan_cmd import plan_command
 from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
-from wam.errors import one_line
 from wam.cli.storyboard_cmd import storyboard_command
 from wam.cli.studio_cmd import studio_command
+from wam.errors import one_line
 
 
 class WamGroup(click.Group):
@@ -47,7 +47,8 @@ class WamGroup(click.Group):
         except _StdoutFailed as failed:
             _silence_stdout(stdout)
             if failed.error.errno != errno.EPIPE:  # a closed pipe (e.g. `| head`): nothing to say
-                click.echo(f"wam: error: cannot write to standard output ({failed.error.strerror or failed.error})",
+                click.echo("wam: error: cannot write to standard output "
+                           f"({failed.error.strerror or failed.error})",
                            err=True)
             sys.exit(1)
         finally:
@@ -57,7 +58,8 @@ class WamGroup(click.Group):
     def invoke(self, ctx: click.Context):
         from wam.errors import UsageError, WamError
 
-        debug = bool(ctx.params.get("debug"))  # parsed already; ctx.obj is only filled in by the group's callback
+        # parsed already; ctx.obj is only filled in by the group's callback
+        debug = bool(ctx.params.get("debug"))
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
@@ -65,7 +67,8 @@ class WamGroup(click.Group):
         except click.UsageError as exc:
             if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
                 raise
-            command = exc.ctx.command_path if exc.ctx else f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip()
+            command = (exc.ctx.command_path if exc.ctx
+                       else f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip())
             _fail(ctx, 2, f"{exc.format_message()} (see `{command} --help`)")
         except click.ClickException:
             raise
@@ -83,8 +86,9 @@ class WamGroup(click.Group):
             _tell_command(ctx, f"unexpected {type(exc).__name__}: {one_line(exc)}")
             if debug:
                 raise
-            _fail(ctx, 1, f"unexpected {type(exc).__name__}: {one_line(exc)} (a bug in wam: run `wam --debug …` "
-                          "for the details, and please report it)")
+            _fail(ctx, 1,
+                  f"unexpected {type(exc).__name__}: {one_line(exc)} (a bug in wam: run `wam --debug …` "
+                  "for the details, and please report it)")
 
 
 class _StdoutFailed(Exception):

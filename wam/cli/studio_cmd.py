@@ -14,8 +14,10 @@ from wam.config import DEFAULT_STUDIO_PORT
 @click.command("studio")
 @click.argument("story", type=click.Path(exists=True, dir_okay=False))
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_STUDIO_PORT, show_default=True,
-              help="Listen on this port of 127.0.0.1 (0: any free one; the default moves to a free one when taken).")
-@click.option("--no-browser", is_flag=True, help="Do not open the browser; open the printed address yourself.")
+              help="Listen on this port of 127.0.0.1 (0: any free "
+                   "one; the default moves to a free one when taken).")
+@click.option("--no-browser", is_flag=True,
+              help="Do not open the browser; open the printed address yourself.")
 @click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
               help="Use only shots of this indexed folder (repeatable; default: every library).")
 @click.option("--music", multiple=True, type=click.Path(exists=True, dir_okay=False),

@@ -46,12 +46,12 @@ class Describer:
                     import torch
 
                     torch.set_num_threads(threads)
-                self.tagger
-                self.encoder
+                _ = self.tagger, self.encoder  # the properties load the models
                 if self.vision is not None:
-                    self.vision_model
+                    _ = self.vision_model
             except Exception:  # reported again, cleanly, when the models are used
-                log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
+                log.debug("model preload failed (the error is reported when the models are used)",
+                          exc_info=True)
 
         # not a daemon: an interrupted index waits for the load to end before exiting, as exiting while
         # torch loads a model aborts the interpreter ("terminate called without an active exception")

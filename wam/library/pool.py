@@ -8,8 +8,9 @@ keyframes of stored shots that a new vision model must see (``library/images.py`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 Job = TypeVar("Job")
 
@@ -40,7 +41,8 @@ def decoder_context():
     return ctx
 
 
-def run_pool(jobs: list[Job], task: Callable[[Job], tuple[Callable, tuple]], finish: Callable[[Job, Any], None],
+def run_pool(jobs: list[Job], task: Callable[[Job], tuple[Callable, tuple]],
+             finish: Callable[[Job, Any], None],
              workers: int, *, order: Callable[[Job], str], crashed: str) -> None:
     """Run ``fn(*args)`` (``task(job)`` gives them) for every job in ``workers`` processes and call
     ``finish(job, result)`` here as each one ends (the jobs of one round in ``order``); a job

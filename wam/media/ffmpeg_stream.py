@@ -47,7 +47,8 @@ def probe(path: str) -> Probe:
     from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
     try:
-        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True, timeout=60)
+        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True,
+                             timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"cannot probe the file ({type(exc).__name__})") from None
     text = out.stderr.decode("utf-8", errors="replace")
@@ -142,7 +143,8 @@ def probe_audio(path: str) -> None:
     except OSError as exc:
         raise MediaError(f"cannot read the file ({exc.strerror or exc})") from None
     try:
-        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True, timeout=60)
+        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True,
+                             timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"cannot probe the file ({type(exc).__name__})") from None
     text = out.stderr.decode("utf-8", errors="replace")
@@ -184,8 +186,8 @@ def _stream_class():
                  *(["-threads", str(threads)] if threads else []), "-i", path,
                  "-map", "0:v:0", "-an", "-sn", "-dn",
                  # constant frame rate output: frame n is at n / fps even for variable-rate sources
-                 "-vf", f"scale={w}:{h}:flags=area", "-fps_mode", "cfr", "-r", f"{float(self._frame_rate):.6f}",
-                 "-pix_fmt", "bgr24",
+                 "-vf", f"scale={w}:{h}:flags=area", "-fps_mode", "cfr", "-r",
+                 f"{float(self._frame_rate):.6f}", "-pix_fmt", "bgr24",
                  "-f", "rawvideo", "-"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
             )
@@ -241,7 +243,8 @@ def _stream_class():
             if self._num_frames < 1:
                 return self.base_timecode
             fps = self._frame_rate
-            timecode = Timecode(pts=(self._num_frames - 1) * fps.denominator, time_base=Fraction(1, fps.numerator))
+            timecode = Timecode(pts=(self._num_frames - 1) * fps.denominator,
+                                time_base=Fraction(1, fps.numerator))
             return FrameTimecode(timecode=timecode, fps=fps)
 
         @property

@@ -48,7 +48,8 @@ def output_size_like(resolution: str, width: int, height: int) -> tuple[int, int
     if width <= 0 or height <= 0:
         return w, h
     short = min(w, h)
-    shaped = (round(short * width / height), short) if width >= height else (short, round(short * height / width))
+    shaped = (round(short * width / height),
+              short) if width >= height else (short, round(short * height / width))
     shaped = (shaped[0] - shaped[0] % 2, shaped[1] - shaped[1] % 2)
     return (w, h) if frame_size_problem(*shaped) else shaped
 

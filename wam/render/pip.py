@@ -42,8 +42,8 @@ def pip_rect(out_w: int, out_h: int, talk_w: int, talk_h: int) -> tuple[int, int
 def talk_cut(timeline: Timeline, first: int, frames: int) -> Cut:
     """The talk over output frames [first, first + frames), as a cut (source time = output time)."""
     fps = timeline.fps
-    return Cut("a-roll", timeline.a_roll["file"], first / fps, (first + frames) / fps, first, frames, fps, 0.0,
-               a_roll=True)
+    return Cut("a-roll", timeline.a_roll["file"], first / fps, (first + frames) / fps, first, frames, fps,
+               0.0, a_roll=True)
 
 
 def footage_ranges(timeline: Timeline, first: int, end: int) -> list[tuple[int, int]]:
@@ -60,7 +60,8 @@ def footage_ranges(timeline: Timeline, first: int, end: int) -> list[tuple[int, 
     return out
 
 
-def paste(frame: np.ndarray, box: np.ndarray, rect: tuple[int, int, int, int], width: int, height: int) -> np.ndarray:
+def paste(frame: np.ndarray, box: np.ndarray, rect: tuple[int, int, int, int], width: int,
+          height: int) -> np.ndarray:
     """``box`` (an I420 picture of the rectangle's size) copied into the I420 ``frame`` at ``rect``."""
     x, y, w, h = rect
     luma = frame[: width * height].reshape(height, width)
@@ -68,6 +69,7 @@ def paste(frame: np.ndarray, box: np.ndarray, rect: tuple[int, int, int, int], w
     cw, ch = width // 2, height // 2
     for k in range(2):
         plane = frame[width * height + k * cw * ch : width * height + (k + 1) * cw * ch].reshape(ch, cw)
-        src = box[w * h + k * (w // 2) * (h // 2) : w * h + (k + 1) * (w // 2) * (h // 2)].reshape(h // 2, w // 2)
+        plane = (w // 2) * (h // 2)
+        src = box[w * h + k * plane : w * h + (k + 1) * plane].reshape(h // 2, w // 2)
         plane[y // 2 : y // 2 + h // 2, x // 2 : x // 2 + w // 2] = src
     return frame

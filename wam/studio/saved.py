@@ -6,8 +6,8 @@ the story's text.
 ``--fresh`` or ``--previous``): the sentences whose text is unchanged keep its cuts, its pins
 and bans hold, and the settings it was made with (pace, frame rate, size, voice, music, the
 talk under it) are the defaults of the options not given on the command line — so that the
-CLI renders what the studio showed. ``wam render --plan story.wam.json`` and ``wam export story.wam.json`` use it
-as it is. Pure file handling: no planning here.
+CLI renders what the studio showed. ``wam render --plan story.wam.json`` and ``wam export
+story.wam.json`` use it as it is. Pure file handling: no planning here.
 """
 
 from __future__ import annotations
@@ -58,8 +58,11 @@ def saved_settings(plan: Timeline) -> dict:
         out["music"] = music
     talk = plan.a_roll or {}
     if isinstance(talk.get("file"), str) and os.path.isfile(talk["file"]):
-        out.update(a_roll=talk["file"], a_roll_mode=talk.get("mode", DEFAULT_A_ROLL_MODE),
-                   a_roll_every=float(talk.get("every", DEFAULT_A_ROLL_EVERY)))
+        out.update(
+            a_roll=talk["file"],
+            a_roll_mode=talk.get("mode", DEFAULT_A_ROLL_MODE),
+            a_roll_every=float(talk.get("every", DEFAULT_A_ROLL_EVERY)),
+        )
     return out
 
 

@@ -11,10 +11,10 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from wam.errors import UsageError, WamError
+from wam.errors import UsageError
 from wam.studio.jobs import MediaJobs
 from wam.studio.session import StudioSession
 

@@ -15,9 +15,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wam.config import (ASPECTS, DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_ALTERNATIVES, DEFAULT_FPS,
-                        DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, PACE_NAMES,
-                        STUDIO_MUSIC_EXTENSIONS, wam_home)
+from wam.config import (
+    ASPECTS,
+    DEFAULT_A_ROLL_EVERY,
+    DEFAULT_A_ROLL_MODE,
+    DEFAULT_ALTERNATIVES,
+    DEFAULT_FPS,
+    DEFAULT_K,
+    DEFAULT_PACE,
+    DEFAULT_RESOLUTION,
+    DEFAULT_VOICE,
+    DEFAULT_WPS,
+    PACE_NAMES,
+    STUDIO_MUSIC_EXTENSIONS,
+    wam_home,
+)
 from wam.errors import NothingIndexedError, UsageError, WamError
 from wam.timeline import Bans, Timeline
 
@@ -29,7 +41,8 @@ class Settings:
     pace: str = DEFAULT_PACE
     fps: int = DEFAULT_FPS
     size: tuple[int, int] = (1280, 720)
-    voice: str | None = None  # None: unnarrated; a Piper voice (``--voice``: the shipped one's name, or a model)
+    # None: unnarrated; a Piper voice (``--voice``: the shipped one's name, or a model)
+    voice: str | None = None
     music: str | None = None  # a sound file among the session's music choices
     a_roll: str | None = None  # the speaker's talk under the cut (``--a-roll``; its sound is the narration)
     a_roll_mode: str = DEFAULT_A_ROLL_MODE
@@ -45,8 +58,15 @@ class Settings:
 class Choices:
     """What the page offers in its menus."""
 
-    voices: list[str] = field(default_factory=lambda: [DEFAULT_VOICE])  # Piper voices (``--voice`` values)
+    voices: list[str] = field(default_factory=lambda: installed_voices())  # Piper voices (``--voice`` values)
     music: list[str] = field(default_factory=list)  # absolute paths of sound files
+
+
+def installed_voices() -> list[str]:
+    """The voices the page offers: the shipped Piper voice, or none without the ``wam[voice]`` extra."""
+    from wam.voice.engines import piper_installed
+
+    return [DEFAULT_VOICE] if piper_installed(shipped=True) else []
 
 
 def music_choices(story: Path, given: list[str]) -> list[str]:
@@ -115,8 +135,9 @@ class StudioSession:
         saved = read_saved_plan(self.story)
         if saved is not None:
             found = saved_settings(saved)
-            self.settings = Settings(found["pace"] if found["pace"] in PACE_NAMES else DEFAULT_PACE, found["fps"],
-                                     (saved.width, saved.height), found.get("voice"), found.get("music"),
+            self.settings = Settings(found["pace"] if found["pace"] in PACE_NAMES else DEFAULT_PACE,
+                                     found["fps"], (saved.width, saved.height), found.get("voice"),
+                                     found.get("music"),
                                      **{k: v for k, v in found.items() if k.startswith("a_roll")})
             for kind, value in (("voices", self.settings.voice), ("music", self.settings.music)):
                 if value and value not in getattr(self.choices, kind):
@@ -132,17 +153,23 @@ class StudioSession:
         if self.settings.a_roll:
             self.settings.voice = None  # the talk's sound is the narration
         self._plan(saved)
-        if saved is not None and self.timeline is not None and _state_key(self.text, saved, self.settings) == \
-                _state_key(self.text, self.timeline, self.settings):
+        planned = self.timeline
+        if (
+            saved is not None
+            and planned is not None
+            and _state_key(self.text, saved, self.settings) == _state_key(self.text, planned, self.settings)
+        ):
             self.saved = self.state_key()
 
     def close(self) -> None:
         """End the text model's process and close the index (on the planning thread)."""
+
         def shut():
             if self._encoder is not None:
                 self._encoder.close()
             if self._store is not None:
                 self._store.close()
+
         try:
             self.run(shut).result()
         finally:
@@ -158,12 +185,32 @@ class StudioSession:
         s = self.settings
         try:
             sentences = read_story(self.text, wps=DEFAULT_WPS, markdown=self.markdown)
-            timeline = plan_story(sentences, libraries=self.libraries, pace=s.pace, fps=s.fps, width=s.size[0],
-                                  height=s.size[1], k=DEFAULT_K, previous=previous, voice=s.voice, music=s.music,
-                                  store=self._store, encoder=self._encoder, bans=self.bans, a_roll=s.a_roll,
-                                  a_roll_mode=s.a_roll_mode, a_roll_every=s.a_roll_every)
-            self.alternatives = next_best(timeline, count=DEFAULT_ALTERNATIVES, k=DEFAULT_K, libraries=self.libraries,
-                                          store=self._store, encoder=self._encoder)
+            timeline = plan_story(
+                sentences,
+                libraries=self.libraries,
+                pace=s.pace,
+                fps=s.fps,
+                width=s.size[0],
+                height=s.size[1],
+                k=DEFAULT_K,
+                previous=previous,
+                voice=s.voice,
+                music=s.music,
+                store=self._store,
+                encoder=self._encoder,
+                bans=self.bans,
+                a_roll=s.a_roll,
+                a_roll_mode=s.a_roll_mode,
+                a_roll_every=s.a_roll_every,
+            )
+            self.alternatives = next_best(
+                timeline,
+                count=DEFAULT_ALTERNATIVES,
+                k=DEFAULT_K,
+                libraries=self.libraries,
+                store=self._store,
+                encoder=self._encoder,
+            )
         except WamError as exc:
             self.error = str(exc)
             return
@@ -179,8 +226,16 @@ class StudioSession:
         self.text = text
         self._plan(self.timeline)
 
-    def change_settings(self, *, pace: str | None = None, aspect: str | None = None, voice: str | None = None,
-                        music: int | None = None, no_music: bool = False, no_voice: bool = False) -> None:
+    def change_settings(
+        self,
+        *,
+        pace: str | None = None,
+        aspect: str | None = None,
+        voice: str | None = None,
+        music: int | None = None,
+        no_music: bool = False,
+        no_voice: bool = False,
+    ) -> None:
         """New pace / shape / voice / music (``music``: an index into ``choices.music``), re-planned
         (the pins hold; other sentences keep their cuts only while the pace, voice and music stay)."""
         from wam.render.layout import output_size
@@ -291,8 +346,14 @@ class StudioSession:
         from wam.alternatives import next_best
 
         try:
-            self.alternatives = next_best(self.timeline, count=DEFAULT_ALTERNATIVES, k=DEFAULT_K,
-                                          libraries=self.libraries, store=self._store, encoder=self._encoder)
+            self.alternatives = next_best(
+                self.timeline,
+                count=DEFAULT_ALTERNATIVES,
+                k=DEFAULT_K,
+                libraries=self.libraries,
+                store=self._store,
+                encoder=self._encoder,
+            )
         except WamError as exc:
             self.error = str(exc)
 
@@ -313,7 +374,16 @@ def _state_key(text: str, timeline: Timeline, settings: Settings) -> str:
 
     from wam.studio.views import cut_signature
 
-    data = [text.strip(), [cut_signature(s.cuts) for s in timeline.sentences], timeline.bans.to_dict(),
-            settings.pace, list(settings.size), settings.voice, settings.music, settings.a_roll, settings.a_roll_mode,
-            settings.a_roll_every]
+    data = [
+        text.strip(),
+        [cut_signature(s.cuts) for s in timeline.sentences],
+        timeline.bans.to_dict(),
+        settings.pace,
+        list(settings.size),
+        settings.voice,
+        settings.music,
+        settings.a_roll,
+        settings.a_roll_mode,
+        settings.a_roll_every,
+    ]
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()

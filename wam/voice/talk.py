@@ -19,10 +19,10 @@ the plan on the speaker.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
-from wam.errors import MediaError, VoiceError, WamError
+from wam.errors import MediaError, VoiceEngineMissing, VoiceError, WamError
 from wam.story import Sentence, spoken_sentences
 from wam.timeline import Timeline
 from wam.voice.model import Narration, SpokenSentence
@@ -97,7 +97,8 @@ def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None 
     name = f"the talk {talk.path}"
     length = talk.duration
     samples, gain, confidence = None, 0.0, None
-    unheard = mismatch = None  # why the script cannot be placed in the talk / does not seem to be what it says
+    # why the script cannot be placed in the talk / does not seem to be what it says
+    unheard = mismatch = None
     if talk.has_audio:
         try:
             samples, _ = decode(talk.path)
@@ -111,7 +112,8 @@ def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None 
         spans = srt_spans(timing, texts)
         late = [i for i, (a, _) in enumerate(spans) if a >= length - 0.05]
         if late:
-            mismatch = f"--timing {timing} starts sentence {late[0] + 1} after the end of {name} ({length:.1f} s)"
+            mismatch = (f"--timing {timing} starts sentence {late[0] + 1} after the end of {name} "
+                        f"({length:.1f} s)")
             spans = _spread(texts, (0.0, length))
     elif samples is not None:
         try:
@@ -133,8 +135,8 @@ def talk_narration(sentences: list[Sentence], talk: Talk, *, timing: str | None 
         warn(f"{unheard}, so the script cannot be placed in it: the plan stays on the speaker (give --timing "
              "FILE.srt to place the sentences)")
     elif mismatch:
-        warn(f"{mismatch}: the script does not seem to be what is said, so the plan stays on the speaker (check the "
-             "script, or give --timing FILE.srt)")
+        warn(f"{mismatch}: the script does not seem to be what is said, so the plan stays on the speaker "
+             "(check the script, or give --timing FILE.srt)")
     matched = not unheard and not mismatch
     spans = [(min(a, length), min(max(a, b), length)) for a, b in spans]
     starts = apart([0.0] + [a for a, _ in spans[1:]], length, 1.0 / fps if fps else 0.001)
@@ -153,14 +155,14 @@ def _unlike(samples, spans, texts: list[str], name: str, home, note) -> str | No
     """Why the script does not sound like the talk (``verify.check_script``), or None when it
     does, or when no synthetic voice can speak it to compare (a note says so)."""
     from wam.voice.align import RATE
-    from wam.voice.verify import check_script
+    from wam.voice.verify import SCRIPT_MATCH, check_script
 
     try:
         check = check_script(samples, RATE, spans, texts, _reference_voice(home))
-    except VoiceError as exc:
+    except (VoiceError, VoiceEngineMissing) as exc:  # no voice to read the script with
         note(f"the script was not compared with what {name} says ({exc})")
         return None
-    note(f"script check: the talk sounds like the script ({check.score:.2f})")
+    note(f"script check: the talk sounds like the script by {check.score:.2f} (a match from {SCRIPT_MATCH})")
     if check.matches:
         return None
     unlike = [i + 1 for i, v in sorted(check.sentences.items()) if v < 0.5]
@@ -170,7 +172,8 @@ def _unlike(samples, spans, texts: list[str], name: str, home, note) -> str | No
 
 def _reference_voice(home):
     """``speak(texts)`` → [(samples, rate)]: espeak-ng when installed (milliseconds a sentence),
-    else the shipped Piper voice (its sentences cached in ``home``)."""
+    else the shipped Piper voice (its sentences cached in ``home``; VoiceEngineMissing without
+    the ``wam[voice]`` extra)."""
     from wam.voice.engines import EspeakEngine, espeak_program, voice_spec
 
     if espeak_program() is not None:

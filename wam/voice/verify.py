@@ -51,7 +51,8 @@ class ScriptCheck:
 
 
 @lru_cache(maxsize=8)
-def mel_filters(rate: int, n_fft: int, bands: int = BANDS, low: float = 80.0, high: float = 7600.0) -> np.ndarray:
+def mel_filters(rate: int, n_fft: int, bands: int = BANDS, low: float = 80.0,
+                high: float = 7600.0) -> np.ndarray:
     """(bands, n_fft // 2 + 1) triangular mel filters."""
     def mel(f):
         return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
@@ -81,7 +82,8 @@ def cepstra(x: np.ndarray, rate: int) -> np.ndarray:
     n = 1 + (len(x) - win) // hop
     frames = x[np.arange(win)[None, :] + hop * np.arange(n)[:, None]] * np.hanning(win)
     power = np.abs(np.fft.rfft(frames, n_fft)) ** 2
-    c = dct(np.log(power @ mel_filters(rate, n_fft).T + 1e-10), type=2, axis=1, norm="ortho")[:, 1 : COEFFICIENTS + 1]
+    c = dct(np.log(power @ mel_filters(rate, n_fft).T + 1e-10), type=2, axis=1,
+            norm="ortho")[:, 1 : COEFFICIENTS + 1]
     return (c - c.mean(axis=0)) / (c.std(axis=0) + 1e-6)
 
 
@@ -120,10 +122,12 @@ def fit_shares(talk: list[np.ndarray], own: list[np.ndarray], decoys: list[np.nd
     out = {}
     for i in checked:
         frames = len(talk[i])
-        others = [own[j] for j in sorted({round(x) for x in np.linspace(0, n - 1, min(n, OTHERS + 1))} - {i})[:OTHERS]]
+        spread = {round(x) for x in np.linspace(0, n - 1, min(n, OTHERS + 1))}
+        others = [own[j] for j in sorted(spread - {i})[:OTHERS]]
         mine = dtw_cost(talk[i], stretched(own[i], frames))
         costs = [dtw_cost(talk[i], stretched(f, frames)) for f in others + decoys]
-        out[i] = float(np.mean([1.0 if c > mine else 0.5 if c == mine else 0.0 for c in costs])) if costs else 1.0
+        fits = [1.0 if c > mine else 0.5 if c == mine else 0.0 for c in costs]
+        out[i] = float(np.mean(fits)) if costs else 1.0
     return out
 
 
@@ -138,6 +142,7 @@ def check_script(samples: np.ndarray, rate: int, spans: list[tuple[float, float]
     for x, r in spoken:
         x = np.asarray(x, np.float64)
         refs.append(cepstra(x if r == rate else resample_poly(x, rate, r), rate))
-    talk = [cepstra(samples[round(a * rate) : max(round(a * rate) + 1, round(b * rate))], rate) for a, b in spans]
+    talk = [cepstra(samples[round(a * rate) : max(round(a * rate) + 1, round(b * rate))], rate) for a,
+            b in spans]
     shares = fit_shares(talk, refs[: len(texts)], refs[len(texts):])
     return ScriptCheck(shares, float(np.mean(list(shares.values()))) if shares else 1.0)
