@@ -33,6 +33,9 @@ class WamGroup(click.Group):
     closed pipe on stdout, Ctrl-C and unexpected exceptions never show a traceback (but
     ``wam --debug`` does)."""
 
+    #: Whether the process ends with the command (``main``; not so under a test's CliRunner).
+    ends_process = False
+
     def main(self, *args, **kwargs):
         """Run wam with standard output wrapped (``_Stdout``) from the start, so that output
         that cannot be written is one line even while the options are parsed (``--version``,
@@ -78,6 +81,10 @@ class WamGroup(click.Group):
                 raise
             _fail(ctx, 2 if isinstance(exc, UsageError) else 1, str(exc))
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.signals)
+            if self.ends_process:  # its exit may wait for a model being loaded: a further Ctrl-C is ignored
+                from wam.signals import ignore_interrupts
+
+                ignore_interrupts()
             click.echo("wam: interrupted; finished work is saved, run the command again to resume", err=True)
             ctx.exit(getattr(exc, "exit_code", 130))
         except _StdoutFailed:
@@ -220,4 +227,5 @@ cli.add_command(studio_command)
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    cli.ends_process = True
     cli.main(args=argv, prog_name="wam")

@@ -189,6 +189,7 @@ def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, s
             return
         _run_pool(store, describer, jobs, workers, bar, summary, warn)
     finally:
+        describer.stop_preload()  # interrupted (or every clip failed): exit without loading more models
         bar.close()
 
 

@@ -23,21 +23,12 @@ def new_pool(workers: int, ctx):
 
 def decoder_context():
     """The forkserver context, its server importing the analysis code once for all workers
-    instead of once per worker. The server is started ignoring Ctrl-C: it imports that code
-    before it protects itself, and a Ctrl-C then would print a traceback beside wam's one line."""
+    instead of once per worker (the pool starts the server, with Ctrl-C blocked: it imports
+    that code before it protects itself, and a Ctrl-C then printed a traceback)."""
     import multiprocessing as mp
-    import signal
-    import threading
-    from multiprocessing import forkserver
 
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["wam.library.analyse"])
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the server it starts
-        try:
-            forkserver.ensure_running()
-        finally:
-            signal.signal(signal.SIGINT, previous)
     return ctx
 
 
