@@ -82,9 +82,9 @@ def brute_force(spans, row_len_cost, max_len):
                     lo, hi = max(a, offsets[s]), min(b, offsets[s + 1])
                     cost += sp.rate[k] * (hi - lo) + (sp.presence[k] if sp.presence is not None else 0.0)
                 cost += row_len_cost[r, b - a]
-                if a in starts:
-                    sp = spans[starts[a]]
-                    cost += sp.opening[int(np.nonzero(sp.rows == r)[0][0])]
+                for o, s in starts.items():  # every span whose first frame it shows, afresh or running on
+                    if a <= o < b:
+                        cost += spans[s].opening[int(np.nonzero(spans[s].rows == r)[0][0])]
             for (a, b), r0, r1 in zip(segs, choice, choice[1:]):
                 s1 = int(span_of[b])
                 sp1 = spans[s1]
@@ -124,8 +124,7 @@ def tiling_cost(spans, row_len_cost, segments):
             cost += sp.rate[k] * (min(seg.end, offsets[s + 1]) - max(seg.start, offsets[s]))
             cost += sp.presence[k] if sp.presence is not None else 0.0
         cost += row_len_cost[seg.row, seg.end - seg.start]
-        if seg.start in offsets[:-1]:
-            s = int(np.nonzero(offsets[:-1] == seg.start)[0][0])
+        for s in np.nonzero((offsets[:-1] >= seg.start) & (offsets[:-1] < seg.end))[0].tolist():
             cost += spans[s].opening[int(np.nonzero(spans[s].rows == seg.row)[0][0])]
     for a, b in zip(segments, segments[1:]):
         s1 = int(span_of[b.start])
