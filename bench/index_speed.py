@@ -2,7 +2,7 @@
 """Index speed: `wam index` vs `scenedetect detect-content` vs a plain ffmpeg decode,
 side by side on the same 1080p clips (made from the real footage in library_samples/).
 
-    python bench/index_speed.py [--clips 3] [--seconds 20] [--repeat 2]
+    python bench/index_speed.py [--clips 3] [--seconds 20] [--repeat 2] [--index-args "--tagger lite2"]
 
 Prints each figure (best of --repeat runs) and the ratios; the last line is
 machine-readable: ``wam_s=… wam_j1_s=… scenedetect_s=… ffmpeg_decode_s=… reindex_s=… ratio=…``.
@@ -58,7 +58,9 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--index-args", default="", help="extra `wam index` arguments (e.g. --tagger lite2)")
     opts = ap.parse_args()
+    extra_args = opts.index_args.split()
     work = Path(tempfile.mkdtemp(prefix="wam-bench-"))
     try:
         clips = make_clips(work / "clips", opts.clips, opts.seconds)
@@ -73,7 +75,8 @@ def main() -> None:
                 home = work / f"home-{key}"
                 shutil.rmtree(home, ignore_errors=True)
                 env = dict(os.environ, WAM_HOME=str(home))
-                results[key].append(timed([sys.executable, "-m", "wam", "index", str(work / "clips"), "-q", *extra], env=env))
+                results[key].append(timed([sys.executable, "-m", "wam", "index", str(work / "clips"), "-q", *extra,
+                                           *extra_args], env=env))
                 if key == "wam":
                     results["reindex"].append(timed([sys.executable, "-m", "wam", "index", str(work / "clips"), "-q"], env=env))
         best = {k: min(v) for k, v in results.items()}

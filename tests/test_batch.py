@@ -103,7 +103,7 @@ def test_manifest_lines_are_read_and_checked_with_their_line_numbers(tmp_path):
         m.write_text(text)
         with pytest.raises(UsageError, match=message):
             read_manifest(str(m), plans="plan" not in text)
-    m.write_bytes(b"\xff\xfe{}")
+    m.write_bytes(b"\xc3\x28{}")
     with pytest.raises(UsageError, match="not UTF-8"):
         read_manifest(str(m))
 
@@ -230,7 +230,7 @@ def stories(folder, broken: bool = True):
     for name, text in GOOD.items():
         (folder / f"{name}.txt").write_text(text + "\n")
     if broken:
-        (folder / "broken.txt").write_bytes(b"\xff\xfe not UTF-8")
+        (folder / "broken.txt").write_bytes(b"\xc3\x28 not UTF-8")
     return folder
 
 

@@ -22,7 +22,8 @@ def readme_section(command: str) -> str:
 
 
 def test_every_command_is_documented():
-    assert COMMANDS == ["cache", "export", "index", "libraries", "plan", "render", "search", "storyboard"]
+    assert COMMANDS == ["cache", "describe", "export", "index", "libraries", "plan", "render", "search", "storyboard",
+                        "studio"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

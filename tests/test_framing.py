@@ -90,9 +90,12 @@ def _as_schema_one(path):
 
     from wam.library.schema import SCHEMA
 
-    old_ddl = (SCHEMA.replace(",\n    analysis INTEGER NOT NULL DEFAULT 1", "").replace(",\n    thumb BLOB", ""))
+    old_ddl = (SCHEMA.replace(",\n    analysis INTEGER NOT NULL DEFAULT 1", "").replace(",\n    thumb BLOB", "")
+               .replace(",\n    tagger TEXT NOT NULL DEFAULT 'lite0'", "")
+               .replace(",\n    visual_words TEXT NOT NULL DEFAULT '[]',\n    concepts TEXT NOT NULL DEFAULT '[]',\n    visual BLOB", ""))
     old_ddl = old_ddl[: old_ddl.index("CREATE TABLE IF NOT EXISTS shot_pairs")] + old_ddl[old_ddl.index("CREATE TABLE IF NOT EXISTS failures"):]
     assert "thumb" not in old_ddl and "analysis" not in old_ddl and "shot_pairs" not in old_ddl
+    assert "visual" not in old_ddl and "concepts" not in old_ddl and "tagger" not in old_ddl
     new = path.with_name("old.sqlite")
     conn = sqlite3.connect(new)
     conn.executescript(old_ddl)

@@ -133,7 +133,7 @@ def test_nothing_indexable_exits_1(tmp_path, wam_home):
     result = CliRunner().invoke(cli, ["index", str(lib)])
     assert result.exit_code == 1
     assert "nothing could be indexed" in result.stderr and "Traceback" not in result.stderr
-    assert CliRunner().invoke(cli, ["index", str(tmp_path / "missing")]).exit_code == 1
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "missing")]).exit_code == 2  # a usage error (issue 19)
     assert CliRunner().invoke(cli, ["index"]).exit_code == 2
 
 
@@ -149,7 +149,7 @@ def test_search_and_libraries_cli(tmp_path, wam_home):
     assert info["model"] == "all-MiniLM-L6-v2"
     bad = CliRunner().invoke(cli, ["search", "x", "--library", str(tmp_path)])
     assert bad.exit_code == 1 and "not an indexed library" in bad.stderr
-    assert CliRunner().invoke(cli, ["search", "  "]).exit_code == 1
+    assert CliRunner().invoke(cli, ["search", "  "]).exit_code == 2  # a usage error (issue 19)
 
 
 def test_model_change_reembeds(tmp_path, wam_home):

@@ -28,9 +28,11 @@ def test_a_failed_model_preload_is_logged(monkeypatch, caplog):
     def broken(name):
         raise RuntimeError("no such model")
 
-    monkeypatch.setattr(indexer, "load_encoder", broken)
-    monkeypatch.setattr(indexer._Describer, "tagger", property(lambda self: None))
-    d = indexer._Describer("missing-model")
+    from wam.library import describer
+
+    monkeypatch.setattr(describer, "load_encoder", broken)
+    monkeypatch.setattr(describer.Describer, "tagger", property(lambda self: None))
+    d = describer.Describer("missing-model")
     with caplog.at_level(logging.DEBUG, logger="wam"):
         d.preload()
         d._wait()

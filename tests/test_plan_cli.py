@@ -158,7 +158,7 @@ def test_plan_errors(wam_home, tmp_path):
     r = CliRunner().invoke(cli, ["plan", str(STORY), "--model", "some-other-model"])
     assert r.exit_code == 1 and "embedded with" in r.stderr
     bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"\xff\xfe\x00bad")
+    bad.write_bytes(b"\xc3\x28bad")  # not UTF-8 (\xff\xfe would be a UTF-16 byte-order mark)
     r = CliRunner().invoke(cli, ["plan", str(bad)])
     assert r.exit_code == 1 and "not UTF-8" in r.stderr
     assert CliRunner().invoke(cli, ["plan", str(STORY), "--pace", "warp"]).exit_code == 2

@@ -56,9 +56,15 @@ def test_story_cjk_and_durations():
     assert read_story("Hi. Go.")[0].duration == MIN_SENTENCE_SECONDS
 
 
-@pytest.mark.parametrize("text", ["", "   \n\n  ", "---\n***\n", "\ufeff"])
+@pytest.mark.parametrize("text", ["", "   \n\n  ", "\ufeff"])
 def test_empty_story_is_an_error(text):
     with pytest.raises(StoryError, match="empty"):
+        read_story(text)
+
+
+@pytest.mark.parametrize("text", ["---\n***\n", "😀 🎉 🚀\n\n🌊🌊", "!!! ??? …"])
+def test_a_story_of_only_symbols_or_emoji_says_it_has_no_words(text):  # issue 19: was "empty"
+    with pytest.raises(StoryError, match="no words to match footage to .only symbols or emoji."):
         read_story(text)
 
 

@@ -181,6 +181,8 @@ def test_an_index_of_schema_2_gains_the_image_table_and_keeps_its_shots(tmp_path
     assert CliRunner().invoke(cli, ["index", str(lib), "-q"]).exit_code == 0
     conn = sqlite3.connect(wam_home / "index.sqlite")
     conn.execute("DROP TABLE shot_vision")
+    for table, column in (("shots", "visual_words"), ("shots", "concepts"), ("shots", "visual"), ("clips", "tagger")):
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # schema 4's, not in schema 2
     conn.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
     conn.commit()
     conn.close()

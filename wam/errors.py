@@ -45,12 +45,25 @@ class LibraryNotIndexedError(WamError):
     """``--library DIR`` names a folder that was never indexed."""
 
 
+class ClipNotIndexedError(WamError):
+    """A command names a clip that is not in the index."""
+
+
 class ModelError(WamError):
     """An embedding or tagging model could not be loaded."""
 
 
 class ModelMismatchError(WamError):
     """The index was embedded with a different model than the one requested."""
+
+
+class InputError(WamError):
+    """A file given to wam is not what it can read: larger than its limit (or an endless
+    stream such as /dev/zero), or not text at all (NUL bytes)."""
+
+
+class PlanNotStoryError(UsageError):
+    """A JSON document (e.g. a saved plan) was given where a story was expected."""
 
 
 class StoryError(WamError):

@@ -118,3 +118,16 @@ def music(value) -> dict | None:
     if any(b < 0 for b in beats) or any(b2 <= b1 for b1, b2 in zip(beats, beats[1:])):
         raise Bad("music.beats must be ascending times in seconds, from 0 on")
     return dict(item, beats=beats)
+
+
+def bans(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The plan's ``bans`` (``{"shots": [shot id], "clips": [source path]}``, both optional)
+    as (shots, clips), sorted and without repeats; ((), ()) when absent."""
+    if value is None:
+        return (), ()
+    item = object_(value, "bans")
+    out = []
+    for key, kind in (("shots", str), ("clips", "path")):
+        values = get(item, key, list, "bans", [])
+        out.append(tuple(sorted({get(dict(enumerate(values)), i, kind, f"bans.{key}") for i in range(len(values))})))
+    return out[0], out[1]

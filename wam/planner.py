@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # heavy modules are imported where they are used
     from wam.library.store import Store
     from wam.keywords import WordIndex
     from wam.story import Sentence
-    from wam.timeline import Timeline
+    from wam.timeline import Bans, Timeline
     from wam.types import ShotTable
 
 
@@ -48,6 +48,7 @@ def plan_story(
     encoder: Encoder | None = None,
     music: str | None = None,
     vision_encoder: Encoder | None = None,
+    bans: Bans | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
@@ -61,7 +62,11 @@ def plan_story(
     spans), sentences last as long as they are spoken and the plan records the narration;
     ``note`` hears what was synthesised. With ``music`` (a sound file) cuts fall on its beats
     and, unnarrated, so do the sentence boundaries (``assemble/beats.py``); the plan records
-    the music and its beats."""
+    the music and its beats.
+
+    ``bans`` (default: the previous plan's) are shots and clips the story must not show; the
+    plan records them. A pinned cut of ``previous`` is kept while its sentence's text and
+    length are unchanged, even when other settings changed (``assemble/stable.py``)."""
     from wam.assemble.plan import assemble
     from wam.assemble.stable import compatible
     from wam.assemble.styles import pace as pace_preset
@@ -74,12 +79,16 @@ def plan_story(
     home = Path(store.home) if store is not None else Path(home) if home else wam_home()
     draft = None
     voice_warnings: list[str] = []
+    if bans is None:
+        bans = previous.bans if previous is not None else None
     with (nullcontext(store) if store is not None else Store.open(home, create=False)) as store:
         table = store.shot_table(store.library_ids(libraries))
         index_model = store.model
         vision = store.vision if has_image_vectors(table) else None
         if len(table) == 0 or not index_model:
             raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
+        if bans:
+            table = without_banned(table, bans)
         if model and model_id(model) != index_model:
             raise ModelMismatchError(
                 f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
@@ -98,11 +107,15 @@ def plan_story(
             if draft is None:  # unnarrated: the sentences end on beats (narrated, the voice keeps its time)
                 sentences = on_beats(sentences, beats)
         reuse = None
-        if previous is not None and not explain and compatible(previous, fps=fps, pace=pace, model=index_model,
-                                                               music=music_doc):
+        pins = previous is not None and bool(previous.pinned_cuts())
+        if previous is not None and not explain:
             from wam.assemble.replan import reuse_for
 
-            reuse = reuse_for(sentences, previous, table, fps=fps)
+            same = compatible(previous, fps=fps, pace=pace, model=index_model, music=music_doc)
+            if same or pins:  # other settings: only the pinned sentences are kept
+                reuse = reuse_for(sentences, previous, table, fps=fps, pinned_only=not same)
+        elif pins:
+            voice_warnings.append("--explain plans the story afresh: the pins of the previous plan are not kept")
         todo = list(range(len(sentences))) if reuse is None else reuse.planned()
         texts = [sentences[j].text for j in todo]
         words = store.word_index(query_words(texts), table)
@@ -141,7 +154,7 @@ def plan_story(
         if reuse is not None:  # the table's rows changed; kept sentences show only clips still on disk
             from wam.assemble.replan import reuse_for
 
-            reuse = reuse_for(sentences, previous, table, fps=fps)
+            reuse = reuse_for(sentences, previous, table, fps=fps, pinned_only=reuse.pinned_only)
             assert reuse.planned() == todo
     if reuse is None:
         from tqdm import tqdm
@@ -160,10 +173,12 @@ def plan_story(
         timeline = assemble_again(sentences, table, dict(zip(todo, candidates)), reuse, pace=preset, fps=fps,
                                   width=width, height=height, model=index_model, seed=seed, beats=beats)
     timeline.warnings[:0] = cache_warnings
-    if music_doc is not None:
-        from dataclasses import replace
+    from dataclasses import replace
 
+    if music_doc is not None:
         timeline = replace(timeline, music=music_doc)
+    if bans:
+        timeline = replace(timeline, bans=bans)
     if draft is not None:
         timeline = draft.attach(timeline)
     timeline.warnings[:0] = voice_warnings
@@ -235,6 +250,18 @@ def _image_queries(texts: list[str], vision, dim: int, encoder, model_process: b
     finally:
         if own_process:
             encoder.close()
+
+
+def without_banned(table: ShotTable, bans: Bans) -> ShotTable:
+    """``table`` without the shots ``bans`` names (and the shots of the clips it names)."""
+    import numpy as np
+
+    keep = np.nonzero([not bans.excludes(sid, src) for sid, src in zip(table.shot_ids, table.sources)])[0]
+    if len(keep) == len(table):
+        return table
+    if len(keep) == 0:
+        raise NothingIndexedError("every indexed shot is banned for this story; lift a ban")
+    return table.subset(keep)
 
 
 def _without_missing_sources(table: ShotTable, words: WordIndex) -> tuple[ShotTable, WordIndex, list[str]]:

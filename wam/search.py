@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from wam.config import DEFAULT_SEARCH_K
-from wam.errors import NothingIndexedError, WamError
+from wam.errors import NothingIndexedError, UsageError
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,18 @@ class Hit:
         return asdict(self)
 
 
-def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] | None = None, home: Path | None = None) -> list[Hit]:
-    """The k shots that best match ``query`` (best first)."""
-    from wam.candidates import has_image_vectors, match_scores, top_k
+def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] | None = None, home: Path | None = None,
+                 warn: Callable[[str], None] = lambda message: None) -> list[Hit]:
+    """The k shots that best match ``query`` (best first). Shots of clips deleted since they were
+    indexed are left out, with one warning (``warn``) saying how many and how to update the index."""
+    from wam.candidates import has_image_vectors, match_scores
     from wam.embed import load_encoder
     from wam.embed.vision import load_vision
     from wam.keywords import query_words
     from wam.library.store import Store
 
     if not query.strip():
-        raise WamError("empty query; say what the shot should show, e.g. wam search \"a cat on a sofa\"")
+        raise UsageError("empty query; say what the shot should show, e.g. wam search \"a cat on a sofa\"")
     with Store.open(home, create=False) as store:
         table = store.shot_table(store.library_ids(libraries))
         model = store.model
@@ -46,10 +49,39 @@ def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] 
         vision = store.vision if has_image_vectors(table) else None
         image_queries = load_vision(vision).text_encoder().encode([query]) if vision else None
         scores = match_scores(encoder.encode([query]), [query], table, words, image_queries)[0]
-        order = top_k(scores[None, :], k)[0]
+        order, gone = _existing_best(scores, table.sources, k)
         texts = store.descriptions([table.shot_ids[i] for i in order])
+    if gone:
+        warn(f"{len(gone)} clip(s) among the best matches no longer exist (e.g. {gone[0]}) and are left out; "
+             "run `wam index` on their library to update the index")
     return [
         Hit(table.shot_ids[i], table.sources[i], round(float(table.starts[i]), 3), round(float(table.ends[i]), 3),
             round(float(scores[i]), 4), texts.get(table.shot_ids[i], ""))
         for i in order
     ]
+
+
+def _existing_best(scores, sources, k: int) -> tuple[list[int], list[str]]:
+    """The indices of the ``k`` best scores whose source file still exists, best first, and
+    the missing sources passed over on the way."""
+    import os
+
+    from wam.candidates import top_k
+
+    exists: dict[str, bool] = {}
+    gone: list[str] = []
+    want = k
+    while True:
+        order = top_k(scores[None, :], min(want, len(scores)))[0]
+        kept = []
+        for i in order:
+            source = sources[i]
+            if source not in exists:
+                exists[source] = os.path.exists(source)
+                if not exists[source]:
+                    gone.append(source)
+            if exists[source]:
+                kept.append(int(i))
+        if len(kept) >= k or len(order) >= len(scores):
+            return kept[:k], gone
+        want *= 4

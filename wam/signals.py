@@ -74,6 +74,28 @@ def run_child(args: list[str]):
     return subprocess.CompletedProcess(args, proc.returncode, None, err)
 
 
+@contextlib.contextmanager
+def signals_deferred():
+    """Inside this block Ctrl-C, SIGTERM and SIGHUP wait: each one that arrives is delivered
+    again, to the handlers of before, as the block ends (for a step that must not be cut in
+    half, such as handing a new worker process its setup). Outside the main thread this does
+    nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, *HANDLED):
+            previous[sig] = signal.signal(sig, lambda signum, frame: arrived.append(signum))
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old if old is not None else signal.SIG_DFL)
+        for sig in dict.fromkeys(arrived):
+            os.kill(os.getpid(), sig)
+
+
 def die_with(pid: int) -> None:
     """Make this process end when process ``pid`` ends, even when ``pid`` is killed outright
     (kill -9) and so cannot stop it: for worker processes, which must never outlive wam.
@@ -124,8 +146,17 @@ def _worker_init(pids, parent: int) -> None:
     """Worker initializer: Ctrl-C is the parent's to handle (it stops the workers itself); tell
     the parent this worker's pid; and die with wam even when wam is killed outright (kill -9),
     so that neither the workers nor the forkserver and resource tracker (which live as long as
-    a worker does) keep a pipeline waiting."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    a worker does) keep a pipeline waiting.
+
+    tqdm's bars share a thread lock instead of the multiprocessing lock tqdm makes by default:
+    that lock is a named semaphore, which a worker stopped mid-render (it ends with ``os._exit``)
+    would leave to the resource tracker, printing a "leaked semaphore" warning."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: a Ctrl-C may arrive while this worker starts
+    import threading
+
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
     pids.put(os.getpid())
     die_with(parent)
 
@@ -139,9 +170,17 @@ class WorkerPool(ProcessPoolExecutor):
         import multiprocessing as mp
 
         ctx = ctx or mp.get_context("forkserver")
+        if ctx.get_start_method() == "forkserver":
+            _start_forkserver()
         self._worker_pids = ctx.SimpleQueue()
         super().__init__(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                          initargs=(self._worker_pids, os.getpid()))
+
+    def submit(self, fn, /, *args, **kwargs):
+        """``ProcessPoolExecutor.submit``, with Ctrl-C, SIGTERM and SIGHUP held until it returns:
+        it may start a worker, and a worker whose setup was cut off half-way prints a traceback."""
+        with signals_deferred():
+            return super().submit(fn, *args, **kwargs)
 
     def stop_workers(self, grace: float = 10.0) -> None:
         """Terminate every worker started so far (an exited one is skipped): SIGTERM, then,
@@ -150,6 +189,9 @@ class WorkerPool(ProcessPoolExecutor):
         pids = []
         while not self._worker_pids.empty():
             pids.append(self._worker_pids.get())
+        # workers still starting have not said their pid yet; left alone they would fail (a
+        # traceback) once this process is gone and with it the pool's semaphores they unpickle
+        pids += [pid for pid in (getattr(self, "_processes", None) or {}) if pid not in pids]
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -166,6 +208,33 @@ class WorkerPool(ProcessPoolExecutor):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        # A worker stopped while sending a result leaves half a message in the result pipe, and the
+        # executor's manager thread would wait for the rest for ever (and wam's exit waits for that
+        # thread). This process never writes there: once it no longer holds the pipe's write end
+        # either, the stopped workers' end of it is end-of-file, which the executor handles.
+        writer = getattr(getattr(self, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            try:
+                writer.close()
+            except OSError:
+                pass
+
+
+def _start_forkserver() -> None:
+    """Start multiprocessing's fork server (if it is not running) with Ctrl-C ignored, which it
+    keeps across ``exec``: a Ctrl-C to the terminal's process group while it imports its preload
+    modules (seconds, for the index's decoders) printed its KeyboardInterrupt traceback. Its
+    workers ignore Ctrl-C too (wam stops them itself)."""
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def _alive(pid: int) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wam.config import DEFAULT_WPS
-from wam.errors import StoryError
+from wam.errors import PlanNotStoryError, StoryError
 
 #: File name endings of Markdown stories (any other story file is plain text).
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -278,29 +278,48 @@ def read_story(text: str, *, wps: float = DEFAULT_WPS, markdown: bool = False,
         para_no += 1
     bar.close()
     if not sentences:
+        if text.strip():  # e.g. only emoji or punctuation: pysbd's sentences need a letter or digit
+            raise StoryError("the story has no words to match footage to (only symbols or emoji): "
+                             "write at least one sentence with words")
         raise StoryError("the story is empty: write at least one sentence")
     return sentences
 
 
 def read_story_file(path: str, *, wps: float = DEFAULT_WPS, markdown: bool | None = None,
                     progress: bool = False) -> list[Sentence]:
-    """Read a UTF-8 story from ``path`` ('-' for stdin).
+    """Read a story from ``path`` ('-' for stdin): UTF-8 (or UTF-16 with or without a BOM), at
+    most ``MAX_TEXT_BYTES`` (InputError beyond); a JSON document (a saved plan) is refused
+    with PlanNotStoryError.
 
     ``markdown`` None: Markdown for ``.md`` / ``.markdown`` files, plain text otherwise (stdin too)."""
-    import sys
+    from wam.config import MAX_TEXT_BYTES
+    from wam.errors import InputError
+    from wam.textfile import read_text
 
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as f:
-                data = f.read()
+        text = read_text(path, what="the story", limit=MAX_TEXT_BYTES, error=InputError)
     except OSError as exc:
         raise StoryError(f"cannot read the story {path} ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise StoryError(f"the story {path} is not UTF-8 text (bad byte at position {exc.start})") from None
+    if kind := _json_document_kind(text):
+        raise PlanNotStoryError(f"{path} is {kind}, not a story")
     if markdown is None:
         markdown = path != "-" and path.lower().endswith(MARKDOWN_SUFFIXES)
     return read_story(text, wps=wps, markdown=markdown, progress=progress)
+
+
+def _json_document_kind(text: str) -> str | None:
+    """"a wam plan" or "a JSON document" when ``text`` is a JSON object or array (given as a
+    story by mistake), else None: a story that merely starts with ``[`` or ``{`` is not JSON."""
+    from wam.textfile import parse_json
+
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        doc = parse_json(text)
+    except ValueError:
+        return None
+    if isinstance(doc, dict) and str(doc.get("schema", "")).startswith("wam.timeline/"):
+        return "a wam plan"
+    return "a JSON document" if isinstance(doc, (dict, list)) else None

@@ -76,6 +76,7 @@ class Cut(_FrameRange):
     hold: float = 0.0
     last_resort: bool = False  # scores under half its sentence's best candidate: shown for lack of footage
     move: dict | None = None  # a still's move: {"from": [x, y, w, h], "to": [...]} of the source, 0…1 (assemble/moves.py)
+    pinned: bool = False  # kept by every re-plan while its sentence's text and length are unchanged (wam studio)
 
     def __post_init__(self) -> None:
         self._check_frames()
@@ -93,7 +94,7 @@ class Cut(_FrameRange):
             "start": round(self.start, 6), "end": round(self.end, 6), "start_frame": self.start_frame,
             "frames": self.frames, "score": self.score, "costs": dict(self.costs), "focus": self.focus,
             "continues": self.continues, "hold": self.hold, "last_resort": self.last_resort,
-        } | ({"move": self.move} if self.move is not None else {})
+        } | ({"move": self.move} if self.move is not None else {}) | ({"pinned": True} if self.pinned else {})
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,33 @@ class SentenceSpan(_FrameRange):
 
 
 @dataclass(frozen=True)
+class Bans:
+    """Footage a story must not show (``wam studio``'s ban): shots by id, and whole clips by
+    their source file (absolute paths). Re-planning the story drops them from its candidates."""
+
+    shots: tuple[str, ...] = ()
+    clips: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.shots or self.clips)
+
+    def excludes(self, shot_id: str, source: str) -> bool:
+        """Whether the shot ``shot_id`` of the file ``source`` is banned."""
+        return shot_id in self.shots or source in self.clips
+
+    def with_shot(self, shot_id: str, banned: bool = True) -> "Bans":
+        shots = sorted(set(self.shots) | {shot_id}) if banned else [s for s in self.shots if s != shot_id]
+        return Bans(tuple(shots), self.clips)
+
+    def with_clip(self, source: str, banned: bool = True) -> "Bans":
+        clips = sorted(set(self.clips) | {source}) if banned else [c for c in self.clips if c != source]
+        return Bans(self.shots, tuple(clips))
+
+    def to_dict(self) -> dict:
+        return {"shots": list(self.shots), "clips": list(self.clips)}
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The whole cut: sentences in order, at ``fps`` on a ``width`` × ``height`` frame."""
 
@@ -138,6 +166,7 @@ class Timeline:
     warnings: list[str] = field(default_factory=list)
     narration: dict | None = None  # the voice-over (file, per-sentence speech spans); read by ``wam.voice.model``
     music: dict | None = None  # --music: {"file", "sha256", "size", "tempo", "beats": [seconds]} (``wam.media.beats``)
+    bans: Bans = field(default_factory=Bans)  # footage this story must not show; re-plans keep them (wam studio)
 
     def __post_init__(self) -> None:
         for name in ("fps", "width", "height"):
@@ -161,7 +190,11 @@ class Timeline:
             "width": self.width, "height": self.height, "sentences": [s.to_dict() for s in self.sentences],
             "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
         } | ({"narration": self.narration} if self.narration is not None else {}) | (
-            {"music": self.music} if self.music is not None else {})
+            {"music": self.music} if self.music is not None else {}) | ({"bans": self.bans.to_dict()} if self.bans else {})
+
+    def pinned_cuts(self) -> list[tuple[int, int]]:
+        """(sentence, cut) positions of every pinned cut."""
+        return [(s.index, k) for s in self.sentences for k, c in enumerate(s.cuts) if c.pinned]
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -169,12 +202,15 @@ class Timeline:
 
 def read_plan(path: str | Path) -> Timeline:
     """The timeline saved in the JSON file at ``path`` (``wam plan -o``); WamError if unusable."""
+    from wam.config import MAX_JSON_BYTES
+    from wam.errors import InputError
+    from wam.textfile import parse_json, read_text
+
     try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except (OSError, ValueError) as exc:
+        d = parse_json(read_text(str(path), what="the plan", limit=MAX_JSON_BYTES, error=InputError))
+        return timeline_from_dict(d)
+    except (OSError, ValueError, RecursionError) as exc:
         raise WamError(f"cannot read the plan {path} ({one_line(exc)})") from None
-    return timeline_from_dict(d)
 
 
 def timeline_from_dict(d: dict) -> Timeline:
@@ -212,7 +248,7 @@ def timeline_from_dict(d: dict) -> Timeline:
                     start_frame=ca, frames=cn, fps=fps, score=pf.get(c, "score", float, cw, 0.0), costs=dict(costs),
                     focus=pf.focus(c.get("focus"), f"{cw}.focus"), continues=pf.get(c, "continues", bool, cw, False),
                     hold=pf.get(c, "hold", float, cw, 0.0), last_resort=pf.get(c, "last_resort", bool, cw, False),
-                    move=pf.move(c.get("move"), f"{cw}.move"),
+                    move=pf.move(c.get("move"), f"{cw}.move"), pinned=pf.get(c, "pinned", bool, cw, False),
                 ))
             a, n = pf.frames(s, fps, where)
             sentences.append(SentenceSpan(
@@ -227,7 +263,7 @@ def timeline_from_dict(d: dict) -> Timeline:
         t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=pf.get(d, "pace", str, "", "normal"),
                      model=pf.get(d, "model", str, "", ""), warnings=list(warnings),
                      narration=None if d.get("narration") is None else pf.get(d, "narration", dict),
-                     music=pf.music(d.get("music")))
+                     music=pf.music(d.get("music")), bans=Bans(*pf.bans(d.get("bans"))))
         stated = [("frames", pf.get(d, "frames", int)) if "frames" in d else None,
                   ("duration", pf.to_frame(pf.get(d, "duration", float), fps)) if "duration" in d else None]
     except pf.Bad as exc:

@@ -25,9 +25,13 @@ class ShotFeatures:
     [0, 1]; camera_dx/dy are the image translation in frame widths per second
     (positive: content moves right/down), camera_zoom the log scale change per second.
     face_size is the largest face's height as a fraction of the frame height;
-    face_x/face_y its centre in [0, 1] (None without a face). ``still``: the picture does
-    not change (a photo, or a clip of one: ``library/stills.py``); salient_x/salient_y: the
-    centre of its most salient region in [0, 1] (None: not measured).
+    face_x/face_y its centre in [0, 1] (None without a face), face_share the share of the
+    keyframes that show a face. ``still``: the picture does not change (a photo, or a clip of
+    one: ``library/stills.py``); salient_x/salient_y: the centre of its most salient region in
+    [0, 1] (None: not measured). colours: share of each named colour (``library/colours.py``);
+    sky: share of the top third that is open sky, sky_value its brightness, warm_sky the share
+    that is a warm (sunset) sky, top_light how much brighter the top third is than the bottom
+    third. Shots analysed before these were measured have the defaults.
     """
 
     brightness: float
@@ -49,6 +53,12 @@ class ShotFeatures:
     still: bool = False
     salient_x: float | None = None
     salient_y: float | None = None
+    face_share: float = 0.0
+    colours: dict = field(default_factory=dict)
+    sky: float = 0.0
+    sky_value: float = 0.0
+    warm_sky: float = 0.0
+    top_light: float = 0.0
 
     def scalars(self) -> dict:
         """Every feature except the histogram, JSON-ready."""
@@ -117,6 +127,8 @@ class ShotTable:
     aspect: np.ndarray | None = None  # float32 (N,): the source picture's width / height (0: unknown)
     salient: np.ndarray | None = None  # float32 (N, 2): centre of its most salient region, NaN when unknown
     image: np.ndarray | None = None  # float32 (N, D) unit image vectors of the vision model; zero row: none; D = 0: no model
+    visual: np.ndarray | None = None  # float32 (N, D): what the picture shows in the text space (ConSE), 0 rows unknown
+    worded: np.ndarray | None = None  # bool (N,): a person's words (sidecar, file/folder names) describe the shot
 
     def __len__(self) -> int:
         return len(self.shot_ids)

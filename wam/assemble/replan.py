@@ -6,7 +6,10 @@ Windows are solved in story order; each sees the footage the kept sentences and 
 earlier windows show as spoken for (``Problem.used``), the fixed shot before it and the
 one after it (the cut into and out of it is costed), and its neighbours' previous shots
 as sticky. The kept sentences' cuts are copied with their source frames untouched; the cut
-right after a window gets its transition costs re-computed against its new predecessor.
+right after a window gets its transition costs re-computed against its new predecessor, and
+a kept cut that continued a shot no longer before it becomes a cut of its own. A pinned
+sentence planned again (``Reuse.repin``) has its pins put back on the cuts showing its pinned
+shots; the timeline's warnings say when none does.
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ from wam.story import Sentence
 from wam.timeline import Cut, SentenceSpan, Timeline
 
 
-def reuse_for(sentences: list[Sentence], previous: Timeline, table, *, fps: int, exists=None) -> Reuse:
+def reuse_for(sentences: list[Sentence], previous: Timeline, table, *, fps: int, exists=None,
+              pinned_only: bool = False) -> Reuse:
     """``stable.reuse_of`` against the shots of ``table`` (``exists``: whether a source file is there)."""
     import os
 
     row_of = {sid: i for i, sid in enumerate(table.shot_ids)}
     return reuse_of(sentences, fps, previous, row_of,
-                    lambda r: (float(table.starts[r]), float(table.ends[r])), exists or os.path.isfile)
+                    lambda r: (float(table.starts[r]), float(table.ends[r])), exists or os.path.isfile,
+                    pinned_only=pinned_only)
 
 
 def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candidates], reuse: Reuse, *,
@@ -78,9 +83,43 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
     done = [sp for sp in spans if sp is not None]
     if len(done) != len(sentences):
         raise AssertionError("a re-plan left a sentence without cuts")
-    done = _flag_repeats(still_moves(done, table, width, height))
+    done, lost = _repinned(repeats_flagged(still_moves(continuity_fixed(done), table, width, height)), reuse.repin)
+    warnings = span_warnings(done, pace)
+    if lost:
+        warnings.append(f"the pinned shot of sentence(s) {', '.join(str(j + 1) for j in lost)} could not be kept: "
+                        "the sentence changed length and the shot no longer fits it; pin another cut")
     return Timeline(fps=fps, width=width, height=height, sentences=done, pace=pace.name, model=model,
-                    warnings=span_warnings(done, pace))
+                    warnings=warnings)
+
+
+def continuity_fixed(spans: list[SentenceSpan]) -> list[SentenceSpan]:
+    """``spans`` where a cut marked as continuing a shot that no longer comes right before it
+    (a kept sentence after a re-planned one) is a cut of its own."""
+    out, prev = [], None
+    for sp in spans:
+        cuts = list(sp.cuts)
+        for k, c in enumerate(cuts):
+            if c.continues and (prev is None or (prev.source, prev.shot_id) != (c.source, c.shot_id)
+                                or abs(c.source_in - prev.source_out) * c.fps >= 0.5):
+                cuts[k] = c = replace(c, continues=False)
+            prev = c
+        out.append(replace(sp, cuts=cuts) if cuts != sp.cuts else sp)
+    return out
+
+
+def _repinned(spans: list[SentenceSpan], repin: dict[int, tuple[str, ...]]) -> tuple[list[SentenceSpan], list[int]]:
+    """``spans`` with the pins of re-planned pinned sentences put back on the cuts showing their
+    pinned shots, and the sentences where no cut shows one (their pin is lost)."""
+    lost = []
+    out = list(spans)
+    for j, ids in sorted(repin.items()):
+        sp = out[j]
+        cuts = [replace(c, pinned=True) if c.shot_id in ids else c for c in sp.cuts]
+        if any(c.pinned for c in cuts):
+            out[j] = replace(sp, cuts=cuts)
+        else:
+            lost.append(j)
+    return out, lost
 
 
 def _moved(old: SentenceSpan, index: int, sentence: Sentence, start_frame: int) -> SentenceSpan:
@@ -101,7 +140,7 @@ def _recosted_entry(span: SentenceSpan, problem, prev_row: int, row: int, across
     return replace(span, cuts=[replace(first, costs=costs)] + span.cuts[1:])
 
 
-def _flag_repeats(spans: list[SentenceSpan]) -> list[SentenceSpan]:
+def repeats_flagged(spans: list[SentenceSpan]) -> list[SentenceSpan]:
     """``reused`` on every sentence with a cut showing source frames an earlier cut showed."""
     seen: dict[str, list[tuple[float, float]]] = {}
     out = []

@@ -7,13 +7,13 @@ manifest file → ``ManifestLine`` list (raw options) → the command turns each
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from dataclasses import dataclass
 from typing import Any
 
-from wam.errors import UsageError, one_line
+from wam.config import MAX_JSON_BYTES
+from wam.errors import InputError, UsageError, one_line
+from wam.textfile import parse_json, read_text
 
 #: Keys of a manifest line that say what the job is; every other key is a per-job option.
 JOB_KEYS = ("story", "text", "plan", "output")
@@ -42,12 +42,8 @@ def read_manifest(path: str, *, plans: bool = True) -> tuple[str, list[ManifestL
     may name a saved plan (``"plan"``). Blank lines are ignored."""
     name = "standard input" if path == "-" else path
     try:
-        if path == "-":
-            text, base = sys.stdin.read(), os.getcwd()
-        else:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-            base = os.path.dirname(os.path.abspath(path))
+        text = read_text(path, what="the manifest", limit=MAX_JSON_BYTES, error=InputError)
+        base = os.getcwd() if path == "-" else os.path.dirname(os.path.abspath(path))
     except UnicodeDecodeError:
         raise UsageError(f"cannot read the manifest {name}: it is not UTF-8 text") from None
     except OSError as exc:
@@ -70,7 +66,7 @@ def _parse_line(raw: str, number: int, name: str, base: str, plans: bool) -> Man
         return manifest_error(name, number, message)
 
     try:
-        entry = json.loads(raw)
+        entry = parse_json(raw)
     except ValueError as exc:
         raise bad(f"not valid JSON ({one_line(exc, 100)})") from None
     if not isinstance(entry, dict):

@@ -125,7 +125,10 @@ def job_reads(job: Job) -> tuple[list[str], list[str]]:
         inputs += [voice, voice + ".json"]
     sources: list[str] = []
     if job.plan:
-        timeline = read_plan(job.plan)
+        try:
+            timeline = read_plan(job.plan)
+        except WamError:  # not a usable plan: this job fails alone when it runs (and writes nothing)
+            return inputs, sources
         sources = sorted({c.source for c in timeline.cuts()})
         voiced = (timeline.narration or {}).get("file")
         inputs += [voiced] if isinstance(voiced, str) else []

@@ -9,11 +9,13 @@ wam's ``UsageError``) exits 2, Ctrl-C 130. Command modules import heavy code ins
 from __future__ import annotations
 
 import errno
+import io
 
 import click
 
 from wam import __version__
 from wam.cli.cache_cmd import cache_command
+from wam.cli.describe_cmd import describe_command
 from wam.cli.export_cmd import export_command
 from wam.cli.index_cmd import index_command
 from wam.cli.libraries_cmd import libraries_command
@@ -22,6 +24,7 @@ from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
 from wam.errors import one_line
 from wam.cli.storyboard_cmd import storyboard_command
+from wam.cli.studio_cmd import studio_command
 
 
 class WamGroup(click.Group):
@@ -30,15 +33,31 @@ class WamGroup(click.Group):
     closed pipe on stdout, Ctrl-C and unexpected exceptions never show a traceback (but
     ``wam --debug`` does)."""
 
-    def invoke(self, ctx: click.Context):
+    def main(self, *args, **kwargs):
+        """Run wam with standard output wrapped (``_Stdout``) from the start, so that output
+        that cannot be written is one line even while the options are parsed (``--version``,
+        ``--help``)."""
         import sys
 
+        stdout = sys.stdout
+        if stdout is not None and not isinstance(stdout, _Stdout):
+            sys.stdout = _Stdout(stdout)
+        try:
+            return super().main(*args, **kwargs)
+        except _StdoutFailed as failed:
+            _silence_stdout(stdout)
+            if failed.error.errno != errno.EPIPE:  # a closed pipe (e.g. `| head`): nothing to say
+                click.echo(f"wam: error: cannot write to standard output ({failed.error.strerror or failed.error})",
+                           err=True)
+            sys.exit(1)
+        finally:
+            if isinstance(sys.stdout, _Stdout):
+                sys.stdout = stdout
+
+    def invoke(self, ctx: click.Context):
         from wam.errors import UsageError, WamError
 
-        debug = bool((ctx.obj or {}).get("debug"))
-        stdout = sys.stdout
-        if stdout is not None:
-            sys.stdout = _Stdout(stdout)
+        debug = bool(ctx.params.get("debug"))  # parsed already; ctx.obj is only filled in by the group's callback
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
@@ -51,25 +70,21 @@ class WamGroup(click.Group):
         except click.ClickException:
             raise
         except WamError as exc:
+            _tell_command(ctx, str(exc))
             if debug:
                 raise
             _fail(ctx, 2 if isinstance(exc, UsageError) else 1, str(exc))
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.signals)
             click.echo("wam: interrupted; finished work is saved, run the command again to resume", err=True)
             ctx.exit(getattr(exc, "exit_code", 130))
-        except _StdoutFailed as failed:
-            _silence_stdout(stdout)
-            if failed.error.errno == errno.EPIPE:  # the reader went away (e.g. `| head`): nothing to say
-                ctx.exit(1)
-            _fail(ctx, 1, f"cannot write to standard output ({failed.error.strerror or failed.error})")
+        except _StdoutFailed:
+            raise  # WamGroup.main says it in one line
         except Exception as exc:
+            _tell_command(ctx, f"unexpected {type(exc).__name__}: {one_line(exc)}")
             if debug:
                 raise
             _fail(ctx, 1, f"unexpected {type(exc).__name__}: {one_line(exc)} (a bug in wam: run `wam --debug …` "
                           "for the details, and please report it)")
-        finally:
-            if isinstance(sys.stdout, _Stdout):
-                sys.stdout = stdout
 
 
 class _StdoutFailed(Exception):
@@ -89,9 +104,26 @@ class _Stdout:
 
     def write(self, text):
         try:
+            raw = getattr(self._stream, "buffer", None)
+            if isinstance(raw, io.RawIOBase):  # unbuffered (python -u, PYTHONUNBUFFERED): the text layer
+                return self._write_all(raw, text)  # drops what a short write leaves (a pipe closed mid-write)
             return self._stream.write(text)
         except OSError as exc:
             raise _StdoutFailed(exc) from None
+
+    def _write_all(self, raw, text: str) -> int:
+        """Write ``text`` through the unbuffered ``raw`` file until every byte is out."""
+        self._stream.flush()
+        data = memoryview(text.encode(self._stream.encoding or "utf-8", self._stream.errors or "strict"))
+        while data:
+            n = raw.write(data)
+            if n is None:  # a non-blocking descriptor that is full: wait until it takes more
+                import select
+
+                select.select([], [raw], [])
+                continue
+            data = data[n:]
+        return len(text)
 
     def writelines(self, lines):
         for line in lines:
@@ -119,6 +151,17 @@ def _silence_stdout(stream) -> None:
         pass
 
 
+def _tell_command(ctx: click.Context, error: str) -> None:
+    """Let the failed command report ``error`` its own way first (``render --json`` prints its
+    JSON line); a failure there never hides the error itself."""
+    failed = ctx.meta.pop("wam.failed", None)
+    if failed is not None:
+        try:
+            failed(" ".join(error.split()))
+        except Exception:
+            pass
+
+
 def _fail(ctx: click.Context, code: int, message: str):
     click.echo(f"wam: error: {' '.join(message.split())}", err=True)
     ctx.exit(code)
@@ -135,12 +178,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Example:
         wam index ./clips                    # shots + features + embeddings, incremental
         wam search "a cat on a sofa"         # check what the index finds
+        wam describe clips/IMG_0042.MOV      # what wam sees in a clip
         wam libraries                        # what is indexed
         wam plan story.txt --json            # the cut list for a story
         wam render story.txt -o out.mp4      # plan + render in one go
         wam storyboard story.txt -o board.html   # look at the cut before rendering
         wam export plan.json -o cut.otio     # hand the cut to an editor (.edl .xml .fcpxml)
         wam render story.txt -o out.mp4 --watch   # re-render each time the story is saved
+        wam studio story.txt                 # edit the story and its cut in the browser
 
     The index lives in $WAM_HOME (default: your user data folder).
     """
@@ -165,6 +210,8 @@ cli.add_command(render_command)
 cli.add_command(export_command)
 cli.add_command(storyboard_command)
 cli.add_command(cache_command)
+cli.add_command(describe_command)
+cli.add_command(studio_command)
 
 
 def main(argv: list[str] | None = None) -> None:

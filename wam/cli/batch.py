@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import click
 from click.core import ParameterSource
@@ -111,7 +110,7 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
     else:
         if outdir is None:
             raise UsageError("give a folder to write into: -o OUTDIR/")
-        lines = sys.stdin.read().splitlines() if "-" in stories else ()
+        lines = _stdin_lines() if "-" in stories else ()
         for story in story_paths(stories, lines, suffixes=STORY_SUFFIXES + ((".json",) if is_plan else ())):
             target = output_in(outdir, story, suffix)
             options = dict(base, explicit=frozenset(explicit))
@@ -129,6 +128,18 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
 def _inputs(source: str | None, options: dict) -> tuple[str, ...]:
     """The files a job's output is compared with to tell whether it is up to date."""
     return tuple(p for p in (source, options.get("music"), options.get("narration"), options.get("timing")) if p)
+
+
+def _stdin_lines() -> list[str]:
+    """The story paths given on standard input, one a line (at most ``MAX_TEXT_BYTES``)."""
+    from wam.config import MAX_TEXT_BYTES
+    from wam.errors import InputError, UsageError
+    from wam.textfile import read_text
+
+    try:
+        return read_text("-", what="the list of stories", limit=MAX_TEXT_BYTES, error=InputError).splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the list of stories on standard input ({exc})") from None
 
 
 def _option_lookup(command: click.Command) -> dict[str, click.Parameter]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from wam.cli.common import echo_json
+from wam.cli.common import echo_json, warner
 
 
 @click.command("cache")
@@ -27,6 +27,8 @@ def cache_command(clear, as_json):
 
     cache = RenderCache.default()
     stats = cache.clear() if clear else cache.stats()
+    if stats.kept:
+        warner(False)(f"{stats.kept} file(s) of the render cache could not be deleted ({stats.problem})")
     doc = {"path": stats.path, "segments": stats.segments, "bytes": stats.bytes, "plans": stats.plans,
            "max_bytes": stats.max_bytes, "cleared": clear}
     if as_json:

@@ -4,7 +4,6 @@ would) and the check that the output may be written."""
 
 from __future__ import annotations
 
-import json
 import os
 
 PLAN_SUFFIXES = (".json",)
@@ -23,10 +22,13 @@ def is_plan_file(path: str) -> bool:
         return False
     if not head.startswith(b"{"):
         return False
+    from wam.config import MAX_JSON_BYTES
+    from wam.errors import InputError
+    from wam.textfile import parse_json, read_text
+
     try:
-        with open(path, encoding="utf-8") as f:
-            return isinstance(json.load(f), dict)
-    except (OSError, ValueError):
+        return isinstance(parse_json(read_text(path, what="the plan", limit=MAX_JSON_BYTES, error=InputError)), dict)
+    except (OSError, ValueError, InputError):
         return False
 
 

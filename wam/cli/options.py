@@ -89,10 +89,14 @@ def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, 
     ends after planning when ``model_process``; per-sentence explanations when ``explain``;
     ``previous``: the plan this story had before an edit, whose cuts unchanged sentences keep)
     and of ``narration_options`` (``note`` hears what was synthesised); ``music``: cut on its beats."""
+    from wam.errors import PlanNotStoryError
     from wam.planner import plan_story
     from wam.story import read_story_file
 
-    sentences = read_story_file(story, wps=wps, markdown=True if markdown else None, progress=progress)
+    try:
+        sentences = read_story_file(story, wps=wps, markdown=True if markdown else None, progress=progress)
+    except PlanNotStoryError as exc:
+        raise PlanNotStoryError(f"{exc}{_saved_plan_hint(story, str(exc))}") from None
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
                           model=model, width=size[0], height=size[1], progress=progress,
                           model_process=model_process, explain=explain, voice=voice, narration=narration,
@@ -100,6 +104,20 @@ def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, 
     for w in timeline.warnings:
         warn(w)
     return timeline
+
+
+def _saved_plan_hint(path: str, message: str) -> str:
+    """What to do with a saved plan given as a story, for the command running."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.info_name if ctx is not None else None
+    if "a wam plan" not in message:
+        return ""
+    if command == "render":
+        return f"; render a saved plan with --plan {path}"
+    if command == "plan":
+        return (f"; render it with `wam render --plan {path} -o OUT.mp4`, or keep its cuts while re-planning "
+                f"its story with --previous {path}")
+    return ""
 
 
 def replan_options(f):
@@ -137,3 +155,30 @@ def previous_from_options(output, previous_file, fresh: bool, *, existing_plan: 
         except Exception:  # not a plan (yet): plan from scratch
             found = None
     return found
+
+
+def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_file=None, note=lambda m: None):
+    """The plan ``wam studio`` saved beside STORY (``wam.studio.saved``), re-planned against
+    instead of the render cache's (None: there is none, or --fresh / --previous was given).
+    ``values`` holds the command's option values by name (``pace``, ``fps``, ``resolution``,
+    ``voice``, ``music``, and ``narration`` / ``timing`` to tell a recording apart); those the
+    command line did not give take the saved plan's settings, so that the command cuts what
+    the studio showed."""
+    if fresh or previous_file or not story or story == "-":
+        return None
+    from click.core import ParameterSource
+
+    from wam.studio.saved import read_saved_plan, saved_plan_path, saved_settings
+
+    plan = read_saved_plan(story)
+    if plan is None:
+        return None
+    ctx = click.get_current_context()
+    recorded = values.get("narration") or values.get("timing")
+    for name, value in saved_settings(plan).items():
+        if name in values and not (name == "voice" and recorded) \
+                and ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
+            values[name] = value
+    note(f"following the studio's plan {saved_plan_path(story)} (its cuts, pins, bans and settings; "
+         "--fresh ignores it)")
+    return plan

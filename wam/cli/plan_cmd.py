@@ -7,7 +7,7 @@ import click
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, quiet_option, show_progress, warner
 from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
-                             previous_from_options, replan_options)
+                             previous_from_options, replan_options, studio_plan_options)
 
 
 @click.command("plan")
@@ -65,11 +65,18 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
     if len(stories) != 1:
         raise click.UsageError("give a STORY to plan (or several with -o OUTDIR/, or --manifest)")
     story = stories[0]
+    values = dict(planning, fps=fps, resolution=resolution, music=music)  # a story edited in wam studio
+    studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
+    planning.update(pace=values["pace"], voice=values["voice"])
+    fps, resolution, music = values["fps"], values["resolution"], values["music"]
     size = output_size(resolution, aspect)
     target = None
-    if output:  # before planning: refuse to overwrite the story, a clip or the index
-        target = check_output(output, inputs=[story, planning["narration"], planning["timing"], music])
-    previous = previous_from_options(target, previous_file, fresh, existing_plan=True)
+    if output:  # before planning: refuse to overwrite the story, a clip or the index (or the studio's plan)
+        from wam.studio.saved import saved_plan_path
+
+        target = check_output(output, inputs=[story, planning["narration"], planning["timing"], music,
+                                              saved_plan_path(story) if studio is not None else None])
+    previous = studio or previous_from_options(target, previous_file, fresh, existing_plan=True)
     timeline = plan_from_options(story, size=size, fps=fps, warn=warner(quiet), progress=show_progress(quiet, None),
                                  explain=explain, note=noter(quiet), previous=previous, music=music, **planning)
     if output:

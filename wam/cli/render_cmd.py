@@ -12,7 +12,7 @@ from click.core import ParameterSource
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
 from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
-                             previous_from_options, replan_options)
+                             previous_from_options, replan_options, studio_plan_options)
 from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
 
 
@@ -103,11 +103,23 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     check_video_output(output)
     warn = warner(quiet)
     ctx = click.get_current_context()
+    if as_json:  # a failed render prints its JSON line too
+        warn = _json_line_on_failure(ctx, story or plan_file, output, warn)
     explicit = {name for name in ("resolution", "aspect", "fps")
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
+    studio = None
+    if not plan_file:  # a story edited in wam studio: its saved plan and settings
+        values = dict(planning, fps=fps, resolution=resolution, music=music)
+        studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
+        planning.update(pace=values["pace"], voice=values["voice"])
+        fps, resolution, music = values["fps"], values["resolution"], values["music"]
     size = output_size(resolution, aspect)
     inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"]]
     sources: list[str] = []
+    if studio is not None:
+        from wam.studio.saved import saved_plan_path
+
+        inputs.append(saved_plan_path(story))
     timeline = None
     if plan_file:
         from wam.timeline import read_plan
@@ -125,7 +137,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     target = check_output(output, inputs=inputs, sources=sources)
     if srt_file and check_output(srt_file, inputs=inputs, sources=sources) == target:
         raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another name")
-    previous = None if plan_file else previous_from_options(target, previous_file, fresh)
+    previous = None if plan_file else studio or previous_from_options(target, previous_file, fresh)
     if timeline is None:
         # the text model runs in a child process that ends after planning: the render keeps none of its memory
         # (except with --watch, where it stays loaded to re-plan each edit at once)
@@ -152,6 +164,27 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
 
         watch_and_render(story, target, timeline, opts, cache, quiet=quiet, srt_file=srt_file, size=size, fps=fps,
                          planning=dict(planning, music=music))
+
+
+def _json_line_on_failure(ctx: click.Context, source: str, output: str, warn):
+    """Make a failure of this render print its ``--json`` line (status "failed", the error; the
+    shape of a batch's lines) before the error line: ``WamGroup`` calls ``ctx.meta["wam.failed"]``.
+    Returns ``warn``, also keeping the warnings for that line."""
+    import time
+
+    started, warnings = time.perf_counter(), []
+
+    def failed(error: str) -> None:
+        click.echo(json.dumps({"job": 1, "story": source, "output": output, "status": "failed", "duration": None,
+                               "cuts": None, "warnings": warnings, "seconds": round(time.perf_counter() - started, 3),
+                               "error": error}, ensure_ascii=False))
+
+    def keep(message: str) -> None:
+        warnings.append(message)
+        warn(message)
+
+    ctx.meta["wam.failed"] = failed
+    return keep
 
 
 def render_cache(warn):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wam.cli.common import echo_json, quiet_option
+from wam.cli.common import echo_json, quiet_option, warner
 from wam.config import DEFAULT_SEARCH_K
 
 
@@ -25,7 +25,7 @@ def search_command(query, top, libraries, as_json, quiet):
     """
     from wam.search import search_shots
 
-    hits = search_shots(query, k=top, libraries=list(libraries) or None)
+    hits = search_shots(query, k=top, libraries=list(libraries) or None, warn=warner(quiet))
     if as_json:
         echo_json([h.to_dict() for h in hits])
         return

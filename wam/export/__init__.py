@@ -135,6 +135,9 @@ def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,
     if missing:
         warn(f"{len(missing)} source clip(s) not found (e.g. {missing[0]}); exported with their planned paths "
              f"at the plan's {timeline.fps} fps: relink them in your editor")
+    for source, used, length in sources_overrun(timeline, sources):
+        warn(f"{os.path.basename(source)}: the plan uses it up to {used:.2f} s but it lasts {length:.2f} s; the "
+             "editor will show black or shorten its clips (re-index its library and re-plan)")
     audio = [narration] if narration is not None else []
     if music:
         seconds = audio_seconds(music)
@@ -144,6 +147,20 @@ def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,
     tl = build_otio(timeline, sources, name=name, audio=audio, crossfade=crossfade)
     tl.metadata["wam"]["missing_sources"] = list(missing)
     return tl
+
+
+def sources_overrun(timeline: Timeline, sources) -> list[tuple[str, float, float]]:
+    """(source, seconds the plan uses it up to, its length in seconds) for each source clip the
+    plan reads past its end (by more than one of its frames), once per clip, in plan order."""
+    used: dict[str, float] = {}
+    for cut in timeline.cuts():
+        used[cut.source] = max(used.get(cut.source, 0.0), cut.source_out)
+    out = []
+    for source, end in used.items():
+        info = sources.get(source)
+        if info is not None and info.frames and end > (info.frames + 1) / info.rate:
+            out.append((source, end, float(info.frames / info.rate)))
+    return out
 
 
 def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = None, *, name: str | None = None,

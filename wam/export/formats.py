@@ -178,6 +178,8 @@ def _conform_edl(tl, rate: Fraction) -> None:
     range (timecodes of a source in and out rounded apart would differ by a frame)."""
     from opentimelineio import opentime
 
+    from wam.export.otio_build import printable
+
     clips = list(_video_clips(tl))
     for clip in clips:
         _retime(clip, rate)
@@ -192,7 +194,7 @@ def _conform_edl(tl, rate: Fraction) -> None:
     reels = reel_names(c.media_reference.metadata["wam"]["path"] for c in clips)
     for clip in clips:
         path = clip.media_reference.metadata["wam"]["path"]
-        clip.metadata["cmx_3600"] = {"reel": reels[path], "comments": [f"SOURCE FILE: {path}"]}
+        clip.metadata["cmx_3600"] = {"reel": reels[path], "comments": [f"SOURCE FILE: {printable(path)}"]}
         if clip.metadata["wam"]["freeze"]:
             clip.name = reels[path]  # the M2 (speed) line names the reel; a file name may hold spaces
         for m in clip.markers:

@@ -14,6 +14,7 @@ marker on the clip showing its first frame, and audio beds become audio tracks.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -39,6 +40,15 @@ class AudioBed:
     start_frame: int = 0
     frames: int | None = None
     seconds: float | None = None
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters (a newline in a file name, which would start
+    a fake event in an EDL and is not allowed in XML) become a space."""
+    return _CONTROL.sub(" ", text)
 
 
 def file_url(path: str) -> str:
@@ -81,7 +91,7 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
 
     fps = timeline.fps
     spans = clip_spans(timeline, crossfade)
-    out = schema.Timeline(name=name)
+    out = schema.Timeline(name=printable(name))
     out.global_start_time = _rt(0, fps)
     out.metadata["wam"] = {"schema": SCHEMA, "fps": fps, "width": timeline.width, "height": timeline.height,
                            "frames": timeline.frames, "pace": timeline.pace, "model": timeline.model}
@@ -114,7 +124,7 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
         ref = schema.ExternalReference(target_url=file_url(span.source),
                                        available_range=_range(0, frames, info.rate))
         ref.metadata["wam"] = {"path": span.source, "found": info.found, "length_known": info.frames is not None}
-        clip = schema.Clip(name=span.name, media_reference=ref,
+        clip = schema.Clip(name=printable(span.name), media_reference=ref,
                            source_range=_range(first, Fraction(span.frames) * info.rate / fps, info.rate))
         if span.freeze:
             clip.effects.append(schema.FreezeFrame())
@@ -138,7 +148,8 @@ def _sentence_marker(s, span: ClipSpan, first: int, rate: Fraction, fps: int):
     offset = 0 if span.freeze else round(Fraction(s.start_frame - span.start_frame) * rate / fps)
     length = round(Fraction(min(s.end_frame, span.end_frame) - s.start_frame) * rate / fps)
     color = COLOR_WEAK if s.weak_match else COLOR_REUSED if s.reused else COLOR_OK
-    marker = schema.Marker(name=" ".join(s.text.split()), marked_range=_range(first + offset, length, rate), color=color)
+    marker = schema.Marker(name=printable(" ".join(s.text.split())), marked_range=_range(first + offset, length, rate),
+                           color=color)
     marker.metadata["wam"] = {"sentence": s.index, "paragraph": s.paragraph, "start": round(s.start, 6),
                               "end": round(s.end, 6), "weak_match": s.weak_match, "reused": s.reused}
     return marker
@@ -159,5 +170,6 @@ def _audio_track(bed: AudioBed, timeline: Timeline):
     if frames > 0:
         ref = schema.ExternalReference(target_url=file_url(bed.path),
                                        available_range=_range(0, file_frames or frames, fps))
-        track.append(schema.Clip(name=Path(bed.path).name, media_reference=ref, source_range=_range(0, frames, fps)))
+        track.append(schema.Clip(name=printable(Path(bed.path).name), media_reference=ref,
+                                 source_range=_range(0, frames, fps)))
     return track

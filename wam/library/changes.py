@@ -56,8 +56,8 @@ def plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, war
         same = digest == row.content_hash
         if same:  # the same bytes: not read again until the file changes again
             store.touch_clip(row.id, size=f.size, mtime_ns=f.mtime_ns, checked_at=checked_at)
-    if same and row.analysis < ANALYSIS_VERSION:
-        jobs.append(Job(lib, str(root), f, row.content_hash, checked_at))  # analysed by an older wam: analyse again
+    if same and (row.analysis < ANALYSIS_VERSION or row.tagger != describer.tagger_name):
+        jobs.append(Job(lib, str(root), f, row.content_hash, checked_at))  # by an older wam or tagger: again
         return
     if same:
         skip_or_redescribe(store, describer, row, root, f, sidecar, summary)
@@ -134,12 +134,13 @@ def count_failure(summary, path: str, reason: str) -> None:
 
 
 def redescribe(store: Store, describer, clip_id: int, root, path: str, sidecar) -> None:
-    """New human/name descriptions for a clip's stored shots (labels kept), re-embedded."""
+    """New human/name descriptions for a clip's stored shots (labels and visual words kept), re-embedded."""
     texts = store.shot_texts(clip_id)
     human = human_text(sidecar)
     names = tuple(path_words(Path(path), Path(root)))
     updated = [
-        ShotText(t.pk, t.clip_id, t.shot_id, ShotDescription(human=human, names=names, labels=t.description.labels))
+        ShotText(t.pk, t.clip_id, t.shot_id,
+                 ShotDescription(human=human, names=names, labels=t.description.labels, seen=t.description.seen))
         for t in texts
     ]
     vecs = describer.embed([t.description for t in updated])

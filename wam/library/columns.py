@@ -25,12 +25,12 @@ from wam.library.schema import FRAMING_ANALYSIS
 from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
 
 #: Layout version of the column cache (bump when its files change).
-CACHE_FORMAT = "v4"
+CACHE_FORMAT = "v5"
 
 #: ShotTable arrays stored in the cache, one .npy file each.
 TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion", "camera",
                 "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known", "still", "aspect",
-                "salient", "image")
+                "salient", "image", "visual", "worded")
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
     """The columns from the store's rows.
 
     ``rows``: (pk, shot_id, path, clip_id, library_id, start, end, embedding blob, histogram
-    blob, features JSON, thumbnail blob, clip analysis version, clip width, clip height) per
-    shot, ordered by pk;
+    blob, features JSON, thumbnail blob, clip analysis version, clip width, clip height, visual
+    vector blob, human description, name words JSON) per shot, ordered by pk;
     ``postings``: (word, pk, human) sorted by word; ``pairs``: (pk from, pk to, similarity)
     of the jump-cut pairs within clips; ``images``: (pk, vector blob) of the shots that have an
     image vector from the index's vision model, by pk (the others get a zero row).
@@ -96,7 +96,12 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
     still = np.zeros(n, bool)
     aspect = np.zeros(n, np.float32)
     salient = np.full((n, 2), np.nan, np.float32)
+    visual = np.zeros((n, dim), np.float32)
+    worded = np.zeros(n, bool)
     for i, r in enumerate(rows):
+        if r[14] is not None and dim and len(r[14]) == 4 * dim:
+            visual[i] = np.frombuffer(r[14], np.float32)
+        worded[i] = bool((r[15] or "").strip()) or json.loads(r[16] or "[]") != []
         if r[10] is not None and len(r[10]) == THUMB_LEN:
             thumbs[i] = np.frombuffer(r[10], np.int8)
         known[i] = (r[11] or 0) >= FRAMING_ANALYSIS
@@ -140,6 +145,8 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
         salient=salient,
         framing=FramingPairs.from_pairs([(int(a), int(b), float(v)) for a, b, v in pairs]),
         image=_image_column(images, [r[0] for r in rows]),
+        visual=visual,
+        worded=worded,
     )
     return IndexColumns(generation, table, np.array([r[4] for r in rows], np.int64),
                         Postings.from_rows(postings, table.pks))

@@ -1,8 +1,10 @@
-"""Descriptions of shots: sidecar text, words of file/folder names, and tagger labels.
+"""Descriptions of shots: sidecar text, words of file/folder names, tagger labels and visual
+words.
 
-Each part is kept separately (human description, name words, machine labels) so that
-matching can trust a person's words more than a classifier's; ``description_text``
-joins them for the text encoder. Only ``read_sidecars`` touches files (small text files).
+Each part is kept separately (human description, name words, machine labels, visual words)
+so that matching can trust a person's words more than a classifier's; ``ShotDescription.text``
+joins the first three for the text encoder (visual words go into the shot's visual vector
+instead, ``library/concepts.py``). Only ``read_sidecars`` touches files (small text files).
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wam.config import MAX_SIDECAR_BYTES
+from wam.errors import InputError
 from wam.keywords import content_words
+from wam.textfile import decode_text, parse_json, read_bytes
+from wam.library.visual_words import keyword_text
 
 #: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
 NOISE_WORDS = frozenset(
@@ -92,16 +98,23 @@ def read_sidecars(video: Path) -> Sidecar:
     found = False
     for side in sidecar_paths(video):
         try:
-            data = side.read_bytes()
+            data = read_bytes(str(side), what="the sidecar", name=side.name, limit=MAX_SIDECAR_BYTES,
+                              error=InputError)
         except FileNotFoundError:
             continue
         except OSError as exc:
             warnings.append(f"{side.name}: unreadable ({exc.strerror or exc}); ignored")
             continue
+        except InputError as exc:  # larger than a description can be, or not text
+            warnings.append(f"{exc}; ignored")
+            continue
         found = True
         digest.update(side.suffix.encode() + b"\0" + data + b"\0")
         try:
-            text = data.decode("utf-8-sig")
+            text = decode_text(data, what="the sidecar", name=side.name, error=InputError)
+        except InputError as exc:
+            warnings.append(f"{exc}; ignored")
+            continue
         except UnicodeDecodeError:
             warnings.append(f"{side.name}: not valid UTF-8; undecodable bytes replaced")
             text = data.decode("utf-8", errors="replace")
@@ -110,9 +123,12 @@ def read_sidecars(video: Path) -> Sidecar:
                 texts.append(" ".join(text.split()))
             continue
         try:
-            obj = json.loads(text)
+            obj = parse_json(text)
         except json.JSONDecodeError as exc:
             warnings.append(f"{side.name}: invalid JSON (line {exc.lineno}: {exc.msg}); ignored")
+            continue
+        except ValueError as exc:  # nested too deeply
+            warnings.append(f"{side.name}: invalid JSON ({exc}); ignored")
             continue
         if not isinstance(obj, dict):
             warnings.append(f"{side.name}: expected an object with 'description' and 'tags'; ignored")
@@ -139,11 +155,12 @@ def read_sidecars(video: Path) -> Sidecar:
 
 @dataclass(frozen=True)
 class ShotDescription:
-    """The three parts of a shot's description, kept apart."""
+    """The parts of a shot's description, kept apart."""
 
     human: str = ""  # sidecar description + tags
     names: tuple[str, ...] = ()  # folder/file name words
     labels: tuple[tuple[str, float], ...] = field(default=())  # tagger labels with confidence
+    seen: tuple[tuple[str, float], ...] = field(default=())  # visual words with confidence (library/visual_words.py)
 
     def text(self) -> str:
         """One text for the encoder: the person's words first, then names, then labels."""
@@ -160,7 +177,13 @@ class ShotDescription:
         return frozenset(content_words(self.human))
 
     def machine_words(self) -> frozenset[str]:
-        return frozenset(content_words(" ".join(list(self.names) + [label for label, _ in self.labels])))
+        """Words of the names, the labels and the confident visual words."""
+        parts = list(self.names) + [label for label, _ in self.labels] + [keyword_text(self.seen)]
+        return frozenset(content_words(" ".join(parts)))
+
+    def worded(self) -> bool:
+        """Whether a person's words (a sidecar, or file and folder names) say what the shot shows."""
+        return bool(self.human.strip() or self.names)
 
 
 def human_text(sidecar: Sidecar) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wam.library.colours import COLOUR_NAMES, FrameColours, frame_colours
 from wam.library.stills import is_still, tiny
 from wam.types import ShotFeatures
 
@@ -36,6 +37,7 @@ class FrameStats:
     sharpness: float  # 0..1 from the variance of the Laplacian
     clipped: float  # fraction of pixels crushed to black or blown to white
     tiny: np.ndarray | None = None  # float32 (18, 32) gray miniature (``stills.tiny``) for still detection
+    colours: FrameColours | None = None  # named colour shares and open sky (library/colours.py)
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class FrameSample:
 
 
 def frame_stats(bgr: np.ndarray) -> FrameStats:
-    """Histogram, brightness, colourfulness, sharpness and clipping of one BGR frame."""
+    """Histogram, brightness, colourfulness, sharpness, clipping and named colours of one BGR frame."""
     import cv2
 
     hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
@@ -85,6 +87,7 @@ def frame_stats(bgr: np.ndarray) -> FrameStats:
         sharpness=sharpness_of(gray),
         clipped=clipped,
         tiny=tiny(gray),
+        colours=frame_colours(bgr),
     )
 
 
@@ -209,6 +212,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         dx = dy = zoom = motion = shake = 0.0
     still = is_still([s.stats.tiny for s in samples], motion if steps else None)
     face_lists = [s.faces for s in samples if s.faces is not None]
+    face_share = sum(1 for f in face_lists if f) / len(face_lists) if face_lists else 0.0
     face_count = max((len(f) for f in face_lists), default=0)
     largest = max((face for faces in face_lists for face in faces), key=lambda f: f[2], default=None)
     face_size = float(largest[2]) if largest else 0.0
@@ -231,5 +235,22 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         quality=round(quality_score(sharpness, brightness, clipped, shake_norm), 4),
         histogram=hist,
         still=still,
+        face_share=round(face_share, 4),
+        **_colour_features([s.stats.colours for s in samples if s.stats.colours is not None]),
     )
+
+
+def _colour_features(frames: list[FrameColours]) -> dict:
+    """A shot's colour shares, sky, sky brightness, warm sky and top light: means over its sampled frames."""
+    if not frames:
+        return {}
+    shares = np.mean([f.shares for f in frames], axis=0)
+    with_sky = [f for f in frames if f.sky > 0]
+    return {
+        "colours": {name: round(float(x), 4) for name, x in zip(COLOUR_NAMES, shares)},
+        "sky": round(float(np.mean([f.sky for f in frames])), 4),
+        "sky_value": round(float(np.mean([f.sky_value for f in with_sky])), 4) if with_sky else 0.0,
+        "warm_sky": round(float(np.mean([f.warm_sky for f in frames])), 4),
+        "top_light": round(float(np.mean([f.top_light for f in frames])), 4),
+    }
 

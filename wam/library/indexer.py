@@ -2,17 +2,16 @@
 
 scan (never ``$WAM_HOME``) → ``changes.plan_file`` (unchanged? skip; moved? keep analysis;
 a copy? indexed once) → analyse in worker processes →
-tag keyframes + describe + embed (+ image vectors with a vision model) in this process →
+tag keyframes + visual words + describe + embed + visual vectors (+ image vectors with a
+vision model) in this process (``library/describer.py``) →
 store, one transaction per clip → image vectors for stored shots that lack them
 (``library/images.py``). Bad files are recorded and reported, never fatal.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,19 +19,19 @@ from typing import Callable
 
 import numpy as np
 
-from wam.config import default_workers
-from wam.embed import load_encoder, model_id
-from wam.embed.vision import VisionInfo, load_vision
+from wam.config import DEFAULT_TAGGER, default_workers
+from wam.embed import model_id
 from wam.errors import MediaError, WamError, one_line
 from wam.library.changes import DUPLICATE, Job, fail, plan_file
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
+from wam.library.describer import Describer
 from wam.library.images import embed_stored_shots, vision_for_run
 from wam.library.scan import media_files
 from wam.library.store import Store
+from wam.library.visual_words import visual_words
 from wam.types import ClipAnalysis
 
 Warn = Callable[[str], None]
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,74 +86,6 @@ def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnaly
         return f"unexpected {type(exc).__name__}: {one_line(exc)}"
 
 
-class _Describer:
-    """Lazily loaded tagger + encoder + vision model (so an unchanged library never loads torch)."""
-
-    def __init__(self, model: str, vision: VisionInfo | None = None):
-        self.model = model
-        self.vision = vision
-        self._vision_model = None
-        self._tagger = None
-        self._preload = None
-        self._lock = threading.Lock()
-
-    def preload(self, threads: int | None = None) -> None:
-        """Load both models in a background thread while the workers decode the first clips;
-        ``threads``: torch's threads for them (1 while worker processes decode: more would only
-        spin against the decoders for the same cores)."""
-
-        def load():
-            try:
-                if threads:
-                    import torch
-
-                    torch.set_num_threads(threads)
-                self.tagger
-                self.encoder
-                if self.vision is not None:
-                    self.vision_model
-            except Exception:  # reported again, cleanly, when the models are used
-                log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
-
-        self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=True)
-        self._preload.start()
-
-    def _wait(self) -> None:
-        if self._preload is not None and self._preload is not threading.current_thread():
-            self._preload.join()
-
-    @property
-    def encoder(self):
-        with self._lock:
-            return load_encoder(self.model)
-
-    @property
-    def tagger(self):
-        with self._lock:
-            if self._tagger is None:
-                from wam.library.tagger import ImageTagger
-
-                self._tagger = ImageTagger()
-            return self._tagger
-
-    @property
-    def vision_model(self):
-        with self._lock:
-            if self._vision_model is None:
-                self._vision_model = load_vision(self.vision)
-            return self._vision_model
-
-    def images(self, keyframes: list[tuple[bytes, ...]]) -> tuple[str, np.ndarray] | None:
-        """The vision model's identity and image vectors for shots with these keyframes (None: no model)."""
-        if self.vision is None:
-            return None
-        self._wait()
-        return self.vision.identity, self.vision_model.image_vectors(keyframes)
-
-    def embed(self, descriptions: list[ShotDescription]) -> np.ndarray:
-        return self.encoder.encode([d.text() for d in descriptions])
-
-
 def index_libraries(
     roots: list[str | Path],
     *,
@@ -166,11 +97,14 @@ def index_libraries(
     ray: str | None = None,
     vision: str | None = None,
     no_vision: bool = False,
+    tagger: str | None = None,
 ) -> IndexSummary:
     """Index (or refresh) each folder in ``roots`` into the index in ``home``/``$WAM_HOME``;
     with ``ray`` (an address, or ``"auto"``) the clips are analysed as tasks on a Ray cluster.
     ``vision``: a CLIP-family model (hub id or folder) whose image vectors every shot gets
-    (default: the index's, if any); ``no_vision``: drop the index's vision model."""
+    (default: the index's, if any); ``no_vision``: drop the index's vision model. ``tagger``
+    (``library/tagger.TAGGERS``; default: the index's, else lite0): clips tagged by another
+    are analysed again."""
     started = time.perf_counter()
     folders = []
     for r in roots:
@@ -185,7 +119,8 @@ def index_libraries(
     with Store.open(home) as store, store.lock():
         requested = model_id(model) if model else (store.model or model_id(None))
         seeing = None if no_vision else vision_for_run(vision, store.vision)
-        describer = _Describer(requested, seeing)
+        describer = Describer(requested, tagger or store.meta("tagger") or DEFAULT_TAGGER, store.home, seeing)
+        store.set_meta("tagger", describer.tagger_name)
         summary.model, summary.vision = requested, seeing.name if seeing else ""
         store.set_vision(seeing)
         if store.model and store.model != requested:
@@ -229,10 +164,13 @@ def index_libraries(
     return summary
 
 
-def _reembed_all(store: Store, describer: _Describer) -> int:
+def _reembed_all(store: Store, describer: Describer) -> int:
+    """Every shot's text embedding and visual vector in the new text model's space."""
     texts = store.shot_texts()
-    vecs = describer.embed([t.description for t in texts]) if texts else np.zeros((0, describer.encoder.dim), np.float32)
-    store.replace_model(describer.model, texts, vecs)
+    descriptions = [t.description for t in texts]
+    vecs = describer.embed(descriptions) if texts else np.zeros((0, describer.encoder.dim), np.float32)
+    visual = describer.visual(store.shot_concepts([t.pk for t in texts]), descriptions)
+    store.replace_model(describer.model, texts, vecs, visual)
     return len(texts)
 
 
@@ -274,7 +212,7 @@ def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
              order=lambda job: job.file.path, crashed="the decoder crashed on this file")
 
 
-def _finish(store: Store, describer: _Describer, job: Job, result: ClipAnalysis | str, summary, warn) -> None:
+def _finish(store: Store, describer: Describer, job: Job, result: ClipAnalysis | str, summary, warn) -> None:
     """Describe, embed and store one analysed clip (or record why it failed)."""
     f = job.file
     sidecar = read_sidecars(Path(f.path))
@@ -284,16 +222,19 @@ def _finish(store: Store, describer: _Describer, job: Job, result: ClipAnalysis 
     for w in result.warnings:
         warn(f"{f.path}: {w}")
     describer._wait()
-    labels = describer.tagger.labels_for_shots([s.keyframes for s in result.shots])
+    tagged = describer.tagger.tag_shots([s.keyframes for s in result.shots])
     human = human_text(sidecar)
     names = tuple(path_words(Path(f.path), Path(job.root)))
-    descriptions = [ShotDescription(human=human, names=names, labels=tuple(lab)) for lab in labels]
+    descriptions = [ShotDescription(human=human, names=names, labels=t.labels, seen=visual_words(s.features))
+                    for t, s in zip(tagged, result.shots)]
     vecs = describer.embed(descriptions)
+    concepts = [t.concepts for t in tagged]
     try:
         store.save_clip(library_id=job.library_id, path=f.path, size=f.size, mtime_ns=f.mtime_ns,
                         content_hash=job.content_hash, sidecar_sig=sidecar.signature, analysis=result,
                         descriptions=descriptions, embeddings=vecs, model=describer.model, checked_at=job.checked_at,
-                        images=describer.images([s.keyframes for s in result.shots]))
+                        images=describer.images([s.keyframes for s in result.shots]), concepts=concepts,
+                        visual=describer.visual(concepts, descriptions), tagger=describer.tagger_name)
     except sqlite3.IntegrityError:  # another clip with these bytes was stored meanwhile: this one is its copy
         fail(store, f, sidecar.signature, f"{DUPLICATE} another indexed clip; indexed once", summary, warn)
         return

@@ -9,10 +9,11 @@ from pathlib import Path
 from wam.errors import StoreError
 from wam.sql import transaction
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Version of the per-clip analysis; clips analysed by an older one are analysed again
-#: (3: still pictures and salient points, in each shot's features).
-ANALYSIS_VERSION = 3
+#: (3: still pictures and salient points, in each shot's features; 4: colours, sky, face
+#: share, visual words and ConSE concepts, issue 18).
+ANALYSIS_VERSION = 4
 #: The analysis version from which clips carry jump-cut framing (thumbnails and pairs).
 FRAMING_ANALYSIS = 2
 
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS clips (
     sidecar_sig TEXT NOT NULL,
     duration REAL, fps REAL, width INTEGER, height INTEGER, frames INTEGER,
     indexed_at REAL,
-    analysis INTEGER NOT NULL DEFAULT 1
+    analysis INTEGER NOT NULL DEFAULT 1,
+    tagger TEXT NOT NULL DEFAULT 'lite0'
 );
 CREATE INDEX IF NOT EXISTS clips_hash ON clips(content_hash);
 CREATE INDEX IF NOT EXISTS clips_library ON clips(library_id);
@@ -51,7 +53,10 @@ CREATE TABLE IF NOT EXISTS shots (
     labels TEXT NOT NULL,
     description TEXT NOT NULL,
     embedding BLOB,
-    thumb BLOB
+    thumb BLOB,
+    visual_words TEXT NOT NULL DEFAULT '[]',
+    concepts TEXT NOT NULL DEFAULT '[]',
+    visual BLOB
 );
 CREATE INDEX IF NOT EXISTS shots_clip ON shots(clip_id);
 CREATE TABLE IF NOT EXISTS words (
@@ -107,6 +112,8 @@ def connect(path: Path) -> sqlite3.Connection:
                     _upgrade_from_1(conn)
                 if 1 <= version <= 2:
                     _upgrade_from_2(conn)
+                if 1 <= version <= 3:
+                    _upgrade_from_3(conn)
                 _create(conn)
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
@@ -199,6 +206,19 @@ def _upgrade_from_2(conn: sqlite3.Connection) -> None:
                  "ON DELETE CASCADE, model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, shot_pk)) "
                  "WITHOUT ROWID")
     conn.execute("CREATE INDEX IF NOT EXISTS shot_vision_shot ON shot_vision(shot_pk)")
+
+
+def _upgrade_from_3(conn: sqlite3.Connection) -> None:
+    """Schema 3 → 4 (issue 18, what wam sees): shots gain their visual words (JSON [[word,
+    confidence]…]), ConSE class weights (JSON [[class, weight]…]) and visual vector (float32,
+    the text model's space); clips the tagger that analysed them. Old clips have none of these
+    (their analysis version is older): the next ``wam index`` analyses them again."""
+    conn.execute("ALTER TABLE shots ADD COLUMN visual_words TEXT NOT NULL DEFAULT '[]'")
+    conn.execute("ALTER TABLE shots ADD COLUMN concepts TEXT NOT NULL DEFAULT '[]'")
+    conn.execute("ALTER TABLE shots ADD COLUMN visual BLOB")
+    conn.execute("ALTER TABLE clips ADD COLUMN tagger TEXT NOT NULL DEFAULT 'lite0'")
+    conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') "
+                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
 def _create(conn: sqlite3.Connection) -> None:

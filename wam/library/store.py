@@ -23,14 +23,16 @@ from wam.errors import LibraryNotIndexedError, StoreError
 from wam.keywords import WordIndex
 from wam.library.columns import IndexColumns, build_columns, load_columns, save_columns
 from wam.library.describe import ShotDescription
+from wam.library.failures import FailureRecords
 from wam.library.imagestore import ImageVectors
+from wam.library.shot_rows import ShotRows, ShotText, description_columns
 from wam.library.lock import IndexLock
 from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty, connect_readonly
 from wam.sql import select_in, transaction
 from wam.types import ClipAnalysis, ShotTable
 
 #: The columns of ``ClipRow``, in order.
-_CLIP_COLUMNS = "id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis, indexed_at"
+_CLIP_COLUMNS = "id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis, indexed_at, tagger"
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,10 @@ class ClipRow:
     sidecar_sig: str
     analysis: int = ANALYSIS_VERSION  # version of the analysis that produced its shots
     checked_at: float | None = None  # when its file was last found to hold content_hash (a change after it is noticed)
+    tagger: str = "lite0"  # the image tagger that looked at its keyframes
 
 
-@dataclass(frozen=True)
-class ShotText:
-    """A stored shot's description parts (for re-embedding and re-describing)."""
-
-    pk: int
-    clip_id: int
-    shot_id: str
-    description: ShotDescription
-
-
-class Store(ImageVectors):
+class Store(FailureRecords, ShotRows, ImageVectors):
     """The SQLite index. Open with ``Store.open()``; use as a context manager."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
@@ -103,6 +96,10 @@ class Store(ImageVectors):
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with transaction(self.conn):
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     @property
     def model(self) -> str | None:
@@ -154,8 +151,10 @@ class Store(ImageVectors):
                FROM libraries l WHERE ? IS NULL OR l.id = ? ORDER BY l.root""",
             (library_id, library_id),
         ).fetchall()
-        return [{"id": r[0], "root": r[1], "indexed_at": r[2], "clips": r[3], "shots": r[4], "seconds": round(r[5], 2)}
-                for r in rows]
+        return [
+            {"id": r[0], "root": r[1], "indexed_at": r[2], "clips": r[3], "shots": r[4], "seconds": round(r[5], 2)}
+            for r in rows
+        ]
 
     # ------------------------------------------------------------------- clips
     def _clips(self, where: str, args: tuple) -> list[ClipRow]:
@@ -172,39 +171,60 @@ class Store(ImageVectors):
         return [r[0] for r in self.conn.execute("SELECT path FROM clips WHERE size=?", (size,))]
 
     def save_clip(
-        self, *, library_id: int, path: str, size: int, mtime_ns: int, content_hash: str, sidecar_sig: str,
-        analysis: ClipAnalysis, descriptions: list[ShotDescription], embeddings: np.ndarray, model: str,
-        checked_at: float | None = None, images: tuple[str, np.ndarray] | None = None,
+        self,
+        *,
+        library_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        content_hash: str,
+        sidecar_sig: str,
+        analysis: ClipAnalysis,
+        descriptions: list[ShotDescription],
+        embeddings: np.ndarray,
+        model: str,
+        concepts: list | None = None,
+        visual: np.ndarray | None = None,
+        tagger: str = "lite0",
+        checked_at: float | None = None,
+        images: tuple[str, np.ndarray] | None = None,
     ) -> int:
-        """Replace everything stored for ``path`` by a fresh analysis (its file read at ``checked_at``;
-        ``images``: (vision model identity, vectors))."""
-        if len(descriptions) != len(analysis.shots) or len(embeddings) != len(analysis.shots):
-            raise ValueError("one description and one embedding per shot")
+        """Replace everything stored for ``path`` by a fresh analysis, in one transaction.
+        ``concepts``: each shot's ConSE class weights, ``visual``: its visual vectors (in the
+        text model's space), both from ``library/concepts.py``; ``tagger`` names the tagger; the
+        file was read at ``checked_at``; ``images``: (vision model identity, image vectors)."""
+        n = len(analysis.shots)
+        concepts = [()] * n if concepts is None else concepts
+        if len(descriptions) != n or len(embeddings) != n or len(concepts) != n or (visual is not None and len(visual) != n):
+            raise ValueError("one description, embedding, concept list and visual vector per shot")
         with transaction(self.conn):
             self._check_model(model, embeddings.shape[1])
             self.conn.execute("DELETE FROM clips WHERE path=?", (path,))
             self.conn.execute("DELETE FROM failures WHERE path=?", (path,))
             cur = self.conn.execute(
                 """INSERT INTO clips(library_id, path, size, mtime_ns, content_hash, sidecar_sig,
-                                     duration, fps, width, height, frames, indexed_at, analysis)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                     duration, fps, width, height, frames, indexed_at, analysis, tagger)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis.duration,
-                    analysis.fps, analysis.width, analysis.height, analysis.frames, checked_at or time.time(),
-                    ANALYSIS_VERSION,
+                    analysis.fps, analysis.width, analysis.height, analysis.frames, checked_at or time.time(), ANALYSIS_VERSION,
+                    tagger,
                 ),
             )
             clip_id, pks = int(cur.lastrowid), []
-            for shot, desc, vec in zip(analysis.shots, descriptions, embeddings):
+            for k, (shot, desc, vec) in enumerate(zip(analysis.shots, descriptions, embeddings)):
                 cur = self.conn.execute(
                     """INSERT INTO shots(clip_id, shot_id, idx, start_frame, end_frame, start, "end", features,
-                                         histogram, desc_human, desc_names, labels, description, embedding, thumb)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                         histogram, desc_human, desc_names, labels, description, visual_words,
+                                         embedding, thumb, concepts, visual)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         clip_id, shot_key(content_hash, shot.index), shot.index, shot.start_frame, shot.end_frame,
                         shot.start, shot.end, json.dumps(shot.features.scalars(), sort_keys=True),
-                        np.asarray(shot.features.histogram, np.float32).tobytes(), *_description_columns(desc),
+                        np.asarray(shot.features.histogram, np.float32).tobytes(), *description_columns(desc),
                         np.asarray(vec, np.float32).tobytes(), shot.thumb or None,
+                        json.dumps([[int(c), float(w)] for c, w in concepts[k]]),
+                        None if visual is None else np.asarray(visual[k], np.float32).tobytes(),
                     ),
                 )
                 pks.append(int(cur.lastrowid))
@@ -250,39 +270,15 @@ class Store(ImageVectors):
             self.conn.execute("DELETE FROM clips WHERE id=?", (clip_id,))
             self._bump()
 
-    def shot_texts(self, clip_id: int | None = None) -> list[ShotText]:
-        """Description parts of every shot (of one clip, or of the whole index)."""
-        sql = "SELECT id, clip_id, shot_id, desc_human, desc_names, labels FROM shots"
-        args: tuple = ()
-        if clip_id is not None:
-            sql += " WHERE clip_id=?"
-            args = (clip_id,)
-        rows = self.conn.execute(sql + " ORDER BY id", args).fetchall()
-        return [ShotText(pk=r[0], clip_id=r[1], shot_id=r[2], description=_description_from_columns(*r[3:6]))
-                for r in rows]
-
-    def update_descriptions(
-        self, clip_id: int, texts: list[ShotText], embeddings: np.ndarray, model: str, *, sidecar_sig: str | None = None
-    ) -> None:
-        """Store new descriptions/embeddings for existing shots of one clip, in one transaction."""
+    def replace_model(self, model: str, texts: list[ShotText], embeddings: np.ndarray,
+                      visual: np.ndarray | None = None) -> None:
+        """Switch the whole index to another text model: every embedding (and visual vector, in the
+        new model's space) replaced in one transaction."""
         with transaction(self.conn):
-            self._check_model(model, embeddings.shape[1])
-            for t, vec in zip(texts, embeddings):
-                d = t.description
-                self.conn.execute(
-                    "UPDATE shots SET desc_human=?, desc_names=?, labels=?, description=?, embedding=? WHERE id=?",
-                    (*_description_columns(d), np.asarray(vec, np.float32).tobytes(), t.pk),
-                )
-                self._write_words(t.pk, d)
-            self._bump()
-            if sidecar_sig is not None:
-                self.conn.execute("UPDATE clips SET sidecar_sig=? WHERE id=?", (sidecar_sig, clip_id))
-
-    def replace_model(self, model: str, texts: list[ShotText], embeddings: np.ndarray) -> None:
-        """Switch the whole index to another text model: every embedding replaced in one transaction."""
-        with transaction(self.conn):
-            for t, vec in zip(texts, embeddings):
-                self.conn.execute("UPDATE shots SET embedding=? WHERE id=?", (np.asarray(vec, np.float32).tobytes(), t.pk))
+            for k, (t, vec) in enumerate(zip(texts, embeddings)):
+                vis = None if visual is None else np.asarray(visual[k], np.float32).tobytes()
+                self.conn.execute("UPDATE shots SET embedding=?, visual=? WHERE id=?",
+                                  (np.asarray(vec, np.float32).tobytes(), vis, t.pk))
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?)", (model,))
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dim', ?)", (str(embeddings.shape[1]),))
             self._bump()
@@ -294,29 +290,6 @@ class Store(ImageVectors):
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dim', ?)", (str(dim),))
         elif current != model:
             raise StoreError(f"index embeddings come from {current!r}, not {model!r}; re-embed before adding clips")
-
-    # ---------------------------------------------------------------- failures
-    def failure(self, path: str) -> tuple[int, int, str, str] | None:
-        r = self.conn.execute("SELECT size, mtime_ns, sidecar_sig, reason FROM failures WHERE path=?", (path,)).fetchone()
-        return (r[0], r[1], r[2], r[3]) if r else None
-
-    def record_failure(self, path: str, size: int, mtime_ns: int, sidecar_sig: str, reason: str) -> None:
-        with transaction(self.conn):
-            if self.conn.execute("DELETE FROM clips WHERE path=?", (path,)).rowcount:
-                self._bump()
-            self.conn.execute(
-                "INSERT OR REPLACE INTO failures(path, size, mtime_ns, sidecar_sig, reason) VALUES (?, ?, ?, ?, ?)",
-                (path, size, mtime_ns, sidecar_sig, reason),
-            )
-
-    def forget_failures_under(self, root: str, keep: set[str]) -> None:
-        """Drop failure records of files under ``root`` that no longer exist."""
-        prefix = root.rstrip(os.sep) + os.sep
-        rows = self.conn.execute("SELECT path FROM failures").fetchall()
-        gone = [r[0] for r in rows if r[0].startswith(prefix) and r[0] not in keep]
-        if gone:
-            with transaction(self.conn):
-                self.conn.executemany("DELETE FROM failures WHERE path=?", [(p,) for p in gone])
 
     # ------------------------------------------------------------------- reads
     def counts(self) -> dict:
@@ -347,7 +320,7 @@ class Store(ImageVectors):
             if columns is None:
                 rows = self.conn.execute(
                     """SELECT s.id, s.shot_id, c.path, c.id, c.library_id, s.start, s."end", s.embedding, s.histogram,
-                              s.features, s.thumb, c.analysis, c.width, c.height
+                              s.features, s.thumb, c.analysis, c.width, c.height, s.visual, s.desc_human, s.desc_names
                        FROM shots s JOIN clips c ON s.clip_id = c.id ORDER BY s.id"""
                 ).fetchall()
                 pairs = self.conn.execute(
@@ -383,12 +356,3 @@ def writable(home: Path, path: Path) -> bool:
 def shot_key(content_hash: str, index: int) -> str:
     """Stable shot id: the clip's content hash and the shot's index (survives renames)."""
     return f"{content_hash[:12]}-{index:03d}"
-
-
-def _description_columns(d: ShotDescription) -> tuple[str, str, str, str]:
-    """A description as the shots table stores it: desc_human, desc_names, labels (JSON), description."""
-    return d.human, json.dumps(list(d.names)), json.dumps([list(x) for x in d.labels]), d.text()
-
-
-def _description_from_columns(human: str, names: str, labels: str) -> ShotDescription:
-    return ShotDescription(human=human, names=tuple(json.loads(names)), labels=tuple((a, b) for a, b in json.loads(labels)))

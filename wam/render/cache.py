@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class CacheStats:
     bytes: int
     plans: int
     max_bytes: int | None
+    kept: int = 0  # after ``clear``: files that could not be deleted …
+    problem: str | None = None  # … and why
 
 
 def render_cache_bytes() -> int:
@@ -51,8 +54,8 @@ def render_cache_bytes() -> int:
         mb = float(value)
     except ValueError:
         mb = -1.0
-    if not mb >= 0:
-        raise UsageError(f"WAM_CACHE_MB must be a size in MB (a number >= 0), not {value!r}")
+    if not 0 <= mb * 2**20 < math.inf:  # NaN, negative, inf or too large for a byte count
+        raise UsageError(f"WAM_CACHE_MB must be a size in MB (a finite number >= 0), not {value!r}")
     return int(mb * 2**20)
 
 
@@ -229,14 +232,25 @@ class RenderCache:
         return CacheStats(str(self.root), len(entries), sum(s for _, s, _ in entries), plans, self.max_bytes)
 
     def clear(self, plans: bool = True) -> CacheStats:
-        """Remove every segment (and the kept plans when ``plans``); what was removed."""
+        """Remove every segment (and the kept plans when ``plans``); what was actually removed,
+        with ``kept`` files that could not be and the ``problem``. WamError when the cache held
+        something and nothing at all could be removed (e.g. a read-only folder)."""
         before = self.stats()
+        kept, problem = 0, None
         for folder in (self.segments, *((self.plans,) if plans else ())):
             if folder.is_dir():
                 for p in folder.iterdir():
                     if _pid_of(p.name) is None or not _pid_alive(_pid_of(p.name)) or _pid_of(p.name) == os.getpid():
-                        _remove(p)
-        return CacheStats(before.path, before.segments, before.bytes, before.plans if plans else 0, self.max_bytes)
+                        if (failure := _remove(p)) is not None:
+                            kept += 1
+                            problem = problem or (failure.strerror or str(failure))
+        after = self.stats()
+        removed = CacheStats(before.path, max(0, before.segments - after.segments), max(0, before.bytes - after.bytes),
+                             max(0, before.plans - after.plans) if plans else 0, self.max_bytes, kept, problem)
+        if kept and not (removed.segments or removed.plans):
+            raise WamError(f"cannot clear the render cache {self.root}: nothing could be deleted ({problem}; "
+                           f"{kept} file(s) kept)")
+        return removed
 
 
 def _pid_of(name: str) -> int | None:
@@ -251,11 +265,15 @@ def _pid_of(name: str) -> int | None:
     return None
 
 
-def _remove(p: Path) -> None:
+def _remove(p: Path) -> OSError | None:
+    """Delete the file or folder ``p``; the OSError that stopped it (None: done, or gone already)."""
     try:
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
         else:
             p.unlink()
-    except OSError:
-        pass
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return exc
+    return None

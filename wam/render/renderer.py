@@ -29,7 +29,8 @@ from typing import Callable
 
 import numpy as np
 
-from wam.config import DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from wam.config import (DEFAULT_CRF, DEFAULT_HEIGHT, DEFAULT_PRESET, DEFAULT_WIDTH, IMAGE_EXTENSIONS, MIN_SIDE,
+                        VIDEO_EXTENSIONS)
 from wam.errors import WamError, one_line
 from wam.render.cutreader import CutReader
 from wam.render.layout import crossfade_frames, crossfade_weight, fade_level
@@ -66,8 +67,9 @@ class RenderOptions:
         ``settings`` are any other fields (``fit``, ``subtitles``, ``music`` …)."""
         width, height = size or (timeline.width, timeline.height)
         width, height = width - width % 2, height - height % 2
-        if preview:
-            width, height = (width // 4) * 2, (height // 4) * 2
+        if preview:  # half size, but never below the smallest output (MIN_SIDE), keeping the shape
+            scale = min(1.0, max(0.5, MIN_SIDE / max(1, min(width, height))))
+            width, height = (max(MIN_SIDE, int(side * scale) // 2 * 2) for side in (width, height))
             settings.update(preset="ultrafast", crf=30)
         return cls(width=width, height=height, **settings)
 
@@ -243,7 +245,7 @@ def remove_stale_parts(out: Path) -> list[Path]:
 @signals_interrupt()  # SIGTERM/SIGHUP stop a render like Ctrl-C: temp files removed, decoders stopped
 def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | None = None,
                     warn: Callable[[str], None] = lambda m: None, cache=None,
-                    srt: str | Path | None = None) -> RenderResult:
+                    srt: str | Path | None = None, report: Callable[[int, int], None] | None = None) -> RenderResult:
     """Render ``timeline`` to ``out`` (MP4). Written to a temp file beside ``out`` (beside the
     file a symlink points to) and renamed on success; a FIFO or a device is written through once
     the video is complete. Temp files left by killed earlier renders of ``out`` are removed.
@@ -253,6 +255,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
 
     ``cache``: a ``wam.render.cache.RenderCache`` whose segments are reused and which keeps the
     new ones (None: every segment is encoded, in a temporary folder removed afterwards).
+    ``report(done, total)`` hears the frames encoded so far (``wam studio``'s progress bar).
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
     from wam.config import VIDEO_OUTPUT_EXTENSIONS
@@ -316,7 +319,8 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     try:
         opened = write_audio_track(timeline, tmp_audio, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
         paths, encoded = encode_segments(timeline, opts, segments, cache, work,
-                                         workers=opts.threads or default_workers(), progress=opts.progress)
+                                         workers=opts.threads or default_workers(), progress=opts.progress,
+                                         report=report)
         join_segments(paths, [s.frames for s in segments], fps, tmp_audio, tmp, work)
         tmp_srt = staged(srt, srt_text(timeline).encode("utf-8")) if srt is not None else None
         with output_lock(out, srt):  # video and subtitles go in place together

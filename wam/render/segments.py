@@ -290,10 +290,12 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, work: Path, *, workers: int = 1,
-                    progress: bool = False) -> tuple[list[Path], list[int]]:
+                    progress: bool = False, report: Callable[[int, int], None] | None = None
+                    ) -> tuple[list[Path], list[int]]:
     """Every segment as a file in ``work`` (in order), and the indices of those that had to be
     encoded: segments found in ``cache`` are taken as they are, the others are encoded
-    ``workers`` at a time and added to it. An interrupt stops every encoder and re-raises."""
+    ``workers`` at a time and added to it. ``report(done, total)`` hears the frames encoded so
+    far (from any thread). An interrupt stops every encoder and re-raises."""
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
     from tqdm import tqdm
@@ -312,14 +314,18 @@ def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, wo
     encoded = sorted(i for group in todo.values() for i in group)
     if not todo:
         return paths, encoded
-    bar = tqdm(total=sum(segments[g[0]].frames for g in todo.values()), unit="frame", desc="rendering",
-               disable=not progress, leave=False, dynamic_ncols=True)
+    total = sum(segments[g[0]].frames for g in todo.values())
+    bar = tqdm(total=total, unit="frame", desc="rendering", disable=not progress, leave=False, dynamic_ncols=True)
     lock = threading.Lock()
     cancel = threading.Event()
+    done = [0]
 
     def advance(n: int) -> None:
         with lock:
             bar.update(n)
+            done[0] += n
+            if report is not None:
+                report(max(0, min(done[0], total)), total)
 
     def job(group: list[int]) -> None:
         seg = segments[group[0]]

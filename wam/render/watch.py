@@ -19,7 +19,7 @@ def file_fingerprint(path: str) -> str | None:
     """A hash of the file's content (None while it cannot be read, e.g. mid-save)."""
     try:
         with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()
+            return hashlib.file_digest(f, "sha256").hexdigest()  # read in chunks: a huge file takes no memory
     except OSError:
         return None
 

@@ -197,9 +197,12 @@ def srt_spans(path: str, texts: list[str]) -> list[tuple[float, float]]:
     """Speech spans from a SubRip file with one subtitle per sentence, in order (UsageError if not)."""
     import srt
 
+    from wam.config import MAX_TEXT_BYTES
+    from wam.errors import InputError
+    from wam.textfile import read_text
+
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            subs = list(srt.parse(f.read()))
+        subs = list(srt.parse(read_text(path, what="--timing", limit=MAX_TEXT_BYTES, error=InputError)))
     except (OSError, UnicodeDecodeError, srt.SRTParseError, ValueError) as exc:
         raise UsageError(f"--timing {path} is not a readable SubRip file ({one_line(exc, 100)})") from None
     if len(subs) != len(texts):

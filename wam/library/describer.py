@@ -1,0 +1,109 @@
+"""The models that describe shots while ``wam index`` runs: the image tagger, the text encoder,
+the concept space (ImageNet classes and visual words in the text model's space) and, when the
+index has one, a CLIP-family vision model; each loaded on first use, and preloaded in a
+background thread while the first clips decode. Used by ``library/indexer.py``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from wam.config import DEFAULT_TAGGER
+from wam.embed import load_encoder
+from wam.embed.vision import VisionInfo, load_vision
+from wam.library.describe import ShotDescription
+
+log = logging.getLogger(__name__)
+
+
+class Describer:
+    """Lazily loaded tagger + encoder + concept space + vision model (so an unchanged library
+    never loads torch)."""
+
+    def __init__(self, model: str, tagger: str = DEFAULT_TAGGER, home: Path | None = None,
+                 vision: VisionInfo | None = None):
+        self.model = model
+        self.tagger_name = tagger
+        self.home = home
+        self.vision = vision
+        self._vision_model = None
+        self._tagger = None
+        self._space = None
+        self._preload = None
+        self._lock = threading.Lock()
+
+    def preload(self, threads: int | None = None) -> None:
+        """Load the models in a background thread while the workers decode the first clips;
+        ``threads``: torch's threads for them (1 while worker processes decode: more would only
+        spin against the decoders for the same cores)."""
+
+        def load():
+            try:
+                if threads:
+                    import torch
+
+                    torch.set_num_threads(threads)
+                self.tagger
+                self.encoder
+                if self.vision is not None:
+                    self.vision_model
+            except Exception:  # reported again, cleanly, when the models are used
+                log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
+
+        # not a daemon: an interrupted index waits for the load to end before exiting, as exiting while
+        # torch loads a model aborts the interpreter ("terminate called without an active exception")
+        self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=False)
+        self._preload.start()
+
+    def _wait(self) -> None:
+        if self._preload is not None and self._preload is not threading.current_thread():
+            self._preload.join()
+
+    @property
+    def encoder(self):
+        with self._lock:
+            return load_encoder(self.model)
+
+    @property
+    def tagger(self):
+        with self._lock:
+            if self._tagger is None:
+                from wam.library.tagger import ImageTagger
+
+                self._tagger = ImageTagger(self.tagger_name)
+            return self._tagger
+
+    @property
+    def vision_model(self):
+        with self._lock:
+            if self._vision_model is None:
+                self._vision_model = load_vision(self.vision)
+            return self._vision_model
+
+    @property
+    def space(self):
+        """The ImageNet classes and visual words in the text model's space (library/concepts.py)."""
+        if self._space is None:
+            from wam.library.concepts import load_space
+
+            self._space = load_space(self.model, lambda texts: self.encoder.encode(texts), self.home)
+        return self._space
+
+    def images(self, keyframes: list[tuple[bytes, ...]]) -> tuple[str, np.ndarray] | None:
+        """The vision model's identity and image vectors for shots with these keyframes (None: no model)."""
+        if self.vision is None:
+            return None
+        self._wait()
+        return self.vision.identity, self.vision_model.image_vectors(keyframes)
+
+    def embed(self, descriptions: list[ShotDescription]) -> np.ndarray:
+        return self.encoder.encode([d.text() for d in descriptions])
+
+    def visual(self, concepts: list, descriptions: list[ShotDescription]) -> np.ndarray:
+        """Each shot's visual vector: its class weights and visual words mixed in the text space."""
+        if not descriptions:
+            return np.zeros((0, self.encoder.dim), np.float32)
+        return np.stack([self.space.vector(c, d.seen) for c, d in zip(concepts, descriptions)])
