@@ -139,10 +139,13 @@ def small_tied_library(seed: int):
     return t, rng.choice([0.5, 0.6, 0.7], size=(6, n_clips))[:, np.asarray(clips)].astype(np.float32)
 
 
-@pytest.mark.parametrize("seed,pace", [(5, "calm"), (6, "calm"), (6, "fast"), (16, "fast"), (21, "calm"), (21, "fast")])
+@pytest.mark.parametrize("seed,pace", [(0, "normal"), (5, "fast"), (6, "calm"), (6, "fast"), (19, "normal"),
+                                       (33, "normal")])
 def test_no_repeat_where_the_loop_alone_left_one(seed, pace):
     """Libraries where the diversity loop's penalties alone ended on repeated footage although
-    the library allows a plan without (found by search): the constraint mends them."""
+    the library allows a plan without: the constraint mends them. (Found by search over seeds
+    0–39 with ``enforce`` switched off; these libraries hold barely more footage than the story
+    needs, so which of them the loop alone gets wrong moves with every change of the cost terms.)"""
     sentences = read_story(TEXT)
     t, scores = small_tied_library(seed)
     tl = assemble(sentences, t, scores, pace=PACES[pace])
