@@ -19,9 +19,9 @@ from typing import Callable
 
 import numpy as np
 
+from wam.assemble.lead import floor_rows, may_open, pinned_mask, story_claims
 from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
-from wam.assemble.lead import floor_rows, may_open, story_claims
 from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term, default_terms
 from wam.candidates import Candidates, candidates_from_scores
 from wam.config import DEFAULT_K
@@ -228,7 +228,8 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
             sc = sc + np.random.default_rng([seed, si]).uniform(0, 0.15, len(sc))
         best = float(sc.max()) if len(sc) else 0.0
         order = np.lexsort((c.rows, -sc))
-        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH)]  # nothing far below the best
+        pinned = pinned_mask(sticky[si] if sticky else None, np.asarray(c.rows, np.int64)[order])
+        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned)]  # nothing far below the best
         rows = np.asarray(c.rows, np.int64)[order]
         pools.append(rows)
         scores.append(dict(zip(rows.tolist(), sc[order].tolist())))
