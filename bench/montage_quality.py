@@ -2,25 +2,30 @@
 """Montage quality: does each sentence show the clip it is about, and for how much of its time?
 
 A library of generated clips, each three distinct 2–3 s shots with a caption sidecar
-(tests/montage_eval.py), and stories of one sentence per clip in a shuffled order:
+(tests/montage_eval.py), and a story of one sentence per clip in a shuffled order:
 
 * ``captions``: the sentences are the captions themselves (issue 7's fill measurement);
-* ``paraphrases``: the captions said in other words (the set the planner may be tuned on);
-* ``held-out``: other scenes, other paraphrases, other seeds (never tuned on).
+* ``tuned``: bench/data/montage/tuned.txt — captions the way an automatic captioner writes
+  them, in groups of three alike scenes, and story sentences telling the scenes in other
+  words, one per group naming its scene only through its siblings' words (the set the
+  planner may be tuned on);
+* ``held-out``: bench/data/montage/heldout.txt, other scenes written the same way, other
+  seeds (never tuned on).
 
 Both the current wam and a baseline revision index the same clips and plan every story at
 every pace, side by side:
 
-    python bench/montage_quality.py [--sets captions paraphrases held-out] [--baseline e82c082]
+    python bench/montage_quality.py [--sets captions tuned held-out] [--baseline e82c082] [--work DIR]
 
 Per story and pace it prints the *fill* (over the sentences whose own clip appears at all, the
 mean and lowest share of screen time showing it, and how many reach 0.9) and the *hit rate*:
 the share of sentences whose most-shown clip is their own (and whose first cut is), beside
 the MiniLM top-1 reference — the share whose nearest shot by cosine alone (sentence vector
 against the shots' description vectors in the index) is a shot of their own clip. The last
-line is machine-readable: ``<set>_fill_<pace>=… <set>_hit_<pace>=… <set>_minilm=… …``
+line is machine-readable: ``<set>_minilm=… <set>_fill_<pace>=… <set>_hit_<pace>=… …``
 (``baseline_`` prefixed for the baseline). Goals (issue 20): fill ≥ 0.9 and hit rate ≥
-1.1 × MiniLM top-1, on the held-out set too.
+1.1 × MiniLM top-1, on the held-out set too. ``--work DIR`` keeps the generated libraries
+and their indexes there for the next run (they are made again when missing).
 """
 
 from __future__ import annotations
@@ -37,17 +42,25 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from montage_eval import (  # noqa: E402
-    CAPTIONS, HELDOUT_CAPTIONS, HELDOUT_PARAPHRASES, PARAPHRASES, clip_hits, fill_shares, make_library, make_story,
-)
+from montage_eval import CAPTIONS, clip_hits, fill_shares, make_library, make_story  # noqa: E402
 
 PACES = ("calm", "normal", "fast")
-#: set name → (clip captions, story sentences (one per clip), library seed, story seed)
+DATA = REPO / "bench" / "data" / "montage"
+#: set name → (data file, or None for CAPTIONS told as themselves; library seed, story seed)
 SETS = {
-    "captions": (CAPTIONS, CAPTIONS, 7, 3),
-    "paraphrases": (CAPTIONS, PARAPHRASES, 7, 3),
-    "held-out": (HELDOUT_CAPTIONS, HELDOUT_PARAPHRASES, 11, 5),
+    "captions": (None, 7, 3),
+    "tuned": (DATA / "tuned.txt", 13, 3),
+    "held-out": (DATA / "heldout.txt", 11, 5),
 }
+
+
+def read_set(path: Path | None) -> tuple[list[str], list[str]]:
+    """(clip captions, story sentences): one line "caption | sentence" per clip."""
+    if path is None:
+        return CAPTIONS, CAPTIONS
+    pairs = [line.split("|") for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    return [c.strip() for c, _ in pairs], [t.strip() for _, t in pairs]
 
 #: Run with the current code: per sentence of the story on stdin, the source of its nearest shot by cosine.
 NEAREST = """
@@ -112,8 +125,9 @@ def measure(code: Path, home: Path, lib: Path, story: Path, order: list[int]) ->
 
 
 def run_set(name: str, work: Path, revisions: dict[str, Path], clips: int, shots) -> dict:
-    captions, sentences, lib_seed, story_seed = SETS[name]
-    library_name = "library-heldout" if captions is HELDOUT_CAPTIONS else "library"
+    path, lib_seed, story_seed = SETS[name]
+    captions, sentences = read_set(path)
+    library_name = f"library-{path.stem if path else 'captions'}-{lib_seed}"
     lib = work / library_name
     if not lib.exists():
         make_library(lib, captions[:clips], seed=lib_seed, shot_seconds=tuple(shots))
@@ -124,7 +138,7 @@ def run_set(name: str, work: Path, revisions: dict[str, Path], clips: int, shots
     out = {}
     for rev, code in revisions.items():
         home = work / f"home-{rev}-{library_name}"
-        if not home.exists():
+        if not (home / "index.sqlite").exists():
             run_wam(code, home, "index", str(lib), "-q")
         out[rev] = measure(code, home, lib, story, order)
     out["minilm"] = minilm_hits(work / f"home-wam-{library_name}", lib, texts, order)
@@ -137,8 +151,10 @@ def main() -> None:
     ap.add_argument("--shots", type=float, nargs=2, default=(2.0, 3.0), help="shot length range, seconds")
     ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
     ap.add_argument("--baseline", default="e82c082", help="git revision to compare with ('' for none)")
+    ap.add_argument("--work", type=Path, help="keep the libraries and indexes in this folder (default: a temporary one)")
     opts = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="wam-montage-"))
+    work = opts.work.resolve() if opts.work else Path(tempfile.mkdtemp(prefix="wam-montage-"))
+    work.mkdir(parents=True, exist_ok=True)
     revisions = {"wam": REPO}
     try:
         if opts.baseline:
@@ -150,7 +166,8 @@ def main() -> None:
     finally:
         if opts.baseline:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")], check=False)
-        shutil.rmtree(work, ignore_errors=True)
+        if not opts.work:
+            shutil.rmtree(work, ignore_errors=True)
     print(f"{opts.clips} clips of three {opts.shots[0]:g}–{opts.shots[1]:g} s shots; stories of one sentence per clip")
     parts = []
     for name, res in results.items():

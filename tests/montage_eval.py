@@ -1,7 +1,6 @@
 """Evaluation data for the montage: a library of generated clips, each made of three distinct
-2–3 s shots and described by a caption sidecar, and a story made of the same captions — or
-of the captions said in other words (``PARAPHRASES``; ``HELDOUT_CAPTIONS`` and
-``HELDOUT_PARAPHRASES`` are a second set of scenes, never tuned on).
+2–3 s shots and described by a caption sidecar, and a story made of the same captions (or,
+in bench/montage_quality.py, of sentences telling the same scenes in other words).
 
 ``fill_shares`` measures, for every sentence whose own clip appears in its cuts at all, the
 share of the sentence's screen time that shows that clip (issue 7's target: ≥ 0.9).
@@ -51,107 +50,6 @@ CAPTIONS = [
     "A street musician plays the guitar for people passing by.",
     "A scientist looks through a microscope in a bright laboratory.",
 ]
-
-#: Each caption of CAPTIONS said in other words (the story of the hit-rate measurement).
-PARAPHRASES = [
-    "Someone in a red coat cycles beside the water.",
-    "Kids pile up sand into a castle by the sea.",
-    "In the kitchen, a cook chops carrots and peppers.",
-    "The dog leaps to grab a flying disc on the lawn.",
-    "Raindrops stream down the glass as the bus crosses town.",
-    "Under a single spotlight, a musician draws her bow across the strings.",
-    "At first light the trawlers bob at their moorings.",
-    "Before take-off the captain runs through the flight controls.",
-    "The woods on the mountainside lie silent under a white blanket.",
-    "Supporters roar under the floodlights as their team scores.",
-    "Hands mould a bowl of clay as the wheel turns.",
-    "A stallion races over the parched ground in a cloud of dust.",
-    "Machines put vehicles together on the assembly line.",
-    "Molten rock creeps down the mountain's glowing slope.",
-    "By the fireplace, an old woman tells the little boy a tale from a book.",
-    "A teenager on a board flies over a seat in a deserted car park.",
-    "Bright tropical fish dart between the corals underwater.",
-    "At harvest time a tractor rolls through the ripe grain.",
-    "The physician checks the heartbeat of the man on the examination table.",
-    "Rockets burst in colour over the water and its bridge.",
-    "A pupil fills the blackboard with maths formulas.",
-    "Fresh loaves come out of the bakery's oven.",
-    "A vintage locomotive puffs smoke over the arches of a railway bridge.",
-    "On a misty morning, a jogger laces up her trainers.",
-    "Friends share slices and jokes at an Italian diner.",
-    "A balloon floats slowly above the grape fields.",
-    "In the workshop, a man fixes a motorbike's motor with a wrench.",
-    "The birds of Antarctica shuffle over the frozen shore to the sea.",
-    "A busker strums his guitar on the pavement for passers-by.",
-    "In the lab, a researcher examines a sample under the lens.",
-]
-
-#: A held-out set: other scenes, and their paraphrases (never tuned on; other seeds too).
-HELDOUT_CAPTIONS = [
-    "A little girl blows out the candles on her birthday cake.",
-    "Waves crash against the rocks below a white lighthouse.",
-    "A woman waters tomato plants in her back garden.",
-    "A barista pours milk foam into a cup of cappuccino.",
-    "Commuters crowd onto a subway train at rush hour.",
-    "A climber pulls herself up a steep granite cliff.",
-    "An eagle spreads its wings and soars above a canyon.",
-    "A carpenter saws a plank in his wood workshop.",
-    "Children splash in a swimming pool on a hot afternoon.",
-    "A tailor measures a customer for a new suit.",
-    "Autumn leaves fall onto a path through the park.",
-    "A boxer hits a punching bag in a small gym.",
-    "A couple dances a slow waltz in an elegant ballroom.",
-    "Lightning strikes over a flat prairie during a storm.",
-    "A fisherman casts his line from a wooden pier.",
-    "A nurse pushes an old man in a wheelchair down a hospital corridor.",
-    "A cyclist races downhill on a mountain bike trail.",
-    "Monks in orange robes walk past an ancient temple.",
-    "A girl feeds carrots to a rabbit in a hutch.",
-    "A waiter carries a tray of drinks across a busy terrace.",
-    "A truck drives along a desert highway at sunset.",
-    "A jazz band plays a saxophone solo in a smoky club.",
-    "A boy flies a kite on a windy hill.",
-    "A firefighter sprays water on a burning house.",
-    "Cows graze in a green meadow beside a barn.",
-    "A teacher reads to a class of young children.",
-    "A diver explores the wreck of a sunken ship.",
-    "Market traders sell fruit and vegetables from colourful stalls.",
-    "A painter adds colour to a canvas on an easel.",
-    "An airplane takes off from a runway at dusk.",
-]
-HELDOUT_PARAPHRASES = [
-    "The child makes a wish and puffs at the candles of her cake.",
-    "The sea breaks on the cliffs under the lighthouse tower.",
-    "In the backyard, she sprinkles the vegetable patch with a watering can.",
-    "The coffee maker draws a leaf in the frothy milk.",
-    "At peak time, office workers squeeze into the metro carriage.",
-    "Hand over hand, a woman scales the sheer rock face.",
-    "A large bird of prey glides over the deep gorge.",
-    "Sawdust flies as a joiner cuts timber at the bench.",
-    "Kids jump into the water to cool off in the summer heat.",
-    "The dressmaker takes a client's measurements with a tape.",
-    "Red and yellow foliage drifts down on the walkway in the fall.",
-    "The fighter pounds the heavy bag during training.",
-    "Two partners glide across the polished floor of a grand hall.",
-    "A bolt flashes across the stormy sky above the plains.",
-    "An angler throws his hook into the water off the jetty.",
-    "In the ward, a carer wheels an elderly patient along the hallway.",
-    "A rider speeds down a rough forest track on two wheels.",
-    "Buddhist monks in saffron clothes stroll by the old shrine.",
-    "A child offers vegetables to her pet bunny through the cage.",
-    "On the crowded patio, a server balances glasses on a platter.",
-    "A lorry rolls down an empty road through the dunes as the sun goes down.",
-    "In a dim bar, the sax player takes the lead with the group.",
-    "On a breezy slope, a child holds the string of his kite in the sky.",
-    "Flames leap from the home as the fire crew aims the hose.",
-    "Cattle eat grass in the pasture near the farm building.",
-    "In the classroom, pupils sit on the carpet and listen to a book.",
-    "Underwater, a scuba swimmer inspects the remains of an old vessel.",
-    "At the open-air bazaar, vendors offer apples and greens to shoppers.",
-    "An artist brushes oils onto a picture in the studio.",
-    "In the evening light, a jet lifts off the tarmac.",
-]
-
 
 def _colour(rng: random.Random, previous: tuple | None) -> tuple[int, int, int]:
     """A saturated BGR colour whose hue is far from the previous shot's (a clear cut)."""

@@ -1,7 +1,8 @@
 """Shot-size grammar, one cost term of the assembler (Write-a-video's idioms): inside a
-sentence an editor tightens — wide → medium → close-up — rather than loosening or jumping
-two sizes, and never cuts between two shots of one size and one subject (that reads as a
-jump, not as an edit).
+sentence, and from one sentence of a scene to the next, an editor tightens — wide → medium →
+close-up — rather than loosening or jumping two sizes, and never cuts between two shots of
+one size and one subject (that reads as a jump, not as an edit). Across a paragraph (a new
+scene) the cost is relaxed like continuity's, and ``Establishing`` asks for a wide opening.
 
 Sizes come from the index (``ShotTable.scale``), which measures them from faces: a shot
 without a face is called wide, a size it may not have, so the same-subject rule only holds
