@@ -1,20 +1,18 @@
 """A sentence's lead (assemble/lead.py): the floor (no cut under 0.6 × its sentence's best
-unless the sentence is weak), the opening (the footage showing a sentence's first frame at
-least 0.8 × its best) and story-level claims — on arrays, as properties of every plan
-whatever way near-ties fall, and on the sample library at every pace."""
+unless the sentence is weak) and the opening (the footage showing a sentence's first frame
+at least 0.8 × its best) — on arrays, as properties of every plan whatever way near-ties
+fall, and on the sample library at every pace."""
 
 import numpy as np
 import pytest
 
 from tables import fake_library, make_table
-from wam.assemble.lead import (
-    FLOOR_RATIO, OPENING_RATIO, Claim, Opening, floor_rows, may_open, pinned_mask, story_claims,
-)
+from wam.assemble.lead import FLOOR_RATIO, OPENING_RATIO, Opening, floor_rows, may_open, pinned_mask
 from wam.assemble.plan import assemble, build_problem
 from wam.assemble.stable import KEEP_PINNED, KEEP_UNCHANGED
 from wam.assemble.styles import PACES
 from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext
-from wam.candidates import candidates_from_scores, clip_evidence
+from wam.candidates import candidates_from_scores
 from wam.story import read_story
 
 TEXT = "\n\n".join(" ".join(f"Scene {p} line {i} has a few more words to read here." for i in range(4))
@@ -62,31 +60,6 @@ def test_only_footage_near_the_best_may_open_and_the_opening_cost_grows_with_the
     pinned = _ctx(t, [{0: 0.8, 1: 0.65, 2: 0.6, 3: 0.5}], sticky=[(frozenset({3}), KEEP_PINNED)])
     assert may_open(pinned, 0, rows).tolist() == [True, True, False, True]
     assert not pinned_mask((frozenset({3}), KEEP_UNCHANGED), rows).any()
-
-
-def test_clip_evidence_pools_shots_by_clip():
-    clips = np.array([0, 0, 0, 1, 1])
-    assert clip_evidence(np.array([0, 1, 3]), np.array([0.2, 0.7, 0.4]), clips) == {0: 0.7, 1: 0.4}
-
-
-def test_a_clip_another_sentence_is_about_is_claimed_by_it():
-    """Sentence 2 matches clip 1 clearly better than sentence 0 does: clip 1's shots (all of
-    them, its evidence pooled) cost more in sentence 0; sentence 1, a neighbour in 2's
-    paragraph, sees no claim (a shot may run on into the next sentence of a scene)."""
-    t = make_table(6, clip_ids=[0, 0, 1, 1, 2, 2])
-    scores = [{0: 0.7, 1: 0.7, 2: 0.62, 3: 0.5},
-              {2: 0.65, 3: 0.6, 4: 0.7, 5: 0.7},
-              {2: 0.8, 3: 0.4, 4: 0.5}]
-    ctx = _ctx(t, scores, paragraph_start=[True, True, False])
-    pools = [np.array(sorted(s)) for s in scores]
-    claims = story_claims(ctx, pools)
-    assert claims[0][2] == pytest.approx(1.0) and claims[0][3] == pytest.approx(1.0)  # 0.8 − 0.62 ≥ CLAIM_SPAN
-    assert 0 not in claims[0] and 1 not in claims[0]  # clip 0 is nobody else's
-    assert claims[1] == {}  # sentence 2 is its neighbour in one paragraph
-    assert 2 not in claims[2]  # nobody matches clip 1 better than sentence 2
-    ctx.claims = claims
-    per_second = Claim(1).per_second(ctx, 0, pools[0])
-    assert per_second.tolist() == [0.0, 0.0, pytest.approx(1.0), pytest.approx(1.0)]
 
 
 @pytest.mark.parametrize("pace", ["calm", "normal", "fast"])

@@ -8,7 +8,8 @@ inside a paragraph. Reusing footage is a global constraint the DP cannot see, so
 ``diversity.py`` penalises repeats and re-solves, ``repair.py`` enforces the plan's rules
 by re-solving windows and ``spread.py`` moves forced repeats apart; ``report.py`` turns
 the chosen segments into the Timeline with each cut's costs. A sentence's pool holds only
-footage near its best, and only its best may open it (``lead.py``: hard rules of the problem).
+footage near its best, and only its best may open it (``lead.py``: hard rules of the problem);
+a clip that several sentences want goes to the one the story gives it to (``claims.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Callable
 
 import numpy as np
 
-from wam.assemble.lead import floor_rows, may_open, pinned_mask, story_claims
+from wam.assemble.claims import story_claims
+from wam.assemble.lead import floor_rows, may_open, pinned_mask
 from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
 from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term, default_terms

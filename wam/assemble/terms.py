@@ -37,8 +37,8 @@ class CostWeights:
     """The weight of every term (a term's unweighted cost is roughly 0..1 per unit).
 
     Per second on screen: ``semantic`` (1 − match score), ``relevance`` (1 for a last-resort
-    shot, one scoring under half its sentence's best candidate), ``claim`` (a clip another
-    sentence of the story is about, ``lead.Claim``), ``quality`` (1 − shot
+    shot, one scoring under half its sentence's best candidate), ``claim`` (a clip the story
+    gave to another sentence, in score units, ``claims.Claim``), ``quality`` (1 − shot
     quality), ``diversity`` (the reuse and spread penalties found by the diversity loop,
     already in cost units). Per cut: ``duration`` (misfit of the cut's length against the
     pace prior), ``hold`` (per second a shot's last frame is frozen because the shot is too
@@ -57,7 +57,7 @@ class CostWeights:
     semantic: float = 3.0
     relevance: float = 20.0
     opening: float = 8.0
-    claim: float = 0.45
+    claim: float = 10.0
     quality: float = 0.5
     duration: float = 1.6
     hold: float = 30.0
@@ -381,7 +381,8 @@ class Stick(Term):
 
 def default_terms(weights: CostWeights = CostWeights()) -> list[Term]:
     """Every term with its default weight, in report order."""
-    from wam.assemble.lead import Claim, Opening
+    from wam.assemble.claims import Claim
+    from wam.assemble.lead import Opening
     from wam.assemble.sizes import ShotSize
 
     return [
