@@ -69,7 +69,11 @@ def repeated_footage(tl) -> float:
 
 def test_sample_story_meets_the_montage_rules_at_every_pace(indexed):
     """Issue 7 on the samples: no cut far below its sentence's best (unless the sentence is
-    weak), no footage shown twice, and the average shot length ordered by pace."""
+    weak), no footage shown twice, and the average shot length ordered by pace. (Normal and
+    fast may tie here: the samples' clips are 2–2.5 s shots, already the fast pace's length,
+    and under issue 20's floor every sentence shows its own clip only, so fast has nothing to
+    cut to that normal does not show. tests/test_assemble.py checks the strict order on
+    footage that allows it.)"""
     asl = {}
     for pace in ("calm", "normal", "fast"):
         r = CliRunner().invoke(cli, ["plan", str(STORY), "--json", "--pace", pace])
@@ -81,7 +85,7 @@ def test_sample_story_meets_the_montage_rules_at_every_pace(indexed):
                 assert all(c.score >= best / 2 for c in s.cuts), (pace, s.text, s.cuts)
         assert repeated_footage(tl) < 1e-3, pace
         asl[pace] = tl.duration / sum(1 for c in tl.cuts() if not c.continues)
-    assert asl["calm"] > asl["normal"] > asl["fast"], asl
+    assert asl["calm"] > asl["normal"] >= asl["fast"] and asl["calm"] > asl["fast"], asl
 
 
 def test_explain_names_the_runner_up_and_what_it_would_cost(indexed):
