@@ -1,27 +1,30 @@
-"""Story-level claims on clips: when several sentences want one clip and its footage serves
-fewer of them, the story decides which sentence the clip is about, and the others leave it.
+"""Story-level claims on clips: when several sentences want one clip, the story decides
+which sentence the clip is about, and the others leave it.
 
 A sentence alone takes its best-scoring clip (MiniLM top-1, in effect), so a sentence that
 mentions a neighbouring scene ("no crowd, no race: just one player and a ball") takes that
-scene's clip — the stadium crowd — although the sentence that is about the crowd has nothing
-else like it, and its own clip (the tennis player) is a close second. The story sees that
-(issue 20: the right clip missed on multi-shot clips): clips are assigned to sentences to
-maximise the evidence over the whole story, where a clip serves as many sentences as its
-footage fills (``slots``), by Bertsekas' auction (``auction``): each sentence bids for the
-clip whose evidence, less its price, is highest; a price rises by the bidder's margin over
-its second choice (plus ``CLAIM_MARGIN``). At the end every sentence holds a clip within
-``CLAIM_MARGIN`` of its best net value, and a clip's price is what the story loses if one
-more sentence took it.
+scene's clip — the stadium crowd — although the sentence about the crowd has nothing else
+like it, and the sentence's own clip (the tennis player) is a close second. That is why the
+right clip was missed on multi-shot clips (issue 20; bench/montage_quality.py's confusable
+scenes). The story sees it: clips are assigned to sentences, each clip to one sentence, to
+maximise the evidence over the whole story, by Bertsekas' auction (``auction``): each
+sentence bids for the clip whose evidence less its price is highest, raising the price by
+its margin over its second choice (plus ``AUCTION_EPS``); at the end every sentence holds
+a clip within ``AUCTION_EPS`` of its best net value, and a clip's price is what another
+sentence would have to give up to take it.
 
-``story_claims`` turns the prices into a cost per second, in score units (the ``Claim``
-term, at the semantic weight): in sentence s a clip costs what its price is above the price
-of the clip s holds, plus ``CLAIM_MARGIN`` — so s never prefers a clip that the story gave
-to another sentence over its own. Uncontended clips cost nothing (their price stays 0), so
-five sentences about one long cat clip share it freely; a clip held by a neighbour in the
-same paragraph costs nothing either (a shot may run on into the next sentence). Clips count
-as a whole: a clip's evidence for a sentence is its best shot's
-(``candidates.clip_evidence``). Pure numpy; a long story is assigned ``ASSIGN_CHUNK``
-sentences at a time.
+``story_claims`` turns prices into a cost per second (the ``Claim`` term): in a sentence
+that holds a clip, another clip costs, in score units, what its price is above the price
+of the sentence's own (``claim_of``: nothing for a tie within ``AUCTION_EPS``, beyond it the
+excess plus ``CLAIM_MARGIN``). A sentence the story gives no clip, and a clip held by the
+sentence just before or after in the same paragraph (a shot may run on into the next
+sentence; the scene goes on), claim nothing. The term's weight (``CostWeights.claim``, 10)
+puts the story's assignment above pace preferences — a calm edit would otherwise rather
+show another scene's still in one cut than its own clip in three — but below the hard rules
+of ``lead.py`` and below a held frame: a sentence with nothing else above its floor still
+shows a claimed clip. Clips count as a whole: a clip's evidence for a sentence is its best
+shot's (``candidates.clip_evidence``), so a clip's shots are claimed together. Pure; a long
+story is assigned ``ASSIGN_CHUNK`` sentences at a time.
 """
 
 from __future__ import annotations
@@ -41,43 +44,38 @@ CLAIM_MARGIN = 0.2
 ASSIGN_CHUNK = 250
 
 
-def auction(values: list[dict[int, float]], slots: dict[int, int], eps: float = AUCTION_EPS
+def auction(values: list[dict[int, float]], eps: float = AUCTION_EPS
             ) -> tuple[list[int | None], list[float], dict[int, float]]:
-    """Assign clips to bidders (Bertsekas' auction): ``values`` per bidder, clip → value; a
-    clip has ``slots[clip]`` places (default 1); a bidder may also take nothing (value 0).
-    Returns per bidder the clip it holds (None: nothing) and the price it pays, and per clip
-    the price of its cheapest place (what one more bidder must pay). Deterministic;
-    ε-optimal (every bidder's net value within ``eps`` of its best)."""
-    prices: dict[int, list[float]] = {}
-    holders: dict[int, list[int | None]] = {}
+    """Assign clips to bidders (Bertsekas' auction), each clip to one bidder at most:
+    ``values`` per bidder, clip → value; a bidder may also take nothing (value 0). Returns per
+    bidder the clip it holds (None: nothing) and the price it pays, and per clip its price
+    (what another bidder must pay for it). Deterministic; ε-optimal (every bidder's net
+    value within ``eps`` of its best)."""
+    price: dict[int, float] = {}
+    holder: dict[int, int] = {}
     held: list[int | None] = [None] * len(values)
     paid = [0.0] * len(values)
+    options = [sorted(v.items()) for v in values]
     queue = deque(range(len(values)))
     while queue:
         s = queue.popleft()
-        first = second = (0.0, None, -1)  # (net value, clip, place); taking nothing is worth 0
-        for clip in sorted(values[s]):
-            if clip not in prices:
-                prices[clip] = [0.0] * max(1, slots.get(clip, 1))
-                holders[clip] = [None] * len(prices[clip])
-            order = np.argsort(prices[clip], kind="stable")[:2]  # its cheapest place, and the next one
-            for rank, place in enumerate(order.tolist()):
-                option = (values[s][clip] - prices[clip][place], clip, place)
-                if rank == 0 and option[0] > first[0]:
-                    first, second = option, first
-                elif option[0] > second[0]:
-                    second = option
-        if first[1] is None:
+        first, second, clip = 0.0, 0.0, None  # net values; taking nothing is worth 0
+        for c, v in options[s]:
+            net = v - price.get(c, 0.0)
+            if net > first:
+                first, second, clip = net, first, c
+            elif net > second:
+                second = net
+        if clip is None:
             continue  # nothing is worth its price: this bidder holds nothing
-        clip, place = first[1], first[2]
-        bid = prices[clip][place] + first[0] - second[0] + eps
-        before = holders[clip][place]
+        bid = price.get(clip, 0.0) + first - second + eps
+        before = holder.get(clip)
         if before is not None:
             held[before], paid[before] = None, 0.0
             queue.append(before)
-        prices[clip][place], holders[clip][place] = bid, s
+        price[clip], holder[clip] = bid, s
         held[s], paid[s] = clip, bid
-    return held, paid, {c: min(p) for c, p in prices.items()}
+    return held, paid, price
 
 
 def story_claims(ctx: PlanContext, pools: list[np.ndarray]) -> list[dict[int, float]]:
@@ -89,7 +87,7 @@ def story_claims(ctx: PlanContext, pools: list[np.ndarray]) -> list[dict[int, fl
     for a in range(0, len(pools), ASSIGN_CHUNK):
         chunk = range(a, min(len(pools), a + ASSIGN_CHUNK))
         values = [clip_evidence(pools[s], ctx.score(s, pools[s]), clip_ids) for s in chunk]
-        held, paid, price = auction(values, {})
+        held, paid, price = auction(values)
         for j, s in enumerate(chunk):
             # a neighbour in the paragraph may hold the clip: its shot may run on into this sentence
             near = {held[k - a] for k in (s - 1, s + 1) if a <= k < chunk.stop
