@@ -1,9 +1,13 @@
 """Evaluation data for the montage: a library of generated clips, each made of three distinct
-2–3 s shots and described by a caption sidecar, and a story made of the same captions.
+2–3 s shots and described by a caption sidecar, and a story made of the same captions (or,
+in bench/montage_quality.py, of sentences telling the same scenes in other words).
 
 ``fill_shares`` measures, for every sentence whose own clip appears in its cuts at all, the
-share of the sentence's screen time that shows that clip (issue 7's target: ≥ 0.9). Used by
-``tests/test_montage_quality.py`` and ``bench/montage_quality.py``.
+share of the sentence's screen time that shows that clip (issue 7's target: ≥ 0.9).
+``clip_hits`` says per sentence whether the clip it shows longest (and the one it opens on)
+is its own, and ``nearest_clips`` which clip the sentence's nearest shot by cosine alone
+belongs to (the MiniLM top-1 reference). Used by ``tests/test_montage_quality.py`` and
+``bench/montage_quality.py``.
 """
 
 from __future__ import annotations
@@ -46,7 +50,6 @@ CAPTIONS = [
     "A street musician plays the guitar for people passing by.",
     "A scientist looks through a microscope in a bright laboratory.",
 ]
-
 
 def _colour(rng: random.Random, previous: tuple | None) -> tuple[int, int, int]:
     """A saturated BGR colour whose hue is far from the previous shot's (a clear cut)."""
@@ -94,3 +97,28 @@ def fill_shares(plan: dict, clip_of_sentence: list[int], folder: Path) -> list[f
         shown = sum(c["end"] - c["start"] for c in s["cuts"] if str(Path(c["source"]).resolve()) == own)
         out.append(shown / total if shown > 0 else None)
     return out
+
+
+def _own(folder: Path, want: int) -> str:
+    return str((folder / f"clip_{want:02d}.mp4").resolve())
+
+
+def clip_hits(plan: dict, clip_of_sentence: list[int], folder: Path) -> list[tuple[bool, bool]]:
+    """Per sentence: (the clip shown longest is its own, the first cut shows its own clip)."""
+    out = []
+    for s, want in zip(plan["sentences"], clip_of_sentence):
+        seconds: dict[str, float] = {}
+        for c in s["cuts"]:
+            src = str(Path(c["source"]).resolve())
+            seconds[src] = seconds.get(src, 0.0) + c["end"] - c["start"]
+        longest = max(sorted(seconds), key=lambda k: seconds[k])
+        out.append((longest == _own(folder, want), str(Path(s["cuts"][0]["source"]).resolve()) == _own(folder, want)))
+    return out
+
+
+def nearest_clips(table, vectors) -> list[str]:
+    """Per sentence vector: the source of the shot nearest to it by cosine alone (MiniLM top-1)."""
+    import numpy as np
+
+    sims = np.asarray(vectors, np.float32) @ np.asarray(table.embeddings, np.float32).T
+    return [str(Path(table.sources[int(np.argmax(row))]).resolve()) for row in sims]

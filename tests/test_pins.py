@@ -96,11 +96,43 @@ def test_a_pinned_sentence_of_another_length_keeps_its_shot_and_its_pin(big):
     assert timeline_problems(again) == []
 
 
+def test_a_pinned_shot_far_below_the_best_survives_a_replan_of_its_sentence():
+    """The floor and the opening rule (assemble/lead.py) keep footage far below a sentence's
+    best out of its plan, but a shot the user swapped in and pinned is theirs: when the
+    sentence is planned again (its length changed) the pinned shot stays."""
+    from tables import make_table
+    from wam.assemble.lead import FLOOR_RATIO
+    from wam.assemble.plan import assemble
+    from wam.assemble.terms import LAST_RESORT_RATIO
+
+    t = make_table(6, clip_ids=list(range(6)), ends=[12.0] * 6)
+    sc = np.tile(np.array([0.9, 0.5, 0.85, 0.8, 0.75, 0.7], np.float32), (3, 1))
+    assert LAST_RESORT_RATIO * sc[0, 0] < sc[0, 1] < FLOOR_RATIO * sc[0, 0]  # under the floor, not a last resort
+    text = "One line of this little story. Another line of the same story. A last line of it all."
+
+    def cands(sentences):
+        return candidates_from_scores(sc, t.ends - t.starts, [min(x.duration, PACE.max_cut) for x in sentences], 24)
+
+    sentences = read_story(text)
+    first = assemble(sentences, t, cands(sentences), pace=PACE)
+    assert "s1" not in {c.shot_id for c in first.cuts()}  # under the floor: never planned
+    held = pinned(swapped(first, 1, 0, t, 1, 0.5), 1, 0)
+    slower = read_story(text, wps=2.0)
+    reuse = reuse_for(slower, held, t, fps=30, exists=lambda p: True)
+    assert reuse.repin == {1: ("s1",)}
+    again = assemble_again(slower, t, {j: cands(slower)[j] for j in reuse.planned()}, reuse, pace=PACE)
+    assert [c.shot_id for c in again.sentences[1].cuts if c.pinned] == ["s1"]
+    assert timeline_problems(again) == []
+
+
 def test_a_held_cut_that_continued_a_replanned_shot_becomes_a_cut(big):
-    first, _ = plan(story(20), big)
+    # sentence 7 says what 6 says: the same footage is the best of both, so a shot runs on
+    # into 7 (a shot opens a sentence only where it is near that sentence's best)
+    repeat = {7: "Sentence 6 tells about thing number 6 and a few more words."}
+    first, _ = plan(story(20, edit=repeat), big)
     j = next(i for i, s in enumerate(first.sentences) if i > 1 and s.cuts[0].continues)
     held = pin_sentence(first, j)
-    edited = story(20, edit={j - 1: "A rocket lifts off into a cloudless morning sky."})
+    edited = story(20, edit={**repeat, j - 1: "A rocket lifts off into a cloudless morning sky."})
     again, reuse = plan(edited, big, held)
     assert j in reuse.kept
     assert [c.shot_id for c in again.sentences[j].cuts] == [c.shot_id for c in held.sentences[j].cuts]

@@ -108,8 +108,7 @@ def test_enforce_keeps_a_forced_repeat_and_never_adds_last_resorts():
 def test_long_stories_get_fewer_rounds():
     assert rounds_for([4.0] * 12) == 8
     assert rounds_for([4.0] * 100_000) == 1
-    # a sentence's DP grows with its length squared
-    assert rounds_for([15.0] * 1000) < rounds_for([4.0] * 1000)
+    assert rounds_for([15.0] * 1000) < rounds_for([4.0] * 1000)  # a sentence's DP grows with its length squared
     assert rounds_for([]) == 8
 
 
@@ -140,11 +139,13 @@ def small_tied_library(seed: int):
     return t, rng.choice([0.5, 0.6, 0.7], size=(6, n_clips))[:, np.asarray(clips)].astype(np.float32)
 
 
-@pytest.mark.parametrize("seed,pace",
-                         [(5, "calm"), (6, "calm"), (6, "fast"), (16, "fast"), (21, "calm"), (21, "fast")])
+@pytest.mark.parametrize("seed,pace", [(0, "fast"), (5, "calm"), (6, "calm"), (19, "calm"), (19, "normal"),
+                                       (19, "fast")])
 def test_no_repeat_where_the_loop_alone_left_one(seed, pace):
     """Libraries where the diversity loop's penalties alone ended on repeated footage although
-    the library allows a plan without (found by search): the constraint mends them."""
+    the library allows a plan without: the constraint mends them. (Found by search over seeds
+    0–39 with ``enforce`` switched off; these libraries hold barely more footage than the story
+    needs, so which of them the loop alone gets wrong moves with every change of the cost terms.)"""
     sentences = read_story(TEXT)
     t, scores = small_tied_library(seed)
     tl = assemble(sentences, t, scores, pace=PACES[pace])

@@ -119,6 +119,16 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=-1)
 
 
+def clip_evidence(rows: np.ndarray, scores: np.ndarray, clip_ids: np.ndarray) -> dict[int, float]:
+    """Shots pooled by clip: clip id → the best score among ``rows`` (table rows) of that clip.
+    A clip's shots share one description, so the clip as a whole is what a text is about."""
+    out: dict[int, float] = {}
+    for clip, v in zip(np.asarray(clip_ids)[np.asarray(rows, np.int64)].tolist(), np.asarray(scores).tolist()):
+        if v > out.get(clip, -np.inf):
+            out[clip] = v
+    return out
+
+
 @dataclass(frozen=True)
 class Candidates:
     """The shots worth considering for one sentence: table rows, best first, with their scores."""

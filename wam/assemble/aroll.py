@@ -31,7 +31,8 @@ import numpy as np
 
 from wam.assemble.speaker import SPEAKER_ID, speaker_table, speaker_terms
 from wam.assemble.styles import Pace
-from wam.assemble.terms import WEAK_MATCH, CostWeights, default_terms
+from wam.assemble.terms import WEAK_MATCH, CostWeights
+from wam.assemble.termset import default_terms
 from wam.candidates import Candidates
 from wam.config import A_ROLL_EDGE_SECONDS, DEFAULT_A_ROLL_EVERY
 from wam.story import Sentence

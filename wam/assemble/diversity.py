@@ -196,7 +196,7 @@ def segments_cost(problem, segments: list[Segment]) -> float:
             first = j == 0
             total += sum(piece_costs(problem, s, seg.row, frames / problem.fps,
                                      (seg.end - seg.start) / problem.fps if first else None,
-                                     opens=first and seg.start == a, prev_row=prev if first else None,
+                                     opens=not first or seg.start == a, prev_row=prev if first else None,
                                      across=first and seg.start == a and problem.ctx.paragraph_start[s]).values())
         prev = seg.row
     return total

@@ -26,11 +26,11 @@ def term_totals(problem, segments: list[Segment]) -> dict[str, float]:
     for seg in segments:
         for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             first = j == 0
-            opens = first and seg.start == problem.frames[s][0]
+            opens = not first or seg.start == problem.frames[s][0]
             for name, v in piece_costs(problem, s, seg.row, frames / problem.fps,
                                        (seg.end - seg.start) / problem.fps if first else None, opens=opens,
                                        prev_row=prev if first else None,
-                                       across=opens and problem.ctx.paragraph_start[s]).items():
+                                       across=first and opens and problem.ctx.paragraph_start[s]).items():
                 totals[name] += v
         prev = seg.row
     return totals

@@ -7,7 +7,9 @@ own length on a 0.2 s grid inside the sentence, continuations across sentence bo
 inside a paragraph. Reusing footage is a global constraint the DP cannot see, so
 ``diversity.py`` penalises repeats and re-solves, ``repair.py`` enforces the plan's rules
 by re-solving windows and ``spread.py`` moves forced repeats apart; ``report.py`` turns
-the chosen segments into the Timeline with each cut's costs.
+the chosen segments into the Timeline with each cut's costs. A sentence's pool holds only
+footage near its best, and only its best may open it (``lead.py``: hard rules of the problem);
+a clip that several sentences want goes to the one the story gives it to (``claims.py``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from typing import Callable
 
 import numpy as np
 
+from wam.assemble.claims import story_claims
+from wam.assemble.lead import floor_rows, may_open, pinned_mask
 from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
-from wam.assemble.terms import CostWeights, PlanContext, Term, default_terms
+from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term
+from wam.assemble.termset import default_terms
 from wam.candidates import Candidates, candidates_from_scores
 from wam.config import DEFAULT_K
 from wam.errors import WamError
@@ -171,7 +176,8 @@ class Problem:
         sub = replace(ctx, scores=ctx.scores[a:b], best=ctx.best[a:b], pool_best=ctx.pool_best[a:b],
                       paragraph_start=ctx.paragraph_start[a:b], penalties=ctx.penalties[a:b],
                       budgets=[{} for _ in range(n)], once=[set() for _ in range(n)],
-                      sticky=ctx.sticky[a:b] if ctx.sticky else [], _tones=ctx._tones)
+                      sticky=ctx.sticky[a:b] if ctx.sticky else [], claims=ctx.claims[a:b] if ctx.claims else [],
+                      _tones=ctx._tones)
         base = self.frames[a][0]
         if a == 0:
             entry_row, entry = self.entry_row, self.entry
@@ -228,15 +234,19 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
         sc = np.asarray(c.scores, np.float64)
         if seed is not None:  # an alternative cut: re-rank the candidates with seeded noise
             sc = sc + np.random.default_rng([seed, si]).uniform(0, 0.15, len(sc))
+        best = float(sc.max()) if len(sc) else 0.0
         order = np.lexsort((c.rows, -sc))
+        pinned = pinned_mask(sticky[si] if sticky else None, np.asarray(c.rows, np.int64)[order])
+        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned)]  # nothing far below the best
         rows = np.asarray(c.rows, np.int64)[order]
         pools.append(rows)
         scores.append(dict(zip(rows.tolist(), sc[order].tolist())))
-        pool_best.append(float(sc.max()) if len(sc) else 0.0)
+        pool_best.append(best)
     ctx = PlanContext(table=table, pace=pace, weights=weights, scores=scores, best=[c.best for c in candidates],
                       pool_best=pool_best, paragraph_start=[s.paragraph_start for s in sentences],
                       penalties=[{} for _ in sentences], budgets=[{} for _ in sentences],
                       once=[set() for _ in sentences], sticky=list(sticky) if sticky else [])
+    ctx.claims = story_claims(ctx, pools)
     shortest = min(b - a for a, b in frames)
     min_frames = max(1, min(round(min(HARD_MIN_CUT, pace.min_cut) * fps), shortest))
     within, enter, opening = [], [], []
@@ -251,6 +261,7 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
             v = term.opening(ctx, s, rows)
             if v is not None:
                 op += term.weight * v
+        op[~may_open(ctx, s, rows)] = INF  # only footage near the best opens a sentence (or runs on into it)
         opening.append(op)
     run_cap = [np.floor(ctx.shot_seconds(rows) * fps + 1e-6).astype(np.int64) for rows in pools]
     entry = exit = None

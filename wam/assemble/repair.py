@@ -25,6 +25,7 @@ local constraint: its count, its broken segments, and a ``limit`` barring rows i
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import replace
 
 from wam.assemble.diversity import frames_per_sentence, last_sentence, search, split_uses
 from wam.assemble.segments import Segment
@@ -36,10 +37,15 @@ TRIALS_PER_SENTENCES = 100
 MAX_FAILS = 8
 #: Walks over the broken segments at most (another walk only after one changed the plan).
 MAX_PASSES = 3
-#: Each broken segment's window is tried as it is, then with this many more sentences on either side.
+#: Each broken segment's window is tried as it is, then with this many more sentences on either side,
+#: and in a story of at most ``WHOLE_STORY`` sentences, last, as the whole story.
 GROW = (0, 1)
+WHOLE_STORY = 24
 #: Rounds of the diversity loop on a window.
 WINDOW_ROUNDS = 4
+#: The price of a second of repeated footage in a window solved again (the plan's ``reuse``
+#: weighs a repeat against other costs; here it is what the constraint forbids).
+REPAIR_REUSE = 100.0
 
 
 class Constraint:
@@ -170,7 +176,7 @@ class NoRepeat(Constraint):
         costing less per second than the repeat with unused footage left (a shortest cut of
         it in all: slivers of several shots count, cut points can move)."""
         problem = self.problem
-        reuse = problem.ctx.weights.reuse / problem.fps
+        reuse = max(problem.ctx.weights.reuse, REPAIR_REUSE) / problem.fps
         spare: dict[int, float] = {}
         for s in range(a, b):
             pool = problem.pools[s].tolist()
@@ -210,7 +216,7 @@ def enforce(problem, segments: list[Segment], constraints: list[Constraint] | No
                 at = bisect_left(starts, bad.start)
                 if at >= len(segs) or segs[at] != bad:
                     continue  # no longer in the plan
-                for grow in GROW:
+                for grow in GROW + ((len(problem.pools),) if len(problem.pools) <= WHOLE_STORY else ()):
                     if trials <= 0:
                         return segs
                     i0, i1 = _window(problem, segs, at, grow)
@@ -241,6 +247,9 @@ def _mended(problem, segs: list[Segment], i0: int, i1: int, rules: list[Constrai
     removed = segs[i0:i1]
     a, b = removed[0].span, last_sentence(problem, removed[-1]) + 1
     window = problem.window(a, b, segs[i0 - 1].row if i0 > 0 else None, segs[i1].row if i1 < len(segs) else None)
+    w = window.ctx.weights
+    if w.reuse < REPAIR_REUSE:  # the rules are constraints here: a repeat costs more than any other way out
+        window.ctx = replace(window.ctx, weights=replace(w, reuse=REPAIR_REUSE))
     for r in rules:  # the limits of the window given the rest of the plan
         r.commit(removed, [])
         r.limit(window)

@@ -94,7 +94,7 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
             p_in = min(src_in + (lo - seg.start) / fps, src_out)
             p_out = min(src_in + (hi - seg.start) / fps, src_out)
             costs = piece_costs(problem, s, seg.row, (hi - lo) / fps, length if first else None,
-                                opens=first and lo == a, prev_row=prev_row if first else None,
+                                opens=lo == a, prev_row=prev_row if first else None,
                                 across=first and lo == a and sentences[s].paragraph_start)
             score = candidates[s].score_of(seg.row)
             flagged = bool(last_resort(np.array([ctx.scores[s].get(seg.row, 0.0)]), ctx.pool_best[s])[0])
@@ -158,14 +158,14 @@ def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | N
         v = term.per_sentence(ctx, s, rows)
         if v is not None:
             total += float(v[0])
+        if opens:  # the piece shows the sentence's first frame (a cut, or a shot running on into it)
+            v = term.opening(ctx, s, rows)
+            if v is not None:
+                total += float(v[0])
         if cut_length is not None:
             v = term.per_cut(ctx, s, rows, np.array([cut_length]))
             if v is not None:
                 total += float(v[0, 0])
-            if opens:
-                v = term.opening(ctx, s, rows)
-                if v is not None:
-                    total += float(v[0])
             if prev_row is not None:
                 key = (term.name, prev_row, row, across)
                 if key not in ctx.cuts:  # transitions never vary: the same pairs recur all over a long plan

@@ -9,7 +9,8 @@ frame offsets where a cut may fall. A *segment* shows one row over [start, end) 
   shot keeps playing, no cut is seen);
 * its cost is ``rate[row]`` per frame and ``presence[row]`` once in every span it covers,
   plus ``cut_cost[row, L]`` for its whole length L in frames (``inf``: length not allowed),
-  plus ``opening[row]`` when it starts a span afresh;
+  plus ``opening[row]`` of every span whose first frame it shows (started afresh there, or
+  running on into it);
 * consecutive segments pay ``within[a, b]`` inside a span and ``enter[a, b]`` when the new
   segment starts a span.
 
@@ -38,7 +39,7 @@ class Span:
     grid: np.ndarray  # int64 offsets where a cut may fall, ascending, starting at 0 and ending at ``frames``
     rows: np.ndarray  # int64 (K,) row identities (a continuation needs the same identity on both sides)
     rate: np.ndarray  # float64 (K,) cost per frame of showing each row in this span
-    opening: np.ndarray  # float64 (K,) cost of a segment that starts this span afresh
+    opening: np.ndarray  # float64 (K,) cost of a segment showing this span's first frame (afresh or running on)
     within: np.ndarray  # float64 (K, K) cost of a cut between two segments inside the span
     enter: np.ndarray | None = None  # float64 (K_prev, K) cost of a cut at the span's start (None: first span)
     continues: bool = False  # a segment of the previous span may run on into this one
@@ -175,6 +176,7 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
     presence = np.zeros(K) if sp.presence is None else np.asarray(sp.presence, np.float64)
     if sp.presence is not None:
         c_cost = c_cost + presence[:, None]  # a segment running on into this span is present in it too
+    c_cost = c_cost + opening[:, None]  # … and opens it
     best_from, inn_from, end, end_mask, fresh_cost, fresh_mask = _relax_span(
         P, rate, cc, presence, np.asarray(sp.within, np.float64), inn0, inn0_from, bits, S, c_len, c_cost, run_cap)
     back = _Back(P, np.asarray(sp.rows, np.int64), bits, best_from, inn_from, end_mask, c_span, c_pos, c_mask)

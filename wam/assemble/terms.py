@@ -12,7 +12,7 @@ in each sentence and one ``per_cut`` for its whole length). Every method returns
 None when the term says nothing there. Pure numpy over ShotTable columns.
 
 To add a term: subclass ``Term``, give it a ``name``, a default weight in
-``CostWeights`` and add it to ``default_terms``; the DP, the JSON report and
+``CostWeights`` and add it to ``termset.default_terms``; the DP, the JSON report and
 ``wam plan --explain`` pick it up.
 """
 
@@ -37,15 +37,17 @@ class CostWeights:
     """The weight of every term (a term's unweighted cost is roughly 0..1 per unit).
 
     Per second on screen: ``semantic`` (1 − match score), ``relevance`` (1 for a last-resort
-    shot, one scoring under half its sentence's best candidate), ``quality`` (1 − shot
+    shot, one scoring under half its sentence's best candidate), ``claim`` (a clip the story
+    gave to another sentence, in score units, ``claims.Claim``), ``quality`` (1 − shot
     quality), ``diversity`` (the reuse and spread penalties found by the diversity loop,
     already in cost units). Per cut: ``duration`` (misfit of the cut's length against the
     pace prior), ``hold`` (per second a shot's last frame is frozen because the shot is too
     short), ``establishing`` (a non-wide shot opening a paragraph; also per second of
-    non-wide footage in a sentence nothing matches). Per visible cut: ``transition``
-    (continuity of tone, brightness, camera motion and shot size — relaxed by
-    ``paragraph_relax`` across paragraphs) and ``jump_cut`` (the same shot again, or
-    near-identical framing, judged from the pictures).
+    non-wide footage in a sentence nothing matches), ``opening`` (the shortfall of a
+    sentence's first cut against its best candidate, ``lead.Opening``). Per visible cut:
+    ``transition`` (continuity of tone, brightness and camera motion — relaxed by
+    ``paragraph_relax`` across paragraphs), ``grammar`` (shot-size grammar, ``sizes.ShotSize``)
+    and ``jump_cut`` (the same shot again, or near-identical framing, judged from the pictures).
 
     The ordering is deliberate: a second of last-resort footage (relevance 10 +
     semantic) costs more than any pace misfit, continuity or diversity saving it could
@@ -54,6 +56,8 @@ class CostWeights:
 
     semantic: float = 3.0
     relevance: float = 20.0
+    opening: float = 8.0
+    claim: float = 10.0
     quality: float = 0.5
     duration: float = 1.6
     hold: float = 30.0
@@ -61,11 +65,11 @@ class CostWeights:
     transition: float = 1.0
     jump_cut: float = 1.2
     diversity: float = 1.0
-    # parts of the transition term
+    grammar: float = 0.5
+    # parts of the transition term (and the relaxation of the grammar's too)
     tone: float = 0.35
     brightness: float = 0.35
     motion: float = 0.3
-    grammar: float = 0.25
     paragraph_relax: float = 0.3
     # diversity: per second of repeated footage; per second of a clip over its fair share;
     # per second of a forced repeat next to another use of its shot
@@ -76,15 +80,6 @@ class CostWeights:
     stick: float = 2.0
 
 
-#: Shot-size grammar: cost of cutting from row scale to column scale (close-up, medium, wide).
-GRAMMAR = np.array(
-    [
-        [0.3, 0.0, 0.4],  # close-up → close-up is repetitive, → wide is a big jump
-        [0.0, 0.2, 0.0],  # medium goes anywhere
-        [0.8, 0.0, 0.2],  # wide → close-up is harsh
-    ],
-    np.float64,
-)
 _OPPOSITE = {("pan_left", "pan_right"), ("pan_right", "pan_left"), ("tilt_up", "tilt_down"),
              ("tilt_down", "tilt_up"), ("zoom_in", "zoom_out"), ("zoom_out", "zoom_in")}
 OPPOSITE_MOTION = np.array(
@@ -109,6 +104,7 @@ class PlanContext:
     once: list[set[int]] = field(default_factory=list)  # per sentence: rows it may show only once (no A B A)
     # per sentence: the rows it showed in the previous plan and how strongly to keep them (re-planning)
     sticky: list[tuple[frozenset[int], float] | None] = field(default_factory=list)
+    claims: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → claim of another sentence on its clip
     _tones: dict = field(default_factory=dict, repr=False)  # tone distances already computed, by row sets
     cuts: dict = field(default_factory=dict, repr=False)  # (term, from row, to row, across) → one cut's transition cost
 
@@ -278,8 +274,8 @@ def not_wide(table: ShotTable, rows: np.ndarray) -> np.ndarray:
 
 
 class Transition(Term):
-    """Continuity across a visible cut: colour tone, brightness, opposite camera motions and
-    harsh shot-size changes (relaxed across a paragraph boundary)."""
+    """Continuity across a visible cut: colour tone, brightness and opposite camera motions
+    (relaxed across a paragraph boundary)."""
 
     name = "transition"
 
@@ -288,8 +284,7 @@ class Transition(Term):
         tone = ctx.tone(a, b)
         bright = np.abs(np.asarray(t.brightness[a], np.float64)[:, None] - np.asarray(t.brightness[b], np.float64)[None, :])
         motion = OPPOSITE_MOTION[np.asarray(t.camera_motion[a])[:, None], np.asarray(t.camera_motion[b])[None, :]]
-        grammar = GRAMMAR[np.asarray(t.scale[a])[:, None], np.asarray(t.scale[b])[None, :]]
-        cost = w.tone * tone + w.brightness * np.minimum(bright * 2.0, 1.0) + w.motion * motion + w.grammar * grammar
+        cost = w.tone * tone + w.brightness * np.minimum(bright * 2.0, 1.0) + w.motion * motion
         return cost * w.paragraph_relax if across_paragraph else cost
 
 
@@ -382,13 +377,3 @@ class Stick(Term):
             return None
         shown, strength = ctx.sticky[s]
         return strength * ~np.isin(np.asarray(rows, np.int64), np.fromiter(shown, np.int64, len(shown)))
-
-
-def default_terms(weights: CostWeights = CostWeights()) -> list[Term]:
-    """Every term with its default weight, in report order."""
-    return [
-        Semantic(weights.semantic), Relevance(weights.relevance), Quality(weights.quality),
-        Duration(weights.duration), Hold(weights.hold), Establishing(weights.establishing),
-        Transition(weights.transition), JumpCut(weights.jump_cut), Diversity(weights.diversity),
-        Stick(weights.stick),
-    ]
