@@ -57,7 +57,7 @@ def test_the_script_said_in_the_talk_tiles_it(tmp_path):
     assert [w for w, _, _ in draft.words[1]] == sentences[1].text.split()
     points = draft.cut_points()
     assert points == sorted(points) and len(points) >= sum(len(s.text.split()) for s in sentences)
-    assert any("sounds like the script by 1.00" in n for n in notes), notes
+    assert any("sounds like the script by" in n for n in notes), notes
 
 
 def test_without_a_voice_to_compare_with_the_script_is_taken_as_said(tmp_path, monkeypatch):

@@ -176,8 +176,8 @@ def assemble_a_roll(sentences: list[Sentence], table, candidates: list[Candidate
             break
         zones = zones + added
     spans = joined(sentences, frames, pieces, cuts, candidates, talk, fps)
-    spans = [replace(sp, reused=any(r for p, r in zip(pieces, reused) if p.sentence == i)) for i,
-             sp in enumerate(spans)]
+    spans = [replace(sp, reused=any(r for p, r in zip(pieces, reused) if p.sentence == i))
+             for i, sp in enumerate(spans)]
     spans = still_moves(spans, tab, width, height)
     return Timeline(fps=fps, width=width, height=height, sentences=spans, pace=pace.name, model=model,
                     warnings=a_roll_warnings(spans, pace),

@@ -69,7 +69,7 @@ def paste(frame: np.ndarray, box: np.ndarray, rect: tuple[int, int, int, int], w
     cw, ch = width // 2, height // 2
     for k in range(2):
         plane = frame[width * height + k * cw * ch : width * height + (k + 1) * cw * ch].reshape(ch, cw)
-        plane = (w // 2) * (h // 2)
-        src = box[w * h + k * plane : w * h + (k + 1) * plane].reshape(h // 2, w // 2)
+        size = (w // 2) * (h // 2)
+        src = box[w * h + k * size : w * h + (k + 1) * size].reshape(h // 2, w // 2)
         plane[y // 2 : y // 2 + h // 2, x // 2 : x // 2 + w // 2] = src
     return frame
