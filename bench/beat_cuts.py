@@ -35,7 +35,6 @@ def main() -> None:
     ap.add_argument("--voice", action="store_true", help="narrate with the shipped voice as well")
     opts = ap.parse_args()
     from test_beats import click_track
-
     from wam.assemble.beats import on_beat_share
 
     work = Path(tempfile.mkdtemp(prefix="wam-beats-"))
@@ -47,13 +46,14 @@ def main() -> None:
     shares = {}
     for pace in ("calm", "normal", "fast"):
         extra = ["--voice"] if opts.voice else []
-        out = subprocess.run(wam + ["plan", str(REPO / "examples" / "story.txt"), "--json", "-q", "--pace", pace,
-                                    "--music", str(work / "clicks.wav"), *extra],
+        out = subprocess.run(wam + ["plan", str(REPO / "examples" / "story.txt"), "--json", "-q", "--pace",
+                                    pace, "--music", str(work / "clicks.wav"), *extra],
                              env=env, check=True, capture_output=True, text=True).stdout
         plan = json.loads(out)
         starts = {s["start_frame"] for s in plan["sentences"]}
         points = [c["start_frame"] for s in plan["sentences"] for c in s["cuts"]
-                  if not c["continues"] and c["start_frame"] > 0 and not (opts.voice and c["start_frame"] in starts)]
+                  if not c["continues"] and c["start_frame"] > 0
+                  and not (opts.voice and c["start_frame"] in starts)]
         shares[pace] = on_beat_share(points, clicks, plan["fps"])
         print(f"{pace:6s} {len(points):3d} cut points, {shares[pace]:.0%} within a frame of a click "
               f"(tempo found {plan['music']['tempo']:.1f} BPM)")

@@ -29,13 +29,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-SUBJECTS = ["red car", "blue boat", "old bridge", "tall lighthouse", "busy market", "quiet library", "green forest",
-            "snowy mountain", "sandy beach", "city tram", "wooden cabin", "glass tower", "night train", "hot air balloon",
-            "farm tractor", "fishing harbour", "desert road", "river canoe", "stone castle", "wind turbine",
-            "coffee shop", "flower field", "rainy street", "school bus", "space rocket", "old windmill",
-            "mountain lake", "football stadium", "jazz band", "street painter", "bakery oven", "bicycle race",
-            "waterfall", "fire truck", "airport runway", "museum hall", "crowded subway", "vineyard hills",
-            "ice rink", "harbour crane"]
+SUBJECTS = ["red car", "blue boat", "old bridge", "tall lighthouse", "busy market", "quiet library",
+            "green forest", "snowy mountain", "sandy beach", "city tram", "wooden cabin", "glass tower",
+            "night train", "hot air balloon", "farm tractor", "fishing harbour", "desert road", "river canoe",
+            "stone castle", "wind turbine", "coffee shop", "flower field", "rainy street", "school bus",
+            "space rocket", "old windmill", "mountain lake", "football stadium", "jazz band",
+            "street painter", "bakery oven", "bicycle race", "waterfall", "fire truck", "airport runway",
+            "museum hall", "crowded subway", "vineyard hills", "ice rink", "harbour crane"]
 #: Generated pictures with motion and detail but not noise (noise would cost x264 far more than footage).
 PATTERNS = ["testsrc2", "mandelbrot", "gradients=speed=0.02", "rgbtestsrc", "smptehdbars", "testsrc",
             "mandelbrot=start_scale=1", "gradients=speed=0.05:nb_colors=4"]
@@ -61,8 +61,9 @@ def make_library(folder: Path, clips: int) -> None:
         graph = "".join(f"[{k}:v]scale=640:360,format=yuv420p,hue=h={hue}:s=1.5,setsar=1[v{k}];"
                         for k, hue in enumerate(hues))
         graph += "[v0][v1]concat=n=2:v=1:a=0[out]"
-        subprocess.run(args + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "ultrafast",
-                               "-crf", "23", "-pix_fmt", "yuv420p", str(folder / f"{name}.mp4")], check=True)
+        subprocess.run(args + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset",
+                               "ultrafast", "-crf", "23", "-pix_fmt", "yuv420p", str(folder / f"{name}.mp4")],
+                       check=True)
         (folder / f"{name}.txt").write_text(f"A {subject}. The {subject} seen up close, then from afar.\n")
 
 
@@ -110,9 +111,11 @@ def compare(old, new, old_md5, new_md5, xf: int) -> tuple[float, float, int]:
     """(share of unchanged sentences keeping their cuts, share of frames outside changed
     sentences and their cross-fades that are identical, frames compared)."""
     a, b = [s.text for s in old.sentences], [s.text for s in new.sentences]
-    pairs = [(blk.a + k, blk.b + k) for blk in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks()
+    pairs = [(blk.a + k, blk.b + k)
+             for blk in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks()
              for k in range(blk.size)]
-    kept = [i_new for i_old, i_new in pairs if cut_keys(old.sentences[i_old]) == cut_keys(new.sentences[i_new])]
+    kept = [i_new for i_old, i_new in pairs
+            if cut_keys(old.sentences[i_old]) == cut_keys(new.sentences[i_new])]
     changed = set(range(len(b))) - set(kept)
     same = total = 0
     for i_old, i_new in pairs:
@@ -168,7 +171,8 @@ def main() -> None:
 
         def render(previous):
             t = time.perf_counter()
-            tl = plan_from_options(str(story), size=(w, h), fps=30, warn=lambda m: None, previous=previous, **planning)
+            tl = plan_from_options(str(story), size=(w, h), fps=30, warn=lambda m: None, previous=previous,
+                                   **planning)
             planned = time.perf_counter() - t
             res = render_timeline(tl, out, ropts, cache=cache)
             return tl, time.perf_counter() - t, planned, res
@@ -189,13 +193,15 @@ def main() -> None:
             kept_all.append(kept)
             ident_all.append(identical)
             print(f"{name:7s}: {secs:5.1f} s = {secs / cold:.3f} x cold (goal <= 0.15 and < 10 s; planning "
-                  f"{planned:.1f} s), {res.encoded} of {res.segments} segments encoded; unchanged sentences keeping "
-                  f"their cuts {kept:.0%} (goal >= 90 %); identical frames outside the edit {identical:.2%} of {frames}")
+                  f"{planned:.1f} s), {res.encoded} of {res.segments} segments encoded; unchanged sentences "
+                  f"keeping their cuts {kept:.0%} (goal >= 90 %); identical "
+                  f"frames outside the edit {identical:.2%} of {frames}")
             story.write_text(story_text(paragraphs))  # back to the original, rendered again (from the cache)
             tl, _, _, _ = render(new)
             md5 = frame_md5s(out)
         print(f"cold_s={cold:.2f} reword_ratio={ratios['reword']:.3f} delete_ratio={ratios['delete']:.3f} "
-              f"insert_ratio={ratios['insert']:.3f} kept_min={min(kept_all):.3f} identical={min(ident_all):.4f}")
+              f"insert_ratio={ratios['insert']:.3f} kept_min={min(kept_all):.3f} "
+              f"identical={min(ident_all):.4f}")
     finally:
         if not opts.keep:
             shutil.rmtree(work, ignore_errors=True)

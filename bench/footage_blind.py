@@ -65,7 +65,8 @@ def read_story(path: Path) -> Story:
             continue
         clip, sep, text = line.partition("|")
         if not sep or not (SAMPLES / f"{clip.strip()}.mp4").is_file():
-            raise SystemExit(f"{path}:{n}: expected 'folder/clip_stem | sentence' naming a clip of library_samples/")
+            raise SystemExit(f"{path}:{n}: expected 'folder/clip_stem | "
+                             "sentence' naming a clip of library_samples/")
         paragraphs[-1].append((clip.strip(), text.strip()))
     return Story(path.stem, [p for p in paragraphs if p])
 
@@ -94,7 +95,8 @@ def shares(plan: dict, story: Story, lib: Path, names: dict[str, str]) -> list[t
     """Per sentence: (seconds on screen, seconds showing its own clip, the clip shown most)."""
     wanted = story.sentences()
     if len(plan["sentences"]) != len(wanted):
-        raise Failed(f"{story.name}: the plan has {len(plan['sentences'])} sentences, the story {len(wanted)}")
+        raise Failed(f"{story.name}: the plan has {len(plan['sentences'])} sentences, "
+                     f"the story {len(wanted)}")
     by_file = {str((lib / f"{n}.mp4").resolve()): stem for stem, n in names.items()}
     out = []
     for s, (clip, _) in zip(plan["sentences"], wanted):
@@ -143,12 +145,14 @@ def checkout(rev: str, where: Path):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--baseline", action="append", default=None,
-                    help="git revision to compare with (repeatable; default 01e9e94, before issue 18; '' for none)")
+                    help="git revision to compare with (repeatable; "
+                         "default 01e9e94, before issue 18; '' for none)")
     ap.add_argument("--story", action="append", type=Path, help="story file(s) instead of the shipped ones")
     ap.add_argument("--index-args", default="", help="extra `wam index` arguments for the current wam")
     ap.add_argument("--pace", default="normal")
     ap.add_argument("--no-sidecars", action="store_true", help="skip the runs with sidecars")
-    ap.add_argument("-v", "--verbose", action="store_true", help="every sentence: share and the clip shown most")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="every sentence: share and the clip shown most")
     opts = ap.parse_args()
     baselines = [b for b in (opts.baseline if opts.baseline is not None else ["01e9e94"]) if b]
     stories = [read_story(p) for p in (opts.story or sorted(STORIES.glob("*.txt")))]
@@ -164,20 +168,23 @@ def main() -> None:
                 for variant, _ in variants:
                     extra = shlex.split(opts.index_args) if rev is None else []
                     try:
-                        results[f"{label}/{variant}"] = measure(code, work / f"home-{label}-{variant}", work / variant,
-                                                                stories, names, extra, opts.pace, work)
+                        results[f"{label}/{variant}"] = measure(code, work / f"home-{label}-{variant}",
+                                                                work / variant, stories, names, extra,
+                                                                opts.pace, work)
                     except Failed as exc:
                         results[f"{label}/{variant}"] = {"": f"indexing failed: {exc}"}
         n = sum(len(s.sentences()) for s in stories)
-        print(f"{len(names)} sample clips renamed IMG_0001.mp4 …; {len(stories)} stories, {n} sentences, pace {opts.pace}")
+        print(f"{len(names)} sample clips renamed IMG_0001.mp4 …; "
+              f"{len(stories)} stories, {n} sentences, pace {opts.pace}")
         line = []
         for key, result in results.items():
             label, variant = key.split("/")
             share, right, total = summary(result)
             errors = [v for v in result.values() if isinstance(v, str)]
-            per_story = "  ".join(f"{k} {summary({k: v})[0]:.2f}" for k, v in result.items() if not isinstance(v, str))
-            print(f"  {label:10s} {variant:8s}: right clip {share:.3f} of the screen time, {right}/{total} sentences "
-                  f"mostly right   ({per_story})" + (f"  FAILED: {errors[0]}" if errors else ""))
+            per_story = "  ".join(f"{k} {summary({k: v})[0]:.2f}" for k, v in result.items()
+                                  if not isinstance(v, str))
+            print(f"  {label:10s} {variant:8s}: right clip {share:.3f} of the screen time, {right}/{total} "
+                  f"sentences mostly right   ({per_story})" + (f"  FAILED: {errors[0]}" if errors else ""))
             line.append(f"{'' if label == 'wam' else label + '_'}{variant}={share:.3f}")
             if opts.verbose:
                 for story in stories:

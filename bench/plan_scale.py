@@ -33,8 +33,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 OPENERS = ("Later", "At dawn", "That evening", "Once again", "Meanwhile", "Years later", "In the spring",
-           "Before the storm", "After the rain", "At midnight", "On a quiet Sunday", "In winter", "Every morning",
-           "By the afternoon", "Suddenly")
+           "Before the storm", "After the rain", "At midnight", "On a quiet Sunday", "In winter",
+           "Every morning", "By the afternoon", "Suddenly")
 
 
 def varied_story(n_bytes: int, seed: int = 0) -> str:
@@ -93,7 +93,8 @@ def main() -> None:
     ap.add_argument("--kb", type=int, default=1000, help="size of the big story (KB)")
     ap.add_argument("--baseline-kb", type=int, default=100, help="size of the baseline story (KB)")
     ap.add_argument("--line-words", type=int, default=10_000, help="words of the one-line story (0: none)")
-    ap.add_argument("--home", type=Path, default=None, help="a WAM_HOME with library_samples indexed (default: a new one)")
+    ap.add_argument("--home", type=Path, default=None,
+                    help="a WAM_HOME with library_samples indexed (default: a new one)")
     opts = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wam-scale-"))
     try:
@@ -109,17 +110,20 @@ def main() -> None:
             path = work / f"{name}.txt"
             path.write_text(text, encoding="utf-8")
             kb = len(text.encode()) / 1000
-            cold, cold_cpu, cold_rss = run(["plan", str(path), "-o", str(work / f"{name}.json"), "-q"], env)
-            warm, warm_cpu, warm_rss = run(["plan", str(path), "-o", str(work / f"{name}.json"), "-q", "--fresh"], env)
+            out = str(work / f"{name}.json")
+            cold, cold_cpu, cold_rss = run(["plan", str(path), "-o", out, "-q"], env)
+            warm, warm_cpu, warm_rss = run(["plan", str(path), "-o", out, "-q", "--fresh"], env)
             figures[name] = (kb, cold, warm, max(cold_rss, warm_rss), warm_cpu)
             print(f"{name:9s} {kb:8.1f} KB  cold {cold:7.1f} s (cpu {cold_cpu:7.1f} s)  warm {warm:7.1f} s "
-                  f"(cpu {warm_cpu:7.1f} s, {warm_cpu / kb:.3f} cpu s/KB)  peak RSS {max(cold_rss, warm_rss):7.0f} MB",
+                  f"(cpu {warm_cpu:7.1f} s, {warm_cpu / kb:.3f} cpu s/KB)  peak RSS "
+                  f"{max(cold_rss, warm_rss):7.0f} MB",
                   flush=True)
         big, base = figures["big"], figures["baseline"]
         ratio = (big[4] / big[0]) / (base[4] / base[0])
         print(f"CPU seconds per KB, big / baseline (warm): {ratio:.2f} (1.0 = linear)")
-        print(f"big_warm_s={big[2]:.1f} big_warm_cpu_s={big[4]:.1f} big_cold_s={big[1]:.1f} big_rss_mb={big[3]:.0f} "
-              f"base_warm_s={base[2]:.1f} base_warm_cpu_s={base[4]:.1f} cpu_s_per_kb_ratio={ratio:.2f}"
+        print(f"big_warm_s={big[2]:.1f} big_warm_cpu_s={big[4]:.1f} big_cold_s={big[1]:.1f} "
+              f"big_rss_mb={big[3]:.0f} base_warm_s={base[2]:.1f} base_warm_cpu_s={base[4]:.1f} "
+              f"cpu_s_per_kb_ratio={ratio:.2f}"
               + (f" line_warm_s={figures['line'][2]:.1f}" if "line" in figures else ""))
     finally:
         shutil.rmtree(work, ignore_errors=True)

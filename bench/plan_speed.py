@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 WORDS = ("city street night car bicycle tree river mountain beach sea cat dog child woman man crowd market "
-         "rocket space star coffee cup kitchen rain snow sun forest road bridge train station office computer").split()
+         "rocket space star coffee cup kitchen rain snow sun forest road bridge train station office "
+         "computer").split()
 
 
 def build_store(home: Path, n_shots: int, shots_per_clip: int = 10, seed: int = 0) -> None:
@@ -45,13 +46,15 @@ def build_store(home: Path, n_shots: int, shots_per_clip: int = 10, seed: int = 
             shots, descs = [], []
             for i in range(shots_per_clip):
                 f = ShotFeatures(
-                    brightness=float(rng.uniform(0.1, 0.9)), colourfulness=float(rng.uniform()), sharpness=float(rng.uniform()),
-                    motion=float(rng.uniform()), camera_dx=0.0, camera_dy=0.0, camera_zoom=0.0,
-                    camera_motion=CAMERA_MOTIONS[int(rng.integers(7))], shake=0.0, face_count=0, face_size=0.0,
-                    face_x=None, face_y=None, scale=SHOT_SCALES[int(rng.integers(3))], quality=float(rng.uniform(0.5, 1)),
+                    brightness=float(rng.uniform(0.1, 0.9)), colourfulness=float(rng.uniform()),
+                    sharpness=float(rng.uniform()), motion=float(rng.uniform()), camera_dx=0.0, camera_dy=0.0,
+                    camera_zoom=0.0, camera_motion=CAMERA_MOTIONS[int(rng.integers(7))], shake=0.0,
+                    face_count=0, face_size=0.0, face_x=None, face_y=None,
+                    scale=SHOT_SCALES[int(rng.integers(3))], quality=float(rng.uniform(0.5, 1)),
                     histogram=rng.dirichlet(np.ones(HIST_SIZE)).astype(np.float32),
                 )
-                shots.append(AnalysedShot(i, i * 150, (i + 1) * 150, i * 5.0, i * 5.0 + float(rng.uniform(2, 8)), f))
+                shots.append(AnalysedShot(i, i * 150, (i + 1) * 150, i * 5.0,
+                                          i * 5.0 + float(rng.uniform(2, 8)), f))
                 words = " ".join(rng.choice(WORDS, 4))
                 descs.append(ShotDescription(human=words if rng.uniform() < 0.5 else "", names=("clip",),
                                              labels=((str(rng.choice(WORDS)), 0.5),)))
@@ -60,7 +63,8 @@ def build_store(home: Path, n_shots: int, shots_per_clip: int = 10, seed: int = 
             path = clips / f"{c}.mp4"
             path.touch()
             analysis = ClipAnalysis(str(path), 50.0, 30.0, 1920, 1080, 1500, tuple(shots))
-            store.save_clip(library_id=lib, path=str(path), size=1, mtime_ns=1, content_hash=__import__("hashlib").md5(str(c).encode()).hexdigest(),
+            store.save_clip(library_id=lib, path=str(path), size=1, mtime_ns=1,
+                            content_hash=__import__("hashlib").md5(str(c).encode()).hexdigest(),
                             sidecar_sig="none", analysis=analysis, descriptions=descs, embeddings=vecs,
                             model="all-MiniLM-L6-v2")
 
@@ -69,8 +73,8 @@ def story(n: int, seed: int = 1) -> str:
     rng = np.random.default_rng(seed)
     paras = []
     for p in range(0, n, 6):
-        paras.append(" ".join(f"The {rng.choice(WORDS)} and the {rng.choice(WORDS)} near the {rng.choice(WORDS)} "
-                              f"in scene {p + i}." for i in range(min(6, n - p))))
+        paras.append(" ".join(f"The {rng.choice(WORDS)} and the {rng.choice(WORDS)} near the "
+                              f"{rng.choice(WORDS)} in scene {p + i}." for i in range(min(6, n - p))))
     return "\n\n".join(paras)
 
 
@@ -78,7 +82,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--sentences", type=int, default=60)
-    ap.add_argument("--long", type=int, default=2000, help="sentences of the long story on the largest index (0: skip)")
+    ap.add_argument("--long", type=int, default=2000,
+                    help="sentences of the long story on the largest index (0: skip)")
     opts = ap.parse_args()
     from wam.embed import load_encoder
     from wam.planner import plan_story
@@ -115,9 +120,9 @@ def main() -> None:
 
             kept = sum(shown(a) == shown(b) for a, b in zip(tl.sentences, again.sentences))
             figures[n] = (plan_s, replan_s, fresh_s)
-            print(f"  plan {plan_s:.3f} s ({len(tl.cuts())} cuts, peak traced memory {peak / 2**20:.0f} MiB); "
-                  f"replan after editing one sentence {replan_s:.3f} s ({kept}/{len(tl.sentences)} sentences "
-                  f"keep their cuts), {fresh_s:.3f} s planned afresh")
+            print(f"  plan {plan_s:.3f} s ({len(tl.cuts())} cuts, peak traced memory {peak / 2**20:.0f} "
+                  f"MiB); replan after editing one sentence {replan_s:.3f} s ({kept}/{len(tl.sentences)} "
+                  f"sentences keep their cuts), {fresh_s:.3f} s planned afresh")
             if n == max(opts.sizes) and opts.long:
                 long_text = story(opts.long, seed=2)
                 plan_story(read_story(long_text), home=home)  # fills the sentence cache
@@ -126,8 +131,8 @@ def main() -> None:
                 tl = plan_story(read_story(long_text), home=home)
                 peak = tracemalloc.get_traced_memory()[1]
                 tracemalloc.stop()
-                print(f"  {opts.long}-sentence story: {time.perf_counter() - t:.1f} s (traced), {len(tl.cuts())} cuts, "
-                      f"peak traced memory {peak / 2**20:.0f} MiB")
+                print(f"  {opts.long}-sentence story: {time.perf_counter() - t:.1f} s (traced), "
+                      f"{len(tl.cuts())} cuts, peak traced memory {peak / 2**20:.0f} MiB")
         parts = [f"plan_{n // 1000}k_s={p[0]:.3f}" for n, p in figures.items()]
         smallest, largest = min(figures), max(figures)
         parts.append(f"replan_s={figures[smallest][1]:.3f}")  # on the smallest index (10k by default)

@@ -46,8 +46,8 @@ def make_timeline(sources: list[Path], seconds: float, cut_len: float = 3.0, siz
         src = sources[i % len(sources)]
         offset = (i * 7.3) % 20.0
         cut = Cut(f"s{i}", str(src), offset, offset + cut_len, i * frames, frames, FPS, 0.5)
-        sentences.append(SentenceSpan(i, f"Sentence number {i} of the benchmark story.", i * frames, frames, FPS,
-                                      i // 4, [cut]))
+        sentences.append(SentenceSpan(i, f"Sentence number {i} of the benchmark story.", i * frames, frames,
+                                      FPS, i // 4, [cut]))
     return Timeline(FPS, size[0], size[1], sentences)
 
 
@@ -74,8 +74,9 @@ def wam_render(tl, out: Path, subtitles: bool, size: tuple[int, int] = (W, H)) -
     from wam.render.renderer import RenderOptions, render_timeline
 
     t = time.perf_counter()
-    render_timeline(tl, out, RenderOptions(width=size[0], height=size[1], preset=PRESET, crf=CRF, threads=THREADS,
-                                           subtitles=subtitles))
+    render_timeline(tl, out,
+                    RenderOptions(width=size[0], height=size[1], preset=PRESET, crf=CRF, threads=THREADS,
+                                  subtitles=subtitles))
     return time.perf_counter() - t
 
 
@@ -128,9 +129,11 @@ class TreeMemory:
                 try:
                     if p.pid != self._root.pid and p.cmdline() == root_cmd:
                         continue  # forked, not yet exec'd (a decoder starting): shares the parent's pages
-                    name = "wam" if p.pid == self._root.pid else ("x264" if "libx264" in p.cmdline() else p.name())
-                    key = name if name not in parts else f"{name}#{sum(k.startswith(name) for k in parts) + 1}"
-                    parts[key] = p.memory_info().rss / 2**20
+                    name = "wam" if p.pid == self._root.pid else ("x264" if "libx264" in p.cmdline()
+                                                                  else p.name())
+                    if name in parts:
+                        name = f"{name}#{sum(k.startswith(name) for k in parts) + 1}"
+                    parts[name] = p.memory_info().rss / 2**20
                 except psutil.Error:
                     pass
             total = sum(parts.values())
@@ -152,7 +155,8 @@ def main() -> None:
     ap.add_argument("--long-minutes", type=float, default=10.0)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--long-size", default="1920x1080", help="output size of the long render (memory)")
-    ap.add_argument("--no-model", action="store_true", help="long render without loading the text model first")
+    ap.add_argument("--no-model", action="store_true",
+                    help="long render without loading the text model first")
     ap.add_argument("--memory-only", action="store_true", help="skip the timing part (only the long render)")
     opts = ap.parse_args()
     import index_speed
@@ -173,7 +177,8 @@ def main() -> None:
                   f"x264 {PRESET} crf {CRF}, {THREADS} threads; best of {opts.repeat}")
             print(f"  ffmpeg one-pass filtergraph {best['ffmpeg']:7.2f} s")
             print(f"  wam (no subtitles)          {best['wam']:7.2f} s   ratio {ratio:.2f}x (goal <= 1.1x)")
-            print(f"  wam (with subtitles)        {best['wam_subs']:7.2f} s   ratio {best['wam_subs'] / best['ffmpeg']:.2f}x")
+            print(f"  wam (with subtitles)        {best['wam_subs']:7.2f} s   ratio "
+                  f"{best['wam_subs'] / best['ffmpeg']:.2f}x")
         peak = {"self_mb": float("nan"), "largest_child_mb": float("nan")}
         tree_peak = float("nan")
         if opts.long_minutes > 0:
@@ -183,7 +188,8 @@ def main() -> None:
             plan.write_text(long_tl.to_json())
             t = time.perf_counter()
             child = subprocess.Popen([sys.executable, __file__, "--child", str(plan), str(work / "long.mp4")]
-                                     + (["--no-model"] if opts.no_model else []), stdout=subprocess.PIPE, text=True)
+                                     + (["--no-model"] if opts.no_model else []), stdout=subprocess.PIPE,
+                                     text=True)
             tree = TreeMemory(child.pid)
             out, _ = child.communicate()
             tree.stop()
@@ -191,12 +197,15 @@ def main() -> None:
                 raise SystemExit(f"the long render failed ({child.returncode})")
             peak = json.loads(out.strip().splitlines()[-1])
             tree_peak = tree.peak_mb
-            parts = ", ".join(f"{k} {v:.0f}" for k, v in sorted(tree.peak_parts.items(), key=lambda kv: -kv[1]))
-            print(f"  {opts.long_minutes:g}-minute {lw}x{lh} render: {time.perf_counter() - t:.1f} s; peak memory summed "
-                  f"over all processes {tree_peak:.0f} MB ({parts}) (goal < 800 MB); render process alone "
-                  f"{peak['self_mb']:.0f} MB (after the text model: {peak.get('self_after_plan_mb', float('nan')):.0f} MB)")
-        print(f"wam_s={best['wam']:.2f} ffmpeg_s={best['ffmpeg']:.2f} ratio={ratio:.2f} wam_subs_s={best['wam_subs']:.2f} "
-              f"long_peak_rss_mb={peak['self_mb']:.0f} long_sum_rss_mb={tree_peak:.0f}")
+            parts = ", ".join(f"{k} {v:.0f}" for k, v in sorted(tree.peak_parts.items(),
+                                                                key=lambda kv: -kv[1]))
+            print(f"  {opts.long_minutes:g}-minute {lw}x{lh} render: {time.perf_counter() - t:.1f} s; peak "
+                  f"memory summed over all processes {tree_peak:.0f} MB ({parts}) (goal < 800 MB); render "
+                  f"process alone {peak['self_mb']:.0f} MB (after the text model: "
+                  f"{peak.get('self_after_plan_mb', float('nan')):.0f} MB)")
+        print(f"wam_s={best['wam']:.2f} ffmpeg_s={best['ffmpeg']:.2f} ratio={ratio:.2f} "
+              f"wam_subs_s={best['wam_subs']:.2f} long_peak_rss_mb={peak['self_mb']:.0f} "
+              f"long_sum_rss_mb={tree_peak:.0f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

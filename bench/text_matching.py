@@ -34,8 +34,9 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from footage_blind import checkout  # noqa: E402
-from montage_eval import CAPTIONS, make_library  # noqa: E402
 from montage_quality import run_wam  # noqa: E402
+
+from montage_eval import CAPTIONS, make_library  # noqa: E402
 
 QUERIES = REPO / "bench" / "data" / "text_matching_queries.txt"
 
@@ -65,7 +66,8 @@ def wam_ranks(code: Path, home: Path, lib: Path, queries: list[tuple[int, str]])
     ranked = json.loads(out.stdout)
     ranks = []
     for (n, _), sources in zip(queries, ranked):
-        clips = list(dict.fromkeys(str(Path(s).resolve()) for s in sources))  # clips in the order of their best shot
+        # clips in the order of their best shot
+        clips = list(dict.fromkeys(str(Path(s).resolve()) for s in sources))
         ranks.append(clips.index(str((lib / f"clip_{n:02d}.mp4").resolve())) + 1)
     return ranks
 

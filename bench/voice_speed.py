@@ -50,12 +50,14 @@ def ducking(home: Path, tmp: Path, duck_db: float) -> tuple[float, float]:
     from wam.timeline import Cut, SentenceSpan, Timeline
     from wam.voice.narrate import narrate
 
-    sentences = read_story("The city never sleeps. Towers glow at night.\n\nPeople cross the square. A cat watches.")
+    sentences = read_story("The city never sleeps. Towers glow at "
+                           "night.\n\nPeople cross the square. A cat watches.")
     timed, draft = narrate(sentences, voice="default", home=home)
     fps, spans, t = 25, [], 0
     for i, s in enumerate(timed):
         n = round(s.duration * fps)
-        spans.append(SentenceSpan(i, s.text, t, n, fps, 0 if i < 2 else 1, [Cut(f"s{i}", "/x.mp4", 0, n / fps, t, n, fps, 0.5)]))
+        spans.append(SentenceSpan(i, s.text, t, n, fps, 0 if i < 2 else 1,
+                                  [Cut(f"s{i}", "/x.mp4", 0, n / fps, t, n, fps, 0.5)]))
         t += n
     timeline = draft.attach(Timeline(fps, 320, 180, spans))
     music = tmp / "tone.wav"
@@ -71,13 +73,16 @@ def ducking(home: Path, tmp: Path, duck_db: float) -> tuple[float, float]:
     finally:
         voicemix.DUCK_DB = saved
         voicemix.duck_gain.__defaults__ = (saved, voicemix.DUCK_ATTACK, voicemix.DUCK_RELEASE)
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-ac", "1", "-ar", "16000", "-f", "s16le", "-"],
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-ac", "1", "-ar", "16000", "-f",
+                          "s16le", "-"],
                          capture_output=True, check=True).stdout
     x = np.frombuffer(raw, "<i2").astype(np.float64)
     sp = [(s["start"], s["end"]) for s in timeline.narration["sentences"]]
     under = max(band_db(x, a + 0.1, b - 0.1, 6990, 7010, 16000) for a, b in sp[:3])
-    pause = band_db(x, sp[1][1] + voicemix.DUCK_RELEASE + 0.02, sp[2][0] - voicemix.DUCK_ATTACK - 0.02, 6990, 7010, 16000)
-    m = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(out), "-af", "ebur128", "-f", "null", "-"],
+    pause = band_db(x, sp[1][1] + voicemix.DUCK_RELEASE + 0.02, sp[2][0] - voicemix.DUCK_ATTACK - 0.02, 6990,
+                    7010, 16000)
+    m = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(out), "-af", "ebur128", "-f",
+                        "null", "-"],
                        capture_output=True, text=True).stderr
     return pause - under, float(re.findall(r"I:\s+(-?[\d.]+) LUFS", m)[-1])
 
@@ -123,8 +128,8 @@ def main() -> None:
         print(f"espeak-ng (baseline engine): real-time factor {espeak_rtf:.1f}x")
         duck, lufs = ducking(home, tmp, voicemix_duck_db())
         base, _ = ducking(home, tmp, 0.0)
-        print(f"music under speech vs in the pause: {duck:.1f} dB quieter with ducking, {base:.1f} dB without "
-              f"(goal >= 8 dB); mix loudness {lufs:.1f} LUFS (goal -16)")
+        print(f"music under speech vs in the pause: {duck:.1f} dB quieter with ducking, {base:.1f} dB "
+              f"without (goal >= 8 dB); mix loudness {lufs:.1f} LUFS (goal -16)")
         print(f"rtf={audio / synth:.2f} load_s={load:.2f} cached_s={cached:.3f} espeak_rtf={espeak_rtf:.1f} "
               f"duck_db={duck:.1f} baseline_db={base:.1f} lufs={lufs:.1f}")
 

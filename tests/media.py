@@ -33,7 +33,8 @@ def shot_frames(color, seconds: float, fps: float, size: tuple[int, int], seed: 
         yield tex[:, x : x + w]
 
 
-def write_clip(path: Path, shots: list[tuple], *, fps: float = 25.0, size: tuple[int, int] = (160, 96), extra: list[str] | None = None) -> Path:
+def write_clip(path: Path, shots: list[tuple], *, fps: float = 25.0, size: tuple[int, int] = (160, 96),
+               extra: list[str] | None = None) -> Path:
     """Write an H.264 clip made of ``shots`` = [(bgr colour, seconds[, pan]), …] with hard cuts."""
     path.parent.mkdir(parents=True, exist_ok=True)
     w, h = size
@@ -45,7 +46,8 @@ def write_clip(path: Path, shots: list[tuple], *, fps: float = 25.0, size: tuple
     for k, shot in enumerate(shots):
         color, seconds = shot[0], shot[1]
         pan = shot[2] if len(shot) > 2 else 0.0
-        for frame in shot_frames(color, seconds, fps, size, seed=k + zlib.crc32(str(path.name).encode()), pan=pan):
+        for frame in shot_frames(color, seconds, fps, size, seed=k + zlib.crc32(str(path.name).encode()),
+                                 pan=pan):
             proc.stdin.write(np.ascontiguousarray(frame).tobytes())
     proc.stdin.close()
     assert proc.wait() == 0, f"ffmpeg failed writing {path}"
@@ -80,8 +82,9 @@ BARS_W, BARS_H = 128, 64
 def bars_clip(path: Path, fps: float, frames: int) -> Path:
     """Frame k shows k in binary: 8 vertical bars, white for a set bit (lossless H.264)."""
     proc = subprocess.Popen([ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s",
-                             f"{BARS_W}x{BARS_H}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset", "ultrafast",
-                             "-qp", "0", "-pix_fmt", "yuv420p", str(path)], stdin=subprocess.PIPE)
+                             f"{BARS_W}x{BARS_H}", "-r", str(fps), "-i", "-", "-c:v", "libx264", "-preset",
+                             "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(path)],
+                            stdin=subprocess.PIPE)
     for k in range(frames):
         f = np.zeros((BARS_H, BARS_W), np.uint8)
         for b in range(8):

@@ -8,6 +8,7 @@ import os
 import opentimelineio as otio
 from opentimelineio import schema
 
+
 def expected_clips(timeline) -> list[dict]:
     """What the editor should see: `continues` cuts merged into the previous clip, each
     `hold` a freeze clip of its own; times in seconds."""
@@ -47,7 +48,8 @@ def clip_ranges(tl, cut_point_offsets: list[float] | None = None) -> list[dict]:
     start, in order; an EDL reader puts the cut at the transition's start)."""
     items = video_items(tl)
     clips = [{"name": i.name, "start": i.source_range.start_time.to_seconds(),
-              "duration": i.source_range.duration.to_seconds(), "effects": [e.effect_name or e.name or type(e).__name__ for e in i.effects],
+              "duration": i.source_range.duration.to_seconds(),
+              "effects": [e.effect_name or e.name or type(e).__name__ for e in i.effects],
               "url": getattr(i.media_reference, "target_url", None)}
              for i in items if isinstance(i, schema.Clip)]
     k, t = 0, 0

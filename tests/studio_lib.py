@@ -30,8 +30,8 @@ STORY = ("A red bus drives down a busy city street. Waves roll onto a sandy beac
 
 def run_wam(*args, home: Path, check: bool = True, **kw) -> subprocess.CompletedProcess:
     env = dict(os.environ, WAM_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
-    proc = subprocess.run([sys.executable, "-m", "wam", *map(str, args)], env=env, capture_output=True, text=True,
-                          timeout=900, **kw)
+    proc = subprocess.run([sys.executable, "-m", "wam", *map(str, args)], env=env, capture_output=True,
+                          text=True, timeout=900, **kw)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc

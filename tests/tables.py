@@ -17,7 +17,8 @@ def table(emb: np.ndarray) -> ShotTable:
     return ShotTable(
         shot_ids=[f"s{i}" for i in range(n)], sources=[f"/c{i}.mp4" for i in range(n)],
         clip_ids=np.arange(n), starts=z.astype(np.float64), ends=z.astype(np.float64) + 2, embeddings=emb,
-        histograms=np.zeros((n, 128), np.float32), brightness=z, motion=z, camera=np.zeros((n, 3), np.float32),
+        histograms=np.zeros((n, 128), np.float32), brightness=z, motion=z,
+        camera=np.zeros((n, 3), np.float32),
         camera_motion=np.zeros(n, np.int8), scale=np.zeros(n, np.int8), quality=z + 1,
         face_centres=np.full((n, 2), np.nan, np.float32),
     )
@@ -51,8 +52,8 @@ def fake_library(n_clips=12, shots_per_clip=3, dim=16, seed=0, shot_len=6.0) -> 
     rng = np.random.default_rng(seed)
     n = n_clips * shots_per_clip
     starts = np.tile(np.arange(shots_per_clip) * shot_len, n_clips).astype(np.float64)
-    t = make_table(n, dim=dim, seed=seed, clip_ids=np.repeat(np.arange(n_clips), shots_per_clip), starts=starts,
-                   ends=starts + shot_len)
+    t = make_table(n, dim=dim, seed=seed, clip_ids=np.repeat(np.arange(n_clips), shots_per_clip),
+                   starts=starts, ends=starts + shot_len)
     t.histograms = rng.dirichlet(np.ones(128), n).astype(np.float32)
     t.brightness = rng.uniform(0.2, 0.8, n).astype(np.float32)
     t.scale = rng.integers(0, 3, n).astype(np.int8)

@@ -28,7 +28,8 @@ def test_story_paths_from_files_folders_and_stdin(tmp_path):
         (tmp_path / "s" / name).write_text("A story.")
     one = tmp_path / "one.txt"
     one.write_text("One.")
-    got = story_paths([str(one), str(tmp_path / "s"), "-", str(one)], ["", str(tmp_path / "s" / "b.txt"), "  "])
+    got = story_paths([str(one), str(tmp_path / "s"), "-", str(one)],
+                      ["", str(tmp_path / "s" / "b.txt"), "  "])
     assert got == [str(one), *(str(tmp_path / "s" / n) for n in ("a.md", "b.txt", "c.markdown"))]  # each once
     with pytest.raises(UsageError, match=r"no such story file: .*gone.txt \(line 2 of standard input\)"):
         story_paths(["-"], [str(one), str(tmp_path / "gone.txt")])
@@ -72,8 +73,9 @@ def test_an_output_newer_than_every_input_is_up_to_date(tmp_path):
 def test_job_results_as_json_lines():
     job = Job(2, "/o/a.mp4", story="/s/a.txt", line=5)
     ok = JobResult(job, "ok", 12.34567, 5, ["weak"], 3.21)
-    assert ok.to_dict() == {"job": 2, "story": "/s/a.txt", "output": "/o/a.mp4", "status": "ok", "duration": 12.346,
-                            "cuts": 5, "warnings": ["weak"], "seconds": 3.21, "error": None, "line": 5}
+    assert ok.to_dict() == {"job": 2, "story": "/s/a.txt", "output": "/o/a.mp4", "status": "ok",
+                            "duration": 12.346, "cuts": 5, "warnings": ["weak"], "seconds": 3.21,
+                            "error": None, "line": 5}
     bad = JobResult(Job(1, "/o/b.mp4", text="Hi."), "failed", error="boom")
     assert not bad.ok and bad.to_dict()["error"] == "boom" and bad.to_dict()["story"] is None
     assert "line" not in bad.to_dict() and bad.job.label == "job 1"
@@ -116,19 +118,27 @@ def test_manifest_lines_are_read_and_checked_with_their_line_numbers(tmp_path):
     ('{"story": "a.txt", "music": "nope.mp3"}', r'jobs.jsonl line 2: "music": .*does not exist'),
     ('{"text": "Inline."}', r'jobs.jsonl line 2: give an "output" \(inline text has no file name'),
     # every value checked before any job runs, the line named (issue 19)
-    ('{"story": "a.txt", "output": "b.mp4", "resolution": "0x0"}', r'a.txt \(manifest line 2\): .*0x0 is too small'),
+    ('{"story": "a.txt", "output": "b.mp4", "resolution": "0x0"}',
+     r'a.txt \(manifest line 2\): .*0x0 is too small'),
     ('{"story": "a.txt", "output": "b.avi"}', r'a.txt \(manifest line 2\): cannot render to .*b.avi'),
-    ('{"story": "a.txt", "output": "b.mp4", "fps": true}', r'jobs.jsonl line 2: "fps" must be a whole number, not true'),
-    ('{"story": "a.txt", "output": "b.mp4", "crf": false}', r'jobs.jsonl line 2: "crf" must be a whole number'),
-    ('{"story": "a.txt", "output": "b.mp4", "fps": 1e400}', r'jobs.jsonl line 2: "fps" must be a finite number'),
-    ('{"story": "a.txt", "output": "b.mp4", "fps": 2.5}', r'jobs.jsonl line 2: "fps" must be a whole number, not 2.5'),
-    ('{"story": "a.txt", "output": "b.mp4", "wps": NaN}', r'jobs.jsonl line 2: "wps" must be a finite number'),
-    ('{"story": "a.txt", "output": "b.mp4", "wps": "inf"}', r'jobs.jsonl line 2: "wps": .*not a finite number'),
+    ('{"story": "a.txt", "output": "b.mp4", "fps": true}',
+     r'jobs.jsonl line 2: "fps" must be a whole number, not true'),
+    ('{"story": "a.txt", "output": "b.mp4", "crf": false}',
+     r'jobs.jsonl line 2: "crf" must be a whole number'),
+    ('{"story": "a.txt", "output": "b.mp4", "fps": 1e400}',
+     r'jobs.jsonl line 2: "fps" must be a finite number'),
+    ('{"story": "a.txt", "output": "b.mp4", "fps": 2.5}',
+     r'jobs.jsonl line 2: "fps" must be a whole number, not 2.5'),
+    ('{"story": "a.txt", "output": "b.mp4", "wps": NaN}',
+     r'jobs.jsonl line 2: "wps" must be a finite number'),
+    ('{"story": "a.txt", "output": "b.mp4", "wps": "inf"}',
+     r'jobs.jsonl line 2: "wps": .*not a finite number'),
 ])
 def test_a_bad_manifest_line_is_a_usage_error_naming_it(tmp_path, wam_home, line, message):
     (tmp_path / "a.txt").write_text("A story.")
     m = tmp_path / "jobs.jsonl"
-    m.write_text('{"story": "a.txt", "output": "a.mp4", "pace": "fast", "k": 5, "keep_audio": true}\n' + line + "\n")
+    m.write_text('{"story": "a.txt", "output": "a.mp4", "pace": "fast", "k": 5, "keep_audio": true}\n' + line
+                 + "\n")
     r = CliRunner().invoke(cli, ["render", "--manifest", str(m)])
     assert r.exit_code == 2, r.output
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "a.mp4").exists()
@@ -139,15 +149,19 @@ def test_a_bad_manifest_line_is_a_usage_error_naming_it(tmp_path, wam_home, line
 
 @pytest.mark.parametrize("command, lines, message", [
     ("plan", ['{"story": "a.txt", "output": "a.json"}', '{"story": "b.txt", "output": "a.txt"}'],
-     r"b.txt \(manifest line 2\): refusing to write .*a.txt: it is .*a.txt, an input of .*a.txt \(manifest line 1\)"),
+     r"b.txt \(manifest line 2\): refusing to write .*a.txt: "
+     r"it is .*a.txt, an input of .*a.txt \(manifest line 1\)"),
     ("render", ['{"story": "a.txt", "output": "a.mp4", "srt": "jobs.jsonl"}'],
      r"manifest line 1\): refusing to write .*jobs.jsonl: it is .*jobs.jsonl, the manifest of this batch"),
     ("render", ['{"story": "a.txt", "output": "a.mp4", "music": "bed.mp3"}',
                 '{"story": "b.txt", "output": "b.mp4", "srt": "bed.mp3"}'],
-     r"manifest line 2\): refusing to write .*bed.mp3: it is .*bed.mp3, an input of .*a.txt \(manifest line 1\)"),
-    ("plan", ['{"story": "a.txt", "output": "x.json", "timing": "t.srt"}', '{"story": "b.txt", "output": "t.srt"}'],
+     r"manifest line 2\): refusing to write .*bed.mp3: it "
+     r"is .*bed.mp3, an input of .*a.txt \(manifest line 1\)"),
+    ("plan",
+     ['{"story": "a.txt", "output": "x.json", "timing": "t.srt"}', '{"story": "b.txt", "output": "t.srt"}'],
      r"manifest line 2\): refusing to write .*t.srt: it is .*t.srt, an input of"),
-    ("render", ['{"plan": "p.json", "output": "p.mp4"}', '{"story": "b.txt", "output": "b.mp4", "srt": "clip.txt"}'],
+    ("render",
+     ['{"plan": "p.json", "output": "p.mp4"}', '{"story": "b.txt", "output": "b.mp4", "srt": "clip.txt"}'],
      r"manifest line 2\): refusing to write .*clip.txt: it is .*clip.txt, an input of"),  # a clip's sidecar
     ("plan", ['{"story": "a.txt", "output": "same.json"}', '{"text": "Inline.", "output": "link.json"}'],
      r"would both write .*link.json"),  # one file under two names
@@ -165,7 +179,8 @@ def test_no_job_writes_what_another_job_reads(tmp_path, wam_home, command, lines
     clip.write_bytes(b"video")
     (tmp_path / "clip.txt").write_text("A sidecar: what the clip shows")
     cut = Cut("s0", str(clip), 0.0, 1.0, 0, 25, 25, 0.5)
-    (tmp_path / "p.json").write_text(Timeline(25, 320, 180, [SentenceSpan(0, "A.", 0, 25, 25, 0, [cut])]).to_json())
+    (tmp_path / "p.json").write_text(Timeline(25, 320, 180,
+                                              [SentenceSpan(0, "A.", 0, 25, 25, 0, [cut])]).to_json())
     (tmp_path / "same.json").write_text("{}")
     (tmp_path / "link.json").symlink_to(tmp_path / "same.json")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
@@ -186,7 +201,8 @@ def test_batch_arguments_that_cannot_work_are_usage_errors(tmp_path, wam_home):
         (["render", str(tmp_path), "-o", str(tmp_path / "x.mp4")], "is one file"),
         (["plan", a, b], "give a folder to write into"),
         (["render", a, b, "-o", str(tmp_path / "out") + "/", "--plan", a], "--plan renders one saved plan"),
-        (["export", a, b, "-o", str(tmp_path / "cuts") + "/", "--format", "edl", "--manifest", a], "not both"),
+        (["export", a, b, "-o", str(tmp_path / "cuts") + "/", "--format", "edl", "--manifest", a],
+         "not both"),
         (["render", a, b, "-o", str(tmp_path / "no" / "such") + "/"], "cannot create the output folder"),
     ]
     for args, message in cases:
@@ -208,8 +224,8 @@ SMALL = ["--resolution", "160x96", "--preset", "ultrafast", "--fps", "10", "--no
 
 def run(*args, env, stdin=None):
     full = {**os.environ, "PYTHONPATH": str(REPO), **env}
-    return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], env=full, text=True, capture_output=True,
-                          input=stdin)
+    return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], env=full, text=True,
+                          capture_output=True, input=stdin)
 
 
 @pytest.fixture(scope="module")
@@ -238,8 +254,8 @@ def probe(path):
     """(width, height, seconds) of a video, decoded to the end with ffmpeg."""
     import re
 
-    err = subprocess.run([ffmpeg_exe(), "-v", "info", "-i", str(path), "-f", "null", "-"], capture_output=True,
-                         text=True).stderr
+    err = subprocess.run([ffmpeg_exe(), "-v", "info", "-i", str(path), "-f", "null", "-"],
+                         capture_output=True, text=True).stderr
     w, h = re.search(r"Video: .*?(\d{2,5})x(\d{2,5})", err).groups()
     t = re.findall(r"time=(\d+):(\d+):([\d.]+)", err)[-1]
     return int(w), int(h), int(t[0]) * 3600 + int(t[1]) * 60 + float(t[2])
@@ -257,7 +273,7 @@ def test_a_batch_renders_every_good_story_reports_json_lines_and_resumes(library
     by = {os.path.basename(x["output"]): x for x in lines}
     assert by["broken.mp4"]["status"] == "failed" and "not UTF-8" in by["broken.mp4"]["error"]
     assert not (out / "broken.mp4").exists()
-    for name, text in GOOD.items():
+    for name in GOOD:
         line = by[f"{name}.mp4"]
         assert line["status"] == "ok" and line["error"] is None and line["cuts"] >= 1, line
         assert line["story"] == str(folder / f"{name}.txt") and line["seconds"] > 0
@@ -340,7 +356,8 @@ def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_pat
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     first = proc.stdout.readline()  # the first finished job
     assert json.loads(first)["status"] == "ok"
-    os.killpg(proc.pid, sig)  # Ctrl-C reaches the whole foreground group, and so may a service manager's SIGTERM
+    # Ctrl-C reaches the whole foreground group, and so may a service manager's SIGTERM
+    os.killpg(proc.pid, sig)
     rest, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
     assert "interrupted" in err and "Traceback" not in err
@@ -348,7 +365,8 @@ def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_pat
     kept = {str(p) for p in out.glob("*.mp4")}
     assert done == kept  # every finished video kept and reported, also one that finished as Ctrl-C arrived
     for video in kept:
-        check = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", video, "-f", "null", "-"], capture_output=True)
+        check = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", video, "-f", "null", "-"],
+                               capture_output=True)
         assert check.returncode == 0 and not check.stderr, video
     assert not list(out.glob(".*"))  # temp files removed
     r = run(*args[3:], env=env)
@@ -371,8 +389,8 @@ def test_renders_that_finished_as_the_batch_stopped_are_reported(tmp_path):
     (tmp_path / "renamed.mp4").write_bytes(b"finished")  # renamed into place just before the stop
 
     def request(n, name):
-        return RenderRequest(Job(n, str(tmp_path / name)), "{}", {}, str(tmp_path / name), 4.0, 2, (), now - 1,
-                             wall - 1)
+        return RenderRequest(Job(n, str(tmp_path / name)), "{}", {}, str(tmp_path / name), 4.0, 2, (),
+                             now - 1, wall - 1)
 
     def future(reply=None, error=None):
         f = Future()

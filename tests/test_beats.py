@@ -81,7 +81,8 @@ def test_a_plan_with_music_cuts_on_its_beats(name):
     inner = [p for p in _cut_points(voiced) if p not in starts]
     assert on_beat_share(inner, beats, 30) == 1.0
     assert [s.start_frame for s in voiced.sentences] == [s.start_frame for s in
-                                                        assemble(sentences, table, scores, pace=pace(name), fps=30).sentences]
+                                                        assemble(sentences, table, scores, pace=pace(name),
+                                                                 fps=30).sentences]
 
 
 def test_the_plan_records_its_music_and_a_replan_notices_new_music():
@@ -102,7 +103,8 @@ def test_the_plan_records_its_music_and_a_replan_notices_new_music():
     with_music = Timeline(30, 320, 180, [], pace="normal", music=music)
     assert compatible(with_music, fps=30, pace="normal", model="", music=music)
     assert not compatible(with_music, fps=30, pace="normal", model="")
-    assert not compatible(Timeline(30, 320, 180, [], pace="normal"), fps=30, pace="normal", model="", music=music)
+    assert not compatible(Timeline(30, 320, 180, [], pace="normal"), fps=30, pace="normal", model="",
+                          music=music)
 
 
 # ---------------------------------------------------------------- real media
@@ -194,7 +196,8 @@ def test_a_plans_music_is_what_render_and_export_lay_under_it(tmp_path):
 
     clip = write_clip(tmp_path / "a.mp4", [(RED, 3.0, 0.3)])
     cut = Cut("a", str(clip), 0.0, 2.0, 0, 60, 30, 0.5)
-    music = {"file": str(song), "sha256": "x", "size": 1, "tempo": 120.0, "duration": 4.0, "beats": [0.25, 0.75]}
+    music = {"file": str(song), "sha256": "x", "size": 1, "tempo": 120.0, "duration": 4.0,
+             "beats": [0.25, 0.75]}
     tl = Timeline(30, 320, 180, [SentenceSpan(0, "One.", 0, 60, 30, 0, [cut])], music=music)
     warnings = []
     assert music_of(tl, None, warnings.append) == str(song)

@@ -20,7 +20,8 @@ def test_match_scores_add_cosine_and_keywords():
     s = match_scores(np.array([[1, 0, 0]], np.float32), ["a cat"], t, words)
     assert s.shape == (1, 3)
     assert s[0, 0] == 1.0 and s[0, 1] == np.float32(HUMAN_KEYWORD_WEIGHT) and s[0, 2] == 0
-    assert match_scores(np.array([[1, 0, 0]], np.float32), ["a cat"], t).tolist() == [[1, 0, 0]]  # no keyword index
+    # no keyword index
+    assert match_scores(np.array([[1, 0, 0]], np.float32), ["a cat"], t).tolist() == [[1, 0, 0]]
 
 
 def test_top_k_orders_and_breaks_ties_by_index():

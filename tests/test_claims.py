@@ -6,7 +6,6 @@ bench/montage_quality.py's confusable scenes)."""
 import itertools
 
 import numpy as np
-import pytest
 
 from tables import make_table
 from test_lead import _ctx

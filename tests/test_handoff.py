@@ -83,7 +83,8 @@ def test_storyboard_page_without_an_index(tmp_path, wam_home):
 def test_storyboard_in_headless_chromium(tmp_path, wam_home):
     browser = chromium()
     if browser is None:
-        pytest.skip("chromium is not installed here (.ci/run installs Debian's chromium, so CI runs this test)")
+        pytest.skip("chromium is not installed here (.ci/run "
+                    "installs Debian's chromium, so CI runs this test)")
     t, plan = _small_plan(tmp_path)
     out = tmp_path / "board.html"
     assert CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(out), "-q"]).exit_code == 0
@@ -176,7 +177,8 @@ def test_sample_story_exports_storyboard_and_clip(sample_index, tmp_path, monkey
 
     monkeypatch.setenv("WAM_HOME", str(sample_index))
     story = REPO / "examples" / "story.txt"
-    r = CliRunner().invoke(cli, ["export", str(story), "-o", str(tmp_path / "story.otio"), "-q"])  # plans the story
+    # plans the story
+    r = CliRunner().invoke(cli, ["export", str(story), "-o", str(tmp_path / "story.otio"), "-q"])
     assert r.exit_code == 0, r.output
     plan = tmp_path / "plan.json"
     assert CliRunner().invoke(cli, ["plan", str(story), "-o", str(plan), "-q"]).exit_code == 0
@@ -191,7 +193,10 @@ def test_sample_story_exports_storyboard_and_clip(sample_index, tmp_path, monkey
         tl = read_back(out, t.fps)
         names = None
         if suffix == ".edl":
-            names = lambda w: {w["source"].rsplit("/", 1)[-1]} | {ln for ln in _reels(out)}
+            reels = set(_reels(out))
+
+            def names(w, reels=reels):
+                return {w["source"].rsplit("/", 1)[-1]} | reels
         cut_points = None if suffix == ".fcpxml" else [0.2] * len(fades)
         assert_matches_plan(tl, t, rates, names=names, cut_points=cut_points)
         transitions = [i for i in video_items(tl) if isinstance(i, schema.Transition)]
@@ -203,7 +208,8 @@ def test_sample_story_exports_storyboard_and_clip(sample_index, tmp_path, monkey
     html = board.read_text()
     assert html.count('class="alt-thumb"') >= len(t.sentences)  # the samples offer alternatives for each
     offered = re.findall(r'<figure class="alt" data-shot="([^"]+)"', html)
-    assert offered and not set(offered) & {c.shot_id for c in t.cuts()}  # alternatives are shots the plan does not use
+    # alternatives are shots the plan does not use
+    assert offered and not set(offered) & {c.shot_id for c in t.cuts()}
     if chromium():
         check_in_browser(chromium(), board, t, tmp_path)
 
@@ -220,8 +226,8 @@ def test_a_narrated_storyboard_plays_each_sentence_where_it_is_spoken(tmp_path, 
 
     t, _ = _small_plan(tmp_path)
     voice = tmp_path / "reading.wav"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=220:duration={t.duration}",
-                    str(voice)], check=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    f"sine=frequency=220:duration={t.duration}", str(voice)], check=True)
     spans = [(0.3, 2.5), (2.9, 4.2)]
     narrated = replace(t, narration={"kind": "recording", "file": str(voice), "gain_db": 0.0, "sentences": [
         {"index": i, "start": a, "end": b, "words": []} for i, (a, b) in enumerate(spans)]})
@@ -235,19 +241,22 @@ def test_a_narrated_storyboard_plays_each_sentence_where_it_is_spoken(tmp_path, 
     assert 'data-start="0.300" data-end="2.500"' in html and 'data-start="2.900" data-end="4.200"' in html
     assert html.count('class="listen"') == 2
     plain = tmp_path / "plain.html"  # a plan without narration has no player
-    assert CliRunner().invoke(cli, ["storyboard", str(tmp_path / "plan.json"), "-o", str(plain), "-q"]).exit_code == 0
+    r = CliRunner().invoke(cli, ["storyboard", str(tmp_path / "plan.json"), "-o", str(plain), "-q"])
+    assert r.exit_code == 0
     assert "<audio" not in plain.read_text()
     voice.unlink()  # a recording that has gone: the page comes without it, and says so
     r = CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(out)])
     assert r.exit_code == 0 and "no narration" in r.stderr and "<audio" not in out.read_text()
     browser = chromium()
     if browser is None:
-        pytest.skip("chromium is not installed here (.ci/run installs Debian's chromium, so CI runs this test)")
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency=220:duration={t.duration}",
-                    str(voice)], check=True)
+        pytest.skip("chromium is not installed here (.ci/run "
+                    "installs Debian's chromium, so CI runs this test)")
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    f"sine=frequency=220:duration={t.duration}", str(voice)], check=True)
     assert CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(out), "-q"]).exit_code == 0
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-             f"--user-data-dir={tmp_path / 'chromium-profile'}", "--virtual-time-budget=20000"]
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+             "--virtual-time-budget=20000"]
     dom = subprocess.run([browser, *flags, "--dump-dom", out.as_uri()], capture_output=True, check=True,
                          stdin=subprocess.DEVNULL).stdout.decode("utf-8")
     page = _Page()

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -39,7 +40,8 @@ def _lib(tmp_path):
     three_shot_clip(lib / "street" / "red_bus.mp4")
     write_clip(lib / "beach_day.mp4", [(YELLOW, 1.0), (BLUE, 1.0)])
     write_clip(lib / "forest" / "GOPR0042.mp4", [(GREEN, 1.5)])
-    (lib / "beach_day.json").write_text(json.dumps({"description": "Waves on a sandy beach", "tags": ["sea"]}))
+    (lib / "beach_day.json").write_text(json.dumps({"description": "Waves on a sandy beach",
+                                                    "tags": ["sea"]}))
     return lib
 
 
@@ -92,9 +94,10 @@ def _bad_corpus(lib):
     write_clip(lib / "odd_size.mkv", [(BLUE, 1.0)], size=(161, 97), extra=["-vf", "pad=162:98"])
     write_clip(lib / "rotated.mp4", [(GREEN, 1.0)], size=(160, 96))
     rotated = lib / "rotated_meta.mp4"
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(lib / "rotated.mp4"),
-                    "-c", "copy", str(rotated)], check=True)
-    write_clip(lib / "vfr.mp4", [(YELLOW, 1.2)], extra=["-vf", "setpts='PTS+0.02*random(0)/TB'", "-fps_mode", "vfr"])
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i",
+                    str(lib / "rotated.mp4"), "-c", "copy", str(rotated)], check=True)
+    write_clip(lib / "vfr.mp4", [(YELLOW, 1.2)],
+               extra=["-vf", "setpts='PTS+0.02*random(0)/TB'", "-fps_mode", "vfr"])
     write_clip(lib / "uhd_4k.mp4", [(RED, 0.6), (BLUE, 0.6)], size=(3840, 2160))
     (lib / "good clip é ü.json").write_text('{"description": "broken', encoding="utf-8")
     return lib
@@ -107,7 +110,8 @@ def test_bad_media_never_stops_the_run(tmp_path, wam_home):
     summary = json.loads(result.stdout)
     reasons = {os.path.basename(f["path"]): f["reason"] for f in summary["failures"]}
     assert reasons["empty.mp4"].startswith("empty file")
-    assert set(reasons) == {"empty.mp4", "notes_renamed.mp4", "truncated.mp4", "only_audio.mp4", "too_short.mp4"}
+    assert set(reasons) == {"empty.mp4", "notes_renamed.mp4", "truncated.mp4", "only_audio.mp4",
+                            "too_short.mp4"}
     assert "too short" in reasons["too_short.mp4"]
     warnings = [line for line in result.stderr.splitlines() if line.startswith("wam: warning:")]
     assert len([w for w in warnings if "skipped" in w]) == 5
@@ -116,8 +120,10 @@ def test_bad_media_never_stops_the_run(tmp_path, wam_home):
     with Store.open() as store:
         paths = {os.path.basename(p) for p in store.shot_table().sources}
         assert store.integrity_check() == "ok"
-        row = store.conn.execute("SELECT width, height FROM clips WHERE path LIKE '%rotated_meta.mp4'").fetchone()
-    assert paths == {"good clip é ü.mp4", "odd_size.mkv", "rotated.mp4", "rotated_meta.mp4", "vfr.mp4", "uhd_4k.mp4"}
+        row = store.conn.execute(
+            "SELECT width, height FROM clips WHERE path LIKE '%rotated_meta.mp4'").fetchone()
+    assert paths == {"good clip é ü.mp4", "odd_size.mkv", "rotated.mp4", "rotated_meta.mp4", "vfr.mp4",
+                     "uhd_4k.mp4"}
     assert row == (96, 160)  # rotation applied
     # unchanged broken files are reported again without being decoded again
     again = CliRunner().invoke(cli, ["index", str(lib), "--json"])
@@ -133,7 +139,8 @@ def test_nothing_indexable_exits_1(tmp_path, wam_home):
     result = CliRunner().invoke(cli, ["index", str(lib)])
     assert result.exit_code == 1
     assert "nothing could be indexed" in result.stderr and "Traceback" not in result.stderr
-    assert CliRunner().invoke(cli, ["index", str(tmp_path / "missing")]).exit_code == 2  # a usage error (issue 19)
+    # a usage error (issue 19)
+    assert CliRunner().invoke(cli, ["index", str(tmp_path / "missing")]).exit_code == 2
     assert CliRunner().invoke(cli, ["index"]).exit_code == 2
 
 
@@ -280,23 +287,105 @@ def test_kill_mid_index_then_resume(tmp_path, wam_home):
     assert s.clips == 8 and s.indexed == 8 - done and s.skipped == done
 
 
+INTERRUPTED = "wam: interrupted; finished work is saved, run the command again to resume"
+
+
+def _six_clips(lib):
+    for i in range(6):
+        write_clip(lib / f"clip{i}.mp4", [(RED, 2.0), (BLUE, 2.0)], size=(640, 360))
+    return lib
+
+
+def _start_index(lib, wam_home):
+    """``wam index LIB -j 2`` in its own process group, as a terminal runs it."""
+    return subprocess.Popen([sys.executable, "-m", "wam", "index", str(lib), "-j", "2"],
+                            env=dict(os.environ, WAM_HOME=str(wam_home)), start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _signal_group(proc, sig) -> bool:
+    """Send ``sig`` to the index's process group, as a terminal's Ctrl-C does (False: it had ended)."""
+    if proc.poll() is not None:
+        return False
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, wam_home):
     import signal
 
-    lib = tmp_path / "many"
-    for i in range(6):
-        write_clip(lib / f"clip{i}.mp4", [(RED, 2.0), (BLUE, 2.0)], size=(640, 360))
-    env = dict(os.environ, WAM_HOME=str(wam_home))
-    proc = subprocess.Popen([sys.executable, "-m", "wam", "index", str(lib), "-j", "2"], env=env,
-                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lib = _six_clips(tmp_path / "many")
+    proc = _start_index(lib, wam_home)
     time.sleep(4)
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the whole process group
+    if not _signal_group(proc, signal.SIGINT):
+        proc.communicate()
+        pytest.skip("the index finished before the interrupt")
     _out, err = proc.communicate(timeout=120)
-    if proc.returncode == 0:
-        pytest.skip("the index finished before the interrupt arrived")
-    assert proc.returncode == 130
-    assert "interrupted" in err and "Traceback" not in err
+    # a Ctrl-C lost while the fork server started let the run end with 0; an abort was -6
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == INTERRUPTED, err
+    assert "Traceback" not in err and "terminate" not in err, err
     with Store.open() as store:
         assert store.integrity_check() == "ok"
     s = index_libraries([lib])
     assert s.clips == 6 and s.failed == 0
+
+
+def _decoders_started(proc, _db) -> bool:
+    """The fork server is up: the models load, the decoders start."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        return False
+    for child in children:
+        try:
+            if b"forkserver" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def _a_clip_stored(_proc, db) -> bool:
+    """A clip is in the index: the decoders are at work and this process tags and stores."""
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
+            return c.execute("SELECT COUNT(*) FROM clips").fetchone()[0] > 0
+    except sqlite3.OperationalError:  # still being created
+        return False
+
+
+@pytest.mark.parametrize("moment, signame", [(_decoders_started, "SIGINT"), (_a_clip_stored, "SIGINT"),
+                                             (_a_clip_stored, "SIGTERM")])
+def test_an_index_stopped_at_any_moment_ends_in_one_line(tmp_path, wam_home, moment, signame):
+    """Ctrl-C (or SIGTERM) to the process group while the models load and the decoders start, or
+    while clips are stored; then, as an impatient user does, the same signal again while wam exits.
+    Each time: the one line, exit 128 + the signal, no traceback, no abort, the index intact."""
+    import signal
+
+    sig = getattr(signal, signame)
+    lib = _six_clips(tmp_path / "many")
+    proc = _start_index(lib, wam_home)
+    while proc.poll() is None and not moment(proc, wam_home / "index.sqlite"):
+        time.sleep(0.05)
+    if not _signal_group(proc, sig):
+        proc.communicate()
+        pytest.skip("the index finished before the moment to interrupt it")
+    lines = []
+    for line in proc.stderr:  # until wam has said it stops
+        lines.append(line)
+        if line.strip() == INTERRUPTED:
+            break
+    _signal_group(proc, sig)
+    _out, rest = proc.communicate()
+    err = "".join(lines) + rest
+    assert proc.returncode == 128 + sig, err
+    assert err.strip().splitlines()[-1] == INTERRUPTED, err
+    assert not any(w in err for w in ("Traceback", "terminate", "Exception ignored", "leaked")), err
+    with Store.open() as store:
+        assert store.integrity_check() == "ok"

@@ -7,7 +7,6 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from wam.library import indexer
 from wam.library.pool import new_pool
 
 

@@ -27,7 +27,8 @@ def test_a_file_over_its_limit_is_refused_and_one_at_it_is_read(tmp_path):
     f = tmp_path / "big.txt"
     f.write_bytes(b"word " * 300)  # 1500 bytes
     assert len(read_bytes(str(f), what="the story", limit=1500, error=InputError)) == 1500
-    with pytest.raises(InputError, match=r"the story .*big.txt is larger than 1,499 bytes, the most wam reads"):
+    with pytest.raises(InputError,
+                       match=r"the story .*big.txt is larger than 1,499 bytes, the most wam reads"):
         read_bytes(str(f), what="the story", limit=1499, error=InputError)
 
 
@@ -56,7 +57,8 @@ def test_an_endless_stream_stops_at_the_limit():
 
 def test_nul_bytes_are_not_text_and_stop_the_read_at_once(tmp_path):
     with pytest.raises(InputError, match="/dev/zero is not text: it holds NUL bytes"):
-        read_bytes("/dev/zero", what="the plan", limit=2**40, error=InputError)  # a limit it would never reach
+        # a limit it would never reach
+        read_bytes("/dev/zero", what="the plan", limit=2**40, error=InputError)
     f = tmp_path / "nul.txt"
     f.write_bytes(b"A red bus.\x00\x00 A beach.")
     with pytest.raises(InputError, match="not text"):
@@ -162,7 +164,8 @@ def test_endless_and_binary_inputs_are_one_line_and_exit_1(wam_home, tmp_path):
     for args, message in cases:
         r = CliRunner().invoke(cli, [str(a) for a in args])
         assert r.exit_code == 1, (args, r.stderr)
-        assert one_line(r.stderr) == f"wam: error: {message}: it holds NUL bytes (save it as UTF-8 text)", args
+        assert one_line(r.stderr) == f"wam: error: {message}: it holds NUL bytes (save it as UTF-8 text)", \
+            args
     huge = tmp_path / "huge.txt"
     huge.write_bytes(b"All work and no play makes Jack a dull boy. " * (MAX_TEXT_BYTES // 44 + 1))
     r = CliRunner().invoke(cli, ["plan", str(huge)])
@@ -180,7 +183,8 @@ def test_an_endless_stdin_is_refused_at_the_limit(wam_home):
             yes.wait()
             yes.stdout.close()
         assert r.returncode == 1, (args, r.stderr)
-        assert "on standard input is larger than" in one_line(r.stderr) and "(is it an endless stream?)" in r.stderr
+        assert "on standard input is larger than" in one_line(r.stderr)
+        assert "(is it an endless stream?)" in r.stderr
 
 
 def test_a_plan_given_as_a_story_says_to_use_plan(wam_home, tmp_path):
@@ -188,8 +192,9 @@ def test_a_plan_given_as_a_story_says_to_use_plan(wam_home, tmp_path):
     plan.write_text(json.dumps(tiny_plan(tmp_path / "clip.mp4")))
     r = CliRunner().invoke(cli, ["plan", str(plan)])
     assert r.exit_code == 2
-    assert one_line(r.stderr) == (f"wam: error: {plan} is a wam plan, not a story; render it with `wam render --plan "
-                                  f"{plan} -o OUT.mp4`, or keep its cuts while re-planning its story with --previous {plan}")
+    assert one_line(r.stderr) == (f"wam: error: {plan} is a wam plan, not a story; render it with `wam "
+                                  f"render --plan {plan} -o OUT.mp4`, or keep its cuts while "
+                                  f"re-planning its story with --previous {plan}")
     r = CliRunner().invoke(cli, ["render", str(plan), "-o", str(tmp_path / "out.mp4")])
     assert r.exit_code == 2
     assert one_line(r.stderr).endswith(f"is a wam plan, not a story; render a saved plan with --plan {plan}")
@@ -200,7 +205,8 @@ def test_an_emoji_story_is_told_it_has_no_words(wam_home, tmp_path):
     story = tmp_path / "emoji.txt"
     story.write_text("😀 🎉 🚀\n\n🌊 🏖️\n")
     r = CliRunner().invoke(cli, ["plan", str(story)])
-    assert r.exit_code == 1 and "has no words to match footage to (only symbols or emoji)" in one_line(r.stderr)
+    assert r.exit_code == 1
+    assert "has no words to match footage to (only symbols or emoji)" in one_line(r.stderr)
 
 
 def test_json_nested_too_deeply_is_one_line(wam_home, tmp_path, monkeypatch):
@@ -213,7 +219,8 @@ def test_json_nested_too_deeply_is_one_line(wam_home, tmp_path, monkeypatch):
                  ["plan", "story.txt", "--previous", str(nested)]):
         r = CliRunner().invoke(cli, args)
         assert r.exit_code == 1, (args, r.stderr)
-        assert one_line(r.stderr) == f"wam: error: cannot read the plan {nested} (the JSON is nested too deeply)"
+        assert one_line(r.stderr) == (f"wam: error: cannot read the plan {nested} "
+                                      "(the JSON is nested too deeply)")
     manifest = tmp_path / "jobs.jsonl"
     manifest.write_text('{"text": "A bus.", "output": "a.json", "pace": ' + "[" * 100_000 + "\n")
     r = CliRunner().invoke(cli, ["plan", "--manifest", str(manifest)])

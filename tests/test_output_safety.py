@@ -164,7 +164,8 @@ def test_outputs_are_put_in_place_under_a_lock_on_their_folders(tmp_path):
 
 def test_special_outputs_pass_the_checks_a_disk_does_not(tmp_path, wam_home):
     null = device(tmp_path, "null", 3)
-    assert str(check_output(null, inputs=[null])) == os.path.realpath(null)  # writing a device destroys nothing
+    # writing a device destroys nothing
+    assert str(check_output(null, inputs=[null])) == os.path.realpath(null)
     fifo = tmp_path / "f"
     os.mkfifo(fifo)
     assert check_output(fifo) == fifo.resolve()
@@ -303,7 +304,8 @@ def test_plan_to_a_fifo_to_stdout_and_over_a_private_plan(indexed, tmp_path):
     assert r.returncode == 0, r.stderr
     reader.join()
     assert json.loads(got[0])["schema"] == "wam.timeline/1" and stat.S_ISFIFO(os.stat(fifo).st_mode)
-    r = wam("plan", story, "-o", "/dev/fd/1")  # stdout by name (the system's /dev/stdout is never touched here)
+    # stdout by name (the system's /dev/stdout is never touched here)
+    r = wam("plan", story, "-o", "/dev/fd/1")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["schema"] == "wam.timeline/1"  # the JSON alone: no table after it
     plan = tmp_path / "plan.json"

@@ -29,7 +29,8 @@ def files(tmp_path, wam_home):
     with Store.open() as store:
         lid = store.library_id(str(lib.resolve()), create=True)
         store.conn.execute(  # a clip row is all check_output reads
-            "INSERT INTO clips(library_id, path, size, mtime_ns, content_hash, sidecar_sig) VALUES (?, ?, ?, 0, 'h', '')",
+            "INSERT INTO clips(library_id, path, size, mtime_ns, "
+            "content_hash, sidecar_sig) VALUES (?, ?, ?, 0, 'h', '')",
             (lid, str(clip), clip.stat().st_size))
     out = tmp_path / "out"
     out.mkdir()
@@ -47,7 +48,8 @@ def test_an_input_is_refused_however_it_is_named(files, tmp_path, monkeypatch):
         with pytest.raises(UnsafeOutputError, match="an input of this run"):
             check_output(name, inputs=[str(story)])
     with pytest.raises(UnsafeOutputError, match="an input of this run"):
-        check_output(story, inputs=[None, "-", out / ".." / "story.txt"])  # stdin and absent inputs are skipped
+        # stdin and absent inputs are skipped
+        check_output(story, inputs=[None, "-", out / ".." / "story.txt"])
     assert check_output(out / "plan.json", inputs=[story, None, "-"]) == (out / "plan.json").resolve()
 
 
@@ -104,7 +106,8 @@ def test_folders_that_cannot_take_the_output_are_refused_up_front(files, tmp_pat
 
 
 def test_write_atomic_failures_are_one_line(tmp_path):
-    with pytest.raises(OutputError, match=r"^cannot write .*plan.json: the folder .*nodir/sub does not exist"):
+    with pytest.raises(OutputError,
+                       match=r"^cannot write .*plan.json: the folder .*nodir/sub does not exist"):
         write_atomic(tmp_path / "nodir" / "sub" / "plan.json", "{}")
     with pytest.raises(OutputError, match="it is a folder"):
         write_atomic(tmp_path, "{}")
@@ -120,7 +123,8 @@ def test_wam_home_that_is_a_file_says_so(tmp_path):
     home = tmp_path / "home"
     home.write_text("oops")
     for create in (True, False):
-        with pytest.raises(StoreError, match=f"the index folder {home} is a file, not a folder; set WAM_HOME"):
+        with pytest.raises(StoreError,
+                           match=f"the index folder {home} is a file, not a folder; set WAM_HOME"):
             Store.open(home, create=create)
 
 
@@ -133,7 +137,8 @@ def test_a_read_only_index_is_read_and_not_called_damaged(tmp_path, monkeypatch)
         assert store.shot_table().shot_ids == []
         with pytest.raises(sqlite3.OperationalError):
             store.conn.execute("INSERT INTO libraries(root) VALUES ('/other')")
-    with pytest.raises(StoreError, match=f"the index folder {tmp_path} is read-only; `wam index` must write there"):
+    with pytest.raises(StoreError,
+                       match=f"the index folder {tmp_path} is read-only; `wam index` must write there"):
         Store.open(tmp_path)  # the writer
     ro = sqlite3.OperationalError("attempt to write a readonly database")
     ro.sqlite_errorname = "SQLITE_READONLY"

@@ -57,7 +57,8 @@ def test_a_pinned_sentence_is_never_part_of_a_window(big):
     assert timeline_problems(again) == []
     # a rewrite of most of the story is planned as a whole, around the pinned sentence
     held = pin_sentence(first, 9)
-    rewritten = story(20, edit={i: f"Completely new line number {i} about boats and trains." for i in range(0, 20, 2)})
+    rewritten = story(20, edit={i: f"Completely new line number {i} about boats and trains."
+                                for i in range(0, 20, 2)})
     again, reuse = plan(rewritten, big, held)
     assert reuse.windows == [(0, 9), (10, 20)] and list(reuse.kept) == [9]
     assert shown(again.sentences[9]) == shown(held.sentences[9]) and timeline_problems(again) == []
@@ -99,8 +100,8 @@ def test_a_pinned_shot_far_below_the_best_survives_a_replan_of_its_sentence():
     """The floor and the opening rule (assemble/lead.py) keep footage far below a sentence's
     best out of its plan, but a shot the user swapped in and pinned is theirs: when the
     sentence is planned again (its length changed) the pinned shot stays."""
-    from wam.assemble.lead import FLOOR_RATIO
     from tables import make_table
+    from wam.assemble.lead import FLOOR_RATIO
     from wam.assemble.plan import assemble
     from wam.assemble.terms import LAST_RESORT_RATIO
 
@@ -136,8 +137,9 @@ def test_a_held_cut_that_continued_a_replanned_shot_becomes_a_cut(big):
     assert j in reuse.kept
     assert [c.shot_id for c in again.sentences[j].cuts] == [c.shot_id for c in held.sentences[j].cuts]
     prev = again.sentences[j - 1].cuts[-1]
-    assert again.sentences[j].cuts[0].continues == (prev.shot_id == held.sentences[j].cuts[0].shot_id
-                                                   and abs(prev.source_out - held.sentences[j].cuts[0].source_in) < 0.02)
+    held_cut = held.sentences[j].cuts[0]
+    assert again.sentences[j].cuts[0].continues == (prev.shot_id == held_cut.shot_id
+                                                   and abs(prev.source_out - held_cut.source_in) < 0.02)
     assert timeline_problems(again) == []
 
 
@@ -165,7 +167,8 @@ def test_pins_and_bans_round_trip_and_old_plans_read_as_before(big):
     doc = json.loads(t.to_json())
     assert doc["bans"] == {"shots": ["b", "a", "a"], "clips": ["/x/clip.mp4"]}  # written as given …
     back = timeline_from_dict(doc)
-    assert back.bans == Bans(("a", "b"), ("/x/clip.mp4",)) and back.pinned_cuts() == [(1, 0)]  # … read as a set
+    # … read as a set
+    assert back.bans == Bans(("a", "b"), ("/x/clip.mp4",)) and back.pinned_cuts() == [(1, 0)]
     assert timeline_from_dict(old_doc).bans == Bans() and timeline_from_dict(old_doc).pinned_cuts() == []
     from wam.errors import WamError
 
@@ -196,7 +199,8 @@ def test_a_swap_replaces_one_cut_and_keeps_the_plan_valid(big):
 def test_a_short_shot_swapped_in_holds_its_last_frame():
     fps = 25
     src = "/lib/a.mp4"
-    cuts = [Cut("s0", src, 0.0, 2.0, 0, 50, fps, 0.5), Cut("s0", src, 2.0, 3.0, 50, 25, fps, 0.5, continues=True)]
+    cuts = [Cut("s0", src, 0.0, 2.0, 0, 50, fps, 0.5),
+            Cut("s0", src, 2.0, 3.0, 50, 25, fps, 0.5, continues=True)]
     t = Timeline(fps, 64, 64, [SentenceSpan(0, "One.", 0, 75, fps, 0, cuts)])
     table = fake_library(n_clips=2, shots_per_clip=2, shot_len=1.2)
     new = swapped(t, 0, 0, table, 1, 0.3)

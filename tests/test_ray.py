@@ -37,8 +37,8 @@ def clips(tmp_path_factory):
 def shots(home):
     with sqlite3.connect(home / "index.sqlite") as db:
         return {r[0]: r[1:] for r in db.execute(
-            "SELECT s.shot_id, c.path, s.start_frame, s.end_frame, s.features, s.histogram, s.labels, s.embedding, "
-            "s.thumb FROM shots s JOIN clips c ON s.clip_id = c.id")}
+            "SELECT s.shot_id, c.path, s.start_frame, s.end_frame, s.features, s.histogram, s.labels, "
+            "s.embedding, s.thumb FROM shots s JOIN clips c ON s.clip_id = c.id")}
 
 
 def index(lib, home, monkeypatch, *extra):
@@ -55,7 +55,8 @@ def test_a_ray_index_equals_a_local_index(cluster, clips, tmp_path, monkeypatch)
 
     local = index(clips, tmp_path / "local", monkeypatch, "-j", "1")
     on_ray = index(clips, tmp_path / "ray", monkeypatch, "--ray")
-    assert (on_ray["clips"], on_ray["shots"], on_ray["failed"]) == (local["clips"], local["shots"], 1) == (3, 6, 1)
+    assert ((on_ray["clips"], on_ray["shots"], on_ray["failed"]) == (local["clips"], local["shots"], 1)
+            == (3, 6, 1))
     assert [f["path"] for f in on_ray["failures"]] == [str(clips / "broken.mp4")]
     want = shots(tmp_path / "local")
     assert shots(tmp_path / "ray") == want

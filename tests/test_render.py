@@ -89,7 +89,8 @@ def test_arabic_subtitles_are_shaped(monkeypatch):
     text = "مرحبا بالعالم"
     shaped = render_subtitle(text, 1280, 720).inv_alpha.shape[1]
     monkeypatch.setattr(subtitles, "_pil_font",
-                        lambda path, size: ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC))
+                        lambda path, size: ImageFont.truetype(path, size,
+                                                              layout_engine=ImageFont.Layout.BASIC))
     unshaped = render_subtitle(text, 1280, 720).inv_alpha.shape[1]
     assert shaped < 0.85 * unshaped  # joined letters are narrower than isolated ones
 
@@ -114,9 +115,10 @@ def _timeline(clips, fps=25, width=320, height=180, paragraphs=(0, 0, 1)):
     """Three sentences, one cut each, from three clips (2.0 s each)."""
     sentences, n = [], 2 * fps
     for i, (clip, para) in enumerate(zip(clips, paragraphs)):
-        cut = Cut(shot_id=f"s{i}", source=str(clip), source_in=0.2, source_out=2.2, start_frame=i * n, frames=n,
-                  fps=fps, score=0.5)
-        sentences.append(SentenceSpan(index=i, text=["First {50%} line.", "Second, much longer line of text.", "三"][i],
+        cut = Cut(shot_id=f"s{i}", source=str(clip), source_in=0.2, source_out=2.2, start_frame=i * n,
+                  frames=n, fps=fps, score=0.5)
+        sentences.append(SentenceSpan(index=i, text=["First {50%} line.", "Second, much longer line of text.",
+                                                     "三"][i],
                                       start_frame=i * n, frames=n, fps=fps, paragraph=para, cuts=[cut]))
     return Timeline(fps=fps, width=width, height=height, sentences=sentences)
 
@@ -131,7 +133,8 @@ def test_srt_roundtrip():
 
 
 def _probe(path):
-    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
+                         text=True).stderr
     return out
 
 
@@ -150,7 +153,8 @@ def _frames(path):
 
 def _source_frame(path, t, w, h):
     raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1",
-                          "-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"], capture_output=True).stdout
+                          "-vf", f"scale={w}:{h}", "-f", "rawvideo", "-pix_fmt", "bgr24", "-"],
+                         capture_output=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(h, w, 3)
 
 
@@ -183,7 +187,8 @@ def test_render_matches_the_plan_frame_by_frame(clips, tmp_path):
         diff = np.abs(frames[mid][top].astype(int) - expected[top].astype(int)).mean()
         assert diff < 12, (i, diff)
         others = [_source_frame(c, 1.0, 320, 180) for c in clips if str(c) != cut.source]
-        assert all(np.abs(frames[mid][top].astype(int) - o[top].astype(int)).mean() > 3 * diff for o in others)
+        assert all(np.abs(frames[mid][top].astype(int) - o[top].astype(int)).mean() > 3 * diff
+                   for o in others)
         # the subtitle shown is this sentence's: its ink spans the same columns as the expected image
         sub = render_subtitle(s.text, 320, 180)
         band = frames[mid][sub.top : sub.top + sub.inv_alpha.shape[0]]
@@ -191,7 +196,8 @@ def test_render_matches_the_plan_frame_by_frame(clips, tmp_path):
         alpha = 255 - sub.inv_alpha[..., 0].astype(int)
         white = (alpha > 200) & (sub.rgb.min(axis=2) >= 200 * alpha)
         want = np.nonzero(white.any(axis=0))[0] + sub.left
-        assert len(ink) and abs(ink[0] - want[0]) <= 2 and abs(ink[-1] - want[-1]) <= 2, (i, ink[[0, -1]], want[[0, -1]])
+        assert len(ink) and abs(ink[0] - want[0]) <= 2 and abs(ink[-1] - want[-1]) <= 2, \
+            (i, ink[[0, -1]], want[[0, -1]])
     assert frames[0].mean() < 10 and frames[-1].mean() < 25  # fade from / to black
     # cross-fade only before the paragraph boundary at 4.0 s
     hard = frames[49].astype(int)
@@ -207,14 +213,16 @@ def test_vertical_contain_and_no_subtitles(clips, tmp_path):
 
     tl = _timeline(clips)
     out = tmp_path / "v.mp4"
-    render_timeline(tl, out, RenderOptions(width=180, height=320, fit="contain", subtitles=False, preset="ultrafast"))
+    render_timeline(tl, out,
+                    RenderOptions(width=180, height=320, fit="contain", subtitles=False, preset="ultrafast"))
     frames = _frames(out)
     assert frames[0].shape == (320, 180, 3)
     f = frames[75]
     assert f[:100].max() < 20 and f[-100:].max() < 20  # letterbox bars
     assert f[140:180].mean() > 30  # the picture in the middle
     cover = tmp_path / "c.mp4"
-    render_timeline(tl, cover, RenderOptions(width=180, height=320, fit="cover", subtitles=False, preset="ultrafast"))
+    render_timeline(tl, cover,
+                    RenderOptions(width=180, height=320, fit="cover", subtitles=False, preset="ultrafast"))
     assert _frames(cover)[75][:100].mean() > 30  # cover fills the frame
 
 
@@ -260,8 +268,9 @@ def test_keep_audio_and_music(tmp_path):
 
     clip = write_clip(tmp_path / "a.mp4", [(YELLOW, 3.0)], size=(320, 180))
     with_sound = tmp_path / "sound.mp4"
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(clip), "-f", "lavfi", "-i", "sine=frequency=300:duration=3",
-                    "-c:v", "copy", "-c:a", "aac", "-shortest", str(with_sound)], check=True)
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(clip), "-f", "lavfi", "-i",
+                    "sine=frequency=300:duration=3", "-c:v", "copy", "-c:a", "aac", "-shortest",
+                    str(with_sound)], check=True)
     music = tmp_path / "music.m4a"
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=800:duration=1.5",
                     "-c:a", "aac", str(music)], check=True)
@@ -269,7 +278,8 @@ def test_keep_audio_and_music(tmp_path):
     tl = Timeline(25, 320, 180, [SentenceSpan(0, "Sound.", 0, 50, 25, 0, [cut])])
 
     def rms(path):
-        raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-f", "s16le", "-ac", "1", "-ar", "8000", "-"],
+        raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-f", "s16le", "-ac", "1",
+                              "-ar", "8000", "-"],
                              capture_output=True).stdout
         a = np.frombuffer(raw, np.int16).astype(float)
         return len(a) / 8000, float(np.sqrt((a[2000:12000] ** 2).mean()))
@@ -294,7 +304,8 @@ def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path, monkeypatch):
     from wam.render import segments
 
     # every sentence of the sample story (several cuts, cross-fades, 24 fps) renders in one process
-    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
+    monkeypatch.setattr(segments, "_encode_frames",
+                        lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
 
     assert CliRunner().invoke(cli, ["index", str(SAMPLES), "-q"]).exit_code == 0
     story = REPO / "examples" / "story.txt"
@@ -302,8 +313,8 @@ def test_render_cli_on_samples_with_saved_plan(wam_home, tmp_path, monkeypatch):
     assert CliRunner().invoke(cli, ["plan", str(story), "-o", str(plan), "--fps", "24", "-q"]).exit_code == 0
     out = tmp_path / "story.mp4"
     srt_file = tmp_path / "story.srt"
-    r = CliRunner().invoke(cli, ["render", str(story), "--plan", str(plan), "-o", str(out), "--resolution", "320x180",
-                                 "--preset", "ultrafast", "--srt", str(srt_file)])
+    r = CliRunner().invoke(cli, ["render", str(story), "--plan", str(plan), "-o", str(out), "--resolution",
+                                 "320x180", "--preset", "ultrafast", "--srt", str(srt_file)])
     assert r.exit_code == 0, r.stderr
     duration = json.loads(plan.read_text())["duration"]
     frames = _frames(out)
@@ -329,8 +340,8 @@ def test_odd_sources_are_normalised(tmp_path):
 
     plain = write_clip(tmp_path / "plain.mp4", [(GREEN, 3.0)], size=(160, 96))
     rotated = tmp_path / "rotated.mp4"
-    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(plain), "-c", "copy",
-                    str(rotated)], check=True)
+    subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-display_rotation", "90", "-i", str(plain), "-c",
+                    "copy", str(rotated)], check=True)
     vfr = write_clip(tmp_path / "vfr.mp4", [(YELLOW, 3.0)], fps=24,
                      extra=["-vf", "setpts='PTS+0.03*random(0)/TB'", "-fps_mode", "vfr"])
     odd = write_clip(tmp_path / "odd.mkv", [(BLUE, 3.0)], size=(161, 97), extra=["-vf", "pad=162:98"])
@@ -347,7 +358,8 @@ def test_odd_sources_are_normalised(tmp_path):
 
 @pytest.mark.slow
 def test_held_last_frame(tmp_path):
-    """A cut whose source range is shorter than its span by its declared hold freezes on its last source frame."""
+    """A cut whose source range is shorter than its span by its declared hold freezes on its last source
+    frame."""
     from wam.render.renderer import RenderOptions, render_timeline
 
     clip = write_clip(tmp_path / "pan.mp4", [(GREEN, 3.0, 0.5)], size=(320, 180))

@@ -126,7 +126,8 @@ def test_stale_part_files_of_dead_processes_are_removed(tmp_path):
     import sys
 
     cache = RenderCache(tmp_path / "c").ensure()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True)
     pid = int(dead.stdout)
     stale = cache.segments / f".abc.{pid}.part.mp4"
     stale.write_bytes(b"x")
@@ -164,7 +165,8 @@ def test_previous_plan_is_kept_per_output(tmp_path):
 
 def test_recut_sentences_matches_by_text():
     old = timeline(STORY)
-    new = timeline(STORY[:2] + [("Inserted.", 0, 40.0, 1.0)] + STORY[2:4] + [("Five!", 1, 8.0, 2.0), STORY[5]])
+    new = timeline(STORY[:2] + [("Inserted.", 0, 40.0, 1.0)] + STORY[2:4]
+                   + [("Five!", 1, 8.0, 2.0), STORY[5]])
     assert recut_sentences(old, new) == [2, 5]
     assert recut_sentences(None, new) == list(range(7))
     assert recut_sentences(old, old) == []
@@ -176,7 +178,8 @@ def test_file_changes_waits_for_a_settled_new_content(tmp_path):
     story = tmp_path / "s.txt"
     story.write_text("One.")
     steps = iter([lambda: None, lambda: story.write_text("One. Two."), lambda: None, lambda: None,
-                  lambda: story.write_text("One. Two."), lambda: story.write_text("Three.")] + [lambda: None] * 5)
+                  lambda: story.write_text("One. Two."), lambda: story.write_text("Three.")]
+                 + [lambda: None] * 5)
     seen = []
 
     def sleep(_):

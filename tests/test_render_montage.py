@@ -33,8 +33,9 @@ def test_continuation_is_seamless_and_hold_holds(tmp_path):
     tl = Timeline(fps, BARS_W, BARS_H, [SentenceSpan(0, "One.", 0, 25, fps, 0, [a]),
                                          SentenceSpan(1, "Two.", 25, 35, fps, 0, [b, c])])
     out = tmp_path / "out.mp4"
-    render_timeline(tl, out, RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, preset="ultrafast",
-                                           crf=0))
+    render_timeline(tl, out,
+                    RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, preset="ultrafast",
+                                  crf=0))
     got = decoded(out)
     assert got[:40] == list(range(25, 65))
     assert got[40:50] == list(range(90, 100))

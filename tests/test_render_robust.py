@@ -27,8 +27,8 @@ def digest(path: Path) -> str:
 
 def run_wam(*args, home: Path, **kw) -> subprocess.CompletedProcess:
     env = dict(os.environ, WAM_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
-    return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], capture_output=True, text=True, env=env,
-                          cwd=kw.pop("cwd", None), **kw)
+    return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=kw.pop("cwd", None), **kw)
 
 
 def assert_one_clean_line(stderr: str) -> None:
@@ -59,7 +59,8 @@ def media(tmp_path_factory):
     silent = write_clip(d / "lib" / "silent.mp4", [(GREEN, 3.0)], size=(320, 180))
     sound = d / "lib" / "sound.mkv"
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-i", str(silent), "-f", "lavfi", "-i",
-                    "sine=frequency=300:duration=3", "-c:v", "copy", "-c:a", "libopus", "-shortest", str(sound)],
+                    "sine=frequency=300:duration=3", "-c:v", "copy", "-c:a", "libopus", "-shortest",
+                    str(sound)],
                    check=True)
     notes = d / "notes.txt"
     notes.write_text("not music\n")
@@ -75,8 +76,8 @@ def test_unusable_music_is_one_clean_line(media, tmp_path, music):
     plan = plan_file(tmp_path, [(media["silent"], 0.2, 1.0), (media["sound"], 0.5, 1.0)])
     before = {k: digest(media[k]) for k in ("silent", "sound", "notes", "empty", "story")}
     out = tmp_path / "out.mp4"
-    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--music", media[music], "--preset", "ultrafast",
-                home=tmp_path / "home")
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--music", media[music], "--preset",
+                "ultrafast", home=tmp_path / "home")
     assert r.returncode == 1
     assert_one_clean_line(r.stderr)
     assert media[music].name in r.stderr and "…" not in r.stderr
@@ -91,11 +92,11 @@ def test_unusable_music_is_one_clean_line(media, tmp_path, music):
 def test_keep_audio_with_silent_and_sound_clips(media, tmp_path):
     plan = plan_file(tmp_path, [(media["silent"], 0.2, 1.0), (media["sound"], 0.5, 1.0)])
     out = tmp_path / "out.mp4"
-    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--keep-audio", "--preset", "ultrafast", "-q",
-                home=tmp_path / "home")
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--keep-audio", "--preset", "ultrafast",
+                "-q", home=tmp_path / "home")
     assert r.returncode == 0 and r.stderr == "", r.stderr
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-vn", "-f", "s16le", "-ac", "1", "-ar", "8000",
-                          "-"], capture_output=True).stdout
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-vn", "-f", "s16le", "-ac", "1",
+                          "-ar", "8000", "-"], capture_output=True).stdout
     a = np.frombuffer(raw, np.int16).astype(float)
     assert np.sqrt((a[1000:7000] ** 2).mean()) < 5  # the silent clip's second
     assert np.sqrt((a[9000:15000] ** 2).mean()) > 500  # the sound clip's second
@@ -145,8 +146,8 @@ def test_long_sentence_renders_in_pages(media, tmp_path):
 def test_very_long_sentence_at_720p_renders(media, tmp_path):
     text = " ".join(f"word{i}" for i in range(2000)) + "."
     plan = plan_file(tmp_path, [(media["silent"], 0.0, 2.0)], texts=[text], width=1280, height=720)
-    r = run_wam("render", media["story"], "--plan", plan, "-o", tmp_path / "huge.mp4", "--preset", "ultrafast",
-                "-q", home=tmp_path / "home")
+    r = run_wam("render", media["story"], "--plan", plan, "-o", tmp_path / "huge.mp4", "--preset",
+                "ultrafast", "-q", home=tmp_path / "home")
     assert r.returncode == 0 and r.stderr == "", r.stderr
 
 
@@ -169,11 +170,12 @@ def test_signals_during_render_clean_up(media, tmp_path, sig, code):
     srt = out_dir / "film.srt"
     srt.write_bytes(b"the previous render's subtitles")  # kept: the new ones come only with a new video
     env = dict(os.environ, WAM_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "wam", "render", str(media["story"]), "--plan", str(plan), "-o",
-                             str(out), "--srt", str(srt), "--preset", "ultrafast", "-q"], stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "wam", "render", str(media["story"]), "--plan", str(plan),
+                             "-o", str(out), "--srt", str(srt), "--preset", "ultrafast", "-q"],
+                            stderr=subprocess.PIPE, text=True, env=env)
     try:
-        work = tmp_path / "home" / "render-cache" / "work"  # the render's private folder (its audio, its segments)
+        # the render's private folder (its audio, its segments)
+        work = tmp_path / "home" / "render-cache" / "work"
         _wait_for(lambda: list(work.glob("render.*/*")) or proc.poll() is not None, "the render to start")
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.3)
@@ -334,7 +336,8 @@ def test_anamorphic_source_renders_unstretched(anamorphic, tmp_path, fit):
     plan = plan_file(tmp_path, [(anamorphic, 0.2, 2.0)], width=320, height=180)
     tl = timeline_from_dict(json.loads(plan.read_text()))
     out = tmp_path / f"{fit}.mp4"
-    render_timeline(tl, out, RenderOptions(width=320, height=180, fit=fit, subtitles=False, preset="ultrafast", crf=12))
+    render_timeline(tl, out, RenderOptions(width=320, height=180, fit=fit, subtitles=False,
+                                           preset="ultrafast", crf=12))
     cap = cv2.VideoCapture(str(out))
     for _ in range(25):
         ok, frame = cap.read()
@@ -359,8 +362,9 @@ def test_cuts_start_on_the_source_frame_at_source_in_and_cross_fades_play(tmp_pa
     plan = plan_file(tmp_path, cuts, fps=30, width=BARS_W, height=BARS_H, paragraphs=[0, 0, 1, 1, 1])
     tl = timeline_from_dict(json.loads(plan.read_text()))
     out = tmp_path / "bars.mp4"
-    render_timeline(tl, out, RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, crossfade=0.4,
-                                           preset="ultrafast", crf=0))
+    render_timeline(tl, out,
+                    RenderOptions(width=BARS_W, height=BARS_H, subtitles=False, fade=0, crossfade=0.4,
+                                  preset="ultrafast", crf=0))
     cap = cv2.VideoCapture(str(out))
     frames = []
     while True:

@@ -21,7 +21,8 @@ from wam.timeline import timeline_problems
 PACE = PACES["normal"]
 
 
-def story(n: int, *, edit: dict[int, str] | None = None, drop: int | None = None, insert: tuple[int, str] | None = None):
+def story(n: int, *, edit: dict[int, str] | None = None, drop: int | None = None,
+          insert: tuple[int, str] | None = None):
     """n sentences in paragraphs of five; edits name sentences by their original number (an
     inserted sentence goes before that one, in its paragraph)."""
     lines = [f"Sentence {i} tells about thing number {i} and a few more words." for i in range(n)]
@@ -35,8 +36,10 @@ def story(n: int, *, edit: dict[int, str] | None = None, drop: int | None = None
 
 
 def scores(sentences, n_shots: int) -> np.ndarray:
-    """A match score row per sentence that depends on its text only (an unchanged sentence scores the same)."""
-    return np.stack([np.random.default_rng(zlib.crc32(s.text.encode())).uniform(0, 1, n_shots) for s in sentences]
+    """A match score row per sentence that depends on its text only (an unchanged sentence scores the
+    same)."""
+    return np.stack([np.random.default_rng(zlib.crc32(s.text.encode())).uniform(0, 1, n_shots)
+                     for s in sentences]
                     ).astype(np.float32)
 
 
@@ -95,7 +98,8 @@ def test_insert_and_delete_move_the_kept_cuts_along(big):
     assert shift == inserted.sentences[6].frames
     for j in range(end, 21):  # after the insertion: same cuts, later by the new sentence's length
         assert same(first.sentences[j - 1], inserted.sentences[j])
-        assert [c.start_frame for c in inserted.sentences[j].cuts] == [c.start_frame + shift for c in first.sentences[j - 1].cuts]
+        assert [c.start_frame for c in inserted.sentences[j].cuts] == [c.start_frame + shift
+                                                                       for c in first.sentences[j - 1].cuts]
     for j in range(0, 5):
         assert same(first.sentences[j], inserted.sentences[j])
     dropped, reuse = plan(story(20, drop=12), big, first)
@@ -115,8 +119,10 @@ def test_matching_knows_rewordings_moves_and_big_rewrites(big):
     moved = story(20, drop=4, insert=(15, text))
     again, reuse = plan(moved, big, first)
     at = [x.text for x in moved].index(text)
-    assert at == 14 and reuse.sticky[at] == (tuple(c.shot_id for c in first.sentences[4].cuts), KEEP_UNCHANGED)
-    rewritten = story(20, edit={i: f"Completely new line number {i} about boats and trains." for i in range(0, 20, 2)})
+    assert at == 14 and reuse.sticky[at] == (tuple(c.shot_id for c in first.sentences[4].cuts),
+                                             KEEP_UNCHANGED)
+    rewritten = story(20, edit={i: f"Completely new line number {i} about boats and trains."
+                                for i in range(0, 20, 2)})
     again, reuse = plan(rewritten, big, first)
     assert reuse.windows == [(0, 20)] and reuse.kept == {}  # most of it changed: planned as a whole
     assert timeline_problems(again) == []
@@ -124,7 +130,8 @@ def test_matching_knows_rewordings_moves_and_big_rewrites(big):
 
 def test_a_changed_paragraph_start_or_length_is_not_kept(big):
     first, _ = plan(story(10), big)
-    longer = story(10, edit={3: "Sentence 3 tells about thing number 3 and a few more words, and then it goes on and on."})
+    longer = story(10, edit={3: "Sentence 3 tells about thing number 3 and "
+                                "a few more words, and then it goes on and on."})
     _, reuse = plan(longer, big, first)
     assert 3 not in reuse.kept and {2, 4} <= set(reuse.sticky)
 

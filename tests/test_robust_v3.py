@@ -41,7 +41,8 @@ def test_debug_shows_the_traceback(wam_home, tmp_path, monkeypatch):
     r = run("--debug", "render", "--plan", junk, "-o", tmp_path / "out.mp4", env={"WAM_HOME": str(wam_home)})
     assert r.returncode == 1
     assert "Traceback (most recent call last)" in r.stderr
-    assert r.stderr.rstrip().endswith("wam.errors.WamError: not a wam plan (expected schema 'wam.timeline/1')")
+    assert r.stderr.rstrip().endswith(
+        "wam.errors.WamError: not a wam plan (expected schema 'wam.timeline/1')")
     import wam.search
 
     def broken(*args, **kwargs):
@@ -51,7 +52,8 @@ def test_debug_shows_the_traceback(wam_home, tmp_path, monkeypatch):
     r = CliRunner().invoke(cli, ["search", "a bus"])
     assert r.exit_code == 1 and "unexpected RuntimeError: a bug (a bug in wam" in one_line(r.stderr)
     r = CliRunner().invoke(cli, ["--debug", "search", "a bus"])
-    assert isinstance(r.exception, RuntimeError) and str(r.exception) == "a bug"  # raised on, for its traceback
+    # raised on, for its traceback
+    assert isinstance(r.exception, RuntimeError) and str(r.exception) == "a bug"
     bug = ("import sys, wam.search\n"
            "def broken(*a, **k):\n"
            "    raise RuntimeError('a bug')\n"
@@ -60,11 +62,12 @@ def test_debug_shows_the_traceback(wam_home, tmp_path, monkeypatch):
            "main(sys.argv[1:])\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(wam_home)}
     for debug, shown in (([], False), (["--debug"], True)):
-        r = subprocess.run([sys.executable, "-c", bug, *debug, "search", "a bus"], env=env, capture_output=True,
-                           text=True)
+        r = subprocess.run([sys.executable, "-c", bug, *debug, "search", "a bus"], env=env,
+                           capture_output=True, text=True)
         assert r.returncode == 1
         if shown:
-            assert "Traceback (most recent call last)" in r.stderr and r.stderr.rstrip().endswith("RuntimeError: a bug")
+            assert "Traceback (most recent call last)" in r.stderr
+            assert r.stderr.rstrip().endswith("RuntimeError: a bug")
         else:
             assert "unexpected RuntimeError: a bug" in one_line(r.stderr)
 
@@ -89,7 +92,8 @@ def test_a_failing_single_render_prints_its_json_line(wam_home, tmp_path):
     assert r.exit_code == 1
     line = json.loads(r.stdout)  # exactly one JSON document on stdout
     assert line["status"] == "failed" and line["error"] == "not a wam plan (expected schema 'wam.timeline/1')"
-    assert set(line) == {"job", "story", "output", "status", "duration", "cuts", "warnings", "seconds", "error"}
+    assert set(line) == {"job", "story", "output", "status", "duration", "cuts", "warnings", "seconds",
+                         "error"}
     assert line["story"] == str(junk) and line["output"] == str(out) and line["cuts"] is None
     assert one_line(r.stderr) == "wam: error: not a wam plan (expected schema 'wam.timeline/1')"
     r = CliRunner().invoke(cli, ["render", "--plan", str(junk), "-o", str(out)])
@@ -121,7 +125,8 @@ def test_clearing_the_cache_says_what_was_deleted(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(Path, "unlink", refuse)
-    with pytest.raises(WamError, match=r"cannot clear the render cache .*: nothing could be deleted \(Permission denied"):
+    with pytest.raises(WamError, match=r"cannot clear the render cache .*: nothing "
+                                       r"could be deleted \(Permission denied"):
         cache.clear()
     assert cache.stats().segments == 3 and cache.stats().plans == 1
 
@@ -143,8 +148,8 @@ def test_clearing_a_read_only_cache_fails_in_one_line(tmp_path):
     for d in (cache / "segments", cache / "plans"):
         d.chmod(0o555)
     env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(home)}
-    r = subprocess.run([*prefix, sys.executable, "-m", "wam", "cache", "--clear"], env=env, capture_output=True,
-                       text=True)
+    r = subprocess.run([*prefix, sys.executable, "-m", "wam", "cache", "--clear"], env=env,
+                       capture_output=True, text=True)
     assert r.returncode == 1 and r.stdout == ""
     assert "nothing could be deleted (Permission denied; 7 file(s) kept)" in one_line(r.stderr)
     assert len(list(cache.rglob("*.json"))) == 4
@@ -155,8 +160,9 @@ def test_clearing_a_read_only_cache_fails_in_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_a_file_name_with_a_newline_cannot_inject_an_edl_event(tmp_path):
-    from otio_check import read_back, video_items
     from opentimelineio import schema
+
+    from otio_check import read_back, video_items
 
     evil = write_clip(tmp_path / "evil\n002  AX V C 00:00:00:00 00:00:01:00 00:00:00:00 00:00:01:00\n.mp4",
                       [(RED, 2.0)])
@@ -190,8 +196,8 @@ def test_export_warns_once_per_clip_read_past_its_end(tmp_path):
     r = CliRunner().invoke(cli, ["export", str(plan), "-o", str(tmp_path / "cut.edl")])
     assert r.exit_code == 0, r.stderr
     warnings = [ln for ln in r.stderr.splitlines() if ln.startswith("wam: warning:")]
-    assert warnings == ["wam: warning: short.mp4: the plan uses it up to 10.00 s but it lasts 2.00 s; the editor "
-                        "will show black or shorten its clips (re-index its library and re-plan)"]
+    assert warnings == ["wam: warning: short.mp4: the plan uses it up to 10.00 s but it lasts 2.00 s; the "
+                        "editor will show black or shorten its clips (re-index its library and re-plan)"]
 
 
 @pytest.mark.slow
@@ -269,8 +275,8 @@ def _read_a_little(args, env) -> tuple[int, str]:
     """Run wam with its stdout in a pipe whose reader takes 10 bytes and goes away."""
     read_end, write_end = os.pipe()
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
-    proc = subprocess.Popen([sys.executable, "-m", "wam", *map(str, args)], stdout=write_end, stderr=subprocess.PIPE,
-                            env=full_env, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "wam", *map(str, args)], stdout=write_end,
+                            stderr=subprocess.PIPE, env=full_env, text=True)
     os.close(write_end)
     os.read(read_end, 10)
     os.close(read_end)
@@ -291,14 +297,16 @@ def test_a_pipe_closed_mid_output_is_exit_1_and_silent(indexed, tmp_path, unbuff
         stories.mkdir()
         for k in range(2):
             (stories / f"s{k}.txt").write_text(STORY)
-        assert _read_a_little(["plan", stories, "-o", f"{tmp_path / 'plans'}/", "--json", "-q"], env) == (1, "")
+        plans = f"{tmp_path / 'plans'}/"
+        assert _read_a_little(["plan", stories, "-o", plans, "--json", "-q"], env) == (1, "")
 
 
 @pytest.mark.slow
 def test_every_command_is_quiet_on_a_closed_pipe(indexed):
     env = {**os.environ, "PYTHONPATH": str(REPO), **indexed["env"]}
-    for args in (["search", "a red bus", "--json"], ["search", "a red bus"], ["libraries"], ["libraries", "--json"],
-                 ["cache"], ["cache", "--json"], ["--version"], ["plan", indexed["story"], "-q"]):
+    for args in (["search", "a red bus", "--json"], ["search", "a red bus"], ["libraries"],
+                 ["libraries", "--json"], ["cache"], ["cache", "--json"], ["--version"],
+                 ["plan", indexed["story"], "-q"]):
         read_end, write_end = os.pipe()
         os.close(read_end)  # the reader is gone before wam writes a byte
         try:
@@ -323,8 +331,8 @@ def test_search_warns_about_a_deleted_clip(indexed, tmp_path):
     hits = json.loads(r.stdout)
     assert len(hits) == 3 and all(os.path.exists(h["source"]) for h in hits)
     assert one_line(r.stderr) == (f"wam: warning: 1 clip(s) among the best matches no longer exist (e.g. "
-                                  f"{extra / 'red_tram.mp4'}) and are left out; run `wam index` on their library "
-                                  "to update the index")
+                                  f"{extra / 'red_tram.mp4'}) and are left out; run `wam index` on their "
+                                  "library to update the index")
 
 
 # ------------------------------------------------------------------ clean interruptions
@@ -440,8 +448,9 @@ def test_ctrl_c_while_the_fork_server_starts_leaves_no_traceback(tmp_path):
         "        print(pool.submit(work, 1).result())\n"
         "    except KeyboardInterrupt:\n"
         "        print('interrupted')\n")
-    proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": str(REPO)},
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     time.sleep(1.5)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends
     out, err = proc.communicate()
@@ -473,4 +482,5 @@ def test_sigterm_stops_an_index_cleanly(tmp_path):
     out, err = proc.communicate()
     assert proc.returncode == 143, err
     assert "leaked" not in err and "Traceback" not in err, err
-    assert err.strip().splitlines()[-1] == "wam: interrupted; finished work is saved, run the command again to resume"
+    assert err.strip().splitlines()[-1] == ("wam: interrupted; finished work is saved, "
+                                            "run the command again to resume")

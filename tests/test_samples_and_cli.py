@@ -12,12 +12,14 @@ from wam.cli import cli
 
 
 def test_help_imports_nothing_heavy():
-    code = "import sys, wam.cli; heavy = [m for m in ('torch', 'cv2', 'moviepy', 'sentence_transformers', 'numpy', 'opentimelineio', 'starlette', 'uvicorn') if m in sys.modules]; print(heavy)"
+    code = ("import sys, wam.cli; heavy = [m for m in ('torch', 'cv2', 'moviepy', 'sentence_transformers', "
+            "'numpy', 'opentimelineio', 'starlette', 'uvicorn') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     r = CliRunner().invoke(cli, ["--help"])
-    assert r.exit_code == 0 and all(cmd in r.output for cmd in ("index", "search", "libraries", "plan", "render", "export",
-                                                          "storyboard"))
+    assert r.exit_code == 0 and all(cmd in r.output
+                                    for cmd in ("index", "search", "libraries", "plan", "render", "export",
+                                          "storyboard"))
 
 
 def test_samples_have_sources_and_sidecars():

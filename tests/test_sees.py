@@ -13,8 +13,16 @@ from tables import make_table
 from wam.candidates import VISUAL_SCALE, VISUAL_SHIFT, VISUAL_WEIGHT_WORDED, match_scores, visual_blend
 from wam.library.colours import COLOUR_NAMES, frame_colours
 from wam.library.concepts import (
-    CLASSES, COLOUR_WEIGHT, WORD_WEIGHT, ConceptSpace, keyframe_mix, load_space, shipped_path, shot_concepts,
-    space_texts, texts_digest,
+    CLASSES,
+    COLOUR_WEIGHT,
+    WORD_WEIGHT,
+    ConceptSpace,
+    keyframe_mix,
+    load_space,
+    shipped_path,
+    shot_concepts,
+    space_texts,
+    texts_digest,
 )
 from wam.library.features import FrameSample, frame_stats, shot_features
 from wam.library.visual_words import VOCABULARY, visual_words
@@ -29,7 +37,8 @@ def test_keyframe_mix_keeps_the_top_classes_with_normalised_probabilities():
     assert list(mix) == [7, 3, 500]  # most probable first, the 4th left out
     assert sum(mix.values()) == pytest.approx(1.0)
     assert mix[7] == pytest.approx(0.4 / 0.7) and mix[3] == pytest.approx(0.2 / 0.7)
-    assert keyframe_mix(np.zeros(CLASSES, np.float32)) == {} or sum(keyframe_mix(np.zeros(CLASSES)).values()) == 0
+    nothing = keyframe_mix(np.zeros(CLASSES, np.float32))
+    assert nothing == {} or sum(nothing.values()) == 0
 
 
 def test_shot_concepts_average_the_keyframes_and_keep_the_heaviest():
@@ -65,7 +74,7 @@ def test_visual_vector_mixes_classes_and_content_words_only():
 
 def test_nearest_words_of_a_class_vector_start_with_that_class():
     space = _toy_space(dim=64)
-    from wam.library.tagger import label_names
+    from wam.library.concepts import label_names
 
     near = space.nearest(space.vector(((281, 1.0),)), k=3)
     assert near[0][0] == label_names(281)[0] and near[0][1] == pytest.approx(1.0, abs=1e-3)
@@ -74,7 +83,8 @@ def test_nearest_words_of_a_class_vector_start_with_that_class():
 
 def test_the_shipped_concept_space_is_current_and_loads_without_the_model():
     meta = json.loads(shipped_path("all-MiniLM-L6-v2").with_suffix(".json").read_text())
-    assert meta["texts"] == texts_digest(space_texts()), "run `python -m wam.library.concepts` to ship it again"
+    assert meta["texts"] == texts_digest(space_texts()), \
+        "run `python -m wam.library.concepts` to ship it again"
 
     def no_encoder(texts):
         raise AssertionError("the shipped space needs no text model")
@@ -179,8 +189,8 @@ def test_motion_words():
 def test_a_night_sky_frame_becomes_night_words_through_the_analysis():
     img = np.zeros((90, 160, 3), np.uint8)
     img[:40] = (90, 40, 20)  # a dark blue sky (BGR) over black ground
-    samples = [FrameSample(frame=i, stats=frame_stats(img), step=None, step_from=i, faces=() if i == 0 else None,
-                           jpeg=None) for i in range(3)]
+    samples = [FrameSample(frame=i, stats=frame_stats(img), step=None, step_from=i,
+                           faces=() if i == 0 else None, jpeg=None) for i in range(3)]
     f = shot_features(samples)
     assert f.sky > 0.9 and f.colours["blue"] > 0.3
     words = dict(visual_words(f))
@@ -196,13 +206,16 @@ def test_visual_blend_carries_wordless_shots_and_only_nudges_described_ones():
     got = visual_blend(text, visual, worded, known)[0]
     assert got[0] > got[1]  # a described shot keeps its lead over another described one
     assert got[2] > got[3]  # wordless shots are ordered by what they show
-    assert got[0] == pytest.approx((1 - VISUAL_WEIGHT_WORDED) * 0.7 + VISUAL_WEIGHT_WORDED * (VISUAL_SHIFT + VISUAL_SCALE * 0.1))
-    assert got[3] == pytest.approx(VISUAL_SHIFT + VISUAL_SCALE * 0.2)  # a wordless shot: the calibrated visual term alone
+    assert got[0] == pytest.approx((1 - VISUAL_WEIGHT_WORDED) * 0.7
+                                   + VISUAL_WEIGHT_WORDED * (VISUAL_SHIFT + VISUAL_SCALE * 0.1))
+    # a wordless shot: the calibrated visual term alone
+    assert got[3] == pytest.approx(VISUAL_SHIFT + VISUAL_SCALE * 0.2)
     unknown = visual_blend(text, visual, worded, np.zeros(4, bool))[0]
     assert np.allclose(unknown, text[0])  # no visual vector: the text alone
     unrelated = visual_blend(np.zeros((1, 1), np.float32), np.array([[0.163]], np.float32), np.zeros(1, bool),
                              np.ones(1, bool))[0, 0]
-    assert unrelated == pytest.approx(0.106, abs=0.01)  # the calibration: an unrelated shot seen ≈ one described
+    # the calibration: an unrelated shot seen ≈ one described
+    assert unrelated == pytest.approx(0.106, abs=0.01)
 
 
 def test_match_scores_use_the_visual_vectors_of_the_table():
@@ -223,23 +236,25 @@ def test_an_index_of_schema_2_or_3_is_upgraded_and_its_clips_analysed_again(tmp_
     from wam.library.store import Store
 
     ddl = (SCHEMA.replace(",\n    tagger TEXT NOT NULL DEFAULT 'lite0'", "")
-           .replace(",\n    visual_words TEXT NOT NULL DEFAULT '[]',\n    concepts TEXT NOT NULL DEFAULT '[]',\n    visual BLOB", ""))
+           .replace(",\n    visual_words TEXT NOT NULL DEFAULT '[]',\n    "
+                    "concepts TEXT NOT NULL DEFAULT '[]',\n    visual BLOB", ""))
     assert "visual" not in ddl and "tagger" not in ddl
     conn = sqlite3.connect(tmp_path / "index.sqlite")
     if old == 2:
-        ddl = re.sub(r"CREATE TABLE IF NOT EXISTS shot_vision .*?;\nCREATE INDEX IF NOT EXISTS shot_vision_shot .*?;\n", "",
+        ddl = re.sub(r"CREATE TABLE IF NOT EXISTS shot_vision .*?;\nCREATE "
+                     r"INDEX IF NOT EXISTS shot_vision_shot .*?;\n", "",
                      ddl, flags=re.S)  # schema 2 had no vision table
         assert "shot_vision" not in ddl
     conn.executescript(ddl)
     conn.execute("INSERT INTO meta VALUES ('schema_version', ?), ('model', 'm'), ('dim', '4')", (str(old),))
     conn.execute("INSERT INTO libraries(id, root) VALUES (1, '/lib')")
-    conn.execute("INSERT INTO clips(id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis) "
-                 "VALUES (1, 1, '/lib/a.mp4', 1, 1, 'h', 'none', 2)")
+    conn.execute("INSERT INTO clips(id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, "
+                 "analysis) VALUES (1, 1, '/lib/a.mp4', 1, 1, 'h', 'none', 2)")
     f = features().scalars()
     for k in ("face_share", "colours", "sky", "sky_value", "warm_sky", "top_light"):
         f.pop(k)  # schema-2 features did not have them
-    conn.execute("""INSERT INTO shots(clip_id, shot_id, idx, start_frame, end_frame, start, "end", features, histogram,
-                    desc_human, desc_names, labels, description, embedding) VALUES
+    conn.execute("""INSERT INTO shots(clip_id, shot_id, idx, start_frame, end_frame, start, "end", features,
+                    histogram, desc_human, desc_names, labels, description, embedding) VALUES
                     (1, 'h-000', 0, 0, 25, 0, 1, ?, ?, '', '[]', '[]', '', ?)""",
                  (json.dumps(f), np.zeros(128, np.float32).tobytes(), np.ones(4, np.float32).tobytes()))
     conn.commit()
@@ -247,7 +262,8 @@ def test_an_index_of_schema_2_or_3_is_upgraded_and_its_clips_analysed_again(tmp_
     with Store.open(tmp_path) as store:
         assert schema_version(store.conn) == SCHEMA_VERSION == 4
         clip = store.clips_under(1)["/lib/a.mp4"]
-        assert clip.analysis < ANALYSIS_VERSION and clip.tagger == "lite0"  # the next `wam index` analyses it again
+        # the next `wam index` analyses it again
+        assert clip.analysis < ANALYSIS_VERSION and clip.tagger == "lite0"
         t = store.shot_table()
         assert t.visual.shape == (1, 4) and not t.visual.any() and not t.worded.any()
         assert store.shot_texts()[0].description.seen == ()
@@ -258,7 +274,6 @@ def test_an_index_of_schema_2_or_3_is_upgraded_and_its_clips_analysed_again(tmp_
 def _indexed_clip(home, path):
     """One clip stored the way the indexer stores it (no video, no models: the shipped space)."""
     from test_store import analysis
-
     from wam.library.describe import ShotDescription
     from wam.library.store import Store
 
@@ -268,8 +283,9 @@ def _indexed_clip(home, path):
     descs = [ShotDescription(labels=(("missile", 0.7),), seen=s) for s in seen]
     with Store.open(home) as store:
         lib = store.library_id(str(path.parent), create=True)
-        store.save_clip(library_id=lib, path=str(path), size=1, mtime_ns=1, content_hash="ab" * 16, sidecar_sig="none",
-                        analysis=analysis(str(path)), descriptions=descs, embeddings=np.zeros((2, 384), np.float32),
+        store.save_clip(library_id=lib, path=str(path), size=1, mtime_ns=1, content_hash="ab" * 16,
+                        sidecar_sig="none", analysis=analysis(str(path)), descriptions=descs,
+                        embeddings=np.zeros((2, 384), np.float32),
                         model="all-MiniLM-L6-v2", concepts=concepts,
                         visual=np.stack([space.vector(c, s) for c, s in zip(concepts, seen)]))
 
@@ -324,11 +340,13 @@ def test_renamed_sample_clips_with_no_sidecar_are_found_by_plain_sentences(tmp_p
 
     lib = tmp_path / "DCIM"
     lib.mkdir()
-    clips = ["space/rocket_launch", "space/hubble_deep_field_galaxies", "food/espresso_coffee_cup", "city/red_brick_wall"]
+    clips = ["space/rocket_launch", "space/hubble_deep_field_galaxies", "food/espresso_coffee_cup",
+             "city/red_brick_wall"]
     for n, stem in enumerate(clips, 1):
         shutil.copyfile(SAMPLES / f"{stem}.mp4", lib / f"IMG_{n:04d}.mp4")  # no sidecar, no meaningful name
     assert index_libraries([lib], workers=1).indexed == 4
-    top = {q: search_shots(q, k=1)[0].source for q in ("a rocket on the launch pad", "the dark night sky full of stars")}
+    top = {q: search_shots(q, k=1)[0].source
+           for q in ("a rocket on the launch pad", "the dark night sky full of stars")}
     assert top["a rocket on the launch pad"] == str(lib / "IMG_0001.mp4")
     assert top["the dark night sky full of stars"] == str(lib / "IMG_0002.mp4")
     galaxies = describe_clip(lib / "IMG_0002.mp4")
@@ -353,7 +371,8 @@ def test_another_tagger_analyses_the_clips_again_and_stays_the_indexs(tmp_path, 
     assert json.loads(again.stdout)["indexed"] == 1  # tagged by lite0: analysed again
     with Store.open(create=False) as store:
         assert store.meta("tagger") == "lite2"
-        assert {c.tagger for c in store.clips_under(store.library_id(str(lib.resolve()))).values()} == {"lite2"}
+        clips = store.clips_under(store.library_id(str(lib.resolve())))
+        assert {c.tagger for c in clips.values()} == {"lite2"}
         t = store.shot_table()
         assert np.allclose(np.linalg.norm(t.visual, axis=1), 1, atol=1e-4)
     later = run.invoke(cli, ["index", str(lib), "--json", "-j", "1"])

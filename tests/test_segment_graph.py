@@ -31,8 +31,8 @@ def timeline(sources, spec, *, paragraphs=None, fps: int = FPS) -> Timeline:
         made, first = [], start
         for name, t_in, frames, *hold in cuts:
             hold_s = hold[0] / fps if hold else 0.0
-            made.append(Cut(f"{name}{i}", str(sources[name]), t_in, t_in + frames / fps - hold_s, start, frames, fps,
-                            0.5, hold=hold_s))
+            made.append(Cut(f"{name}{i}", str(sources[name]), t_in, t_in + frames / fps - hold_s, start,
+                            frames, fps, 0.5, hold=hold_s))
             start += frames
         sents.append(SentenceSpan(i, f"Sentence number {i} says something.", first, start - first, fps,
                                   paragraphs[i] if paragraphs else 0, made))
@@ -50,21 +50,23 @@ OPTS = RenderOptions(width=W, height=H, preset="ultrafast", crf=0, fade=0.5, cro
 
 
 def decoded(path) -> np.ndarray:
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt",
+                          "yuv420p", "-"],
                          capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, W * H * 3 // 2).astype(np.int16)
 
 
 def decode_errors(path) -> str:
-    return subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True,
-                          text=True).stderr
+    return subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"],
+                          capture_output=True, text=True).stderr
 
 
 def rendered_both_ways(tl, tmp_path, monkeypatch):
     """The decoded frames of ``tl`` rendered by the graph (every segment: a segment drawn
     frame by frame fails the test) and frame by frame (no graph), and the graph's result."""
     real_frames = segments._encode_frames
-    monkeypatch.setattr(segments, "_encode_frames", lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
+    monkeypatch.setattr(segments, "_encode_frames",
+                        lambda *a, **k: pytest.fail("a segment was drawn frame by frame"))
     res = render_timeline(tl, tmp_path / "graph.mp4", OPTS)
     monkeypatch.setattr(segments, "_encode_frames", real_frames)
     monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
@@ -82,7 +84,8 @@ def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it
     assert "fade=type=in" in plans[0].graph and "fade=type=out" in plans[-1].graph
     assert not any("fade=type" in p.graph for p in plans[1:-1])
     assert [("xfade" in p.graph) for p in plans] == [False, True, False, True, False, False]
-    assert "concat=n=2" in plans[1].graph and plans[1].inputs.count("-i") == 2 + 1 + 1  # two cuts, the next one, a subtitle
+    # two cuts, the next one, a subtitle
+    assert "concat=n=2" in plans[1].graph and plans[1].inputs.count("-i") == 2 + 1 + 1
     assert sum(1 for p in tmp_path.iterdir() if p.suffix == ".yuv") == len(SPEC)  # one subtitle image each
     # a first sentence shorter than the fade from black: its fade would cross into the next segment
     short = timeline(sources, [[("red", 0.3, 8)], *SPEC[1:]], paragraphs=PARAS)
@@ -105,7 +108,8 @@ def test_the_graph_takes_every_segment_whose_fades_and_cross_fades_lie_inside_it
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fps", [25, 24, 30])  # (one frame is not a whole number of microseconds at 24 and 30)
+# (one frame is not a whole number of microseconds at 24 and 30)
+@pytest.mark.parametrize("fps", [25, 24, 30])
 def test_one_process_segments_show_what_frame_by_frame_drawing_shows(sources, tmp_path, monkeypatch, fps):
     tl = timeline(sources, SPEC, paragraphs=PARAS, fps=fps)
     a, b, res = rendered_both_ways(tl, tmp_path, monkeypatch)
@@ -123,7 +127,8 @@ def test_one_process_segments_show_what_frame_by_frame_drawing_shows(sources, tm
 
 @pytest.mark.slow
 def test_segments_made_either_way_join_into_one_clean_stream(sources, tmp_path, monkeypatch):
-    tl = timeline(sources, [[("red", 0.3, 8)], *SPEC[1:]], paragraphs=PARAS)  # segments 0 and 1: frame by frame
+    # segments 0 and 1: frame by frame
+    tl = timeline(sources, [[("red", 0.3, 8)], *SPEC[1:]], paragraphs=PARAS)
     drawn = []
     real_frames = segments._encode_frames
     monkeypatch.setattr(segments, "_encode_frames", lambda tl_, o, seg, *a: (drawn.append(seg.sentence),
@@ -133,7 +138,8 @@ def test_segments_made_either_way_join_into_one_clean_stream(sources, tmp_path, 
     assert sorted(drawn) == [0, 1]
     assert decode_errors(out) == ""
     assert len(decoded(out)) == tl.frames
-    probe = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True, text=True).stderr
+    probe = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(out)], capture_output=True,
+                           text=True).stderr
     assert probe.count("Stream #") == 2 and "h264" in probe and "bt709" in probe
 
 
@@ -213,13 +219,15 @@ def test_a_move_starts_and_ends_on_its_rectangles(tmp_path):
               move={"from": list(a), "to": list(b)})
     tl = Timeline(FPS, W, H, [SentenceSpan(0, "x", 0, frames, FPS, 0, [cut])])
     out = tmp_path / "out.mp4"
-    render_timeline(tl, out, RenderOptions(width=W, height=H, preset="ultrafast", crf=0, fade=0, subtitles=False))
+    render_timeline(tl, out,
+                    RenderOptions(width=W, height=H, preset="ultrafast", crf=0, fade=0, subtitles=False))
     luma = decoded(out)[:, : W * H].reshape(-1, H, W)
 
     def expected(r):
         x, y, w, h = r[0] * 400, r[1] * 300, r[2] * 400, r[3] * 300
         m = np.array([[W / w, 0, -x * W / w], [0, H / h, -y * H / h]])
-        return 16 + cv2.warpAffine(img, m, (W, H), flags=cv2.INTER_AREA) * 219 / 255  # limited range, as encoded
+        # limited range, as encoded
+        return 16 + cv2.warpAffine(img, m, (W, H), flags=cv2.INTER_AREA) * 219 / 255
 
     from wam.assemble.moves import rect_at
 
@@ -228,5 +236,43 @@ def test_a_move_starts_and_ends_on_its_rectangles(tmp_path):
 
     for j in (0, frames // 2, frames - 1):
         assert off(j, j / frames) < 8, (j, off(j, j / frames))  # (colour conversion, half-pixel conventions)
-        assert off(j, j / frames) < min(off(j, (j - 4) / frames), off(j, (j + 4) / frames))  # on time, not early
+        # on time, not early
+        assert off(j, j / frames) < min(off(j, (j - 4) / frames), off(j, (j + 4) / frames))
     assert np.abs(luma[0] - expected(b)).mean() > 10  # (the comparison can tell framings apart)
+
+
+def _over_talk(sources, mode: str) -> Timeline:
+    """A plan over a talk (the red clip): the speaker, footage with the speaker in a corner
+    (``pip``), the speaker again, and footage cross-faded into the next paragraph."""
+    talk = str(sources["red"])
+
+    def speaker(a, b):
+        return Cut("a-roll", talk, a / FPS, b / FPS, a, b - a, FPS, 0.0, a_roll=True)
+
+    sents = [SentenceSpan(0, "The speaker says hello.", 0, 25, FPS, 0, [speaker(0, 25)]),
+             SentenceSpan(1, "Over footage, in a corner.", 25, 45, FPS, 0,
+                          [Cut("b1", str(sources["blue"]), 1.0, 2.2, 25, 30, FPS, 0.5), speaker(55, 70)]),
+             SentenceSpan(2, "A new paragraph.", 70, 25, FPS, 1,
+                          [Cut("g2", str(sources["green"]), 0.5, 1.5, 70, 25, FPS, 0.5)])]
+    return Timeline(FPS, W, H, sents, a_roll={"file": talk, "duration": 4.0, "mode": mode})
+
+
+@pytest.mark.slow
+def test_the_speaker_in_a_corner_is_drawn_alike_by_the_graph_and_frame_by_frame(sources, tmp_path,
+                                                                                 monkeypatch):
+    from wam.render.pip import pip_rect
+
+    tl = _over_talk(sources, "pip")
+    a, b, _ = rendered_both_ways(tl, tmp_path, monkeypatch)
+    per_frame = np.abs(a - b).mean(axis=1)
+    assert per_frame.max() < 1.0, (int(per_frame.argmax()), float(per_frame.max()))
+    x, y, w, h = pip_rect(W, H, 320, 180)
+    red = a[:, W * H * 5 // 4 :].reshape(-1, H // 2, W // 2)  # the V (red difference) plane
+    box = red[:, y // 2 : (y + h) // 2, x // 2 : (x + w) // 2].mean(axis=(1, 2))
+    beside = red[:, y // 2 : (y + h) // 2, (x - w) // 2 - 2 : x // 2 - 2].mean(axis=(1, 2))
+    assert box[40] > beside[40] + 40  # over the blue footage: the red speaker in the corner
+    assert abs(box[10] - beside[10]) < 10 and box[10] > 160  # the speaker full frame: no box
+    assert abs(box[80] - beside[80]) > 40 and abs(box[50] - box[40]) < 20
+    cut_mode = [s.key for s in segments.plan_segments(_over_talk(sources, "cut"), OPTS)]
+    pip_mode = [s.key for s in segments.plan_segments(tl, OPTS)]
+    assert cut_mode[0] == pip_mode[0] and cut_mode[1:] != pip_mode[1:]  # only segments with footage change

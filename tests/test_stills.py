@@ -17,9 +17,9 @@ from wam.assemble.moves import DISTINCT, VARIANTS, move_speed, next_move, rect_a
 from wam.assemble.plan import assemble
 from wam.assemble.styles import pace
 from wam.config import STILL_MOVE_SPEED
+from wam.errors import WamError
 from wam.library.stills import STILL_STEP, is_still, salient_point
 from wam.story import read_story
-from wam.errors import WamError
 from wam.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
 
 
@@ -121,7 +121,8 @@ def test_the_planner_holds_a_still_for_a_whole_long_sentence():
     t = _still_table()
     sentences = read_story("A tabby cat watches the garden from the fence for a long, long time. Then a bus.",
                            wps=1.2)
-    scores = np.array([[0.2, 0.2, 0.9, 0.2], [0.3, 0.6, 0.1, 0.5]])  # the still: the first sentence's one match
+    # the still: the first sentence's one match
+    scores = np.array([[0.2, 0.2, 0.9, 0.2], [0.3, 0.6, 0.1, 0.5]])
     tl = assemble(sentences, t, scores, pace=pace("normal"), fps=30)
     first = tl.sentences[0]
     assert sentences[0].duration > 8.0 and len(first.cuts) == 1  # no cutting away from it
@@ -160,7 +161,8 @@ def _picture(path, size=(480, 320), seed=7):
 
 
 def _decoded(path, w, h):
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray",
+                          "-"],
                          capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, h, w).astype(np.int16)
 
@@ -174,7 +176,8 @@ def test_a_picture_and_a_still_clip_are_indexed_planned_and_rendered_as_moves(wa
     (lib / "animals").mkdir(parents=True)
     _picture(lib / "animals" / "tabby_cat.png")
     (lib / "animals" / "tabby_cat.txt").write_text("A tabby cat sits on a garden fence with a red ball.")
-    write_clip(lib / "harbour" / "fishing_boats.mp4", [(BLUE, 2.0)], size=(320, 180))  # nothing moves: a still
+    # nothing moves: a still
+    write_clip(lib / "harbour" / "fishing_boats.mp4", [(BLUE, 2.0)], size=(320, 180))
     (lib / "harbour" / "fishing_boats.txt").write_text("Fishing boats rest in a quiet harbour at dawn.")
     write_clip(lib / "street" / "busy_traffic.mp4", [(RED, 3.0, 0.4), (GREEN, 3.0, -0.4)], size=(320, 180))
     (lib / "street" / "busy_traffic.txt").write_text("Cars and buses drive through a busy street.")
@@ -190,8 +193,9 @@ def test_a_picture_and_a_still_clip_are_indexed_planned_and_rendered_as_moves(wa
                      "Fishing boats rest in the quiet harbour at dawn.\n\n"
                      "The tabby cat on the fence looks at the red ball again.\n")
     plan = tmp_path / "plan.json"
-    r = CliRunner().invoke(cli, ["plan", str(story), "-o", str(plan), "--resolution", "320x180", "--pace", "fast",
-                                 "-q"])
+    r = CliRunner().invoke(cli,
+                           ["plan", str(story), "-o", str(plan), "--resolution", "320x180", "--pace", "fast",
+                            "-q"])
     assert r.exit_code == 0, r.output
     tl = json.loads(plan.read_text())
     assert not any("long enough" in w for w in tl["warnings"])
@@ -228,7 +232,8 @@ def test_exports_carry_a_stills_move_where_the_format_can(tmp_path):
     pic = str(_picture(tmp_path / "photo.png"))
     a, m, b = [0.0, 0.0, 0.9, 0.675], [0.05, 0.05, 0.8, 0.6], [0.1, 0.1, 0.7, 0.525]
     cuts0 = [Cut("p", pic, 0.0, 0.04, 0, 60, 30, 0.5, hold=2 - 0.04, move={"from": a, "to": m})]
-    cuts1 = [Cut("p", pic, 0.0, 0.04, 60, 30, 30, 0.5, hold=1 - 0.04, move={"from": m, "to": b}, continues=True)]
+    cuts1 = [Cut("p", pic, 0.0, 0.04, 60, 30, 30, 0.5, hold=1 - 0.04, move={"from": m, "to": b},
+                 continues=True)]
     tl = Timeline(30, 640, 360, [SentenceSpan(0, "A photo.", 0, 60, 30, 0, cuts0),
                                  SentenceSpan(1, "Still the photo.", 60, 30, 30, 0, cuts1)])
     notes = {}
@@ -243,12 +248,14 @@ def test_exports_carry_a_stills_move_where_the_format_can(tmp_path):
     assert clips[0].source_range.duration.to_frames(30) == 90
     assert [e.schema_name() for e in clips[0].effects] == ["FreezeFrame"]
     move = clips[0].metadata["wam"]["move"]
-    assert list(move["from"]) == a and list(move["to"]) == b and move["source_aspect"] == pytest.approx(1.5, rel=0.01)
+    assert list(move["from"]) == a and list(move["to"]) == b
+    assert move["source_aspect"] == pytest.approx(1.5, rel=0.01)
     xml = (tmp_path / "cut.xml").read_text()
     assert "<effectid>basic</effectid>" in xml and "<effectid>timeremap</effectid>" in xml
     motion = xml[xml.index("<effectid>basic</effectid>"):]
     assert motion.count("<keyframe>") == 4 and "<horiz>" in motion  # scale and centre, at both ends
-    assert any("without their move" in n for n in notes["edl"]) and any("without their move" in n for n in notes["fcpxml"])
+    assert any("without their move" in n for n in notes["edl"]) and any("without their move" in n
+                                                                        for n in notes["fcpxml"])
     assert not any("move" in n for n in notes["otio"] + notes["xml"])
     # a still opening a paragraph: the dissolve into it needs frames before the held one
     clip = write_clip(tmp_path / "still.mp4", [(GREEN, 1.0)])

@@ -13,14 +13,15 @@ from wam.types import AnalysedShot, ClipAnalysis, ShotFeatures
 
 def features(scale="wide") -> ShotFeatures:
     return ShotFeatures(
-        brightness=0.5, colourfulness=0.3, sharpness=0.8, motion=0.1, camera_dx=0.0, camera_dy=0.0, camera_zoom=0.0,
-        camera_motion="static", shake=0.0, face_count=0, face_size=0.0, face_x=None, face_y=None, scale=scale,
-        quality=0.9, histogram=np.full(HIST_SIZE, 1 / HIST_SIZE, np.float32),
+        brightness=0.5, colourfulness=0.3, sharpness=0.8, motion=0.1, camera_dx=0.0, camera_dy=0.0,
+        camera_zoom=0.0, camera_motion="static", shake=0.0, face_count=0, face_size=0.0, face_x=None,
+        face_y=None, scale=scale, quality=0.9, histogram=np.full(HIST_SIZE, 1 / HIST_SIZE, np.float32),
     )
 
 
 def analysis(path: str, n: int = 2) -> ClipAnalysis:
-    shots = tuple(AnalysedShot(i, i * 25, (i + 1) * 25, i * 1.0, i + 1.0, features(), (b"\xff\xd8jpeg",)) for i in range(n))
+    shots = tuple(AnalysedShot(i, i * 25, (i + 1) * 25, i * 1.0, i + 1.0, features(), (b"\xff\xd8jpeg",))
+                  for i in range(n))
     return ClipAnalysis(path, float(n), 25.0, 160, 96, n * 25, shots)
 
 
@@ -28,8 +29,8 @@ def save(store, lib, path, digest="ab" * 16, model="m1", dim=4):
     a = analysis(path)
     descs = [ShotDescription(human="a red bus", names=("street",), labels=(("trolleybus", 0.5),))] * 2
     vecs = np.eye(2, dim, dtype=np.float32)
-    return store.save_clip(library_id=lib, path=path, size=10, mtime_ns=1, content_hash=digest, sidecar_sig="none",
-                           analysis=a, descriptions=descs, embeddings=vecs, model=model)
+    return store.save_clip(library_id=lib, path=path, size=10, mtime_ns=1, content_hash=digest,
+                           sidecar_sig="none", analysis=a, descriptions=descs, embeddings=vecs, model=model)
 
 
 def test_roundtrip_and_table(tmp_path):
@@ -105,7 +106,8 @@ def test_column_cache_follows_every_change(tmp_path):
         save(store, lib, "/lib/a.mp4")
         assert store.shot_table().sources == ["/lib/a.mp4"] * 2
         assert len(list((tmp_path / "cache").iterdir())) == 1
-        store.move_clip(store.clips_under(lib)["/lib/a.mp4"].id, library_id=other, path="/other/b.mp4", size=10, mtime_ns=2)
+        store.move_clip(store.clips_under(lib)["/lib/a.mp4"].id, library_id=other, path="/other/b.mp4",
+                        size=10, mtime_ns=2)
         assert store.shot_table().sources == ["/other/b.mp4"] * 2
         assert len(store.shot_table([lib])) == 0 and len(store.shot_table([other])) == 2
         save(store, lib, "/lib/c.mp4", digest="cd" * 16)

@@ -1,4 +1,5 @@
-"""Story reading: sentences, paragraphs, durations; plain text is plain, Markdown only when the story is Markdown."""
+"""Story reading: sentences, paragraphs, durations; plain text is plain, Markdown only when the story
+is Markdown."""
 
 import io
 import sys
@@ -38,10 +39,11 @@ def test_stdin_is_plain_unless_asked(monkeypatch):
 
 
 def test_story_sentences_paragraphs_and_markdown():
-    text = "# A day in town\n\nThe sun rises. Dr. Smith opens the café!\n- first **bold** point\n\n\n2. Numbered [link](http://x) item\n"
+    text = ("# A day in town\n\nThe sun rises. Dr. Smith opens the café!\n- first **bold** point\n\n\n"
+            "2. Numbered [link](http://x) item\n")
     s = read_story(text, markdown=True)
-    assert [x.text for x in s] == ["A day in town", "The sun rises.", "Dr. Smith opens the café!", "first bold point",
-                                   "Numbered link item"]
+    assert [x.text for x in s] == ["A day in town", "The sun rises.", "Dr. Smith opens the café!",
+                                   "first bold point", "Numbered link item"]
     assert [x.paragraph for x in s] == [0, 1, 1, 1, 2]
     assert [x.paragraph_start for x in s] == [True, True, False, False, True]
     assert s[3].paragraph_end and not s[2].paragraph_end

@@ -100,7 +100,8 @@ def test_corrupt_cache_is_rebuilt_with_a_warning(tmp_path, damage):
         data = path.read_bytes()
         path.write_bytes(data[:100] + b"\x13" * 3000 + data[3100:])
     warnings = []
-    vecs, computed = textcache.cached_encode(CountingEncoder(), ["one", "two"], tmp_path, warn=warnings.append)
+    vecs, computed = textcache.cached_encode(CountingEncoder(), ["one", "two"], tmp_path,
+                                             warn=warnings.append)
     assert vecs.shape == (2, 4) and computed == 2
     assert len(warnings) == 1 and "rebuilt" in warnings[0]
     with sqlite3.connect(path) as conn:  # a sound cache again, holding the new sentences

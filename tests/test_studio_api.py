@@ -86,19 +86,22 @@ def test_media_are_served_by_shot_id_only(studio, tmp_path):
     st = state(studio)
     shot = st["plan"]["sentences"][0]["cuts"][0]["shot_id"]
     clip = client.get(f"/media/clip/{shot}", headers={"Range": "bytes=0-99"})
-    assert clip.status_code == 206 and len(clip.content) == 100 and clip.headers["content-type"] == "video/mp4"
+    assert clip.status_code == 206 and len(clip.content) == 100
+    assert clip.headers["content-type"] == "video/mp4"
     thumb = client.get(st["plan"]["sentences"][0]["cuts"][0]["thumb"])
     assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
     secret = tmp_path / "secret.txt"
     secret.write_text("not for the browser")
-    for path in ("/media/clip/..%2F..%2F..%2Fetc%2Fpasswd", "/media/clip/%2Fetc%2Fpasswd", "/media/clip/../../etc/passwd",
-                 f"/media/clip/{secret}", "/media/clip/..", "/static/../app.py", "/static/..%2Fapp.py",
+    for path in ("/media/clip/..%2F..%2F..%2Fetc%2Fpasswd", "/media/clip/%2Fetc%2Fpasswd",
+                 "/media/clip/../../etc/passwd", f"/media/clip/{secret}", "/media/clip/..",
+                 "/static/../app.py", "/static/..%2Fapp.py",
                  "/static/%2e%2e/session.py", f"/media/thumb/{shot}%2F..%2F..?t=0&w=320",
                  f"/media/thumb/{shot}?t=0&w=4000", "/media/sentence/-1.mp4", "/media/sentence/99.mp4",
                  "/media/sentence/..%2F..%2Fstory.txt"):
         r = client.get(path)
         assert r.status_code in (400, 404), (path, r.status_code)
-        assert b"not for the browser" not in r.content and b"root:" not in r.content and b"def studio_app" not in r.content
+        assert b"not for the browser" not in r.content and b"root:" not in r.content
+        assert b"def studio_app" not in r.content
     # a symlink inside a library that leads out of it is not served, even when indexed
     real = studio["lib"] / "street" / "red_bus.mp4"
     sid = next(k for k, v in files.shots.items() if v.source == str(real))
@@ -136,7 +139,8 @@ def test_edits_swaps_pins_and_bans(studio):
     # pin it; an edit elsewhere keeps it
     pinned = client.post("/api/pin", json={"sentence": 1, "cut": 0, "pinned": True}).json()
     assert pinned["plan"]["sentences"][1]["cuts"][0]["pinned"] is True
-    text2 = text.replace("A red bus drives down a busy city street.", "A red bus waits in a busy city street.")
+    text2 = text.replace("A red bus drives down a busy city street.",
+                         "A red bus waits in a busy city street.")
     again = client.post("/api/text", json={"text": text2}).json()
     assert again["plan"]["sentences"][1]["cuts"][0]["shot_id"] == alt
     assert again["plan"]["sentences"][1]["cuts"][0]["pinned"] is True
@@ -148,12 +152,15 @@ def test_edits_swaps_pins_and_bans(studio):
     assert banned not in {a["shot_id"] for s in out["plan"]["sentences"] for a in s["alternatives"]}
     assert client.post("/api/swap", json={"sentence": 2, "cut": 0, "shot_id": banned}).status_code == 400
     # bad requests are one-line errors, never a traceback
-    for path, body in (("/api/swap", {"sentence": 9, "cut": 0, "shot_id": alt}), ("/api/swap", {"sentence": "x"}),
-                       ("/api/pin", {"sentence": 0, "cut": 7, "pinned": True}), ("/api/settings", {"pace": "warp"}),
-                       ("/api/ban", {"shot_id": "../../etc"}), ("/api/export", {"format": "exe"})):
+    for path, body in (("/api/swap", {"sentence": 9, "cut": 0, "shot_id": alt}),
+                       ("/api/swap", {"sentence": "x"}),
+                       ("/api/pin", {"sentence": 0, "cut": 7, "pinned": True}),
+                       ("/api/settings", {"pace": "warp"}), ("/api/ban", {"shot_id": "../../etc"}),
+                       ("/api/export", {"format": "exe"})):
         r = client.post(path, json=body)
         assert r.status_code == 400 and "error" in r.json() and "Traceback" not in r.text, (path, r.text)
-    assert client.post("/api/text", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    bad = client.post("/api/text", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad.status_code == 400
 
 
 def test_saving_writes_story_and_plan_and_the_cli_follows_them(studio):
@@ -200,20 +207,24 @@ def test_render_and_exports_write_beside_the_story(studio):
     for fmt in ("otio", "edl", "xml", "fcpxml"):
         res = client.post("/api/export", json={"format": fmt})
         assert res.status_code == 200, res.text
-        assert Path(res.json()["files"][0]) == work / f"story.{fmt}" and (work / f"story.{fmt}").stat().st_size > 100
+        assert Path(res.json()["files"][0]) == work / f"story.{fmt}"
+        assert (work / f"story.{fmt}").stat().st_size > 100
     assert (work / "story.srt").read_text().count("-->") == 4
-    assert set(os.listdir(work)) - set(files) <= {"story.otio", "story.edl", "story.xml", "story.fcpxml", "story.srt"}
+    assert set(os.listdir(work)) - set(files) <= {"story.otio", "story.edl", "story.xml", "story.fcpxml",
+                                                  "story.srt"}
 
 
 def test_settings_re_plan_and_the_pins_hold(studio):
     client = studio["client"]
     st = state(studio)
-    pinned = [(i, k) for i, s in enumerate(st["plan"]["sentences"]) for k, c in enumerate(s["cuts"]) if c["pinned"]]
+    pinned = [(i, k) for i, s in enumerate(st["plan"]["sentences"])
+              for k, c in enumerate(s["cuts"]) if c["pinned"]]
     assert pinned == [(1, 0)]
     shot = st["plan"]["sentences"][1]["cuts"][0]["shot_id"]
     fast = client.post("/api/settings", json={"pace": "fast"}).json()
     assert fast["settings"]["pace"] == "fast" and fast["plan"]["pace"] == "fast"
-    assert fast["plan"]["sentences"][1]["signature"] == st["plan"]["sentences"][1]["signature"]  # held exactly
+    # held exactly
+    assert fast["plan"]["sentences"][1]["signature"] == st["plan"]["sentences"][1]["signature"]
     tall = client.post("/api/settings", json={"aspect": "9:16"}).json()
     assert tall["settings"]["size"] == [180, 320] and tall["settings"]["aspect"] == "9:16"
     assert (tall["plan"]["width"], tall["plan"]["height"]) == (180, 320)

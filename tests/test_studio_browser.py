@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -33,7 +32,8 @@ def chromium() -> str | None:
 def served(tmp_path_factory):
     browser = chromium()
     if browser is None:
-        pytest.skip("chromium is not installed here (.ci/run installs Debian's chromium, so CI runs this test)")
+        pytest.skip("chromium is not installed here (.ci/run "
+                    "installs Debian's chromium, so CI runs this test)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -41,13 +41,15 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("studio-browser")
     made = studio_library(root)
     env = dict(os.environ, WAM_HOME=str(made["home"]), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen([sys.executable, "-m", "wam", "studio", str(made["story"]), "--no-browser", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "wam", "studio", str(made["story"]), "--no-browser",
+                             "--port", "0"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip()
-    assert url.startswith("http://127.0.0.1:") and "/?token=" in url, proc.stderr.read() if proc.poll() else url
+    assert url.startswith("http://127.0.0.1:") and "/?token=" in url, \
+        proc.stderr.read() if proc.poll() else url
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(root / "profile"), executable_path=browser, args=ARGS,
-                                                       viewport={"width": 1500, "height": 950})
+        context = p.chromium.launch_persistent_context(str(root / "profile"), executable_path=browser,
+                                                       args=ARGS, viewport={"width": 1500, "height": 950})
         yield dict(made, url=url, base=url.split("/?")[0], context=context, proc=proc, env=env)
         context.close()
     proc.send_signal(signal.SIGINT)  # Ctrl-C: the server stops cleanly
@@ -67,7 +69,8 @@ def rows(page) -> list[dict]:
 
 def wait_ready(page) -> None:
     """Until the page shows the server's answer to the last edit."""
-    page.wait_for_function("() => !/typing|planning|swapping|saving/.test(document.getElementById('status').textContent)",
+    page.wait_for_function("() => !/typing|planning|swapping|saving/"
+                           ".test(document.getElementById('status').textContent)",
                            timeout=PATIENCE_MS)
 
 
@@ -111,12 +114,14 @@ def test_the_page_is_laid_out_like_a_storyboard(served, tmp_path):
     for b in boxes:
         pictures = b["cuts"] + b["alts"]
         assert len(b["cuts"]) >= 1 and len(b["alts"]) >= 1
-        assert max(p["y"] for p in pictures) < min(p["y"] + p["height"] for p in pictures)  # thumbnails side by side …
+        # thumbnails side by side …
+        assert max(p["y"] for p in pictures) < min(p["y"] + p["height"] for p in pictures)
         assert all(q["x"] >= p["x"] + p["width"] - 1 for p, q in zip(pictures, pictures[1:]))  # left to right
         assert b["row"]["height"] < 2.5 * max(p["height"] for p in pictures) + 120  # … not one long column
     editor = page.eval_on_selector("#story", "e => e.getBoundingClientRect().toJSON()")
     board = page.eval_on_selector("#board", "e => e.getBoundingClientRect().toJSON()")
-    assert board["x"] >= editor["x"] + editor["width"] and board["y"] < editor["y"] + editor["height"]  # side by side
+    # side by side
+    assert board["x"] >= editor["x"] + editor["width"] and board["y"] < editor["y"] + editor["height"]
     assert page.errors == []
     page.close()
 
@@ -126,7 +131,8 @@ def test_a_new_users_session(served, tmp_path):
     work = served["work"]
     first = rows(page)
     # edit a sentence: the storyboard changes only there
-    edited = STORY.replace("The sandy beach glows orange at sunset.", "Small boats rest in the quiet harbour.")
+    edited = STORY.replace("The sandy beach glows orange at sunset.",
+                           "Small boats rest in the quiet harbour.")
     page.fill("#story", edited)
     page.wait_for_function(f"() => document.querySelectorAll('.row')[3].getAttribute('data-signature') !== "
                            f"'{first[3]['signature']}'", timeout=PATIENCE_MS)
@@ -137,19 +143,21 @@ def test_a_new_users_session(served, tmp_path):
     render(page)
     alt = page.get_attribute(".row:nth-child(2) .alt", "data-shot")
     page.click(".row:nth-child(2) .alt .swap")
-    page.wait_for_function(f"() => document.querySelector('.row:nth-child(2) .cut').getAttribute('data-shot') === "
-                           f"'{alt}'", timeout=PATIENCE_MS)
+    page.wait_for_function("() => document.querySelector('.row:nth-child(2) "
+                           f".cut').getAttribute('data-shot') === '{alt}'", timeout=PATIENCE_MS)
     wait_ready(page)
     swapped = rows(page)
-    assert [r["signature"] for i, r in enumerate(swapped) if i != 1] == [r["signature"] for i, r in enumerate(after) if i != 1]
+    assert ([r["signature"] for i, r in enumerate(swapped) if i != 1]
+            == [r["signature"] for i, r in enumerate(after) if i != 1])
     render(page, "1 of 4 sentences encoded")
     # pin it: an edit of its neighbour re-plans around it, and it stays
     page.click(".row:nth-child(2) .cut .pin")
     page.wait_for_selector(".row:nth-child(2) .cut.pinned", timeout=PATIENCE_MS)
-    page.fill("#story", edited.replace("A red bus drives down a busy city street.", "A red bus waits in a city street."))
+    page.fill("#story", edited.replace("A red bus drives down a busy city street.",
+                                       "A red bus waits in a city street."))
     page.wait_for_function(f"() => document.querySelectorAll('.row')[0].getAttribute('data-signature') !== "
-                           f"'{swapped[0]['signature']}' || document.getElementById('status').textContent === "
-                           "'unsaved changes'", timeout=PATIENCE_MS)
+                           f"'{swapped[0]['signature']}' || document.getElementById('status').textContent "
+                           "=== 'unsaved changes'", timeout=PATIENCE_MS)
     wait_ready(page)
     pinned = rows(page)
     assert pinned[1]["shots"][0] == alt and pinned[1]["pinned"][0]
@@ -164,7 +172,8 @@ def test_a_new_users_session(served, tmp_path):
     plan = read_plan(work / "story.wam.json")
     assert [[c.shot_id for c in s.cuts] for s in plan.sentences] == [r["shots"] for r in shown]
     assert plan.pinned_cuts() == [(1, 0)]
-    assert page.eval_on_selector("#story", "e => e.value").rstrip() == (work / "story.txt").read_text().rstrip()
+    text = page.eval_on_selector("#story", "e => e.value")
+    assert text.rstrip() == (work / "story.txt").read_text().rstrip()
     # and the CLI renders the same: every segment from the render cache, the same frames
     out = run_wam("render", work / "story.txt", "-o", tmp_path / "cli.mp4", home=served["home"])
     assert "0 of 4 segments encoded" in out.stderr
@@ -176,6 +185,7 @@ def test_a_new_users_session(served, tmp_path):
 def frame_hashes(path) -> list[str]:
     from media import ffmpeg_exe
 
-    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "framemd5", "-"],
+    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "framemd5",
+                          "-"],
                          capture_output=True, text=True, check=True).stdout
     return [line.rsplit(",", 1)[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]

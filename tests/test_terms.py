@@ -6,8 +6,18 @@ import pytest
 from tables import make_table
 from wam.assemble.styles import PACES, pace
 from wam.assemble.terms import (
-    CostWeights, Duration, Establishing, Hold, JumpCut, PlanContext, Quality, Relevance, Semantic,
-    Transition, duration_cost, tone_distance,
+    CostWeights,
+    Duration,
+    Establishing,
+    Hold,
+    JumpCut,
+    PlanContext,
+    Quality,
+    Relevance,
+    Semantic,
+    Transition,
+    duration_cost,
+    tone_distance,
 )
 from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs
 

@@ -56,7 +56,8 @@ def test_a_plan_without_frame_fields_is_upgraded():
 def test_frames_and_seconds_must_agree():
     d = two_sentences().to_dict()
     d["sentences"][0]["cuts"][1]["start"] = 0.7
-    with pytest.raises(WamError, match=r"invalid wam plan: sentences\[0\]\.cuts\[1\]\.start is 0.7 s, not frame 20"):
+    with pytest.raises(WamError,
+                       match=r"invalid wam plan: sentences\[0\]\.cuts\[1\]\.start is 0.7 s, not frame 20"):
         timeline_from_dict(d)
     d = two_sentences().to_dict()
     d["duration"] = 3.5

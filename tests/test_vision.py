@@ -85,16 +85,19 @@ def test_match_scores_add_the_pictures_only_when_the_table_has_them():
 
 
 def test_the_weights_transformers_loads_are_the_ones_hashed_and_downloaded():
-    laion = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin", "model.safetensors", "pytorch_model.bin"]
+    laion = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin", "model.safetensors",
+             "pytorch_model.bin"]
     assert weight_files(laion) == ["model.safetensors"]
     assert weight_files(["pytorch_model.bin", "tf_model.h5"]) == ["pytorch_model.bin"]
-    shards = ["model.safetensors.index.json", "model-00002-of-00002.safetensors", "model-00001-of-00002.safetensors"]
+    shards = ["model.safetensors.index.json", "model-00002-of-00002.safetensors",
+              "model-00001-of-00002.safetensors"]
     assert weight_files(shards) == ["model.safetensors.index.json", "model-00001-of-00002.safetensors",
                                     "model-00002-of-00002.safetensors"]
     assert weight_files(["config.json", "flax_model.msgpack"]) == []
 
 
-def test_a_model_is_identified_by_its_files_and_not_hashed_again_while_they_are_unchanged(tmp_path, monkeypatch):
+def test_a_model_is_identified_by_its_files_and_not_hashed_again_while_they_are_unchanged(tmp_path,
+                                                                                           monkeypatch):
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "config.json").write_text('{"model_type": "clip"}')
@@ -116,7 +119,8 @@ def test_a_model_is_identified_by_its_files_and_not_hashed_again_while_they_are_
 def test_names_that_are_neither_a_folder_nor_a_hub_id_fail_in_one_line(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     for name, says in ((str(tmp_path / "missing"), "no such folder"), ("./nope/model", "no such folder"),
-                       (str(tmp_path / "file.txt"), "not a folder"), ("bad id!!", "not a Hugging Face model id")):
+                       (str(tmp_path / "file.txt"), "not a folder"),
+                       ("bad id!!", "not a Hugging Face model id")):
         with pytest.raises(ModelError, match=says) as err:
             model_folder(name)
         assert "\n" not in str(err.value)
@@ -127,8 +131,8 @@ def _wam(args, env_changes, cwd):
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_ENDPOINT")}
     env.update(env_changes)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "wam", *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "wam", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=300)
 
 
 def _closed_port() -> int:
@@ -152,7 +156,8 @@ def test_a_hub_model_without_network_is_one_line_naming_the_model(tmp_path, hub)
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         held = []
-        threading.Thread(target=lambda: [held.append(listener.accept()) for _ in range(8)], daemon=True).start()
+        threading.Thread(target=lambda: [held.append(listener.accept()) for _ in range(8)],
+                         daemon=True).start()
         env.update(HF_ENDPOINT=f"http://127.0.0.1:{listener.getsockname()[1]}", HF_HUB_ETAG_TIMEOUT="2")
     else:
         env["HF_HUB_OFFLINE"] = "1"
@@ -181,7 +186,8 @@ def test_an_index_of_schema_2_gains_the_image_table_and_keeps_its_shots(tmp_path
     assert CliRunner().invoke(cli, ["index", str(lib), "-q"]).exit_code == 0
     conn = sqlite3.connect(wam_home / "index.sqlite")
     conn.execute("DROP TABLE shot_vision")
-    for table, column in (("shots", "visual_words"), ("shots", "concepts"), ("shots", "visual"), ("clips", "tagger")):
+    for table, column in (("shots", "visual_words"), ("shots", "concepts"), ("shots", "visual"),
+                          ("clips", "tagger")):
         conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # schema 4's, not in schema 2
     conn.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
     conn.commit()

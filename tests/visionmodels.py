@@ -30,14 +30,15 @@ def _image_processor(family: str):
     """transformers' PIL image processor of ``family`` (≥ 5 names it …Pil; its default needs torchvision)."""
     import transformers
 
-    return getattr(transformers, f"{family}ImageProcessorPil", None) or getattr(transformers, f"{family}ImageProcessor")
+    return getattr(transformers, f"{family}ImageProcessorPil", None) or getattr(transformers,
+                                                                                f"{family}ImageProcessor")
 
 
 def _towers(vocab_size: int, *, image: int = 32, text_length: int = 32) -> tuple[dict, dict]:
     text = dict(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                 num_attention_heads=2, max_position_embeddings=text_length)
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=image,
-                  patch_size=8)
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                  image_size=image, patch_size=8)
     return text, vision
 
 

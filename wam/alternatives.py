@@ -28,8 +28,9 @@ class Alternative:
         return asdict(self)
 
 
-def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K, libraries: list[str] | None = None,
-              home: Path | None = None, store=None, encoder=None) -> dict[int, list[Alternative]]:
+def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K,
+              libraries: list[str] | None = None, home: Path | None = None, store=None,
+              encoder=None) -> dict[int, list[Alternative]]:
     """Sentence index → up to ``count`` of its top-``k`` candidate shots that the plan does not
     use anywhere and does not ban (best first; files that no longer exist are skipped). A
     caller that keeps the index open and the text model loaded (``wam studio``) passes its
@@ -56,7 +57,8 @@ def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K
         encoder = encoder if encoder is not None else load_encoder(model)
         vecs, _ = cached_encode(encoder, texts, home if home.exists() else None)
         vision = store.vision if has_image_vectors(table) else None
-        image_queries = (cached_encode(load_vision(vision).text_encoder(), texts, home if home.exists() else None)[0]
+        image_queries = (cached_encode(load_vision(vision).text_encoder(), texts,
+                                       home if home.exists() else None)[0]
                          if vision else None)
         sets = candidate_sets(vecs, texts, table, words, k=max(k, count), min_lengths=[0.0] * len(texts),
                               image_queries=image_queries)
@@ -67,12 +69,14 @@ def next_best(timeline, *, count: int = DEFAULT_ALTERNATIVES, k: int = DEFAULT_K
             rows = [int(r) for r in cands.rows if table.shot_ids[int(r)] not in used
                     and not bans.excludes(table.shot_ids[int(r)], table.sources[int(r)])]
             picked[s.index] = [r for r in rows if os.path.isfile(table.sources[r])][:count]
-        texts_by_id = store.descriptions(sorted({table.shot_ids[r] for rows in picked.values() for r in rows}))
+        texts_by_id = store.descriptions(sorted({table.shot_ids[r] for rows in picked.values()
+                                                 for r in rows}))
     out: dict[int, list[Alternative]] = {}
     for s, cands in zip(timeline.sentences, sets):
         out[s.index] = [
             Alternative(table.shot_ids[r], table.sources[r], round(float(table.starts[r]), 3),
-                        round(float(table.ends[r]), 3), round(cands.score_of(r), 4), texts_by_id.get(table.shot_ids[r], ""))
+                        round(float(table.ends[r]), 3), round(cands.score_of(r), 4),
+                        texts_by_id.get(table.shot_ids[r], ""))
             for r in picked[s.index]
         ]
     return out

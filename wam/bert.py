@@ -50,7 +50,8 @@ def bert_layout(folder: str) -> dict | None:
             or config.get("position_embedding_type", "absolute") != "absolute"):
         return None
     st = _read(folder, "sentence_bert_config.json") or {}
-    return {"config": config, "max_length": int(st.get("max_seq_length") or config["max_position_embeddings"]),
+    return {"config": config,
+            "max_length": int(st.get("max_seq_length") or config["max_position_embeddings"]),
             "lower": bool(st.get("do_lower_case")), "normalize": _NORMALIZE in types}
 
 
@@ -110,7 +111,9 @@ class BertMeanEncoder:
         x = x + w["embeddings.position_embeddings.weight"][:length]
         x = F.layer_norm(x, (h,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
         n, hd = self._heads, h // self._heads
-        allowed = None if bool(mask.all()) else mask.bool()[:, None, None, :].expand(len(batch), 1, length, length)
+        allowed = None
+        if not bool(mask.all()):
+            allowed = mask.bool()[:, None, None, :].expand(len(batch), 1, length, length)
 
         def linear(t, name):
             return F.linear(t, w[f"{name}.weight"], w[f"{name}.bias"])
@@ -124,9 +127,10 @@ class BertMeanEncoder:
             ctx = F.scaled_dot_product_attention(q, key, v, attn_mask=allowed, scale=hd ** -0.5)
             ctx = ctx.transpose(1, 2).contiguous().reshape(len(batch), length, h)
             a = F.layer_norm(linear(ctx, f"{p}.attention.output.dense") + x, (h,),
-                             w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], eps)
-            x = F.layer_norm(linear(F.gelu(linear(a, f"{p}.intermediate.dense")), f"{p}.output.dense") + a, (h,),
-                             w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], eps)
+                             w[f"{p}.attention.output.LayerNorm.weight"],
+                             w[f"{p}.attention.output.LayerNorm.bias"], eps)
+            x = F.layer_norm(linear(F.gelu(linear(a, f"{p}.intermediate.dense")), f"{p}.output.dense") + a,
+                             (h,), w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], eps)
         m = mask[:, :, None]
         pooled = (x * m).sum(dim=1) / torch.clamp(m.sum(dim=1), min=1e-9)
         if self._normalize:  # the model's own Normalize module …

@@ -25,7 +25,8 @@ def connect(address: str | None) -> bool:
     if ray.is_initialized():
         return False
     try:
-        ray.init(address=address or None, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"at {address}" if address else "($RAY_ADDRESS, or a local one)"
         raise WamError(f"cannot connect to a Ray cluster {where} ({one_line(exc)}); start one with "
@@ -60,8 +61,8 @@ def readable_everywhere(paths: Iterable[str]) -> bool:
 
     wanted = sorted({(p, os.path.getsize(p)) for p in paths})
     probe = ray.remote(num_cpus=0, max_retries=TASK_RETRIES)(files_present)
-    refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(wanted)
-            for n in ray.nodes() if n.get("Alive")]
+    refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
+            .remote(wanted) for n in ray.nodes() if n.get("Alive")]
     return all(ray.get(refs))
 
 

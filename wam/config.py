@@ -64,8 +64,8 @@ ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5"
 FIT_MODES = ("cover", "contain")
 #: x264 encoder presets (fastest first), the default one and quality (constant rate factor;
 #: lower is better).
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-                "placebo")
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow", "placebo")
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
 #: Pace presets, slowest first (their shot-length priors are in ``assemble/styles.py``).
@@ -96,6 +96,17 @@ DEFAULT_RENDER_CACHE_MB = 4096
 #: ``--music``: without narration, a sentence boundary moves to the music's nearest beat
 #: when one lies within this many seconds (subtitles follow the sentences).
 BEAT_SNAP_SECONDS = 0.5
+#: ``--a-roll TALK``: how the speaker shows while library footage (B-roll) covers them: not at
+#: all (cut), or in a corner of the picture (pip).
+A_ROLL_MODES = ("cut", "pip")
+DEFAULT_A_ROLL_MODE = "cut"
+#: ``--a-roll-every``: the speaker is on screen again at least this often (seconds of B-roll in a
+#: row, at most).
+DEFAULT_A_ROLL_EVERY = 12.0
+#: The shortest ``--a-roll-every`` (seconds): room for a B-roll cut between the speaker's returns.
+MIN_A_ROLL_EVERY = 3.0
+#: A talk opens and closes on the speaker for at least this many seconds.
+A_ROLL_EDGE_SECONDS = 2.0
 #: ``wam studio``: the port it listens on (127.0.0.1 only; another free one when it is taken),
 #: and the sound files beside the story it offers as music.
 DEFAULT_STUDIO_PORT = 8642

@@ -74,6 +74,11 @@ class VoiceError(WamError):
     """Narration failed: a voice that cannot speak the text, a recording that cannot be read or aligned."""
 
 
+class VoiceEngineMissing(UsageError):
+    """``--voice`` needs the Piper engine and the shipped voice (the ``wam[voice]`` extra: piper-tts is
+    GPL-licensed, so the core install leaves it out), and they are not installed (exit 2)."""
+
+
 def one_line(value: object, limit: int = 160) -> str:
     """``value`` (an exception, or a tool's message) squeezed onto one line of at most ``limit``
     characters, to quote inside a WamError message; an empty exception gives its type name."""

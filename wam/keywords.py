@@ -72,7 +72,7 @@ class WordIndex:
     size: int  # rows of the table the index points into
 
     @classmethod
-    def from_words(cls, human: list[frozenset[str]], machine: list[frozenset[str]]) -> "WordIndex":
+    def from_words(cls, human: list[frozenset[str]], machine: list[frozenset[str]]) -> WordIndex:
         """From each row's human and machine content words (both lists one entry per row)."""
         if len(human) != len(machine):
             raise ValueError("one set of human and one of machine words per row")
@@ -86,7 +86,7 @@ class WordIndex:
 
         return cls(human=invert(human), machine=invert(machine), size=len(human))
 
-    def subset(self, rows: np.ndarray) -> "WordIndex":
+    def subset(self, rows: np.ndarray) -> WordIndex:
         """The index over the table restricted to ``rows`` (ascending), as ``ShotTable.subset`` gives."""
         new_index = np.full(self.size, -1, np.int64)
         new_index[rows] = np.arange(len(rows))
@@ -144,7 +144,7 @@ class Postings:
         return np.asarray(rows[ptr[i] : ptr[i + 1]])
 
     @classmethod
-    def from_rows(cls, postings: list, pks: np.ndarray) -> "Postings":
+    def from_rows(cls, postings: list, pks: np.ndarray) -> Postings:
         """From (word, shot pk, human) rows sorted by word; ``pks`` are the table's row ids, ascending."""
         vocab: dict[str, int] = {}
         lists: tuple[list[list[int]], list[list[int]]] = ([], [])

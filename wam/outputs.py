@@ -23,8 +23,8 @@ from wam.errors import StoreError, UnsafeOutputError, UsageError
 
 
 def check_output(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike | None] = (),
-                 sources: Iterable[str | os.PathLike] = (), libraries: Iterable[str | os.PathLike] | None = None,
-                 home: Path | None = None) -> Path:
+                 sources: Iterable[str | os.PathLike] = (),
+                 libraries: Iterable[str | os.PathLike] | None = None, home: Path | None = None) -> Path:
     """The absolute, resolved ``path``, or a UsageError (the CLI exits 2) saying why wam will not write it.
 
     ``inputs``: files the run reads (None and ``-`` for stdin are skipped). ``sources``: the
@@ -67,20 +67,20 @@ def check_output(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike 
     for root in roots:
         if any(p.is_relative_to(root) for p in places):
             raise UnsafeOutputError(
-                f"refusing to write {given}: it is inside the indexed library {root}, and wam never writes into a "
-                "library (it could replace a clip or a sidecar, and would be indexed as footage); "
+                f"refusing to write {given}: it is inside the indexed library {root}, and wam never writes "
+                "into a library (it could replace a clip or a sidecar, and would be indexed as footage); "
                 "choose a path outside it")
     if not readable:  # no index to say where the libraries are: the plan's clips' folders are
         for source in sources:
             folder = Path(os.path.realpath(Path(source).expanduser())).parent
             if any(p.is_relative_to(folder) for p in places):
                 raise UnsafeOutputError(
-                    f"refusing to write {given}: it is inside {folder}, the folder of the plan's clip {source} "
-                    "(the index cannot be read to tell where the libraries are, so wam writes nothing beside "
-                    "the clips); choose a path outside it")
+                    f"refusing to write {given}: it is inside {folder}, the folder of the plan's clip "
+                    f"{source} (the index cannot be read to tell where the libraries are, so wam writes "
+                    "nothing beside the clips); choose a path outside it")
     if clips:
-        raise UnsafeOutputError(f"refusing to write {given}: it is the indexed clip {clips[0]} under another name "
-                                "(a link to the same file); choose another output name")
+        raise UnsafeOutputError(f"refusing to write {given}: it is the indexed clip {clips[0]} under another "
+                                "name (a link to the same file); choose another output name")
     if index_home is not None and any(p.is_relative_to(index_home) for p in places):
         raise UnsafeOutputError(f"refusing to write {given}: it is inside the wam index folder {index_home}; "
                                 "choose a path outside it")
@@ -137,7 +137,8 @@ def _indexed(home: Path | None, identity) -> tuple[list[Path], list[str], Path |
         with Store.open(home, create=False) as store:
             roots = [Path(lib["root"]) for lib in store.libraries()]
             same = store.clip_paths_of_size(identity[2]) if identity else []
-    except StoreError:  # an unreadable index: the run's inputs (and a plan's clips' folders) are still protected
+    # an unreadable index: the run's inputs (and a plan's clips' folders) are still protected
+    except StoreError:
         return [], [], home, False
     roots += [Path(os.path.realpath(r)) for r in roots]
     return roots, [c for c in same if _identity(Path(c)) == identity], home.resolve(), True
@@ -167,5 +168,5 @@ def check_video_output(path: str | os.PathLike) -> None:
 
     name = Path(os.fspath(path)).name
     if Path(name).suffix.lower() not in VIDEO_OUTPUT_EXTENSIONS:
-        raise UsageError(f"cannot render to {os.fspath(path)}: the video is an MP4 file, so its name must end in "
-                         f"{', '.join(VIDEO_OUTPUT_EXTENSIONS)} (e.g. {Path(name).stem or 'out'}.mp4)")
+        raise UsageError(f"cannot render to {os.fspath(path)}: the video is an MP4 file, so its name must "
+                         f"end in {', '.join(VIDEO_OUTPUT_EXTENSIONS)} (e.g. {Path(name).stem or 'out'}.mp4)")

@@ -24,8 +24,8 @@ class Disagree(Bad):
 
 
 REQUIRED = object()
-KINDS = {int: "a whole number", float: "a number", str: "a string", "path": "a file path (a non-empty string)",
-         bool: "true or false", list: "a list", dict: "an object"}
+KINDS = {int: "a whole number", float: "a number", str: "a string",
+         "path": "a file path (a non-empty string)", bool: "true or false", list: "a list", dict: "an object"}
 
 
 def get(item: dict, key, kind, where: str = "", default=REQUIRED):
@@ -61,7 +61,8 @@ def check_finite(v, where: str) -> None:
         raise Bad(f"{where or 'the document'} is {v} (numbers must be finite)")
     items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()
     for key, x in items:
-        check_finite(x, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key))
+        check_finite(x,
+                     f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key))
 
 
 def to_frame(seconds: float, fps: int) -> int:
@@ -120,6 +121,28 @@ def music(value) -> dict | None:
     return dict(item, beats=beats)
 
 
+def a_roll(value, modes: tuple[str, ...]) -> dict | None:
+    """The plan's ``a_roll`` (the speaker's talk under the cut: ``{"file": path, "duration":
+    seconds, "mode": one of ``modes``, …}``), or None when absent."""
+    if value is None:
+        return None
+    item = object_(value, "a_roll")
+    get(item, "file", "path", "a_roll")
+    if get(item, "duration", float, "a_roll") <= 0:
+        raise Bad("a_roll.duration must be positive")
+    mode = get(item, "mode", str, "a_roll", modes[0])
+    if mode not in modes:
+        raise Bad(f"a_roll.mode must be one of {', '.join(modes)}, not {shown(mode)}")
+    for key in ("width", "height", "size"):
+        get(item, key, int, "a_roll", 0)
+    get(item, "fps", float, "a_roll", 0.0)
+    get(item, "fingerprint", str, "a_roll", "")
+    get(item, "audio", bool, "a_roll", True)
+    if get(item, "every", float, "a_roll", 1.0) <= 0:
+        raise Bad("a_roll.every must be positive")
+    return dict(item, mode=mode)
+
+
 def bans(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The plan's ``bans`` (``{"shots": [shot id], "clips": [source path]}``, both optional)
     as (shots, clips), sorted and without repeats; ((), ()) when absent."""
@@ -129,5 +152,6 @@ def bans(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
     out = []
     for key, kind in (("shots", str), ("clips", "path")):
         values = get(item, key, list, "bans", [])
-        out.append(tuple(sorted({get(dict(enumerate(values)), i, kind, f"bans.{key}") for i in range(len(values))})))
+        out.append(tuple(sorted({get(dict(enumerate(values)), i, kind, f"bans.{key}")
+                                 for i in range(len(values))})))
     return out[0], out[1]

@@ -9,7 +9,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE, DEFAULT_WIDTH, wam_home
+from wam.config import (DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE,
+                        DEFAULT_WIDTH, wam_home)
 from wam.errors import ModelMismatchError, NothingIndexedError
 
 #: Stories of at least this many sentences show a progress bar while their cuts are planned.
@@ -48,6 +49,9 @@ def plan_story(
     encoder: Encoder | None = None,
     music: str | None = None,
     vision_encoder: Encoder | None = None,
+    a_roll: str | None = None,
+    a_roll_mode: str = DEFAULT_A_ROLL_MODE,
+    a_roll_every: float = DEFAULT_A_ROLL_EVERY,
     bans: Bans | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` from the shots of the chosen libraries
@@ -62,7 +66,10 @@ def plan_story(
     spans), sentences last as long as they are spoken and the plan records the narration;
     ``note`` hears what was synthesised. With ``music`` (a sound file) cuts fall on its beats
     and, unnarrated, so do the sentence boundaries (``assemble/beats.py``); the plan records
-    the music and its beats.
+    the music and its beats. With ``a_roll`` (the speaker's own video) the talk is the base of
+    the cut and the narration: library footage covers it where it matches well
+    (``assemble/aroll.py``; ``a_roll_mode``: how the speaker shows meanwhile, ``a_roll_every``:
+    seconds of footage in a row at most); such a plan is always made afresh.
 
     ``bans`` (default: the previous plan's) are shots and clips the story must not show; the
     plan records them. A pinned cut of ``previous`` is kept while its sentence's text and
@@ -94,7 +101,14 @@ def plan_story(
                 f"the index was embedded with {index_model!r}, not {model_id(model)!r}; "
                 f"run `wam index DIR --model {model}` to re-embed it, or drop --model"
             )
-        if voice is not None or narration or timing:
+        talk, matched = None, False
+        if a_roll:
+            from wam.voice.talk import talk_narration
+
+            talk = _talk_of(a_roll, voice, narration, explain, voice_warnings.append)
+            sentences, draft, matched = talk_narration(sentences, talk, timing=timing, home=home, fps=fps,
+                                                       warn=voice_warnings.append, note=note or (lambda m: None))
+        elif voice is not None or narration or timing:
             from wam.voice.narrate import narrate
 
             sentences, draft = narrate(sentences, voice=voice, recording=narration, timing=timing, home=home,
@@ -108,7 +122,10 @@ def plan_story(
                 sentences = on_beats(sentences, beats)
         reuse = None
         pins = previous is not None and bool(previous.pinned_cuts())
-        if previous is not None and not explain:
+        if talk is not None or (previous is not None and previous.a_roll is not None):
+            if pins:
+                voice_warnings.append("a plan over a talk is made afresh: the pins of the previous plan are not kept")
+        elif previous is not None and not explain:
             from wam.assemble.replan import reuse_for
 
             same = compatible(previous, fps=fps, pace=pace, model=index_model, music=music_doc)
@@ -156,7 +173,10 @@ def plan_story(
 
             reuse = reuse_for(sentences, previous, table, fps=fps, pinned_only=reuse.pinned_only)
             assert reuse.planned() == todo
-    if reuse is None:
+    if talk is not None:
+        timeline = _assemble_talk(sentences, table, candidates, talk, draft, matched, preset, fps=fps, width=width,
+                                  height=height, seed=seed, model=index_model, mode=a_roll_mode, every=a_roll_every)
+    elif reuse is None:
         from tqdm import tqdm
 
         from wam.assemble.diversity import rounds_for
@@ -187,6 +207,44 @@ def plan_story(
             0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "
                "run `wam index` to update the index")
     return timeline
+
+
+def _talk_of(path: str, voice, narration, explain: bool, warn):
+    """The talk at ``path`` (``wam.voice.talk.talk_info``), refusing another narration beside it."""
+    from wam.errors import UsageError
+    from wam.voice.talk import talk_info
+
+    if voice is not None or narration:
+        raise UsageError("--a-roll's sound is the narration: give --a-roll alone (with --timing FILE.srt for exact "
+                         "sentence times), not with --voice or --narration")
+    if explain:
+        warn("--explain does not explain plans over a talk yet; planned without explanations")
+    return talk_info(path)
+
+
+def _assemble_talk(sentences, table, candidates, talk, draft, matched: bool, preset, *, fps, width, height, seed,
+                   model, mode: str, every: float) -> Timeline:
+    """The plan over the speaker's talk (``assemble/aroll.py``), with the plan's ``a_roll`` object."""
+    from dataclasses import replace
+
+    from wam.assemble.aroll import ARollRules, assemble_a_roll
+    from wam.config import A_ROLL_MODES, MIN_A_ROLL_EVERY
+    from wam.errors import UsageError
+    from wam.library.scan import content_hash
+
+    if mode not in A_ROLL_MODES:
+        raise UsageError(f"--a-roll-mode must be one of {', '.join(A_ROLL_MODES)}, not {mode!r}")
+    if not every >= MIN_A_ROLL_EVERY:
+        raise UsageError(f"--a-roll-every must be at least {MIN_A_ROLL_EVERY:g} seconds, not {every}")
+    timeline = assemble_a_roll(sentences, table, candidates, talk=talk.path, talk_seconds=talk.duration,
+                               cut_points=draft.cut_points(), matched=matched, pace=preset,
+                               rules=ARollRules(every=every), fps=fps, width=width, height=height, model=model,
+                               aspect=talk.width / talk.height, seed=seed)
+    size = os.path.getsize(talk.path)
+    doc = {"file": talk.path, "size": size, "fingerprint": content_hash(talk.path, size),
+           "duration": round(talk.duration, 6), "width": talk.width, "height": talk.height, "fps": talk.fps,
+           "audio": talk.has_audio, "mode": mode, "every": every}
+    return replace(timeline, a_roll=doc)
 
 
 def music_beats(path: str, home: Path, warn) -> tuple[dict, list[float] | None]:

@@ -6,9 +6,9 @@ the index has image vectors) and the pure candidate scoring.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from wam.config import DEFAULT_SEARCH_K
 from wam.errors import NothingIndexedError, UsageError
@@ -27,8 +27,8 @@ class Hit:
         return asdict(self)
 
 
-def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] | None = None, home: Path | None = None,
-                 warn: Callable[[str], None] = lambda message: None) -> list[Hit]:
+def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] | None = None,
+                 home: Path | None = None, warn: Callable[[str], None] = lambda message: None) -> list[Hit]:
     """The k shots that best match ``query`` (best first). Shots of clips deleted since they were
     indexed are left out, with one warning (``warn``) saying how many and how to update the index."""
     from wam.candidates import has_image_vectors, match_scores
@@ -55,8 +55,8 @@ def search_shots(query: str, *, k: int = DEFAULT_SEARCH_K, libraries: list[str] 
         warn(f"{len(gone)} clip(s) among the best matches no longer exist (e.g. {gone[0]}) and are left out; "
              "run `wam index` on their library to update the index")
     return [
-        Hit(table.shot_ids[i], table.sources[i], round(float(table.starts[i]), 3), round(float(table.ends[i]), 3),
-            round(float(scores[i]), 4), texts.get(table.shot_ids[i], ""))
+        Hit(table.shot_ids[i], table.sources[i], round(float(table.starts[i]), 3),
+            round(float(table.ends[i]), 3), round(float(scores[i]), 4), texts.get(table.shot_ids[i], ""))
         for i in order
     ]
 

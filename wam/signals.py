@@ -1,7 +1,8 @@
 """Termination signals handled like Ctrl-C, so that work in progress cleans up (temp files
 removed, child processes stopped) when a user, a service manager or a closing terminal
-stops wam with SIGTERM or SIGHUP; and worker processes that end with the process they work for
-(``WorkerPool``: the index's decoders, a batch's renders).
+stops wam with SIGTERM or SIGHUP; further ones ignored while an interrupted wam exits; and worker
+processes that end with the process they work for (``WorkerPool``: the index's decoders, a batch's
+renders).
 
 Layer 0 (no other wam module): the indexer's workers, the text-model process, the
 renderer and batch runs all use it."""
@@ -54,6 +55,18 @@ def signals_interrupt():
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
+
+
+def ignore_interrupts() -> None:
+    """For a process that is stopping after an interrupt: from now on Ctrl-C, SIGTERM and SIGHUP
+    are ignored. Its exit may wait seconds for a thread to finish (the model it is loading,
+    wam.library.describer); a second Ctrl-C there made Python print a traceback and stop waiting,
+    and the thread, still in torch, then aborted the process (exiting at once instead would leave
+    the worker pool's semaphores to the resource tracker, which warns of them). Main thread only
+    (elsewhere this does nothing)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, *HANDLED):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def run_child(args: list[str]):
@@ -152,6 +165,8 @@ def _worker_init(pids, parent: int) -> None:
     that lock is a named semaphore, which a worker stopped mid-render (it ends with ``os._exit``)
     would leave to the resource tracker, printing a "leaked semaphore" warning."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: a Ctrl-C may arrive while this worker starts
+    # blocked by the fork server: its children ignore it as before
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     import threading
 
     from tqdm import tqdm
@@ -221,20 +236,23 @@ class WorkerPool(ProcessPoolExecutor):
 
 
 def _start_forkserver() -> None:
-    """Start multiprocessing's fork server (if it is not running) with Ctrl-C ignored, which it
+    """Start multiprocessing's fork server (if it is not running) with Ctrl-C blocked, which it
     keeps across ``exec``: a Ctrl-C to the terminal's process group while it imports its preload
     modules (seconds, for the index's decoders) printed its KeyboardInterrupt traceback. Its
-    workers ignore Ctrl-C too (wam stops them itself)."""
-    from multiprocessing import forkserver
+    workers ignore Ctrl-C (wam stops them itself).
 
-    if threading.current_thread() is not threading.main_thread():
-        forkserver.ensure_running()
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    Blocked in this thread only, and not ignored: wam's own Ctrl-C (or SIGTERM) arriving meanwhile
+    is held and delivered as the server has started. Ignoring it here lost a Ctrl-C that came while
+    the start waited seconds for the interpreter lock (held by a thread importing torch)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    with signals_deferred():
+        resource_tracker.ensure_running()  # first: starting it unblocks Ctrl-C in this thread
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _alive(pid: int) -> bool:

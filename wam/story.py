@@ -87,7 +87,8 @@ def sentence_duration(text: str, *, wps: float = DEFAULT_WPS, paragraph_end: boo
     return max(MIN_SENTENCE_SECONDS, reading_seconds(text, wps)) + (PARAGRAPH_PAUSE if paragraph_end else 0.0)
 
 
-def spoken_sentences(sentences: list[Sentence], spoken: list[float], *, pauses: bool = True) -> list[Sentence]:
+def spoken_sentences(sentences: list[Sentence], spoken: list[float], *,
+                     pauses: bool = True) -> list[Sentence]:
     """``sentences`` timed by their narration: ``spoken`` seconds each (through ``sentence_duration``),
     plus the voice's pauses when ``pauses`` (a recording's spans hold their own: ``pauses=False``)."""
     from dataclasses import replace

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -55,7 +55,8 @@ class _Cache:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))")
+            conn.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT, "
+                         "key TEXT, vec BLOB, PRIMARY KEY (model, key))")
         except BaseException:
             conn.close()
             raise
@@ -79,7 +80,8 @@ class _Cache:
             if self.conn is None:
                 return {}
             try:
-                found.update(select_in(self.conn, "SELECT key, vec FROM vectors WHERE model=? AND key IN ({keys})",
+                found.update(select_in(self.conn,
+                                       "SELECT key, vec FROM vectors WHERE model=? AND key IN ({keys})",
                                        keys, [model]))
                 return found
             except sqlite3.Error as exc:
@@ -139,8 +141,8 @@ def cached_encode(encoder, texts: list[str], home: Path | None, *, progress: boo
         missing = [(k, t) for k, t in todo.items() if k not in found]
         from tqdm import tqdm
 
-        bar = tqdm(total=len(missing), unit="sentence", desc="embedding sentences", leave=False, dynamic_ncols=True,
-                   disable=not progress or len(missing) < PROGRESS_MIN)
+        bar = tqdm(total=len(missing), unit="sentence", desc="embedding sentences", leave=False,
+                   dynamic_ncols=True, disable=not progress or len(missing) < PROGRESS_MIN)
         try:
             for i in range(0, len(missing), CHUNK):
                 chunk = missing[i : i + CHUNK]

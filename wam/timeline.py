@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wam import planfields as pf
-from wam.config import MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
+from wam.config import A_ROLL_MODES, MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from wam.errors import WamError, one_line
 
 SCHEMA_NAME = "wam.timeline"
@@ -76,6 +76,7 @@ class Cut(_FrameRange):
     hold: float = 0.0
     last_resort: bool = False  # scores under half its sentence's best candidate: shown for lack of footage
     move: dict | None = None  # a still's move: {"from": [x, y, w, h], "to": [...]} of the source, 0…1 (assemble/moves.py)
+    a_roll: bool = False  # the speaker's talk (``Timeline.a_roll``), source time = output time
     pinned: bool = False  # kept by every re-plan while its sentence's text and length are unchanged (wam studio)
 
     def __post_init__(self) -> None:
@@ -94,7 +95,8 @@ class Cut(_FrameRange):
             "start": round(self.start, 6), "end": round(self.end, 6), "start_frame": self.start_frame,
             "frames": self.frames, "score": self.score, "costs": dict(self.costs), "focus": self.focus,
             "continues": self.continues, "hold": self.hold, "last_resort": self.last_resort,
-        } | ({"move": self.move} if self.move is not None else {}) | ({"pinned": True} if self.pinned else {})
+        } | ({"move": self.move} if self.move is not None else {}) | ({"a_roll": True} if self.a_roll else {}) | (
+            {"pinned": True} if self.pinned else {})
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class Timeline:
     warnings: list[str] = field(default_factory=list)
     narration: dict | None = None  # the voice-over (file, per-sentence speech spans); read by ``wam.voice.model``
     music: dict | None = None  # --music: {"file", "sha256", "size", "tempo", "beats": [seconds]} (``wam.media.beats``)
+    a_roll: dict | None = None  # --a-roll: the speaker's talk {"file", "duration", "mode", …} under the cut
     bans: Bans = field(default_factory=Bans)  # footage this story must not show; re-plans keep them (wam studio)
 
     def __post_init__(self) -> None:
@@ -190,7 +193,8 @@ class Timeline:
             "width": self.width, "height": self.height, "sentences": [s.to_dict() for s in self.sentences],
             "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
         } | ({"narration": self.narration} if self.narration is not None else {}) | (
-            {"music": self.music} if self.music is not None else {}) | ({"bans": self.bans.to_dict()} if self.bans else {})
+            {"music": self.music} if self.music is not None else {}) | (
+            {"a_roll": self.a_roll} if self.a_roll is not None else {}) | ({"bans": self.bans.to_dict()} if self.bans else {})
 
     def pinned_cuts(self) -> list[tuple[int, int]]:
         """(sentence, cut) positions of every pinned cut."""
@@ -248,7 +252,8 @@ def timeline_from_dict(d: dict) -> Timeline:
                     start_frame=ca, frames=cn, fps=fps, score=pf.get(c, "score", float, cw, 0.0), costs=dict(costs),
                     focus=pf.focus(c.get("focus"), f"{cw}.focus"), continues=pf.get(c, "continues", bool, cw, False),
                     hold=pf.get(c, "hold", float, cw, 0.0), last_resort=pf.get(c, "last_resort", bool, cw, False),
-                    move=pf.move(c.get("move"), f"{cw}.move"), pinned=pf.get(c, "pinned", bool, cw, False),
+                    move=pf.move(c.get("move"), f"{cw}.move"), a_roll=pf.get(c, "a_roll", bool, cw, False),
+                    pinned=pf.get(c, "pinned", bool, cw, False),
                 ))
             a, n = pf.frames(s, fps, where)
             sentences.append(SentenceSpan(
@@ -263,7 +268,8 @@ def timeline_from_dict(d: dict) -> Timeline:
         t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=pf.get(d, "pace", str, "", "normal"),
                      model=pf.get(d, "model", str, "", ""), warnings=list(warnings),
                      narration=None if d.get("narration") is None else pf.get(d, "narration", dict),
-                     music=pf.music(d.get("music")), bans=Bans(*pf.bans(d.get("bans"))))
+                     music=pf.music(d.get("music")), a_roll=pf.a_roll(d.get("a_roll"), A_ROLL_MODES),
+                     bans=Bans(*pf.bans(d.get("bans"))))
         stated = [("frames", pf.get(d, "frames", int)) if "frames" in d else None,
                   ("duration", pf.to_frame(pf.get(d, "duration", float), fps)) if "duration" in d else None]
     except pf.Bad as exc:
@@ -329,8 +335,21 @@ def timeline_problems(t: Timeline) -> list[str]:
                 out.append(f"gap or overlap between cuts in sentence {s.index}")
         for c in s.cuts:
             out.extend(f"cut {c.shot_id} in sentence {s.index} {p}" for p in _cut_problems(c, prev_cut))
+            if c.a_roll:
+                out.extend(f"cut {c.shot_id} in sentence {s.index} {p}" for p in _a_roll_problems(c, t.a_roll))
             prev_cut = c
     return out
+
+
+def _a_roll_problems(c: Cut, talk: dict | None) -> list[str]:
+    """What is wrong with an A-roll cut: the speaker's talk shown at the time it plays on the output."""
+    if talk is None:
+        return ["is marked a_roll but the plan has no a_roll"]
+    if c.source != talk.get("file"):
+        return [f"is marked a_roll but shows {c.source}, not the talk {talk.get('file')}"]
+    if abs(c.source_in - c.start) * c.fps >= 0.5 or c.hold:
+        return [f"is marked a_roll but shows the talk at {c.source_in} s, not at its place on the output ({c.start} s)"]
+    return []
 
 
 def _cut_problems(c: Cut, prev: Cut | None) -> list[str]:

@@ -93,7 +93,8 @@ class ClipAnalysis:
     frames: int
     shots: tuple[AnalysedShot, ...]
     warnings: tuple[str, ...] = ()
-    jump_pairs: tuple[tuple[int, int, float], ...] = ()  # (shot i, shot j, similarity): cutting i → j is a jump cut
+    # (shot i, shot j, similarity): cutting i → j is a jump cut
+    jump_pairs: tuple[tuple[int, int, float], ...] = ()
 
 
 @dataclass
@@ -122,13 +123,17 @@ class ShotTable:
     pks: np.ndarray | None = None  # int64 store row ids, ascending (None outside the store)
     thumbs: np.ndarray | None = None  # int8 (N, 144) framing thumbnails, all zero when unknown
     framing_known: np.ndarray | None = None  # bool (N,): the shot's clip was measured for jump cuts
-    framing: "FramingPairs | None" = None  # jump-cut similarity of shot pairs within a clip, by store id
-    still: np.ndarray | None = None  # bool (N,): a still picture (any length, shown with a move); None: none is
+    framing: FramingPairs | None = None  # jump-cut similarity of shot pairs within a clip, by store id
+    # bool (N,): a still picture (any length, shown with a move); None: none is
+    still: np.ndarray | None = None
     aspect: np.ndarray | None = None  # float32 (N,): the source picture's width / height (0: unknown)
     salient: np.ndarray | None = None  # float32 (N, 2): centre of its most salient region, NaN when unknown
-    image: np.ndarray | None = None  # float32 (N, D) unit image vectors of the vision model; zero row: none; D = 0: no model
-    visual: np.ndarray | None = None  # float32 (N, D): what the picture shows in the text space (ConSE), 0 rows unknown
-    worded: np.ndarray | None = None  # bool (N,): a person's words (sidecar, file/folder names) describe the shot
+    # float32 (N, D) unit image vectors of the vision model; zero row: none; D = 0: no model
+    image: np.ndarray | None = None
+    # float32 (N, D): what the picture shows in the text space (ConSE), 0 rows unknown
+    visual: np.ndarray | None = None
+    # bool (N,): a person's words (sidecar, file/folder names) describe the shot
+    worded: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.shot_ids)
@@ -140,7 +145,7 @@ class ShotTable:
             return have
         return np.where(np.asarray(self.still[rows], bool), STILL_SECONDS, have)
 
-    def subset(self, rows: np.ndarray) -> "ShotTable":
+    def subset(self, rows: np.ndarray) -> ShotTable:
         """The table restricted to ``rows`` (in that order)."""
         changes: dict = {f.name: np.asarray(getattr(self, f.name))[rows] for f in fields(self)
                          if isinstance(getattr(self, f.name), np.ndarray)}
@@ -158,7 +163,7 @@ class FramingPairs:
     values: np.ndarray  # float32
 
     @classmethod
-    def from_pairs(cls, pairs: list[tuple[int, int, float]]) -> "FramingPairs":
+    def from_pairs(cls, pairs: list[tuple[int, int, float]]) -> FramingPairs:
         if not pairs:
             return cls(np.zeros(0, np.int64), np.zeros(0, np.float32))
         keys = np.array([(a << 32) | b for a, b, _ in pairs], np.int64)

@@ -49,9 +49,11 @@ def _transport(problem, chunk: range, rows_all: np.ndarray, capacity: np.ndarray
     need = np.array([(problem.frames[s][1] - problem.frames[s][0]) / fps for s in chunk])
     # variables: x (m) seconds of (sentence, shot), then y (n) seconds a sentence cannot get fresh
     c = np.concatenate([np.asarray(cost), np.full(n, ctx.weights.reuse + ctx.weights.relevance)])
-    a_eq = coo_matrix((np.ones(m + n), (np.concatenate([var_s, np.arange(n)]), np.arange(m + n))), shape=(n, m + n))
+    a_eq = coo_matrix((np.ones(m + n), (np.concatenate([var_s, np.arange(n)]), np.arange(m + n))),
+                      shape=(n, m + n))
     a_ub = coo_matrix((np.ones(m), (var_r, np.arange(m))), shape=(len(rows_all), m + n))
-    res = linprog(c, A_ub=a_ub.tocsr(), b_ub=capacity, A_eq=a_eq.tocsr(), b_eq=need, bounds=(0, None), method="highs")
+    res = linprog(c, A_ub=a_ub.tocsr(), b_ub=capacity, A_eq=a_eq.tocsr(), b_eq=need, bounds=(0, None),
+                  method="highs")
     if res.status != 0:
         return np.zeros(len(rows_all))
     x = res.x[:m]

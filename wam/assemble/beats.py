@@ -55,7 +55,8 @@ def on_beats(sentences: list[Sentence], beats, tolerance: float = BEAT_SNAP_SECO
     return out
 
 
-def beat_grid(frames: int, beat_frames: np.ndarray, fps: int, step_frames: int, gap_seconds: float | None = None) -> np.ndarray:
+def beat_grid(frames: int, beat_frames: np.ndarray, fps: int, step_frames: int,
+              gap_seconds: float | None = None) -> np.ndarray:
     """Frame offsets inside a sentence ``frames`` long where a cut may fall: its start and end,
     the beats inside it (``beat_frames``: every beat, in frames from the sentence's start), and
     every ``step_frames`` where no beat lies within ``gap_seconds`` (default: twice the
@@ -83,7 +84,9 @@ def on_beat_share(cut_frames: list[int], beats, fps: int, tolerance_frames: int 
     if len(beat_frames) == 0:
         return 0.0
     cuts = np.asarray(cut_frames, np.float64)
-    pos = np.clip(np.searchsorted(beat_frames, cuts), 1, len(beat_frames) - 1) if len(beat_frames) > 1 else None
+    pos = None
+    if len(beat_frames) > 1:
+        pos = np.clip(np.searchsorted(beat_frames, cuts), 1, len(beat_frames) - 1)
     if pos is None:
         return float(np.mean(np.abs(cuts - beat_frames[0]) <= tolerance_frames))
     near = np.minimum(np.abs(cuts - beat_frames[pos - 1]), np.abs(cuts - beat_frames[pos]))

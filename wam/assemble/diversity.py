@@ -149,6 +149,7 @@ def search(problem, max_rounds: int | None = None, base: list[dict[int, float]] 
         if not allocated and USE_LP:  # see the whole contention at once: share the footage out by a transport LP
             allocated = True
             for s, b in enumerate(allocate_footage(problem)):
+                b = {r: v for r, v in b.items() if r not in problem.free_rows}
                 budgets[s].update(b)
                 # a budget caps each cut; shown once, the cut is the sentence's whole share of the shot
                 given = sorted((r for r, v in b.items() if v > 0), key=lambda r: -b[r])
@@ -209,7 +210,7 @@ def _share_out(problem, segments: list[Segment], uses: Uses, where, budgets, onc
     fps = problem.fps
     forced: set[int] = set()
     budgeted = {r for b in budgets for r in b}
-    for row in {segments[i].row for i in uses.repeats} | (budgeted & set(uses.by_row)):
+    for row in ({segments[i].row for i in uses.repeats} | (budgeted & set(uses.by_row))) - problem.free_rows:
         capacity = float(problem.capacity([row])[0])
         kept = uses.kept.get(row, [])
         left = max(0.0, capacity - sum((segments[i].end - segments[i].start) / fps for i in kept))
@@ -305,6 +306,8 @@ def _add_spread(problem, segments: list[Segment], spread: dict[int, float]) -> b
     clip_ids = np.asarray(ctx.table.clip_ids)
     sentences_of: dict[int, set[int]] = {}
     for seg in segments:
+        if seg.row in problem.free_rows:
+            continue
         for s, _ in frames_per_sentence(problem, seg):
             sentences_of.setdefault(int(clip_ids[seg.row]), set()).add(s)
     n_clips = len(np.unique(clip_ids))

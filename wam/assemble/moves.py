@@ -96,8 +96,8 @@ def design(kind: str, tight: float, wide: float, size: tuple[float, float],
 def still_move(k: int, seconds: float, aspect: float, out_aspect: float, focus: tuple[float, float] | None,
                speed: float = STILL_MOVE_SPEED) -> tuple[Rect, Rect]:
     """The move of the ``k``-th cut of a still lasting ``seconds``: variant ``k`` of
-    ``VARIANTS``, shortened about the point of its path ``design`` keeps, to travel at most ``speed`` per second (and
-    ``MAX_TRAVEL`` in all)."""
+    ``VARIANTS``, shortened about the point of its path ``design`` keeps, to travel at most ``speed``
+    per second (and ``MAX_TRAVEL`` in all)."""
     kind, tight, wide = VARIANTS[k % len(VARIANTS)]
     focus = focus if focus is not None and all(np.isfinite(focus)) else (0.5, 0.5)
     a, b, q = design(kind, tight, wide, full_size(aspect, out_aspect), (float(focus[0]), float(focus[1])))
@@ -116,8 +116,8 @@ def still_move(k: int, seconds: float, aspect: float, out_aspect: float, focus: 
     return part(lo_s)
 
 
-def next_move(k: int, seconds: float, aspect: float, out_aspect: float, focus, previous: tuple[Rect, Rect] | None,
-              speed: float = STILL_MOVE_SPEED) -> tuple[Rect, Rect]:
+def next_move(k: int, seconds: float, aspect: float, out_aspect: float, focus,
+              previous: tuple[Rect, Rect] | None, speed: float = STILL_MOVE_SPEED) -> tuple[Rect, Rect]:
     """The move of a still's ``k``-th cut after its ``previous`` one: variant ``k``, or the
     next variant whose start and end both differ from the previous move's (``DISTINCT``),
     and whose start differs from where the previous one ended (no jump cut when the two

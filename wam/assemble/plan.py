@@ -24,7 +24,8 @@ from wam.assemble.claims import story_claims
 from wam.assemble.lead import floor_rows, may_open, pinned_mask
 from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
-from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term, default_terms
+from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term
+from wam.assemble.termset import default_terms
 from wam.candidates import Candidates, candidates_from_scores
 from wam.config import DEFAULT_K
 from wam.errors import WamError
@@ -40,13 +41,14 @@ HARD_MIN_CUT = 0.5
 
 
 def sentence_frames(sentences: list[Sentence], fps: int) -> list[tuple[int, int]]:
-    """Each sentence's [start, end) in output frames (cumulative rounding: no drift)."""
-    out, t = [], 0.0
+    """Each sentence's [start, end) in output frames: each ends on the frame nearest the sum
+    of the durations so far (cumulative rounding: no drift), and lasts at least one frame."""
+    out, t, a = [], 0.0, 0
     for s in sentences:
-        a = round(t * fps)
         t += s.duration
-        out.append((a, max(a + 1, round(t * fps))))
-        t = max(t, out[-1][1] / fps)
+        b = max(a + 1, round(t * fps))
+        out.append((a, b))
+        a = b
     return out
 
 
@@ -83,6 +85,9 @@ class Problem:
     # a window of a plan being repaired (``repair.py``): row → seconds of it the rest of the plan leaves
     rooms: dict[int, float] = field(default_factory=dict)
     tick: Callable[[int], None] | None = None  # called with 1 after each sentence solved (a progress bar)
+    # rows that never run out (the speaker of ``--a-roll``, ``aroll.py``): the diversity loop gives them no
+    # budgets, once-sets or spread penalties
+    free_rows: frozenset[int] = frozenset()
 
     def capacity(self, rows) -> np.ndarray:
         """Seconds of each shot this problem may show without repeating footage (of a shot the
@@ -187,7 +192,8 @@ class Problem:
         return Problem(sub, self.terms, [(x - base, y - base) for x, y in self.frames[a:b]], self.pools[a:b], self.fps,
                        self.min_frames, self.max_len, self._within[a:b], [None] + self._enter[a + 1:b],
                        self._opening[a:b], self._run_cap[a:b], {}, entry_row, exit_row, entry, exit, self.used,
-                       beats=None if self.beats is None else np.asarray(self.beats, np.float64) - base / self.fps)
+                       beats=None if self.beats is None else np.asarray(self.beats, np.float64) - base / self.fps,
+                       free_rows=self.free_rows)
 
     def cut_cost(self, s: int, span: Span, cap: int) -> np.ndarray:
         """(K, cap + 1) cost of one cut of each pool row of sentence s by its length in frames."""

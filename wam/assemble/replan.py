@@ -67,13 +67,15 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
         cands = [candidates[j] for j in range(a, b)]
         base = frames[a][0]  # the window is solved on its own clock, then moved into place
         problem = build_problem(sentences[a:b], table, cands, pace=pace, fps=fps, weights=weights, seed=seed,
-                                frames=[(x - base, y - base) for x, y in frames[a:b]], sticky=sticky, entry_row=entry_row, exit_row=exit_row,
+                                frames=[(x - base, y - base) for x, y in frames[a:b]], sticky=sticky,
+                                entry_row=entry_row, exit_row=exit_row,
                                 exit_across=b < len(sentences) and sentences[b].paragraph_start, used=used,
                                 beats=None if beats is None else np.asarray(beats, np.float64) - base / fps)
         result = solve_diverse(problem, cands)
         window = timeline_of(sentences[a:b], problem, cands, result, pace=pace, fps=fps, width=width,
                              height=height, model=model, first_index=a)
-        spans[a:b] = [_moved(sp, sp.index, sentences[sp.index], sp.start_frame + base) for sp in window.sentences]
+        spans[a:b] = [_moved(sp, sp.index, sentences[sp.index], sp.start_frame + base)
+                      for sp in window.sentences]
         for sp in window.sentences:
             for c in sp.cuts:
                 used.setdefault(row_of[c.shot_id], []).append((c.source_in, c.source_out))
@@ -83,11 +85,12 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
     done = [sp for sp in spans if sp is not None]
     if len(done) != len(sentences):
         raise AssertionError("a re-plan left a sentence without cuts")
-    done, lost = _repinned(repeats_flagged(still_moves(continuity_fixed(done), table, width, height)), reuse.repin)
+    done, lost = _repinned(repeats_flagged(still_moves(continuity_fixed(done), table, width, height)),
+                           reuse.repin)
     warnings = span_warnings(done, pace)
     if lost:
-        warnings.append(f"the pinned shot of sentence(s) {', '.join(str(j + 1) for j in lost)} could not be kept: "
-                        "the sentence changed length and the shot no longer fits it; pin another cut")
+        warnings.append(f"the pinned shot of sentence(s) {', '.join(str(j + 1) for j in lost)} could not be "
+                        "kept: the sentence changed length and the shot no longer fits it; pin another cut")
     return Timeline(fps=fps, width=width, height=height, sentences=done, pace=pace.name, model=model,
                     warnings=warnings)
 
@@ -107,7 +110,8 @@ def continuity_fixed(spans: list[SentenceSpan]) -> list[SentenceSpan]:
     return out
 
 
-def _repinned(spans: list[SentenceSpan], repin: dict[int, tuple[str, ...]]) -> tuple[list[SentenceSpan], list[int]]:
+def _repinned(spans: list[SentenceSpan],
+              repin: dict[int, tuple[str, ...]]) -> tuple[list[SentenceSpan], list[int]]:
     """``spans`` with the pins of re-planned pinned sentences put back on the cuts showing their
     pinned shots, and the sentences where no cut shows one (their pin is lost)."""
     lost = []
@@ -147,7 +151,8 @@ def repeats_flagged(spans: list[SentenceSpan]) -> list[SentenceSpan]:
     for sp in spans:
         reused = False
         for c in sp.cuts:
-            if c.move is None and any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3 for a, b in seen.get(c.shot_id, ())):
+            if c.move is None and any(a < c.source_out - 1e-3 and c.source_in < b - 1e-3
+                                      for a, b in seen.get(c.shot_id, ())):
                 reused = True
             seen.setdefault(c.shot_id, []).append((c.source_in, c.source_out))
         out.append(replace(sp, reused=reused) if reused != sp.reused else sp)

@@ -22,8 +22,8 @@ def spread_repeats(problem, segments: list[Segment]) -> list[Segment]:
     use of its shot (the same sentence first) and show instead the cheapest shot of its
     sentence that is used farther away (or not at all), keeping the cut's length, every
     editing rule at its neighbours and the seconds of repeated footage; then the next
-    closest. Returns the edited segments. Near-linear: uses of each shot are kept as sorted sentence positions, and at
-    most ``MAX_MOVES`` plus one per ``MOVES_PER_SEGMENTS`` segments are made."""
+    closest. Returns the edited segments. Near-linear: uses of each shot are kept as sorted sentence
+    positions, and at most ``MAX_MOVES`` plus one per ``MOVES_PER_SEGMENTS`` segments are made."""
     ctx = problem.ctx
     fps = problem.fps
     segs = list(segments)
@@ -71,7 +71,8 @@ def spread_repeats(problem, segments: list[Segment]) -> list[Segment]:
         options = []
         for k, r in enumerate(pool):
             if r == seg.row or have[k] + 1e-6 < length or here[r] > here[seg.row] + ctx.weights.reuse / fps:
-                continue  # the same shot, too short, or worse than the repeat it would replace (e.g. a last resort)
+                # the same shot, too short, or worse than the repeat it would replace (e.g. a last resort)
+                continue
             far = distance(r, seg.span, False)
             if far > gap:
                 options.append((here[r], -far, r, k))
@@ -102,7 +103,8 @@ def _fits_between(problem, segs: list[Segment], i: int, row: int) -> bool:
             return False
         if other.span == seg.span:
             a, b = (other.row, row) if j < i else (row, other.row)
-            if int(table.clip_ids[a]) == int(table.clip_ids[b]) and float(table.starts[b]) <= float(table.starts[a]):
+            if (int(table.clip_ids[a]) == int(table.clip_ids[b])
+                    and float(table.starts[b]) <= float(table.starts[a])):
                 return False
     j = i - 1
     while j >= 0 and segs[j].span == seg.span:

@@ -52,7 +52,8 @@ class Reuse:
     sticky: dict[int, tuple[tuple[str, ...], float]]  # new index → (previous shot ids, strength)
     windows: list[tuple[int, int]]  # [a, b) runs of sentences to plan (with their neighbours)
     frames: list[tuple[int, int]]  # every sentence's [start, end) frames on the new timeline
-    repin: dict[int, tuple[str, ...]] = field(default_factory=dict)  # new index → pinned shots to pin again where shown
+    # new index → pinned shots to pin again where shown
+    repin: dict[int, tuple[str, ...]] = field(default_factory=dict)
     pinned_only: bool = False  # made against a plan of other settings: only its pinned sentences kept
 
     def planned(self) -> list[int]:
@@ -68,7 +69,8 @@ def compatible(previous: Timeline, *, fps: int, pace: str, model: str, music: di
 
 
 def reuse_of(sentences: list[Sentence], fps: int, previous: Timeline,
-             row_of: dict[str, int], shot_bounds, exists=os.path.isfile, *, pinned_only: bool = False) -> Reuse:
+             row_of: dict[str, int], shot_bounds, exists=os.path.isfile, *,
+             pinned_only: bool = False) -> Reuse:
     """Which of ``sentences`` keep their previous cuts and which windows must be planned, and
     where every sentence now lies (a sentence of unchanged text keeps its length in frames,
     so that an edit does not move later cut points by a rounding frame). ``row_of`` maps indexed shot ids to
@@ -81,7 +83,8 @@ def reuse_of(sentences: list[Sentence], fps: int, previous: Timeline,
     pinned_old = {i for i, sp in enumerate(old) if any(c.pinned for c in sp.cuts)}
     match: dict[int, int] = {}  # new index → old index, same text
     similar: dict[int, tuple[int, float]] = {}  # new index → (old index, strength)
-    ops = SequenceMatcher(None, [s.text for s in old], [s.text for s in sentences], autojunk=False).get_opcodes()
+    ops = SequenceMatcher(None, [s.text for s in old], [s.text for s in sentences],
+                          autojunk=False).get_opcodes()
     gone: dict[str, int] = {}
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
@@ -144,7 +147,8 @@ def reuse_of(sentences: list[Sentence], fps: int, previous: Timeline,
     window = set()
     for j in changed:
         window.update(x for x in (j - 1, j, j + 1) if 0 <= x < n)
-    for j in range(1, n):  # two kept sentences that were not neighbours before (a deletion between): a new cut
+    # two kept sentences that were not neighbours before (a deletion between): a new cut
+    for j in range(1, n):
         if keep[j - 1] and keep[j] and match[j - 1] != match[j] - 1:
             window.update((j - 1, j))
     grown = True
@@ -167,7 +171,8 @@ def reuse_of(sentences: list[Sentence], fps: int, previous: Timeline,
     repin: dict[int, tuple[str, ...]] = {}
     for j in sorted(window):
         i = match.get(j)
-        if i is not None and i in pinned_old:  # same text, but it cannot be kept exactly: keep its pinned shots
+        # same text, but it cannot be kept exactly: keep its pinned shots
+        if i is not None and i in pinned_old:
             ids = tuple(dict.fromkeys(c.shot_id for c in old[i].cuts if c.pinned and c.shot_id in row_of))
             if ids:
                 sticky[j] = (ids, KEEP_PINNED)

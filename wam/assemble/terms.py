@@ -12,7 +12,7 @@ in each sentence and one ``per_cut`` for its whole length). Every method returns
 None when the term says nothing there. Pure numpy over ShotTable columns.
 
 To add a term: subclass ``Term``, give it a ``name``, a default weight in
-``CostWeights`` and add it to ``default_terms``; the DP, the JSON report and
+``CostWeights`` and add it to ``termset.default_terms``; the DP, the JSON report and
 ``wam plan --explain`` pick it up.
 """
 
@@ -377,17 +377,3 @@ class Stick(Term):
             return None
         shown, strength = ctx.sticky[s]
         return strength * ~np.isin(np.asarray(rows, np.int64), np.fromiter(shown, np.int64, len(shown)))
-
-
-def default_terms(weights: CostWeights = CostWeights()) -> list[Term]:
-    """Every term with its default weight, in report order."""
-    from wam.assemble.claims import Claim
-    from wam.assemble.lead import Opening
-    from wam.assemble.sizes import ShotSize
-
-    return [
-        Semantic(weights.semantic), Relevance(weights.relevance), Opening(weights.opening), Claim(weights.claim),
-        Quality(weights.quality), Duration(weights.duration), Hold(weights.hold),
-        Establishing(weights.establishing), Transition(weights.transition), ShotSize(weights.grammar),
-        JumpCut(weights.jump_cut), Diversity(weights.diversity), Stick(weights.stick),
-    ]

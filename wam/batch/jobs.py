@@ -77,7 +77,8 @@ class JobResult:
         return self.status != "failed"
 
     def to_dict(self) -> dict:
-        """The JSON line of ``--json``: job, story, output, status, duration, cuts, warnings, seconds, error."""
+        """The JSON line of ``--json``: job, story, output, status, duration, cuts, warnings, seconds,
+        error."""
         j = self.job
         d = {"job": j.number, "story": j.story or j.plan, "output": j.output, "status": self.status,
              "duration": None if self.duration is None else round(self.duration, 3), "cuts": self.cuts,
@@ -87,7 +88,8 @@ class JobResult:
         return d
 
 
-def story_paths(args: Iterable[str], stdin_lines: Iterable[str] = (), *, suffixes=STORY_SUFFIXES) -> list[str]:
+def story_paths(args: Iterable[str], stdin_lines: Iterable[str] = (), *,
+                suffixes=STORY_SUFFIXES) -> list[str]:
     """The story files named by ``args``, in order and each once: a file, every story file
     (``suffixes``) directly inside a folder (sorted by name), or, for ``-``, one path per
     line of ``stdin_lines`` (blank lines ignored). A missing path or a folder without stories
@@ -119,7 +121,8 @@ def story_paths(args: Iterable[str], stdin_lines: Iterable[str] = (), *, suffixe
         else:
             add(arg, "")
     if not out:
-        raise UsageError("no stories given (standard input named none)" if list(args) == ["-"] else "no stories given")
+        raise UsageError("no stories given (standard input named none)" if list(args) == ["-"]
+                         else "no stories given")
     return out
 
 
@@ -137,11 +140,12 @@ def check_distinct_outputs(jobs: list[Job]) -> None:
             for key in _file_keys(out):
                 other = first.setdefault(key, job)
                 if other is not job:
-                    raise UsageError(f"{other.where} and {job.where} would both write {out}; give each its own "
-                                     "output (rename a story, or name the outputs in a --manifest)")
+                    raise UsageError(f"{other.where} and {job.where} would both write {out}; give each its "
+                                     "own output (rename a story, or name the outputs in a --manifest)")
 
 
-def check_crossed_outputs(jobs: list[Job], reads: Mapping[int, Iterable[str]], protected: Iterable[str] = ()) -> None:
+def check_crossed_outputs(jobs: list[Job], reads: Mapping[int, Iterable[str]],
+                          protected: Iterable[str] = ()) -> None:
     """A UsageError, before any job runs, when a job would write a file that another job reads
     (``reads``: job number → the files it reads: story, plan, music, recording, timing, the
     plan's clips and their sidecars) or one of ``protected`` (the manifest itself): in a batch
@@ -163,8 +167,8 @@ def check_crossed_outputs(jobs: list[Job], reads: Mapping[int, Iterable[str]], p
                 path, reader = owners[key]
                 whose = ("the manifest of this batch" if reader is None else
                          "one of its own inputs" if reader is job else f"an input of {reader.where}")
-                raise UsageError(f"{job.where}: refusing to write {out}: it is {path}, {whose}; give the output "
-                                 "another name")
+                raise UsageError(f"{job.where}: refusing to write {out}: it is {path}, {whose}; give the "
+                                 "output another name")
 
 
 def _file_keys(path: str) -> list[object]:

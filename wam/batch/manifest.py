@@ -88,6 +88,7 @@ def _parse_line(raw: str, number: int, name: str, base: str, plans: bool) -> Man
     for key in ("story", "plan"):
         p = path(key)
         if p is not None and not os.path.isfile(p):
-            raise bad(f'{key} file {entry[key]} does not exist' + (f" (read as {p})" if p != entry[key] else ""))
+            raise bad(f'{key} file {entry[key]} does not exist'
+                      + (f" (read as {p})" if p != entry[key] else ""))
     return ManifestLine(line=number, story=path("story"), text=entry.get("text"), plan=path("plan"),
                         output=path("output"), options={k: v for k, v in entry.items() if k not in JOB_KEYS})

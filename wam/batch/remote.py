@@ -50,7 +50,8 @@ class RayExecutor:
         return {p: self._refs[p] for p in paths if p in self._refs}
 
     def submit(self, request: RenderRequest) -> Future:
-        ref = self._task.remote(request.plan_json, request.settings, Path(request.output).name, self._media_for(request))
+        ref = self._task.remote(request.plan_json, request.settings, Path(request.output).name,
+                                self._media_for(request))
         self._running.append(ref)
         out: Future = Future()
 
@@ -94,7 +95,8 @@ def _write_video(request: RenderRequest, data: bytes) -> None:
     subtitles = None
     try:
         if request.srt:
-            subtitles = staged(request.srt, srt_text(timeline_from_dict(json.loads(request.plan_json))).encode("utf-8"))
+            subtitles = staged(request.srt,
+                               srt_text(timeline_from_dict(json.loads(request.plan_json))).encode("utf-8"))
         with output_lock(request.output, request.srt):
             install(video, request.output)
             if subtitles is not None:

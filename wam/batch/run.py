@@ -10,8 +10,8 @@ jobs → ``run_batch`` (work.start in this process → executor) → ``on_result
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Callable
 
 from wam.batch.jobs import Job, JobResult, is_up_to_date
 from wam.batch.work import RenderRequest, render_request
@@ -47,7 +47,8 @@ class LocalExecutor:
         self._pool = WorkerPool(workers)
 
     def submit(self, request: RenderRequest) -> Future:
-        return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output, request.srt)
+        return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output,
+                                 request.srt)
 
     def stop(self) -> None:
         """Stop the renders now: SIGTERM makes each worker remove its temp files and end."""

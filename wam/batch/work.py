@@ -58,25 +58,32 @@ class Session:
 
     def plan(self, job: Job, warn) -> Timeline:
         """The job's timeline: its saved plan, or its story planned with its options."""
-        from wam.render.layout import output_size
         from wam.story import read_story, read_story_file
         from wam.timeline import read_plan
 
         o = job.options
         if job.plan:
             timeline = read_plan(job.plan)
+            if timeline.a_roll is not None and "a_roll_mode" in o.get("explicit", ()):  # the speaker shown that way
+                from dataclasses import replace
+
+                timeline = replace(timeline, a_roll=dict(timeline.a_roll, mode=o["a_roll_mode"]))
         else:
             markdown = True if o.get("markdown") else None
             sentences = (read_story(job.text, wps=o["wps"], markdown=bool(markdown)) if job.text is not None
                          else read_story_file(job.story, wps=o["wps"], markdown=markdown))
-            width, height = output_size(o["resolution"], o.get("aspect"))
             from wam.planner import plan_story
+            from wam.render.layout import output_frame
+
+            width, height = output_frame(o["resolution"], o.get("aspect"), a_roll=o.get("a_roll"),
+                                         explicit=o.get("explicit", ()))
 
             timeline = plan_story(sentences, libraries=list(o.get("libraries") or ()) or None, pace=o["pace"],
                                   fps=o["fps"], k=o["top"], seed=o.get("seed"), model=o.get("model"), width=width,
                                   height=height, explain=bool(o.get("explain")), store=self.store(),
                                   encoder=self.encoder(), vision_encoder=self.vision_encoder(), voice=o.get("voice"),
-                                  narration=o.get("narration"), timing=o.get("timing"), music=o.get("music"))
+                                  narration=o.get("narration"), timing=o.get("timing"), music=o.get("music"),
+                                  **_a_roll_options(o))
         for w in timeline.warnings:
             warn(w)
         return timeline
@@ -90,6 +97,14 @@ class Session:
                 child.close()
         if store is not None:
             store.close()
+
+
+def _a_roll_options(o: dict) -> dict:
+    """The job's --a-roll options for ``plan_story`` (the defaults where the command has none)."""
+    from wam.config import DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE
+
+    return {"a_roll": o.get("a_roll"), "a_roll_mode": o.get("a_roll_mode") or DEFAULT_A_ROLL_MODE,
+            "a_roll_every": o.get("a_roll_every") or DEFAULT_A_ROLL_EVERY}
 
 
 @dataclass(frozen=True)
@@ -119,7 +134,8 @@ def job_reads(job: Job) -> tuple[list[str], list[str]]:
     from wam.timeline import read_plan
 
     o = job.options
-    inputs = [p for p in (job.story, job.plan, o.get("music"), o.get("narration"), o.get("timing")) if p]
+    inputs = [p for p in (job.story, job.plan, o.get("music"), o.get("narration"), o.get("timing"), o.get("a_roll"))
+              if p]
     voice = o.get("voice")
     if isinstance(voice, str) and os.path.isfile(voice):
         inputs += [voice, voice + ".json"]
@@ -205,8 +221,8 @@ class RenderWork:
         started = time.perf_counter()
         timeline = self.session.plan(job, warnings.append)
         size = output_size(o["resolution"], o.get("aspect"))
-        if job.plan and not {"resolution", "aspect"} & set(o.get("explicit", ())):
-            size = None  # a saved plan renders at its own size unless told otherwise
+        if (job.plan or o.get("a_roll")) and not {"resolution", "aspect"} & set(o.get("explicit", ())):
+            size = None  # a saved plan (and one over a talk) renders at its own size unless told otherwise
         opts = RenderOptions.for_plan(timeline, size=size, preview=bool(o.get("preview")), fit=o["fit"],
                                       preset=o["preset"], crf=o["crf"],
                                       subtitles=not o.get("no_subtitles") and o.get("subtitle_mode") != "none",

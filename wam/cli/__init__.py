@@ -22,9 +22,9 @@ from wam.cli.libraries_cmd import libraries_command
 from wam.cli.plan_cmd import plan_command
 from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
-from wam.errors import one_line
 from wam.cli.storyboard_cmd import storyboard_command
 from wam.cli.studio_cmd import studio_command
+from wam.errors import one_line
 
 
 class WamGroup(click.Group):
@@ -32,6 +32,9 @@ class WamGroup(click.Group):
     ``wam: error: …`` and exit 1 (a usage error, click's or wam's, exit 2); a full disk or a
     closed pipe on stdout, Ctrl-C and unexpected exceptions never show a traceback (but
     ``wam --debug`` does)."""
+
+    #: Whether the process ends with the command (``main``; not so under a test's CliRunner).
+    ends_process = False
 
     def main(self, *args, **kwargs):
         """Run wam with standard output wrapped (``_Stdout``) from the start, so that output
@@ -47,7 +50,8 @@ class WamGroup(click.Group):
         except _StdoutFailed as failed:
             _silence_stdout(stdout)
             if failed.error.errno != errno.EPIPE:  # a closed pipe (e.g. `| head`): nothing to say
-                click.echo(f"wam: error: cannot write to standard output ({failed.error.strerror or failed.error})",
+                click.echo("wam: error: cannot write to standard output "
+                           f"({failed.error.strerror or failed.error})",
                            err=True)
             sys.exit(1)
         finally:
@@ -57,7 +61,8 @@ class WamGroup(click.Group):
     def invoke(self, ctx: click.Context):
         from wam.errors import UsageError, WamError
 
-        debug = bool(ctx.params.get("debug"))  # parsed already; ctx.obj is only filled in by the group's callback
+        # parsed already; ctx.obj is only filled in by the group's callback
+        debug = bool(ctx.params.get("debug"))
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
@@ -65,7 +70,8 @@ class WamGroup(click.Group):
         except click.UsageError as exc:
             if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())):
                 raise
-            command = exc.ctx.command_path if exc.ctx else f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip()
+            command = (exc.ctx.command_path if exc.ctx
+                       else f"{ctx.command_path} {ctx.invoked_subcommand or ''}".strip())
             _fail(ctx, 2, f"{exc.format_message()} (see `{command} --help`)")
         except click.ClickException:
             raise
@@ -75,6 +81,10 @@ class WamGroup(click.Group):
                 raise
             _fail(ctx, 2 if isinstance(exc, UsageError) else 1, str(exc))
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.signals)
+            if self.ends_process:  # its exit may wait for a model being loaded: a further Ctrl-C is ignored
+                from wam.signals import ignore_interrupts
+
+                ignore_interrupts()
             click.echo("wam: interrupted; finished work is saved, run the command again to resume", err=True)
             ctx.exit(getattr(exc, "exit_code", 130))
         except _StdoutFailed:
@@ -83,8 +93,9 @@ class WamGroup(click.Group):
             _tell_command(ctx, f"unexpected {type(exc).__name__}: {one_line(exc)}")
             if debug:
                 raise
-            _fail(ctx, 1, f"unexpected {type(exc).__name__}: {one_line(exc)} (a bug in wam: run `wam --debug …` "
-                          "for the details, and please report it)")
+            _fail(ctx, 1,
+                  f"unexpected {type(exc).__name__}: {one_line(exc)} (a bug in wam: run `wam --debug …` "
+                  "for the details, and please report it)")
 
 
 class _StdoutFailed(Exception):
@@ -216,4 +227,5 @@ cli.add_command(studio_command)
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    cli.ends_process = True
     cli.main(args=argv, prog_name="wam")

@@ -23,13 +23,14 @@ BATCH_PARAMS = {"stories", "source", "output", "manifest", "jobs", "as_json", "f
 def manifest_option(f):
     return click.option(
         "--manifest", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-        help="Run the jobs of this JSON-lines file (- for stdin): one object per line with \"story\" (a file) "
-             "or \"text\", an \"output\", and any options of this command by name.")(f)
+        help="Run the jobs of this JSON-lines file (- for stdin): one object per line with \"story\" (a "
+             "file) or \"text\", an \"output\", and any options of this command by name.")(f)
 
 
 def force_option(f):
     return click.option("--force", is_flag=True,
-                        help="In a batch, redo jobs whose outputs are newer than their inputs (skipped by default).")(f)
+                        help="In a batch, redo jobs whose outputs are "
+                             "newer than their inputs (skipped by default).")(f)
 
 
 def is_batch(stories, output: str | None, manifest: str | None) -> bool:
@@ -63,11 +64,13 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
     explicit = {k for k in base if ctx.get_parameter_source(k) not in (ParameterSource.DEFAULT, None)}
     outdir = output if output is not None and is_folder_target(output) else None
     if ctx.params.get("plan_file"):
-        raise UsageError("--plan renders one saved plan; in a batch name plans per job in --manifest ({\"plan\": …})")
+        raise UsageError("--plan renders one saved plan; in a batch name "
+                         "plans per job in --manifest ({\"plan\": …})")
     single = (output is not None and outdir is None and not manifest and len(stories) == 1
               and stories[0] != "-" and not os.path.isdir(stories[0]))  # e.g. one story rendered with --ray
     if output is not None and outdir is None and not manifest and not single:
-        raise UsageError(f"-o {output} is one file; for several stories give a folder (-o {output.rstrip('/')}/)")
+        raise UsageError(f"-o {output} is one file; for several stories "
+                         f"give a folder (-o {output.rstrip('/')}/)")
     if output is not None and outdir is None:
         raise UsageError(f"-o {output} is one file; with --manifest give a folder (-o OUTDIR/) or name each "
                          "job's \"output\"")
@@ -83,8 +86,8 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
             for key, value in entry.options.items():
                 param = lookup.get(key)
                 if param is None:
-                    raise UsageError(f"{name} line {entry.line}: unknown option \"{key}\" (options are named as on "
-                                     f"the command line, e.g. \"pace\", \"aspect\", \"keep-audio\")")
+                    raise UsageError(f"{name} line {entry.line}: unknown option \"{key}\" (options are named "
+                                     f"as on the command line, e.g. \"pace\", \"aspect\", \"keep-audio\")")
                 if value is not None:
                     options[param.name] = _convert(ctx, param, value, base_dir, f"{name} line {entry.line}")
                     given.add(param.name)
@@ -115,8 +118,8 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
             target = output_in(outdir, story, suffix)
             options = dict(base, explicit=frozenset(explicit))
             saved = bool(is_plan and is_plan(story))
-            jobs.append(Job(len(jobs) + 1, target, story=None if saved else story, plan=story if saved else None,
-                            options=options, inputs=_inputs(story, options),
+            jobs.append(Job(len(jobs) + 1, target, story=None if saved else story,
+                            plan=story if saved else None, options=options, inputs=_inputs(story, options),
                             extra_outputs=tuple(extra_outputs(target, options))))
     for job in jobs:
         _check_values(job, check_target)
@@ -127,7 +130,8 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
 
 def _inputs(source: str | None, options: dict) -> tuple[str, ...]:
     """The files a job's output is compared with to tell whether it is up to date."""
-    return tuple(p for p in (source, options.get("music"), options.get("narration"), options.get("timing")) if p)
+    return tuple(p for p in (source, options.get("music"), options.get("narration"), options.get("timing"),
+                             options.get("a_roll")) if p)
 
 
 def _stdin_lines() -> list[str]:
@@ -170,7 +174,8 @@ def _convert(ctx, param: click.Option, value, base_dir: str, where: str):
             raise UsageError(f"{where}: \"{label}\" must be {_kind(param)}, not {str(item).lower()}")
         if isinstance(item, float) and not math.isfinite(item):
             raise UsageError(f"{where}: \"{label}\" must be a finite number, not {item}")
-        if isinstance(item, float) and isinstance(param.type, click.types.IntParamType) and not item.is_integer():
+        whole = isinstance(param.type, click.types.IntParamType)
+        if isinstance(item, float) and whole and not item.is_integer():
             raise UsageError(f"{where}: \"{label}\" must be a whole number, not {item}")
     if param.multiple:
         value = [value] if isinstance(value, str) else value
@@ -231,8 +236,9 @@ def _check_outputs(jobs, outdir: str | None, manifest: str | None) -> None:
                 reads[job.number] = job_reads(job)
             except WamError as exc:
                 raise UsageError(f"{job.where}: {exc}") from None
-        check_crossed_outputs(jobs, {n: [*inputs, *sources, *(str(p) for s in sources for p in sidecar_paths(s))]
-                                     for n, (inputs, sources) in reads.items()},
+        check_crossed_outputs(jobs,
+                              {n: [*inputs, *sources, *(str(p) for s in sources for p in sidecar_paths(s))]
+                               for n, (inputs, sources) in reads.items()},
                               [os.path.abspath(manifest)] if manifest and manifest != "-" else [])
         for job in jobs:
             try:
@@ -285,8 +291,8 @@ def report_batch(work, jobs, executor, *, force: bool, quiet: bool, as_json: boo
     failed = [r for r in results if r.status == "failed"]
     skipped = sum(r.status == "skipped" for r in results)
     if not quiet:
-        click.echo(f"wam: {verb} {len(results) - len(failed) - skipped}, up to date {skipped}, failed {len(failed)} "
-                   f"of {total} in {time.perf_counter() - started:.1f} s", err=True)
+        click.echo(f"wam: {verb} {len(results) - len(failed) - skipped}, up to date {skipped}, failed "
+                   f"{len(failed)} of {total} in {time.perf_counter() - started:.1f} s", err=True)
     if failed:
         first = failed[0]
         raise WamError(f"{len(failed)} of {total} jobs failed (first: {first.job.label}: {first.error})")

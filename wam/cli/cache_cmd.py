@@ -39,4 +39,5 @@ def cache_command(clear, as_json):
     if clear:
         click.echo(f"cleared {stats.path}: {stats.segments} segments ({mb:.1f} MB) and {stats.plans} plans")
     else:
-        click.echo(f"{stats.path}: {stats.segments} segments, {mb:.1f} MB (cap {cap}), {stats.plans} plans kept")
+        click.echo(f"{stats.path}: {stats.segments} segments, "
+                   f"{mb:.1f} MB (cap {cap}), {stats.plans} plans kept")

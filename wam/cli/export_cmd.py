@@ -14,22 +14,24 @@ from wam.config import EXPORT_FORMATS
 @click.command("export")
 @click.argument("sources", metavar="PLAN_OR_STORY...", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="The file to write: .otio, .edl, .xml (Final Cut Pro 7: Premiere, Resolve) or .fcpxml; for "
-                   "several plans or stories a folder (OUTDIR/<name>.otio each, or as --format says).")
+              help="The file to write: .otio, .edl, .xml (Final Cut Pro 7: Premiere, Resolve) or .fcpxml; "
+                   "for several plans or stories a folder (OUTDIR/<name>.otio each, or as --format says).")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default=None,
               help="The format, when the output's extension does not say it.")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Put this sound file on an audio track under the cut (planning a story: cut on its beats too); "
-                   "default for a plan: the plan's music.")
-@click.option("--no-srt", is_flag=True, help="Do not write the subtitles (OUTPUT with .srt) beside the export.")
+              help="Put this sound file on an audio track under the cut (planning a story: cut on its beats "
+                   "too); default for a plan: the plan's music.")
+@click.option("--no-srt", is_flag=True,
+              help="Do not write the subtitles (OUTPUT with .srt) beside the export.")
 @planning_options
 @frame_options
 @manifest_option
-@click.option("--json", "as_json", is_flag=True, help="In a batch, print one JSON line per finished job on stdout.")
+@click.option("--json", "as_json", is_flag=True,
+              help="In a batch, print one JSON line per finished job on stdout.")
 @force_option
 @quiet_option
-def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force, quiet, resolution, aspect, fps,
-                   **planning):
+def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force, quiet, resolution, aspect,
+                   fps, **planning):
     """Export the cut of PLAN_OR_STORY for a video editor: a saved plan (wam plan -o
     plan.json) is exported as it is; a story (a text file, or - for stdin) is planned first
     with the same options as wam plan. Clips point at your original files, in their own
@@ -57,7 +59,8 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     if is_batch(sources, output, manifest):
         return _export_batch(sources, output, manifest, fmt, as_json, force, quiet)
     if output is None or len(sources) != 1:
-        raise click.UsageError("give one PLAN_OR_STORY and -o FILE (or several with -o OUTDIR/, or --manifest)")
+        raise click.UsageError("give one PLAN_OR_STORY and -o FILE (or "
+                               "several with -o OUTDIR/, or --manifest)")
     source = sources[0]
     warn = warner(quiet)
     try:
@@ -71,7 +74,8 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
         check_output(srt_path, [source, music, output], clips)
         writable_target(srt_path)
     writable_target(output)
-    timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, music=music, **planning)
+    timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, music=music,
+                        **planning)
     if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
         check_output(narration_copy_path(output), [source, music, output, srt_path], clips)
     result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)
@@ -98,4 +102,5 @@ def _export_batch(sources, output, manifest, fmt, as_json, force, quiet):
     jobs = build_jobs(click.get_current_context(), sources, output, manifest, f".{fmt or EXPORT_FORMATS[0]}",
                       is_plan=is_plan_file, extra_outputs=srt_of,
                       check_target=lambda job: format_for(job.output, job.options.get("fmt")))
-    report_batch(ExportWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="exported")
+    report_batch(ExportWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json,
+                 verb="exported")

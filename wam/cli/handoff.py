@@ -27,7 +27,8 @@ def is_plan_file(path: str) -> bool:
     from wam.textfile import parse_json, read_text
 
     try:
-        return isinstance(parse_json(read_text(path, what="the plan", limit=MAX_JSON_BYTES, error=InputError)), dict)
+        text = read_text(path, what="the plan", limit=MAX_JSON_BYTES, error=InputError)
+        return isinstance(parse_json(text), dict)
     except (OSError, ValueError, InputError):
         return False
 

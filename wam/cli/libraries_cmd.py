@@ -34,7 +34,8 @@ def libraries_command(as_json):
         return
     vision = info["vision"]
     click.echo(f"index: {info['home']}  model: {info['model'] or '-'}"
-               + (f"  vision: {vision['name']} ({vision['family']}, {vision['shots']} shots)" if vision else ""))
+               + (f"  vision: {vision['name']} ({vision['family']}, {vision['shots']} shots)" if vision
+                  else ""))
     if not info["libraries"]:
         click.echo("nothing indexed yet; run `wam index DIR`")
         return

@@ -11,7 +11,8 @@ from __future__ import annotations
 import click
 
 from wam.config import (
-    ASPECTS, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, PACE_NAMES,
+    A_ROLL_MODES, ASPECTS, DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE,
+    DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, MIN_A_ROLL_EVERY, PACE_NAMES,
 )
 
 
@@ -80,15 +81,40 @@ def narration_options(f):
     ])
 
 
+def a_roll_options(f):
+    """The speaker's own video under the cut: --a-roll TALK, --a-roll-mode, --a-roll-every."""
+    return _apply(f, [
+        click.option("--a-roll", "a_roll", type=click.Path(exists=True, dir_okay=False), default=None,
+                     metavar="TALK",
+                     help="Your own video of you saying the story (any format ffmpeg reads): its picture and sound "
+                          "are the base, and library footage covers what the library shows well (B-roll)."),
+        click.option("--a-roll-mode", type=click.Choice(A_ROLL_MODES), default=DEFAULT_A_ROLL_MODE,
+                     show_default=True,
+                     help="While footage covers you: cut away from you, or keep you in a corner (pip)."),
+        click.option("--a-roll-every", type=FiniteFloatRange(min=MIN_A_ROLL_EVERY), default=DEFAULT_A_ROLL_EVERY,
+                     show_default=True, metavar="SECONDS",
+                     help="You are back on screen at least this often (seconds of footage in a row, at most)."),
+    ])
+
+
+def given_options(ctx: click.Context, names=("resolution", "aspect", "fps")) -> set[str]:
+    """Which of ``names`` were given on the command line (not left at their defaults)."""
+    from click.core import ParameterSource
+
+    return {n for n in names if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
+
+
 def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
                       warn, progress: bool = False, model_process: bool = False, explain: bool = False,
                       voice: str | None = None, narration: str | None = None, timing: str | None = None, note=None,
-                      previous=None, music: str | None = None):
+                      previous=None, music: str | None = None, a_roll: str | None = None,
+                      a_roll_mode: str = DEFAULT_A_ROLL_MODE, a_roll_every: float = DEFAULT_A_ROLL_EVERY):
     """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``;
     progress bars for a long story when ``progress``; the text model in a child process that
     ends after planning when ``model_process``; per-sentence explanations when ``explain``;
     ``previous``: the plan this story had before an edit, whose cuts unchanged sentences keep)
-    and of ``narration_options`` (``note`` hears what was synthesised); ``music``: cut on its beats."""
+    and of ``narration_options`` (``note`` hears what was synthesised); ``music``: cut on its beats;
+    and of ``a_roll_options`` (the speaker's talk under the cut)."""
     from wam.errors import PlanNotStoryError
     from wam.planner import plan_story
     from wam.story import read_story_file
@@ -100,7 +126,8 @@ def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, 
     timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
                           model=model, width=size[0], height=size[1], progress=progress,
                           model_process=model_process, explain=explain, voice=voice, narration=narration,
-                          timing=timing, note=note, previous=previous, music=music)
+                          timing=timing, note=note, previous=previous, music=music, a_roll=a_roll,
+                          a_roll_mode=a_roll_mode, a_roll_every=a_roll_every)
     for w in timeline.warnings:
         warn(w)
     return timeline
@@ -161,7 +188,7 @@ def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_fi
     """The plan ``wam studio`` saved beside STORY (``wam.studio.saved``), re-planned against
     instead of the render cache's (None: there is none, or --fresh / --previous was given).
     ``values`` holds the command's option values by name (``pace``, ``fps``, ``resolution``,
-    ``voice``, ``music``, and ``narration`` / ``timing`` to tell a recording apart); those the
+    ``voice``, ``music``, and ``narration`` / ``timing`` / ``a_roll`` to tell a recording apart); those the
     command line did not give take the saved plan's settings, so that the command cuts what
     the studio showed."""
     if fresh or previous_file or not story or story == "-":
@@ -174,9 +201,10 @@ def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_fi
     if plan is None:
         return None
     ctx = click.get_current_context()
-    recorded = values.get("narration") or values.get("timing")
+    recorded = values.get("narration") or values.get("timing") or values.get("a_roll")  # not a voice
+    voiced = values.get("voice") is not None or values.get("narration")  # not a talk
     for name, value in saved_settings(plan).items():
-        if name in values and not (name == "voice" and recorded) \
+        if name in values and not (name == "voice" and recorded) and not (name.startswith("a_roll") and voiced) \
                 and ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
             values[name] = value
     note(f"following the studio's plan {saved_plan_path(story)} (its cuts, pins, bans and settings; "

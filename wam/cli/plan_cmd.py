@@ -6,8 +6,8 @@ import click
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, quiet_option, show_progress, warner
-from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
-                             previous_from_options, replan_options, studio_plan_options)
+from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options, plan_from_options,
+                             planning_options, previous_from_options, replan_options, studio_plan_options)
 
 
 @click.command("plan")
@@ -15,6 +15,7 @@ from wam.cli.options import (frame_options, narration_options, plan_from_options
 @planning_options
 @frame_options
 @narration_options
+@a_roll_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print the wam.timeline/1 JSON document on stdout (in a batch: one JSON line per finished job).")
 @click.option("-o", "--output", type=click.Path(), default=None,
@@ -47,12 +48,13 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
         wam plan story.txt --explain
         wam plan story.txt --voice -o narrated.json
         wam plan story.txt --music song.mp3 -o on-the-beat.json
+        wam plan script.txt --a-roll talk.mp4 -o talk.json   # your video, with B-roll over it
         wam plan story.txt -o plan.json      # again after an edit: unchanged sentences keep their cuts
         wam plan stories/*.txt -o plans/
     """
     from wam.fileio import write_atomic
     from wam.outputs import check_output
-    from wam.render.layout import output_size
+    from wam.render.layout import output_frame
 
     if is_batch(stories, output, manifest):
         from wam.batch.work import PlanWork, Session
@@ -67,15 +69,16 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
     story = stories[0]
     values = dict(planning, fps=fps, resolution=resolution, music=music)  # a story edited in wam studio
     studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
-    planning.update(pace=values["pace"], voice=values["voice"])
+    planning.update((name, values[name]) for name in planning)
     fps, resolution, music = values["fps"], values["resolution"], values["music"]
-    size = output_size(resolution, aspect)
+    size = output_frame(resolution, aspect, a_roll=planning["a_roll"],
+                        explicit=given_options(click.get_current_context()))
     target = None
     if output:  # before planning: refuse to overwrite the story, a clip or the index (or the studio's plan)
         from wam.studio.saved import saved_plan_path
 
         target = check_output(output, inputs=[story, planning["narration"], planning["timing"], music,
-                                              saved_plan_path(story) if studio is not None else None])
+                                              planning["a_roll"], saved_plan_path(story) if studio is not None else None])
     previous = studio or previous_from_options(target, previous_file, fresh, existing_plan=True)
     timeline = plan_from_options(story, size=size, fps=fps, warn=warner(quiet), progress=show_progress(quiet, None),
                                  explain=explain, note=noter(quiet), previous=previous, music=music, **planning)
@@ -110,6 +113,9 @@ def _print_table(t) -> None:
         flags = [f for f, on in (("weak match", s.weak_match), ("reused", s.reused)) if on]
         click.echo(f"{s.index + 1:3d}. {s.start:7.2f}-{s.end:7.2f}  {s.text}" + "".join(f"  [{f}]" for f in flags))
         for c in s.cuts:
+            if c.a_roll:
+                click.echo(f"       {c.start:7.2f}-{c.end:7.2f}  speaker ({os.path.basename(c.source)})")
+                continue
             marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), ("(still, moving)", c.move is not None),
                                                    (f"(holds {c.hold:.2f} s)", c.hold > 0 and c.move is None),
                                                    ("[last resort]", c.last_resort)) if on)
@@ -121,6 +127,9 @@ def _print_table(t) -> None:
             _print_explanation(s.explain)
     n = sum(1 for c in t.cuts() if not c.continues)
     click.echo(f"{len(t.sentences)} sentences, {n} cuts, {t.duration:.2f} s, average shot {t.duration / max(n, 1):.2f} s")
+    if t.a_roll:
+        footage = sum(c.duration for c in t.cuts() if not c.a_roll)
+        click.echo(f"library footage over the talk: {footage:.2f} s ({100 * footage / max(t.duration, 1e-9):.0f} %)")
 
 
 def _print_explanation(e: dict) -> None:

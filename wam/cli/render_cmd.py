@@ -11,8 +11,8 @@ from click.core import ParameterSource
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
-from wam.cli.options import (frame_options, narration_options, plan_from_options, planning_options,
-                             previous_from_options, replan_options, studio_plan_options)
+from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options, plan_from_options,
+                             planning_options, previous_from_options, replan_options, studio_plan_options)
 from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
 
 
@@ -26,6 +26,7 @@ from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUB
 @planning_options
 @frame_options
 @narration_options
+@a_roll_options
 @click.option("--fit", type=click.Choice(FIT_MODES), default=FIT_MODES[0], show_default=True,
               help="cover: fill the frame (crop, centred on faces); contain: letterbox.")
 @click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULT_PRESET, show_default=True,
@@ -80,13 +81,14 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         wam plan story.txt -o plan.json && wam render --plan plan.json -o out.mp4
         wam render story.txt -o narrated.mp4 --music bed.mp3 --subtitles words --voice
         wam render story.txt -o mine.mp4 --narration my-reading.m4a
+        wam render script.txt --a-roll talk.mp4 -o vlog.mp4 --a-roll-mode pip
         wam render story.txt -o out.mp4 --watch
         wam render stories/ -o videos/ --jobs 2 --json
         wam render --manifest jobs.jsonl --ray
     """
     from wam.errors import UsageError
     from wam.outputs import check_output, check_video_output
-    from wam.render.layout import output_size
+    from wam.render.layout import output_frame, output_size
     from wam.render.renderer import RenderOptions, render_timeline
 
     if manifest or ray_address or is_batch(stories, output, manifest):
@@ -105,16 +107,16 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     ctx = click.get_current_context()
     if as_json:  # a failed render prints its JSON line too
         warn = _json_line_on_failure(ctx, story or plan_file, output, warn)
-    explicit = {name for name in ("resolution", "aspect", "fps")
-                if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)}
+    explicit = given_options(ctx)
     studio = None
     if not plan_file:  # a story edited in wam studio: its saved plan and settings
         values = dict(planning, fps=fps, resolution=resolution, music=music)
         studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
-        planning.update(pace=values["pace"], voice=values["voice"])
+        planning.update((name, values[name]) for name in planning)
         fps, resolution, music = values["fps"], values["resolution"], values["music"]
-    size = output_size(resolution, aspect)
-    inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"]]
+    size = (output_size(resolution, aspect) if plan_file
+            else output_frame(resolution, aspect, a_roll=planning["a_roll"], explicit=explicit))
+    inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"], planning["a_roll"]]
     sources: list[str] = []
     if studio is not None:
         from wam.studio.saved import saved_plan_path
@@ -133,6 +135,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
             size = None
         if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
             warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
+        timeline = _with_a_roll_mode(timeline, planning["a_roll_mode"], ctx, warn)
     # before planning or rendering: refuse to overwrite an input, a clip or the index
     target = check_output(output, inputs=inputs, sources=sources)
     if srt_file and check_output(srt_file, inputs=inputs, sources=sources) == target:
@@ -164,6 +167,18 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
 
         watch_and_render(story, target, timeline, opts, cache, quiet=quiet, srt_file=srt_file, size=size, fps=fps,
                          planning=dict(planning, music=music))
+
+
+def _with_a_roll_mode(timeline, mode: str, ctx, warn):
+    """A saved plan rendered with --a-roll-mode: the speaker shown that way (a plan without a talk: a warning)."""
+    from dataclasses import replace
+
+    if ctx.get_parameter_source("a_roll_mode") in (ParameterSource.DEFAULT, None):
+        return timeline
+    if timeline.a_roll is None:
+        warn("--a-roll-mode ignored: the plan has no talk under it (plan with --a-roll)")
+        return timeline
+    return replace(timeline, a_roll=dict(timeline.a_roll, mode=mode))
 
 
 def _json_line_on_failure(ctx: click.Context, source: str, output: str, warn):

@@ -10,7 +10,8 @@ from wam.config import DEFAULT_SEARCH_K
 
 @click.command("search")
 @click.argument("query")
-@click.option("-k", "top", type=click.IntRange(min=1), default=DEFAULT_SEARCH_K, show_default=True, help="How many shots.")
+@click.option("-k", "top", type=click.IntRange(min=1), default=DEFAULT_SEARCH_K, show_default=True,
+              help="How many shots.")
 @click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
               help="Search only this indexed folder (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON on stdout.")

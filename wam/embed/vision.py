@@ -45,7 +45,7 @@ class VisionInfo:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "VisionInfo":
+    def from_json(cls, text: str) -> VisionInfo:
         d = json.loads(text)
         return cls(name=d["name"], family=d["family"], identity=d["identity"], memo=d.get("memo") or {})
 
@@ -69,7 +69,8 @@ def _identify(name: str, known: VisionInfo | None) -> tuple[VisionInfo, Path]:
         raise ModelError(f"vision model {name}: a {family or 'unknown'} model; --vision takes CLIP or SigLIP "
                          f"models (config.json model_type {' or '.join(FAMILIES)})")
     digest, memo = model_digest(folder, known.memo if known is not None else None)
-    return VisionInfo(name=vision_name(name), family=family, identity=f"{family}:{digest[:20]}", memo=memo), folder
+    info = VisionInfo(name=vision_name(name), family=family, identity=f"{family}:{digest[:20]}", memo=memo)
+    return info, folder
 
 
 class VisionModel:
@@ -78,7 +79,8 @@ class VisionModel:
     def __init__(self, info: VisionInfo, folder: Path):
         if (folder / "spiece.model").exists() and not (folder / "tokenizer.json").exists() and \
                 importlib.util.find_spec("sentencepiece") is None:
-            raise ModelError(f"vision model {info.name}: its SentencePiece tokenizer needs sentencepiece: {EXTRA}")
+            raise ModelError(f"vision model {info.name}: its SentencePiece "
+                             f"tokenizer needs sentencepiece: {EXTRA}")
         try:
             import torch
             from transformers import AutoModel, AutoProcessor
@@ -98,7 +100,8 @@ class VisionModel:
         self._torch = torch
         text = getattr(self._model.config, "text_config", None)
         limit = int(getattr(text, "max_position_embeddings", 0) or 77)
-        self._max_length = min(limit, int(getattr(self._processor.tokenizer, "model_max_length", limit) or limit))
+        self._max_length = min(limit,
+                               int(getattr(self._processor.tokenizer, "model_max_length", limit) or limit))
         self.dim = int(self.text_vectors([""]).shape[1])
 
     def _features(self, out):
@@ -113,8 +116,9 @@ class VisionModel:
         rows = []
         with torch.inference_mode():
             for i in range(0, len(texts), TEXT_BATCH):
-                tok = self._processor.tokenizer(texts[i : i + TEXT_BATCH], padding="max_length" if siglip else True,
-                                                truncation=True, max_length=self._max_length, return_tensors="pt")
+                tok = self._processor.tokenizer(texts[i : i + TEXT_BATCH],
+                                                padding="max_length" if siglip else True, truncation=True,
+                                                max_length=self._max_length, return_tensors="pt")
                 inputs = {"input_ids": tok["input_ids"]}
                 if not siglip and "attention_mask" in tok:
                     inputs["attention_mask"] = tok["attention_mask"]
@@ -122,7 +126,7 @@ class VisionModel:
             vecs = torch.nn.functional.normalize(torch.cat(rows), dim=-1)
         return np.ascontiguousarray(vecs.numpy(), dtype=np.float32)
 
-    def text_encoder(self) -> "VisionTextEncoder":
+    def text_encoder(self) -> VisionTextEncoder:
         return VisionTextEncoder(self)
 
     def image_vectors(self, keyframes: list[tuple[bytes, ...]]) -> np.ndarray:

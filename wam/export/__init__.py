@@ -85,8 +85,9 @@ def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[
     """The plan's narration as an audio track for the editor (``otio_build.AudioBed``), or None.
 
     A synthesised voice track lives in wam's cache, which may be cleared, so it is copied
-    beside ``output`` (``narration_copy_path``); a recording is referenced where it is. The
-    gain wam's render gives the narration is not part of the formats, so a warning states it."""
+    beside ``output`` (``narration_copy_path``); a recording is referenced where it is (the
+    talk of a plan over one, ``--a-roll``, as the track "Talk"). The gain wam's render gives
+    the narration is not part of the formats, so a warning states it."""
     from wam.config import wam_home
     from wam.export.otio_build import AudioBed
     from wam.export.sources import audio_seconds
@@ -102,6 +103,8 @@ def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[
     seconds = audio_seconds(path)
     if seconds is None:
         raise WamError(f"cannot export the plan's narration {path}: it has no sound ffmpeg can read")
+    if timeline.a_roll is not None and path == timeline.a_roll.get("file"):  # the talk's own sound, as it is
+        return AudioBed(os.path.abspath(path), name="Talk", seconds=seconds)
     if abs(narration.gain_db) >= 0.05:
         warn(f"wam's render plays the narration at {narration.gain_db:+.1f} dB: set that gain on the Narration "
              "track in your editor")
@@ -183,12 +186,12 @@ def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = No
     for note in notes:
         warn(note)
     write_text(output, text)
-    video = [t for t in tl.tracks if t.kind == schema.TrackKind.Video][0]
+    items = [i for t in tl.tracks if t.kind == schema.TrackKind.Video for i in t]
     return ExportResult(
         path=str(output), format=f,
-        clips=sum(isinstance(i, schema.Clip) for i in video),
-        transitions=sum(isinstance(i, schema.Transition) for i in video),
-        markers=sum(len(c.markers) for c in video if isinstance(c, schema.Clip)),
+        clips=sum(isinstance(i, schema.Clip) for i in items),
+        transitions=sum(isinstance(i, schema.Transition) for i in items),
+        markers=sum(len(c.markers) for c in items if isinstance(c, schema.Clip)),
         missing=list(tl.metadata["wam"]["missing_sources"]), notes=notes,
         narration=narration.path if narration is not None else None,
     )

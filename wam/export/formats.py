@@ -8,7 +8,9 @@ write (the adapters change what they are given, and each has limits):
 * EDL: one frame rate for the whole list (the plan's, or the smallest SMPTE rate that is a
   whole multiple of it), every source in and out on a whole frame of it; reel names of at most 8 capital letters and digits, unique per
   source file, with the file's name in ``FROM CLIP NAME`` and its full path in a comment;
-  freeze frames as ``M2`` speed 0 events; a still's move cannot be said (a note says so).
+  freeze frames as ``M2`` speed 0 events; a still's move cannot be said (a note says so); one
+  video track only, so a plan's talk (V1) and the footage over it (V2) are flattened into one
+  (a note says so).
 * Final Cut Pro 7 XML: clip rates must be SMPTE timecode rates, so a 15 fps source is
   written at 30 fps (every source frame is exactly two); a freeze gets a Time Remap filter
   at speed 0; a still's move, a Basic Motion filter with scale and centre keyframes at the
@@ -93,6 +95,7 @@ def write_format(tl, fmt: Format, fps: int) -> tuple[str, list[str]]:
     if fmt.name == "edl":
         rate = _sequence_rate(fps, TIMECODE_RATES, fmt)
         kwargs["rate"] = float(rate)
+        notes += flatten_layers(tl, fmt)
         _conform_edl(tl, rate)
         events = sum(1 for _ in _video_clips(tl))
         notes += _moves_left_out(tl, fmt)
@@ -117,6 +120,46 @@ def _sequence_rate(fps: int, allowed, fmt: Format) -> Fraction:
         raise WamError(f"{fmt.title} cannot hold a {fps} fps timeline (it knows {names} fps); "
                        "re-plan with --fps 25 or --fps 30, or export .otio")
     return rate
+
+
+def flatten_layers(tl, fmt: Format) -> list[str]:
+    """One video track as the cut shows it, for a format that holds one: the footage of V2 over
+    the talk of V1 (``--a-roll``), every sentence marker moved onto the clip that shows the
+    sentence's first frame. A note says so; nothing to do with one video track."""
+    import opentimelineio as otio
+    from opentimelineio import schema
+
+    video = [t for t in tl.tracks if t.kind == schema.TrackKind.Video]
+    if len(video) < 2:
+        return []
+    marks = []  # (record time in seconds, marker) of every marker on the lower tracks
+    for track in video[:-1]:
+        for clip in (c for c in track if isinstance(c, schema.Clip)):
+            shown = track.range_of_child(clip)
+            for m in clip.markers:  # a sentence's marker knows where the sentence starts (not rounded to the clip's rate)
+                offset = m.marked_range.start_time.to_seconds() - clip.source_range.start_time.to_seconds()
+                at = dict(m.metadata.get("wam") or {}).get("start", shown.start_time.to_seconds() + offset)
+                marks.append((float(at), m.deepcopy()))
+    flat = otio.algorithms.flatten_stack(video)
+    clips = [c for c in flat if isinstance(c, schema.Clip)]
+    for clip in clips:
+        clip.markers.clear()
+    for t, m in marks:
+        for clip in clips:
+            shown = flat.range_of_child(clip)
+            if shown.start_time.to_seconds() - 1e-6 <= t < shown.end_time_exclusive().to_seconds() - 1e-6:
+                rate = clip.source_range.start_time.rate
+                start = clip.source_range.start_time.to_seconds() + t - shown.start_time.to_seconds()
+                m.marked_range = otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(round(start * rate, 6), rate),
+                    m.marked_range.duration.rescaled_to(rate))
+                clip.markers.append(m)
+                break
+    flat.name = video[0].name
+    kept = [t for t in tl.tracks if t.kind != schema.TrackKind.Video]
+    tl.tracks[:] = [flat, *[t.deepcopy() for t in kept]]
+    return [f"{fmt.title} holds one video track: the library footage and the talk under it are on one track, "
+            "as the cut shows them (export .xml or .otio for the two tracks)"]
 
 
 def _video_clips(tl):

@@ -8,7 +8,10 @@ source frame, its length exactly the cut's length on the output timeline (so the
 lasts exactly as long as the plan). Paragraph cross-fades are ``Transition`` objects
 centred on the cut, held frames are clips with a ``FreezeFrame`` effect (so is a still: its
 move over the picture is in the clip's ``metadata["wam"]["move"]``), every sentence is a
-marker on the clip showing its first frame, and audio beds become audio tracks.
+marker on the clip showing its first frame, and audio beds become audio tracks. A plan over
+the speaker's talk (``--a-roll``) has two video tracks, as editors lay out talking-head
+footage: the talk on V1 (one clip, the whole length, the sentence markers on it) and the
+library footage on V2 above it, with gaps where the speaker shows.
 """
 
 from __future__ import annotations
@@ -95,7 +98,48 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
     out.global_start_time = _rt(0, fps)
     out.metadata["wam"] = {"schema": SCHEMA, "fps": fps, "width": timeline.width, "height": timeline.height,
                            "frames": timeline.frames, "pace": timeline.pace, "model": timeline.model}
-    track = schema.Track(name="V1", kind=schema.TrackKind.Video)
+    if timeline.a_roll is not None:  # the talk on V1, the library footage over it on V2
+        talk, spans = talk_span(timeline), footage_spans(timeline, spans)
+        out.metadata["wam"]["a_roll"] = dict(timeline.a_roll)
+        _fill_track(out, "V1", [talk], timeline, sources)
+        _fill_track(out, "V2", spans, timeline, sources, markers=False)
+    else:
+        _fill_track(out, "V1", spans, timeline, sources)
+    for bed in audio:
+        out.tracks.append(_audio_track(bed, timeline))
+    return out
+
+
+def talk_span(timeline: Timeline) -> ClipSpan:
+    """The speaker's talk (``--a-roll``) as one clip under the whole cut: its frames at the
+    times they play (source time = output time), every sentence a marker on it."""
+    talk = timeline.a_roll["file"]
+    return ClipSpan(talk, "a-roll", 0.0, 0, timeline.frames, cuts=[i for i, c in enumerate(timeline.cuts()) if c.a_roll],
+                    sentences=[s.index for s in timeline.sentences])
+
+
+def footage_spans(timeline: Timeline, spans: list[ClipSpan]) -> list[ClipSpan]:
+    """The clips of library footage over the talk: ``spans`` without the talk's, a cross-fade
+    kept only between two clips that meet (a clip after a gap fades in from nothing)."""
+    cuts = timeline.cuts()
+    out = []
+    for sp in spans:
+        if cuts[sp.cuts[0]].a_roll:
+            continue
+        if sp.crossfade_in and not (out and out[-1].end_frame == sp.start_frame):
+            sp.crossfade_in = 0
+        sp.sentences = []
+        out.append(sp)
+    return out
+
+
+def _fill_track(out, name: str, spans: list[ClipSpan], timeline: Timeline, sources: dict[str, SourceInfo], *,
+                markers: bool = True) -> None:
+    """A video track ``name`` of ``spans`` (gaps where they leave room), added to ``out``."""
+    from opentimelineio import schema
+
+    fps = timeline.fps
+    track = schema.Track(name=name, kind=schema.TrackKind.Video)
     out.tracks.append(track)
     used_end: dict[str, Fraction] = {}
     firsts = []
@@ -113,8 +157,12 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
         frames = info.frames or math.ceil(used_end.get(path, 1))
         refs[path] = (frames, info)
     by_index = {s.index: s for s in timeline.sentences}
+    at = 0
     for span, first in zip(spans, firsts):
         info = sources[span.source]
+        if span.start_frame > at:
+            track.append(schema.Gap(source_range=_range(0, span.start_frame - at, fps)))
+        at = span.end_frame
         if span.crossfade_in:
             before, after = split_crossfade(span.crossfade_in)
             track.append(schema.Transition(
@@ -134,12 +182,11 @@ def build_otio(timeline: Timeline, sources: dict[str, SourceInfo], *, name: str 
         if span.move is not None:  # a still's move: normalised source rectangles at the clip's start and end
             clip.metadata["wam"]["move"] = {"from": list(span.move["from"]), "to": list(span.move["to"]),
                                             "source_aspect": info.aspect}
-        for si in span.sentences:
+        for si in span.sentences if markers else ():
             clip.markers.append(_sentence_marker(by_index[si], span, first, info.rate, fps))
         track.append(clip)
-    for bed in audio:
-        out.tracks.append(_audio_track(bed, timeline))
-    return out
+    if timeline.frames > at:
+        track.append(schema.Gap(source_range=_range(0, timeline.frames - at, fps)))
 
 
 def _sentence_marker(s, span: ClipSpan, first: int, rate: Fraction, fps: int):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from wam.config import IMAGE_EXTENSIONS, MIN_SHOT_SECONDS, MIN_STILL_SIDE
-from wam.errors import MediaError
+from wam.errors import MediaError, one_line
 from wam.library.features import FrameSample, camera_step, faces_in, frame_stats, shot_features
 from wam.library.framing import THUMB_LEN
 from wam.library.shots import shot_ranges
@@ -85,7 +85,8 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
         samplers.append(FrameSampler(fps))
         return samplers[-1]
 
-    result = decode_pass(path, make_sampler, threshold=threshold, min_scene_seconds=min_shot, threads=decode_threads)
+    result = decode_pass(path, make_sampler, threshold=threshold, min_scene_seconds=min_shot,
+                         threads=decode_threads)
     sampler = samplers[0]
     duration = result.frames / result.fps
     if duration < min_shot:
@@ -94,7 +95,8 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
     expected = result.declared_frames
     if expected and result.frames < 0.9 * expected - 2:
         warnings.append(
-            f"decoded {duration:.1f} s of a declared {expected / result.fps:.1f} s (truncated?); indexed what decodes"
+            f"decoded {duration:.1f} s of a declared "
+            f"{expected / result.fps:.1f} s (truncated?); indexed what decodes"
         )
     shots = []
     for a, b in shot_ranges(result.cuts, result.frames, result.fps, min_shot):
@@ -138,6 +140,18 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
     )
 
 
+def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnalysis | str:
+    """Worker entry point (a local worker process or a Ray task): the analysis, or the reason the
+    file is unusable (``decode_threads``: 1 when other workers decode beside this one: frame
+    threads would only compete for the cores)."""
+    try:
+        return analyse_clip(path, decode_threads=decode_threads)
+    except MediaError as exc:
+        return str(exc)
+    except Exception as exc:  # a decoder bug must not stop the run
+        return f"unexpected {type(exc).__name__}: {one_line(exc)}"
+
+
 def _framing(shots: list[AnalysedShot], samples: list[FrameSample]):
     """Each shot's framing thumbnail (from its middle keyframe), and which cuts between the
     clip's own shots would be jump cuts (end of one shot against the start of another)."""
@@ -151,7 +165,8 @@ def _framing(shots: list[AnalysedShot], samples: list[FrameSample]):
     out, thumbs, first, last = [], [], [], []
     for shot in shots:
         inside = [s for s in samples if shot.start_frame <= s.frame < shot.end_frame and s.jpeg is not None]
-        middle = gray(shot.keyframes[0]) if shot.keyframes else (gray(inside[len(inside) // 2].jpeg) if inside else None)
+        middle = gray(shot.keyframes[0]) if shot.keyframes else (gray(inside[len(inside) // 2].jpeg) if inside
+                                                                 else None)
         thumb = thumbnail(middle) if middle is not None else np.zeros(THUMB_LEN, np.int8)
         thumbs.append(thumb)
         out.append(_replace(shot, thumb=thumb.tobytes(), features=_with_salient(shot.features, middle)))
@@ -184,7 +199,8 @@ def analyse_picture(path: str) -> ClipAnalysis:
 
     bgr, info = decode_picture(path)
     if min(info.width, info.height) < MIN_STILL_SIDE:
-        raise MediaError(f"too small for a still ({info.width}x{info.height}; at least {MIN_STILL_SIDE} pixels a side)")
+        raise MediaError(f"too small for a still ({info.width}x{info.height}; "
+                         f"at least {MIN_STILL_SIDE} pixels a side)")
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY])
     sample = FrameSample(frame=0, stats=frame_stats(bgr), step=None, step_from=0, faces=faces_in(gray),
@@ -192,8 +208,8 @@ def analyse_picture(path: str) -> ClipAnalysis:
     features = replace(shot_features([sample]), still=True)
     fps = info.fps if info.fps > 0 else 25.0
     shot = AnalysedShot(index=0, start_frame=0, end_frame=1, start=0.0, end=round(1 / fps, 6),
-                        features=_with_salient(features, gray), keyframes=(sample.jpeg,) if sample.jpeg else (),
-                        thumb=thumbnail(gray).tobytes())
+                        features=_with_salient(features, gray),
+                        keyframes=(sample.jpeg,) if sample.jpeg else (), thumb=thumbnail(gray).tobytes())
     return ClipAnalysis(path=path, duration=round(1 / fps, 6), fps=fps, width=info.width, height=info.height,
                         frames=1, shots=(shot,))
 

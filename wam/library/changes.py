@@ -13,9 +13,9 @@ scan (``FoundFile``) → ``plan_file`` → a ``Job`` for the indexer, or a store
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.scan import FoundFile, content_hash
@@ -25,7 +25,8 @@ from wam.library.store import ShotText, Store
 Warn = Callable[[str], None]
 #: How the reason of a file skipped as a copy of another begins.
 DUPLICATE = "same content as"
-#: Seconds of clock coarseness: a file whose inode changed this close before it was last checked is read again.
+#: Seconds of clock coarseness: a file whose inode changed this close before it was last checked is read
+#: again.
 CHANGE_SLACK = 2.0
 
 
@@ -63,7 +64,8 @@ def plan_file(store, describer, lib, root, f: FoundFile, row, jobs, summary, war
         skip_or_redescribe(store, describer, row, root, f, sidecar, summary)
         return
     failed = store.failure(f.path)
-    if failed and failed[:3] == (f.size, f.mtime_ns, sidecar.signature) and not failed[3].startswith(DUPLICATE):
+    failed_as_is = failed and failed[:3] == (f.size, f.mtime_ns, sidecar.signature)
+    if failed_as_is and not failed[3].startswith(DUPLICATE):
         warn(f"skipped {f.path}: {failed[3]} (unchanged since the last run)")
         count_failure(summary, f.path, failed[3])
         return
@@ -140,7 +142,8 @@ def redescribe(store: Store, describer, clip_id: int, root, path: str, sidecar) 
     names = tuple(path_words(Path(path), Path(root)))
     updated = [
         ShotText(t.pk, t.clip_id, t.shot_id,
-                 ShotDescription(human=human, names=names, labels=t.description.labels, seen=t.description.seen))
+                 ShotDescription(human=human, names=names, labels=t.description.labels,
+                                 seen=t.description.seen))
         for t in texts
     ]
     vecs = describer.embed([t.description for t in updated])

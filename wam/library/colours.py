@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Colour classes, in a fixed order (their shares are stored per shot under these names).
-COLOUR_NAMES = ("black", "grey", "white", "red", "orange", "brown", "yellow", "green", "teal", "blue", "purple", "pink")
+COLOUR_NAMES = ("black", "grey", "white", "red", "orange", "brown", "yellow", "green", "teal", "blue",
+                "purple", "pink")
 #: (hue from, hue to) in degrees of the saturated colours; orange darker than BROWN_VALUE is brown.
 HUES = {"red": ((0, 15), (345, 361)), "orange": ((15, 45),), "yellow": ((45, 70),), "green": ((70, 160),),
         "teal": ((160, 200),), "blue": ((200, 260),), "purple": ((260, 290),), "pink": ((290, 345),)}
@@ -80,5 +81,6 @@ def frame_colours(bgr: np.ndarray) -> FrameColours:
     warm = smooth & ((ht < 60) | (ht >= 300)) & (st > 0.25) & (vt > 0.3)
     sky = smooth & (blue | overcast)
     count = int(sky.sum())
-    return FrameColours(shares=shares, sky=count / sky.size, sky_value=float(vt[sky].mean()) if count else 0.0,
-                        warm_sky=float(warm.mean()), top_light=float(vt.mean() - v[-top:].mean()))
+    return FrameColours(shares=shares, sky=count / sky.size,
+                        sky_value=float(vt[sky].mean()) if count else 0.0, warm_sky=float(warm.mean()),
+                        top_light=float(vt.mean() - v[-top:].mean()))

@@ -28,9 +28,9 @@ from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
 CACHE_FORMAT = "v5"
 
 #: ShotTable arrays stored in the cache, one .npy file each.
-TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion", "camera",
-                "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known", "still", "aspect",
-                "salient", "image", "visual", "worded")
+TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion",
+                "camera", "camera_motion", "scale", "quality", "face_centres", "thumbs", "framing_known",
+                "still", "aspect", "salient", "image", "visual", "worded")
 
 
 @dataclass(frozen=True)
@@ -179,14 +179,16 @@ def save_columns(folder: Path, columns: IndexColumns) -> None:
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder))
         table = columns.table
         for field_name in TABLE_ARRAYS:
-            np.save(tmp / f"{field_name}.npy", np.ascontiguousarray(getattr(table, field_name)), allow_pickle=False)
+            np.save(tmp / f"{field_name}.npy", np.ascontiguousarray(getattr(table, field_name)),
+                    allow_pickle=False)
         np.save(tmp / "library_ids.npy", columns.library_ids, allow_pickle=False)
         np.save(tmp / "framing_keys.npy", table.framing.keys, allow_pickle=False)
         np.save(tmp / "framing_values.npy", table.framing.values, allow_pickle=False)
         for part in Postings.ARRAYS:
             np.save(tmp / f"words_{part}.npy", getattr(columns.postings, part), allow_pickle=False)
         (tmp / "strings.json").write_text(
-            json.dumps({"shot_ids": table.shot_ids, "sources": table.sources, "vocab": list(columns.postings.vocab)})
+            json.dumps({"shot_ids": table.shot_ids, "sources": table.sources,
+                        "vocab": list(columns.postings.vocab)})
         )
         target = folder / name
         if target.exists() and load_columns(folder, columns.generation) is None:
@@ -208,11 +210,13 @@ def load_columns(folder: Path, generation: str) -> IndexColumns | None:
     if not (path / "strings.json").exists():
         return None
     try:
-        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in TABLE_ARRAYS}
+        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                  for name in TABLE_ARRAYS}
         libs = np.load(path / "library_ids.npy", allow_pickle=False)
         framing = FramingPairs(np.load(path / "framing_keys.npy", allow_pickle=False),
                                np.load(path / "framing_values.npy", allow_pickle=False))
-        parts = {p: np.load(path / f"words_{p}.npy", mmap_mode="r", allow_pickle=False) for p in Postings.ARRAYS}
+        parts = {p: np.load(path / f"words_{p}.npy", mmap_mode="r", allow_pickle=False)
+                 for p in Postings.ARRAYS}
         strings = json.loads((path / "strings.json").read_text())
         table = ShotTable(shot_ids=strings["shot_ids"], sources=strings["sources"], framing=framing, **arrays)
         postings = Postings(vocab={w: i for i, w in enumerate(strings["vocab"])}, **parts)

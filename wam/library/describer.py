@@ -33,34 +33,54 @@ class Describer:
         self._tagger = None
         self._space = None
         self._preload = None
+        self._loaded = threading.Event()  # the background load has ended
+        self._stopped = threading.Event()  # load no further model in the background
         self._lock = threading.Lock()
 
     def preload(self, threads: int | None = None) -> None:
         """Load the models in a background thread while the workers decode the first clips;
         ``threads``: torch's threads for them (1 while worker processes decode: more would only
-        spin against the decoders for the same cores)."""
+        spin against the decoders for the same cores). ``stop_preload`` ends it early."""
+
+        def torch_threads():
+            import torch  # seconds: a step of its own
+
+            if threads:
+                torch.set_num_threads(threads)
+
+        steps = [torch_threads, lambda: self.tagger, lambda: self.encoder]
+        if self.vision is not None:
+            steps.append(lambda: self.vision_model)
 
         def load():
             try:
-                if threads:
-                    import torch
-
-                    torch.set_num_threads(threads)
-                self.tagger
-                self.encoder
-                if self.vision is not None:
-                    self.vision_model
+                for step in steps:
+                    if self._stopped.is_set():  # an interrupted index: the models are not needed any more
+                        break
+                    step()
             except Exception:  # reported again, cleanly, when the models are used
-                log.debug("model preload failed (the error is reported when the models are used)", exc_info=True)
+                log.debug("model preload failed (the error is reported when the models are used)",
+                          exc_info=True)
+            finally:
+                self._loaded.set()
 
-        # not a daemon: an interrupted index waits for the load to end before exiting, as exiting while
-        # torch loads a model aborts the interpreter ("terminate called without an active exception")
+        # Not a daemon: wam's exit waits for the load to end, as a thread still in torch when the
+        # interpreter shuts down aborts the process ("terminate called without an active exception").
         self._preload = threading.Thread(target=load, name="wam-model-preload", daemon=False)
         self._preload.start()
 
+    def stop_preload(self) -> None:
+        """Load no further model in the background (the one loading finishes), so that an
+        interrupted run exits without waiting for models it will not use."""
+        self._stopped.set()
+
     def _wait(self) -> None:
+        """Wait for the background load to end: on an Event, never ``Thread.join``. Before Python
+        3.13 a join cut off by Ctrl-C or SIGTERM marks the thread as ended while it still runs
+        (CPython gh-90882), so the exit no longer waits for it, and torch, still loading in it,
+        aborts the process."""
         if self._preload is not None and self._preload is not threading.current_thread():
-            self._preload.join()
+            self._loaded.wait()
 
     @property
     def encoder(self):

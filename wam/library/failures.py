@@ -19,7 +19,8 @@ class FailureRecords:
         raise NotImplementedError
 
     def failure(self, path: str) -> tuple[int, int, str, str] | None:
-        r = self.conn.execute("SELECT size, mtime_ns, sidecar_sig, reason FROM failures WHERE path=?", (path,)).fetchone()
+        r = self.conn.execute("SELECT size, mtime_ns, sidecar_sig, reason FROM failures WHERE path=?",
+                              (path,)).fetchone()
         return (r[0], r[1], r[2], r[3]) if r else None
 
     def record_failure(self, path: str, size: int, mtime_ns: int, sidecar_sig: str, reason: str) -> None:
@@ -27,7 +28,8 @@ class FailureRecords:
             if self.conn.execute("DELETE FROM clips WHERE path=?", (path,)).rowcount:
                 self._bump()
             self.conn.execute(
-                "INSERT OR REPLACE INTO failures(path, size, mtime_ns, sidecar_sig, reason) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO failures(path, size, "
+                "mtime_ns, sidecar_sig, reason) VALUES (?, ?, ?, ?, ?)",
                 (path, size, mtime_ns, sidecar_sig, reason),
             )
 

@@ -76,7 +76,8 @@ def framing_similarity(a: Signature, b: Signature) -> float:
     and zoom; 0: a different picture, or the same scene re-framed enough to be a real cut)."""
     import cv2
 
-    if a.descriptors is None or b.descriptors is None or len(a.points) < MIN_INLIERS or len(b.points) < MIN_INLIERS:
+    if (a.descriptors is None or b.descriptors is None
+            or len(a.points) < MIN_INLIERS or len(b.points) < MIN_INLIERS):
         return 0.0
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
     matches = [m for m in matcher.match(a.descriptors, b.descriptors) if m.distance < 64]
@@ -97,7 +98,8 @@ def framing_similarity(a: Signature, b: Signature) -> float:
     centre = np.array([w / 2, w * 9 / 32, 1.0])  # any central point: the shift of the picture's middle
     shift = float(np.hypot(*(m @ centre - centre[:2]))) / w
     closeness = math.exp(-((math.log(scale) / ZOOM_SCALE) ** 2) - (shift / SHIFT_SCALE) ** 2)
-    support = min(1.0, count / (2 * MIN_INLIERS)) * min(1.0, count / max(1, min(len(a.points), len(b.points))) * 4)
+    support = min(1.0, count / (2 * MIN_INLIERS)) * min(1.0,
+                                                        count / max(1, min(len(a.points), len(b.points))) * 4)
     return float(closeness * support)
 
 

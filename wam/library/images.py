@@ -10,7 +10,7 @@ where it stopped.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from wam.embed.vision import VisionInfo, vision_info, vision_name
 from wam.errors import MediaError, ModelError, one_line
@@ -56,12 +56,12 @@ def embed_stored_shots(store, model: Callable[[], object], *, workers: int, prog
     todo = store.shots_without_image(info.identity)
     missing = [c for c in todo if not os.path.isfile(c.path)]
     if missing:
-        warn(f"{len(missing)} indexed clip(s) are gone (e.g. {missing[0].path}); their shots get no image vectors "
-             "until `wam index` sees their folder again")
+        warn(f"{len(missing)} indexed clip(s) are gone (e.g. {missing[0].path}); their shots get no image "
+             "vectors until `wam index` sees their folder again")
     todo = [c for c in todo if os.path.isfile(c.path)]
     done = 0
-    bar = tqdm(total=sum(len(c.pks) for c in todo), unit="shot", desc="embedding pictures", disable=not progress,
-               leave=False, dynamic_ncols=True)
+    bar = tqdm(total=sum(len(c.pks) for c in todo), unit="shot", desc="embedding pictures",
+               disable=not progress, leave=False, dynamic_ncols=True)
 
     def finish(clip: ClipShots, result) -> None:
         nonlocal done

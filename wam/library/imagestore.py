@@ -50,7 +50,8 @@ class ImageVectors:
                 self.conn.execute("DELETE FROM meta WHERE key='vision'")
                 self.conn.execute("DELETE FROM shot_vision")
             else:
-                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('vision', ?)", (info.to_json(),))
+                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('vision', ?)",
+                                  (info.to_json(),))
             if (before and before.identity) != (info and info.identity):
                 self._bump()
 
@@ -58,12 +59,13 @@ class ImageVectors:
         """Store one vector per shot (inside the caller's transaction); ``identity`` must be the index's."""
         current = self.vision
         if current is None or current.identity != identity:
-            raise StoreError(f"the index's vision model is {current and current.name!r}, not the one the image "
-                             "vectors come from; run `wam index DIR --vision MODEL` again")
+            raise StoreError(f"the index's vision model is {current and current.name!r}, not the one the "
+                             "image vectors come from; run `wam index DIR --vision MODEL` again")
         if len(pks) != len(vectors):
             raise ValueError("one image vector per shot")
         self.conn.executemany("INSERT OR REPLACE INTO shot_vision(shot_pk, model, vector) VALUES (?, ?, ?)",
-                              [(pk, identity, np.asarray(v, np.float32).tobytes()) for pk, v in zip(pks, vectors)])
+                              [(pk, identity, np.asarray(v, np.float32).tobytes())
+                               for pk, v in zip(pks, vectors)])
 
     def save_image_vectors(self, identity: str, pks: list[int], vectors: np.ndarray) -> None:
         """Image vectors of existing shots (one clip's), in one transaction."""
@@ -74,7 +76,8 @@ class ImageVectors:
     def shots_without_image(self, identity: str) -> list[ClipShots]:
         """Per clip (in path order), the stored shots with no vector from model ``identity``."""
         rows = self.conn.execute(
-            """SELECT c.id, c.path, s.id, s.start_frame, s.end_frame FROM shots s JOIN clips c ON s.clip_id = c.id
+            """SELECT c.id, c.path, s.id, s.start_frame, s.end_frame
+               FROM shots s JOIN clips c ON s.clip_id = c.id
                WHERE NOT EXISTS (SELECT 1 FROM shot_vision v WHERE v.model = ? AND v.shot_pk = s.id)
                ORDER BY c.path, s.idx""", (identity,)).fetchall()
         out: list[ClipShots] = []
@@ -100,4 +103,5 @@ class ImageVectors:
         info = self.vision
         if info is None:
             return 0
-        return int(self.conn.execute("SELECT COUNT(*) FROM shot_vision WHERE model = ?", (info.identity,)).fetchone()[0])
+        return int(self.conn.execute("SELECT COUNT(*) FROM shot_vision WHERE model = ?",
+                                     (info.identity,)).fetchone()[0])

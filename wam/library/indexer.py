@@ -13,15 +13,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from wam.config import DEFAULT_TAGGER, default_workers
 from wam.embed import model_id
-from wam.errors import MediaError, WamError, one_line
+from wam.errors import WamError
+from wam.library.analyse import analyse_in_worker
 from wam.library.changes import DUPLICATE, Job, fail, plan_file
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
 from wam.library.describer import Describer
@@ -71,19 +72,6 @@ class IndexSummary:
             f"({self.indexed} new or changed, {self.skipped} skipped, {self.failed} failed{tail}) "
             f"in {self.seconds:.1f} s"
         )
-
-
-def analyse_in_worker(path: str, decode_threads: int | None = None) -> ClipAnalysis | str:
-    """Worker entry point: the analysis, or the reason the file is unusable (``decode_threads``:
-    1 when other workers decode beside this one: frame threads would only compete for the cores)."""
-    from wam.library.analyse import analyse_clip
-
-    try:
-        return analyse_clip(path, decode_threads=decode_threads)
-    except MediaError as exc:
-        return str(exc)
-    except Exception as exc:  # a decoder bug must not stop the run
-        return f"unexpected {type(exc).__name__}: {one_line(exc)}"
 
 
 def index_libraries(
@@ -141,7 +129,8 @@ def index_libraries(
             existing = store.clips_under(lib)
             for f in files:
                 seen_paths.add(f.path)
-                plan_file(store, describer, lib, root, f, existing.get(f.path), jobs, summary, warn, checked_at)
+                plan_file(store, describer, lib, root, f, existing.get(f.path), jobs, summary, warn,
+                          checked_at)
             for path, row in store.clips_under(lib).items():  # re-read: moves changed paths
                 if path not in seen_paths and not os.path.exists(path):
                     store.delete_clip(row.id)
@@ -174,13 +163,15 @@ def _reembed_all(store: Store, describer: Describer) -> int:
     return len(texts)
 
 
-def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, summary, warn, ray=None) -> None:
+def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, summary, warn,
+              ray=None) -> None:
     if not jobs:
         return
     from tqdm import tqdm
 
     describer.preload(threads=1 if ray or (workers > 1 and len(jobs) > 1) else None)
-    bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False, dynamic_ncols=True)
+    bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False,
+               dynamic_ncols=True)
     try:
         if ray:
             from wam.library.remote import analyse_on_ray
@@ -198,6 +189,7 @@ def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, s
             return
         _run_pool(store, describer, jobs, workers, bar, summary, warn)
     finally:
+        describer.stop_preload()  # interrupted (or every clip failed): exit without loading more models
         bar.close()
 
 
@@ -232,7 +224,8 @@ def _finish(store: Store, describer: Describer, job: Job, result: ClipAnalysis |
     try:
         store.save_clip(library_id=job.library_id, path=f.path, size=f.size, mtime_ns=f.mtime_ns,
                         content_hash=job.content_hash, sidecar_sig=sidecar.signature, analysis=result,
-                        descriptions=descriptions, embeddings=vecs, model=describer.model, checked_at=job.checked_at,
+                        descriptions=descriptions, embeddings=vecs, model=describer.model,
+                        checked_at=job.checked_at,
                         images=describer.images([s.keyframes for s in result.shots]), concepts=concepts,
                         visual=describer.visual(concepts, descriptions), tagger=describer.tagger_name)
     except sqlite3.IntegrityError:  # another clip with these bytes was stored meanwhile: this one is its copy

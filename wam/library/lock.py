@@ -16,7 +16,7 @@ class IndexLock:
         self.path = home / "index.lock"
         self._fd: int | None = None
 
-    def __enter__(self) -> "IndexLock":
+    def __enter__(self) -> IndexLock:
         import fcntl
 
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)

@@ -8,8 +8,9 @@ keyframes of stored shots that a new vision model must see (``library/images.py`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 Job = TypeVar("Job")
 
@@ -22,25 +23,17 @@ def new_pool(workers: int, ctx):
 
 def decoder_context():
     """The forkserver context, its server importing the analysis code once for all workers
-    instead of once per worker. The server is started ignoring Ctrl-C: it imports that code
-    before it protects itself, and a Ctrl-C then would print a traceback beside wam's one line."""
+    instead of once per worker (the pool starts the server, with Ctrl-C blocked: it imports
+    that code before it protects itself, and a Ctrl-C then printed a traceback)."""
     import multiprocessing as mp
-    import signal
-    import threading
-    from multiprocessing import forkserver
 
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["wam.library.analyse"])
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the server it starts
-        try:
-            forkserver.ensure_running()
-        finally:
-            signal.signal(signal.SIGINT, previous)
     return ctx
 
 
-def run_pool(jobs: list[Job], task: Callable[[Job], tuple[Callable, tuple]], finish: Callable[[Job, Any], None],
+def run_pool(jobs: list[Job], task: Callable[[Job], tuple[Callable, tuple]],
+             finish: Callable[[Job, Any], None],
              workers: int, *, order: Callable[[Job], str], crashed: str) -> None:
     """Run ``fn(*args)`` (``task(job)`` gives them) for every job in ``workers`` processes and call
     ``finish(job, result)`` here as each one ends (the jobs of one round in ``order``); a job

@@ -4,15 +4,16 @@ incremental and resumable exactly as with local workers). Clips on a path every 
 read are read there; otherwise each clip's bytes are sent as an object ref. A task whose
 node dies is retried by Ray; a clip that cannot be analysed is reported like any bad file.
 
-indexer jobs → ``analyse_on_ray`` (tasks: ``analyse_task`` → ``ClipAnalysis`` or a reason) → ``finish`` per clip.
+indexer jobs → ``analyse_on_ray`` (tasks: ``analyse_task`` → ``ClipAnalysis`` or a reason)
+→ ``finish`` per clip.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from wam.cluster import TASK_RETRIES, cluster_cpus, connect, disconnect, ray_module, readable_everywhere
 from wam.errors import one_line
@@ -64,7 +65,7 @@ def analyse_on_ray(address: str | None, jobs: list, finish: Callable[[object, Cl
 def analyse_task(path: str, data: bytes | None) -> ClipAnalysis | str:
     """Task: the analysis of the clip at ``path`` (or of ``data``, its bytes, when this node
     cannot read it), or the reason it is unusable."""
-    from wam.library.indexer import analyse_in_worker
+    from wam.library.analyse import analyse_in_worker
 
     if data is None:
         return analyse_in_worker(path)

@@ -70,9 +70,11 @@ def media_files(root: Path, *, skip: Iterable[str | Path] = (),
             try:
                 if entry.is_dir(follow_symlinks=True):
                     walk(entry.path)
-                elif entry.is_file(follow_symlinks=True) and Path(entry.name).suffix.lower() in MEDIA_EXTENSIONS:
+                elif (entry.is_file(follow_symlinks=True)
+                      and Path(entry.name).suffix.lower() in MEDIA_EXTENSIONS):
                     st = entry.stat(follow_symlinks=True)
-                    found.append(FoundFile(os.path.abspath(entry.path), st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+                    found.append(FoundFile(os.path.abspath(entry.path), st.st_size, st.st_mtime_ns,
+                                           st.st_ctime_ns))
             except OSError:
                 continue
 

@@ -98,7 +98,8 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot create the index folder {home} ({exc.strerror}); set WAM_HOME to a writable folder") from None
+        raise StoreError(f"cannot create the index folder {home} "
+                         f"({exc.strerror}); set WAM_HOME to a writable folder") from None
     try:
         conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -115,7 +116,8 @@ def connect(path: Path) -> sqlite3.Connection:
                 if 1 <= version <= 3:
                     _upgrade_from_3(conn)
                 _create(conn)
-                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
         raise StoreError(database_problem(exc, path)) from None
     return conn
@@ -150,7 +152,8 @@ def _check_version(conn: sqlite3.Connection, home: Path) -> int:
     version = schema_version(conn)
     if version > SCHEMA_VERSION:
         conn.close()
-        raise StoreError(f"the index in {home} was written by a newer wam (schema {version}); upgrade wam or set WAM_HOME")
+        raise StoreError(f"the index in {home} was written by a newer wam "
+                         f"(schema {version}); upgrade wam or set WAM_HOME")
     return version
 
 
@@ -163,8 +166,9 @@ def database_problem(exc: sqlite3.DatabaseError, path: Path) -> str:
     if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return f"the index {path} is damaged ({exc}); move it away and run `wam index DIR` again"
     if code.startswith("SQLITE_READONLY"):
-        return (f"the index in {path.parent} is read-only ({exc}); `wam index` must write it: make the folder "
-                "writable, or set WAM_HOME to another folder (plan, search and libraries can read it as it is)")
+        return (f"the index in {path.parent} is read-only ({exc}); `wam index` must write it: make the "
+                "folder writable, or set WAM_HOME to another folder "
+                "(plan, search and libraries can read it as it is)")
     if code.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
         return f"cannot open the index {path} ({exc}); check the permissions of {path.parent}"
     if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
@@ -196,15 +200,16 @@ def _upgrade_from_1(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE shots ADD COLUMN thumb BLOB")
     conn.execute("ALTER TABLE clips ADD COLUMN analysis INTEGER NOT NULL DEFAULT 1")
     conn.execute("INSERT INTO meta(key, value) VALUES ('generation', '1') "
-                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")  # no cached columns survive
+                 # no cached columns survive
+                 "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
 
 
 def _upgrade_from_2(conn: sqlite3.Connection) -> None:
     """Schema 2 → 3: image vectors of a vision model (``wam index --vision``) per shot and model
     get their table; nothing stored before changes (the index names no vision model yet)."""
     conn.execute("CREATE TABLE IF NOT EXISTS shot_vision (shot_pk INTEGER NOT NULL REFERENCES shots(id) "
-                 "ON DELETE CASCADE, model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, shot_pk)) "
-                 "WITHOUT ROWID")
+                 "ON DELETE CASCADE, model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (model, "
+                 "shot_pk)) WITHOUT ROWID")
     conn.execute("CREATE INDEX IF NOT EXISTS shot_vision_shot ON shot_vision(shot_pk)")
 
 

@@ -45,9 +45,8 @@ class ClipView:
 def describe_clip(clip: str | Path, *, k: int = DEFAULT_DESCRIBE_K, home: Path | None = None) -> ClipView:
     """What the index holds of ``clip`` (its path as given, resolved like ``wam index`` does)."""
     from wam.embed import load_encoder
-    from wam.library.concepts import load_space
+    from wam.library.concepts import label_names, load_space
     from wam.library.store import Store
-    from wam.library.tagger import label_names
 
     path = str(Path(os.path.abspath(os.path.expanduser(str(clip)))).resolve())
     with Store.open(home, create=False) as store:
@@ -58,10 +57,12 @@ def describe_clip(clip: str | Path, *, k: int = DEFAULT_DESCRIBE_K, home: Path |
         if not model:
             raise NothingIndexedError("nothing indexed yet; run `wam index DIR` first")
         raise ClipNotIndexedError(f"{clip} is not indexed; run `wam index` on its folder first")
-    space = load_space(model, lambda texts: load_encoder(model).encode(texts), store_home if store_home.is_dir() else None)
+    space = load_space(model, lambda texts: load_encoder(model).encode(texts),
+                       store_home if store_home.is_dir() else None)
     shots = []
     for shot_id, start, end, labels, words, concepts, visual, description, _ in rows:
-        vec = np.frombuffer(visual, np.float32) if visual is not None and len(visual) == 4 * space.dim else None
+        stored = visual is not None and len(visual) == 4 * space.dim
+        vec = np.frombuffer(visual, np.float32) if stored else None
         known = vec is not None and bool(np.abs(vec).sum() > 0)
         shots.append(ShotView(
             shot_id=shot_id, start=round(start, 3), end=round(end, 3),

@@ -45,9 +45,10 @@ class ShotRows:
         """Every shot of the clip at ``path`` (none if it is not indexed), in order: (shot_id,
         start, end, labels JSON, visual words JSON, concepts JSON, visual blob, description, tagger)."""
         return self.conn.execute(
-            """SELECT s.shot_id, s.start, s."end", s.labels, s.visual_words, s.concepts, s.visual, s.description,
-                      c.tagger
-               FROM shots s JOIN clips c ON s.clip_id = c.id WHERE c.path = ? ORDER BY s.idx""", (path,)).fetchall()
+            """SELECT s.shot_id, s.start, s."end", s.labels, s.visual_words, s.concepts, s.visual,
+                      s.description, c.tagger
+               FROM shots s JOIN clips c ON s.clip_id = c.id WHERE c.path = ? ORDER BY s.idx""",
+            (path,)).fetchall()
 
     def shot_concepts(self, pks: list[int]) -> list[list[tuple[int, float]]]:
         """The stored ConSE class weights of the shots ``pks`` (in that order)."""
@@ -55,7 +56,8 @@ class ShotRows:
         return [[(int(c), float(w)) for c, w in json.loads(found.get(pk, "[]"))] for pk in pks]
 
     def update_descriptions(
-        self, clip_id: int, texts: list[ShotText], embeddings: np.ndarray, model: str, *, sidecar_sig: str | None = None
+        self, clip_id: int, texts: list[ShotText], embeddings: np.ndarray, model: str, *,
+        sidecar_sig: str | None = None
     ) -> None:
         """Store new descriptions/embeddings for existing shots of one clip, in one transaction."""
         with transaction(self.conn):
@@ -63,8 +65,8 @@ class ShotRows:
             for t, vec in zip(texts, embeddings):
                 d = t.description
                 self.conn.execute(
-                    "UPDATE shots SET desc_human=?, desc_names=?, labels=?, description=?, visual_words=?, embedding=? "
-                    "WHERE id=?",
+                    "UPDATE shots SET desc_human=?, desc_names=?, labels=?, description=?, visual_words=?, "
+                    "embedding=? WHERE id=?",
                     (*description_columns(d), np.asarray(vec, np.float32).tobytes(), t.pk),
                 )
                 self._write_words(t.pk, d)
@@ -81,5 +83,6 @@ def description_columns(d: ShotDescription) -> tuple[str, str, str, str, str]:
 
 
 def description_from_columns(human: str, names: str, labels: str, seen: str = "[]") -> ShotDescription:
-    return ShotDescription(human=human, names=tuple(json.loads(names)), labels=tuple((a, b) for a, b in json.loads(labels)),
+    return ShotDescription(human=human, names=tuple(json.loads(names)),
+                           labels=tuple((a, b) for a, b in json.loads(labels)),
                            seen=tuple((a, b) for a, b in json.loads(seen)))

@@ -42,7 +42,8 @@ def is_still(tinies: list[np.ndarray], motion: float | None = None) -> bool:
     stack = np.stack([np.asarray(t, np.float32).ravel() for t in tinies])
     steps = np.quantile(np.abs(np.diff(stack, axis=0)), 0.99, axis=1)
     drift = float(np.quantile(np.abs(stack[-1] - stack[0]), 0.99))
-    return bool(steps.max() <= STILL_STEP and drift <= STILL_DRIFT and (motion is None or motion < STILL_MOTION))
+    return bool(steps.max() <= STILL_STEP and drift <= STILL_DRIFT
+                and (motion is None or motion < STILL_MOTION))
 
 
 def salient_point(gray: np.ndarray) -> tuple[float, float]:

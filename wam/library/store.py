@@ -25,14 +25,15 @@ from wam.library.columns import IndexColumns, build_columns, load_columns, save_
 from wam.library.describe import ShotDescription
 from wam.library.failures import FailureRecords
 from wam.library.imagestore import ImageVectors
-from wam.library.shot_rows import ShotRows, ShotText, description_columns
 from wam.library.lock import IndexLock
 from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty, connect_readonly
+from wam.library.shot_rows import ShotRows, ShotText, description_columns
 from wam.sql import select_in, transaction
 from wam.types import ClipAnalysis, ShotTable
 
 #: The columns of ``ClipRow``, in order.
-_CLIP_COLUMNS = "id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis, indexed_at, tagger"
+_CLIP_COLUMNS = ("id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis, indexed_at, "
+                 "tagger")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class ClipRow:
     content_hash: str
     sidecar_sig: str
     analysis: int = ANALYSIS_VERSION  # version of the analysis that produced its shots
-    checked_at: float | None = None  # when its file was last found to hold content_hash (a change after it is noticed)
+    # when its file was last found to hold content_hash (a change after it is noticed)
+    checked_at: float | None = None
     tagger: str = "lite0"  # the image tagger that looked at its keyframes
 
 
@@ -60,7 +62,7 @@ class Store(FailureRecords, ShotRows, ImageVectors):
 
     # ----------------------------------------------------------------- opening
     @classmethod
-    def open(cls, home: Path | None = None, *, create: bool = True) -> "Store":
+    def open(cls, home: Path | None = None, *, create: bool = True) -> Store:
         """Open (or create) the index in ``home`` (default ``$WAM_HOME``).
 
         Without ``create`` (the readers: plan, search, libraries), a missing index opens as an
@@ -76,14 +78,15 @@ class Store(FailureRecords, ShotRows, ImageVectors):
         if home.exists() and not writable(home, path):
             if not create:
                 return cls(path, connect_readonly(path))
-            raise StoreError(f"the index folder {home} is read-only; `wam index` must write there: make it writable, "
-                             "or set WAM_HOME to another folder (plan, search and libraries can read it as it is)")
+            raise StoreError(f"the index folder {home} is read-only; `wam index` must write there: make it "
+                             "writable, or set WAM_HOME to another folder (plan, "
+                             "search and libraries can read it as it is)")
         return cls(path, connect(path))
 
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -114,7 +117,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
         if not create:
             return None
         with transaction(self.conn):
-            cur = self.conn.execute("INSERT INTO libraries(root, indexed_at) VALUES (?, ?)", (root, time.time()))
+            cur = self.conn.execute("INSERT INTO libraries(root, indexed_at) VALUES (?, ?)",
+                                    (root, time.time()))
         return int(cur.lastrowid)
 
     def library_ids(self, folders: list[str] | None) -> list[int] | None:
@@ -125,7 +129,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
         for folder in folders:
             lid = self.library_id(str(Path(folder).expanduser().resolve()))
             if lid is None:
-                raise LibraryNotIndexedError(f"{folder} is not an indexed library; run `wam index {folder}` first")
+                raise LibraryNotIndexedError(f"{folder} is not an indexed library; "
+                                             f"run `wam index {folder}` first")
             ids.append(lid)
         return ids
 
@@ -136,7 +141,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
     def forget_library(self, library_id: int) -> None:
         """Remove a library record (and, by cascade, anything still stored under it)."""
         with transaction(self.conn):
-            had_clips = self.conn.execute("SELECT 1 FROM clips WHERE library_id=? LIMIT 1", (library_id,)).fetchone()
+            had_clips = self.conn.execute("SELECT 1 FROM clips WHERE library_id=? LIMIT 1",
+                                          (library_id,)).fetchone()
             self.conn.execute("DELETE FROM libraries WHERE id=?", (library_id,))
             if had_clips:
                 self._bump()
@@ -146,19 +152,22 @@ class Store(FailureRecords, ShotRows, ImageVectors):
         rows = self.conn.execute(
             """SELECT l.id, l.root, l.indexed_at,
                       (SELECT COUNT(*) FROM clips c WHERE c.library_id = l.id),
-                      (SELECT COUNT(*) FROM shots s JOIN clips c ON s.clip_id = c.id WHERE c.library_id = l.id),
+                      (SELECT COUNT(*) FROM shots s JOIN clips c ON s.clip_id = c.id
+                       WHERE c.library_id = l.id),
                       (SELECT COALESCE(SUM(c.duration), 0) FROM clips c WHERE c.library_id = l.id)
                FROM libraries l WHERE ? IS NULL OR l.id = ? ORDER BY l.root""",
             (library_id, library_id),
         ).fetchall()
         return [
-            {"id": r[0], "root": r[1], "indexed_at": r[2], "clips": r[3], "shots": r[4], "seconds": round(r[5], 2)}
+            {"id": r[0], "root": r[1], "indexed_at": r[2], "clips": r[3], "shots": r[4],
+             "seconds": round(r[5], 2)}
             for r in rows
         ]
 
     # ------------------------------------------------------------------- clips
     def _clips(self, where: str, args: tuple) -> list[ClipRow]:
-        return [ClipRow(*r) for r in self.conn.execute(f"SELECT {_CLIP_COLUMNS} FROM clips WHERE {where}", args)]
+        return [ClipRow(*r)
+                for r in self.conn.execute(f"SELECT {_CLIP_COLUMNS} FROM clips WHERE {where}", args)]
 
     def clips_under(self, library_id: int) -> dict[str, ClipRow]:
         return {c.path: c for c in self._clips("library_id=?", (library_id,))}
@@ -195,7 +204,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
         file was read at ``checked_at``; ``images``: (vision model identity, image vectors)."""
         n = len(analysis.shots)
         concepts = [()] * n if concepts is None else concepts
-        if len(descriptions) != n or len(embeddings) != n or len(concepts) != n or (visual is not None and len(visual) != n):
+        if (len(descriptions) != n or len(embeddings) != n or len(concepts) != n
+                or (visual is not None and len(visual) != n)):
             raise ValueError("one description, embedding, concept list and visual vector per shot")
         with transaction(self.conn):
             self._check_model(model, embeddings.shape[1])
@@ -207,20 +217,21 @@ class Store(FailureRecords, ShotRows, ImageVectors):
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis.duration,
-                    analysis.fps, analysis.width, analysis.height, analysis.frames, checked_at or time.time(), ANALYSIS_VERSION,
-                    tagger,
+                    analysis.fps, analysis.width, analysis.height, analysis.frames, checked_at or time.time(),
+                    ANALYSIS_VERSION, tagger,
                 ),
             )
             clip_id, pks = int(cur.lastrowid), []
             for k, (shot, desc, vec) in enumerate(zip(analysis.shots, descriptions, embeddings)):
                 cur = self.conn.execute(
-                    """INSERT INTO shots(clip_id, shot_id, idx, start_frame, end_frame, start, "end", features,
-                                         histogram, desc_human, desc_names, labels, description, visual_words,
-                                         embedding, thumb, concepts, visual)
+                    """INSERT INTO shots(clip_id, shot_id, idx, start_frame, end_frame, start, "end",
+                                         features, histogram, desc_human, desc_names, labels, description,
+                                         visual_words, embedding, thumb, concepts, visual)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
-                        clip_id, shot_key(content_hash, shot.index), shot.index, shot.start_frame, shot.end_frame,
-                        shot.start, shot.end, json.dumps(shot.features.scalars(), sort_keys=True),
+                        clip_id, shot_key(content_hash, shot.index), shot.index, shot.start_frame,
+                        shot.end_frame, shot.start, shot.end,
+                        json.dumps(shot.features.scalars(), sort_keys=True),
                         np.asarray(shot.features.histogram, np.float32).tobytes(), *description_columns(desc),
                         np.asarray(vec, np.float32).tobytes(), shot.thumb or None,
                         json.dumps([[int(c), float(w)] for c, w in concepts[k]]),
@@ -255,12 +266,14 @@ class Store(FailureRecords, ShotRows, ImageVectors):
         """Record that a clip's file moved (same content), keeping its analysis."""
         with transaction(self.conn):
             self.conn.execute("DELETE FROM failures WHERE path=?", (path,))
-            self.conn.execute("UPDATE clips SET library_id=?, path=?, size=?, mtime_ns=?, indexed_at=? WHERE id=?",
+            self.conn.execute("UPDATE clips SET library_id=?, path=?, "
+                              "size=?, mtime_ns=?, indexed_at=? WHERE id=?",
                               (library_id, path, size, mtime_ns, checked_at or time.time(), clip_id))
             self._bump()
 
     def touch_clip(self, clip_id: int, *, size: int, mtime_ns: int, checked_at: float | None = None) -> None:
-        """Record that a clip's file, touched or rewritten, still holds the same bytes (as of ``checked_at``)."""
+        """Record that a clip's file, touched or rewritten, still holds the same bytes (as of
+        ``checked_at``)."""
         with transaction(self.conn):
             self.conn.execute("UPDATE clips SET size=?, mtime_ns=?, indexed_at=? WHERE id=?",
                               (size, mtime_ns, checked_at or time.time(), clip_id))
@@ -280,7 +293,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
                 self.conn.execute("UPDATE shots SET embedding=?, visual=? WHERE id=?",
                                   (np.asarray(vec, np.float32).tobytes(), vis, t.pk))
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?)", (model,))
-            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dim', ?)", (str(embeddings.shape[1]),))
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dim', ?)",
+                              (str(embeddings.shape[1]),))
             self._bump()
 
     def _check_model(self, model: str, dim: int) -> None:
@@ -289,7 +303,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('model', ?)", (model,))
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('dim', ?)", (str(dim),))
         elif current != model:
-            raise StoreError(f"index embeddings come from {current!r}, not {model!r}; re-embed before adding clips")
+            raise StoreError(f"index embeddings come from {current!r}, "
+                             f"not {model!r}; re-embed before adding clips")
 
     # ------------------------------------------------------------------- reads
     def counts(self) -> dict:
@@ -319,8 +334,9 @@ class Store(FailureRecords, ShotRows, ImageVectors):
             columns = load_columns(cache, gen) if self.path.exists() else None
             if columns is None:
                 rows = self.conn.execute(
-                    """SELECT s.id, s.shot_id, c.path, c.id, c.library_id, s.start, s."end", s.embedding, s.histogram,
-                              s.features, s.thumb, c.analysis, c.width, c.height, s.visual, s.desc_human, s.desc_names
+                    """SELECT s.id, s.shot_id, c.path, c.id, c.library_id, s.start, s."end", s.embedding,
+                              s.histogram, s.features, s.thumb, c.analysis, c.width, c.height, s.visual,
+                              s.desc_human, s.desc_names
                        FROM shots s JOIN clips c ON s.clip_id = c.id ORDER BY s.id"""
                 ).fetchall()
                 pairs = self.conn.execute(
@@ -328,7 +344,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
                        JOIN shots sa ON sa.clip_id = p.clip_id AND sa.idx = p.a
                        JOIN shots sb ON sb.clip_id = p.clip_id AND sb.idx = p.b"""
                 ).fetchall()
-                postings = self.conn.execute("SELECT word, shot_pk, human FROM words ORDER BY word, shot_pk").fetchall()
+                postings = self.conn.execute(
+                    "SELECT word, shot_pk, human FROM words ORDER BY word, shot_pk").fetchall()
                 dim = int(self.meta("dim") or 0)
                 images = self.image_rows(self.vision.identity) if self.vision else []
         finally:
@@ -342,7 +359,8 @@ class Store(FailureRecords, ShotRows, ImageVectors):
 
     def descriptions(self, shot_ids: list[str]) -> dict[str, str]:
         """Full description text of the given shots."""
-        return dict(select_in(self.conn, "SELECT shot_id, description FROM shots WHERE shot_id IN ({keys})", shot_ids))
+        return dict(select_in(self.conn, "SELECT shot_id, description FROM shots WHERE shot_id IN ({keys})",
+                              shot_ids))
 
     def integrity_check(self) -> str:
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])

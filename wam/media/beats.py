@@ -41,8 +41,9 @@ def decode_mono(path: str, rate: int = BEAT_RATE) -> np.ndarray:
 
     probe_audio(path)
     try:
-        out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-vn", "-ac", "1", "-ar", str(rate),
-                              "-f", "f32le", "-"], capture_output=True, timeout=3600, stdin=subprocess.DEVNULL)
+        out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-vn", "-ac", "1", "-ar",
+                              str(rate), "-f", "f32le", "-"], capture_output=True, timeout=3600,
+                             stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"its sound cannot be read ({one_line(exc)})") from None
     if out.returncode != 0:
@@ -69,7 +70,8 @@ def detect_beats(path: str) -> Beats:
     # each beat moved to the start of its onset (the tracker's peaks of onset strength lag the sound)
     onsets = librosa.onset.onset_detect(onset_envelope=env, sr=BEAT_RATE, hop_length=HOP, backtrack=True,
                                         units="time")
-    times = sorted({round(float(_onset_near(t, onsets)), 4) for t in np.atleast_1d(beats) if 0 <= t < duration})
+    times = sorted({round(float(_onset_near(t, onsets)), 4) for t in np.atleast_1d(beats)
+                    if 0 <= t < duration})
     return Beats(round(float(np.atleast_1d(tempo)[0]), 3), tuple(times), round(duration, 6))
 
 

@@ -7,8 +7,8 @@ This is the only place that decodes video for indexing, so each clip is read onc
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -60,8 +60,8 @@ def probe_failure(path: str) -> str | None:
     return None
 
 
-def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float = 3.0, min_scene_seconds: float = 0.5,
-                threads: int | None = None) -> DecodeResult:
+def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float = 3.0,
+                min_scene_seconds: float = 0.5, threads: int | None = None) -> DecodeResult:
     """Decode ``path`` once: cut list from the adaptive content detector, every frame to a callback.
 
     ``make_callback(fps)`` builds the callback once the frame rate is known. ffmpeg decodes
@@ -97,7 +97,8 @@ def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float =
         video.close()
     if frames <= 0:
         err = video.error_text.splitlines()
-        raise MediaError("no decodable video frames (corrupt or truncated)" + (f": {one_line(err[-1], 120)}" if err else ""))
+        raise MediaError("no decodable video frames (corrupt or truncated)"
+                         + (f": {one_line(err[-1], 120)}" if err else ""))
     cuts = [tc.frame_num for tc in manager.get_cut_list()]
     return DecodeResult(fps=fps, frames=int(frames), width=info.width, height=info.height, cuts=cuts,
                         declared_frames=info.frames)
@@ -117,8 +118,9 @@ def decode_picture(path: str, width: int | None = None):
     info = probe(path)
     w, h = analysis_size(info.width, info.height, width or ANALYSIS_WIDTH)
     try:
-        out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0", "-frames:v", "1",
-                              "-vf", f"scale={w}:{h}:flags=area", "-pix_fmt", "bgr24", "-f", "rawvideo", "-"],
+        out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:v:0",
+                              "-frames:v", "1", "-vf", f"scale={w}:{h}:flags=area", "-pix_fmt", "bgr24", "-f",
+                              "rawvideo", "-"],
                              capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"decoding failed ({type(exc).__name__})") from None

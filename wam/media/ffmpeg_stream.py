@@ -37,6 +37,7 @@ class Probe:
     has_audio: bool
     color_matrix: str = ""  # YUV matrix the stream is tagged with, e.g. "bt709" ("": untagged)
     color_range: str = ""  # "tv" (limited) or "pc" (full); "": untagged
+    duration: float = 0.0  # the file's length in seconds, as its container says (0: unknown, e.g. a picture)
 
 
 def probe(path: str) -> Probe:
@@ -46,7 +47,8 @@ def probe(path: str) -> Probe:
     from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
     try:
-        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True, timeout=60)
+        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True,
+                             timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"cannot probe the file ({type(exc).__name__})") from None
     text = out.stderr.decode("utf-8", errors="replace")
@@ -80,7 +82,9 @@ def probe(path: str) -> Probe:
     if not np.isfinite(fps) or fps <= 0 or fps > 1000:
         raise MediaError("no video stream (unknown frame rate)")
     frames = int(infos.get("video_n_frames") or 0)
-    return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")), *stream_colors(text))
+    duration = float(infos.get("duration") or 0.0)
+    return Probe(int(w), int(h), fps, max(0, frames), bool(infos.get("audio_found")), *stream_colors(text),
+                 duration=duration if np.isfinite(duration) and duration > 0 else 0.0)
 
 
 def stream_colors(text: str) -> tuple[str, str]:
@@ -139,7 +143,8 @@ def probe_audio(path: str) -> None:
     except OSError as exc:
         raise MediaError(f"cannot read the file ({exc.strerror or exc})") from None
     try:
-        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True, timeout=60)
+        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True,
+                             timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MediaError(f"cannot probe the file ({type(exc).__name__})") from None
     text = out.stderr.decode("utf-8", errors="replace")
@@ -181,8 +186,8 @@ def _stream_class():
                  *(["-threads", str(threads)] if threads else []), "-i", path,
                  "-map", "0:v:0", "-an", "-sn", "-dn",
                  # constant frame rate output: frame n is at n / fps even for variable-rate sources
-                 "-vf", f"scale={w}:{h}:flags=area", "-fps_mode", "cfr", "-r", f"{float(self._frame_rate):.6f}",
-                 "-pix_fmt", "bgr24",
+                 "-vf", f"scale={w}:{h}:flags=area", "-fps_mode", "cfr", "-r",
+                 f"{float(self._frame_rate):.6f}", "-pix_fmt", "bgr24",
                  "-f", "rawvideo", "-"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
             )
@@ -238,7 +243,8 @@ def _stream_class():
             if self._num_frames < 1:
                 return self.base_timecode
             fps = self._frame_rate
-            timecode = Timecode(pts=(self._num_frames - 1) * fps.denominator, time_base=Fraction(1, fps.numerator))
+            timecode = Timecode(pts=(self._num_frames - 1) * fps.denominator,
+                                time_base=Fraction(1, fps.numerator))
             return FrameTimecode(timecode=timecode, fps=fps)
 
         @property

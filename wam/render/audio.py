@@ -1,7 +1,8 @@
 """The output's audio track: silence by default (b-roll), the cuts' own sound with
 ``--keep-audio``, and a music bed with ``--music`` (looped or trimmed, faded out); with a
 narrated plan, the voice over them, the rest ducked under its speech and the whole
-loudness-normalised (``voicemix``).
+loudness-normalised (``voicemix``). A plan over the speaker's talk (``--a-roll``) has the
+talk's sound as its narration: alone, it is the track untouched (``write_talk_sound``).
 The output always has an audio stream so players and later concatenation behave.
 
 Every file is checked with ffmpeg before moviepy opens it, so a file that is not sound
@@ -75,7 +76,7 @@ def audio_track(timeline, *, keep_audio: bool = False, music: str | None = None,
         voice_path, narration = narration_file(timeline, wam_home(), warn)
         if keep_audio:
             for cut in timeline.cuts():
-                if not has_audio(cut.source):
+                if cut.a_roll or not has_audio(cut.source):  # the talk's sound plays as the narration
                     continue
                 try:
                     clip = open_audio(cut.source)
@@ -145,6 +146,26 @@ def write_silence(duration: float, path) -> None:
         raise WamError("writing the silent audio track failed" + (f": {err[-1][:200]}" if err else ""))
 
 
+def talk_sound(timeline) -> str | None:
+    """The speaker's talk whose sound is the plan's narration (``--a-roll``), or None."""
+    talk, narration = timeline.a_roll, timeline.narration
+    if not talk or not narration or narration.get("file") != talk.get("file"):
+        return None
+    return talk["file"]
+
+
+def write_talk_sound(talk: str, duration: float, path) -> None:
+    """The talk's own sound as the track, untouched (no gain, no mix; encoded to AAC), exactly
+    ``duration`` seconds long (silence after it should it end first)."""
+    from wam.media.ffmpeg_stream import ffmpeg_exe, ffmpeg_reason
+    from wam.signals import run_child
+
+    proc = run_child([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-i", talk, "-map", "0:a:0", "-vn", "-af",
+                      "apad", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a", "192k", "-f", "mp4", str(path)])
+    if proc.returncode != 0:
+        raise WamError(f"cannot use the sound of the talk {talk} ({ffmpeg_reason(proc.stderr.decode(errors='replace'))})")
+
+
 def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | None = None, warn=lambda m: None) -> list:
     """Write the render's audio track (AAC) to ``path``; returns the clips to close afterwards.
     A narrated plan's mix is loudness-normalised (``voicemix.normalise_loudness``); without
@@ -157,6 +178,10 @@ def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | 
 
     if not keep_audio and not music and timeline.narration is None:
         write_silence(timeline.duration, path)
+        return []
+    talk = talk_sound(timeline)
+    if talk is not None and not keep_audio and not music:
+        write_talk_sound(talk, timeline.duration, path)
         return []
     track, opened = audio_track(timeline, keep_audio=keep_audio, music=music, warn=warn)
     if timeline.narration is None:

@@ -88,13 +88,13 @@ class RenderCache:
         self.work_root = self.root / "work"
 
     @classmethod
-    def default(cls) -> "RenderCache":
+    def default(cls) -> RenderCache:
         """The user's cache in ``$WAM_HOME/render-cache``, capped at ``render_cache_bytes()``."""
         from wam.config import RENDER_CACHE_DIRNAME, wam_home
 
         return cls(wam_home() / RENDER_CACHE_DIRNAME, render_cache_bytes())
 
-    def ensure(self) -> "RenderCache":
+    def ensure(self) -> RenderCache:
         """Create the folders; WamError (one line) if that is impossible."""
         try:
             for d in (self.segments, self.plans, self.work_root):
@@ -140,7 +140,8 @@ class RenderCache:
     def add_segment(self, key: str, part: Path, frames: int) -> Path:
         """Move the finished encode ``part`` in as segment ``key`` and write its sidecar last."""
         video, side = self._paths(key)
-        meta = {"format": SIDECAR_FORMAT, "frames": frames, "bytes": part.stat().st_size, "sha256": file_sha256(part)}
+        meta = {"format": SIDECAR_FORMAT, "frames": frames, "bytes": part.stat().st_size,
+                "sha256": file_sha256(part)}
         os.replace(part, video)
         tmp = side.with_name(f".{side.name}.{os.getpid()}.part")
         tmp.write_text(json.dumps(meta))
@@ -215,8 +216,8 @@ class RenderCache:
 
     def save_plan(self, output: str | Path, timeline) -> None:
         """Keep ``timeline`` as the previous plan of ``output`` (best effort: a cache is optional)."""
-        from wam.fileio import write_atomic
         from wam.errors import OutputError
+        from wam.fileio import write_atomic
 
         try:
             self.plans.mkdir(parents=True, exist_ok=True)
@@ -240,13 +241,16 @@ class RenderCache:
         for folder in (self.segments, *((self.plans,) if plans else ())):
             if folder.is_dir():
                 for p in folder.iterdir():
-                    if _pid_of(p.name) is None or not _pid_alive(_pid_of(p.name)) or _pid_of(p.name) == os.getpid():
+                    pid = _pid_of(p.name)
+                    if pid is None or not _pid_alive(pid) or pid == os.getpid():
                         if (failure := _remove(p)) is not None:
                             kept += 1
                             problem = problem or (failure.strerror or str(failure))
         after = self.stats()
-        removed = CacheStats(before.path, max(0, before.segments - after.segments), max(0, before.bytes - after.bytes),
-                             max(0, before.plans - after.plans) if plans else 0, self.max_bytes, kept, problem)
+        removed = CacheStats(before.path, max(0, before.segments - after.segments),
+                             max(0, before.bytes - after.bytes),
+                             max(0, before.plans - after.plans) if plans else 0, self.max_bytes, kept,
+                             problem)
         if kept and not (removed.segments or removed.plans):
             raise WamError(f"cannot clear the render cache {self.root}: nothing could be deleted ({problem}; "
                            f"{kept} file(s) kept)")

@@ -1,45 +1,20 @@
-"""Which subtitle shows on which output frame (``wam.render``, used by the renderer's
-``FrameSource`` and by ``srt_text``).
+"""Which subtitle image shows on which output frame (``wam.render``, used by the renderer's
+``FrameSource`` and the segment filtergraphs).
 
-Without narration a sentence's subtitle shows for its whole span. With narration it shows
-exactly while the sentence is spoken (the plan's ``narration`` spans, on the frame grid); a
-long sentence's pages turn when their first word is spoken; with ``words`` the word being
-spoken is drawn in colour (karaoke style). Images are drawn once per page and word.
+The sentences' frames come from ``render/cues.py`` (the same ones the SubRip file uses); a
+long sentence's pages (``render/subtitles.py`` wraps and draws them) turn when their first
+word is spoken; with ``words`` the word being spoken is drawn in colour (karaoke style).
+Images are drawn once per page and word.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 
+from wam.render.cues import caption_frames, word_frames
 from wam.timeline import Timeline
 
-
-def caption_frames(timeline: Timeline) -> list[tuple[int, int]]:
-    """Each sentence's subtitle as output frames [first, end): its span, or where it is spoken."""
-    from wam.voice.model import narration_of
-
-    n = narration_of(timeline)
-    if n is None:
-        return [(s.start_frame, s.end_frame) for s in timeline.sentences]
-    fps, total = timeline.fps, timeline.frames
-    out = []
-    for s in n.sentences:
-        a = min(max(round(s.start * fps), 0), total - 1)
-        out.append((a, min(max(a + 1, round(s.end * fps)), total)))
-    for k in range(len(out) - 1):  # never two at once
-        if out[k][1] > out[k + 1][0]:
-            out[k] = (out[k][0], max(out[k][0] + 1, out[k + 1][0]))
-    return out
-
-
-def word_frames(timeline: Timeline) -> list[list[int] | None]:
-    """Per sentence, the output frame where each of its words starts (None: no word times)."""
-    from wam.voice.model import narration_of
-
-    n = narration_of(timeline)
-    if n is None:
-        return [None] * len(timeline.sentences)
-    return [[round(a * timeline.fps) for _, a, _ in s.words] if s.words else None for s in n.sentences]
+__all__ = ["Captions", "caption_frames", "word_frames"]
 
 
 class Captions:
@@ -64,7 +39,8 @@ class Captions:
                 firsts.append(k)
                 k += p.words
             ws = self.word_starts[si]
-            if ws is not None and len(ws) != k:  # words not as the subtitle wraps them (e.g. CJK): no word timing
+            # words not as the subtitle wraps them (e.g. CJK): no word timing
+            if ws is not None and len(ws) != k:
                 ws = None
             if ws is not None:
                 starts = [first] + [min(max(ws[f], first), last - 1) for f in firsts[1:]]

@@ -60,7 +60,8 @@ def input_colors(info) -> str:
 def cut_filter(place: Placement, out_w: int, out_h: int, fps: int, mode: str, colors: str = "") -> str:
     """The ffmpeg filter that turns a source's frames (already on the output frame grid, see
     ``retime_filter``) into output-ready frames for one cut; ``colors``: ``input_colors``."""
-    chain = [f"scale={place.scaled_w}:{place.scaled_h}:flags=bicubic{colors}:out_color_matrix=bt709:out_range=tv",
+    chain = [f"scale={place.scaled_w}:{place.scaled_h}:flags=bicubic{colors}"
+             ":out_color_matrix=bt709:out_range=tv",
              "format=yuv420p", "setsar=1"]
     if mode == "cover":
         chain.append(f"crop={out_w}:{out_h}:{place.crop_x}:{place.crop_y}")
@@ -69,7 +70,8 @@ def cut_filter(place: Placement, out_w: int, out_h: int, fps: int, mode: str, co
     return ",".join(chain)
 
 
-def fitted_rect(rect, src_w: int, src_h: int, out_w: int, out_h: int, mode: str) -> tuple[float, float, float, float]:
+def fitted_rect(rect, src_w: int, src_h: int, out_w: int, out_h: int,
+                mode: str) -> tuple[float, float, float, float]:
     """A move's normalised source rectangle in source pixels, given the output's shape about
     its centre (the plan may be rendered at another aspect): cover takes the largest such
     rectangle inside it, contain the smallest around it (letterboxed)."""
@@ -104,7 +106,8 @@ def move_filter(move: dict, frames: int, src_w: int, src_h: int, out_w: int, out
     cx, cy = math.floor(x0 * fx / 2) * 2, math.floor(y0 * fy / 2) * 2  # even: chroma planes crop alike
     left, top = max(0, -cx), max(0, -cy)
     right, bottom = max(0, cx + out_w - sw), max(0, cy + out_h - sh)
-    chain = [f"scale={sw}:{sh}:flags=bicubic{colors}:out_color_matrix=bt709:out_range=tv", "format=yuv420p", "setsar=1"]
+    chain = [f"scale={sw}:{sh}:flags=bicubic{colors}:out_color_matrix=bt709:out_range=tv", "format=yuv420p",
+             "setsar=1"]
     if left or top or right or bottom:
         chain.append(f"pad={sw + left + right + (left + right) % 2}:{sh + top + bottom + (top + bottom) % 2}:"
                      f"{left}:{top}:black")
@@ -139,11 +142,12 @@ def picture_filter(cut: Cut, info, out_w: int, out_h: int, mode: str) -> str:
     """A cut's filters after ``retime_filter``: its source frames fitted to the output (a
     still's move: its first frame, moved over for the whole cut, ``move_filter``)."""
     if cut.move is not None:
-        return "trim=end_frame=1," + move_filter(cut.move, cut.frames, info.width, info.height, out_w, out_h, mode,
+        return "trim=end_frame=1," + move_filter(cut.move, cut.frames, info.width, info.height, out_w, out_h,
+                                                 mode,
                                                   input_colors(info))
     focus = tuple(cut.focus) if cut.focus else None
-    return cut_filter(fit_picture(info.width, info.height, out_w, out_h, mode, focus), out_w, out_h, cut.fps, mode,
-                      input_colors(info))
+    return cut_filter(fit_picture(info.width, info.height, out_w, out_h, mode, focus), out_w, out_h, cut.fps,
+                      mode, input_colors(info))
 
 
 def retime_filter(seek: float, start: float, fps: int) -> str:
@@ -207,9 +211,11 @@ class CutReader:
         seek = max(0.0, start - SEEK_MARGIN)
         vf = retime_filter(seek, start, self.fps) + "," + self.filter
         cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-threads", DECODER_THREADS, "-ss", f"{seek:.6f}",
-               *source_args(self.cut.source, self.fps), "-i", self.cut.source, "-map", "0:v:0", "-an", "-sn", "-vf", vf,
-               "-frames:v", str(self.source_frames + self.lead - first), "-pix_fmt", "yuv420p", "-f", "rawvideo", "-"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+               *source_args(self.cut.source, self.fps), "-i", self.cut.source, "-map", "0:v:0", "-an", "-sn",
+               "-vf", vf, "-frames:v", str(self.source_frames + self.lead - first), "-pix_fmt", "yuv420p",
+               "-f", "rawvideo", "-"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL)
         widen_pipe(self.proc.stdout)
         self.queue: queue.Queue = queue.Queue(self.QUEUE)
         self._stop = threading.Event()
@@ -253,7 +259,9 @@ class CutReader:
             if item is None:  # source ended early: hold the last frame
                 self.queue = None
                 if self.last is None:
-                    err = self.proc.stderr.read().decode(errors="replace").strip().splitlines() if self.proc.stderr else []
+                    err = []
+                    if self.proc.stderr:
+                        err = self.proc.stderr.read().decode(errors="replace").strip().splitlines()
                     raise WamError(f"could not decode {self.cut.source} at {self.cut.source_in:.2f} s"
                                    + (f" ({err[-1][:120]})" if err else ""))
                 self.next_index = j + 1

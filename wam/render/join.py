@@ -31,11 +31,13 @@ def join_command(listing: Path, audio: Path, target: Path) -> list[str]:
             "-f", "mp4", str(target)]
 
 
-def join_segments(paths: list[Path], frames: list[int], fps: int, audio: Path, target: Path, work: Path) -> None:
+def join_segments(paths: list[Path], frames: list[int], fps: int, audio: Path, target: Path,
+                  work: Path) -> None:
     """Write ``target``: the segments' video streams in order plus ``audio``, by stream copy."""
     listing = work / "segments.ffconcat"
     listing.write_text(concat_list(paths, frames, fps))
     proc = run_child(join_command(listing, audio, target))  # never writing after an interrupt
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise WamError(f"joining the segments of {target.name} failed" + (f": {err[-1][:200]}" if err else ""))
+        raise WamError(f"joining the segments of {target.name} failed"
+                       + (f": {err[-1][:200]}" if err else ""))

@@ -1,4 +1,5 @@
-"""Pure geometry and timing of the output picture: output sizes, cover/contain fitting
+"""Pure geometry and timing of the output picture: output sizes (a talk's shape, probed, for
+``--a-roll``), cover/contain fitting
 (crop centred on a face), fades from/to black and paragraph cross-fades."""
 
 from __future__ import annotations
@@ -37,6 +38,33 @@ def output_size(resolution: str, aspect: str | None = None) -> tuple[int, int]:
         shape = f" (with --aspect {aspect})" if aspect else ""
         raise UsageError(f"--resolution {resolution.strip()}{shape}: {problem}")
     return w, h
+
+
+def output_size_like(resolution: str, width: int, height: int) -> tuple[int, int]:
+    """(width, height) of ``--resolution``'s short side in the shape of a ``width`` × ``height``
+    picture (a plan over a talk takes the talk's shape: a phone's 1080×1920 at 1280x720 gives
+    720×1280); the resolution as it is when that shape cannot be encoded."""
+    w, h = output_size(resolution)
+    if width <= 0 or height <= 0:
+        return w, h
+    short = min(w, h)
+    shaped = (round(short * width / height),
+              short) if width >= height else (short, round(short * height / width))
+    shaped = (shaped[0] - shaped[0] % 2, shaped[1] - shaped[1] % 2)
+    return (w, h) if frame_size_problem(*shaped) else shaped
+
+
+def output_frame(resolution: str, aspect: str | None, *, a_roll: str | None = None,
+                 explicit: frozenset | set = frozenset()) -> tuple[int, int]:
+    """The output frame: ``resolution`` in the shape of ``aspect``; over a talk (``a_roll``), unless
+    ``explicit`` names "resolution" or "aspect", in the talk's own shape (the resolution's short
+    side kept: a phone's upright talk gives an upright video)."""
+    if a_roll and not {"resolution", "aspect"} & set(explicit):
+        from wam.voice.talk import talk_info
+
+        talk = talk_info(a_roll)
+        return output_size_like(resolution, talk.width, talk.height)
+    return output_size(resolution, aspect)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +68,8 @@ def to_moviepy(plan, *, size: tuple[int, int] | None = None, fit: str = "cover",
     gone = missing_sources(timeline)
     if gone:
         raise WamError(f"source clip missing since indexing: {gone[0]}"
-                       + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "") + "; run `wam index` again and re-plan")
+                       + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
+                       + "; run `wam index` again and re-plan")
     opts = RenderOptions.for_plan(timeline, size=size, fit=fit, subtitles=subtitles, keep_audio=keep_audio,
                                   music=music)
 
@@ -83,7 +84,7 @@ def to_moviepy(plan, *, size: tuple[int, int] | None = None, fit: str = "cover",
     return clip
 
 
-@lru_cache(maxsize=None)
+@cache
 def _clip_class():
     from moviepy import VideoClip
 

@@ -17,8 +17,8 @@ import json
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from wam.errors import WamError
 from wam.media.ffmpeg_stream import ffmpeg_exe
@@ -37,13 +37,14 @@ def sound_key(timeline: Timeline, opts) -> str | None:
         return None
     from wam.render.segments import cut_identity, file_identity
 
-    desc = {"narration": timeline.narration, "music": music and file_identity(music), "duration": timeline.frames,
-            "fps": timeline.fps, "cuts": [cut_identity(c) + [c.start_frame] for c in timeline.cuts()]
-            if opts.keep_audio else None}
+    desc = {"narration": timeline.narration, "music": music and file_identity(music),
+            "duration": timeline.frames, "fps": timeline.fps,
+            "cuts": [cut_identity(c) + [c.start_frame] for c in timeline.cuts()] if opts.keep_audio else None}
     return hashlib.sha256(json.dumps(desc, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def sound_track(timeline: Timeline, opts, folder: Path, warn: Callable[[str], None] = lambda m: None) -> Path | None:
+def sound_track(timeline: Timeline, opts, folder: Path,
+                warn: Callable[[str], None] = lambda m: None) -> Path | None:
     """The video's whole sound track (AAC) in ``folder``, mixed the first time it is asked for;
     None for a silent video."""
     from wam.render.audio import write_audio_track
@@ -55,7 +56,8 @@ def sound_track(timeline: Timeline, opts, folder: Path, warn: Callable[[str], No
     with _lock:
         if not path.is_file():
             part = folder / f".sound-{key}.part.audio.m4a"
-            for clip in write_audio_track(timeline, part, keep_audio=opts.keep_audio, music=opts.music, warn=warn):
+            for clip in write_audio_track(timeline, part, keep_audio=opts.keep_audio, music=opts.music,
+                                          warn=warn):
                 clip.close()
             part.replace(path)
     return path
@@ -72,7 +74,8 @@ def sentence_preview(timeline: Timeline, opts, index: int, cache, folder: Path,
         raise WamError(f"the plan has no sentence {index + 1}")
     seg = plan_segments(timeline, opts)[index]
     sound = sound_track(timeline, opts, folder, warn)
-    name = hashlib.sha256(f"{seg.key}:{sound and sound.name}:{seg.first}:{seg.frames}".encode()).hexdigest()[:32]
+    identity = f"{seg.key}:{sound and sound.name}:{seg.first}:{seg.frames}"
+    name = hashlib.sha256(identity.encode()).hexdigest()[:32]
     out = folder / f"sentence-{name}.mp4"
     if out.is_file():
         return out
@@ -86,12 +89,14 @@ def sentence_preview(timeline: Timeline, opts, index: int, cache, folder: Path,
                  else ["-f", "lavfi", "-t", f"{seconds:.6f}", "-i", "anullsrc=r=44100:cl=stereo"])
         part = work / "preview.mp4"
         proc = subprocess.run([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-i", str(video), *audio,
-                               "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "160k",
-                               "-t", f"{seconds:.6f}", "-movflags", "+faststart", "-f", "mp4", str(part)],
+                               "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a",
+                               "160k", "-t", f"{seconds:.6f}", "-movflags", "+faststart", "-f", "mp4",
+                               str(part)],
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise WamError(f"making the preview of sentence {index + 1} failed" + (f": {err[-1][:200]}" if err else ""))
+            raise WamError(f"making the preview of sentence {index + 1} failed"
+                           + (f": {err[-1][:200]}" if err else ""))
         part.replace(out)
     finally:
         shutil.rmtree(work, ignore_errors=True)

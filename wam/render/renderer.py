@@ -85,7 +85,7 @@ class RenderResult:
 
 
 class FrameSource:
-    """Output frame i of a timeline: picture, cross-fade, subtitle, fade.
+    """Output frame i of a timeline: picture, cross-fade, the speaker's box (``pip``), subtitle, fade.
 
     ``end``: the frames asked for stop before this one (a segment), so no decoder is started
     early for a cut at or after it (except the one a cross-fade shows before it starts)."""
@@ -115,6 +115,7 @@ class FrameSource:
         self.boundaries = sorted((b, k) for k, b in self.xfade_into.items())
         self.readers: dict[int, CutReader] = {}
         self.captions = None  # wam.render.captions.Captions, made when the first subtitle is needed
+        self.pip = None  # (reader of the talk from its first frame, that frame, box): --a-roll-mode pip
 
     def _open(self, k: int) -> None:
         if k not in self.readers and k < len(self.cuts):
@@ -143,6 +144,8 @@ class FrameSource:
                 self._open(nxt)  # not reader(): that would close the current cut
                 incoming = self.readers[nxt].frame(i - b)  # the incoming shot plays into its cut
                 frame = mixed(frame, incoming, w)
+        if not self.cuts[k].a_roll and self.tl.a_roll and self.tl.a_roll.get("mode") == "pip":
+            frame = self.speaker_box(frame, i)
         if self.opts.subtitles:
             sub = self.subtitle(i)
             if sub is not None:
@@ -151,6 +154,21 @@ class FrameSource:
         if level < 1.0:
             frame = to_black(frame, self.w * self.h, level)
         return frame
+
+    def speaker_box(self, frame: np.ndarray, i: int) -> np.ndarray:
+        """``frame`` with the talk at output frame i in the speaker's box (``wam.render.pip``)."""
+        from wam.render.cutreader import source_info
+        from wam.render.pip import paste, pip_rect, talk_cut
+
+        if self.pip is None or i < self.pip[1]:
+            if self.pip is not None:
+                self.pip[0].close()
+            info = source_info(self.tl.a_roll["file"])
+            rect = pip_rect(self.w, self.h, info.width, info.height)
+            reader = CutReader(talk_cut(self.tl, i, self.total - i), rect[2], rect[3], "cover")
+            self.pip = (reader, i, rect)
+        reader, first, rect = self.pip
+        return paste(frame, reader.frame(i - first), rect, self.w, self.h)
 
     def subtitle(self, i: int):
         """The subtitle image over output frame i (``wam.render.captions``: its sentence's page
@@ -165,6 +183,9 @@ class FrameSource:
         for r in self.readers.values():
             r.close()
         self.readers.clear()
+        if self.pip is not None:
+            self.pip[0].close()
+            self.pip = None
 
 
 def mixed(outgoing: np.ndarray, incoming: np.ndarray, weight: float) -> np.ndarray:
@@ -203,9 +224,10 @@ def missing_sources(timeline: Timeline) -> list[str]:
 
 def not_video_sources(timeline: Timeline) -> list[str]:
     """Sources without a video or picture file name ending (ffmpeg would show a text file as a
-    picture of its text)."""
+    picture of its text); the speaker's talk (``--a-roll``) may have any name: it was probed
+    as a video when it was planned."""
     media = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
-    return sorted({c.source for c in timeline.cuts() if Path(c.source).suffix.lower() not in media})
+    return sorted({c.source for c in timeline.cuts() if Path(c.source).suffix.lower() not in media and not c.a_roll})
 
 
 def part_path(out: Path, pid: int, suffix: str) -> Path:
@@ -275,6 +297,9 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
         more = f" (and {len(odd) - 1} more)" if len(odd) > 1 else ""
         raise WamError(f"the plan's source {odd[0]}{more} is not a video file (its name must end in a video "
                        "or picture extension such as .mp4, .mov or .jpg)")
+    talk = (timeline.a_roll or {}).get("file")
+    if talk and not os.path.isfile(talk):
+        raise WamError(f"the plan's talk {talk} no longer exists (put it back, or re-plan with --a-roll)")
     gone = missing_sources(timeline)
     if gone:
         raise WamError(f"source clip missing since indexing: {gone[0]}" + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")

@@ -1,8 +1,9 @@
 """One segment rendered by one ffmpeg process: every cut of the sentence is an input of a
 filtergraph (decoded, retimed and fitted exactly as ``cutreader.CutReader`` does it), the
-cuts are concatenated, the cross-fade into the next paragraph is an ``xfade``, subtitles are
-overlaid from images written beside the segment, fades are ``fade`` filters, and x264
-encodes the result in the same process.
+cuts are concatenated, the cross-fade into the next paragraph is an ``xfade``, the speaker's
+box (``--a-roll-mode pip``, ``pip.py``) is an overlay of the talk, subtitles are overlaid from
+images written beside the segment, fades are ``fade`` filters, and x264 encodes the result
+in the same process.
 
 Place in the flow: ``segments.encode_segment`` asks ``graph_plan`` for each segment and runs
 the command when there is one. No frame passes through Python and no raw video through a
@@ -91,6 +92,28 @@ def _runs(images: list) -> list[tuple[object, int, int]]:
     return [r for r in runs if r[0] is not None]
 
 
+def _pip_chain(timeline: Timeline, first: int, end: int, k: int, opts) -> tuple[list[str], str, str] | None:
+    """Input ``k`` decoding the talk over output frames [first, end) into the speaker's box
+    (``pip``), its chain ``[pip]``, and the overlay filter that shows it over the library
+    footage of those frames; None when there is none to show it over."""
+    from dataclasses import replace
+
+    from wam.render.pip import footage_ranges, pip_on, pip_rect, talk_cut
+
+    ranges = footage_ranges(timeline, first, end) if pip_on(timeline) else []
+    if not ranges:
+        return None
+    cut = talk_cut(timeline, first, end - first)
+    info = source_info(cut.source)
+    x, y, w, h = pip_rect(opts.width, opts.height, info.width, info.height)
+    args, chain = _cut_input(cut, cut.source_in, replace(opts, width=w, height=h, fit="cover"))
+    frames = end - first
+    chain = (f"[{k}:v:0]{chain},trim=end_frame={frames},tpad=stop_mode=clone:stop={frames},trim=end_frame={frames},"
+             f"setpts=PTS-STARTPTS[pip]")
+    enable = "+".join(f"between(n,{a - first},{b - first - 1})" for a, b in ranges)
+    return args, chain, f"[pip]overlay=x={x}:y={y}:format=yuv420:eof_action=repeat:enable='{enable}'"
+
+
 def graph_plan(timeline: Timeline, opts, sentence: int, work: Path, name: str) -> GraphPlan | None:
     """The one-process render of sentence ``sentence``'s frames, or None when the graph cannot
     express it (see the module's docstring). Subtitle images are written to ``work`` as
@@ -145,6 +168,12 @@ def graph_plan(timeline: Timeline, opts, sentence: int, work: Path, name: str) -
         chains.append(f"[base][in]xfade=transition=fade:duration={xf / fps:.9f}:offset={(frames - xf) / fps:.9f}[xf]")
         last = "xf"
         n += 1
+    box = _pip_chain(timeline, first, end, n, opts)
+    if box is not None:  # the speaker in a corner over library footage
+        args, chain, overlay = box
+        inputs += args
+        chains += [chain, f"[{last}]{overlay}[pp]"]
+        last, n = "pp", n + 1
     if opts.subtitles:
         from wam.render.captions import Captions
 

@@ -111,6 +111,13 @@ def plan_segments(timeline: Timeline, opts) -> list[Segment]:
     for i, s in enumerate(sents):
         desc = {"base": base, "w": opts.width, "h": opts.height, "fps": fps, "frames": s.frames,
                 "cuts": [cut_identity(c) for c in s.cuts]}
+        if timeline.a_roll and timeline.a_roll.get("mode") == "pip":  # the talk in a box over footage, by place
+            from wam.render.pip import footage_ranges
+
+            shown = footage_ranges(timeline, s.start_frame, s.end_frame)
+            if shown:
+                desc["pip"] = [file_identity(timeline.a_roll["file"]), s.start_frame,
+                               [[a - s.start_frame, b - s.start_frame] for a, b in shown]]
         if opts.subtitles:  # every subtitle seen in the segment, where it shows (and its words, narrated)
             desc["text"] = [[text, a - s.start_frame, b - s.start_frame, words and [w - s.start_frame for w in words]]
                             for text, a, b, words in captions if a < s.end_frame and s.start_frame < b]

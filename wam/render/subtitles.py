@@ -12,7 +12,7 @@ import glob
 import os
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -38,15 +38,17 @@ def wam_font_problem() -> str | None:
     if not os.path.isfile(path):
         return f"WAM_FONT={path} is not a file; subtitles use the shipped DejaVu Sans Bold"
     if not _codepoints(path):
-        return f"WAM_FONT={path} is not a readable TrueType/OpenType font; subtitles use the shipped DejaVu Sans Bold"
+        return (f"WAM_FONT={path} is not a readable TrueType/OpenType font; "
+                "subtitles use the shipped DejaVu Sans Bold")
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_paths() -> tuple[str, ...]:
     """The primary font (a usable ``$WAM_FONT``, else the shipped one) followed by available fallbacks."""
     paths = [str(PRIMARY_FONT) if wam_font_problem() else os.environ.get("WAM_FONT") or str(PRIMARY_FONT)]
-    home_fonts = [os.path.expanduser("~/.fonts/**/*.tt[cf]"), os.path.expanduser("~/.local/share/fonts/**/*.tt[cf]")]
+    home_fonts = [os.path.expanduser("~/.fonts/**/*.tt[cf]"),
+                  os.path.expanduser("~/.local/share/fonts/**/*.tt[cf]")]
     for pattern in (*FALLBACK_PATTERNS, *home_fonts):
         for p in sorted(glob.glob(pattern, recursive=True)):
             if p not in paths:
@@ -54,7 +56,7 @@ def font_paths() -> tuple[str, ...]:
     return tuple(paths)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _codepoints(path: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
@@ -344,7 +346,7 @@ def srt_text(timeline) -> str:
     each sentence's span, or with narration the frames where it is spoken)."""
     import srt
 
-    from wam.render.captions import caption_frames
+    from wam.render.cues import caption_frames
 
     def at(frame: int) -> timedelta:
         return timedelta(seconds=frame / timeline.fps)

@@ -57,7 +57,8 @@ def duck_gain(t: np.ndarray, spans: list[tuple[float, float]], depth_db: float =
     after = np.where(t <= prev_end, 1.0, np.clip(1.0 - (t - prev_end) / max(release, 1e-6), 0.0, 1.0))
     after = np.where(k >= 0, after, 0.0)
     nxt = np.minimum(k + 1, len(starts) - 1)
-    before = np.where(k + 1 < len(starts), np.clip(1.0 - (starts[nxt] - t) / max(attack, 1e-6), 0.0, 1.0), 0.0)
+    before = np.where(k + 1 < len(starts), np.clip(1.0 - (starts[nxt] - t) / max(attack, 1e-6), 0.0, 1.0),
+                      0.0)
     depth = np.maximum(after, before)
     return 10 ** (depth_db * depth / 20)
 
@@ -79,11 +80,13 @@ def _loudnorm(extra: str = "") -> str:
 
 
 def measured_loudness(path: Path) -> dict:
-    """ffmpeg loudnorm's first-pass measurement of ``path`` (input_i, input_tp, input_lra, input_thresh, target_offset)."""
+    """ffmpeg loudnorm's first-pass measurement of ``path`` (input_i, input_tp, input_lra, input_thresh,
+    target_offset)."""
     from wam.media.ffmpeg_stream import ffmpeg_exe
 
     proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path), "-af",
-                           _loudnorm(":print_format=json"), "-f", "null", "-"], capture_output=True, timeout=3600)
+                           _loudnorm(":print_format=json"), "-f", "null", "-"], capture_output=True,
+                          timeout=3600)
     text = proc.stderr.decode(errors="replace")
     m = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", text)
     if proc.returncode != 0 or not m:
@@ -108,8 +111,9 @@ def normalise_loudness(mix: Path, out: Path, *, rate: int, bitrate: str = "160k"
     limit = 10 ** ((TRUE_PEAK - LIMITER_MARGIN) / 20)
     af = [] if silent else ["-af", f"volume={gain:.2f}dB,alimiter=limit={limit:.4f}:attack=5:release=80"
                                    ":level=false:latency=true"]
-    proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(mix), *af, "-ar", str(rate),
-                           "-c:a", "aac", "-b:a", bitrate, "-f", "mp4", str(out)], capture_output=True, timeout=3600)
+    proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(mix), *af, "-ar",
+                           str(rate), "-c:a", "aac", "-b:a", bitrate, "-f", "mp4", str(out)],
+                          capture_output=True, timeout=3600)
     if proc.returncode != 0:
         raise WamError(f"encoding the sound failed ({one_line(proc.stderr.decode(errors='replace'), 120)})")
     return m

@@ -10,7 +10,7 @@ import difflib
 import hashlib
 import os
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from wam.config import WATCH_POLL_SECONDS
 
@@ -79,5 +79,6 @@ def describe_recut(indices: list[int], total: int) -> str:
     """``sentences 3, 4 re-cut`` style summary (1-based), shortened for long lists."""
     if not indices:
         return "no sentence re-cut"
-    names = ", ".join(str(i + 1) for i in indices[:8]) + (f" … ({len(indices)} in all)" if len(indices) > 8 else "")
+    names = ", ".join(str(i + 1) for i in indices[:8]) + (f" … ({len(indices)} in all)" if len(indices) > 8
+                                                          else "")
     return f"sentence{'s' if len(indices) > 1 else ''} {names} of {total} re-cut"

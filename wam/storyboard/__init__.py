@@ -10,7 +10,7 @@ A narrated plan's page plays its narration, each sentence from where it is spoke
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from wam.timeline import Timeline
 
@@ -35,8 +35,10 @@ def storyboard_html(timeline: Timeline, *, title: str = "wam storyboard", altern
     cut_jpegs, alt_pics = pictures[: len(cuts)], pictures[len(cuts):]
     unreadable = sorted({c.source for c, j in zip(cuts, cut_jpegs) if j is None})
     if unreadable:
-        warn(f"no thumbnail for {len(unreadable)} source clip(s) (e.g. {unreadable[0]}): missing or unreadable")
+        warn(f"no thumbnail for {len(unreadable)} source clip(s) "
+             f"(e.g. {unreadable[0]}): missing or unreadable")
     alt_jpegs = {a.shot_id: j for a, j in zip(alts, alt_pics)}
     from wam.storyboard.sound import narration_mp3
 
-    return page_html(timeline, cut_jpegs, alternatives, alt_jpegs, title, narration=narration_mp3(timeline, warn))
+    return page_html(timeline, cut_jpegs, alternatives, alt_jpegs, title,
+                     narration=narration_mp3(timeline, warn))

@@ -16,25 +16,30 @@ from wam.timeline import Cut, SentenceSpan, Timeline
 COST_NAMES = ("semantic", "duration", "quality", "transition", "diversity")
 
 CSS = """
-:root { color-scheme: light; --ink: #1d1d1f; --muted: #5f6368; --line: #d8dadf; --warn: #b3261e; --note: #8a5a00; }
+:root { color-scheme: light; --ink: #1d1d1f; --muted: #5f6368; --line: #d8dadf; --warn: #b3261e;
+  --note: #8a5a00; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1180px; padding: 24px; font: 15px/1.45 system-ui, -apple-system, "Segoe UI",
        Roboto, "Noto Sans", "DejaVu Sans", sans-serif; color: var(--ink); background: #fff; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
 .summary { color: var(--muted); margin: 0 0 1rem; }
-.warnings { border-left: 4px solid var(--note); padding: .25rem .75rem; margin: 0 0 1rem; color: var(--note); }
-.sentence { border-top: 1px solid var(--line); padding: 14px 0 18px; break-inside: avoid; page-break-inside: avoid; }
+.warnings { border-left: 4px solid var(--note); padding: .25rem .75rem; margin: 0 0 1rem;
+  color: var(--note); }
+.sentence { border-top: 1px solid var(--line); padding: 14px 0 18px; break-inside: avoid;
+  page-break-inside: avoid; }
 .sentence.new-paragraph { border-top: 3px solid var(--ink); }
 .head { display: flex; gap: .75rem; align-items: baseline; flex-wrap: wrap; }
 .num { font-weight: 700; }
 .time { color: var(--muted); font-variant-numeric: tabular-nums; }
 .text { font-size: 1.12rem; margin: .35rem 0 .6rem; }
-.flag { display: inline-block; font-size: .78rem; padding: 0 .45rem; border: 1px solid currentColor; border-radius: 3px; }
+.flag { display: inline-block; font-size: .78rem; padding: 0 .45rem; border: 1px solid currentColor;
+  border-radius: 3px; }
 .flag.warn { color: var(--warn); } .flag.note { color: var(--note); } .flag.info { color: var(--muted); }
 .cuts, .alts { display: flex; flex-wrap: wrap; gap: 12px; }
 figure { margin: 0; }
 .cut { width: 332px; border: 1px solid var(--line); border-radius: 4px; padding: 6px; }
-.cut img, .cut .missing { display: block; width: 320px; height: auto; aspect-ratio: 16 / 9; object-fit: contain; background: #111; }
+.cut img, .cut .missing { display: block; width: 320px; height: auto; aspect-ratio: 16 / 9;
+  object-fit: contain; background: #111; }
 .missing { color: #eee; font-size: .8rem; padding: .5rem; overflow-wrap: anywhere; }
 .move { position: relative; width: 320px; background: #111; }
 .cut .move img { aspect-ratio: auto; }
@@ -47,14 +52,18 @@ figure { margin: 0; }
 @media (prefers-reduced-motion: reduce) { .move .move-now { animation: none; display: none; } }
 figcaption { font-size: .85rem; margin-top: .35rem; }
 .src { font-weight: 600; overflow-wrap: anywhere; }
-.costs { border-collapse: collapse; margin-top: .25rem; font-size: .78rem; font-variant-numeric: tabular-nums; }
-.costs td { padding: 0 .6rem 0 0; color: var(--muted); } .costs td + td { color: var(--ink); text-align: right; }
+.costs { border-collapse: collapse; margin-top: .25rem; font-size: .78rem;
+  font-variant-numeric: tabular-nums; }
+.costs td { padding: 0 .6rem 0 0; color: var(--muted); }
+.costs td + td { color: var(--ink); text-align: right; }
 .alts-box { margin-top: .6rem; }
 .alts-box h3 { font-size: .85rem; color: var(--muted); margin: 0 0 .3rem; font-weight: 600; }
 .alt { width: 204px; font-size: .8rem; color: var(--muted); }
-.alt img, .alt .missing { display: block; width: 192px; height: auto; aspect-ratio: 16 / 9; object-fit: contain; background: #111; }
+.alt img, .alt .missing { display: block; width: 192px; height: auto; aspect-ratio: 16 / 9;
+  object-fit: contain; background: #111; }
 .alt .desc { display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden; }
-.player { position: sticky; top: 0; background: #fff; padding: .4rem 0; z-index: 1; border-bottom: 1px solid var(--line); }
+.player { position: sticky; top: 0; background: #fff; padding: .4rem 0; z-index: 1;
+  border-bottom: 1px solid var(--line); }
 .player audio { width: 100%; }
 .listen { font: inherit; font-size: .8rem; padding: 0 .5rem; cursor: pointer; }
 .sentence.speaking { background: #f3f6fc; }
@@ -125,16 +134,23 @@ def _flag(label: str, kind: str, title: str = "") -> str:
     return f'<span class="flag {kind}"{t}>{escape(label)}</span>'
 
 
-def cut_html(cut: Cut, jpeg: bytes | None, index: int) -> str:
+def cut_html(cut: Cut, jpeg: bytes | None, index: int, over_talk: bool = False) -> str:
+    """One cut's figure; ``over_talk``: the plan lies over the speaker's talk (``--a-roll``), so
+    each cut says whether it shows the speaker (A-roll) or library footage (B-roll)."""
     name = os.path.basename(cut.source) or cut.source
     flags = []
+    if cut.a_roll:
+        flags.append(_flag("A-roll · speaker", "info", "the talk, at the time it plays on the output"))
+    elif over_talk:
+        flags.append(_flag("B-roll", "info", "library footage over the talk"))
     if getattr(cut, "last_resort", False):
         flags.append(_flag("last resort", "warn", "no candidate fitted; the best remaining footage was used"))
-    if cut.continues:
+    if cut.continues and not cut.a_roll:
         flags.append(_flag("continues", "info", "picks up the previous cut's shot where it ended"))
     if cut.move is not None:
-        flags.append(_flag("still · move", "info", "a still picture: the frame moves from the dashed to the solid "
-                                                   "rectangle over the cut"))
+        flags.append(_flag("still · move", "info",
+                           "a still picture: the frame moves from the dashed to the solid "
+                           "rectangle over the cut"))
     elif cut.hold > 0:
         flags.append(_flag(f"holds {cut.hold:.2f} s", "note", "the last source frame is held at the end"))
     costs = "".join(f"<tr><td>{escape(k)}</td><td>{float(v):.3f}</td></tr>"
@@ -149,7 +165,7 @@ def cut_html(cut: Cut, jpeg: bytes | None, index: int) -> str:
         f'<div class="src" title="{escape(cut.source)}">{escape(name)}</div>'
         f'<div>source {cut.source_in:.2f}–{cut.source_out:.2f} s · on screen '
         f'<span class="time">{clock(cut.start)}–{clock(cut.end)}</span></div>'
-        f'<div>score {cut.score:.3f} {" ".join(flags)}</div>'
+        f'<div>{"" if cut.a_roll else f"score {cut.score:.3f} "}{" ".join(flags)}</div>'
         + (f'<table class="costs" aria-label="cost breakdown">{costs}</table>' if costs else "")
         + "</figcaption></figure>"
     )
@@ -162,7 +178,8 @@ def move_html(move: dict, seconds: float, picture: str) -> str:
         return [f"{100 * v:.2f}%" for v in r]
 
     a, b = box(move["from"]), box(move["to"])
-    style = "; ".join([f"--{k}0: {v}" for k, v in zip("xywh", a)] + [f"--{k}1: {v}" for k, v in zip("xywh", b)]
+    style = "; ".join([f"--{k}0: {v}" for k, v in zip("xywh", a)]
+                      + [f"--{k}1: {v}" for k, v in zip("xywh", b)]
                       + [f"--d: {max(seconds, 0.5):.2f}s"])
 
     def rect(cls, r):
@@ -192,7 +209,8 @@ def sentence_html(s: SentenceSpan, new_paragraph: bool, cut_parts: list[str], al
                   spoken: tuple[float, float] | None = None) -> str:
     flags = []
     if s.weak_match:
-        flags.append(_flag("weak match", "warn", "no shot matched this sentence well; the best available is used"))
+        flags.append(_flag("weak match", "warn",
+                           "no shot matched this sentence well; the best available is used"))
     if s.reused:
         flags.append(_flag("reused", "note", "a shot shown elsewhere in the cut is shown again"))
     if new_paragraph:
@@ -209,8 +227,8 @@ def sentence_html(s: SentenceSpan, new_paragraph: bool, cut_parts: list[str], al
     return (
         f'<section class="{classes}" id="s{s.index + 1}" data-sentence="{s.index}"{span}>'
         f'<div class="head"><span class="num">{s.index + 1}.</span>'
-        f'<span class="time">{clock(s.start)}–{clock(s.end)} ({s.duration:.2f} s)</span>{" ".join(flags)}{listen}</div>'
-        f'<p class="text">{escape(s.text)}</p>'
+        f'<span class="time">{clock(s.start)}–{clock(s.end)} ({s.duration:.2f} '
+        f's)</span>{" ".join(flags)}{listen}</div><p class="text">{escape(s.text)}</p>'
         f'<div class="cuts">{"".join(cut_parts)}</div>{alts}</section>'
     )
 
@@ -228,32 +246,47 @@ def page_html(timeline: Timeline, cut_jpegs: list[bytes | None], alternatives: d
         spoken = speech_spans(timeline)
     cuts = timeline.cuts()
     n_weak = sum(s.weak_match for s in timeline.sentences)
+    footage = sum(c.duration for c in cuts if not c.a_roll)
     summary = (f"{len(timeline.sentences)} sentences · {len(cuts)} cuts · {clock(timeline.duration)} · "
                f"{timeline.width}×{timeline.height} at {timeline.fps} fps · pace {escape(timeline.pace)}"
                + (f" · model {escape(timeline.model)}" if timeline.model else "")
-               + (f" · {n_weak} weak match{'es' if n_weak != 1 else ''}" if n_weak else ""))
+               + (f" · {n_weak} weak match{'es' if n_weak != 1 else ''}" if n_weak else "")
+               + (f" · over the talk {escape(os.path.basename(timeline.a_roll['file']))}: B-roll "
+                  f"{clock(footage)} ({100 * footage / max(timeline.duration, 1e-9):.0f} %)"
+                  if timeline.a_roll else ""))
     warnings = "".join(f"<div>{escape(w)}</div>" for w in timeline.warnings)
     parts, k = [], 0
     prev_para = None
     for s in timeline.sentences:
         cut_parts = []
         for c in s.cuts:
-            cut_parts.append(cut_html(c, cut_jpegs[k], k))
+            cut_parts.append(cut_html(c, cut_jpegs[k], k, over_talk=timeline.a_roll is not None))
             k += 1
         alt_parts = None
         if alternatives is not None:
             alt_parts = [alternative_html(a, alt_jpegs.get(a.shot_id)) for a in alternatives.get(s.index, [])]
-        parts.append(sentence_html(s, prev_para is not None and s.paragraph != prev_para, cut_parts, alt_parts,
-                                   spoken[s.index] if spoken is not None else None))
+        parts.append(
+            sentence_html(
+                s,
+                prev_para is not None and s.paragraph != prev_para,
+                cut_parts,
+                alt_parts,
+                spoken[s.index] if spoken is not None else None,
+            )
+        )
         prev_para = s.paragraph
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>"
-        f"<h1>{escape(title)}</h1><p class=\"summary\">{summary}</p>"
+        f'<h1>{escape(title)}</h1><p class="summary">{summary}</p>'
         + (f'<div class="warnings">{warnings}</div>' if warnings else "")
-        + (f'<div class="player"><audio id="narration" controls preload="auto" '
-           f'src="data:audio/mpeg;base64,{base64.b64encode(narration).decode()}"></audio></div>' if narration else "")
+        + (
+            f'<div class="player"><audio id="narration" controls preload="auto" '
+            f'src="data:audio/mpeg;base64,{base64.b64encode(narration).decode()}"></audio></div>'
+            if narration
+            else ""
+        )
         + "\n".join(parts)
         + f"<script>{SCRIPT}</script></body></html>\n"
     )

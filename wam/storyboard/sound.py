@@ -4,7 +4,7 @@ which embeds it as a data URI so the cut can be listened to sentence by sentence
 from __future__ import annotations
 
 import subprocess
-from typing import Callable
+from collections.abc import Callable
 
 from wam.timeline import Timeline
 
@@ -28,8 +28,8 @@ def narration_mp3(timeline: Timeline, warn: Callable[[str], None] = lambda m: No
         return None
     if path is None:
         return None
-    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-t", f"{timeline.duration:.3f}",
-           "-ac", "1", "-c:a", "libmp3lame", "-b:a", BITRATE, "-f", "mp3", "-"]
+    cmd = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-t",
+           f"{timeline.duration:.3f}", "-ac", "1", "-c:a", "libmp3lame", "-b:a", BITRATE, "-f", "mp3", "-"]
     try:
         out = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=300)
     except (OSError, subprocess.TimeoutExpired):

@@ -29,9 +29,11 @@ from wam.errors import UsageError, WamError, one_line
 
 STATIC = Path(__file__).with_name("static")
 SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; media-src 'self'; "
-                                 b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+                                 b"connect-src 'self'; frame-ancestors "
+                                 b"'none'; base-uri 'none'; form-action 'none'"),
     (b"cache-control", b"no-store"),
 ]
 
@@ -52,7 +54,8 @@ class TokenGate:
         for given in query.get("token", []):
             if hmac.compare_digest(given.encode(), self.token.encode()):
                 return True, True
-        if "x-wam-token" in headers and hmac.compare_digest(headers["x-wam-token"].encode(), self.token.encode()):
+        if "x-wam-token" in headers and hmac.compare_digest(headers["x-wam-token"].encode(),
+                                                            self.token.encode()):
             return True, False
         cookies = SimpleCookie()
         try:
@@ -74,7 +77,8 @@ class TokenGate:
         if scope["method"] not in ("GET", "HEAD") and origin is not None and origin != f"http://{host}":
             allowed = False
         if not allowed:
-            response = PlainTextResponse("wam studio: forbidden (open the address wam studio printed, with its token)",
+            response = PlainTextResponse("wam studio: forbidden (open the address "
+                                         "wam studio printed, with its token)",
                                          status_code=403)
         elif in_query and scope["method"] == "GET" and scope["path"] == "/":
             # the token moves into a cookie and out of the address bar (and the browser's history)
@@ -130,11 +134,13 @@ def studio_app(studio, token: str, port: int) -> TokenGate:
 
     async def swap(request):
         data = await body(request)
-        return await state_after(studio.session.swap, _int(data, "sentence"), _int(data, "cut"), data.get("shot_id"))
+        return await state_after(studio.session.swap, _int(data, "sentence"), _int(data, "cut"),
+                                 data.get("shot_id"))
 
     async def pin(request):
         data = await body(request)
-        return await state_after(studio.session.pin, _int(data, "sentence"), _int(data, "cut"), bool(data.get("pinned")))
+        return await state_after(studio.session.pin, _int(data, "sentence"), _int(data, "cut"),
+                                 bool(data.get("pinned")))
 
     async def ban(request):
         data = await body(request)
@@ -147,8 +153,9 @@ def studio_app(studio, token: str, port: int) -> TokenGate:
         data = await body(request)
         music = data.get("music")
         voice = data.get("voice")
-        return await state_after(studio.session.change_settings, pace=data.get("pace"), aspect=data.get("aspect"),
-                                 voice=voice or None, no_voice="voice" in data and not voice,
+        return await state_after(studio.session.change_settings, pace=data.get("pace"),
+                                 aspect=data.get("aspect"), voice=voice or None,
+                                 no_voice="voice" in data and not voice,
                                  music=music if isinstance(music, int) else None,
                                  no_music="music" in data and music is None)
 
@@ -179,10 +186,12 @@ def studio_app(studio, token: str, port: int) -> TokenGate:
 
     async def thumb(request):
         try:
-            seconds, width = float(request.query_params.get("t", "0")), int(request.query_params.get("w", "320"))
+            seconds = float(request.query_params.get("t", "0"))
+            width = int(request.query_params.get("w", "320"))
         except ValueError:
             return PlainTextResponse("bad thumbnail request", status_code=400)
-        jpeg = await asyncio.to_thread(studio.session.files.thumbnail, request.path_params["shot_id"], seconds, width)
+        jpeg = await asyncio.to_thread(studio.session.files.thumbnail, request.path_params["shot_id"],
+                                       seconds, width)
         if jpeg is None:
             return PlainTextResponse("no such picture", status_code=404)
         return Response(jpeg, media_type="image/jpeg")

@@ -45,8 +45,9 @@ def swapped(timeline: Timeline, sentence: int, cut: int, table, row: int, score:
     old = cut_at(timeline, sentence, cut)
     a, b = source_range(table, row, old.duration)
     face = np.asarray(table.face_centres[row], np.float64)
-    new = Cut(shot_id=table.shot_ids[row], source=table.sources[row], source_in=round(a, 6), source_out=round(b, 6),
-              start_frame=old.start_frame, frames=old.frames, fps=old.fps, score=round(float(score), 4), costs={},
+    new = Cut(shot_id=table.shot_ids[row], source=table.sources[row], source_in=round(a, 6),
+              source_out=round(b, 6), start_frame=old.start_frame, frames=old.frames, fps=old.fps,
+              score=round(float(score), 4), costs={},
               focus=None if np.isnan(face).any() else [round(float(face[0]), 4), round(float(face[1]), 4)],
               hold=round(max(0.0, old.duration - (b - a)), 6), pinned=old.pinned)
     sp = timeline.sentences[sentence]

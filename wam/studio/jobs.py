@@ -14,10 +14,10 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from wam.config import EXPORT_FORMATS
 from wam.errors import UsageError, WamError, one_line
@@ -111,8 +111,8 @@ class MediaJobs:
 
         started = time.perf_counter()
         try:
-            result = render_timeline(timeline, target, render_options(timeline), warn=self.warn, cache=self.cache,
-                                     report=report)
+            result = render_timeline(timeline, target, render_options(timeline), warn=self.warn,
+                                     cache=self.cache, report=report)
         except WamError as exc:
             state.error, state.state = str(exc), "failed"
             return
@@ -129,9 +129,9 @@ class MediaJobs:
         """Write the cut for an editor in ``fmt`` (an ``EXPORT_FORMATS`` name) and the subtitles
         beside the story; the files written and the warnings."""
         from wam.export import export_timeline, narration_copy_path
+        from wam.fileio import write_atomic
         from wam.outputs import check_output
         from wam.render.subtitles import srt_text
-        from wam.fileio import write_atomic
 
         if fmt not in EXPORT_FORMATS:
             raise UsageError(f"the format must be one of {', '.join(EXPORT_FORMATS)}")

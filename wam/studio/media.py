@@ -4,7 +4,9 @@ named by their shot id, never by a path from a request.
 ``ShotFiles`` is built once from the index (shot id → its file and its time range) with the
 libraries' folders; a shot's file is served only while it is a regular file whose real path
 (symlinks resolved) lies inside one of those folders, so neither ``..``, an encoded slash, an
-absolute path nor a symlink out of a library can reach another file. Thumbnails are JPEGs
+absolute path nor a symlink out of a library can reach another file; the one file besides
+them is the talk a plan over the speaker cuts over (``--a-roll``), as the shot ``a-roll``
+(``add_talk``). Thumbnails are JPEGs
 from ``wam.storyboard.thumbs`` at a time clamped into the shot, kept in memory.
 """
 
@@ -36,17 +38,26 @@ class ShotFiles:
         self.roots = [Path(os.path.realpath(r)) for r in roots]
         self.shots = {sid: ShotFile(src, float(a), float(b))
                       for sid, src, a, b in zip(table.shot_ids, table.sources, table.starts, table.ends)}
+        self.talk: Path | None = None  # the real path of the talk (``add_talk``)
         self._thumbs: OrderedDict[tuple, bytes | None] = OrderedDict()
         self._lock = threading.Lock()
 
+    def add_talk(self, path: str, seconds: float) -> None:
+        """Serve the speaker's talk at ``path`` (``seconds`` long) as the shot ``a-roll``."""
+        from wam.assemble.speaker import SPEAKER_ID
+
+        self.talk = Path(os.path.realpath(path))
+        self.shots[SPEAKER_ID] = ShotFile(path, 0.0, float(seconds))
+
     def file_of(self, shot_id: str) -> Path | None:
         """The file of the shot ``shot_id``: its real path if that is a regular file inside an
-        indexed library; None otherwise (an unknown shot, a vanished file, a link out)."""
+        indexed library (or the talk); None otherwise (an unknown shot, a vanished file, a link out)."""
         shot = self.shots.get(shot_id)
         if shot is None:
             return None
         real = Path(os.path.realpath(shot.source))
-        if not any(real.is_relative_to(root) for root in self.roots) or not real.is_file():
+        inside = real == self.talk or any(real.is_relative_to(root) for root in self.roots)
+        if not inside or not real.is_file():
             return None
         return real
 

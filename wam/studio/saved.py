@@ -4,10 +4,10 @@ the story's text.
 
 ``wam plan STORY`` and ``wam render STORY`` re-plan against it when it is there (unless
 ``--fresh`` or ``--previous``): the sentences whose text is unchanged keep its cuts, its pins
-and bans hold, and the settings it was made with (pace, frame rate, size, voice, music) are
-the defaults of the options not given on the command line — so that the CLI renders what the
-studio showed. ``wam render --plan story.wam.json`` and ``wam export story.wam.json`` use it
-as it is. Pure file handling: no planning here.
+and bans hold, and the settings it was made with (pace, frame rate, size, voice, music, the
+talk under it) are the defaults of the options not given on the command line — so that the
+CLI renders what the studio showed. ``wam render --plan story.wam.json`` and ``wam export
+story.wam.json`` use it as it is. Pure file handling: no planning here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from wam.config import DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE
 from wam.errors import WamError
 from wam.timeline import Timeline
 
@@ -46,8 +47,8 @@ def read_saved_plan(story: str | os.PathLike) -> Timeline | None:
 
 def saved_settings(plan: Timeline) -> dict:
     """The option values a saved plan was made with, by the CLI's option names: ``pace``,
-    ``fps``, ``resolution``, and ``voice`` / ``music`` when it had them (a music file that has
-    gone is left out)."""
+    ``fps``, ``resolution``, and ``voice`` / ``music`` / the talk under it (``a_roll``,
+    ``a_roll_mode``, ``a_roll_every``) when it had them (a file that has gone is left out)."""
     out = {"pace": plan.pace, "fps": plan.fps, "resolution": f"{plan.width}x{plan.height}"}
     narration = plan.narration or {}
     if narration.get("kind") == "voice" and isinstance(narration.get("voice"), str):
@@ -55,6 +56,13 @@ def saved_settings(plan: Timeline) -> dict:
     music = (plan.music or {}).get("file")
     if isinstance(music, str) and os.path.isfile(music):
         out["music"] = music
+    talk = plan.a_roll or {}
+    if isinstance(talk.get("file"), str) and os.path.isfile(talk["file"]):
+        out.update(
+            a_roll=talk["file"],
+            a_roll_mode=talk.get("mode", DEFAULT_A_ROLL_MODE),
+            a_roll_every=float(talk.get("every", DEFAULT_A_ROLL_EVERY)),
+        )
     return out
 
 

@@ -11,10 +11,10 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from wam.errors import UsageError, WamError
+from wam.errors import UsageError
 from wam.studio.jobs import MediaJobs
 from wam.studio.session import StudioSession
 
@@ -23,8 +23,8 @@ class Studio:
     """A story's session and its media jobs, and the state the page shows of them."""
 
     def __init__(self, story: str | os.PathLike, *, libraries=None, music=(), home: Path | None = None,
-                 warn: Callable[[str], None] = lambda m: None):
-        self.session = StudioSession(story, libraries=libraries, music=music, home=home)
+                 warn: Callable[[str], None] = lambda m: None, talk: dict | None = None):
+        self.session = StudioSession(story, libraries=libraries, music=music, home=home, **(talk or {}))
         self.jobs = MediaJobs(self.session.story, warn)
         try:
             self.session.run(self.session.open).result()
@@ -56,7 +56,7 @@ class Studio:
             "error": s.error,
             "saved": s.is_saved(),
             "settings": {"pace": st.pace, "aspect": st.aspect(), "size": list(st.size), "fps": st.fps,
-                         "voice": st.voice,
+                         "voice": st.voice, "a_roll": st.a_roll and os.path.basename(st.a_roll),
                          "music": s.choices.music.index(st.music) if st.music in s.choices.music else None},
             "choices": {"pace": list(PACE_NAMES), "aspect": list(ASPECTS), "voice": list(s.choices.voices),
                         "music": [os.path.basename(m) for m in s.choices.music]},
@@ -85,8 +85,9 @@ def bind(port: int, explicit: bool) -> socket.socket:
 
 def run_studio(story: str, *, port: int, explicit_port: bool = False, open_browser: bool = True,
                libraries=None, music=(), note: Callable[[str], None] = lambda m: None,
-               warn: Callable[[str], None] = lambda m: None) -> None:
-    """Serve the studio for ``story`` until interrupted (the address on stdout first)."""
+               warn: Callable[[str], None] = lambda m: None, talk: dict | None = None) -> None:
+    """Serve the studio for ``story`` until interrupted (the address on stdout first); ``talk``:
+    the speaker's talk to cut over (``StudioSession``'s ``a_roll``, ``a_roll_mode``, ``a_roll_every``)."""
     import threading
     import webbrowser
 
@@ -97,7 +98,7 @@ def run_studio(story: str, *, port: int, explicit_port: bool = False, open_brows
     sock = bind(port, explicit_port)
     try:
         note(f"opening {story} (the index and the text model)…")
-        studio = Studio(story, libraries=libraries, music=music, warn=warn)
+        studio = Studio(story, libraries=libraries, music=music, warn=warn, talk=talk)
     except BaseException:
         sock.close()
         raise

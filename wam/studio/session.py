@@ -15,21 +15,38 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wam.config import (ASPECTS, DEFAULT_ALTERNATIVES, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE, DEFAULT_RESOLUTION,
-                        DEFAULT_VOICE, DEFAULT_WPS, PACE_NAMES, STUDIO_MUSIC_EXTENSIONS, wam_home)
+from wam.config import (
+    ASPECTS,
+    DEFAULT_A_ROLL_EVERY,
+    DEFAULT_A_ROLL_MODE,
+    DEFAULT_ALTERNATIVES,
+    DEFAULT_FPS,
+    DEFAULT_K,
+    DEFAULT_PACE,
+    DEFAULT_RESOLUTION,
+    DEFAULT_VOICE,
+    DEFAULT_WPS,
+    PACE_NAMES,
+    STUDIO_MUSIC_EXTENSIONS,
+    wam_home,
+)
 from wam.errors import NothingIndexedError, UsageError, WamError
 from wam.timeline import Bans, Timeline
 
 
 @dataclass
 class Settings:
-    """What decides the cut besides the text: pace, frame rate and size, voice, music."""
+    """What decides the cut besides the text: pace, frame rate and size, voice, music, the talk under it."""
 
     pace: str = DEFAULT_PACE
     fps: int = DEFAULT_FPS
     size: tuple[int, int] = (1280, 720)
-    voice: str | None = None  # None: unnarrated; a Piper voice (``--voice``: the shipped one's name, or a model)
+    # None: unnarrated; a Piper voice (``--voice``: the shipped one's name, or a model)
+    voice: str | None = None
     music: str | None = None  # a sound file among the session's music choices
+    a_roll: str | None = None  # the speaker's talk under the cut (``--a-roll``; its sound is the narration)
+    a_roll_mode: str = DEFAULT_A_ROLL_MODE
+    a_roll_every: float = DEFAULT_A_ROLL_EVERY
 
     def aspect(self) -> str | None:
         """The ``ASPECTS`` name of the frame's shape (None: another shape)."""
@@ -41,8 +58,15 @@ class Settings:
 class Choices:
     """What the page offers in its menus."""
 
-    voices: list[str] = field(default_factory=lambda: [DEFAULT_VOICE])  # Piper voices (``--voice`` values)
+    voices: list[str] = field(default_factory=lambda: installed_voices())  # Piper voices (``--voice`` values)
     music: list[str] = field(default_factory=list)  # absolute paths of sound files
+
+
+def installed_voices() -> list[str]:
+    """The voices the page offers: the shipped Piper voice, or none without the ``wam[voice]`` extra."""
+    from wam.voice.engines import piper_installed
+
+    return [DEFAULT_VOICE] if piper_installed(shipped=True) else []
 
 
 def music_choices(story: Path, given: list[str]) -> list[str]:
@@ -58,10 +82,13 @@ def music_choices(story: Path, given: list[str]) -> list[str]:
 
 class StudioSession:
     """The story at ``story`` in the studio (``libraries``: the indexed folders to cut from,
-    default all; ``music``: sound files to offer besides those beside the story)."""
+    default all; ``music``: sound files to offer besides those beside the story; ``a_roll``: the
+    speaker's talk to cut over, with ``a_roll_mode`` / ``a_roll_every`` — given, they override the
+    saved plan's)."""
 
     def __init__(self, story: str | os.PathLike, *, libraries: list[str] | None = None, music: list[str] = (),
-                 home: Path | None = None):
+                 home: Path | None = None, a_roll: str | None = None, a_roll_mode: str | None = None,
+                 a_roll_every: float | None = None):
         from wam.story import MARKDOWN_SUFFIXES
 
         self.story = Path(os.path.abspath(story))
@@ -69,6 +96,8 @@ class StudioSession:
         self.libraries = list(libraries or []) or None
         self.markdown = self.story.suffix.lower() in MARKDOWN_SUFFIXES
         self.settings = Settings()
+        self.talk = {"a_roll": a_roll and os.path.abspath(a_roll), "a_roll_mode": a_roll_mode,
+                     "a_roll_every": a_roll_every}  # as given
         self.choices = Choices(music=music_choices(self.story, list(music)))
         self.timeline: Timeline | None = None
         self.bans = Bans()
@@ -106,28 +135,41 @@ class StudioSession:
         saved = read_saved_plan(self.story)
         if saved is not None:
             found = saved_settings(saved)
-            self.settings = Settings(found["pace"] if found["pace"] in PACE_NAMES else DEFAULT_PACE, found["fps"],
-                                     (saved.width, saved.height), found.get("voice"), found.get("music"))
+            self.settings = Settings(found["pace"] if found["pace"] in PACE_NAMES else DEFAULT_PACE,
+                                     found["fps"], (saved.width, saved.height), found.get("voice"),
+                                     found.get("music"),
+                                     **{k: v for k, v in found.items() if k.startswith("a_roll")})
             for kind, value in (("voices", self.settings.voice), ("music", self.settings.music)):
                 if value and value not in getattr(self.choices, kind):
                     getattr(self.choices, kind).append(value)
             self.bans = saved.bans
         else:
-            from wam.render.layout import output_size
+            from wam.render.layout import output_frame
 
-            self.settings.size = output_size(DEFAULT_RESOLUTION)
+            self.settings.size = output_frame(DEFAULT_RESOLUTION, None, a_roll=self.talk["a_roll"])
+        for name, value in self.talk.items():
+            if value is not None:
+                setattr(self.settings, name, value)
+        if self.settings.a_roll:
+            self.settings.voice = None  # the talk's sound is the narration
         self._plan(saved)
-        if saved is not None and self.timeline is not None and _state_key(self.text, saved, self.settings) == \
-                _state_key(self.text, self.timeline, self.settings):
+        planned = self.timeline
+        if (
+            saved is not None
+            and planned is not None
+            and _state_key(self.text, saved, self.settings) == _state_key(self.text, planned, self.settings)
+        ):
             self.saved = self.state_key()
 
     def close(self) -> None:
         """End the text model's process and close the index (on the planning thread)."""
+
         def shut():
             if self._encoder is not None:
                 self._encoder.close()
             if self._store is not None:
                 self._store.close()
+
         try:
             self.run(shut).result()
         finally:
@@ -143,15 +185,38 @@ class StudioSession:
         s = self.settings
         try:
             sentences = read_story(self.text, wps=DEFAULT_WPS, markdown=self.markdown)
-            timeline = plan_story(sentences, libraries=self.libraries, pace=s.pace, fps=s.fps, width=s.size[0],
-                                  height=s.size[1], k=DEFAULT_K, previous=previous, voice=s.voice, music=s.music,
-                                  store=self._store, encoder=self._encoder, bans=self.bans)
-            self.alternatives = next_best(timeline, count=DEFAULT_ALTERNATIVES, k=DEFAULT_K, libraries=self.libraries,
-                                          store=self._store, encoder=self._encoder)
+            timeline = plan_story(
+                sentences,
+                libraries=self.libraries,
+                pace=s.pace,
+                fps=s.fps,
+                width=s.size[0],
+                height=s.size[1],
+                k=DEFAULT_K,
+                previous=previous,
+                voice=s.voice,
+                music=s.music,
+                store=self._store,
+                encoder=self._encoder,
+                bans=self.bans,
+                a_roll=s.a_roll,
+                a_roll_mode=s.a_roll_mode,
+                a_roll_every=s.a_roll_every,
+            )
+            self.alternatives = next_best(
+                timeline,
+                count=DEFAULT_ALTERNATIVES,
+                k=DEFAULT_K,
+                libraries=self.libraries,
+                store=self._store,
+                encoder=self._encoder,
+            )
         except WamError as exc:
             self.error = str(exc)
             return
         self.timeline, self.error = timeline, None
+        if timeline.a_roll is not None:  # the speaker's thumbnails
+            self.files.add_talk(timeline.a_roll["file"], timeline.a_roll["duration"])
 
     # ------------------------------------------------------------------ what the page asks
     def edit_text(self, text: str) -> None:
@@ -161,8 +226,16 @@ class StudioSession:
         self.text = text
         self._plan(self.timeline)
 
-    def change_settings(self, *, pace: str | None = None, aspect: str | None = None, voice: str | None = None,
-                        music: int | None = None, no_music: bool = False, no_voice: bool = False) -> None:
+    def change_settings(
+        self,
+        *,
+        pace: str | None = None,
+        aspect: str | None = None,
+        voice: str | None = None,
+        music: int | None = None,
+        no_music: bool = False,
+        no_voice: bool = False,
+    ) -> None:
         """New pace / shape / voice / music (``music``: an index into ``choices.music``), re-planned
         (the pins hold; other sentences keep their cuts only while the pace, voice and music stay)."""
         from wam.render.layout import output_size
@@ -181,6 +254,8 @@ class StudioSession:
         elif voice is not None:
             if voice not in self.choices.voices:
                 raise UsageError("unknown voice")
+            if s.a_roll:
+                raise UsageError("the talk's own sound is the narration: no voice over it")
             s.voice = voice
         if no_music:
             s.music = None
@@ -205,6 +280,8 @@ class StudioSession:
     def pin(self, sentence: int, cut: int, on: bool) -> None:
         from wam.studio.edits import pinned
 
+        if self.settings.a_roll and on:
+            raise UsageError("a plan over a talk is made afresh at every change: its cuts cannot be pinned")
         self.timeline = pinned(self._current(), sentence, cut, bool(on))
 
     def ban(self, shot_id: str, *, clip: bool = False, on: bool = True) -> None:
@@ -269,8 +346,14 @@ class StudioSession:
         from wam.alternatives import next_best
 
         try:
-            self.alternatives = next_best(self.timeline, count=DEFAULT_ALTERNATIVES, k=DEFAULT_K,
-                                          libraries=self.libraries, store=self._store, encoder=self._encoder)
+            self.alternatives = next_best(
+                self.timeline,
+                count=DEFAULT_ALTERNATIVES,
+                k=DEFAULT_K,
+                libraries=self.libraries,
+                store=self._store,
+                encoder=self._encoder,
+            )
         except WamError as exc:
             self.error = str(exc)
 
@@ -291,6 +374,16 @@ def _state_key(text: str, timeline: Timeline, settings: Settings) -> str:
 
     from wam.studio.views import cut_signature
 
-    data = [text.strip(), [cut_signature(s.cuts) for s in timeline.sentences], timeline.bans.to_dict(),
-            settings.pace, list(settings.size), settings.voice, settings.music]
+    data = [
+        text.strip(),
+        [cut_signature(s.cuts) for s in timeline.sentences],
+        timeline.bans.to_dict(),
+        settings.pace,
+        list(settings.size),
+        settings.voice,
+        settings.music,
+        settings.a_roll,
+        settings.a_roll_mode,
+        settings.a_roll_every,
+    ]
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()

@@ -55,12 +55,13 @@ def decode(path: str) -> tuple[np.ndarray, float]:
     except MediaError as exc:
         raise VoiceError(f"cannot use the narration {path}: {exc}") from None
     try:
-        out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-vn", "-ac", "1", "-ar", str(RATE),
-                              "-f", "f32le", "-"], capture_output=True, timeout=3600)
+        out = subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-i", path, "-vn", "-ac", "1", "-ar",
+                              str(RATE), "-f", "f32le", "-"], capture_output=True, timeout=3600)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise VoiceError(f"cannot read the narration {path} ({one_line(exc)})") from None
     if out.returncode != 0:
-        raise VoiceError(f"cannot read the narration {path} ({ffmpeg_reason(out.stderr.decode(errors='replace'))})")
+        raise VoiceError(f"cannot read the narration {path} "
+                         f"({ffmpeg_reason(out.stderr.decode(errors='replace'))})")
     x = np.frombuffer(out.stdout, "<f4").astype(np.float32)
     if len(x) < RATE * 0.1:
         raise VoiceError(f"the narration {path} is empty (no sound to align the story with)")
@@ -109,7 +110,8 @@ def letters(text: str) -> int:
     return max(1, sum(1 for ch in text if ch.isalnum()))
 
 
-def boundaries(lengths: list[int], extent: tuple[float, float], pauses: list[tuple[float, float]]) -> tuple[list[int], float]:
+def boundaries(lengths: list[int], extent: tuple[float, float],
+               pauses: list[tuple[float, float]]) -> tuple[list[int], float]:
     """Which pauses end sentences (indices into ``pauses``, one fewer than ``lengths``) and the
     confidence of the fit, by a DP over (sentence, pause): each sentence's speech should last
     its share of the letters times the speaking rate; longer pauses are preferred.
@@ -124,7 +126,8 @@ def boundaries(lengths: list[int], extent: tuple[float, float], pauses: list[tup
     gaps = np.array([b - a for a, b in pauses])
     spoken = (end - start) - np.sort(gaps)[::-1][: n - 1].sum()
     rate = max(spoken, 1e-3) / sum(lengths)  # seconds per letter
-    onsets = np.array([start] + [b for _, b in pauses])  # where a sentence may start: speech start, pause ends
+    # where a sentence may start: speech start, pause ends
+    onsets = np.array([start] + [b for _, b in pauses])
     offsets = np.array([a for a, _ in pauses] + [end])  # where it may end: pause starts, speech end
     reward = PAUSE_WEIGHT * np.minimum(gaps, 1.0)
 
@@ -159,7 +162,8 @@ def boundaries(lengths: list[int], extent: tuple[float, float], pauses: list[tup
     return chosen, float(round(clear * fits, 3))
 
 
-def align(x: np.ndarray, texts: list[str], *, reading_seconds: float, name: str = "the narration") -> Alignment:
+def align(x: np.ndarray, texts: list[str], *, reading_seconds: float,
+          name: str = "the narration") -> Alignment:
     """The speech span of each of ``texts`` in the recording ``x`` (16 kHz mono)."""
     duration = len(x) / RATE
     extent, pauses, _ = speech_and_pauses(envelope_db(x))
@@ -169,13 +173,13 @@ def align(x: np.ndarray, texts: list[str], *, reading_seconds: float, name: str 
     speech = extent[1] - extent[0]
     ratio = speech / max(reading_seconds, 1e-3)
     if not PLAUSIBLE_RATIO[0] <= ratio <= PLAUSIBLE_RATIO[1]:
-        warnings.append(f"{name} has {speech:.1f} s of speech but the story reads in about {reading_seconds:.0f} s: "
-                        "is it the recording of this story?")
+        warnings.append(f"{name} has {speech:.1f} s of speech but the story reads in about "
+                        f"{reading_seconds:.0f} s: is it the recording of this story?")
     lengths = [letters(t) for t in texts]
     n = len(texts)
     if len(pauses) < n - 1:  # too few pauses: stand-in boundaries spread by letters
-        warnings.append(f"{name} has {len(pauses)} pause(s) for {n} sentences; some sentence starts are estimated "
-                        "(pass --timing FILE.srt for exact ones)")
+        warnings.append(f"{name} has {len(pauses)} pause(s) for {n} sentences; some sentence starts are "
+                        "estimated (pass --timing FILE.srt for exact ones)")
         cum = np.cumsum([0] + lengths) / sum(lengths)
         known = [(a + b) / 2 for a, b in pauses]
         for f in cum[1:-1]:
@@ -206,12 +210,13 @@ def srt_spans(path: str, texts: list[str]) -> list[tuple[float, float]]:
     except (OSError, UnicodeDecodeError, srt.SRTParseError, ValueError) as exc:
         raise UsageError(f"--timing {path} is not a readable SubRip file ({one_line(exc, 100)})") from None
     if len(subs) != len(texts):
-        raise UsageError(f"--timing {path} has {len(subs)} subtitle(s) but the story has {len(texts)} sentence(s); "
-                         "give one subtitle per sentence")
+        raise UsageError(f"--timing {path} has {len(subs)} subtitle(s) but the story has {len(texts)} "
+                         "sentence(s); give one subtitle per sentence")
     spans = [(s.start.total_seconds(), s.end.total_seconds()) for s in subs]
     for i, (a, b) in enumerate(spans):
         if b <= a or (i and a < spans[i - 1][0]):
-            raise UsageError(f"--timing {path}: subtitle {i + 1} ({a:.2f}-{b:.2f} s) is empty or out of order")
+            raise UsageError(f"--timing {path}: subtitle {i + 1} ({a:.2f}-{b:.2f} s) "
+                             "is empty or out of order")
     return spans
 
 

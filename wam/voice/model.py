@@ -81,7 +81,8 @@ def narration_of(timeline: Timeline) -> Narration | None:
         raise _Bad("invalid wam plan: narration.file is missing")
     items = d.get("sentences")
     if not isinstance(items, list) or len(items) != len(timeline.sentences):
-        raise _Bad(f"invalid wam plan: narration.sentences must list the plan's {len(timeline.sentences)} sentences")
+        raise _Bad("invalid wam plan: narration.sentences must list "
+                   f"the plan's {len(timeline.sentences)} sentences")
     sentences = []
     for i, s in enumerate(items):
         where = f"narration.sentences[{i}]"
@@ -94,7 +95,8 @@ def narration_of(timeline: Timeline) -> Narration | None:
         for k, w in enumerate(s.get("words") or []):
             if not (isinstance(w, list) and len(w) == 3 and isinstance(w[0], str)):
                 raise _Bad(f"invalid wam plan: {where}.words[{k}] must be [word, start, end]")
-            words.append((w[0], _number(w[1], f"{where}.words[{k}][1]"), _number(w[2], f"{where}.words[{k}][2]")))
+            words.append((w[0], _number(w[1], f"{where}.words[{k}][1]"),
+                          _number(w[2], f"{where}.words[{k}][2]")))
         sentences.append(SpokenSentence(a, b, words, str(s.get("engine") or "")))
     settings = d.get("settings") or {}
     if not isinstance(settings, dict):

@@ -11,16 +11,24 @@ the plan's frame-exact sentence starts and records it as the plan's ``narration`
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from wam.errors import UsageError, VoiceError
 from wam.story import Sentence, spoken_sentences
 from wam.timeline import Timeline
 from wam.voice.engines import (
-    ESPEAK_FOR_SCRIPT, EspeakEngine, PiperEngine, Speech, VoiceSpec, espeak_program, foreign_script, script_name,
-    scripts_of, voice_spec,
+    ESPEAK_FOR_SCRIPT,
+    EspeakEngine,
+    PiperEngine,
+    Speech,
+    VoiceSpec,
+    espeak_program,
+    foreign_script,
+    script_name,
+    scripts_of,
+    voice_spec,
 )
 from wam.voice.model import Narration, SpokenSentence, narration_of
 
@@ -51,8 +59,8 @@ def engines_for(texts: list[str], spec: VoiceSpec, warn: Callable[[str], None] =
         if espeak_program() is None or language is None:
             what = ("install espeak-ng (e.g. apt-get install espeak-ng) to have it read, or pass"
                     if language else "pass")
-            raise VoiceError(f"sentence {i + 1} is in {script_name(script)}, which the voice {spec.name} cannot "
-                             f"speak: {what} --voice PATH.onnx with a Piper voice for that language")
+            raise VoiceError(f"sentence {i + 1} is in {script_name(script)}, which the voice {spec.name} "
+                             f"cannot speak: {what} --voice PATH.onnx with a Piper voice for that language")
         out.append(espeak.setdefault(language, EspeakEngine(language)))
         foreign[script_name(script)] += 1
     for name, n in foreign.items():
@@ -73,7 +81,8 @@ def synthesise(texts: list[str], spec: VoiceSpec, home: Path | None, *, warn: Ca
     speeches, made = [], 0
     for text, engine in tqdm(list(zip(texts, engines)), desc="speaking", unit="sentence", leave=False,
                              disable=not progress, dynamic_ncols=True):
-        identity, settings = (spec.identity, spec.settings) if isinstance(engine, PiperEngine) else (engine.identity, {})
+        piper = isinstance(engine, PiperEngine)
+        identity, settings = (spec.identity, spec.settings) if piper else (engine.identity, {})
         key = speech_key(text, identity, settings)
         speech = cache.get(key)
         if speech is None:
@@ -118,7 +127,8 @@ class RecordingDraft:
     def attach(self, timeline: Timeline) -> Timeline:
         from wam.voice.words import estimated_word_times
 
-        spoken = [SpokenSentence(a, b, estimated_word_times(t, a, b)) for t, (a, b) in zip(self.texts, self.spans)]
+        spoken = [SpokenSentence(a, b, estimated_word_times(t, a, b))
+                  for t, (a, b) in zip(self.texts, self.spans)]
         n = Narration(self.kind, self.file, spoken, self.gain_db, confidence=self.confidence)
         return replace(timeline, narration=n.to_dict())
 
@@ -133,12 +143,14 @@ def narrate(sentences: list[Sentence], *, voice: str | None = None, recording: s
     import os
 
     if voice is not None and (recording or timing):
-        raise UsageError("give --voice (synthesised narration) or --narration/--timing (your recording), not both")
+        raise UsageError("give --voice (synthesised narration) or "
+                         "--narration/--timing (your recording), not both")
     texts = [s.text for s in sentences]
     if voice is not None:
         spec = voice_spec(voice)
         speeches, counts = synthesise(texts, spec, home, warn=warn, progress=progress)
-        note(f"voice {spec.name}: {counts['synthesised']} sentence(s) synthesised, {counts['cached']} from the cache")
+        note(f"voice {spec.name}: {counts['synthesised']} sentence(s) "
+             f"synthesised, {counts['cached']} from the cache")
         recorded_voice = spec.name if voice in ("", "default", spec.name) else str(spec.model)
         timed = spoken_sentences(sentences, [s.duration for s in speeches])
         return timed, VoiceDraft(speeches, spec, recorded_voice, home)
@@ -153,7 +165,8 @@ def narrate(sentences: list[Sentence], *, voice: str | None = None, recording: s
         x, duration = decode(recording)
         gain = speech_gain_db(x)
         if not timing:
-            result = align(x, texts, reading_seconds=sum(s.duration for s in sentences), name=f"the narration {recording}")
+            result = align(x, texts, reading_seconds=sum(s.duration for s in sentences),
+                           name=f"the narration {recording}")
             spans, confidence = result.spans, result.confidence
             for w in result.warnings:
                 warn(w)
@@ -165,10 +178,12 @@ def narrate(sentences: list[Sentence], *, voice: str | None = None, recording: s
     starts = [0.0] + [a for a, _ in spans[1:]]
     timed = spoken_sentences(sentences, [b - a for a, b in zip(starts, ends)], pauses=False)
     file = os.path.abspath(recording) if recording else None
-    return timed, RecordingDraft("recording" if not timing else "timing", file, spans, texts, gain, confidence)
+    return timed, RecordingDraft("recording" if not timing else "timing", file, spans, texts, gain,
+                                 confidence)
 
 
-def narration_file(timeline: Timeline, home: Path, warn: Callable[[str], None] = _quiet) -> tuple[str | None, Narration | None]:
+def narration_file(timeline: Timeline, home: Path,
+                   warn: Callable[[str], None] = _quiet) -> tuple[str | None, Narration | None]:
     """(the sound file the plan's narration plays, the narration) — a synthesised track that has
     gone is made again from the cache or the voice; a recording that has gone is an error."""
     import os
@@ -179,7 +194,8 @@ def narration_file(timeline: Timeline, home: Path, warn: Callable[[str], None] =
     if os.path.isfile(n.file):
         return n.file, n
     if n.kind != "voice":
-        raise VoiceError(f"the plan's narration {n.file} no longer exists (put it back, or re-plan with --narration)")
+        raise VoiceError(f"the plan's narration {n.file} no longer exists "
+                         "(put it back, or re-plan with --narration)")
     from wam.voice.track import write_track
 
     spec = voice_spec(n.voice)

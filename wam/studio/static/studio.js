@@ -61,7 +61,9 @@
   function show(s) {
     state = s;
     document.body.setAttribute("data-state", s.error ? "error" : "ready");
-    $("story-name").textContent = s.story.name;
+    var talk = s.plan && s.plan.a_roll;  // a plan over the speaker's talk: its sound is the voice
+    $("story-name").textContent = s.story.name + (talk ? " over " + talk.name + " (" + talk.mode + ")" : "");
+    $("voice").disabled = !!talk;
     fillSelect($("pace"), s.choices.pace.map(function (p) { return [p, p]; }), s.settings.pace);
     fillSelect($("aspect"), s.choices.aspect.map(function (a) { return [a, a]; }), s.settings.aspect || "");
     fillSelect($("voice"), [["", "none"]].concat(s.choices.voice.map(function (v) { return [v, v]; })),
@@ -161,6 +163,7 @@
     var flags = el("div");
     if (c.last_resort) { flags.appendChild(flag("last resort", "warn", "shown for lack of better footage")); }
     if (c.continues) { flags.appendChild(flag("continues", "info", "the previous shot runs on")); }
+    if (c.a_roll) { flags.appendChild(flag("A-roll · speaker", "info", "you, from the talk, as it plays")); }
     if (c.still) { flags.appendChild(flag("still · move", "info")); }
     else if (c.hold > 0.05) { flags.appendChild(flag("holds " + c.hold.toFixed(1) + " s", "note")); }
     meta.appendChild(flags);
@@ -174,7 +177,9 @@
     var banClip = el("button", "ban-clip", "ban clip");
     banClip.type = "button";
     banClip.title = "never use " + c.name + " in this story";
-    [pin, banShot, banClip].forEach(function (b) { tools.appendChild(b); });
+    (c.a_roll ? [] : state.plan.a_roll ? [banShot, banClip] : [pin, banShot, banClip]).forEach(function (b) {
+      tools.appendChild(b);
+    });
     meta.appendChild(tools);
     fig.appendChild(meta);
     return fig;
