@@ -87,7 +87,8 @@ def _env(code: Path, home: Path) -> dict:
 
 
 def run_wam(code: Path, home: Path, *args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "wam", *args], env=_env(code, home), cwd=code, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "wam", *args], env=_env(code, home), cwd=code,
+                         capture_output=True,
                          text=True)
     if out.returncode != 0:
         raise Failed(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}")
@@ -151,7 +152,8 @@ def main() -> None:
     ap.add_argument("--shots", type=float, nargs=2, default=(2.0, 3.0), help="shot length range, seconds")
     ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
     ap.add_argument("--baseline", default="e82c082", help="git revision to compare with ('' for none)")
-    ap.add_argument("--work", type=Path, help="keep the libraries and indexes in this folder (default: a temporary one)")
+    ap.add_argument("--work", type=Path,
+                    help="keep the libraries and indexes in this folder (default: a temporary one)")
     opts = ap.parse_args()
     work = opts.work.resolve() if opts.work else Path(tempfile.mkdtemp(prefix="wam-montage-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -159,16 +161,19 @@ def main() -> None:
     try:
         if opts.baseline:
             tree = work / "baseline"
-            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(tree), opts.baseline],
+            subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(tree),
+                            opts.baseline],
                            check=True)
             revisions["baseline"] = tree
         results = {name: run_set(name, work, revisions, opts.clips, opts.shots) for name in opts.sets}
     finally:
         if opts.baseline:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")], check=False)
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")],
+                           check=False)
         if not opts.work:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"{opts.clips} clips of three {opts.shots[0]:g}–{opts.shots[1]:g} s shots; stories of one sentence per clip")
+    print(f"{opts.clips} clips of three {opts.shots[0]:g}–{opts.shots[1]:g} s shots; "
+          "stories of one sentence per clip")
     parts = []
     for name, res in results.items():
         print(f"{name}: MiniLM top-1 {res['minilm']:.3f}")
@@ -181,11 +186,13 @@ def main() -> None:
                     parts.append(f"{prefix}{name}_fill_{pace}=failed")
                     continue
                 ratio = f["hit"] / res["minilm"] if res["minilm"] else float("inf")
-                print(f"  {rev:8s} {pace:6s}: hit rate {f['hit']:.3f} ({ratio:.2f}× MiniLM top-1), opens on it "
-                      f"{f['first']:.3f}; own clip fills {f['mean']:.3f} of the screen time, lowest {f['min']:.3f}, "
+                print(f"  {rev:8s} {pace:6s}: hit rate {f['hit']:.3f} ({ratio:.2f}× MiniLM top-1), "
+                      f"opens on it {f['first']:.3f}; own clip fills {f['mean']:.3f} of the screen time, "
+                      f"lowest {f['min']:.3f}, "
                       f"{f['at_0.9']}/{f['found']} ≥ 0.9, {f['sentences'] - f['found']} never show it; "
                       f"average shot {f['asl']:.2f} s")
-                parts.append(f"{prefix}{name}_fill_{pace}={f['mean']:.3f} {prefix}{name}_hit_{pace}={f['hit']:.3f}")
+                parts.append(f"{prefix}{name}_fill_{pace}={f['mean']:.3f} "
+                             f"{prefix}{name}_hit_{pace}={f['hit']:.3f}")
     print(" ".join(parts))
 
 

@@ -112,7 +112,8 @@ def clip_hits(plan: dict, clip_of_sentence: list[int], folder: Path) -> list[tup
             src = str(Path(c["source"]).resolve())
             seconds[src] = seconds.get(src, 0.0) + c["end"] - c["start"]
         longest = max(sorted(seconds), key=lambda k: seconds[k])
-        out.append((longest == _own(folder, want), str(Path(s["cuts"][0]["source"]).resolve()) == _own(folder, want)))
+        first = str(Path(s["cuts"][0]["source"]).resolve())
+        out.append((longest == _own(folder, want), first == _own(folder, want)))
     return out
 
 

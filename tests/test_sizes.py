@@ -76,8 +76,8 @@ def test_a_sentence_cuts_wide_then_medium_then_close(order):
     of the sentence, after a medium shot in the sentence before (no paragraph opens here, so
     nothing asks for an establishing wide shot): whichever rows they are, the plan shows them
     wide → medium → close-up (without the grammar term the order follows the rows)."""
-    sentences = read_story("Morning comes to the harbour. "
-                           "The old fisherman mends his net on the quay while the gulls circle over the boats.")
+    sentences = read_story("Morning comes to the harbour. The old fisherman mends his net on the quay "
+                           "while the gulls circle over the boats.")
     t = sized(list(order) + [MEDIUM], clip_ids=[0, 1, 2, 3])
     t.ends = t.starts + sentences[1].duration / 3 + 0.1
     t.ends[3] = 10.0
