@@ -63,10 +63,11 @@ def has_image_vectors(table: ShotTable) -> bool:
 #: and dev stories (90 sentences × 15 clips, no sidecars): the wrong pairs (mean −0.013, sd
 #: 0.063) map to −0.1 and the right ones (mean 0.18) to ≈ 0.29, against 0.11 and 0.66 for a
 #: person's description of a wrong and a right clip. A seen clip needs a margin over its
-#: rivals for the planner to follow it rather than its costs of pace and continuity (scale 1.11,
-#: which matched the spreads of wrong pairs, showed the first-ranked clip for 48 of the 61
-#: sentences where it was right; 2.0 for 61 of 64), and a near miss should fall under half the
-#: best candidate (the planner's last resort); a person's words stay the stronger evidence.
+#: rivals for the planner to follow it rather than its costs of pace and continuity: at scale
+#: 1.11 (the spreads of wrong pairs matched) 48 sentences were mostly right where the right
+#: clip ranked first for 61; at 2.0, 61 where it ranked first for 64 (1.5 and 2.5 did worse),
+#: and a near miss falls under half the best candidate (the planner's last resort). A
+#: person's words stay the stronger evidence.
 VISUAL_SCALE = 2.0
 VISUAL_SHIFT = -0.074
 #: Share of the score the visual term takes for a shot a person described (sidecar or file
