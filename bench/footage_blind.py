@@ -12,7 +12,9 @@ too), and with a baseline revision of wam, side by side:
     python bench/footage_blind.py [--baseline 01e9e94] [--story FILE …] [--index-args "--tagger lite2"]
 
 ``--baseline`` may be repeated (one column each; '' for none); ``--story`` replaces the shipped
-stories (same format, see bench/data/footage_blind/README.md); ``--index-args`` are passed to
+stories (same format, see bench/data/footage_blind/README.md; more stories of the kind are in
+bench/data/footage_blind_dev/, used to choose settings, and bench/data/footage_blind_heldout/,
+written before that and never tuned on); ``--index-args`` are passed to
 the current wam's ``wam index``; ``--no-sidecars`` skips the sidecar runs; ``-v`` lists every
 sentence. The share is screen time showing the right clip / all screen time, over every
 sentence of every story. The last line is machine-readable:

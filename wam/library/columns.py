@@ -23,9 +23,11 @@ from wam.library.features import HIST_SIZE
 from wam.library.framing import THUMB_LEN
 from wam.library.schema import FRAMING_ANALYSIS
 from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
+from wam.visual_match import clip_pooled
 
-#: Layout version of the column cache (bump when its files change).
-CACHE_FORMAT = "v5"
+#: Layout version of the column cache (bump when its files change; v6: the visual column
+#: holds clip-pooled vectors, ``visual_match.clip_pooled``).
+CACHE_FORMAT = "v6"
 
 #: ShotTable arrays stored in the cache, one .npy file each.
 TABLE_ARRAYS = ("pks", "clip_ids", "starts", "ends", "embeddings", "histograms", "brightness", "motion",
@@ -145,7 +147,7 @@ def build_columns(rows: list, postings: list, *, dim: int, generation: str, pair
         salient=salient,
         framing=FramingPairs.from_pairs([(int(a), int(b), float(v)) for a, b, v in pairs]),
         image=_image_column(images, [r[0] for r in rows]),
-        visual=visual,
+        visual=clip_pooled(visual, np.array([r[3] for r in rows], np.int64)),
         worded=worded,
     )
     return IndexColumns(generation, table, np.array([r[4] for r in rows], np.int64),

@@ -12,8 +12,9 @@ from wam.sql import transaction
 SCHEMA_VERSION = 4
 #: Version of the per-clip analysis; clips analysed by an older one are analysed again
 #: (3: still pictures and salient points, in each shot's features; 4: colours, sky, face
-#: share, visual words and ConSE concepts, issue 18).
-ANALYSIS_VERSION = 4
+#: share, visual words and ConSE concepts, issue 18; 5: the tagger's pixels scaled as its
+#: models were trained, so every label and concept changes).
+ANALYSIS_VERSION = 5
 #: The analysis version from which clips carry jump-cut framing (thumbnails and pairs).
 FRAMING_ANALYSIS = 2
 
