@@ -327,3 +327,19 @@ def test_relevance_dominates_pace_continuity_and_diversity(seed, pace):
     for i, s in enumerate(tl.sentences):
         own = sum(c.frames for c in s.cuts if t.clip_ids[t.shot_ids.index(c.shot_id)] == i)
         assert own == s.frames, (pace, i, [(c.shot_id, c.frames) for c in s.cuts])
+
+
+def test_a_segment_held_past_its_source_end_keeps_a_source_frame_for_every_piece():
+    from wam.assemble.report import piece_sources
+
+    fps = 10
+    # a 2 s shot held over 2.7 s + 2.1 s of two sentences: the old split gave the second piece [2.0, 2.0)
+    got = piece_sources(0.0, 2.0, [(0, 27), (27, 48)], fps)
+    assert [b > a for a, b in got] == [True, True]
+    assert got[0][0] == 0.0 and got[-1][1] == 2.0
+    assert got[1][0] == got[0][1]  # the continuation starts where the first piece ended
+    # a source long enough plays on unchanged
+    assert piece_sources(1.0, 9.0, [(0, 20), (20, 35)], fps) == [(1.0, 3.0), (3.0, 4.5)]
+    # three pieces, the last two wholly past the end
+    got = piece_sources(0.0, 1.0, [(0, 15), (15, 25), (25, 40)], fps)
+    assert all(b > a for a, b in got) and all(x[1] == y[0] for x, y in zip(got, got[1:]))

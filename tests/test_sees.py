@@ -214,10 +214,11 @@ def test_visual_blend_carries_wordless_shots_and_only_nudges_described_ones():
     assert np.allclose(unknown, text[0])  # no visual vector: the text alone
     # the calibration (visual similarities of bench/footage_blind.py's pairs: wrong ≈ −0.013, right ≈ 0.18;
     # text cosines of the same pairs described: wrong ≈ 0.106, right ≈ 0.66)
-    seen = visual_blend(np.zeros((1, 2), np.float32), np.array([[-0.013, 0.18]], np.float32), np.zeros(2, bool),
-                        np.ones(2, bool))[0]
+    seen = visual_blend(np.zeros((1, 2), np.float32), np.array([[-0.013, 0.18]], np.float32),
+                        np.zeros(2, bool), np.ones(2, bool))[0]
     assert seen[0] < 0.106 / 2  # an unrelated shot seen: well under an unrelated one described
-    assert 0.106 < seen[1] < 0.66 / 2  # a right one seen: above any unrelated one, below a right one described
+    # a right one seen: above any unrelated one, below a right one described
+    assert 0.106 < seen[1] < 0.66 / 2
 
 
 def test_match_scores_use_the_visual_vectors_of_the_table():

@@ -89,8 +89,8 @@ def test_visual_similarity_of_any_library_size_is_finite(n):
 @pytest.mark.slow
 def test_the_column_table_holds_the_clip_pooled_vectors_of_the_stored_ones(tmp_path, wam_home):
     from click.testing import CliRunner
-    from media import BLUE, GREEN, RED, write_clip
 
+    from media import BLUE, GREEN, RED, write_clip
     from wam.cli import cli
     from wam.library.store import Store
 

@@ -89,10 +89,10 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
         src_in, src_out = ranges[i]
         length = (seg.end - seg.start) / fps
         first = True
-        for s, lo, hi in _pieces(problem, seg):
+        pieces = list(_pieces(problem, seg))
+        shown = piece_sources(src_in, src_out, [(lo - seg.start, hi - seg.start) for _, lo, hi in pieces], fps)
+        for (s, lo, hi), (p_in, p_out) in zip(pieces, shown):
             a, b = problem.frames[s]
-            p_in = min(src_in + (lo - seg.start) / fps, src_out)
-            p_out = min(src_in + (hi - seg.start) / fps, src_out)
             costs = piece_costs(problem, s, seg.row, (hi - lo) / fps, length if first else None,
                                 opens=lo == a, prev_row=prev_row if first else None,
                                 across=first and lo == a and sentences[s].paragraph_start)
@@ -127,6 +127,23 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
                          {first_index + s: v for s, v in resort.items()}, {first_index + s for s in short}, pace)
     return Timeline(fps=fps, width=width, height=height, sentences=spans, pace=pace.name, model=model,
                     warnings=warnings)
+
+
+def piece_sources(src_in: float, src_out: float, pieces: list[tuple[int, int]], fps: int) -> list[tuple[float, float]]:
+    """The source range each piece of a segment shows, ``pieces`` being its (first, end) frames
+    counted from the segment's start: the source plays on from piece to piece, and a segment
+    held past its source's end (a still, a short shot) keeps at least one source frame for every
+    piece, so that a continuation across a sentence never has an empty source range."""
+    frame = 1.0 / fps
+    n = len(pieces)
+    out = []
+    for j, (lo, hi) in enumerate(pieces):
+        last_in = max(src_in, src_out - (n - j) * frame)  # room for a frame of this piece and each later one
+        last_out = max(src_in, src_out - (n - j - 1) * frame)
+        p_in = min(src_in + lo / fps, last_in)
+        p_out = max(min(src_in + hi / fps, last_out), p_in)
+        out.append((p_in, p_out))
+    return out
 
 
 def _pieces(problem, seg):

@@ -64,8 +64,8 @@ def model_input(images: list[np.ndarray], side: int) -> np.ndarray:
     import cv2
 
     return np.stack(
-        [(cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32) - PIXEL_MEAN)
-         / PIXEL_SCALE for img in images]
+        [(cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)[:, :, ::-1].astype(np.float32)
+          - PIXEL_MEAN) / PIXEL_SCALE for img in images]
     ).transpose(0, 3, 1, 2)
 
 
