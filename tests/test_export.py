@@ -255,13 +255,13 @@ def test_bad_input_is_one_line_and_leaves_no_file(tmp_path, clips):
 
 
 def _narrated(t, kind: str, sound, gain_db: float = 0.0):
-    from dataclasses import replace
+    from wam.narration import narration_from_dict
 
     spoken = [{"index": i, "start": s.start + 0.1, "end": s.end - 0.2, "words": []}
               for i, s in enumerate(t.sentences)]
-    return replace(t, narration={"kind": kind, "file": str(sound),
-                                 "voice": "en_US-joe-medium" if kind == "voice" else None,
-                                 "gain_db": gain_db, "sentences": spoken})
+    return t.with_narration(narration_from_dict({"kind": kind, "file": str(sound),
+                                                 "voice": "en_US-joe-medium" if kind == "voice" else None,
+                                                 "gain_db": gain_db, "sentences": spoken}, len(spoken)))
 
 
 @pytest.mark.slow

@@ -220,17 +220,16 @@ def _reels(edl_path) -> set[str]:
 
 @pytest.mark.slow
 def test_a_narrated_storyboard_plays_each_sentence_where_it_is_spoken(tmp_path, wam_home):
-    from dataclasses import replace
-
     from media import ffmpeg_exe
+    from wam.narration import Narration, SpokenSentence
 
     t, _ = _small_plan(tmp_path)
     voice = tmp_path / "reading.wav"
     subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
                     f"sine=frequency=220:duration={t.duration}", str(voice)], check=True)
     spans = [(0.3, 2.5), (2.9, 4.2)]
-    narrated = replace(t, narration={"kind": "recording", "file": str(voice), "gain_db": 0.0, "sentences": [
-        {"index": i, "start": a, "end": b, "words": []} for i, (a, b) in enumerate(spans)]})
+    spoken = tuple(SpokenSentence(a, b) for a, b in spans)
+    narrated = t.with_narration(Narration("recording", str(voice), spoken))
     plan = tmp_path / "narrated.json"
     plan.write_text(narrated.to_json())
     out = tmp_path / "board.html"

@@ -141,3 +141,41 @@ def test_render_options_for_plan():
     assert (RenderOptions.for_plan(t).width, RenderOptions.for_plan(t).height) == (640, 360)
     o = RenderOptions.for_plan(t, size=(1280, 720), preview=True, crf=10, fit="contain")
     assert (o.width, o.height, o.preset, o.crf, o.fit) == (640, 360, "ultrafast", 30, "contain")
+
+
+def test_the_data_model_is_frozen():
+    """Timeline, SentenceSpan, Cut, Bans and the narration refuse changes in place (issue 21)."""
+    import dataclasses
+
+    from wam.narration import Narration, SpokenSentence
+    from wam.timeline import Bans
+
+    t = two_sentences()
+    spoken = SpokenSentence(0.0, 1.0, (("One.", 0.0, 1.0),))
+    n = Narration("timing", None, (spoken, SpokenSentence(1.5, 3.0)))
+    for obj, name, value in ((t, "fps", 25), (t, "warnings", ["x"]), (t, "narration", n),
+                             (t.sentences[0], "cuts", []), (t.sentences[0], "text", "Changed."),
+                             (t.cuts()[0], "source_in", 2.0), (t.cuts()[0], "pinned", True),
+                             (Bans(), "shots", ("s",)), (n, "file", "/x.wav"), (spoken, "start", 0.5)):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, value)
+    assert isinstance(n.sentences, tuple) and isinstance(spoken.words[0], tuple)
+
+
+def test_with_methods_copy_on_edit():
+    from wam.narration import Narration, SpokenSentence
+
+    t = two_sentences()
+    before = t.to_json()
+    n = Narration("timing", None, (SpokenSentence(0.0, 1.0), SpokenSentence(1.5, 3.0)))
+    narrated = t.with_narration(n)
+    assert narrated is not t and narrated.narration is n and t.narration is None
+    assert narrated.sentences == t.sentences and narrated.speech_spans() == [(0.0, 1.0), (1.5, 3.0)]
+    assert t.speech_spans() == [(0.0, 1.5), (1.5, 3.0)]
+    warned = narrated.with_warnings(["first"] + narrated.warnings)
+    assert warned.warnings == ["first"] and narrated.warnings == [] and t.warnings == []
+    warned.warnings.append("appended to the copy's list")  # a new list: the older plans do not see it
+    assert narrated.warnings == [] and t.warnings == []
+    assert narrated.with_narration(None) == t and t.to_json() == before
+    assert json.loads(narrated.to_json())["narration"]["sentences"][1] == {
+        "index": 1, "start": 1.5, "end": 3.0, "engine": "", "words": []}

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from wam.errors import UsageError, VoiceError, WamError
+from wam.narration import Narration, SpokenSentence, narration_from_dict
 from wam.story import (
     VOICE_PARAGRAPH_PAUSE,
     VOICE_SENTENCE_PAUSE,
@@ -146,18 +147,16 @@ def _narrated_timeline(fps=25):
                  "sentences": [{"index": 0, "start": 0.0, "end": 1.5,
                                 "words": [["Hello", 0.0, 0.4], ["big", 0.5, 0.8], ["world.", 0.9, 1.5]]},
                                {"index": 1, "start": 2.0, "end": 2.6, "words": [["Bye.", 2.0, 2.6]]}]}
-    return Timeline(fps, 320, 180, sentences, narration=narration)
+    return Timeline(fps, 320, 180, sentences, narration=narration_from_dict(narration, len(sentences)))
 
 
 def test_plan_json_carries_the_narration_and_old_readers_still_work():
-    from wam.voice.model import narration_of, speech_spans
-
     tl = _narrated_timeline()
     d = json.loads(tl.to_json())
     assert d["schema"] == "wam.timeline/1" and d["narration"]["sentences"][1]["start"] == 2.0
     back = timeline_from_dict(d)
-    assert back.narration == tl.narration and speech_spans(back) == [(0.0, 1.5), (2.0, 2.6)]
-    assert narration_of(back).sentences[0].words[1] == ("big", 0.5, 0.8)
+    assert back.narration == tl.narration and back.speech_spans() == [(0.0, 1.5), (2.0, 2.6)]
+    assert back.narration.sentences[0].words[1] == ("big", 0.5, 0.8)
     plain = dict(d)
     del plain["narration"]
     assert timeline_from_dict(plain).narration is None
@@ -174,7 +173,7 @@ def test_plan_json_carries_the_narration_and_old_readers_still_work():
         change(bad["narration"])
         with pytest.raises(WamError,
                            match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
-            narration_of(timeline_from_dict(bad))
+            timeline_from_dict(bad)
     with pytest.raises(WamError, match="narration must be an object"):
         timeline_from_dict({**d, "narration": [1]})
 
@@ -400,8 +399,7 @@ def test_clip_sound_ducks_under_a_recording(tmp_path):
                     "adelay=1000,apad=whole_dur=4,lowpass=1500", "-ar", "16000", str(voice)], check=True)
     cut = Cut("s0", str(sound), 0.0, 4.0, 0, 100, 25, 0.5)
     tl = Timeline(25, 160, 96, [SentenceSpan(0, "Noise.", 0, 100, 25, 0, [cut])],
-                  narration={"kind": "recording", "file": str(voice), "gain_db": 0.0,
-                             "sentences": [{"index": 0, "start": 1.0, "end": 2.0, "words": []}]})
+                  narration=Narration("recording", str(voice), (SpokenSentence(1.0, 2.0),)))
     out = tmp_path / "mix.m4a"
     for c in write_audio_track(tl, out, keep_audio=True):
         c.close()

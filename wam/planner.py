@@ -192,7 +192,7 @@ def plan_story(
 
         timeline = assemble_again(sentences, table, dict(zip(todo, candidates)), reuse, pace=preset, fps=fps,
                                   width=width, height=height, model=index_model, seed=seed, beats=beats)
-    timeline.warnings[:0] = cache_warnings
+    timeline = timeline.with_warnings(cache_warnings + timeline.warnings)
     from dataclasses import replace
 
     if music_doc is not None:
@@ -201,11 +201,9 @@ def plan_story(
         timeline = replace(timeline, bans=bans)
     if draft is not None:
         timeline = draft.attach(timeline)
-    timeline.warnings[:0] = voice_warnings
-    if gone:
-        timeline.warnings.insert(
-            0, f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "
-               "run `wam index` to update the index")
+    gone_warnings = [f"{len(gone)} indexed clip(s) no longer exist (e.g. {gone[0]}); planned without them — "
+                     "run `wam index` to update the index"] if gone else []
+    timeline = timeline.with_warnings(gone_warnings + voice_warnings + timeline.warnings)
     return timeline
 
 

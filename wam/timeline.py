@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wam import planfields as pf
 from wam.config import A_ROLL_MODES, MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from wam.errors import WamError, one_line
+from wam.narration import Narration, narration_from_dict
 
 SCHEMA_NAME = "wam.timeline"
 SCHEMA_VERSION = 1
@@ -157,7 +158,10 @@ class Bans:
 
 @dataclass(frozen=True)
 class Timeline:
-    """The whole cut: sentences in order, at ``fps`` on a ``width`` × ``height`` frame."""
+    """The whole cut: sentences in order, at ``fps`` on a ``width`` × ``height`` frame.
+
+    Frozen, like its sentences and cuts: an edit makes a new timeline (``with_*``, or
+    ``dataclasses.replace``) and leaves this one as it was."""
 
     fps: int
     width: int
@@ -166,7 +170,7 @@ class Timeline:
     pace: str = "normal"
     model: str = ""
     warnings: list[str] = field(default_factory=list)
-    narration: dict | None = None  # the voice-over (file, per-sentence speech spans); read by ``wam.voice.model``
+    narration: Narration | None = None  # the voice-over (file, per-sentence speech spans): ``wam.narration``
     music: dict | None = None  # --music: {"file", "sha256", "size", "tempo", "beats": [seconds]} (``wam.media.beats``)
     a_roll: dict | None = None  # --a-roll: the speaker's talk {"file", "duration", "mode", …} under the cut
     bans: Bans = field(default_factory=Bans)  # footage this story must not show; re-plans keep them (wam studio)
@@ -187,12 +191,28 @@ class Timeline:
     def cuts(self) -> list[Cut]:
         return [c for s in self.sentences for c in s.cuts]
 
+    def speech_spans(self) -> list[tuple[float, float]]:
+        """Seconds where each sentence is spoken: its narration's span (clipped to the timeline),
+        or without narration the sentence's whole span."""
+        if self.narration is None:
+            return [(s.start, s.end) for s in self.sentences]
+        end = self.duration
+        return [(min(s.start, end), min(max(s.end, s.start), end)) for s in self.narration.sentences]
+
+    def with_narration(self, narration: Narration | None) -> Timeline:
+        """This cut with ``narration`` as its voice-over (a new timeline; this one is unchanged)."""
+        return replace(self, narration=narration)
+
+    def with_warnings(self, warnings: list[str]) -> Timeline:
+        """This cut with ``warnings`` (a new timeline; this one is unchanged)."""
+        return replace(self, warnings=list(warnings))
+
     def to_dict(self) -> dict:
         return {
             "schema": SCHEMA, "duration": round(self.duration, 6), "frames": self.frames, "fps": self.fps,
             "width": self.width, "height": self.height, "sentences": [s.to_dict() for s in self.sentences],
             "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
-        } | ({"narration": self.narration} if self.narration is not None else {}) | (
+        } | ({"narration": self.narration.to_dict()} if self.narration is not None else {}) | (
             {"music": self.music} if self.music is not None else {}) | (
             {"a_roll": self.a_roll} if self.a_roll is not None else {}) | ({"bans": self.bans.to_dict()} if self.bans else {})
 
@@ -267,7 +287,8 @@ def timeline_from_dict(d: dict) -> Timeline:
             pf.get(dict(enumerate(warnings)), i, str, "warnings")
         t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=pf.get(d, "pace", str, "", "normal"),
                      model=pf.get(d, "model", str, "", ""), warnings=list(warnings),
-                     narration=None if d.get("narration") is None else pf.get(d, "narration", dict),
+                     narration=None if d.get("narration") is None else narration_from_dict(
+                         pf.get(d, "narration", dict), len(sentences), pf.Bad),
                      music=pf.music(d.get("music")), a_roll=pf.a_roll(d.get("a_roll"), A_ROLL_MODES),
                      bans=Bans(*pf.bans(d.get("bans"))))
         stated = [("frames", pf.get(d, "frames", int)) if "frames" in d else None,

@@ -146,7 +146,7 @@ def job_reads(job: Job) -> tuple[list[str], list[str]]:
         except WamError:  # not a usable plan: this job fails alone when it runs (and writes nothing)
             return inputs, sources
         sources = sorted({c.source for c in timeline.cuts()})
-        voiced = (timeline.narration or {}).get("file")
+        voiced = timeline.narration and timeline.narration.file
         inputs += [voiced] if isinstance(voiced, str) else []
     return inputs, sources
 

@@ -76,7 +76,7 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     writable_target(output)
     timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, music=music,
                         **planning)
-    if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
+    if timeline.narration is not None and timeline.narration.kind == "voice":  # its track is copied beside it
         check_output(narration_copy_path(output), [source, music, output, srt_path], clips)
     result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)
     if srt_path:

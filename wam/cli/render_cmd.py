@@ -127,7 +127,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         from wam.timeline import read_plan
 
         timeline = read_plan(plan_file)
-        voiced = (timeline.narration or {}).get("file")
+        voiced = timeline.narration and timeline.narration.file
         sources = sorted({c.source for c in timeline.cuts()})
         inputs += [voiced] if isinstance(voiced, str) else []
         inputs.append((timeline.music or {}).get("file"))

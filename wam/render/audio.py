@@ -117,7 +117,6 @@ def _narrated(layers: list, voice_path: str, narration, timeline, opened: list):
     from moviepy import CompositeAudioClip, afx
 
     from wam.render.voicemix import ducked
-    from wam.voice.model import speech_spans
 
     duration = timeline.duration
     try:
@@ -127,7 +126,7 @@ def _narrated(layers: list, voice_path: str, narration, timeline, opened: list):
     opened.append(voice)
     voice = voice.subclipped(0, min(duration, voice.duration or 0.0)) if (voice.duration or 0) > 0 else None
     bed = CompositeAudioClip(layers).with_duration(duration) if len(layers) > 1 else layers[0]
-    parts = [ducked(bed, speech_spans(timeline))]
+    parts = [ducked(bed, timeline.speech_spans())]
     if voice is not None:
         parts.append(voice.with_effects([afx.MultiplyVolume(10 ** (narration.gain_db / 20))]))
     return CompositeAudioClip(parts).with_duration(duration).with_effects([afx.MultiplyVolume(MIX_HEADROOM)])
@@ -149,7 +148,7 @@ def write_silence(duration: float, path) -> None:
 def talk_sound(timeline) -> str | None:
     """The speaker's talk whose sound is the plan's narration (``--a-roll``), or None."""
     talk, narration = timeline.a_roll, timeline.narration
-    if not talk or not narration or narration.get("file") != talk.get("file"):
+    if not talk or not narration or narration.file != talk.get("file"):
         return None
     return talk["file"]
 

@@ -13,9 +13,7 @@ from wam.timeline import Timeline
 
 def caption_frames(timeline: Timeline) -> list[tuple[int, int]]:
     """Each sentence's subtitle as output frames [first, end): its span, or where it is spoken."""
-    from wam.voice.model import narration_of
-
-    n = narration_of(timeline)
+    n = timeline.narration
     if n is None:
         return [(s.start_frame, s.end_frame) for s in timeline.sentences]
     fps, total = timeline.fps, timeline.frames
@@ -31,9 +29,7 @@ def caption_frames(timeline: Timeline) -> list[tuple[int, int]]:
 
 def word_frames(timeline: Timeline) -> list[list[int] | None]:
     """Per sentence, the output frame where each of its words starts (None: no word times)."""
-    from wam.voice.model import narration_of
-
-    n = narration_of(timeline)
+    n = timeline.narration
     if n is None:
         return [None] * len(timeline.sentences)
     return [[round(a * timeline.fps) for _, a, _ in s.words] if s.words else None for s in n.sentences]

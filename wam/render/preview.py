@@ -37,7 +37,8 @@ def sound_key(timeline: Timeline, opts) -> str | None:
         return None
     from wam.render.segments import cut_identity, file_identity
 
-    desc = {"narration": timeline.narration, "music": music and file_identity(music),
+    narration = timeline.narration and timeline.narration.to_dict()
+    desc = {"narration": narration, "music": music and file_identity(music),
             "duration": timeline.frames, "fps": timeline.fps,
             "cuts": [cut_identity(c) + [c.start_frame] for c in timeline.cuts()] if opts.keep_audio else None}
     return hashlib.sha256(json.dumps(desc, sort_keys=True, default=str).encode()).hexdigest()[:32]

@@ -239,11 +239,7 @@ def page_html(timeline: Timeline, cut_jpegs: list[bytes | None], alternatives: d
     Alternative list (None: not computed); ``alt_jpegs``: shot_id → JPEG; ``narration``: the
     plan's narration as MP3 (a player, and a button per sentence that plays it from where
     it is spoken)."""
-    spoken = None
-    if narration is not None:
-        from wam.voice.model import speech_spans
-
-        spoken = speech_spans(timeline)
+    spoken = timeline.speech_spans() if narration is not None else None
     cuts = timeline.cuts()
     n_weak = sum(s.weak_match for s in timeline.sentences)
     footage = sum(c.duration for c in cuts if not c.a_roll)

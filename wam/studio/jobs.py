@@ -137,7 +137,7 @@ class MediaJobs:
             raise UsageError(f"the format must be one of {', '.join(EXPORT_FORMATS)}")
         target = self.outputs(timeline, f".{fmt}")
         srt = self.outputs(timeline, ".srt")
-        if (timeline.narration or {}).get("kind") == "voice":
+        if timeline.narration is not None and timeline.narration.kind == "voice":
             check_output(narration_copy_path(target), inputs=[self.story, target, srt])
         warnings: list[str] = []
         result = export_timeline(timeline, target, fmt, warn=warnings.append)

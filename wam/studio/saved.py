@@ -50,9 +50,9 @@ def saved_settings(plan: Timeline) -> dict:
     ``fps``, ``resolution``, and ``voice`` / ``music`` / the talk under it (``a_roll``,
     ``a_roll_mode``, ``a_roll_every``) when it had them (a file that has gone is left out)."""
     out = {"pace": plan.pace, "fps": plan.fps, "resolution": f"{plan.width}x{plan.height}"}
-    narration = plan.narration or {}
-    if narration.get("kind") == "voice" and isinstance(narration.get("voice"), str):
-        out["voice"] = narration["voice"]
+    narration = plan.narration
+    if narration is not None and narration.kind == "voice" and narration.voice is not None:
+        out["voice"] = narration.voice
     music = (plan.music or {}).get("file")
     if isinstance(music, str) and os.path.isfile(music):
         out["music"] = music

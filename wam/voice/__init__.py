@@ -9,7 +9,7 @@
   assigned to them by a dynamic program over the sentences' relative lengths; or exact
   timings from a SubRip file.
 * ``narrate`` — the story's sentences timed by their narration (through
-  ``wam.story.sentence_duration``) and, once planned, the plan's ``narration`` object.
-* ``model`` — that object read back from a plan (validated), and the speech spans of a plan.
+  ``wam.story.sentence_duration``) and, once planned, the plan's ``narration`` object
+  (``wam.narration.Narration``, part of the timeline's data model).
 * ``track`` — the synthesised narration as one WAV file laid on the plan's sentence starts.
 """

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from wam.errors import UsageError, VoiceError
+from wam.narration import Narration, SpokenSentence
 from wam.story import Sentence, spoken_sentences
 from wam.timeline import Timeline
 from wam.voice.engines import (
@@ -30,7 +31,6 @@ from wam.voice.engines import (
     scripts_of,
     voice_spec,
 )
-from wam.voice.model import Narration, SpokenSentence, narration_of
 
 
 def _quiet(message: str) -> None:
@@ -107,10 +107,10 @@ class VoiceDraft:
 
         starts = [s.start_frame / timeline.fps for s in timeline.sentences]
         path = write_track(self.speeches, starts, timeline.duration, self.home)
-        spoken = [SpokenSentence(t, t + sp.duration, [(w, t + a, t + b) for w, a, b in sp.words], sp.engine)
-                  for sp, t in zip(self.speeches, starts)]
-        n = Narration("voice", str(path), spoken, 0.0, self.voice, self.spec.settings)
-        return replace(timeline, narration=n.to_dict())
+        spoken = tuple(SpokenSentence.at(t, t + sp.duration, [(w, t + a, t + b) for w, a, b in sp.words],
+                                         sp.engine) for sp, t in zip(self.speeches, starts))
+        return timeline.with_narration(Narration("voice", str(path), spoken, 0.0, self.voice,
+                                                 dict(self.spec.settings)))
 
 
 @dataclass
@@ -127,10 +127,10 @@ class RecordingDraft:
     def attach(self, timeline: Timeline) -> Timeline:
         from wam.voice.words import estimated_word_times
 
-        spoken = [SpokenSentence(a, b, estimated_word_times(t, a, b))
-                  for t, (a, b) in zip(self.texts, self.spans)]
-        n = Narration(self.kind, self.file, spoken, self.gain_db, confidence=self.confidence)
-        return replace(timeline, narration=n.to_dict())
+        spoken = tuple(SpokenSentence.at(a, b, estimated_word_times(t, a, b))
+                       for t, (a, b) in zip(self.texts, self.spans))
+        return timeline.with_narration(Narration(self.kind, self.file, spoken, self.gain_db,
+                                                 confidence=self.confidence))
 
 
 def narrate(sentences: list[Sentence], *, voice: str | None = None, recording: str | None = None,
@@ -188,7 +188,7 @@ def narration_file(timeline: Timeline, home: Path,
     gone is made again from the cache or the voice; a recording that has gone is an error."""
     import os
 
-    n = narration_of(timeline)
+    n = timeline.narration
     if n is None or n.file is None:
         return None, n
     if os.path.isfile(n.file):

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from wam.errors import MediaError, VoiceEngineMissing, VoiceError, WamError
+from wam.narration import Narration, SpokenSentence
 from wam.story import Sentence, spoken_sentences
 from wam.timeline import Timeline
-from wam.voice.model import Narration, SpokenSentence
 from wam.voice.words import Word, estimated_word_times
 
 #: Below this alignment confidence the script is not taken to be what the talk says.
@@ -71,9 +71,9 @@ class TalkDraft:
     confidence: float | None
 
     def attach(self, timeline: Timeline) -> Timeline:
-        spoken = [SpokenSentence(a, b, list(w)) for (a, b), w in zip(self.spans, self.words)]
-        n = Narration(self.kind, self.file, spoken, self.gain_db, confidence=self.confidence)
-        return replace(timeline, narration=n.to_dict())
+        spoken = tuple(SpokenSentence.at(a, b, w) for (a, b), w in zip(self.spans, self.words))
+        return timeline.with_narration(Narration(self.kind, self.file, spoken, self.gain_db,
+                                                 confidence=self.confidence))
 
     def cut_points(self) -> list[float]:
         """Seconds where a cut may fall: where each word starts (and each sentence's speech ends)."""

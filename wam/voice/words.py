@@ -8,7 +8,7 @@ lists out.
 
 from __future__ import annotations
 
-Word = tuple[str, float, float]  # (token, start, end) in seconds
+from wam.narration import Word  # (token, start, end) in seconds
 
 
 def tokens(text: str) -> list[str]:
