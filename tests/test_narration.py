@@ -36,7 +36,8 @@ def test_the_narration_is_typed_when_the_plan_is_read():
     assert isinstance(voice, Narration) and voice.kind == "voice" and voice.voice == "en_US-joe-medium"
     assert voice.settings == {"noise_w_scale": 0.0} and voice.confidence is None
     assert [type(s) for s in voice.sentences] == [SpokenSentence, SpokenSentence]
-    assert voice.sentences[0].words[2] == ("world.", 0.7, 1.62) and voice.sentences[1].engine == "espeak-ng:ja"
+    assert voice.sentences[0].words[2] == ("world.", 0.7, 1.62)
+    assert voice.sentences[1].engine == "espeak-ng:ja"
     recording = read_plan(PLANS / "recording.json").narration
     assert (recording.kind, recording.gain_db, recording.confidence) == ("recording", -3.25, 0.8125)
     assert recording.sentences[0].start == 0.3333 and recording.sentences[1].words == ()
@@ -58,9 +59,10 @@ def test_a_fresh_narration_is_the_one_its_plan_reads_back():
     from wam.voice.talk import TalkDraft
 
     plan = _plan()
-    for draft in (RecordingDraft("recording", "/r.wav", [(1 / 3, 1.7123456), (2.2, 3.9)], ["Two words.", "Bye."],
-                                 -2.0, 0.75),
-                  TalkDraft("timing", None, [(0.1, 1 / 7), (2.0, 3.9)], [[("So", 0.1, 1 / 7)], []], 0.0, None)):
+    recording = RecordingDraft("recording", "/r.wav", [(1 / 3, 1.7123456), (2.2, 3.9)],
+                               ["Two words.", "Bye."], -2.0, 0.75)
+    talk = TalkDraft("timing", None, [(0.1, 1 / 7), (2.0, 3.9)], [[("So", 0.1, 1 / 7)], []], 0.0, None)
+    for draft in (recording, talk):
         fresh = draft.attach(plan)
         assert plan.narration is None  # attaching made a new plan
         back = timeline_from_dict(json.loads(fresh.to_json()))
@@ -81,8 +83,8 @@ def _bad(change) -> dict:
     (lambda n: n["sentences"].pop(), "narration.sentences must list the plan's 2 sentences"),
     (lambda n: n["sentences"].__setitem__(1, 7), "narration.sentences[1] must be an object"),
     (lambda n: n["sentences"][0].update(end=True), "narration.sentences[0].end must be a number"),
-    (lambda n: n["sentences"][0]["words"][1].pop(), "narration.sentences[0].words[1] must be [word, start, end]"),
-    (lambda n: n["sentences"][1]["words"][0].__setitem__(2, "x"), "narration.sentences[1].words[0][2] must be"),
+    (lambda n: n["sentences"][0]["words"][1].pop(), "narration.sentences[0].words[1] must be [word, start,"),
+    (lambda n: n["sentences"][1]["words"][0].__setitem__(2, "x"), "narration.sentences[1].words[0][2] must"),
     (lambda n: n.update(settings=[1]), "narration.settings must be an object"),
     (lambda n: n.update(gain_db="loud"), "narration.gain_db must be a number"),
     (lambda n: n.update(confidence=[]), "narration.confidence must be a number"),
@@ -121,4 +123,5 @@ def test_narration_from_dict_raises_the_callers_error():
 def test_spoken_sentence_at_rounds_as_a_plan_records():
     s = SpokenSentence.at(1 / 3, 2 / 3, [("a", 1 / 3, 0.5)], "x")
     assert s == SpokenSentence(0.3333, 0.6667, (("a", 0.3333, 0.5),), "x")
-    assert s.to_dict(4) == {"index": 4, "start": 0.3333, "end": 0.6667, "engine": "x", "words": [["a", 0.3333, 0.5]]}
+    assert s.to_dict(4) == {"index": 4, "start": 0.3333, "end": 0.6667, "engine": "x",
+                            "words": [["a", 0.3333, 0.5]]}
