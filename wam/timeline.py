@@ -6,6 +6,9 @@ Positions on the output timeline are integer frames at ``fps``, the source of tr
 covers the half-open frame range [start_frame, start_frame + frames). Seconds (``start``,
 ``end``, ``duration``) are derived from them; the JSON document carries both, the seconds
 for scripts. ``source_in`` / ``source_out`` are seconds in the source file.
+
+Every object here is frozen: an edit makes a new one (``Timeline.with_*``, ``dataclasses.replace``).
+The plan's voice-over is typed in ``wam.narration``, read and checked with the rest of the plan.
 """
 
 from __future__ import annotations
