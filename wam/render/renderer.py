@@ -230,38 +230,28 @@ def not_video_sources(timeline: Timeline) -> list[str]:
     return sorted({c.source for c in timeline.cuts() if Path(c.source).suffix.lower() not in media and not c.a_roll})
 
 
-def part_path(out: Path, pid: int, suffix: str) -> Path:
-    """The hidden temp file beside ``out`` that process ``pid`` writes before renaming it into place."""
-    return out.parent / f".{out.stem}.{pid}.part{suffix}"
+#: Renders without a render cache keep their segments in ``<temp folder>/wam-render-<pid>-…``.
+SCRATCH_PREFIX = "wam-render-"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. another user's process: alive
-        return True
-    return True
+def remove_leftovers(*outputs: str | Path | None) -> None:
+    """Delete what renders of ``outputs`` (a video, its subtitles) that were killed outright, or
+    stopped before their clean-up ran (a batch's render workers), left: the temp files beside
+    the outputs and the scratch folders of renders without a cache, of processes that are gone
+    (``wam.fileio.remove_dead_parts``). Those of renders still running are kept."""
+    import shutil
+    import tempfile
 
+    from wam.fileio import remove_dead_parts
+    from wam.signals import is_running
 
-def remove_stale_parts(out: Path) -> list[Path]:
-    """Delete the temp files that killed renders of ``out`` left beside it (their process is
-    gone: SIGKILL, power loss); files of renders still running are kept."""
-    import glob
-    import re
-
-    pattern = re.compile(rf"\.{re.escape(out.stem)}\.(\d+)\.part(?:\.audio\.m4a|\.[A-Za-z0-9]+)?")
-    removed = []
-    for p in out.parent.glob(f".{glob.escape(out.stem)}.*.part*"):
-        m = pattern.fullmatch(p.name)
-        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))) and p.is_file():
-            try:
-                p.unlink()
-                removed.append(p)
-            except OSError:
-                pass
-    return removed
+    for path in outputs:
+        if path is not None:
+            remove_dead_parts(path)
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not is_running(int(pid)) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @signals_interrupt()  # SIGTERM/SIGHUP stop a render like Ctrl-C: temp files removed, decoders stopped
@@ -313,58 +303,77 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
         if lost:
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, or set WAM_FONT)")
     from wam.config import default_workers
-    from wam.fileio import discard, install, is_stream, output_lock, replace_target, staged
+    from wam.fileio import discard, is_stream, part_path, staged
     from wam.render.cache import RenderCache
     from wam.render.join import join_segments
     from wam.render.segments import encode_segments, plan_segments
     from wam.render.subtitles import srt_text
+    from wam.signals import signals_deferred
 
     fps = timeline.fps
     total = timeline.frames
     segments = plan_segments(timeline, opts)
     stream = is_stream(out)
-    target = replace_target(out)  # a symlink's file is replaced, not the link
-    if not stream:
-        remove_stale_parts(target)
-    scratch = None
-    if cache is None:  # no cache: the segments live in a temporary folder for this render only
-        import tempfile
-
-        scratch = Path(tempfile.mkdtemp(prefix="wam-render-"))
-        cache = RenderCache(scratch)
-    cache.ensure()
-    cache.remove_stale()
-    work = cache.work_dir()
-    # beside the output only the video itself, renamed into place (a device or FIFO, which cannot take a
-    # temp file beside it, gets it from the work folder); the audio track lives in the private work folder
-    tmp = work / f"output{out.suffix}" if stream else part_path(target, os.getpid(), out.suffix)
-    tmp_audio = work / "audio.m4a"
-    tmp_srt = None
-    opened: list = []
+    remove_leftovers(out, srt)
+    # Every temp file and folder is named before it is made, and removed in the ``finally`` below,
+    # which no further signal cuts short; what a render killed outright leaves, ``remove_leftovers``
+    # finds by its process id. Beside the output only the video itself, renamed into place (a device
+    # or FIFO, which cannot take a temp file beside it, gets it from the work folder).
+    scratch, work, tmp, tmp_srt, opened = None, None, None, None, []
     try:
-        opened = write_audio_track(timeline, tmp_audio, keep_audio=opts.keep_audio, music=opts.music, warn=warn)
+        if cache is None:  # no cache: the segments live in a temporary folder for this render only
+            import tempfile
+
+            with signals_deferred():
+                scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+            cache = RenderCache(scratch)
+        cache.ensure()
+        cache.remove_stale()
+        work = cache.work_path()
+        cache.make_work_dir()
+        tmp = work / f"output{out.suffix}" if stream else part_path(out)
+        opened = write_audio_track(timeline, work / "audio.m4a", keep_audio=opts.keep_audio, music=opts.music,
+                                   warn=warn)
         paths, encoded = encode_segments(timeline, opts, segments, cache, work,
                                          workers=opts.threads or default_workers(), progress=opts.progress,
                                          report=report)
-        join_segments(paths, [s.frames for s in segments], fps, tmp_audio, tmp, work)
-        tmp_srt = staged(srt, srt_text(timeline).encode("utf-8")) if srt is not None else None
-        with output_lock(out, srt):  # video and subtitles go in place together
-            install(tmp, out)
-            if tmp_srt is not None:
-                install(tmp_srt, srt)
+        join_segments(paths, [s.frames for s in segments], fps, work / "audio.m4a", tmp, work)
+        if srt is not None:
+            with signals_deferred():
+                tmp_srt = staged(srt, srt_text(timeline).encode("utf-8"))
+        _put_in_place(tmp, out, tmp_srt, srt)
     except WamError:
         raise
     except OSError as exc:
         raise WamError(f"rendering {out.name} failed ({one_line(exc, 200)})") from None
     finally:
-        for c in opened:
-            c.close()
-        for leftover in (tmp, tmp_audio, tmp_srt):
-            discard(leftover)
-        import shutil
+        with signals_deferred():  # a further Ctrl-C or signal waits for the clean-up
+            for c in opened:
+                c.close()
+            for leftover in (tmp, tmp_srt):
+                discard(leftover)
+            import shutil
 
-        shutil.rmtree(work, ignore_errors=True)
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
     cache.evict()
     return RenderResult(str(out), total, total / fps, time.perf_counter() - started, len(segments), len(encoded))
+
+
+def _put_in_place(tmp: Path, out: Path, tmp_srt: Path | None, srt: str | Path | None) -> None:
+    """Install the finished video ``tmp`` as ``out`` and the subtitles ``tmp_srt`` as ``srt``
+    together: under the outputs' lock (another render of them waits), and with a signal held
+    between the two renames, so that an interrupt never leaves the new video with old subtitles
+    (not while written through a FIFO or device, which may block)."""
+    from contextlib import nullcontext
+
+    from wam.fileio import install, is_stream, output_lock
+    from wam.signals import signals_deferred
+
+    through = is_stream(out) or (srt is not None and is_stream(srt))
+    with output_lock(out, srt), nullcontext() if through else signals_deferred():
+        install(tmp, out)
+        if tmp_srt is not None:
+            install(tmp_srt, srt)

@@ -361,6 +361,9 @@ def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, wo
         cancel.set()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        from wam.signals import signals_deferred
+
+        with signals_deferred():  # the encoders are told to stop; a further Ctrl-C waits for them to go
+            pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     return paths, encoded
