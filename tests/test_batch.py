@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
+from interrupts import interrupt_env, run_interrupted, video_part
 from media import ffmpeg_exe, tiny_library
 from wam.batch.jobs import Job, JobResult, check_distinct_outputs, is_up_to_date, output_in, story_paths
 from wam.batch.manifest import read_manifest
@@ -372,6 +373,63 @@ def test_an_interrupted_batch_keeps_finished_videos_and_resumes(library, tmp_pat
     r = run(*args[3:], env=env)
     statuses = [json.loads(x)["status"] for x in r.stdout.splitlines()]
     assert r.returncode == 0 and statuses.count("skipped") == len(kept) and len(statuses) == 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_as_a_worker_puts_its_video_in_place_leaves_no_temp_file(library, tmp_path, sig,
+                                                                           code):
+    """Issue 19: SIGTERM to the process group left ``OUT/.s1.<pid>.part.mp4``. The signal also
+    reached multiprocessing's fork server, which died of it, and the kernel then killed every
+    worker it had forked (their parent-death signal) in the middle of its clean-up. Here the
+    signal comes exactly as a worker renames its finished temp video into place, and every
+    removal of a temp file afterwards takes a second (a loaded machine)."""
+    env = {**library["env"], **interrupt_env(tmp_path, "rename:" + video_part(r"s\d"), sig, slow=1.0)}
+    out = tmp_path / "out"
+    out.mkdir()
+    manifest = tmp_path / "jobs.jsonl"
+    lines = [{"text": GOOD["bus"], "output": f"out/s{k}.mp4", "srt": f"out/s{k}.srt"} for k in range(3)]
+    manifest.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    r = run_interrupted("render", "--manifest", manifest, "--json", "--jobs", "2", *SMALL, env=env)
+    assert r.returncode == code, r.stderr
+    assert "interrupted" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert (tmp_path / "signal-sent").exists()
+    assert not list(out.glob(".*")), sorted(p.name for p in out.iterdir())  # no temp video or subtitles
+    assert not list((tmp_path / "tmp").iterdir())  # nor a render's scratch folder
+    done = {json.loads(x)["output"] for x in r.stdout.splitlines()}
+    assert done == {str(p) for p in out.glob("*.mp4")}
+    # each video with its subtitles
+    assert {p.stem for p in out.glob("*.srt")} == {p.stem for p in out.glob("*.mp4")}
+
+
+def test_stopping_the_workers_removes_what_a_worker_killed_outright_left(tmp_path, monkeypatch):
+    """A render worker killed outright (still there after the grace period of ``stop_workers``)
+    cannot clean up: once the workers are gone, the batch removes its jobs' temp files beside
+    the outputs and the subtitles, and the workers' scratch folders (renders without a cache)."""
+    import tempfile
+
+    from wam.batch.run import LocalExecutor
+    from wam.batch.work import RenderRequest
+    from wam.fileio import part_path
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out, srt = tmp_path / "s1.mp4", tmp_path / "s1.srt"
+    executor = LocalExecutor(1)
+    try:
+        reply = executor.submit(RenderRequest(Job(1, str(out)), "{}", {}, str(out), 4.0, 2, (), 0.0, 0.0,
+                                              str(srt))).result()
+        assert reply.get("error")  # "{}" is no plan: the worker replied, and waits for the next job
+        [pid] = list(executor._pool._processes)
+        left = [part_path(out, pid), tmp_path / f".s1.srt.{pid}.0a1b2c3d.part",
+                tmp_path / "tmp" / f"wam-render-{pid}-x1y2z3"]
+        for p in left[:2]:
+            p.write_bytes(b"half")
+        left[2].mkdir()
+        os.kill(pid, signal.SIGKILL)
+    finally:
+        executor.stop()
+    assert not any(p.exists() for p in left)
 
 
 def test_renders_that_finished_as_the_batch_stopped_are_reported(tmp_path):

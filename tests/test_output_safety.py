@@ -162,6 +162,79 @@ def test_outputs_are_put_in_place_under_a_lock_on_their_folders(tmp_path):
     assert not locked(video.parent) and not locked(subtitles.parent)
 
 
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_temp_files_are_named_after_their_process_and_dead_ones_are_removed(tmp_path):
+    """Issue 19: a temp file beside an output carries the id of the process writing it, so that
+    what a process killed outright (or a batch worker stopped before its clean-up) left is found
+    and removed; other processes' and other outputs' are kept."""
+    import re
+
+    from wam.fileio import part_path, remove_dead_parts
+
+    plan, dead = tmp_path / "plan.json", dead_pid()
+    tmp = staged(plan, b"{}")
+    assert tmp.parent == tmp_path
+    assert re.fullmatch(rf"\.plan\.json\.{os.getpid()}\.[0-9a-f]{{8}}\.part", tmp.name)
+    tmp.unlink()
+    assert part_path(plan) == tmp_path / f".plan.json.{os.getpid()}.part"
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "real" / "plan.json")
+    assert part_path(link, 7) == tmp_path / "real" / ".plan.json.7.part"  # beside the file it replaces
+    left = [part_path(plan, dead), tmp_path / f".plan.json.{dead}.k3x9a0q2.part"]
+    kept = [part_path(plan), part_path(plan, 1), tmp_path / f".other.json.{dead}.part",
+            tmp_path / f".plan.json.{dead}.notes"]
+    for p in (*left, *kept):
+        p.write_bytes(b"half")
+    assert sorted(remove_dead_parts(plan)) == sorted(left)
+    assert all(p.exists() for p in kept) and not any(p.exists() for p in left)
+    for p in left:
+        p.write_bytes(b"half")
+    write_atomic(plan, "{}")  # a write of the same output removes them too
+    assert not any(p.exists() for p in left) and plan.read_text() == "{}"
+
+
+def test_an_interrupt_as_a_temp_file_is_made_or_handed_over_leaves_none(tmp_path, monkeypatch):
+    """Ctrl-C as the temp file was created (before its name reached the code that removes it), or
+    as ``staged`` handed it to ``write_atomic``, left it behind; its name is now chosen before the
+    file exists, and the hand-over holds signals."""
+    import signal
+
+    import wam.fileio
+
+    real_open, real_staged = os.open, wam.fileio.staged
+
+    def open_then_interrupt(path, *args, **kwargs):
+        fd = real_open(path, *args, **kwargs)
+        if str(path).endswith(".part"):
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "plan.json", "{}")
+    monkeypatch.setattr(os, "open", real_open)
+    assert os.listdir(tmp_path) == []
+
+    def staged_then_ctrl_c(path, data):
+        tmp = real_staged(path, data)
+        os.kill(os.getpid(), signal.SIGINT)
+        return tmp
+
+    monkeypatch.setattr(wam.fileio, "staged", staged_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "plan.json", "{}")
+    assert os.listdir(tmp_path) == []
+
+
 def test_special_outputs_pass_the_checks_a_disk_does_not(tmp_path, wam_home):
     null = device(tmp_path, "null", 3)
     # writing a device destroys nothing

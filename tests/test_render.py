@@ -34,6 +34,31 @@ def test_fit_cover_follows_focus_and_contain_letterboxes():
     assert (c.scaled_w, c.scaled_h, c.pad_x, c.pad_y) == (720, 405, 0, 437)
 
 
+def test_render_option_defaults_are_the_ones_in_config():
+    """Issue 21: every default of a render is defined once, in ``wam.config``; the CLI, the
+    library (``RenderOptions``, ``to_moviepy``) and exports use it."""
+    import inspect
+
+    from wam import config
+    from wam.cli.render_cmd import render_command
+    from wam.render.layout import crossfade_frames
+    from wam.render.moviepy_clip import to_moviepy
+    from wam.render.options import RenderOptions
+
+    opts = RenderOptions()
+    assert (opts.width, opts.height, opts.fit, opts.preset, opts.crf) == (
+        config.DEFAULT_WIDTH, config.DEFAULT_HEIGHT, config.DEFAULT_FIT, config.DEFAULT_PRESET,
+        config.DEFAULT_CRF)
+    assert (opts.crossfade, opts.fade) == (config.CROSSFADE_SECONDS, config.FADE_SECONDS) == (0.4, 0.5)
+    cli = {p.name: p.default for p in render_command.params}
+    assert (cli["fit"], cli["preset"], cli["crf"]) == (opts.fit, opts.preset, opts.crf)
+    assert inspect.signature(to_moviepy).parameters["fit"].default == opts.fit
+    draft = RenderOptions.for_plan(Timeline(30, 1280, 720, []), preview=True)
+    assert (draft.width, draft.height) == (640, 360)
+    assert (draft.preset, draft.crf) == (config.PREVIEW_PRESET, config.PREVIEW_CRF)
+    assert crossfade_frames(10.0, 30) == round(config.MAX_CROSSFADE_SECONDS * 30) == 15
+
+
 def test_fades():
     assert fade_level(0.0, 10, 0.5) == 0 and fade_level(0.25, 10, 0.5) == 0.5 and fade_level(5, 10, 0.5) == 1
     assert fade_level(9.9, 10, 0.5) == pytest.approx(0.2)
@@ -230,7 +255,7 @@ def test_vertical_contain_and_no_subtitles(clips, tmp_path):
 @pytest.mark.parametrize("path", ["graph", "frames"])
 def test_failed_render_leaves_nothing_and_keeps_old_output(clips, tmp_path, monkeypatch, path):
     """Ctrl-C while segments are being encoded (in one ffmpeg process each, or frame by frame)."""
-    from wam.render import renderer, segment_graph, segments
+    from wam.render import frames, renderer, segment_graph, segments
 
     tl = _timeline(clips)
     out = tmp_path / "keep.mp4"
@@ -248,8 +273,8 @@ def test_failed_render_leaves_nothing_and_keeps_old_output(clips, tmp_path, monk
                             real_graph(cmd, frames, cancel, lambda n: (advance(n), count(n)), errors))
     else:
         monkeypatch.setattr(segment_graph, "graph_plan", lambda *a, **k: None)
-        real = renderer.FrameSource.frame
-        monkeypatch.setattr(renderer.FrameSource, "frame", lambda self, i: (count(), real(self, i))[1])
+        real = frames.FrameSource.frame
+        monkeypatch.setattr(frames.FrameSource, "frame", lambda self, i: (count(), real(self, i))[1])
     with pytest.raises(KeyboardInterrupt):
         renderer.render_timeline(tl, out, renderer.RenderOptions(width=320, height=180, preset="ultrafast"))
     assert calls["n"] > 30

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from interrupts import interrupt_env, run_interrupted, srt_part, video_part
 from media import BARS_H, BARS_W, GREEN, bars_clip, ffmpeg_exe, frame_number, shown, write_clip
 from wam.timeline import Cut, SentenceSpan, Timeline
 
@@ -25,8 +26,8 @@ def digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def run_wam(*args, home: Path, **kw) -> subprocess.CompletedProcess:
-    env = dict(os.environ, WAM_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1")
+def run_wam(*args, home: Path, env: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ, WAM_HOME=str(home), PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", **(env or {}))
     return subprocess.run([sys.executable, "-m", "wam", *map(str, args)], capture_output=True, text=True,
                           env=env, cwd=kw.pop("cwd", None), **kw)
 
@@ -190,6 +191,46 @@ def test_signals_during_render_clean_up(media, tmp_path, sig, code):
     assert out.read_bytes() == b"previous render" and srt.read_bytes() == b"the previous render's subtitles"
 
 
+@pytest.mark.parametrize("at, sig, again, code, outputs", [
+    ("run:concat", "SIGTERM", None, 143, "old"),  # as the segments are being joined
+    ("open:srt", "SIGTERM", None, 143, "old"),  # the video joined, its subtitles being staged …
+    ("open:srt", "SIGINT", "SIGINT", 130, "old"),  # … and a second Ctrl-C during the clean-up
+    ("open:srt", "SIGHUP", "SIGTERM", 129, "old"),
+    ("rename:video", "SIGTERM", None, 143, "new"),  # the video renamed into place: its subtitles follow it
+    ("rename:srt", "SIGTERM", None, 143, "new"),
+])
+def test_a_render_interrupted_at_an_exact_moment_leaves_no_temp_file(media, tmp_path, at, sig, again, code,
+                                                                     outputs):
+    """Issue 19: the signal comes at a given moment (``interrupts.py``), to the process group. A
+    further one during the clean-up cut it short and left the temp video beside the output; a
+    signal between putting the video and its subtitles in place left the new video with the
+    old subtitles. The outputs are now both the old ones or both the new ones, and nothing else
+    is left in the output folder, the render cache's work folder or the temp folder."""
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    video, srt = out_dir / "film.mp4", out_dir / "film.srt"
+    video.write_bytes(b"previous render")
+    srt.write_bytes(b"the previous render's subtitles")
+    plan = plan_file(tmp_path, [(media["silent"], 0.1, 1.0)] * 2)
+    kind, _, what = at.partition(":")
+    moment = {"video": f"{kind}:{video_part('film')}", "srt": f"{kind}:{srt_part('film')}"}.get(what, at)
+    env = {"WAM_HOME": str(tmp_path / "home"), **interrupt_env(tmp_path, moment, sig, again=again)}
+    r = run_interrupted("render", "--plan", plan, "-o", video, "--srt", srt, "--preset", "ultrafast", "-q",
+                        env=env)
+    assert (tmp_path / "signal-sent").exists()
+    assert r.returncode == code, r.stderr
+    assert r.stderr.count("\n") == 1 and "interrupted" in r.stderr, r.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["film.mp4", "film.srt"]
+    if outputs == "old":
+        assert video.read_bytes() == b"previous render"
+        assert srt.read_bytes() == b"the previous render's subtitles"
+    else:
+        assert video.stat().st_size > 1000 and "-->" in srt.read_text()
+    assert not list((tmp_path / "home" / "render-cache" / "work").iterdir())
+    assert not list((tmp_path / "home" / "render-cache" / "segments").glob(".*"))
+    assert not list((tmp_path / "tmp").iterdir())
+
+
 def test_a_failed_render_writes_no_subtitles(media, tmp_path):
     fake = media["dir"] / "lib" / "fake.mp4"  # text under a video name: ffmpeg fails on it mid-render
     fake.write_text("not a video\n" * 100)
@@ -272,22 +313,29 @@ def test_a_render_follows_a_symlink_and_plays_into_a_fifo(media, tmp_path):
 
 
 def test_stale_part_files_of_dead_renders_are_removed(media, tmp_path):
-    from wam.render.renderer import part_path
+    """Temp files that renders killed outright left (the video beside the output, ``--srt``'s
+    subtitles, the scratch folder of a render without a cache) are removed by the next render
+    of that output; those of renders still running, and other outputs', are kept."""
+    from wam.fileio import part_path
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    out = tmp_path / "film [v2].mp4"
-    stale = [part_path(out, dead.pid, ".mp4"), part_path(out, dead.pid, ".audio.m4a")]
-    running = part_path(out, os.getpid(), ".mp4")  # a render still going on
-    other = tmp_path / f".film.{dead.pid}.part.mp4"  # another output's
+    out, srt = tmp_path / "film [v2].mp4", tmp_path / "film [v2].srt"
+    stale = [part_path(out, dead.pid), tmp_path / f".{srt.name}.{dead.pid}.ab12cd34.part"]
+    running = part_path(out, os.getpid())  # a render still going on
+    other = part_path(tmp_path / "film.mp4", dead.pid)  # another output's
     for p in (*stale, running, other):
         p.write_bytes(b"half a video")
+    scratch = tmp_path / "tmp" / f"wam-render-{dead.pid}-x1y2z3"
+    scratch.mkdir(parents=True)
+    live_scratch = tmp_path / "tmp" / f"wam-render-{os.getpid()}-a1b2c3"
+    live_scratch.mkdir()
     plan = plan_file(tmp_path, [(media["silent"], 0.1, 1.0)])
-    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--preset", "ultrafast", "-q",
-                home=tmp_path / "home")
+    r = run_wam("render", media["story"], "--plan", plan, "-o", out, "--srt", srt, "--preset", "ultrafast",
+                "-q", home=tmp_path / "home", env={"TMPDIR": str(tmp_path / "tmp")})
     assert r.returncode == 0, r.stderr
-    assert out.exists() and not any(p.exists() for p in stale)
-    assert running.exists() and other.exists()
+    assert out.exists() and srt.exists() and not any(p.exists() for p in stale) and not scratch.exists()
+    assert running.exists() and other.exists() and live_scratch.exists()
 
 
 def _box(frame: np.ndarray) -> tuple[int, int]:

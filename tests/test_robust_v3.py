@@ -369,7 +369,7 @@ def test_stopping_a_pool_whose_worker_died_mid_reply_does_not_hang(tmp_path):
     script = tmp_path / "half_reply.py"
     script.write_text(
         "import os, struct, sys, time\n"
-        "from wam.signals import WorkerPool, _alive\n"
+        "from wam.signals import WorkerPool, is_running\n"
         "def half_reply():\n"
         "    queue = sys._getframe(1).f_locals['result_queue']  # the pool's reply pipe\n"
         "    os.write(queue._writer.fileno(), struct.pack('!i', 1 << 20) + b'x' * 100)\n"
@@ -379,7 +379,7 @@ def test_stopping_a_pool_whose_worker_died_mid_reply_does_not_hang(tmp_path):
         "    future = pool.submit(half_reply)\n"
         "    pid = pool._worker_pids.get()  # the worker started …\n"
         "    pool._worker_pids.put(pid)\n"
-        "    while _alive(pid):  # … and died mid-reply\n"
+        "    while is_running(pid):  # … and died mid-reply\n"
         "        time.sleep(0.05)\n"
         "    time.sleep(0.5)\n"
         "    pool.stop_workers(grace=1)\n"

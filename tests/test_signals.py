@@ -114,10 +114,58 @@ if __name__ == "__main__":
     pool = WorkerPool(1)
     m = pool.submit(masks).result()
     pool.shutdown()
-    bit = 1 << (signal.SIGINT - 1)
-    print(bool(m["SigIgn"] & bit), bool(m["SigBlk"] & bit))
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        bit = 1 << (sig - 1)
+        print(bool(m["SigIgn"] & bit), bool(m["SigBlk"] & bit))
 """)
-    assert r.stdout.split() == ["True", "False"], r.stdout + r.stderr
+    # Ctrl-C ignored; SIGTERM and SIGHUP (blocked in the fork server) end or interrupt a worker
+    assert r.stdout.split() == ["True", "False", "False", "False", "False", "False"], r.stdout + r.stderr
+
+
+def test_a_signal_to_the_process_group_lets_each_worker_finish_its_clean_up(tmp_path):
+    """Issue 19: SIGTERM (or SIGHUP) to wam's process group also reached multiprocessing's fork
+    server, which died of it, and the kernel then killed each worker it had forked (their
+    parent-death signal) in the middle of the clean-up the signal had started: a render
+    worker's temp video stayed beside its output. The fork server now never acts on them, and
+    ends only with wam. Here a worker's clean-up takes a second, as on a loaded machine."""
+    script = tmp_path / "group_signal.py"
+    script.write_text("""
+import os, sys, time
+from wam.signals import WorkerPool, signals_interrupt
+
+def work(marker):
+    with signals_interrupt():
+        try:
+            open(marker + ".started", "w").close()
+            time.sleep(600)
+        finally:
+            time.sleep(1.0)  # a slow clean-up
+            open(marker + ".cleaned", "w").close()
+
+if __name__ == "__main__":
+    marker = sys.argv[1]
+    pool = WorkerPool(2)
+    with signals_interrupt():
+        try:
+            futures = [pool.submit(work, f"{marker}{k}") for k in range(2)]
+            while not all(os.path.exists(f"{marker}{k}.started") for k in range(2)):
+                time.sleep(0.05)
+            print("working", flush=True)
+            futures[0].result()
+        except KeyboardInterrupt as exc:
+            pool.stop_workers()
+            pool.shutdown(wait=True, cancel_futures=True)
+            print("stopped", type(exc).__name__, flush=True)
+""")
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        marker = str(tmp_path / f"{sig.name}-")
+        proc = subprocess.Popen([sys.executable, str(script), marker], env=ENV, cwd=tmp_path, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        assert proc.stdout.readline().strip() == "working", proc.stderr.read()
+        os.killpg(proc.pid, sig)  # as a service manager or a closing terminal does
+        out, err = proc.communicate()
+        assert out.split() == ["stopped", "Interrupted"] and err == "", (out, err)
+        assert all(os.path.exists(f"{marker}{k}.cleaned") for k in range(2)), sig.name
 
 
 def test_a_second_signal_while_wam_exits_is_ignored(tmp_path):

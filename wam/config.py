@@ -62,12 +62,18 @@ MAX_PIXELS = 8192 * 4320
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)}
 #: How a source fills the output frame: crop to fill it, or letterbox inside it.
 FIT_MODES = ("cover", "contain")
+DEFAULT_FIT = "cover"
 #: x264 encoder presets (fastest first), the default one and quality (constant rate factor;
 #: lower is better).
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
+#: ``wam render --preview``: a fast draft at this fraction of the size (never below
+#: ``MIN_SIDE``), with this preset and quality.
+PREVIEW_SCALE = 0.5
+PREVIEW_PRESET = "ultrafast"
+PREVIEW_CRF = 30
 #: Pace presets, slowest first (their shot-length priors are in ``assemble/styles.py``).
 PACE_NAMES = ("calm", "normal", "fast")
 DEFAULT_PACE = "normal"
@@ -87,8 +93,12 @@ DEFAULT_VOICE = "en_US-joe-medium"
 SUBTITLE_MODES = ("sentences", "words", "none")
 #: Videos a batch (``wam render STORY… -o OUTDIR/``) renders at a time.
 DEFAULT_JOBS = 1
-#: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it).
+#: Cross-fade at paragraph boundaries, seconds (``wam render`` shows it; exports carry it), and
+#: the longest one a render or an export makes.
 CROSSFADE_SECONDS = 0.4
+MAX_CROSSFADE_SECONDS = 0.5
+#: A rendered video fades in from black and out to black over this many seconds.
+FADE_SECONDS = 0.5
 #: The render cache (encoded segments, previous plans) inside WAM_HOME, and its size cap in
 #: MB (least recently used segments are evicted beyond it; ``$WAM_CACHE_MB`` overrides it).
 RENDER_CACHE_DIRNAME = "render-cache"

@@ -11,6 +11,12 @@ A write that fails (missing or read-only folder, full disk) raises ``OutputError
 line that says why; the target is left as it was. ``staged`` + ``install`` split a write in
 two, so that several files (a video and its subtitles) can be put in place together under
 ``output_lock``.
+
+A temp file beside a target is named after it and the process writing it (``.NAME.PID.part``,
+``part_path``; ``.NAME.PID.XXXXXXXX.part`` for ``staged``), its name chosen before it is
+created, so that an interrupt can never leave a file nobody knows of, and what a process killed
+outright left is found and removed (``remove_dead_parts``: by the next write of that target, or
+by the batch run whose render worker it was).
 """
 
 from __future__ import annotations
@@ -19,12 +25,14 @@ import contextlib
 import errno
 import os
 import re
+import secrets
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from wam.errors import OutputError
+from wam.signals import is_running, signals_deferred
 
 #: Names of an open descriptor of this process: written through (appended), never replaced.
 _DESCRIPTOR = re.compile(r"/dev/(stdout|stderr|fd/\d+)|/proc/(self|thread-self|\d+)/fd/\d+")
@@ -58,23 +66,38 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
     if is_stream(path):
         _write_through(path, [data])
         return
-    tmp = staged(path, data)
-    install(tmp, path)
+    tmp = None
+    try:
+        with signals_deferred():  # the temp file, and its name here, come together
+            tmp = staged(path, data)
+        install(tmp, path)
+    finally:
+        discard(tmp)
 
 
 def staged(path: str | os.PathLike, data: bytes) -> Path:
     """A complete, synced temp file holding ``data``, ready for ``install(tmp, path)``: beside
-    ``path``'s target (or, for a special file, in the temp folder). The caller removes it if
-    it is never installed (``discard``)."""
+    ``path``'s target (or, for a special file, in the temp folder), named
+    ``.NAME.PID.XXXXXXXX.part``; temp files of that name that processes now gone left beside the
+    target are removed first. The caller removes it if it is never installed (``discard``)."""
     if is_stream(path):
         folder, name = Path(tempfile.gettempdir()), "stream"
     else:
         target = replace_target(path)
         folder, name = (target.parent if str(target.parent) else Path(".")), target.name
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise OutputError(write_failure(path, exc)) from None
+        remove_dead_parts(target)
+    while True:
+        tmp = folder / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.part"  # named before it exists
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except FileExistsError:
+            continue  # another file has that name: draw another
+        except OSError as exc:
+            raise OutputError(write_failure(path, exc)) from None
+        except BaseException:  # an interrupt as it was made
+            discard(tmp)
+            raise
+        break
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -85,7 +108,33 @@ def staged(path: str | os.PathLike, data: bytes) -> Path:
         if isinstance(exc, OSError):
             raise OutputError(write_failure(path, exc)) from None
         raise
-    return Path(tmp)
+    return tmp
+
+
+def part_path(path: str | os.PathLike, pid: int | None = None) -> Path:
+    """The temp file beside ``path``'s target (``replace_target``) that process ``pid`` (this one
+    by default) writes before renaming it into place: ``.NAME.PID.part``."""
+    target = replace_target(path)
+    return target.parent / f".{target.name}.{os.getpid() if pid is None else pid}.part"
+
+
+def remove_dead_parts(path: str | os.PathLike) -> list[Path]:
+    """Delete the temp files beside ``path``'s target (``part_path``'s and ``staged``'s) whose
+    process is gone: killed outright, or a batch's render worker stopped before it could clean
+    up. Those of running processes, and other targets', are kept. The files removed."""
+    import glob
+
+    if is_stream(path):
+        return []
+    target = replace_target(path)
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.(?:[0-9a-z_]+\.)?part")
+    removed = []
+    for p in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        m = pattern.fullmatch(p.name)
+        if m and int(m.group(1)) != os.getpid() and not is_running(int(m.group(1))) and p.is_file():
+            discard(p)
+            removed.append(p)
+    return removed
 
 
 def install(tmp: str | os.PathLike, path: str | os.PathLike) -> None:

@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 #: Signals turned into :class:`Interrupted` (a KeyboardInterrupt).
 HANDLED = (signal.SIGTERM, signal.SIGHUP)
+#: Every signal that stops wam: Ctrl-C and the HANDLED ones.
+STOPPING = {signal.SIGINT, *HANDLED}
 
 
 class Interrupted(KeyboardInterrupt):
@@ -163,10 +165,11 @@ def _worker_init(pids, parent: int) -> None:
 
     tqdm's bars share a thread lock instead of the multiprocessing lock tqdm makes by default:
     that lock is a named semaphore, which a worker stopped mid-render (it ends with ``os._exit``)
-    would leave to the resource tracker, printing a "leaked semaphore" warning."""
+    would leave to the resource tracker, printing a "leaked semaphore" warning.
+
+    Ctrl-C, SIGTERM and SIGHUP come blocked from the fork server and are unblocked last: SIGTERM
+    and SIGHUP end an idle worker at once, and interrupt a render (which cleans up)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # first: a Ctrl-C may arrive while this worker starts
-    # blocked by the fork server: its children ignore it as before
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     import threading
 
     from tqdm import tqdm
@@ -174,6 +177,9 @@ def _worker_init(pids, parent: int) -> None:
     tqdm.set_lock(threading.RLock())
     pids.put(os.getpid())
     die_with(parent)
+    # blocked by the fork server (``_start_forkserver``), so a stop signal that came while this worker
+    # started waited for it to report its pid (never cut off inside the queue's lock); now it ends it
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 class WorkerPool(ProcessPoolExecutor):
@@ -215,7 +221,7 @@ class WorkerPool(ProcessPoolExecutor):
         deadline = time.monotonic() + grace
         alive = list(pids)
         while alive and time.monotonic() < deadline:
-            alive = [pid for pid in alive if _alive(pid)]
+            alive = [pid for pid in alive if is_running(pid)]
             if alive:
                 time.sleep(0.05)
         for pid in alive:
@@ -236,27 +242,31 @@ class WorkerPool(ProcessPoolExecutor):
 
 
 def _start_forkserver() -> None:
-    """Start multiprocessing's fork server (if it is not running) with Ctrl-C blocked, which it
-    keeps across ``exec``: a Ctrl-C to the terminal's process group while it imports its preload
-    modules (seconds, for the index's decoders) printed its KeyboardInterrupt traceback. Its
-    workers ignore Ctrl-C (wam stops them itself).
+    """Start multiprocessing's fork server and resource tracker (those not running) with Ctrl-C,
+    SIGTERM and SIGHUP blocked, which they keep across ``exec``: they end when wam does (their
+    pipes from it close), never by a signal to the process group. A Ctrl-C while the fork server
+    imported its preload modules (seconds, for the index's decoders) printed its KeyboardInterrupt
+    traceback; and a SIGTERM or SIGHUP ended it, whereupon the kernel killed every worker it had
+    forked (their parent-death signal, ``die_with``) in the middle of its clean-up, leaving its
+    temp files (issue 19). The workers unblock them (``_worker_init``).
 
-    Blocked in this thread only, and not ignored: wam's own Ctrl-C (or SIGTERM) arriving meanwhile
-    is held and delivered as the server has started. Ignoring it here lost a Ctrl-C that came while
-    the start waited seconds for the interpreter lock (held by a thread importing torch)."""
+    Blocked in this thread only, and not ignored: wam's own signals arriving meanwhile are held and
+    delivered as the servers have started. Ignoring them here lost a Ctrl-C that came while the
+    start waited seconds for the interpreter lock (held by a thread importing torch)."""
     from multiprocessing import forkserver, resource_tracker
 
     with signals_deferred():
-        resource_tracker.ensure_running()  # first: starting it unblocks Ctrl-C in this thread
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
         try:
+            resource_tracker.ensure_running()  # which unblocks Ctrl-C and SIGTERM in this thread: again
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
             forkserver.ensure_running()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie counts as ended)."""
+def is_running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie counts as ended; another user's process runs)."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"

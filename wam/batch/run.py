@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from wam.batch.jobs import Job, JobResult, is_up_to_date
 from wam.batch.work import RenderRequest, render_request
 from wam.errors import WamError, one_line
-from wam.signals import signals_interrupt
+from wam.signals import signals_deferred, signals_interrupt
 
 
 class InlineExecutor:
@@ -45,15 +45,22 @@ class LocalExecutor:
 
         self.capacity = workers
         self._pool = WorkerPool(workers)
+        self._outputs: list[str | None] = []  # of every render submitted, for ``stop``
 
     def submit(self, request: RenderRequest) -> Future:
+        self._outputs += [request.output, request.srt]
         return self._pool.submit(_render_in_worker, request.plan_json, request.settings, request.output,
                                  request.srt)
 
     def stop(self) -> None:
-        """Stop the renders now: SIGTERM makes each worker remove its temp files and end."""
+        """Stop the renders now: SIGTERM makes each worker remove its temp files and end. Once
+        they are gone, whatever a worker could not remove (killed outright, after the grace
+        period) is removed here: the temp files beside the outputs, its scratch folder."""
+        from wam.render.renderer import remove_leftovers
+
         self._pool.stop_workers()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        remove_leftovers(*self._outputs)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -101,15 +108,16 @@ def run_batch(jobs: list[Job], work, *, executor=None, force: bool = False,
                 reply = {"error": f"the render worker failed ({type(exc).__name__}: {one_line(exc)})"}
             report(work.result(request, reply))
 
-    try:
-        with signals_interrupt():  # SIGTERM / SIGHUP stop a batch like Ctrl-C (workers clean up)
+    with signals_interrupt():  # SIGTERM / SIGHUP stop a batch like Ctrl-C (workers clean up)
+        try:
             _loop(jobs, work, executor, force, running, report, collect)
-    except BaseException:  # Ctrl-C, SIGTERM: stop the renders (temp files go), keep finished outputs
-        executor.stop()
-        _report_finished_as_stopped(running, work, report)
-        raise
-    else:
-        executor.close()
+            executor.close()
+        except BaseException:  # Ctrl-C, SIGTERM: stop the renders (temp files go), keep finished outputs
+            # a further signal waits: wam ending now would kill the workers in the middle of their clean-up
+            with signals_deferred():
+                executor.stop()
+                _report_finished_as_stopped(running, work, report)
+            raise
     return results
 
 

@@ -215,7 +215,7 @@ class RenderWork:
 
     def start(self, job: Job) -> RenderRequest:
         from wam.render.layout import output_size
-        from wam.render.renderer import RenderOptions
+        from wam.render.options import RenderOptions
 
         o, warnings = job.options, []
         started = time.perf_counter()
@@ -249,7 +249,8 @@ def render_request(plan_json: str, settings: dict, output: str, srt: str | None 
     ``"error"`` when the render failed."""
     import json
 
-    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.render.options import RenderOptions
+    from wam.render.renderer import render_timeline
     from wam.timeline import timeline_from_dict
 
     warnings: list[str] = []

@@ -13,7 +13,8 @@ from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, r
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
 from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options, plan_from_options,
                              planning_options, previous_from_options, replan_options, studio_plan_options)
-from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUBTITLE_MODES, X264_PRESETS
+from wam.config import (DEFAULT_CRF, DEFAULT_FIT, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, PREVIEW_CRF, PREVIEW_PRESET,
+                        PREVIEW_SCALE, SUBTITLE_MODES, X264_PRESETS)
 
 
 @click.command("render")
@@ -27,7 +28,7 @@ from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUB
 @frame_options
 @narration_options
 @a_roll_options
-@click.option("--fit", type=click.Choice(FIT_MODES), default=FIT_MODES[0], show_default=True,
+@click.option("--fit", type=click.Choice(FIT_MODES), default=DEFAULT_FIT, show_default=True,
               help="cover: fill the frame (crop, centred on faces); contain: letterbox.")
 @click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULT_PRESET, show_default=True,
               help="x264 preset: slower ones make smaller files.")
@@ -41,7 +42,8 @@ from wam.config import DEFAULT_CRF, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, SUB
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Lay this music under the video and cut on its beats (with pip install 'wam[music]'); "
                    "default with --plan: the plan's music.")
-@click.option("--preview", is_flag=True, help="Fast low-resolution draft (half size, ultrafast, crf 30).")
+@click.option("--preview", is_flag=True,
+              help=f"Fast low-resolution draft ({PREVIEW_SCALE:.0%} of the size, {PREVIEW_PRESET}, crf {PREVIEW_CRF}).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Segments encoded side by side (default: one per core).")
 @replan_options
@@ -89,7 +91,8 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     from wam.errors import UsageError
     from wam.outputs import check_output, check_video_output
     from wam.render.layout import output_frame, output_size
-    from wam.render.renderer import RenderOptions, render_timeline
+    from wam.render.options import RenderOptions
+    from wam.render.renderer import render_timeline
 
     if manifest or ray_address or is_batch(stories, output, manifest):
         if watch or previous_file or fresh:

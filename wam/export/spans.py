@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from wam.config import CROSSFADE_SECONDS
+from wam.config import CROSSFADE_SECONDS, MAX_CROSSFADE_SECONDS
 from wam.timeline import Timeline
 
 __all__ = ["CROSSFADE_SECONDS", "ClipSpan", "clip_spans", "hold_frames", "split_crossfade"]
@@ -100,7 +100,7 @@ def clip_spans(timeline: Timeline, crossfade: float = CROSSFADE_SECONDS) -> list
     for s in timeline.sentences:
         k = _span_at(spans, s.start_frame)
         spans[k].sentences.append(s.index)
-    xf = round(min(0.5, max(0.0, crossfade)) * fps)
+    xf = round(min(MAX_CROSSFADE_SECONDS, max(0.0, crossfade)) * fps)
     if xf >= 2:
         for a, b in zip(timeline.sentences, timeline.sentences[1:]):
             k = starts.get(b.start_frame)

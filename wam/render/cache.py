@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wam.errors import WamError
+from wam.signals import is_running
 
 #: Bumped when the sidecar's meaning changes; other sidecars are ignored (and evicted).
 SIDECAR_FORMAT = 1
@@ -65,16 +66,6 @@ def file_sha256(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 class RenderCache:
@@ -169,7 +160,7 @@ class RenderCache:
                 continue
             for p in folder.iterdir():
                 pid = _pid_of(p.name)
-                if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+                if pid is not None and pid != os.getpid() and not is_running(pid):
                     _remove(p)
         for video in self.segments.glob("*.mp4"):
             if not video.name.startswith(".") and not video.with_suffix(".json").exists():
@@ -192,9 +183,13 @@ class RenderCache:
             freed += size
         return freed
 
-    def work_dir(self) -> Path:
-        """A private folder for one render (removed with ``remove_work_dir``)."""
-        d = self.work_root / f"render.{os.getpid()}"
+    def work_path(self) -> Path:
+        """The private folder of this process's render (``make_work_dir``; the renderer removes it)."""
+        return self.work_root / f"render.{os.getpid()}"
+
+    def make_work_dir(self) -> Path:
+        """Make ``work_path()`` anew, empty."""
+        d = self.work_path()
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
         return d
@@ -242,7 +237,7 @@ class RenderCache:
             if folder.is_dir():
                 for p in folder.iterdir():
                     pid = _pid_of(p.name)
-                    if pid is None or not _pid_alive(pid) or pid == os.getpid():
+                    if pid is None or not is_running(pid) or pid == os.getpid():
                         if (failure := _remove(p)) is not None:
                             kept += 1
                             problem = problem or (failure.strerror or str(failure))

@@ -1,5 +1,5 @@
-"""Which subtitle image shows on which output frame (``wam.render``, used by the renderer's
-``FrameSource`` and the segment filtergraphs).
+"""Which subtitle image shows on which output frame (``wam.render``, used by
+``frames.FrameSource`` and the segment filtergraphs).
 
 The sentences' frames come from ``render/cues.py`` (the same ones the SubRip file uses); a
 long sentence's pages (``render/subtitles.py`` wraps and draws them) turn when their first

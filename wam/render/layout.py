@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from wam.config import ASPECTS
+from wam.config import ASPECTS, DEFAULT_FIT, MAX_CROSSFADE_SECONDS
 from wam.errors import UsageError, WamError
 from wam.timeline import frame_size_problem
 
@@ -80,7 +80,7 @@ class Placement:
     pad_y: int
 
 
-def fit_picture(src_w: int, src_h: int, out_w: int, out_h: int, mode: str = "cover",
+def fit_picture(src_w: int, src_h: int, out_w: int, out_h: int, mode: str = DEFAULT_FIT,
                 focus: tuple[float, float] | None = None) -> Placement:
     """Cover (scale up, crop; the crop follows ``focus``, e.g. the largest face) or contain (letterbox)."""
     if src_w <= 0 or src_h <= 0:
@@ -107,8 +107,9 @@ def fade_level(t: float, duration: float, fade: float) -> float:
 
 
 def crossfade_frames(seconds: float, fps: int) -> int:
-    """Frames of a paragraph cross-fade of ``seconds`` (clamped to 0 … 0.5 s) at ``fps``."""
-    return round(min(0.5, max(0.0, seconds)) * fps)
+    """Frames of a paragraph cross-fade of ``seconds`` (clamped to 0 … ``MAX_CROSSFADE_SECONDS``)
+    at ``fps``."""
+    return round(min(MAX_CROSSFADE_SECONDS, max(0.0, seconds)) * fps)
 
 
 def crossfade_weight(t: float, boundary: float, length: float) -> float:

@@ -1,7 +1,7 @@
 """The cut as a moviepy 2.x ``VideoClip`` (``wam.to_moviepy``), for people who compose their
 own video in moviepy: layer it, trim it, add titles, write it themselves.
 
-Its frames are the ones ``wam render`` encodes, made by the same ``FrameSource`` (per-cut
+Its frames are the ones ``wam render`` encodes, made by the same ``frames.FrameSource`` (per-cut
 ffmpeg decoding to the output size, paragraph cross-fades, fades, optional subtitles),
 converted from I420 to RGB (BT.709, limited range, as the MP4 is tagged); its audio is the
 render's audio track. Nothing is decoded until a frame is asked for.
@@ -16,8 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from wam.config import DEFAULT_FIT
 from wam.errors import WamError
-from wam.render.renderer import FrameSource, RenderOptions, missing_sources
+from wam.render.frames import FrameSource
+from wam.render.options import RenderOptions
+from wam.render.renderer import missing_sources
 from wam.timeline import Timeline
 
 
@@ -52,7 +55,7 @@ def i420_to_rgb(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
 
 
-def to_moviepy(plan, *, size: tuple[int, int] | None = None, fit: str = "cover", subtitles: bool = True,
+def to_moviepy(plan, *, size: tuple[int, int] | None = None, fit: str = DEFAULT_FIT, subtitles: bool = True,
                keep_audio: bool = False, music: str | None = None):
     """The montage of ``plan`` (a Timeline, a plan JSON path or dict) as a moviepy ``VideoClip``.
 

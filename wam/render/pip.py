@@ -1,7 +1,7 @@
 """The speaker in a corner (``--a-roll-mode pip``): while library footage covers the speaker,
 their talk plays in a small box at the top right of the picture (above the subtitles, which
 sit at the bottom). Used by both renderers: ``segment_graph`` overlays it as a filter,
-``renderer.FrameSource`` copies it into each frame; the box's pixels are the same either way
+``frames.FrameSource`` copies it into each frame; the box's pixels are the same either way
 (the talk decoded and fitted by the cut reader's own filters, pasted on even coordinates).
 
 The box shows the talk at the time it plays on the output, so a segment's box depends on

@@ -57,10 +57,13 @@ def sound_track(timeline: Timeline, opts, folder: Path,
     with _lock:
         if not path.is_file():
             part = folder / f".sound-{key}.part.audio.m4a"
-            for clip in write_audio_track(timeline, part, keep_audio=opts.keep_audio, music=opts.music,
-                                          warn=warn):
-                clip.close()
-            part.replace(path)
+            try:
+                for clip in write_audio_track(timeline, part, keep_audio=opts.keep_audio, music=opts.music,
+                                              warn=warn):
+                    clip.close()
+                part.replace(path)
+            finally:
+                part.unlink(missing_ok=True)
     return path
 
 

@@ -10,8 +10,8 @@ the command when there is one. No frame passes through Python and no raw video t
 pipe, so a render costs about what one ffmpeg filtergraph over the whole timeline costs
 (bench/render_speed.py). A segment the graph cannot express — a fade or a cross-fade that
 crosses the segment's edge (a sentence shorter than the fade) — or that has more than
-``MAX_CUTS`` cuts (memory) has no plan and is drawn frame by frame by the renderer's
-``FrameSource`` instead; so is one whose sources fail to decode, which then gets the frame
+``MAX_CUTS`` cuts (memory) has no plan and is drawn frame by frame by
+``frames.FrameSource`` instead; so is one whose sources fail to decode, which then gets the frame
 path's precise error.
 """
 

@@ -6,7 +6,7 @@ Place in the flow: ``renderer.render_timeline`` splits a timeline with ``plan_se
 takes the segments it finds in the render cache (``wam.render.cache``), encodes the others
 with ``encode_segment`` (several at a time) and joins them (``wam.render.join``). A segment
 is encoded by one ffmpeg process running its filtergraph (``wam.render.segment_graph``), or
-frame by frame from the renderer's ``FrameSource`` when the graph cannot express it.
+frame by frame from ``frames.FrameSource`` when the graph cannot express it.
 
 A segment's pixels depend only on things *relative* to its first frame (its cuts, its
 subtitle, the cross-fade into the next paragraph at its end), plus its distance from the
@@ -174,8 +174,8 @@ def encode_segment(timeline: Timeline, opts, seg: Segment, target: Path, cancel:
                    advance: Callable[[int], None] = lambda n: None, scratch: Path | None = None) -> None:
     """Encode segment ``seg`` of ``timeline`` to ``target``: in one ffmpeg process when
     ``segment_graph`` can express it (its subtitle images written to ``scratch``), else — or
-    when that fails, e.g. a source that does not decode — frame by frame from the renderer's
-    ``FrameSource``. ``advance(n)`` as frames are done; ``Cancelled`` when ``cancel`` is set."""
+    when that fails, e.g. a source that does not decode — frame by frame from
+    ``frames.FrameSource``. ``advance(n)`` as frames are done; ``Cancelled`` when ``cancel`` is set."""
     from wam.render.segment_graph import graph_plan
 
     scratch = scratch if scratch is not None else target.parent
@@ -246,10 +246,10 @@ def _encode_graph(command: list[str], frames: int, cancel: threading.Event, adva
 
 def _encode_frames(timeline: Timeline, opts, seg: Segment, target: Path, cancel: threading.Event,
                    advance: Callable[[int], None]) -> None:
-    """Encode segment ``seg`` frame by frame: its frames from the renderer's ``FrameSource``
+    """Encode segment ``seg`` frame by frame: its frames from ``wam.render.frames.FrameSource``
     piped to an x264 process (``segment_encoder_command``)."""
     from wam.render.cutreader import widen_pipe
-    from wam.render.renderer import FrameSource
+    from wam.render.frames import FrameSource
 
     source = FrameSource(timeline, opts, end=seg.first + seg.frames)
     encoder = subprocess.Popen(segment_encoder_command(target, opts.width, opts.height, timeline.fps, opts),
@@ -361,6 +361,9 @@ def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, wo
         cancel.set()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        from wam.signals import signals_deferred
+
+        with signals_deferred():  # the encoders are told to stop; a further Ctrl-C waits for them to go
+            pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     return paths, encoded

@@ -44,7 +44,7 @@ class RenderState:
 
 def render_options(timeline: Timeline):
     """The options of every studio preview and render: ``wam render``'s defaults, at the plan's size."""
-    from wam.render.renderer import RenderOptions
+    from wam.render.options import RenderOptions
 
     return RenderOptions.for_plan(timeline)
 
