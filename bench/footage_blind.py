@@ -13,8 +13,10 @@ too), and with a baseline revision of wam, side by side:
 
 ``--baseline`` may be repeated (one column each; '' for none); ``--story`` replaces the shipped
 stories (same format, see bench/data/footage_blind/README.md; more stories of the kind are in
-bench/data/footage_blind_dev/, used to choose settings, and bench/data/footage_blind_heldout/,
-written before that and never tuned on); ``--index-args`` are passed to
+bench/data/footage_blind_dev/, used to choose settings, bench/data/footage_blind_heldout/,
+written before that and never tuned on, and bench/data/footage_blind_heldout3/, written at the
+start of the third round; ``bench/footage_blind_variants.py`` compares ways of computing the
+visual term on one index); ``--index-args`` are passed to
 the current wam's ``wam index``; ``--no-sidecars`` skips the sidecar runs; ``-v`` lists every
 sentence. The share is screen time showing the right clip / all screen time, over every
 sentence of every story. The last line is machine-readable:
