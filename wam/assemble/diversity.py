@@ -74,21 +74,29 @@ def split_uses(problem, row: int, segs: list[Segment], room: float) -> tuple[lis
     (its last frame is held), unless the rest of the plan already shows the shot."""
     if len(segs) == 1 and row not in problem.used and row not in problem.rooms:
         return [0], []
+    order = sorted(range(len(segs)), key=lambda i: (-use_fit(problem, segs[i]), i))
+    kept = kept_in_order(problem, row, [segs[i].end - segs[i].start for i in order], room)
+    return sorted(i for i, k in zip(order, kept) if k), sorted(i for i, k in zip(order, kept) if not k)
+
+
+def kept_in_order(problem, row: int, frames: list[int], room: float) -> list[bool]:
+    """``split_uses``' choice for uses of ``row`` lasting ``frames`` (in the order they are
+    considered: best fit first): whether each is kept."""
     fps = problem.fps
-    order = sorted(range(len(segs)), key=lambda i: (-_fit(problem, segs[i]), i))
     room += 1e-6
-    keep, again = [], []
-    for i in order:
-        need = (segs[i].end - segs[i].start) / fps
-        if need <= room or (not keep and row not in problem.used and row not in problem.rooms):
-            keep.append(i)
+    free = row not in problem.used and row not in problem.rooms  # the best use is kept even if too long
+    out = []
+    for f in frames:
+        need = f / fps
+        keep = need <= room or free
+        out.append(keep)
+        if keep:
             room -= need
-        else:
-            again.append(i)
-    return sorted(keep), sorted(again)
+            free = False
+    return out
 
 
-def _fit(problem, seg: Segment) -> float:
+def use_fit(problem, seg: Segment) -> float:
     """How well a segment's shot fits where it is shown: its best score over the sentences it covers."""
     scores = problem.ctx.scores
     if seg.end <= problem.frames[seg.span][1]:
