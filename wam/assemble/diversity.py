@@ -193,19 +193,21 @@ def solve_diverse(problem, candidates=None) -> DiverseResult:
 
 def segments_cost(problem, segments: list[Segment]) -> float:
     """The objective of a tiling, term by term, as the report computes it."""
-    from wam.assemble.report import piece_costs
+    from wam.assemble.report import Piece, pieces_costs
 
-    total = 0.0
+    pieces = []
     prev = None
     for seg in segments:
         for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             a = problem.frames[s][0]
             first = j == 0
-            total += sum(piece_costs(problem, s, seg.row, frames / problem.fps,
-                                     (seg.end - seg.start) / problem.fps if first else None,
-                                     opens=first and seg.start == a, prev_row=prev if first else None,
-                                     across=first and seg.start == a and problem.ctx.paragraph_start[s]).values())
+            pieces.append(Piece(s, seg.row, frames / problem.fps, (seg.end - seg.start) / problem.fps if first else None,
+                                opens=first and seg.start == a, prev_row=prev if first else None,
+                                across=first and seg.start == a and problem.ctx.paragraph_start[s]))
         prev = seg.row
+    total = 0.0
+    for costs in pieces_costs(problem, pieces):
+        total += sum(costs.values())
     return total
 
 
@@ -257,14 +259,14 @@ def _combine(where, spread, near) -> list[dict[int, float]]:
 
 def _diversity_cost(problem, segments: list[Segment]) -> float:
     """What the diversity term adds to a solution's cost (with the context's current settings)."""
-    from wam.assemble.report import piece_costs
+    from wam.assemble.report import Piece, pieces_costs
 
+    pieces = [Piece(s, seg.row, frames / problem.fps, (seg.end - seg.start) / problem.fps if j == 0 else None,
+                    opens=False, prev_row=None, across=False)
+              for seg in segments for j, (s, frames) in enumerate(frames_per_sentence(problem, seg))]
     total = 0.0
-    for seg in segments:
-        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
-            total += piece_costs(problem, s, seg.row, frames / problem.fps,
-                                 (seg.end - seg.start) / problem.fps if j == 0 else None,
-                                 opens=False, prev_row=None, across=False, only="diversity")["diversity"]
+    for costs in pieces_costs(problem, pieces, only="diversity"):
+        total += costs["diversity"]
     return total
 
 
