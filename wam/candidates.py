@@ -97,8 +97,8 @@ def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, wor
             worded = table.worded if table.worded is not None else np.ones(len(table), bool)
             sims = visual_blend(sims, q @ table.visual.T, worded, known)
     if words is not None:
-        for i, text in enumerate(texts):
-            sims[i] += words.bonus(text)
+        text, row, bonus = words.bonuses(texts)
+        sims[text, row] += bonus
     if image_queries is not None and table.image is not None and table.image.shape[1]:
         sims += vision_evidence(image_queries, np.asarray(table.image))
     return sims
