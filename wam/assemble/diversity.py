@@ -85,8 +85,12 @@ def kept_in_order(problem, row: int, frames: list[int], room: float) -> list[boo
     fps = problem.fps
     room += 1e-6
     free = row not in problem.used and row not in problem.rooms  # the best use is kept even if too long
+    smallest = min(frames, default=0) / fps
     out = []
     for f in frames:
+        if room < smallest and not free:  # nothing more fits: the rest repeat
+            out.extend([False] * (len(frames) - len(out)))
+            break
         need = f / fps
         keep = need <= room or free
         out.append(keep)

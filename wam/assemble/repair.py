@@ -127,11 +127,13 @@ class NoRepeat(Constraint):
             self.rooms[row] = float(self.problem.capacity([row])[0])
         return self.rooms[row]
 
-    def _split(self, row: int, order: list[tuple]) -> tuple[float, set[Segment], int]:
-        """(seconds kept, repeats, frames repeated) of a shot's uses (``order``: as ``uses`` keeps them)."""
-        kept = kept_in_order(self.problem, row, [u[2] for u in order], self.room(row))
-        return (sum(u[2] for u, k in zip(order, kept) if k) / self.problem.fps,
-                {u[3] for u, k in zip(order, kept) if not k}, sum(u[2] for u, k in zip(order, kept) if not k))
+    def _split(self, row: int, order: list[tuple]) -> tuple[float, list[bool], int]:
+        """(seconds kept, whether each use is kept, frames repeated) of a shot's uses (``order``:
+        as ``uses`` keeps them)."""
+        frames = [u[2] for u in order]
+        kept = kept_in_order(self.problem, row, frames, self.room(row))
+        kept_frames = sum(f for f, k in zip(frames, kept) if k)
+        return kept_frames / self.problem.fps, kept, sum(frames) - kept_frames
 
     def count(self) -> int:
         return sum(v[2] for v in self.state.values())
@@ -176,7 +178,8 @@ class NoRepeat(Constraint):
                 self.state.pop(row, None)
 
     def broken(self) -> list[Segment]:
-        return sorted((g for st in self.state.values() for g in st[1]), key=lambda g: g.start)
+        return sorted((u[3] for row, st in self.state.items() for u, k in zip(self.uses[row], st[1]) if not k),
+                      key=lambda g: g.start)
 
     def can_mend(self, a: int, b: int, bad: Segment) -> bool:
         """Whether the sentences of [a, b) that may show ``bad``'s shot may also show shots
