@@ -6,7 +6,8 @@ A long story on a small library asks for the same pairs of shots over and over (
 story on the bundled samples: 12,860 sentences, 30 shots). When the story's candidates are
 few, every pair of them is costed once, in one call of the terms, and each sentence's
 matrices are cut out of that table; otherwise each pair of pools is costed as it comes. The
-terms cost each pair of shots on its own, so the table holds the same numbers.
+terms cost each pair of shots on its own, so the table holds the same numbers (up to the
+last bits of a matrix product, whose rounding depends on the matrix's shape).
 """
 
 from __future__ import annotations
