@@ -226,17 +226,22 @@ def _relax_span(P, rate, cc, presence, within, inn0, inn0_from, bits, S, c_len, 
     by_len[: cap + 1] = cc.T
     by_len[cap + 1] = INF
     L = P[None, :] - P[:n, None]  # (n, n+1) start position → end position
-    seg = rate[None, None, :] * L[:, :, None] + by_len[np.where(L > 0, L, cap + 1)] + presence  # (n, n+1, K)
+    Pf = P.astype(np.float64)
+    seg = np.take(by_len, np.where(L > 0, L, cap + 1), axis=0)  # (n, n+1, K)
+    seg += rate[None, None, :] * (Pf[None, :] - Pf[:n, None])[:, :, None]
+    seg += presence
     # segments running on from the previous span: always the span's first segment
     cont = np.full((n + 1, K), INF)
     cont_from = np.zeros((n + 1, K), np.int32)
     if len(c_len):
-        Lc = c_len[None, :] + P[:, None]  # (n+1, m)
-        total = c_cost.T[None, :, :] + (rate[None, :] * P[:, None])[:, None, :] + by_len[np.minimum(Lc, cap)]
-        total = np.where(Lc[:, :, None] <= run_cap[None, None, :], total, INF)  # (n+1, m, K)
-        total[0] = INF
-        cont = total.min(axis=1)
-        cont_from = -(total.argmin(axis=1) + 1).astype(np.int32)
+        Lc = c_len[:, None] + P[None, :]  # (m, n+1) carry entry, end position → whole length
+        Lc[:, 0] = cap + 1  # a segment running on covers at least the span's first stretch
+        run_on = by_len.copy()
+        run_on[np.arange(cap + 2)[:, None] > run_cap[None, :]] = INF  # longer than each row may run on
+        total = c_cost.T[:, None, :] + (rate[None, :] * Pf[:, None])[None, :, :]  # (m, n+1, K)
+        total += np.take(run_on, np.where(Lc <= cap, Lc, cap + 1), axis=0)
+        cont = total.min(axis=0)
+        cont_from = -(total.argmin(axis=0) + 1).astype(np.int32)
     simple = S == 1
     inn = np.full((n, S, K), INF)
     inn_from = np.full((n, S, K), -1, np.int32)
