@@ -176,3 +176,35 @@ def test_a_story_far_longer_than_its_library_plans_every_sentence():
     assert tl.sentences[-1].end_frame == tl.frames
     assert any("too small" in w for w in tl.warnings)
     assert assemble(sentences, t, scores, pace=PACES["normal"]).to_json() == tl.to_json()
+
+
+def test_cjk_detection_counts_letters_as_before():
+    import random
+
+    from wam.story import _CJK, is_cjk
+
+    def by_letter(text):  # the definition: more than 30 % of the letters are CJK
+        letters = [c for c in text if c.isalpha()]
+        return bool(letters) and sum(1 for c in letters if _CJK.match(c)) / len(letters) > 0.3
+
+    rng = random.Random(0)
+    alphabet = "abcXYZ 五十、。日本語テキストかな한국어 ½Ⅻ１２3,.!?ÉéßΩ"
+    texts = ["", "。、", "日本語 and English", "Hello 世界"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    assert [is_cjk(t) for t in texts] == [by_letter(t) for t in texts]
+    assert is_cjk("日本語のテキスト") and not is_cjk("plain English text")
+
+
+def test_candidates_are_the_top_k_best_first_then_by_row():
+    from wam.candidates import candidates_from_scores
+
+    rng = np.random.default_rng(2)
+    scores = np.round(rng.uniform(0, 1, (30, 40)), 2).astype(np.float32)  # many ties
+    lengths = rng.uniform(0.5, 6, 40)
+    for k in (1, 5, 12):
+        for c, row_scores, need in zip(candidates_from_scores(scores, lengths, [3.0] * 30, k), scores, [3.0] * 30):
+            assert c.best == float(row_scores.max())
+            assert np.array_equal(c.scores, row_scores[c.rows])
+            assert all((-a, r) < (-b, q) for a, r, b, q in zip(c.scores, c.rows, c.scores[1:], c.rows[1:]))
+            assert np.array_equal(np.sort(row_scores[c.rows])[::-1][:k], np.sort(row_scores)[::-1][:k])
+            assert (lengths[c.rows] + 1e-6 >= need).any()  # a shot long enough is always offered
