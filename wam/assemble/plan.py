@@ -315,7 +315,8 @@ def assemble(
     per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
     sentence also says why its cuts beat the runner-up (``explain.py``); with ``beats``
     (seconds from the start), cuts inside sentences fall on them. ``tick(1)`` is called
-    after each sentence solved (at most ``diversity.rounds_for`` times per sentence)."""
+    after each sentence solved (at most ``diversity.rounds_for`` times per sentence), then
+    once more per sentence as the plan's cuts are costed (``report.timeline_of``)."""
     from dataclasses import replace
 
     from wam.assemble.diversity import solve_diverse
@@ -332,7 +333,7 @@ def assemble(
     result = solve_diverse(problem, candidates, costed=False)
     problem.tick = None
     timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
-                           model=model)
+                           model=model, tick=tick)
     timeline = replace(timeline, sentences=still_moves(timeline.sentences, table, width, height))
     if explain:
         from wam.assemble.explain import explanations

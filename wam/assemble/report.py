@@ -8,6 +8,7 @@ sum over the plan equals the objective it minimised (tested).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -74,9 +75,9 @@ def _fit_around(st: float, en: float, taken: list[tuple[float, float]], lengths:
 
 
 def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, fps, width, height, model,
-                first_index: int = 0) -> Timeline:
+                first_index: int = 0, tick: Callable[[int], None] | None = None) -> Timeline:
     """The Timeline of a solution (``first_index``: the index of ``sentences[0]`` in the story,
-    when the problem is a window of it)."""
+    when the problem is a window of it; ``tick(1)`` after each sentence's cuts are costed)."""
     ctx = problem.ctx
     table = ctx.table
     segments = result.solution.segments
@@ -119,7 +120,7 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
                 short.add(s)
             first = False
         prev_row = seg.row
-    for (s, fields), costs in zip(made, pieces_costs(problem, pieces)):
+    for (s, fields), costs in zip(made, pieces_costs(problem, pieces, tick=tick)):
         cuts[s].append(Cut(costs={k: round(v, 4) for k, v in costs.items()}, **fields))
     spans = []
     for s, sent in enumerate(sentences):
@@ -184,9 +185,11 @@ def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | N
     return pieces_costs(problem, [Piece(s, row, seconds, cut_length, opens, prev_row, across)], only=only)[0]
 
 
-def pieces_costs(problem, pieces: list[Piece], only: str | None = None) -> list[dict[str, float]]:
+def pieces_costs(problem, pieces: list[Piece], only: str | None = None,
+                 tick: Callable[[int], None] | None = None) -> list[dict[str, float]]:
     """``piece_costs`` of every piece (``only``: of that term alone). Each term is asked once
-    per sentence for all the pieces in it: a long plan has tens of thousands of pieces."""
+    per sentence for all the pieces in it: a long plan has tens of thousands of pieces.
+    ``tick(1)`` is called after each sentence (a progress bar)."""
     ctx = problem.ctx
     out: list[dict[str, float]] = [{} for _ in pieces]
     in_sentence: dict[int, list[int]] = {}
@@ -194,34 +197,41 @@ def pieces_costs(problem, pieces: list[Piece], only: str | None = None) -> list[
         in_sentence.setdefault(p.s, []).append(i)
     terms = [t for t in problem.terms if only is None or t.name == only]
     for s, idx in in_sentence.items():
-        rows = np.array([pieces[i].row for i in idx], np.int64)
-        starts = [j for j, i in enumerate(idx) if pieces[i].cut_length is not None]  # the pieces that start a cut
-        opening = [j for j, i in enumerate(idx) if pieces[i].opens]  # the pieces showing the sentence's first frame
-        lengths = np.array([pieces[idx[j]].cut_length for j in starts], np.float64)
-        at_start = {j: n for n, j in enumerate(starts)}
-        at_opening = {j: n for n, j in enumerate(opening)}
+        mine = [pieces[i] for i in idx]
+        rows = np.array([p.row for p in mine], np.int64)
+        starts = [j for j, p in enumerate(mine) if p.cut_length is not None]  # the pieces that start a cut
+        opening = [j for j, p in enumerate(mine) if p.opens]  # the pieces showing the sentence's first frame
+        lengths = np.array([mine[j].cut_length for j in starts], np.float64)
         for term in terms:
-            per_second = term.per_second(ctx, s, rows)
-            per_sentence = term.per_sentence(ctx, s, rows)
+            # Python floats of the terms' numbers: the same additions, in the same order, as one piece at a time
+            per_second = _floats(term.per_second(ctx, s, rows))
+            per_sentence = _floats(term.per_sentence(ctx, s, rows))
             per_cut = term.per_cut(ctx, s, rows[starts], lengths) if starts else None
+            cut = dict(zip(starts, np.diagonal(per_cut).tolist())) if per_cut is not None else None
             opens = term.opening(ctx, s, rows[opening]) if opening else None
-            for j, i in enumerate(idx):  # the same additions, in the same order, as one piece at a time
-                p = pieces[i]
+            opened = dict(zip(opening, opens.tolist())) if opens is not None else None
+            for j, p in enumerate(mine):
                 total = 0.0
                 if per_second is not None:
                     # the DP charges per frame: the same number, summed frame by frame
-                    total += float(per_second[j]) * p.seconds
+                    total += per_second[j] * p.seconds
                 if per_sentence is not None:
-                    total += float(per_sentence[j])
-                if p.opens and opens is not None:  # a cut, or a shot running on into the sentence
-                    total += float(opens[at_opening[j]])
+                    total += per_sentence[j]
+                if p.opens and opened is not None:  # a cut, or a shot running on into the sentence
+                    total += opened[j]
                 if p.cut_length is not None:
-                    if per_cut is not None:
-                        total += float(per_cut[at_start[j], at_start[j]])
+                    if cut is not None:
+                        total += cut[j]
                     if p.prev_row is not None and (v := _transition(ctx, term, p.prev_row, p.row, p.across)) is not None:
                         total += v
-                out[i][term.name] = term.weight * total
+                out[idx[j]][term.name] = term.weight * total
+        if tick is not None:
+            tick(1)
     return out
+
+
+def _floats(v) -> list[float] | None:
+    return None if v is None else np.asarray(v, np.float64).tolist()
 
 
 def _transition(ctx, term, prev_row: int, row: int, across: bool) -> float | None:
