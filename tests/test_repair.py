@@ -112,13 +112,21 @@ def test_long_stories_get_fewer_rounds():
     assert rounds_for([]) == 8
 
 
-def test_progress_ticks_once_per_sentence_solved():
+def test_progress_ticks_once_per_sentence_solved_then_once_per_sentence_costed():
     sentences = read_story(TEXT)
     t, scores = tied_library(len(sentences))
     ticks = []
     assemble(sentences, t, scores, pace=PACES["normal"], tick=ticks.append)
     n = len(sentences)
-    assert set(ticks) == {1} and n <= len(ticks) <= rounds_for([s.duration for s in sentences]) * n
+    assert set(ticks) == {1} and 2 * n <= len(ticks) <= (rounds_for([s.duration for s in sentences]) + 1) * n
+    from wam.assemble.report import Piece, pieces_costs
+
+    problem = build_problem(sentences, t, candidates_from_scores(scores, t.lengths(), [4.0] * n, 5),
+                            pace=PACES["normal"], fps=30, weights=CostWeights())
+    pieces = [Piece(s, int(problem.pools[s][0]), 1.0, 1.0, True, None, False) for s in range(n) for _ in range(2)]
+    costed = []
+    pieces_costs(problem, pieces, tick=costed.append)
+    assert costed == [1] * n  # once per sentence, however many pieces it has
 
 
 def small_tied_library(seed: int):

@@ -1,6 +1,7 @@
 """The timeline data model: frames as the source of truth, validation, the JSON contract."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -38,6 +39,18 @@ def test_json_carries_frames_and_seconds_and_round_trips():
     assert cut["continues"] is False and cut["hold"] == 0.0
     assert timeline_from_dict(d) == t
     assert timeline_from_dict(d).to_dict() == d
+
+
+def test_json_is_the_standard_librarys_indented_text():
+    """to_json writes with orjson (speed): the text of json.dumps(indent=2), non-ASCII kept."""
+    t = two_sentences()
+    first = replace(t.sentences[0], text="Über den Fluß — 川を渡る. \"Quoted\"\n")
+    t = replace(t, sentences=[first, t.sentences[1]], warnings=["a tab\there, a control \x01 char"])
+    text = t.to_json()
+    assert text == json.dumps(t.to_dict(), indent=2, ensure_ascii=False)
+    assert json.loads(text) == t.to_dict()
+    odd = replace(t, sentences=[first, replace(t.sentences[1], text="a lone surrogate \ud800")])
+    assert odd.to_json() == json.dumps(odd.to_dict(), indent=2, ensure_ascii=False)  # orjson refuses it
 
 
 def test_a_plan_without_frame_fields_is_upgraded():

@@ -101,8 +101,8 @@ def match_scores(query_vecs: np.ndarray, texts: list[str], table: ShotTable, wor
             worded = table.worded if table.worded is not None else np.ones(len(table), bool)
             sims = visual_blend(sims, visual_similarity(q, table.visual), worded, known)
     if words is not None:
-        for i, text in enumerate(texts):
-            sims[i] += words.bonus(text)
+        text, row, bonus = words.bonuses(texts)
+        sims[text, row] += bonus
     if image_queries is not None and table.image is not None and table.image.shape[1]:
         sims += vision_evidence(image_queries, np.asarray(table.image))
     return sims
@@ -150,10 +150,15 @@ def candidates_from_scores(scores: np.ndarray, lengths: np.ndarray, min_lengths:
     """Per sentence: the top-k rows, plus the top k/2 rows long enough to cover ``min_lengths[i]``."""
     out = []
     top = top_k(scores, k)
+    top_scores = np.take_along_axis(scores, top, axis=-1)
     for i, row_scores in enumerate(scores):
         rows = list(top[i])
         long_enough = lengths + 1e-6 >= min_lengths[i]
-        if not long_enough[top[i]].any():
+        if long_enough[top[i]].any():
+            if scores.dtype == np.float32:  # the top k as they are: best first, then by row
+                out.append(Candidates(rows=top[i].astype(np.int64), scores=top_scores[i], best=float(top_scores[i, 0])))
+                continue
+        else:
             masked = np.where(long_enough, row_scores, -np.inf)
             extra = [r for r in top_k(masked[None, :], max(1, k // 2))[0] if np.isfinite(masked[r])]
             rows.extend(r for r in extra if r not in rows)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,6 +46,7 @@ def content_words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_word(w: str) -> str:
     """Crude stem so that 'cats'/'cat' and 'cycling'/'cyclist' partly meet: plural s and -ing/-ed."""
     if len(w) > 4 and w.endswith("ies"):
@@ -105,21 +107,35 @@ class WordIndex:
     def bonus(self, text: str) -> np.ndarray:
         """Keyword score of every shot for ``text`` (0 … HUMAN_KEYWORD_WEIGHT)."""
         out = np.zeros(self.size, np.float32)
-        words = sorted(set(content_words(text)))
-        if not words or not self.size:
-            return out
-        human_hits = np.zeros(self.size, np.float32)
-        machine_hits = np.zeros(self.size, np.float32)
-        for w in words:
-            if w in self.human:
-                human_hits[self.human[w]] += 1
-            if w in self.machine:
-                machine_hits[self.machine[w]] += 1
-        n = float(len(words))
-        machine_only = np.maximum(machine_hits - human_hits, 0)
-        out += HUMAN_KEYWORD_WEIGHT * np.minimum(human_hits / n, 1.0)
-        out += MACHINE_KEYWORD_WEIGHT * np.minimum(machine_only / n, 1.0)
+        _, rows, values = self.bonuses([text])
+        out[rows] = values
         return out
+
+    def bonuses(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``bonus`` of many texts where it is not 0: (text index, shot row, score) triples,
+        ordered by text then row. Every (text, shot) pair is counted at once (one pass over
+        the words' postings), not one text at a time."""
+        n_words = np.zeros(len(texts), np.float32)
+        hits: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])  # text × size + row, per found word
+        for i, text in enumerate(texts):
+            words = set(content_words(text))
+            n_words[i] = len(words)
+            for postings, found in ((self.human, hits[0]), (self.machine, hits[1])):
+                for w in words:
+                    rows = postings.get(w)
+                    if rows is not None:
+                        found.append(i * self.size + rows)
+        human, machine = (np.concatenate(h) if h else np.zeros(0, np.int64) for h in hits)
+        pairs, where = np.unique(np.concatenate([human, machine]), return_inverse=True)
+        human_hits = np.bincount(where[: len(human)], minlength=len(pairs)).astype(np.float32)
+        machine_hits = np.bincount(where[len(human):], minlength=len(pairs)).astype(np.float32)
+        text, row = np.divmod(pairs, max(self.size, 1))
+        n = n_words[text]
+        machine_only = np.maximum(machine_hits - human_hits, 0)
+        # the same float32 arithmetic as one text at a time
+        values = HUMAN_KEYWORD_WEIGHT * np.minimum(human_hits / n, 1.0)
+        values += MACHINE_KEYWORD_WEIGHT * np.minimum(machine_only / n, 1.0)
+        return text, row, values
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,8 @@ def plan_story(
         from wam.assemble.diversity import rounds_for
 
         n = len(sentences)
-        with tqdm(total=rounds_for([s.duration for s in sentences]) * n, unit="sentence", desc="planning cuts",
+        # the solves of the diversity loop, then the costs of each sentence's cuts
+        with tqdm(total=(rounds_for([s.duration for s in sentences]) + 1) * n, unit="sentence", desc="planning cuts",
                   leave=False, dynamic_ncols=True, disable=not progress or n < PROGRESS_SENTENCES) as bar:
             timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
                                 seed=seed, model=index_model, explain=explain, beats=beats,

@@ -52,8 +52,9 @@ class Sentence:
 
 
 def is_cjk(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(1 for c in letters if _CJK.match(c)) / len(letters) > 0.3
+    """Whether more than 30 % of the text's letters are Chinese, Japanese or Korean."""
+    letters = sum(map(str.isalpha, text))
+    return bool(letters) and sum(map(str.isalpha, _CJK.findall(text))) / letters > 0.3
 
 
 def plain_line(line: str) -> str:

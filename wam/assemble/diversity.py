@@ -74,21 +74,33 @@ def split_uses(problem, row: int, segs: list[Segment], room: float) -> tuple[lis
     (its last frame is held), unless the rest of the plan already shows the shot."""
     if len(segs) == 1 and row not in problem.used and row not in problem.rooms:
         return [0], []
+    order = sorted(range(len(segs)), key=lambda i: (-use_fit(problem, segs[i]), i))
+    kept = kept_in_order(problem, row, [segs[i].end - segs[i].start for i in order], room)
+    return sorted(i for i, k in zip(order, kept) if k), sorted(i for i, k in zip(order, kept) if not k)
+
+
+def kept_in_order(problem, row: int, frames: list[int], room: float) -> list[bool]:
+    """``split_uses``' choice for uses of ``row`` lasting ``frames`` (in the order they are
+    considered: best fit first): whether each is kept."""
     fps = problem.fps
-    order = sorted(range(len(segs)), key=lambda i: (-_fit(problem, segs[i]), i))
     room += 1e-6
-    keep, again = [], []
-    for i in order:
-        need = (segs[i].end - segs[i].start) / fps
-        if need <= room or (not keep and row not in problem.used and row not in problem.rooms):
-            keep.append(i)
+    free = row not in problem.used and row not in problem.rooms  # the best use is kept even if too long
+    smallest = min(frames, default=0) / fps
+    out = []
+    for f in frames:
+        if room < smallest and not free:  # nothing more fits: the rest repeat
+            out.extend([False] * (len(frames) - len(out)))
+            break
+        need = f / fps
+        keep = need <= room or free
+        out.append(keep)
+        if keep:
             room -= need
-        else:
-            again.append(i)
-    return sorted(keep), sorted(again)
+            free = False
+    return out
 
 
-def _fit(problem, seg: Segment) -> float:
+def use_fit(problem, seg: Segment) -> float:
     """How well a segment's shot fits where it is shown: its best score over the sentences it covers."""
     scores = problem.ctx.scores
     if seg.end <= problem.frames[seg.span][1]:
@@ -161,10 +173,12 @@ def search(problem, max_rounds: int | None = None, base: list[dict[int, float]] 
     return best
 
 
-def solve_diverse(problem, candidates=None) -> DiverseResult:
+def solve_diverse(problem, candidates=None, *, costed: bool = True) -> DiverseResult:
     """The plan ``search`` finds, then its constraints enforced (``repair.enforce``: no footage
     shown twice while the library allows it, whatever way the loop's near-ties fell), and
-    repeats the library forces moved apart."""
+    repeats the library forces moved apart. Without ``costed``, a plan edited after the
+    search has no cost (``nan``): the assembler's report costs every cut of it anyway, and
+    costing a long plan twice takes seconds."""
     from wam.assemble.repair import enforce
 
     ctx = problem.ctx
@@ -180,25 +194,29 @@ def solve_diverse(problem, candidates=None) -> DiverseResult:
         uses = footage_uses(problem, segs)
     if segs == found:
         return result
+    if not costed:
+        return DiverseResult(Solution(float("nan"), segs), uses, result.penalties, result.rounds)
     cost = segments_cost(problem, segs)  # the edited plan's objective
     return DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), uses, result.penalties, result.rounds)
 
 
 def segments_cost(problem, segments: list[Segment]) -> float:
     """The objective of a tiling, term by term, as the report computes it."""
-    from wam.assemble.report import piece_costs
+    from wam.assemble.report import Piece, pieces_costs
 
-    total = 0.0
+    pieces = []
     prev = None
     for seg in segments:
         for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
             a = problem.frames[s][0]
             first = j == 0
-            total += sum(piece_costs(problem, s, seg.row, frames / problem.fps,
-                                     (seg.end - seg.start) / problem.fps if first else None,
-                                     opens=not first or seg.start == a, prev_row=prev if first else None,
-                                     across=first and seg.start == a and problem.ctx.paragraph_start[s]).values())
+            pieces.append(Piece(s, seg.row, frames / problem.fps, (seg.end - seg.start) / problem.fps if first else None,
+                                opens=not first or seg.start == a, prev_row=prev if first else None,
+                                across=first and seg.start == a and problem.ctx.paragraph_start[s]))
         prev = seg.row
+    total = 0.0
+    for costs in pieces_costs(problem, pieces):
+        total += sum(costs.values())
     return total
 
 
@@ -250,14 +268,14 @@ def _combine(where, spread, near) -> list[dict[int, float]]:
 
 def _diversity_cost(problem, segments: list[Segment]) -> float:
     """What the diversity term adds to a solution's cost (with the context's current settings)."""
-    from wam.assemble.report import piece_costs
+    from wam.assemble.report import Piece, pieces_costs
 
+    pieces = [Piece(s, seg.row, frames / problem.fps, (seg.end - seg.start) / problem.fps if j == 0 else None,
+                    opens=False, prev_row=None, across=False)
+              for seg in segments for j, (s, frames) in enumerate(frames_per_sentence(problem, seg))]
     total = 0.0
-    for seg in segments:
-        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
-            total += piece_costs(problem, s, seg.row, frames / problem.fps,
-                                 (seg.end - seg.start) / problem.fps if j == 0 else None,
-                                 opens=False, prev_row=None, across=False, only="diversity")["diversity"]
+    for costs in pieces_costs(problem, pieces, only="diversity"):
+        total += costs["diversity"]
     return total
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from wam.assemble.claims import story_claims
 from wam.assemble.lead import floor_rows, may_open, pinned_mask
+from wam.assemble.pairs import TransitionCosts
 from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
 from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term
@@ -250,12 +251,12 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
     shortest = min(b - a for a, b in frames)
     min_frames = max(1, min(round(min(HARD_MIN_CUT, pace.min_cut) * fps), shortest))
     within, enter, opening = [], [], []
+    cuts = TransitionCosts(lambda a, b, **kw: _transitions(terms, ctx, a, b, **kw), pools)
     for s, rows in enumerate(pools):
-        w = _transitions(terms, ctx, rows, rows, across_paragraph=False)
+        w = cuts(rows, rows, across_paragraph=False)
         w[backwards_in_clip(table, rows)] = INF
         within.append(w)
-        enter.append(None if s == 0 else _transitions(terms, ctx, pools[s - 1], rows,
-                                                       across_paragraph=sentences[s].paragraph_start))
+        enter.append(None if s == 0 else cuts(pools[s - 1], rows, across_paragraph=sentences[s].paragraph_start))
         op = np.zeros(len(rows))
         for term in terms:
             v = term.opening(ctx, s, rows)
@@ -314,7 +315,8 @@ def assemble(
     per sentence, or a full (sentences × shots) score matrix). With ``explain``, every
     sentence also says why its cuts beat the runner-up (``explain.py``); with ``beats``
     (seconds from the start), cuts inside sentences fall on them. ``tick(1)`` is called
-    after each sentence solved (at most ``diversity.rounds_for`` times per sentence)."""
+    after each sentence solved (at most ``diversity.rounds_for`` times per sentence), then
+    once more per sentence as the plan's cuts are costed (``report.timeline_of``)."""
     from dataclasses import replace
 
     from wam.assemble.diversity import solve_diverse
@@ -328,10 +330,10 @@ def assemble(
         candidates = candidates_from_scores(candidates, lengths, [min(s.duration, pace.max_cut) for s in sentences], k)
     problem = build_problem(sentences, table, candidates, pace=pace, fps=fps, weights=weights, seed=seed, beats=beats)
     problem.tick = tick
-    result = solve_diverse(problem, candidates)
+    result = solve_diverse(problem, candidates, costed=False)
     problem.tick = None
     timeline = timeline_of(sentences, problem, candidates, result, pace=pace, fps=fps, width=width, height=height,
-                           model=model)
+                           model=model, tick=tick)
     timeline = replace(timeline, sentences=still_moves(timeline.sentences, table, width, height))
     if explain:
         from wam.assemble.explain import explanations

@@ -24,10 +24,10 @@ local constraint: its count, its broken segments, and a ``limit`` barring rows i
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from dataclasses import replace
 
-from wam.assemble.diversity import frames_per_sentence, last_sentence, search, split_uses
+from wam.assemble.diversity import frames_per_sentence, kept_in_order, last_sentence, search, use_fit
 from wam.assemble.segments import Segment
 
 #: Windows solved again at most: this many, plus one per this many sentences; and the walk
@@ -108,35 +108,43 @@ class LastResort(Constraint):
 
 class NoRepeat(Constraint):
     """Frames of footage shown twice (``diversity.split_uses`` decides which uses of a shot
-    are kept and which repeat)."""
+    are kept and which repeat). Each shot's uses are kept in the order that rule considers
+    them (best fit first, then the earliest), so that a change costs one pass over the uses
+    of the shots it touches."""
 
     name = "repeat"
 
     def __init__(self, problem, segments: list[Segment]):
         self.problem = problem
-        self.uses: dict[int, list[Segment]] = {}
+        self.uses: dict[int, list[tuple]] = {}  # row → (−fit, start, frames, segment) of its uses, sorted
         for g in segments:
-            self.uses.setdefault(g.row, []).append(g)
+            self.uses.setdefault(g.row, []).append(self._use(g))
+        for order in self.uses.values():
+            order.sort(key=_fit_order)
         self.rooms: dict[int, float] = {}
         self._last = None  # the last change _after worked out, and its result
-        self.state = {row: self._split(row, segs) for row, segs in self.uses.items()}
+        self.state = {row: self._split(row, order) for row, order in self.uses.items()}
+
+    def _use(self, g: Segment) -> tuple:
+        return (-use_fit(self.problem, g), g.start, g.end - g.start, g)
 
     def room(self, row: int) -> float:
         if row not in self.rooms:
             self.rooms[row] = float(self.problem.capacity([row])[0])
         return self.rooms[row]
 
-    def _split(self, row: int, segs: list[Segment]) -> tuple[float, set[Segment], int]:
-        """(seconds kept, repeats, frames repeated) of a shot's uses."""
-
-        kept, repeats = split_uses(self.problem, row, segs, self.room(row))
-        return (sum(segs[i].end - segs[i].start for i in kept) / self.problem.fps, {segs[i] for i in repeats},
-                sum(segs[i].end - segs[i].start for i in repeats))
+    def _split(self, row: int, order: list[tuple]) -> tuple[float, list[bool], int]:
+        """(seconds kept, whether each use is kept, frames repeated) of a shot's uses (``order``:
+        as ``uses`` keeps them)."""
+        frames = [u[2] for u in order]
+        kept = kept_in_order(self.problem, row, frames, self.room(row))
+        kept_frames = sum(f for f, k in zip(frames, kept) if k)
+        return kept_frames / self.problem.fps, kept, sum(frames) - kept_frames
 
     def count(self) -> int:
         return sum(v[2] for v in self.state.values())
 
-    def _after(self, removed, added) -> dict[int, tuple[list[Segment], tuple]]:
+    def _after(self, removed, added) -> dict[int, tuple[list[tuple], tuple]]:
         key = (tuple(removed), tuple(added))
         if self._last is not None and self._last[0] == key:  # delta, then commit of the same change
             return self._last[1]
@@ -144,14 +152,21 @@ class NoRepeat(Constraint):
         self._last = (key, out)
         return out
 
-    def _changed(self, removed, added) -> dict[int, tuple[list[Segment], tuple]]:
-        gone = set(removed)
+    def _changed(self, removed, added) -> dict[int, tuple[list[tuple], tuple]]:
         rows = {g.row for g in removed} | {g.row for g in added}
         out = {}
         for row in rows:
-            segs = [g for g in self.uses.get(row, ()) if g not in gone] + [g for g in added if g.row == row]
-            segs.sort(key=lambda g: g.start)
-            out[row] = (segs, self._split(row, segs))
+            order = list(self.uses.get(row, ()))
+            for g in removed:
+                if g.row == row:
+                    use = self._use(g)
+                    i = bisect_left(order, use[:2], key=_fit_order)
+                    if i < len(order) and order[i][3] == g:
+                        del order[i]
+            for g in added:
+                if g.row == row:
+                    insort(order, self._use(g), key=_fit_order)
+            out[row] = (order, self._split(row, order))
         return out
 
     def delta(self, removed, added) -> int:
@@ -161,15 +176,16 @@ class NoRepeat(Constraint):
     def commit(self, removed, added) -> None:
         changed = self._after(removed, added)
         self._last = None
-        for row, (segs, st) in changed.items():
-            if segs:
-                self.uses[row], self.state[row] = segs, st
+        for row, (order, st) in changed.items():
+            if order:
+                self.uses[row], self.state[row] = order, st
             else:
                 self.uses.pop(row, None)
                 self.state.pop(row, None)
 
     def broken(self) -> list[Segment]:
-        return sorted((g for st in self.state.values() for g in st[1]), key=lambda g: g.start)
+        return sorted((u[3] for row, st in self.state.items() for u, k in zip(self.uses[row], st[1]) if not k),
+                      key=lambda g: g.start)
 
     def can_mend(self, a: int, b: int, bad: Segment) -> bool:
         """Whether the sentences of [a, b) that may show ``bad``'s shot may also show shots
@@ -192,6 +208,11 @@ class NoRepeat(Constraint):
         """Every shot the rest of the plan shows may show only what it leaves (kept uses subtracted)."""
         rows = {r for pool in window.pools for r in pool.tolist()}
         window.rooms.update({r: max(0.0, self.room(r) - self.state[r][0]) for r in rows if r in self.state})
+
+
+def _fit_order(use: tuple) -> tuple:
+    """The order ``split_uses`` considers a shot's uses in: best fit first, then the earliest."""
+    return use[:2]
 
 
 def default_constraints(problem, segments: list[Segment]) -> list[Constraint]:

@@ -71,7 +71,7 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
                                 entry_row=entry_row, exit_row=exit_row,
                                 exit_across=b < len(sentences) and sentences[b].paragraph_start, used=used,
                                 beats=None if beats is None else np.asarray(beats, np.float64) - base / fps)
-        result = solve_diverse(problem, cands)
+        result = solve_diverse(problem, cands, costed=False)
         window = timeline_of(sentences[a:b], problem, cands, result, pace=pace, fps=fps, width=width,
                              height=height, model=model, first_index=a)
         spans[a:b] = [_moved(sp, sp.index, sentences[sp.index], sp.start_frame + base)

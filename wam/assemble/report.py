@@ -8,6 +8,9 @@ sum over the plan equals the objective it minimised (tested).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from wam.assemble.diversity import DiverseResult
@@ -72,9 +75,9 @@ def _fit_around(st: float, en: float, taken: list[tuple[float, float]], lengths:
 
 
 def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, fps, width, height, model,
-                first_index: int = 0) -> Timeline:
+                first_index: int = 0, tick: Callable[[int], None] | None = None) -> Timeline:
     """The Timeline of a solution (``first_index``: the index of ``sentences[0]`` in the story,
-    when the problem is a window of it)."""
+    when the problem is a window of it; ``tick(1)`` after each sentence's cuts are costed)."""
     ctx = problem.ctx
     table = ctx.table
     segments = result.solution.segments
@@ -85,27 +88,28 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
     resort: dict[int, float] = {}
     short: set[int] = set()
     prev_row = problem.entry_row
+    pieces: list[Piece] = []
+    made: list[tuple[int, dict]] = []  # per piece: its sentence and its cut's fields but the costs
     for i, seg in enumerate(segments):
         src_in, src_out = ranges[i]
         length = (seg.end - seg.start) / fps
         first = True
-        pieces = list(_pieces(problem, seg))
-        shown = piece_sources(src_in, src_out, [(lo - seg.start, hi - seg.start) for _, lo, hi in pieces], fps)
-        for (s, lo, hi), (p_in, p_out) in zip(pieces, shown):
+        parts = list(_pieces(problem, seg))
+        shown = piece_sources(src_in, src_out, [(lo - seg.start, hi - seg.start) for _, lo, hi in parts], fps)
+        for (s, lo, hi), (p_in, p_out) in zip(parts, shown):
             a, b = problem.frames[s]
-            costs = piece_costs(problem, s, seg.row, (hi - lo) / fps, length if first else None,
-                                opens=lo == a, prev_row=prev_row if first else None,
-                                across=first and lo == a and sentences[s].paragraph_start)
+            pieces.append(Piece(s, seg.row, (hi - lo) / fps, length if first else None, opens=lo == a,
+                                prev_row=prev_row if first else None,
+                                across=first and lo == a and sentences[s].paragraph_start))
             score = candidates[s].score_of(seg.row)
             flagged = bool(last_resort(np.array([ctx.scores[s].get(seg.row, 0.0)]), ctx.pool_best[s])[0])
             hold = round(max(0.0, (hi - lo) / fps - (p_out - p_in)), 6)
-            cuts[s].append(Cut(
+            made.append((s, dict(
                 shot_id=table.shot_ids[seg.row], source=table.sources[seg.row],
                 source_in=round(p_in, 6), source_out=round(p_out, 6),
                 start_frame=lo, frames=hi - lo, fps=fps, score=round(score, 4),
-                costs={k: round(v, 4) for k, v in costs.items()}, focus=_focus_of(table, seg.row),
-                continues=not first, hold=hold, last_resort=flagged,
-            ))
+                focus=_focus_of(table, seg.row), continues=not first, hold=hold, last_resort=flagged,
+            )))
             if i in result.uses.repeats:
                 reused.add(s)
             if hold > 1e-3 and not _still(table, seg.row):  # a still's move plays over its hold
@@ -116,6 +120,8 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
                 short.add(s)
             first = False
         prev_row = seg.row
+    for (s, fields), costs in zip(made, pieces_costs(problem, pieces, tick=tick)):
+        cuts[s].append(Cut(costs={k: round(v, 4) for k, v in costs.items()}, **fields))
     spans = []
     for s, sent in enumerate(sentences):
         a, b = problem.frames[s]
@@ -158,40 +164,83 @@ def _pieces(problem, seg):
         s += 1
 
 
+class Piece(NamedTuple):
+    """One cut (or continuation) as the DP costs it: sentence ``s`` shows ``row`` for
+    ``seconds``; ``cut_length``: the whole cut's seconds where the piece starts a cut (None:
+    it runs on from the sentence before); ``opens``: the piece shows the sentence's first frame; the cut
+    into it is from ``prev_row`` (None: none is seen), ``across`` a paragraph boundary."""
+
+    s: int
+    row: int
+    seconds: float
+    cut_length: float | None
+    opens: bool
+    prev_row: int | None
+    across: bool
+
+
 def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | None, *, opens: bool,
                 prev_row: int | None, across: bool, only: str | None = None) -> dict[str, float]:
     """The weighted terms of one cut (or continuation) as the DP costed it."""
+    return pieces_costs(problem, [Piece(s, row, seconds, cut_length, opens, prev_row, across)], only=only)[0]
+
+
+def pieces_costs(problem, pieces: list[Piece], only: str | None = None,
+                 tick: Callable[[int], None] | None = None) -> list[dict[str, float]]:
+    """``piece_costs`` of every piece (``only``: of that term alone). Each term is asked once
+    per sentence for all the pieces in it: a long plan has tens of thousands of pieces.
+    ``tick(1)`` is called after each sentence (a progress bar)."""
     ctx = problem.ctx
-    rows = np.array([row])
-    out = {}
-    for term in problem.terms:
-        if only is not None and term.name != only:
-            continue
-        total = 0.0
-        v = term.per_second(ctx, s, rows)
-        if v is not None:
-            # the DP charges per frame: the same number, summed frame by frame
-            total += float(v[0]) * seconds
-        v = term.per_sentence(ctx, s, rows)
-        if v is not None:
-            total += float(v[0])
-        if opens:  # the piece shows the sentence's first frame (a cut, or a shot running on into it)
-            v = term.opening(ctx, s, rows)
-            if v is not None:
-                total += float(v[0])
-        if cut_length is not None:
-            v = term.per_cut(ctx, s, rows, np.array([cut_length]))
-            if v is not None:
-                total += float(v[0, 0])
-            if prev_row is not None:
-                key = (term.name, prev_row, row, across)
-                if key not in ctx.cuts:  # transitions never vary: the same pairs recur all over a long plan
-                    v = term.transition(ctx, np.array([prev_row]), rows, across_paragraph=across)
-                    ctx.cuts[key] = None if v is None else float(v[0, 0])
-                if ctx.cuts[key] is not None:
-                    total += ctx.cuts[key]
-        out[term.name] = term.weight * total
+    out: list[dict[str, float]] = [{} for _ in pieces]
+    in_sentence: dict[int, list[int]] = {}
+    for i, p in enumerate(pieces):
+        in_sentence.setdefault(p.s, []).append(i)
+    terms = [t for t in problem.terms if only is None or t.name == only]
+    for s, idx in in_sentence.items():
+        mine = [pieces[i] for i in idx]
+        rows = np.array([p.row for p in mine], np.int64)
+        starts = [j for j, p in enumerate(mine) if p.cut_length is not None]  # the pieces that start a cut
+        opening = [j for j, p in enumerate(mine) if p.opens]  # the pieces showing the sentence's first frame
+        lengths = np.array([mine[j].cut_length for j in starts], np.float64)
+        for term in terms:
+            # Python floats of the terms' numbers: the same additions, in the same order, as one piece at a time
+            per_second = _floats(term.per_second(ctx, s, rows))
+            per_sentence = _floats(term.per_sentence(ctx, s, rows))
+            per_cut = term.per_cut(ctx, s, rows[starts], lengths) if starts else None
+            cut = dict(zip(starts, np.diagonal(per_cut).tolist())) if per_cut is not None else None
+            opens = term.opening(ctx, s, rows[opening]) if opening else None
+            opened = dict(zip(opening, opens.tolist())) if opens is not None else None
+            for j, p in enumerate(mine):
+                total = 0.0
+                if per_second is not None:
+                    # the DP charges per frame: the same number, summed frame by frame
+                    total += per_second[j] * p.seconds
+                if per_sentence is not None:
+                    total += per_sentence[j]
+                if p.opens and opened is not None:  # a cut, or a shot running on into the sentence
+                    total += opened[j]
+                if p.cut_length is not None:
+                    if cut is not None:
+                        total += cut[j]
+                    if p.prev_row is not None and (v := _transition(ctx, term, p.prev_row, p.row, p.across)) is not None:
+                        total += v
+                out[idx[j]][term.name] = term.weight * total
+        if tick is not None:
+            tick(1)
     return out
+
+
+def _floats(v) -> list[float] | None:
+    return None if v is None else np.asarray(v, np.float64).tolist()
+
+
+def _transition(ctx, term, prev_row: int, row: int, across: bool) -> float | None:
+    """``term``'s unweighted cost of the cut from ``prev_row`` to ``row`` (None: it has none)."""
+    key = (term.name, prev_row, row, across)
+    if key not in ctx.cuts:  # transitions never vary: the same pairs recur all over a long plan
+        v = term.transition(ctx, np.array([prev_row]), np.array([row]), across_paragraph=across)
+        ctx.cuts[key] = None if v is None else float(v[0, 0])
+    return ctx.cuts[key]
 
 
 def _still(table, row: int) -> bool:

@@ -218,59 +218,79 @@ def _relax_span(P, rate, cc, presence, within, inn0, inn0_from, bits, S, c_len, 
 
     Returns best_from (n+1, S, K), inn_from (n, S, K), end (K,), end_mask (K,), and for
     segments started at each position and still running at the span's end, their cost so
-    far (K, n) and origin mask (K, n)."""
+    far (K, n) and origin mask (K, n). Arrays are laid out so that every minimum is taken
+    over a leading axis (numpy's fast case); most spans have one mask (S = 1)."""
     n = len(P) - 1
     K = len(rate)
     ar = np.arange(K)
-    masks = np.arange(S)[:, None]
-    enter_src = np.where(bits[None, :] > 0, masks ^ bits[None, :], masks)  # (S, K) mask before entering k
-    enter_ok = (bits[None, :] == 0) | ((masks & bits[None, :]) != 0)
+    cap = cc.shape[1] - 1
+    by_len = np.empty((cap + 2, K))  # cut costs by length in frames, and a last row of INF: "not forward"
+    by_len[: cap + 1] = cc.T
+    by_len[cap + 1] = INF
     L = P[None, :] - P[:n, None]  # (n, n+1) start position → end position
-    forward = L > 0
-    seg = np.where(forward[:, :, None], rate[None, None, :] * L[:, :, None] + cc.T[np.maximum(L, 0)] + presence, INF)  # (n, n+1, K)
-    seg = seg[:, :, None, :]  # (n, n+1, 1, K)
+    Pf = P.astype(np.float64)
+    seg = np.take(by_len, np.where(L > 0, L, cap + 1), axis=0)  # (n, n+1, K)
+    seg += rate[None, None, :] * (Pf[None, :] - Pf[:n, None])[:, :, None]
+    seg += presence
     # segments running on from the previous span: always the span's first segment
     cont = np.full((n + 1, K), INF)
     cont_from = np.zeros((n + 1, K), np.int32)
     if len(c_len):
-        Lc = c_len[None, :] + P[:, None]  # (n+1, m)
-        total = c_cost[None, :, :] + rate[None, :, None] * P[:, None, None] + cc[:, np.minimum(Lc, cc.shape[1] - 1)].transpose(1, 0, 2)
-        total = np.where(Lc[:, None, :] <= run_cap[None, :, None], total, INF)  # (n+1, K, m)
-        total[0] = INF
-        ci = np.argmin(total, axis=2)
-        cont = np.min(total, axis=2)
-        cont_from = -(ci + 1).astype(np.int32)
+        Lc = c_len[:, None] + P[None, :]  # (m, n+1) carry entry, end position → whole length
+        Lc[:, 0] = cap + 1  # a segment running on covers at least the span's first stretch
+        run_on = by_len.copy()
+        run_on[np.arange(cap + 2)[:, None] > run_cap[None, :]] = INF  # longer than each row may run on
+        total = c_cost.T[:, None, :] + (rate[None, :] * Pf[:, None])[None, :, :]  # (m, n+1, K)
+        total += np.take(run_on, np.where(Lc <= cap, Lc, cap + 1), axis=0)
+        cont = total.min(axis=0)
+        cont_from = -(total.argmin(axis=0) + 1).astype(np.int32)
+    simple = S == 1
     inn = np.full((n, S, K), INF)
     inn_from = np.full((n, S, K), -1, np.int32)
     inn[0, bits, ar] = inn0
     inn_from[0, bits, ar] = inn0_from
-    within4 = within[None, None, :, :]
+    if not simple:
+        masks = np.arange(S)[:, None]
+        enter_src = np.where(bits[None, :] > 0, masks ^ bits[None, :], masks)  # (S, K) mask before entering k
+        enter_ok = (bits[None, :] == 0) | ((masks & bits[None, :]) != 0)
     land = (slice(None), bits, ar)  # the state a continuation lands in, per (position, row)
-    simple = S == 1
+    seg = seg[:, :, None, :]
+    cand = np.empty((n, n + 1, S, K))
+    fresh = np.empty((n + 1, S, K))  # the best fresh segment ending at each position
+    tot = np.empty((K, n - 1, S, K))  # (row before the cut, position, mask, row after)
+    t = np.empty((n - 1, S, K))
+    w = within[:, None, None, :]
     while True:  # values only; the back pointers are read off the fixpoint afterwards
-        cand = inn[:, None, :, :] + seg  # (n, n+1, S, K)
-        best = cand.min(axis=0)
-        best[land] = np.minimum(best[land], cont)
-        tot = best[1:n, :, :, None] + within4  # (n-1, S, K_from, K_to)
-        t = tot.min(axis=2)
+        np.add(inn[:, None], seg, out=cand)
+        cand.min(axis=0, out=fresh)
+        if simple:
+            best = np.minimum(fresh, cont[:, None, :])
+        else:
+            best = fresh.copy()
+            best[land] = np.minimum(best[land], cont)
+        np.add(best[1:n].transpose(2, 0, 1)[..., None], w, out=tot)
+        tot.min(axis=0, out=t)
         new = t if simple else np.where(enter_ok, t[:, enter_src, ar], INF)
-        if np.array_equal(new, inn[1:]):
+        if (new == inn[1:]).all():
             break
         inn[1:] = new
     best_from = cand.argmin(axis=0).astype(np.int32)
-    from_carry = cont < np.take_along_axis(cand, best_from[None], axis=0)[0][land]
+    from_carry = cont < (fresh[:, 0] if simple else fresh[land])
     if from_carry.any():
         jb, kb = np.nonzero(from_carry)
         best_from[jb, bits[kb], kb] = cont_from[jb, kb]
     if n > 1:
-        kk = tot.argmin(axis=2)
+        kk = tot.argmin(axis=0)
         inn_from[1:] = kk if simple else np.where(enter_ok, kk[:, enter_src, ar], -1)
     end_mask = np.argmin(best[n], axis=0)
     end = best[n, end_mask, ar]
-    fresh_mask = np.argmin(inn, axis=1)  # (n, K)
-    fresh = np.take_along_axis(inn, fresh_mask[:, None, :], axis=1)[:, 0, :]
+    if simple:
+        fresh_mask, fresh_in = np.zeros((n, K), np.int64), inn[:, 0]
+    else:
+        fresh_mask = np.argmin(inn, axis=1)  # (n, K)
+        fresh_in = np.take_along_axis(inn, fresh_mask[:, None, :], axis=1)[:, 0, :]
     run = (P[n] - P[:n]).astype(np.float64)
-    fresh_cost = (fresh + rate[None, :] * run[:, None] + presence[None, :]).T
+    fresh_cost = (fresh_in + rate[None, :] * run[:, None] + presence[None, :]).T
     return best_from, inn_from, end, end_mask, fresh_cost, fresh_mask.T
 
 

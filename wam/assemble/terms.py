@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -231,13 +232,22 @@ class Duration(Term):
 
 def duration_cost(pace: Pace, seconds: np.ndarray, *, long: bool = True) -> np.ndarray:
     """Unweighted duration cost of cuts of the given lengths (seconds); without ``long``, no
-    rise above the pace's longest cut (a still's move)."""
-    sec = np.maximum(np.asarray(seconds, np.float64), 1e-3)
+    rise above the pace's longest cut (a still's move). Remembered: the planner asks for the
+    same lengths in every sentence (read-only arrays)."""
+    sec = np.asarray(seconds, np.float64)
+    return _duration_costs(pace, sec.tobytes(), long).reshape(sec.shape)
+
+
+@lru_cache(maxsize=1024)
+def _duration_costs(pace: Pace, seconds: bytes, long: bool) -> np.ndarray:
+    sec = np.maximum(np.frombuffer(seconds, np.float64), 1e-3)
     mode = math.exp(pace.mu - pace.sigma**2)
     misfit = np.minimum(((np.log(sec) - math.log(mode)) / (2 * pace.sigma)) ** 2, MISFIT_CAP)
     short = np.clip((pace.min_cut - sec) / pace.min_cut, 0.0, 1.0)
     too_long = np.clip((sec - pace.max_cut) / pace.max_cut, 0.0, 1.0) if long else 0.0
-    return misfit + 2.0 * (short + too_long) + pace.per_cut
+    out = misfit + 2.0 * (short + too_long) + pace.per_cut
+    out.flags.writeable = False
+    return out
 
 
 #: What any held frame costs (in hold-seconds) before its length: a one-frame freeze is never cheaper than a cut.

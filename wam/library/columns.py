@@ -212,12 +212,14 @@ def load_columns(folder: Path, generation: str) -> IndexColumns | None:
     if not (path / "strings.json").exists():
         return None
     try:
-        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        # plain arrays over the mapped files: numpy's memmap class costs microseconds per indexing,
+        # and the planner indexes columns millions of times in a long story
+        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
                   for name in TABLE_ARRAYS}
         libs = np.load(path / "library_ids.npy", allow_pickle=False)
         framing = FramingPairs(np.load(path / "framing_keys.npy", allow_pickle=False),
                                np.load(path / "framing_values.npy", allow_pickle=False))
-        parts = {p: np.load(path / f"words_{p}.npy", mmap_mode="r", allow_pickle=False)
+        parts = {p: np.load(path / f"words_{p}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
                  for p in Postings.ARRAYS}
         strings = json.loads((path / "strings.json").read_text())
         table = ShotTable(shot_ids=strings["shot_ids"], sources=strings["sources"], framing=framing, **arrays)
