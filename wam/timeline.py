@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wam import planfields as pf
+from wam.bans import Bans
 from wam.config import A_ROLL_MODES, MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from wam.errors import WamError, one_line
 from wam.narration import Narration, narration_from_dict
@@ -130,33 +131,6 @@ class SentenceSpan(_FrameRange):
         if self.explain is not None:
             d["explain"] = self.explain
         return d
-
-
-@dataclass(frozen=True)
-class Bans:
-    """Footage a story must not show (``wam studio``'s ban): shots by id, and whole clips by
-    their source file (absolute paths). Re-planning the story drops them from its candidates."""
-
-    shots: tuple[str, ...] = ()
-    clips: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.shots or self.clips)
-
-    def excludes(self, shot_id: str, source: str) -> bool:
-        """Whether the shot ``shot_id`` of the file ``source`` is banned."""
-        return shot_id in self.shots or source in self.clips
-
-    def with_shot(self, shot_id: str, banned: bool = True) -> "Bans":
-        shots = sorted(set(self.shots) | {shot_id}) if banned else [s for s in self.shots if s != shot_id]
-        return Bans(tuple(shots), self.clips)
-
-    def with_clip(self, source: str, banned: bool = True) -> "Bans":
-        clips = sorted(set(self.clips) | {source}) if banned else [c for c in self.clips if c != source]
-        return Bans(self.shots, tuple(clips))
-
-    def to_dict(self) -> dict:
-        return {"shots": list(self.shots), "clips": list(self.clips)}
 
 
 @dataclass(frozen=True)
