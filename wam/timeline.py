@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wam import planfields as pf
-from wam.config import A_ROLL_MODES, MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
+from wam.config import A_ROLL_MODES, DEFAULT_PACE, MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from wam.errors import WamError, one_line
 
 SCHEMA_NAME = "wam.timeline"
@@ -163,7 +163,7 @@ class Timeline:
     width: int
     height: int
     sentences: list[SentenceSpan]
-    pace: str = "normal"
+    pace: str = DEFAULT_PACE
     model: str = ""
     warnings: list[str] = field(default_factory=list)
     narration: dict | None = None  # the voice-over (file, per-sentence speech spans); read by ``wam.voice.model``

@@ -12,7 +12,7 @@ import click
 
 from wam.config import (
     A_ROLL_MODES, ASPECTS, DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE,
-    DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, MIN_A_ROLL_EVERY, PACE_NAMES,
+    DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, MIN_A_ROLL_EVERY, MIN_WPS, PACE_NAMES,
 )
 
 
@@ -42,7 +42,7 @@ def planning_options(f):
                      help="Use only shots of this indexed folder (repeatable; default: every library)."),
         click.option("--pace", type=click.Choice(PACE_NAMES), default=DEFAULT_PACE, show_default=True,
                      help="Average shot length: calm ≈ 5.5 s, normal ≈ 3.5 s, fast ≈ 2 s."),
-        click.option("--wps", type=FiniteFloatRange(min=0.1), default=DEFAULT_WPS, show_default=True,
+        click.option("--wps", type=FiniteFloatRange(min=MIN_WPS), default=DEFAULT_WPS, show_default=True,
                      help="Reading speed in words per second (sets sentence durations)."),
         click.option("--markdown", is_flag=True,
                      help="Read the story as Markdown (the default for .md/.markdown files; other files and "
