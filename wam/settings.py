@@ -14,16 +14,32 @@ import math
 from dataclasses import dataclass, replace
 
 from wam.config import (
-    A_ROLL_MODES, DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_CRF, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K,
-    DEFAULT_PACE, DEFAULT_PRESET, DEFAULT_WIDTH, DEFAULT_WPS, FIT_MODES, MAX_FPS, MIN_A_ROLL_EVERY, MIN_WPS,
-    PACE_NAMES, SUBTITLE_MODES, X264_PRESETS,
+    A_ROLL_MODES,
+    DEFAULT_A_ROLL_EVERY,
+    DEFAULT_A_ROLL_MODE,
+    DEFAULT_CRF,
+    DEFAULT_FPS,
+    DEFAULT_HEIGHT,
+    DEFAULT_K,
+    DEFAULT_PACE,
+    DEFAULT_PRESET,
+    DEFAULT_WIDTH,
+    DEFAULT_WPS,
+    FIT_MODES,
+    MAX_FPS,
+    MIN_A_ROLL_EVERY,
+    MIN_WPS,
+    PACE_NAMES,
+    SUBTITLE_MODES,
+    X264_PRESETS,
 )
 from wam.errors import UsageError
 from wam.timeline import frame_size_problem
 
 
 def _whole(value, name: str, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+    if (isinstance(value, bool) or not isinstance(value, int) or value < low
+            or (high is not None and value > high)):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise UsageError(f"{name} must be a whole number {bound}, not {value!r}")
 
@@ -41,7 +57,9 @@ class PlanSettings:
     (``model``), how the story is read (``wps``; ``markdown``: None decides by the file's
     suffix), ``explain``, the narration (``voice``: a Piper voice, "default" for the shipped one;
     ``narration``: a recording; ``timing``: SubRip sentence times), ``music`` to cut on, and the
-    speaker's talk under the cut (``a_roll``, ``a_roll_mode``, ``a_roll_every``)."""
+    speaker's talk under the cut (``a_roll``, ``a_roll_mode``, ``a_roll_every``; with
+    ``talk_shape`` the frame takes the talk's shape, keeping the short side of width × height,
+    as when neither ``--resolution`` nor ``--aspect`` is given)."""
 
     libraries: tuple[str, ...] = ()
     pace: str = DEFAULT_PACE
@@ -61,6 +79,7 @@ class PlanSettings:
     a_roll: str | None = None
     a_roll_mode: str = DEFAULT_A_ROLL_MODE
     a_roll_every: float = DEFAULT_A_ROLL_EVERY
+    talk_shape: bool = True
 
     def __post_init__(self):
         object.__setattr__(self, "libraries", tuple(self.libraries or ()))
@@ -104,7 +123,8 @@ class RenderSettings:
     name), the x264 ``preset`` and ``crf``, ``subtitles`` (a ``SUBTITLE_MODES`` name: burnt-in
     sentences, with the spoken word highlighted, or none), ``keep_audio`` (the clips' own
     sound), ``music`` under it, ``preview`` (a fast half-size draft), ``threads`` (segments
-    encoded side by side; None: one per core) and ``progress`` (a bar on stderr)."""
+    encoded side by side; None: one per core), ``progress`` (a bar on stderr) and
+    ``a_roll_mode`` (a saved plan's speaker shown this way; None: as planned)."""
 
     size: tuple[int, int] | None = None
     fit: str = FIT_MODES[0]
@@ -116,6 +136,7 @@ class RenderSettings:
     preview: bool = False
     threads: int | None = None
     progress: bool = False
+    a_roll_mode: str | None = None
 
     def __post_init__(self):
         if self.size is not None:
@@ -132,6 +153,8 @@ class RenderSettings:
         _one_of(self.subtitles, "--subtitles", SUBTITLE_MODES)
         if self.threads is not None:
             _whole(self.threads, "--threads", 1)
+        if self.a_roll_mode is not None:
+            _one_of(self.a_roll_mode, "--a-roll-mode", A_ROLL_MODES)
 
     def with_size(self, size: tuple[int, int] | None) -> RenderSettings:
         """These settings at ``size`` (None: the plan's own)."""

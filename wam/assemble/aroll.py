@@ -142,8 +142,9 @@ def widened(gap: tuple[int, int], points: np.ndarray, total: int, fps: int, back
 
 def assemble_a_roll(sentences: list[Sentence], table, candidates: list[Candidates], *, talk: str,
                     talk_seconds: float, cut_points, matched: bool, pace: Pace,
-                    rules: ARollRules = ARollRules(), weights: CostWeights = CostWeights(), fps: int = DEFAULT_FPS,
-                    width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, model: str = "", aspect: float = 0.0,
+                    rules: ARollRules = ARollRules(), weights: CostWeights = CostWeights(),
+                    fps: int = DEFAULT_FPS, width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT,
+                    model: str = "", aspect: float = 0.0,
                     seed: int | None = None, tick: Callable[[int], None] | None = None) -> Timeline:
     """The timeline of ``sentences`` (timed by the talk at ``talk``) over the speaker, with
     library footage from ``table`` where ``candidates`` match well (see the module's
