@@ -22,12 +22,12 @@ from wam.settings import PlanSettings, RenderSettings
 
 def test_settings_take_their_defaults_from_wam_config():
     p, r = PlanSettings(), RenderSettings()
-    assert (p.pace, p.fps, p.size, p.k, p.wps) == (config.DEFAULT_PACE, config.DEFAULT_FPS,
-                                                   (config.DEFAULT_WIDTH, config.DEFAULT_HEIGHT), config.DEFAULT_K,
-                                                   config.DEFAULT_WPS)
+    assert (p.pace, p.fps, p.k, p.wps) == (config.DEFAULT_PACE, config.DEFAULT_FPS, config.DEFAULT_K,
+                                           config.DEFAULT_WPS)
+    assert p.size == (config.DEFAULT_WIDTH, config.DEFAULT_HEIGHT)
     assert (p.a_roll_mode, p.a_roll_every) == (config.DEFAULT_A_ROLL_MODE, config.DEFAULT_A_ROLL_EVERY)
-    assert (r.preset, r.crf, r.fit, r.subtitles, r.size) == (config.DEFAULT_PRESET, config.DEFAULT_CRF,
-                                                             config.FIT_MODES[0], config.SUBTITLE_MODES[0], None)
+    assert (r.preset, r.crf, r.fit) == (config.DEFAULT_PRESET, config.DEFAULT_CRF, config.FIT_MODES[0])
+    assert (r.subtitles, r.size) == (config.SUBTITLE_MODES[0], None)
 
 
 @pytest.mark.parametrize("kind, changes, option", [
@@ -128,13 +128,19 @@ def segment_files(home) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.mp4")} if folder.is_dir() else {}
 
 
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    root = tmp_path_factory.mktemp("usecases")
+    tiny_library(root / "lib")
+    env = {"WAM_HOME": str(root / "home")}
+    r = run("index", *(root / "lib" / name for name in ("street", "beach", "forest")), "-q", env=env)
+    assert r.returncode == 0, r.stderr
+    return {"home": root / "home", "env": env, "lib": root / "lib"}
+
+
 @pytest.mark.slow
-def test_a_batch_render_reuses_the_render_cache_like_a_single_render(tmp_path):
-    lib = tmp_path / "lib"
-    tiny_library(lib)
-    home = tmp_path / "home"
-    env = {"WAM_HOME": str(home)}
-    assert run("index", lib, "-q", env=env).returncode == 0
+def test_a_batch_render_reuses_the_render_cache_like_a_single_render(library, tmp_path):
+    home, env = library["home"], library["env"]
     folder = tmp_path / "stories"
     folder.mkdir()
     (folder / "bus.txt").write_text(STORY + "\n")
@@ -166,3 +172,31 @@ def test_a_batch_render_reuses_the_render_cache_like_a_single_render(tmp_path):
     kept = cache.previous_plan(out / "bus.mp4")
     assert kept is not None and [s.text for s in kept.sentences] == ["A red bus drives down the street.",
                                                                       "Waves roll onto a sandy beach."]
+
+
+def cuts(plan: dict) -> list[list[tuple]]:
+    return [[(c["shot_id"], c["source_in"], c["frames"]) for c in s["cuts"]] for s in plan["sentences"]]
+
+
+@pytest.mark.slow
+def test_a_batch_replans_against_each_outputs_previous_plan_like_a_single_run(library, tmp_path):
+    """``wam plan STORY -o PLAN`` again keeps the cuts of unchanged sentences; so does a batch
+    (cuts made from one library folder stay when the whole library is offered), and --fresh
+    plans from scratch."""
+    env = library["env"]
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    (folder / "story.txt").write_text("A red bus drives down the street.\n\nWaves roll onto a sandy beach. "
+                                      "The quiet forest at dawn.\n")
+    plans, elsewhere = tmp_path / "plans", tmp_path / "elsewhere"
+
+    def plan(out, *args):
+        r = run("plan", folder, "-o", f"{out}/", "--fps", "10", *args, env=env)
+        assert r.returncode == 0, r.stderr
+        return json.loads((out / "story.json").read_text())
+
+    street = plan(plans, "--library", library["lib"] / "street")
+    whole = plan(elsewhere)  # another output: nothing to re-plan against
+    assert cuts(street) != cuts(whole), "the whole library must give another cut, or this test shows nothing"
+    assert cuts(plan(plans, "--force")) == cuts(street)  # re-planned against the output's plan
+    assert cuts(plan(plans, "--force", "--fresh")) == cuts(whole)

@@ -58,8 +58,9 @@ class Session:
                 self._vision = ModelProcess(store.vision.name, image.shape[1], vision=store.vision)
         return self._vision
 
-    def plan(self, job: Job, warn) -> Timeline:
-        """The job's timeline: its saved plan, or its story planned with its settings."""
+    def plan(self, job: Job, warn, previous: Timeline | None = None) -> Timeline:
+        """The job's timeline: its saved plan, or its story planned with its settings (against
+        ``previous``, the plan its output had: unchanged sentences keep their cuts)."""
         from wam.app import story_plan
 
         if job.plan:
@@ -69,8 +70,8 @@ class Session:
             for w in timeline.warnings:
                 warn(w)
             return timeline
-        return story_plan(job.story, job.settings, text=job.text, warn=warn, store=self.store(),
-                          encoder=self.encoder(), vision_encoder=self.vision_encoder())
+        return story_plan(job.story, job.settings, text=job.text, warn=warn, previous=previous,
+                          store=self.store(), encoder=self.encoder(), vision_encoder=self.vision_encoder())
 
     def close(self) -> None:
         encoder, self._encoder = self._encoder, None
@@ -140,17 +141,27 @@ def check_job_outputs(job: Job, reads: tuple[list[str], list[str]] | None = None
             raise UsageError(f"{job.label}: the subtitles {extra} and the output {job.output} are the same file")
 
 
-class PlanWork:
-    """``wam plan`` jobs: each writes its plan as wam.timeline/1 JSON."""
+def _previous(job: Job, fresh: bool, *, existing_plan: bool = False) -> Timeline | None:
+    """The plan a story job's output had (``wam.app.previous_plan``), as a single run re-plans
+    against it; None for a saved plan's job or with ``fresh``."""
+    from wam.app import previous_plan
 
-    def __init__(self, session: Session):
+    return None if fresh or job.plan else previous_plan(job.output, existing_plan=existing_plan)
+
+
+class PlanWork:
+    """``wam plan`` jobs: each writes its plan as wam.timeline/1 JSON, re-planned against the
+    plan its output had unless ``fresh`` (as ``wam plan STORY -o PLAN`` is)."""
+
+    def __init__(self, session: Session, *, fresh: bool = False):
         self.session = session
+        self.fresh = fresh
 
     def start(self, job: Job) -> JobResult:
         from wam.app import write_plan
 
         started, warnings = time.perf_counter(), []
-        timeline = self.session.plan(job, warnings.append)
+        timeline = self.session.plan(job, warnings.append, _previous(job, self.fresh, existing_plan=True))
         write_plan(timeline, job.output)
         return JobResult(job, "ok", timeline.duration, visible_cuts(timeline), warnings,
                          time.perf_counter() - started)
@@ -177,14 +188,17 @@ class ExportWork:
 
 
 class RenderWork:
-    """``wam render`` jobs: planned here, rendered (with their ``--srt``) by an executor."""
+    """``wam render`` jobs: planned here (re-planned against the last plan rendered to the
+    output unless ``fresh``, as ``wam render STORY -o OUT`` is), rendered (with their ``--srt``)
+    by an executor."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, *, fresh: bool = False):
         self.session = session
+        self.fresh = fresh
 
     def start(self, job: Job) -> RenderRequest:
         started, warnings = time.perf_counter(), []
-        timeline = self.session.plan(job, warnings.append)
+        timeline = self.session.plan(job, warnings.append, _previous(job, self.fresh))
         return RenderRequest(job, timeline.to_json(), asdict(job.render or RenderSettings()), job.output,
                              timeline.duration, visible_cuts(timeline), tuple(warnings), started,
                              time.time() - (time.perf_counter() - started),

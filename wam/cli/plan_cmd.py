@@ -59,10 +59,10 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
     if is_batch(stories, output, manifest):
         from wam.batch.work import PlanWork, Session
 
-        if previous_file or fresh:
-            raise click.UsageError("--previous and --fresh plan one story, not a batch")
+        if previous_file:
+            raise click.UsageError("--previous plans one story, not a batch")
         jobs = build_jobs(click.get_current_context(), stories, output, manifest, ".json", plans=False)
-        report_batch(PlanWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="planned")
+        report_batch(PlanWork(Session(), fresh=fresh), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="planned")
         return
     if len(stories) != 1:
         raise click.UsageError("give a STORY to plan (or several with -o OUTDIR/, or --manifest)")

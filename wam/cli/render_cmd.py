@@ -89,9 +89,9 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     from wam.outputs import check_output, check_video_output
 
     if manifest or ray_address or is_batch(stories, output, manifest):
-        if watch or previous_file or fresh:
-            raise click.UsageError("--watch, --previous and --fresh render one story, not a batch")
-        return _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet)
+        if watch or previous_file:
+            raise click.UsageError("--watch and --previous render one story, not a batch")
+        return _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet, fresh)
     if output is None:
         raise click.UsageError("give the video to write with -o OUT.mp4 (or -o OUTDIR/ for a batch)")
     story = stories[0] if stories else None
@@ -177,7 +177,7 @@ def _json_line_on_failure(ctx: click.Context, source: str, output: str, warn):
     return keep
 
 
-def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet):
+def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet, fresh):
     """Several stories, a folder, stdin paths or a manifest: ``wam.batch`` does the work."""
     from wam.batch.run import executor_for
     from wam.batch.work import RenderWork, Session
@@ -201,4 +201,4 @@ def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, 
         executor = RayExecutor(None if ray_address == "auto" else ray_address)
     else:
         executor = executor_for(min(jobs, len(todo)))
-    report_batch(RenderWork(Session()), todo, executor, force=force, quiet=quiet, as_json=as_json, verb="rendered")
+    report_batch(RenderWork(Session(), fresh=fresh), todo, executor, force=force, quiet=quiet, as_json=as_json, verb="rendered")
