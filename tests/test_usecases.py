@@ -103,6 +103,27 @@ def test_the_cli_defaults_are_the_settings_defaults():
     assert plan_settings(given).talk_shape and not plan_settings(given, {"aspect"}).talk_shape
 
 
+def test_the_files_a_run_reads_are_the_same_for_a_single_run_and_a_batch_job(tmp_path):
+    """``wam.app.files_read``: what no output may overwrite, for ``wam render`` and batch jobs alike."""
+    from wam.app import files_read
+    from wam.timeline import Cut, SentenceSpan, Timeline
+
+    voice = tmp_path / "voice.onnx"
+    voice.write_bytes(b"model")
+    settings = PlanSettings(music="/m/bed.mp3", timing="/t/times.srt", voice=str(voice))
+    inputs, sources = files_read(settings, story="/s/story.txt")
+    assert inputs == ["/s/story.txt", "/m/bed.mp3", "/t/times.srt", str(voice), f"{voice}.json"]
+    assert sources == []
+    cut = Cut(shot_id="a-000", source="/clips/a.mp4", source_in=0.0, source_out=1.0, start_frame=0, frames=10,
+              fps=10, score=0.9)
+    plan = Timeline(10, 320, 180, [SentenceSpan(0, "Hello.", 0, 10, 10, 0, [cut])],
+                    narration={"kind": "recording", "file": "/r/me.wav"}, music={"file": "/m/old.mp3"},
+                    a_roll={"file": "/t/talk.mp4"})
+    inputs, sources = files_read(PlanSettings(), plan="/p/plan.json", timeline=plan)
+    assert inputs == ["/p/plan.json", "/r/me.wav", "/m/old.mp3", "/t/talk.mp4"]
+    assert sources == ["/clips/a.mp4"]
+
+
 def test_plan_story_takes_settings_not_twenty_options():
     from wam.planner import plan_story
 

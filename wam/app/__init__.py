@@ -14,16 +14,17 @@ from __future__ import annotations
 
 from wam.app.handoff import export_cut, storyboard_page
 from wam.app.planning import (
-           is_plan_file,
-           previous_plan,
-           read_sentences,
-           saved_plan_or_story,
-           story_plan,
-           write_plan,
+    files_read,
+    is_plan_file,
+    previous_plan,
+    read_sentences,
+    saved_plan_or_story,
+    story_plan,
+    write_plan,
 )
 from wam.app.rendering import render_options, render_plan, user_render_cache
 from wam.settings import PlanSettings, RenderSettings
 
-__all__ = ["PlanSettings", "RenderSettings", "export_cut", "is_plan_file", "previous_plan", "read_sentences",
-           "render_options", "render_plan", "saved_plan_or_story", "story_plan", "storyboard_page",
-           "user_render_cache", "write_plan"]
+__all__ = ["PlanSettings", "RenderSettings", "export_cut", "files_read", "is_plan_file", "previous_plan",
+           "read_sentences", "render_options", "render_plan", "saved_plan_or_story", "story_plan",
+           "storyboard_page", "user_render_cache", "write_plan"]

@@ -115,6 +115,26 @@ def saved_plan_or_story(source: str, settings: PlanSettings | None = None, *,
     return story_plan(source, settings, warn=warn, **planning)
 
 
+def files_read(settings: PlanSettings, *, story: str | None = None, plan: str | None = None,
+               timeline: Timeline | None = None) -> tuple[list[str], list[str]]:
+    """What planning and rendering read, which no output may overwrite: the inputs (``story``,
+    the saved ``plan``, the settings' music, recording, timing and talk, a Piper voice model
+    and its ``.json``; the saved plan's (``timeline``) narration track, music and talk) and the
+    saved plan's clips (whose sidecars ``wam.outputs.check_output`` protects too)."""
+    inputs = [p for p in (story, plan, settings.music, settings.narration, settings.timing, settings.a_roll)
+              if p]
+    if isinstance(settings.voice, str) and os.path.isfile(settings.voice):
+        inputs += [settings.voice, settings.voice + ".json"]
+    sources: list[str] = []
+    if timeline is not None:
+        sources = sorted({c.source for c in timeline.cuts()})
+        for doc in (timeline.narration, timeline.music, timeline.a_roll):
+            file = (doc or {}).get("file")
+            if isinstance(file, str):
+                inputs.append(file)
+    return inputs, sources
+
+
 def previous_plan(output, previous_file: str | None = None, fresh: bool = False, *,
                   existing_plan: bool = False) -> Timeline | None:
     """The plan an edited story is re-planned against: ``previous_file``, else the one the

@@ -106,26 +106,19 @@ def visible_cuts(timeline: Timeline) -> int:
 
 
 def job_reads(job: Job) -> tuple[list[str], list[str]]:
-    """The files a job reads: its inputs (story, plan, music, recording, timing, a Piper voice
-    model, a saved plan's narration track) and, for a saved plan, its clips (whose sidecars
-    ``wam.outputs`` protects too)."""
+    """The files a job reads (``wam.app.files_read``): its inputs (story, plan, music,
+    recording, timing, talk, a Piper voice model, a saved plan's narration track, music and
+    talk) and, for a saved plan, its clips (whose sidecars ``wam.outputs`` protects too)."""
+    from wam.app import files_read
     from wam.timeline import read_plan
 
-    s = job.settings or PlanSettings()
-    inputs = [p for p in (job.story, job.plan, s.music, s.narration, s.timing, s.a_roll) if p]
-    voice = s.voice
-    if isinstance(voice, str) and os.path.isfile(voice):
-        inputs += [voice, voice + ".json"]
-    sources: list[str] = []
+    timeline = None
     if job.plan:
         try:
             timeline = read_plan(job.plan)
         except WamError:  # not a usable plan: this job fails alone when it runs (and writes nothing)
-            return inputs, sources
-        sources = sorted({c.source for c in timeline.cuts()})
-        voiced = (timeline.narration or {}).get("file")
-        inputs += [voiced] if isinstance(voiced, str) else []
-    return inputs, sources
+            pass
+    return files_read(job.settings or PlanSettings(), story=job.story, plan=job.plan, timeline=timeline)
 
 
 def check_job_outputs(job: Job, reads: tuple[list[str], list[str]] | None = None) -> None:

@@ -53,7 +53,7 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
         wam plan story.txt -o plan.json      # again after an edit: unchanged sentences keep their cuts
         wam plan stories/*.txt -o plans/
     """
-    from wam.app import previous_plan, write_plan
+    from wam.app import files_read, previous_plan, write_plan
     from wam.outputs import check_output
 
     if is_batch(stories, output, manifest):
@@ -74,8 +74,8 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
     if output:  # before planning: refuse to overwrite the story, a clip or the index (or the studio's plan)
         from wam.studio.saved import saved_plan_path
 
-        target = check_output(output, inputs=[story, settings.narration, settings.timing, settings.music,
-                                              settings.a_roll, saved_plan_path(story) if studio is not None else None])
+        inputs, _ = files_read(settings, story=story)
+        target = check_output(output, inputs=[*inputs, saved_plan_path(story) if studio is not None else None])
     previous = studio or previous_plan(target, previous_file, fresh, existing_plan=True)
     timeline = plan_from_options(story, settings, warn=warner(quiet), progress=show_progress(quiet, None),
                                  note=noter(quiet), previous=previous)

@@ -84,7 +84,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         wam render stories/ -o videos/ --jobs 2 --json
         wam render --manifest jobs.jsonl --ray
     """
-    from wam.app import previous_plan, render_options, render_plan, user_render_cache
+    from wam.app import files_read, previous_plan, render_options, render_plan, user_render_cache
     from wam.errors import UsageError
     from wam.outputs import check_output, check_video_output
 
@@ -114,24 +114,20 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     settings = plan_settings(values, explicit)
     progress = show_progress(quiet, progress)
     render = render_settings(values, explicit, saved_plan=bool(plan_file), progress=progress)
-    inputs = [story, plan_file, music, previous_file, settings.narration, settings.timing, settings.a_roll]
-    sources: list[str] = []
-    if studio is not None:
-        from wam.studio.saved import saved_plan_path
-
-        inputs.append(saved_plan_path(story))
     timeline = None
     if plan_file:
         from wam.timeline import read_plan
 
         timeline = read_plan(plan_file)
-        voiced = (timeline.narration or {}).get("file")
-        sources = sorted({c.source for c in timeline.cuts()})
-        inputs += [voiced] if isinstance(voiced, str) else []
-        inputs.append((timeline.music or {}).get("file"))
         if "fps" in explicit and fps != timeline.fps:  # a saved plan renders on its own frame grid
             warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
     # before planning or rendering: refuse to overwrite an input, a clip or the index
+    inputs, sources = files_read(settings, story=story, plan=plan_file, timeline=timeline)
+    if studio is not None:
+        from wam.studio.saved import saved_plan_path
+
+        inputs.append(saved_plan_path(story))
+    inputs.append(previous_file)
     target = check_output(output, inputs=inputs, sources=sources)
     if srt_file and check_output(srt_file, inputs=inputs, sources=sources) == target:
         raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another name")
