@@ -145,7 +145,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     os.environ["WAM_HOME"] = str(work / "home")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from wam.cli.options import plan_from_options
+    from wam.app import PlanSettings, story_plan
     from wam.config import CROSSFADE_SECONDS
     from wam.render.cache import RenderCache
     from wam.render.renderer import RenderOptions, render_timeline
@@ -158,7 +158,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "wam", "index", str(lib), "-q"], check=True)
             print(f"library: {opts.clips} clips indexed in {time.perf_counter() - t:.0f} s")
         w, h = (int(v) for v in opts.size.split("x"))
-        planning = dict(libraries=[], pace="normal", wps=2.6, markdown=False, seed=None, top=24, model=None)
+        settings = PlanSettings(width=w, height=h, fps=30)
         story = work / "story.txt"
         lines = story_lines(opts.sentences)
         paragraphs = [lines[i:i + 5] for i in range(0, len(lines), 5)]
@@ -166,13 +166,12 @@ def main() -> None:
         cache = RenderCache(work / "cache", None).ensure()
         cache.clear()
         ropts = RenderOptions(width=w, height=h)
-        plan_from_options(str(story), size=(w, h), fps=30, warn=lambda m: None, **planning)  # loads the model
+        story_plan(str(story), settings)  # loads the model
         out = work / "out.mp4"
 
         def render(previous):
             t = time.perf_counter()
-            tl = plan_from_options(str(story), size=(w, h), fps=30, warn=lambda m: None, previous=previous,
-                                   **planning)
+            tl = story_plan(str(story), settings, previous=previous)
             planned = time.perf_counter() - t
             res = render_timeline(tl, out, ropts, cache=cache)
             return tl, time.perf_counter() - t, planned, res

@@ -47,6 +47,8 @@ INDEX_FILENAME = "index.sqlite"
 # Defaults of the planning and rendering options (the CLI shows them in --help).
 #: Reading speed, English words per second: sets how long each sentence stays on screen.
 DEFAULT_WPS = 2.6
+#: The slowest reading speed ``--wps`` takes.
+MIN_WPS = 0.1
 #: Output frame rate; cuts lie on its frame grid.
 DEFAULT_FPS = 30
 #: Highest output frame rate.

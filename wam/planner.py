@@ -9,9 +9,9 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wam.config import (DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_PACE,
-                        DEFAULT_WIDTH, wam_home)
+from wam.config import wam_home
 from wam.errors import ModelMismatchError, NothingIndexedError
+from wam.settings import PlanSettings
 
 #: Stories of at least this many sentences show a progress bar while their cuts are planned.
 PROGRESS_SENTENCES = 200
@@ -27,47 +27,34 @@ if TYPE_CHECKING:  # heavy modules are imported where they are used
 
 def plan_story(
     sentences: list[Sentence],
+    settings: PlanSettings | None = None,
     *,
-    libraries: list[str] | None = None,
-    pace: str = DEFAULT_PACE,
-    fps: int = DEFAULT_FPS,
-    width: int = DEFAULT_WIDTH,
-    height: int = DEFAULT_HEIGHT,
-    k: int = DEFAULT_K,
-    seed: int | None = None,
-    model: str | None = None,
     home: Path | None = None,
     progress: bool = False,
     model_process: bool = False,
-    explain: bool = False,
     previous: Timeline | None = None,
-    voice: str | None = None,
-    narration: str | None = None,
-    timing: str | None = None,
     note=None,
     store: Store | None = None,
     encoder: Encoder | None = None,
-    music: str | None = None,
     vision_encoder: Encoder | None = None,
-    a_roll: str | None = None,
-    a_roll_mode: str = DEFAULT_A_ROLL_MODE,
-    a_roll_every: float = DEFAULT_A_ROLL_EVERY,
     bans: Bans | None = None,
 ) -> Timeline:
-    """The timeline for already-read ``sentences`` from the shots of the chosen libraries
+    """The timeline for already-read ``sentences`` planned with ``settings`` (default:
+    ``PlanSettings()``, every option at its default) from the shots of its libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
     that ends after embedding when ``model_process``). A batch passes the ``store`` it keeps
-    open and the ``encoder`` (and ``vision_encoder``) it shares between stories (none is closed here).
+    open and the ``encoder`` (and ``vision_encoder``) it shares between stories (none is
+    closed here).
 
     With ``previous`` (the plan this story had before an edit, made with the same fps, pace
     and model) the cut changes only where the edit makes it: unchanged sentences keep their
-    cuts (``assemble/stable.py``). Narrated (``voice``: a Piper voice, "default" for the
-    shipped one; ``narration``: the user's recording; ``timing``: a SubRip file of sentence
-    spans), sentences last as long as they are spoken and the plan records the narration;
-    ``note`` hears what was synthesised. With ``music`` (a sound file) cuts fall on its beats
-    and, unnarrated, so do the sentence boundaries (``assemble/beats.py``); the plan records
-    the music and its beats. With ``a_roll`` (the speaker's own video) the talk is the base of
-    the cut and the narration: library footage covers it where it matches well
+    cuts (``assemble/stable.py``). Narrated (the settings' ``voice``: a Piper voice, "default"
+    for the shipped one; ``narration``: the user's recording; ``timing``: a SubRip file of
+    sentence spans), sentences last as long as they are spoken and the plan records the
+    narration; ``note`` hears what was synthesised. With ``music`` (a sound file) cuts fall on
+    its beats and, unnarrated, so do the sentence boundaries (``assemble/beats.py``); the plan
+    records the music and its beats. With ``a_roll`` (the speaker's own video) the talk is the
+    base of the cut and the narration: library footage covers it where it matches well
     (``assemble/aroll.py``; ``a_roll_mode``: how the speaker shows meanwhile, ``a_roll_every``:
     seconds of footage in a row at most); such a plan is always made afresh.
 
@@ -83,6 +70,12 @@ def plan_story(
     from wam.library.store import Store
     from wam.textcache import cached_encode
 
+    settings = settings if settings is not None else PlanSettings()
+    s = settings
+    libraries, pace, fps, width, height, k, seed = (list(s.libraries) or None, s.pace, s.fps, s.width, s.height, s.k,
+                                                    s.seed)
+    model, explain, voice, narration, timing, music, a_roll = (s.model, s.explain, s.voice, s.narration, s.timing,
+                                                               s.music, s.a_roll)
     home = Path(store.home) if store is not None else Path(home) if home else wam_home()
     draft = None
     voice_warnings: list[str] = []
@@ -175,7 +168,8 @@ def plan_story(
             assert reuse.planned() == todo
     if talk is not None:
         timeline = _assemble_talk(sentences, table, candidates, talk, draft, matched, preset, fps=fps, width=width,
-                                  height=height, seed=seed, model=index_model, mode=a_roll_mode, every=a_roll_every)
+                                  height=height, seed=seed, model=index_model, mode=settings.a_roll_mode,
+                                  every=settings.a_roll_every)
     elif reuse is None:
         from tqdm import tqdm
 
@@ -227,14 +221,8 @@ def _assemble_talk(sentences, table, candidates, talk, draft, matched: bool, pre
     from dataclasses import replace
 
     from wam.assemble.aroll import ARollRules, assemble_a_roll
-    from wam.config import A_ROLL_MODES, MIN_A_ROLL_EVERY
-    from wam.errors import UsageError
     from wam.library.scan import content_hash
 
-    if mode not in A_ROLL_MODES:
-        raise UsageError(f"--a-roll-mode must be one of {', '.join(A_ROLL_MODES)}, not {mode!r}")
-    if not every >= MIN_A_ROLL_EVERY:
-        raise UsageError(f"--a-roll-every must be at least {MIN_A_ROLL_EVERY:g} seconds, not {every}")
     timeline = assemble_a_roll(sentences, table, candidates, talk=talk.path, talk_seconds=talk.duration,
                                cut_points=draft.cut_points(), matched=matched, pace=preset,
                                rules=ARollRules(every=every), fps=fps, width=width, height=height, model=model,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wam import planfields as pf
 from wam.bans import Bans
-from wam.config import A_ROLL_MODES, MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
+from wam.config import A_ROLL_MODES, DEFAULT_PACE, MAX_FPS, MAX_PIXELS, MAX_SIDE, MIN_SIDE
 from wam.errors import WamError, one_line
 from wam.narration import Narration, narration_from_dict
 
@@ -144,7 +144,7 @@ class Timeline:
     width: int
     height: int
     sentences: list[SentenceSpan]
-    pace: str = "normal"
+    pace: str = DEFAULT_PACE
     model: str = ""
     warnings: list[str] = field(default_factory=list)
     narration: Narration | None = None  # the voice-over (file, per-sentence speech spans): ``wam.narration``

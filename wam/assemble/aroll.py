@@ -34,7 +34,7 @@ from wam.assemble.styles import Pace
 from wam.assemble.terms import WEAK_MATCH, CostWeights
 from wam.assemble.termset import default_terms
 from wam.candidates import Candidates
-from wam.config import A_ROLL_EDGE_SECONDS, DEFAULT_A_ROLL_EVERY
+from wam.config import A_ROLL_EDGE_SECONDS, DEFAULT_A_ROLL_EVERY, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_WIDTH
 from wam.story import Sentence
 from wam.timeline import Cut, SentenceSpan, Timeline
 
@@ -142,8 +142,9 @@ def widened(gap: tuple[int, int], points: np.ndarray, total: int, fps: int, back
 
 def assemble_a_roll(sentences: list[Sentence], table, candidates: list[Candidates], *, talk: str,
                     talk_seconds: float, cut_points, matched: bool, pace: Pace,
-                    rules: ARollRules = ARollRules(), weights: CostWeights = CostWeights(), fps: int = 30,
-                    width: int = 1280, height: int = 720, model: str = "", aspect: float = 0.0,
+                    rules: ARollRules = ARollRules(), weights: CostWeights = CostWeights(),
+                    fps: int = DEFAULT_FPS, width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT,
+                    model: str = "", aspect: float = 0.0,
                     seed: int | None = None, tick: Callable[[int], None] | None = None) -> Timeline:
     """The timeline of ``sentences`` (timed by the talk at ``talk``) over the speaker, with
     library footage from ``table`` where ``candidates`` match well (see the module's

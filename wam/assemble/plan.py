@@ -28,7 +28,7 @@ from wam.assemble.styles import Pace
 from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term
 from wam.assemble.termset import default_terms
 from wam.candidates import Candidates, candidates_from_scores
-from wam.config import DEFAULT_K
+from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_WIDTH
 from wam.errors import WamError
 from wam.story import Sentence
 from wam.timeline import Timeline
@@ -301,9 +301,9 @@ def assemble(
     *,
     pace: Pace,
     weights: CostWeights = CostWeights(),
-    fps: int = 30,
-    width: int = 1280,
-    height: int = 720,
+    fps: int = DEFAULT_FPS,
+    width: int = DEFAULT_WIDTH,
+    height: int = DEFAULT_HEIGHT,
     k: int = DEFAULT_K,
     seed: int | None = None,
     model: str = "",

@@ -22,6 +22,7 @@ from wam.assemble.stable import Reuse, reuse_of
 from wam.assemble.styles import Pace
 from wam.assemble.terms import CostWeights
 from wam.candidates import Candidates
+from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_WIDTH
 from wam.story import Sentence
 from wam.timeline import Cut, SentenceSpan, Timeline
 
@@ -38,8 +39,9 @@ def reuse_for(sentences: list[Sentence], previous: Timeline, table, *, fps: int,
 
 
 def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candidates], reuse: Reuse, *,
-                   pace: Pace, weights: CostWeights = CostWeights(), fps: int = 30, width: int = 1280,
-                   height: int = 720, model: str = "", seed: int | None = None, beats=None) -> Timeline:
+                   pace: Pace, weights: CostWeights = CostWeights(), fps: int = DEFAULT_FPS,
+                   width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT, model: str = "",
+                   seed: int | None = None, beats=None) -> Timeline:
     """The timeline of ``sentences``: kept sentences as they were, each window of ``reuse``
     solved again from ``candidates`` (by sentence index; needed for planned sentences only;
     ``beats``: the music's, in seconds from the start, where the windows' cuts fall)."""

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from wam.errors import UsageError
+from wam.settings import PlanSettings, RenderSettings
 
 #: File endings read as stories when a folder is given (plain text and Markdown).
 STORY_SUFFIXES = (".txt", ".md", ".markdown")
@@ -27,7 +28,9 @@ class Job:
 
     ``options`` are the command's option values for this job, by their click parameter
     names (``pace``, ``top``, ``libraries``, ``keep_audio`` …): the command line's, with a
-    manifest line's own values on top. ``inputs`` are the files the output is compared
+    manifest line's own values on top; ``settings`` (how its story is planned; None: every
+    option at its default) and ``render`` (how a ``wam render`` job is rendered) are what the
+    work reads, made from them by the command. ``inputs`` are the files the output is compared
     with to tell whether it is up to date; ``extra_outputs`` are written beside it
     (subtitles)."""
 
@@ -40,6 +43,8 @@ class Job:
     line: int | None = None  # the manifest line it came from
     inputs: tuple[str, ...] = ()
     extra_outputs: tuple[str, ...] = ()
+    settings: PlanSettings | None = None
+    render: RenderSettings | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))

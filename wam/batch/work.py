@@ -1,6 +1,7 @@
-"""What each job of a batch does: plan its story (with the index and the text model the whole
-batch shares), then write a plan, an export, or a render request that a render executor
-(local worker processes, or Ray) turns into the video.
+"""What each job of a batch does: plan its story with its ``PlanSettings`` (with the index and
+the text model the whole batch shares), then write a plan, an export, or a render request
+that a render executor (local worker processes, or Ray) turns into the video with its
+``RenderSettings``, through the render cache. The use cases are ``wam.app``'s, as for the CLI.
 
 ``Session`` (open index + one text-model process) → ``PlanWork`` / ``ExportWork`` / ``RenderWork``
 ``.start(job)`` → a finished ``JobResult``, or a ``RenderRequest`` → ``render_request`` in a worker.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from wam.batch.jobs import Job, JobResult
 from wam.errors import UsageError, WamError, one_line
+from wam.settings import PlanSettings, RenderSettings
 from wam.timeline import Timeline
 
 
@@ -56,37 +58,20 @@ class Session:
                 self._vision = ModelProcess(store.vision.name, image.shape[1], vision=store.vision)
         return self._vision
 
-    def plan(self, job: Job, warn) -> Timeline:
-        """The job's timeline: its saved plan, or its story planned with its options."""
-        from wam.story import read_story, read_story_file
-        from wam.timeline import read_plan
+    def plan(self, job: Job, warn, previous: Timeline | None = None) -> Timeline:
+        """The job's timeline: its saved plan, or its story planned with its settings (against
+        ``previous``, the plan its output had: unchanged sentences keep their cuts)."""
+        from wam.app import story_plan
 
-        o = job.options
         if job.plan:
+            from wam.timeline import read_plan
+
             timeline = read_plan(job.plan)
-            if timeline.a_roll is not None and "a_roll_mode" in o.get("explicit", ()):  # the speaker shown that way
-                from dataclasses import replace
-
-                timeline = replace(timeline, a_roll=dict(timeline.a_roll, mode=o["a_roll_mode"]))
-        else:
-            markdown = True if o.get("markdown") else None
-            sentences = (read_story(job.text, wps=o["wps"], markdown=bool(markdown)) if job.text is not None
-                         else read_story_file(job.story, wps=o["wps"], markdown=markdown))
-            from wam.planner import plan_story
-            from wam.render.layout import output_frame
-
-            width, height = output_frame(o["resolution"], o.get("aspect"), a_roll=o.get("a_roll"),
-                                         explicit=o.get("explicit", ()))
-
-            timeline = plan_story(sentences, libraries=list(o.get("libraries") or ()) or None, pace=o["pace"],
-                                  fps=o["fps"], k=o["top"], seed=o.get("seed"), model=o.get("model"), width=width,
-                                  height=height, explain=bool(o.get("explain")), store=self.store(),
-                                  encoder=self.encoder(), vision_encoder=self.vision_encoder(), voice=o.get("voice"),
-                                  narration=o.get("narration"), timing=o.get("timing"), music=o.get("music"),
-                                  **_a_roll_options(o))
-        for w in timeline.warnings:
-            warn(w)
-        return timeline
+            for w in timeline.warnings:
+                warn(w)
+            return timeline
+        return story_plan(job.story, job.settings, text=job.text, warn=warn, previous=previous,
+                          store=self.store(), encoder=self.encoder(), vision_encoder=self.vision_encoder())
 
     def close(self) -> None:
         encoder, self._encoder = self._encoder, None
@@ -99,17 +84,10 @@ class Session:
             store.close()
 
 
-def _a_roll_options(o: dict) -> dict:
-    """The job's --a-roll options for ``plan_story`` (the defaults where the command has none)."""
-    from wam.config import DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE
-
-    return {"a_roll": o.get("a_roll"), "a_roll_mode": o.get("a_roll_mode") or DEFAULT_A_ROLL_MODE,
-            "a_roll_every": o.get("a_roll_every") or DEFAULT_A_ROLL_EVERY}
-
-
 @dataclass(frozen=True)
 class RenderRequest:
-    """A planned job's render, for a worker: the plan as JSON, the render settings, the output."""
+    """A planned job's render, for a worker: the plan as JSON, the render settings (the fields of
+    ``RenderSettings``), the output."""
 
     job: Job
     plan_json: str
@@ -128,27 +106,19 @@ def visible_cuts(timeline: Timeline) -> int:
 
 
 def job_reads(job: Job) -> tuple[list[str], list[str]]:
-    """The files a job reads: its inputs (story, plan, music, recording, timing, a Piper voice
-    model, a saved plan's narration track) and, for a saved plan, its clips (whose sidecars
-    ``wam.outputs`` protects too)."""
+    """The files a job reads (``wam.app.files_read``): its inputs (story, plan, music,
+    recording, timing, talk, a Piper voice model, a saved plan's narration track, music and
+    talk) and, for a saved plan, its clips (whose sidecars ``wam.outputs`` protects too)."""
+    from wam.app import files_read
     from wam.timeline import read_plan
 
-    o = job.options
-    inputs = [p for p in (job.story, job.plan, o.get("music"), o.get("narration"), o.get("timing"), o.get("a_roll"))
-              if p]
-    voice = o.get("voice")
-    if isinstance(voice, str) and os.path.isfile(voice):
-        inputs += [voice, voice + ".json"]
-    sources: list[str] = []
+    timeline = None
     if job.plan:
         try:
             timeline = read_plan(job.plan)
         except WamError:  # not a usable plan: this job fails alone when it runs (and writes nothing)
-            return inputs, sources
-        sources = sorted({c.source for c in timeline.cuts()})
-        voiced = timeline.narration and timeline.narration.file
-        inputs += [voiced] if isinstance(voiced, str) else []
-    return inputs, sources
+            pass
+    return files_read(job.settings or PlanSettings(), story=job.story, plan=job.plan, timeline=timeline)
 
 
 def check_job_outputs(job: Job, reads: tuple[list[str], list[str]] | None = None) -> None:
@@ -164,18 +134,28 @@ def check_job_outputs(job: Job, reads: tuple[list[str], list[str]] | None = None
             raise UsageError(f"{job.label}: the subtitles {extra} and the output {job.output} are the same file")
 
 
-class PlanWork:
-    """``wam plan`` jobs: each writes its plan as wam.timeline/1 JSON."""
+def _previous(job: Job, fresh: bool, *, existing_plan: bool = False) -> Timeline | None:
+    """The plan a story job's output had (``wam.app.previous_plan``), as a single run re-plans
+    against it; None for a saved plan's job or with ``fresh``."""
+    from wam.app import previous_plan
 
-    def __init__(self, session: Session):
+    return None if fresh or job.plan else previous_plan(job.output, existing_plan=existing_plan)
+
+
+class PlanWork:
+    """``wam plan`` jobs: each writes its plan as wam.timeline/1 JSON, re-planned against the
+    plan its output had unless ``fresh`` (as ``wam plan STORY -o PLAN`` is)."""
+
+    def __init__(self, session: Session, *, fresh: bool = False):
         self.session = session
+        self.fresh = fresh
 
     def start(self, job: Job) -> JobResult:
-        from wam.fileio import write_atomic
+        from wam.app import write_plan
 
         started, warnings = time.perf_counter(), []
-        timeline = self.session.plan(job, warnings.append)
-        write_atomic(job.output, timeline.to_json() + "\n")
+        timeline = self.session.plan(job, warnings.append, _previous(job, self.fresh, existing_plan=True))
+        write_plan(timeline, job.output)
         return JobResult(job, "ok", timeline.duration, visible_cuts(timeline), warnings,
                          time.perf_counter() - started)
 
@@ -188,49 +168,32 @@ class ExportWork:
         self.session = session
 
     def start(self, job: Job) -> JobResult:
-        from wam.export import export_timeline, write_text
-        from wam.render.subtitles import srt_text
+        from wam.app import export_cut
 
         started, warnings = time.perf_counter(), []
         timeline = self.session.plan(job, warnings.append)
-        if (timeline.narration or {}).get("kind") == "voice":  # its track is copied beside the output
-            from wam.export import narration_copy_path
-            from wam.outputs import check_output
-
-            check_output(narration_copy_path(job.output),
-                         inputs=[job.story, job.plan, job.options.get("music"), job.output, *job.extra_outputs])
-        export_timeline(timeline, job.output, job.options.get("fmt"), music=job.options.get("music"),
-                        warn=warnings.append)
-        for srt in job.extra_outputs:
-            write_text(srt, srt_text(timeline))
+        music = (job.settings or PlanSettings()).music
+        export_cut(timeline, job.output, job.options.get("fmt"), music=music,
+                   srt=job.extra_outputs[0] if job.extra_outputs else None,
+                   inputs=[job.story, job.plan, music, *job.extra_outputs], warn=warnings.append)
         return JobResult(job, "ok", timeline.duration, visible_cuts(timeline), warnings,
                          time.perf_counter() - started)
 
 
 class RenderWork:
-    """``wam render`` jobs: planned here, rendered (with their ``--srt``) by an executor."""
+    """``wam render`` jobs: planned here (re-planned against the last plan rendered to the
+    output unless ``fresh``, as ``wam render STORY -o OUT`` is), rendered (with their ``--srt``)
+    by an executor."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, *, fresh: bool = False):
         self.session = session
+        self.fresh = fresh
 
     def start(self, job: Job) -> RenderRequest:
-        from wam.render.layout import output_size
-        from wam.render.options import RenderOptions
-
-        o, warnings = job.options, []
-        started = time.perf_counter()
-        timeline = self.session.plan(job, warnings.append)
-        size = output_size(o["resolution"], o.get("aspect"))
-        if (job.plan or o.get("a_roll")) and not {"resolution", "aspect"} & set(o.get("explicit", ())):
-            size = None  # a saved plan (and one over a talk) renders at its own size unless told otherwise
-        opts = RenderOptions.for_plan(timeline, size=size, preview=bool(o.get("preview")), fit=o["fit"],
-                                      preset=o["preset"], crf=o["crf"],
-                                      subtitles=not o.get("no_subtitles") and o.get("subtitle_mode") != "none",
-                                      words=o.get("subtitle_mode") == "words",
-                                      keep_audio=bool(o.get("keep_audio")), music=o.get("music"),
-                                      threads=o.get("threads"))
-        return RenderRequest(job, timeline.to_json(), asdict(opts), job.output, timeline.duration,
-                             visible_cuts(timeline), tuple(warnings), started,
+        started, warnings = time.perf_counter(), []
+        timeline = self.session.plan(job, warnings.append, _previous(job, self.fresh))
+        return RenderRequest(job, timeline.to_json(), asdict(job.render or RenderSettings()), job.output,
+                             timeline.duration, visible_cuts(timeline), tuple(warnings), started,
                              time.time() - (time.perf_counter() - started),
                              job.extra_outputs[0] if job.extra_outputs else None)
 
@@ -240,27 +203,44 @@ class RenderWork:
         seconds = time.perf_counter() - request.started
         if reply.get("error"):
             return JobResult(request.job, "failed", warnings=warnings, seconds=seconds, error=reply["error"])
+        if "segments" in reply:  # rendered: the plan its output's next re-plan starts from
+            _keep_plan(request)
         return JobResult(request.job, "ok", request.duration, request.cuts, warnings, seconds)
 
 
-def render_request(plan_json: str, settings: dict, output: str, srt: str | None = None) -> dict:
-    """Worker side: render a plan (JSON) with ``settings`` (RenderOptions fields) to ``output``
-    (and its subtitles to ``srt``, with the video). The reply is ``{"warnings": […]}``, with
-    ``"error"`` when the render failed."""
+def _keep_plan(request: RenderRequest) -> None:
+    """Keep a rendered job's plan in the render cache as its output's previous plan (best effort)."""
     import json
 
-    from wam.render.options import RenderOptions
-    from wam.render.renderer import render_timeline
+    from wam.render.cache import RenderCache
+    from wam.timeline import timeline_from_dict
+
+    try:
+        RenderCache.default().save_plan(request.output, timeline_from_dict(json.loads(request.plan_json)))
+    except (WamError, ValueError, KeyError, TypeError):
+        pass
+
+
+def render_request(plan_json: str, settings: dict, output: str, srt: str | None = None) -> dict:
+    """Worker side: render a plan (JSON) with ``settings`` (``RenderSettings`` fields) to
+    ``output`` (and its subtitles to ``srt``, with the video), reusing and filling the user's
+    render cache (``wam.app.render_plan``). The reply is ``{"warnings": […], "segments": n,
+    "encoded": m}`` (segments of the video, of which encoded by this render), or
+    ``{"warnings": […], "error": …}`` when the render failed."""
+    import json
+
+    from wam.app import render_plan
     from wam.timeline import timeline_from_dict
 
     warnings: list[str] = []
     try:
         timeline = timeline_from_dict(json.loads(plan_json))
-        render_timeline(timeline, output, RenderOptions(**settings), warn=warnings.append, srt=srt)
+        result = render_plan(timeline, output, RenderSettings(**settings), warn=warnings.append, srt=srt,
+                             keep_plan=False)
     except WamError as exc:
         return {"warnings": warnings, "error": str(exc)}
     except Exception as exc:  # one broken job never stops the others
         return {"warnings": warnings, "error": f"unexpected {type(exc).__name__}: {one_line(exc)}"}
     if not os.path.isfile(output):
         return {"warnings": warnings, "error": f"the render did not write {output}"}
-    return {"warnings": warnings}
+    return {"warnings": warnings, "segments": result.segments, "encoded": result.encoded}

@@ -45,7 +45,7 @@ def is_folder_target(output: str) -> bool:
 
 def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | None, suffix: str, *,
                plans: bool = True, is_plan=None, extra_outputs=lambda output, options: (),
-               check_target=lambda job: None) -> list:
+               check_target=lambda job: None, render_of=None) -> list:
     """The jobs of this invocation, checked in full before any job runs: options converted
     with the command's own types (a bad manifest line is a UsageError naming it), the frame
     size, each output's kind (``check_target(job)`` raises a WamError for an output the
@@ -53,7 +53,8 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
 
     ``plans``: a manifest line may name a saved plan (``"plan"``); ``is_plan``: tells a saved
     plan among the story arguments (``wam export``: folders then offer their ``.json`` files
-    too); ``extra_outputs(output, options)``: the files written beside each output."""
+    too); ``extra_outputs(output, options)``: the files written beside each output. Each job
+    gets its ``PlanSettings`` (and, with ``render_of(job)``, its ``RenderSettings``)."""
     from dataclasses import replace
 
     from wam.batch.jobs import STORY_SUFFIXES, Job, check_distinct_outputs, output_in, story_paths
@@ -123,6 +124,7 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
                             extra_outputs=tuple(extra_outputs(target, options))))
     for job in jobs:
         _check_values(job, check_target)
+    jobs = [_with_settings(job, render_of) for job in jobs]
     check_distinct_outputs(jobs)
     _check_outputs(jobs, outdir, manifest)
     return jobs
@@ -209,6 +211,20 @@ def _check_values(job, check_target) -> None:
         if "resolution" in job.options:
             output_size(job.options["resolution"], job.options.get("aspect"))
         check_target(job)
+    except WamError as exc:
+        raise UsageError(f"{job.where}: {exc}") from None
+
+
+def _with_settings(job, render_of):
+    """``job`` with the settings made from its option values (a bad value: a UsageError naming it)."""
+    from dataclasses import replace
+
+    from wam.cli.options import plan_settings
+    from wam.errors import UsageError, WamError
+
+    try:
+        return replace(job, settings=plan_settings(job.options, job.options.get("explicit", ())),
+                       render=render_of(job) if render_of is not None else None)
     except WamError as exc:
         raise UsageError(f"{job.where}: {exc}") from None
 

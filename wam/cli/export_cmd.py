@@ -50,11 +50,11 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     """
     import os
 
-    from wam.cli.handoff import check_output, load_cut, plan_sources, subtitles_beside
+    from wam.app import export_cut, saved_plan_or_story
+    from wam.cli.handoff import check_output, plan_sources, subtitles_beside
+    from wam.cli.options import plan_settings
     from wam.errors import WamError
-    from wam.export import export_timeline, format_for, narration_copy_path, writable_target, write_text
-    from wam.render.layout import output_size
-    from wam.render.subtitles import srt_text
+    from wam.export import format_for, narration_copy_path, writable_target
 
     if is_batch(sources, output, manifest):
         return _export_batch(sources, output, manifest, fmt, as_json, force, quiet)
@@ -74,13 +74,10 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
         check_output(srt_path, [source, music, output], clips)
         writable_target(srt_path)
     writable_target(output)
-    timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, music=music,
-                        **planning)
-    if timeline.narration is not None and timeline.narration.kind == "voice":  # its track is copied beside it
-        check_output(narration_copy_path(output), [source, music, output, srt_path], clips)
-    result = export_timeline(timeline, output, chosen.name, music=music, warn=warn)
-    if srt_path:
-        write_text(srt_path, srt_text(timeline))
+    settings = plan_settings(dict(planning, resolution=resolution, aspect=aspect, fps=fps, music=music))
+    timeline = saved_plan_or_story(source, settings, warn=warn)
+    result = export_cut(timeline, output, chosen.name, music=music, srt=srt_path, inputs=[source, music],
+                        sources=clips, warn=warn)
     if not quiet:
         copied = (result.narration if result.narration and result.narration == os.path.abspath(
             narration_copy_path(output)) else None)

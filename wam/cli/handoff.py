@@ -1,51 +1,12 @@
-"""Glue shared by the commands that hand a cut on (``export``, ``storyboard``): the
-PLAN_OR_STORY argument (a saved ``wam.timeline`` plan, or a story planned as ``wam plan``
-would) and the check that the output may be written."""
+"""Glue shared by the commands that hand a cut on (``export``, ``storyboard``): the clips of a
+PLAN_OR_STORY argument (a saved plan: ``wam.app.is_plan_file``), where the subtitles go, and
+the check that the output may be written."""
 
 from __future__ import annotations
 
 import os
 
-PLAN_SUFFIXES = (".json",)
-
-
-def is_plan_file(path: str) -> bool:
-    """A saved plan: a ``.json`` file, or any file holding a JSON object (a story never starts with ``{``)."""
-    if path == "-" or not os.path.isfile(path):
-        return False
-    if path.lower().endswith(PLAN_SUFFIXES):
-        return True
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return False
-    if not head.startswith(b"{"):
-        return False
-    from wam.config import MAX_JSON_BYTES
-    from wam.errors import InputError
-    from wam.textfile import parse_json, read_text
-
-    try:
-        text = read_text(path, what="the plan", limit=MAX_JSON_BYTES, error=InputError)
-        return isinstance(parse_json(text), dict)
-    except (OSError, ValueError, InputError):
-        return False
-
-
-def load_cut(source: str, *, size, fps, warn, music: str | None = None, **planning):
-    """The timeline of SOURCE: the saved plan it holds, or its story planned with ``planning``
-    (and on the beats of ``music``)."""
-    if is_plan_file(source):
-        from wam.timeline import read_plan
-
-        timeline = read_plan(source)
-        for w in timeline.warnings:
-            warn(w)
-        return timeline
-    from wam.cli.options import plan_from_options
-
-    return plan_from_options(source, size=size, fps=fps, warn=warn, music=music, **planning)
+from wam.app.planning import is_plan_file
 
 
 def plan_sources(source: str) -> list[str]:

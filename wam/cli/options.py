@@ -1,9 +1,10 @@
-"""Option groups shared by the commands that plan a story (``plan``, ``render``, and the
-coming ``export`` / ``storyboard``), built from the defaults in ``wam.config``, and the glue
-that turns those options into a timeline.
+"""Option groups shared by the commands that plan a story (``plan``, ``render``, ``export``,
+``storyboard``), built from the defaults in ``wam.config``, and the glue that turns their values
+into ``PlanSettings`` (``plan_settings``) for the use cases of ``wam.app``.
 
 Usage: decorate a command with ``@planning_options`` and ``@frame_options`` (and
-``@narration_options`` for a narrated cut) and pass its keyword arguments to ``plan_from_options``.
+``@narration_options`` for a narrated cut), turn its keyword arguments into settings with
+``plan_settings`` and plan with ``plan_from_options``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import click
 
 from wam.config import (
     A_ROLL_MODES, ASPECTS, DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE,
-    DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, MIN_A_ROLL_EVERY, PACE_NAMES,
+    DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, MIN_A_ROLL_EVERY, MIN_WPS, PACE_NAMES,
 )
+from wam.settings import PlanSettings, RenderSettings
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -42,7 +44,7 @@ def planning_options(f):
                      help="Use only shots of this indexed folder (repeatable; default: every library)."),
         click.option("--pace", type=click.Choice(PACE_NAMES), default=DEFAULT_PACE, show_default=True,
                      help="Average shot length: calm ≈ 5.5 s, normal ≈ 3.5 s, fast ≈ 2 s."),
-        click.option("--wps", type=FiniteFloatRange(min=0.1), default=DEFAULT_WPS, show_default=True,
+        click.option("--wps", type=FiniteFloatRange(min=MIN_WPS), default=DEFAULT_WPS, show_default=True,
                      help="Reading speed in words per second (sets sentence durations)."),
         click.option("--markdown", is_flag=True,
                      help="Read the story as Markdown (the default for .md/.markdown files; other files and "
@@ -104,33 +106,54 @@ def given_options(ctx: click.Context, names=("resolution", "aspect", "fps")) -> 
     return {n for n in names if ctx.get_parameter_source(n) not in (ParameterSource.DEFAULT, None)}
 
 
-def plan_from_options(story: str, *, libraries, pace, wps, markdown, seed, top, model, size: tuple[int, int], fps,
-                      warn, progress: bool = False, model_process: bool = False, explain: bool = False,
-                      voice: str | None = None, narration: str | None = None, timing: str | None = None, note=None,
-                      previous=None, music: str | None = None, a_roll: str | None = None,
-                      a_roll_mode: str = DEFAULT_A_ROLL_MODE, a_roll_every: float = DEFAULT_A_ROLL_EVERY):
-    """Read STORY and plan it with the values of ``planning_options`` (warnings go to ``warn``;
-    progress bars for a long story when ``progress``; the text model in a child process that
-    ends after planning when ``model_process``; per-sentence explanations when ``explain``;
-    ``previous``: the plan this story had before an edit, whose cuts unchanged sentences keep)
-    and of ``narration_options`` (``note`` hears what was synthesised); ``music``: cut on its beats;
-    and of ``a_roll_options`` (the speaker's talk under the cut)."""
+def plan_settings(values, explicit=frozenset()) -> PlanSettings:
+    """The ``PlanSettings`` of a planning command's option values by parameter name (the command
+    line's, or a batch job's): ``planning_options``, ``frame_options`` (``explicit``: which of
+    them were given; over a talk, the frame takes its shape unless --resolution or --aspect
+    was), and those of ``narration_options``, ``a_roll_options``, ``--music`` and ``--explain``
+    the command has."""
+    from wam.render.layout import output_size
+
+    width, height = output_size(values["resolution"], values.get("aspect"))
+    return PlanSettings(libraries=tuple(values.get("libraries") or ()), pace=values["pace"], fps=values["fps"],
+                        width=width, height=height, k=values["top"], seed=values.get("seed"),
+                        model=values.get("model"), wps=values["wps"],
+                        markdown=True if values.get("markdown") else None, explain=bool(values.get("explain")),
+                        voice=values.get("voice"), narration=values.get("narration"), timing=values.get("timing"),
+                        music=values.get("music"), a_roll=values.get("a_roll"),
+                        a_roll_mode=values.get("a_roll_mode") or DEFAULT_A_ROLL_MODE,
+                        a_roll_every=values.get("a_roll_every") or DEFAULT_A_ROLL_EVERY,
+                        talk_shape=not {"resolution", "aspect"} & set(explicit))
+
+
+def render_settings(values, explicit=frozenset(), *, saved_plan: bool = False,
+                    progress: bool = False) -> RenderSettings:
+    """The ``RenderSettings`` of ``wam render``'s option values by parameter name (the command
+    line's, or a batch job's; ``explicit``: which were given). A story renders at its plan's
+    size; a saved plan (``saved_plan``) too unless --resolution / --aspect were given, and
+    with its speaker shown the --a-roll-mode way when that was given."""
+    from wam.render.layout import output_size
+
+    given = set(explicit)
+    return RenderSettings(size=(output_size(values["resolution"], values.get("aspect"))
+                                if saved_plan and given & {"resolution", "aspect"} else None),
+                          fit=values["fit"], preset=values["preset"], crf=values["crf"],
+                          subtitles="none" if values.get("no_subtitles") else values["subtitle_mode"],
+                          keep_audio=bool(values.get("keep_audio")), music=values.get("music"),
+                          preview=bool(values.get("preview")), threads=values.get("threads"), progress=progress,
+                          a_roll_mode=values.get("a_roll_mode") if saved_plan and "a_roll_mode" in given else None)
+
+
+def plan_from_options(story: str, settings: PlanSettings, *, warn, **planning):
+    """STORY planned with ``settings`` (``wam.app.story_plan``; ``planning``: its other keywords),
+    a saved plan given as a story answered with what to do instead for the command running."""
+    from wam.app import story_plan
     from wam.errors import PlanNotStoryError
-    from wam.planner import plan_story
-    from wam.story import read_story_file
 
     try:
-        sentences = read_story_file(story, wps=wps, markdown=True if markdown else None, progress=progress)
+        return story_plan(story, settings, warn=warn, **planning)
     except PlanNotStoryError as exc:
         raise PlanNotStoryError(f"{exc}{_saved_plan_hint(story, str(exc))}") from None
-    timeline = plan_story(sentences, libraries=list(libraries) or None, pace=pace, fps=fps, k=top, seed=seed,
-                          model=model, width=size[0], height=size[1], progress=progress,
-                          model_process=model_process, explain=explain, voice=voice, narration=narration,
-                          timing=timing, note=note, previous=previous, music=music, a_roll=a_roll,
-                          a_roll_mode=a_roll_mode, a_roll_every=a_roll_every)
-    for w in timeline.warnings:
-        warn(w)
-    return timeline
 
 
 def _saved_plan_hint(path: str, message: str) -> str:
@@ -155,33 +178,6 @@ def replan_options(f):
                           "unchanged (default: the last plan made for the same output, kept in the render cache)."),
         click.option("--fresh", is_flag=True, help="Plan from scratch, ignoring any previous plan of the output."),
     ])
-
-
-def previous_from_options(output, previous_file, fresh: bool, *, existing_plan: bool = False):
-    """The plan an edited story is re-planned against: --previous, else the one the render cache
-    kept for ``output`` (else, with ``existing_plan``, ``output`` itself if it is a plan); None
-    with --fresh or when there is none."""
-    import os
-
-    from wam.errors import UsageError
-    from wam.render.cache import RenderCache
-    from wam.timeline import read_plan
-
-    if fresh:
-        if previous_file:
-            raise UsageError("--fresh ignores previous plans; give --previous or --fresh, not both")
-        return None
-    if previous_file:
-        return read_plan(previous_file)
-    if output is None:
-        return None
-    found = RenderCache.default().previous_plan(output)
-    if found is None and existing_plan and os.path.isfile(output):
-        try:
-            found = read_plan(output)
-        except Exception:  # not a plan (yet): plan from scratch
-            found = None
-    return found
 
 
 def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_file=None, note=lambda m: None):

@@ -1,4 +1,5 @@
-"""``wam plan STORY``: the cut list for a story, as a table or as wam.timeline/1 JSON."""
+"""``wam plan STORY``: the cut list for a story, as a table or as wam.timeline/1 JSON. Glue only:
+options become ``PlanSettings`` and ``wam.app`` plans (and writes the plan)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import click
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, quiet_option, show_progress, warner
 from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options, plan_from_options,
-                             planning_options, previous_from_options, replan_options, studio_plan_options)
+                             plan_settings, planning_options, replan_options, studio_plan_options)
 
 
 @click.command("plan")
@@ -52,43 +53,34 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
         wam plan story.txt -o plan.json      # again after an edit: unchanged sentences keep their cuts
         wam plan stories/*.txt -o plans/
     """
-    from wam.fileio import write_atomic
+    from wam.app import files_read, previous_plan, write_plan
     from wam.outputs import check_output
-    from wam.render.layout import output_frame
 
     if is_batch(stories, output, manifest):
         from wam.batch.work import PlanWork, Session
 
-        if previous_file or fresh:
-            raise click.UsageError("--previous and --fresh plan one story, not a batch")
+        if previous_file:
+            raise click.UsageError("--previous plans one story, not a batch")
         jobs = build_jobs(click.get_current_context(), stories, output, manifest, ".json", plans=False)
-        report_batch(PlanWork(Session()), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="planned")
+        report_batch(PlanWork(Session(), fresh=fresh), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="planned")
         return
     if len(stories) != 1:
         raise click.UsageError("give a STORY to plan (or several with -o OUTDIR/, or --manifest)")
     story = stories[0]
-    values = dict(planning, fps=fps, resolution=resolution, music=music)  # a story edited in wam studio
+    values = dict(planning, fps=fps, resolution=resolution, aspect=aspect, music=music, explain=explain)
     studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
-    planning.update((name, values[name]) for name in planning)
-    fps, resolution, music = values["fps"], values["resolution"], values["music"]
-    size = output_frame(resolution, aspect, a_roll=planning["a_roll"],
-                        explicit=given_options(click.get_current_context()))
+    settings = plan_settings(values, given_options(click.get_current_context()))  # a story edited in wam studio
     target = None
     if output:  # before planning: refuse to overwrite the story, a clip or the index (or the studio's plan)
         from wam.studio.saved import saved_plan_path
 
-        target = check_output(output, inputs=[story, planning["narration"], planning["timing"], music,
-                                              planning["a_roll"], saved_plan_path(story) if studio is not None else None])
-    previous = studio or previous_from_options(target, previous_file, fresh, existing_plan=True)
-    timeline = plan_from_options(story, size=size, fps=fps, warn=warner(quiet), progress=show_progress(quiet, None),
-                                 explain=explain, note=noter(quiet), previous=previous, music=music, **planning)
+        inputs, _ = files_read(settings, story=story)
+        target = check_output(output, inputs=[*inputs, saved_plan_path(story) if studio is not None else None])
+    previous = studio or previous_plan(target, previous_file, fresh, existing_plan=True)
+    timeline = plan_from_options(story, settings, warn=warner(quiet), progress=show_progress(quiet, None),
+                                 note=noter(quiet), previous=previous)
     if output:
-        write_atomic(output, timeline.to_json() + "\n")
-        from wam.fileio import is_stream
-        from wam.render.cache import RenderCache
-
-        if not is_stream(output):  # /dev/stdout names another pipe each run: nothing to re-plan against
-            RenderCache.default().save_plan(target, timeline)
+        write_plan(timeline, output)
     if as_json:
         click.echo(timeline.to_json())
     elif not output or not (quiet or _is_stdout(output)):  # -o /dev/stdout: the JSON alone, for a pipe

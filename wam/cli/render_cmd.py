@@ -7,14 +7,12 @@ import json
 
 import click
 
-from click.core import ParameterSource
-
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
 from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options, plan_from_options,
-                             planning_options, previous_from_options, replan_options, studio_plan_options)
-from wam.config import (DEFAULT_CRF, DEFAULT_FIT, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, PREVIEW_CRF, PREVIEW_PRESET,
-                        PREVIEW_SCALE, SUBTITLE_MODES, X264_PRESETS)
+                             plan_settings, planning_options, render_settings, replan_options, studio_plan_options)
+from wam.config import (DEFAULT_CRF, DEFAULT_FIT, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, PREVIEW_CRF,
+                        PREVIEW_PRESET, PREVIEW_SCALE, SUBTITLE_MODES, X264_PRESETS)
 
 
 @click.command("render")
@@ -88,16 +86,14 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         wam render stories/ -o videos/ --jobs 2 --json
         wam render --manifest jobs.jsonl --ray
     """
+    from wam.app import files_read, previous_plan, render_options, render_plan, user_render_cache
     from wam.errors import UsageError
     from wam.outputs import check_output, check_video_output
-    from wam.render.layout import output_frame, output_size
-    from wam.render.options import RenderOptions
-    from wam.render.renderer import render_timeline
 
     if manifest or ray_address or is_batch(stories, output, manifest):
-        if watch or previous_file or fresh:
-            raise click.UsageError("--watch, --previous and --fresh render one story, not a batch")
-        return _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet)
+        if watch or previous_file:
+            raise click.UsageError("--watch and --previous render one story, not a batch")
+        return _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet, fresh)
     if output is None:
         raise click.UsageError("give the video to write with -o OUT.mp4 (or -o OUTDIR/ for a batch)")
     story = stories[0] if stories else None
@@ -110,55 +106,42 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     ctx = click.get_current_context()
     if as_json:  # a failed render prints its JSON line too
         warn = _json_line_on_failure(ctx, story or plan_file, output, warn)
-    explicit = given_options(ctx)
+    explicit = given_options(ctx, ("resolution", "aspect", "fps", "a_roll_mode"))
+    values = dict(planning, resolution=resolution, aspect=aspect, fps=fps, music=music, fit=fit, preset=preset,
+                  crf=crf, subtitle_mode=subtitle_mode, no_subtitles=no_subtitles, keep_audio=keep_audio,
+                  preview=preview, threads=threads)
     studio = None
     if not plan_file:  # a story edited in wam studio: its saved plan and settings
-        values = dict(planning, fps=fps, resolution=resolution, music=music)
         studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
-        planning.update((name, values[name]) for name in planning)
-        fps, resolution, music = values["fps"], values["resolution"], values["music"]
-    size = (output_size(resolution, aspect) if plan_file
-            else output_frame(resolution, aspect, a_roll=planning["a_roll"], explicit=explicit))
-    inputs = [story, plan_file, music, previous_file, planning["narration"], planning["timing"], planning["a_roll"]]
-    sources: list[str] = []
-    if studio is not None:
-        from wam.studio.saved import saved_plan_path
-
-        inputs.append(saved_plan_path(story))
+    settings = plan_settings(values, explicit)
+    progress = show_progress(quiet, progress)
+    render = render_settings(values, explicit, saved_plan=bool(plan_file), progress=progress)
     timeline = None
     if plan_file:
         from wam.timeline import read_plan
 
         timeline = read_plan(plan_file)
-        voiced = timeline.narration and timeline.narration.file
-        sources = sorted({c.source for c in timeline.cuts()})
-        inputs += [voiced] if isinstance(voiced, str) else []
-        inputs.append((timeline.music or {}).get("file"))
-        if not explicit & {"resolution", "aspect"}:  # a saved plan renders at its own size …
-            size = None
-        if "fps" in explicit and fps != timeline.fps:  # … and always on its own frame grid
+        if "fps" in explicit and fps != timeline.fps:  # a saved plan renders on its own frame grid
             warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
-        timeline = _with_a_roll_mode(timeline, planning["a_roll_mode"], ctx, warn)
     # before planning or rendering: refuse to overwrite an input, a clip or the index
+    inputs, sources = files_read(settings, story=story, plan=plan_file, timeline=timeline)
+    if studio is not None:
+        from wam.studio.saved import saved_plan_path
+
+        inputs.append(saved_plan_path(story))
+    inputs.append(previous_file)
     target = check_output(output, inputs=inputs, sources=sources)
     if srt_file and check_output(srt_file, inputs=inputs, sources=sources) == target:
         raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another name")
-    previous = None if plan_file else studio or previous_from_options(target, previous_file, fresh)
     if timeline is None:
         # the text model runs in a child process that ends after planning: the render keeps none of its memory
         # (except with --watch, where it stays loaded to re-plan each edit at once)
-        timeline = plan_from_options(story, size=size, fps=fps, warn=warn, progress=show_progress(quiet, progress),
-                                     model_process=not watch, note=noter(quiet), previous=previous, music=music,
-                                     **planning)
-    opts = RenderOptions.for_plan(timeline, size=size, preview=preview, fit=fit, preset=preset, crf=crf,
-                                  subtitles=not no_subtitles and subtitle_mode != "none",
-                                  words=subtitle_mode == "words", keep_audio=keep_audio, music=music, threads=threads,
-                                  progress=show_progress(quiet, progress))
-    cache = render_cache(warn)
-    result = render_timeline(timeline, output, opts, warn=warn, cache=cache, srt=srt_file)  # the subtitles with the video
-    if cache is not None:
-        cache.save_plan(target, timeline)
+        timeline = plan_from_options(story, settings, warn=warn, progress=progress, model_process=not watch,
+                                     note=noter(quiet), previous=studio or previous_plan(target, previous_file, fresh))
+    cache = user_render_cache(warn)
+    result = render_plan(timeline, output, render, warn=warn, cache=cache or False, srt=srt_file)
     if not quiet:
+        opts = render_options(timeline, render)
         click.echo(f"wrote {result.path}: {result.duration:.2f} s, {opts.width}x{opts.height} at {timeline.fps} fps "
                    f"in {result.seconds:.1f} s ({result.encoded} of {result.segments} segments encoded)", err=True)
     if as_json:
@@ -168,20 +151,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     if watch:
         from wam.cli.watch import watch_and_render
 
-        watch_and_render(story, target, timeline, opts, cache, quiet=quiet, srt_file=srt_file, size=size, fps=fps,
-                         planning=dict(planning, music=music))
-
-
-def _with_a_roll_mode(timeline, mode: str, ctx, warn):
-    """A saved plan rendered with --a-roll-mode: the speaker shown that way (a plan without a talk: a warning)."""
-    from dataclasses import replace
-
-    if ctx.get_parameter_source("a_roll_mode") in (ParameterSource.DEFAULT, None):
-        return timeline
-    if timeline.a_roll is None:
-        warn("--a-roll-mode ignored: the plan has no talk under it (plan with --a-roll)")
-        return timeline
-    return replace(timeline, a_roll=dict(timeline.a_roll, mode=mode))
+        watch_and_render(story, target, timeline, settings, render, cache, quiet=quiet, srt_file=srt_file)
 
 
 def _json_line_on_failure(ctx: click.Context, source: str, output: str, warn):
@@ -205,19 +175,7 @@ def _json_line_on_failure(ctx: click.Context, source: str, output: str, warn):
     return keep
 
 
-def render_cache(warn):
-    """The user's render cache, or None (with a warning) when it cannot be used."""
-    from wam.errors import WamError
-    from wam.render.cache import RenderCache
-
-    try:
-        return RenderCache.default().ensure()
-    except WamError as exc:
-        warn(f"{exc}; rendering without the cache")
-        return None
-
-
-def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet):
+def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, quiet, fresh):
     """Several stories, a folder, stdin paths or a manifest: ``wam.batch`` does the work."""
     from wam.batch.run import executor_for
     from wam.batch.work import RenderWork, Session
@@ -230,12 +188,15 @@ def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, 
 
         check_video_output(job.output)
 
+    def render_of(job):
+        return render_settings(job.options, job.options.get("explicit", ()), saved_plan=bool(job.plan))
+
     todo = build_jobs(click.get_current_context(), stories, output, manifest, ".mp4", extra_outputs=srt_of,
-                      check_target=check_target)
+                      check_target=check_target, render_of=render_of)
     if ray_address:
         from wam.batch.remote import RayExecutor
 
         executor = RayExecutor(None if ray_address == "auto" else ray_address)
     else:
         executor = executor_for(min(jobs, len(todo)))
-    report_batch(RenderWork(Session()), todo, executor, force=force, quiet=quiet, as_json=as_json, verb="rendered")
+    report_batch(RenderWork(Session(), fresh=fresh), todo, executor, force=force, quiet=quiet, as_json=as_json, verb="rendered")

@@ -32,27 +32,19 @@ def storyboard_command(source, output, alternatives, quiet, resolution, aspect, 
     """
     import os
 
-    from wam.cli.handoff import check_output, load_cut, plan_sources
-    from wam.errors import WamError
+    from wam.app import saved_plan_or_story, storyboard_page
+    from wam.cli.handoff import check_output, plan_sources
+    from wam.cli.options import plan_settings
     from wam.export import writable_target, write_text
-    from wam.render.layout import output_size
-    from wam.storyboard import storyboard_html
 
     warn = warner(quiet)
     check_output(output, [source], plan_sources(source))
     writable_target(output)
-    timeline = load_cut(source, size=output_size(resolution, aspect), fps=fps, warn=warn, **planning)
-    alts = None
-    if alternatives:
-        from wam.alternatives import next_best
-
-        try:
-            alts = next_best(timeline, count=alternatives, k=planning["top"],
-                             libraries=list(planning["libraries"]))
-        except WamError as exc:
-            warn(f"no alternatives shown: {exc}")
+    settings = plan_settings(dict(planning, resolution=resolution, aspect=aspect, fps=fps))
+    timeline = saved_plan_or_story(source, settings, warn=warn)
     name = os.path.splitext(os.path.basename(source))[0] if source != "-" else "story"
-    page = storyboard_html(timeline, title=f"{name} — wam storyboard", alternatives=alts, warn=warn)
+    page = storyboard_page(timeline, title=f"{name} — wam storyboard", alternatives=alternatives,
+                           k=settings.k, libraries=settings.libraries, warn=warn)
     write_text(output, page)
     if not quiet:
         click.echo(f"wrote {output}: {len(timeline.sentences)} sentences, {len(timeline.cuts())} cuts "

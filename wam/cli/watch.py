@@ -9,14 +9,15 @@ import time
 import click
 
 
-def watch_and_render(story: str, target, timeline, opts, cache, *, quiet: bool, srt_file, size, fps,
-                     planning: dict) -> None:
-    """Loop until Ctrl-C (KeyboardInterrupt, exit 130 by the CLI). A failing re-plan or
-    re-render is reported in one line and the previous video stays; watching goes on."""
+def watch_and_render(story: str, target, timeline, settings, render, cache, *, quiet: bool, srt_file) -> None:
+    """Loop until Ctrl-C (KeyboardInterrupt, exit 130 by the CLI), re-planning with ``settings``
+    (``PlanSettings``) and rendering with ``render`` (``RenderSettings``) through ``cache``. A
+    failing re-plan or re-render is reported in one line and the previous video stays; watching
+    goes on."""
+    from wam.app import render_plan
     from wam.cli.common import warner
     from wam.cli.options import plan_from_options
     from wam.errors import WamError
-    from wam.render.renderer import render_timeline
     from wam.render.watch import describe_recut, file_changes, recut_sentences
 
     warn = warner(quiet)
@@ -25,14 +26,12 @@ def watch_and_render(story: str, target, timeline, opts, cache, *, quiet: bool, 
     for _ in file_changes(story):
         started = time.perf_counter()
         try:
-            new = plan_from_options(story, size=size, fps=fps, warn=warn, previous=timeline, **planning)
+            new = plan_from_options(story, settings, warn=warn, previous=timeline)
             planned = time.perf_counter() - started
-            result = render_timeline(new, target, opts, warn=warn, cache=cache, srt=srt_file)
+            result = render_plan(new, target, render, warn=warn, cache=cache or False, srt=srt_file)
         except WamError as exc:
             click.echo(f"wam: error: {' '.join(str(exc).split())} (still watching)", err=True)
             continue
-        if cache is not None:
-            cache.save_plan(target, new)
         recut = recut_sentences(timeline, new)
         timeline = new
         say(f"{describe_recut(recut, len(new.sentences))}; {result.encoded} of {result.segments} segments "

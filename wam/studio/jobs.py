@@ -3,9 +3,10 @@ preview (``wam.render.preview``), the final render with its progress, and the ex
 four editor formats. Outputs go beside the story (``story.mp4``, ``story.otio`` …, with the
 subtitles as ``story.srt``), each checked by ``wam.outputs.check_output`` first.
 
-Renders and previews use the options ``wam render STORY`` uses by default, so that the render
-cache's segments are shared: a sentence played in the studio is not encoded again by the
-render, nor by a later ``wam render story.txt -o story.mp4``.
+Renders and previews use the settings ``wam render STORY`` uses by default (``RenderSettings()``,
+through ``wam.app`` as the CLI and batches do), so that the render cache's segments are shared:
+a sentence played in the studio is not encoded again by the render, nor by a later
+``wam render story.txt -o story.mp4``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from wam.config import EXPORT_FORMATS
 from wam.errors import UsageError, WamError, one_line
+from wam.settings import RenderSettings
 from wam.timeline import Timeline
 
 
@@ -44,9 +46,9 @@ class RenderState:
 
 def render_options(timeline: Timeline):
     """The options of every studio preview and render: ``wam render``'s defaults, at the plan's size."""
-    from wam.render.options import RenderOptions
+    from wam.app import render_options as options_for
 
-    return RenderOptions.for_plan(timeline)
+    return options_for(timeline, RenderSettings())
 
 
 class MediaJobs:
@@ -104,22 +106,21 @@ class MediaJobs:
         self.run(self._render, timeline, target, self.render)
 
     def _render(self, timeline: Timeline, target: Path, state: RenderState) -> None:
-        from wam.render.renderer import render_timeline
+        from wam.app import render_plan
 
         def report(done: int, total: int) -> None:
             state.done, state.total = done, total
 
         started = time.perf_counter()
         try:
-            result = render_timeline(timeline, target, render_options(timeline), warn=self.warn,
-                                     cache=self.cache, report=report)
+            result = render_plan(timeline, target, RenderSettings(), warn=self.warn, cache=self.cache,
+                                 report=report)  # the plan kept as the video's previous plan
         except WamError as exc:
             state.error, state.state = str(exc), "failed"
             return
         except Exception as exc:  # the server goes on; the page says what failed
             state.error, state.state = f"unexpected {type(exc).__name__}: {one_line(exc)}", "failed"
             return
-        self.cache.save_plan(target, timeline)
         state.encoded, state.segments = result.encoded, result.segments
         state.seconds = round(time.perf_counter() - started, 2)
         state.done = state.total
@@ -128,19 +129,13 @@ class MediaJobs:
     def export(self, timeline: Timeline, fmt: str) -> dict:
         """Write the cut for an editor in ``fmt`` (an ``EXPORT_FORMATS`` name) and the subtitles
         beside the story; the files written and the warnings."""
-        from wam.export import export_timeline, narration_copy_path
-        from wam.fileio import write_atomic
-        from wam.outputs import check_output
-        from wam.render.subtitles import srt_text
+        from wam.app import export_cut
 
         if fmt not in EXPORT_FORMATS:
             raise UsageError(f"the format must be one of {', '.join(EXPORT_FORMATS)}")
         target = self.outputs(timeline, f".{fmt}")
         srt = self.outputs(timeline, ".srt")
-        if timeline.narration is not None and timeline.narration.kind == "voice":
-            check_output(narration_copy_path(target), inputs=[self.story, target, srt])
         warnings: list[str] = []
-        result = export_timeline(timeline, target, fmt, warn=warnings.append)
-        write_atomic(srt, srt_text(timeline))
+        result = export_cut(timeline, target, fmt, srt=srt, inputs=[self.story], warn=warnings.append)
         return {"files": [str(result.path), str(srt)] + ([result.narration] if result.narration else []),
                 "warnings": warnings, "clips": result.clips}

@@ -21,16 +21,18 @@ from wam.config import (
     DEFAULT_A_ROLL_MODE,
     DEFAULT_ALTERNATIVES,
     DEFAULT_FPS,
+    DEFAULT_HEIGHT,
     DEFAULT_K,
     DEFAULT_PACE,
     DEFAULT_RESOLUTION,
     DEFAULT_VOICE,
-    DEFAULT_WPS,
+    DEFAULT_WIDTH,
     PACE_NAMES,
     STUDIO_MUSIC_EXTENSIONS,
     wam_home,
 )
 from wam.errors import NothingIndexedError, UsageError, WamError
+from wam.settings import PlanSettings
 from wam.timeline import Bans, Timeline
 
 
@@ -40,13 +42,21 @@ class Settings:
 
     pace: str = DEFAULT_PACE
     fps: int = DEFAULT_FPS
-    size: tuple[int, int] = (1280, 720)
+    size: tuple[int, int] = (DEFAULT_WIDTH, DEFAULT_HEIGHT)
     # None: unnarrated; a Piper voice (``--voice``: the shipped one's name, or a model)
     voice: str | None = None
     music: str | None = None  # a sound file among the session's music choices
     a_roll: str | None = None  # the speaker's talk under the cut (``--a-roll``; its sound is the narration)
     a_roll_mode: str = DEFAULT_A_ROLL_MODE
     a_roll_every: float = DEFAULT_A_ROLL_EVERY
+
+    def plan_settings(self, *, libraries: list[str] | None, markdown: bool) -> PlanSettings:
+        """These settings as the ``PlanSettings`` the story is planned with (every other option at
+        its default; the frame exactly ``size``: it already has the talk's shape)."""
+        return PlanSettings(libraries=tuple(libraries or ()), pace=self.pace, fps=self.fps,
+                            width=self.size[0], height=self.size[1], markdown=markdown, voice=self.voice,
+                            music=self.music, a_roll=self.a_roll, a_roll_mode=self.a_roll_mode,
+                            a_roll_every=self.a_roll_every, talk_shape=False)
 
     def aspect(self) -> str | None:
         """The ``ASPECTS`` name of the frame's shape (None: another shape)."""
@@ -179,30 +189,12 @@ class StudioSession:
         """Plan the current text against ``previous`` (its cuts kept where the text is
         unchanged; its pins held); on failure the last good plan stays and ``error`` says why."""
         from wam.alternatives import next_best
-        from wam.planner import plan_story
-        from wam.story import read_story
+        from wam.app import story_plan
 
-        s = self.settings
         try:
-            sentences = read_story(self.text, wps=DEFAULT_WPS, markdown=self.markdown)
-            timeline = plan_story(
-                sentences,
-                libraries=self.libraries,
-                pace=s.pace,
-                fps=s.fps,
-                width=s.size[0],
-                height=s.size[1],
-                k=DEFAULT_K,
-                previous=previous,
-                voice=s.voice,
-                music=s.music,
-                store=self._store,
-                encoder=self._encoder,
-                bans=self.bans,
-                a_roll=s.a_roll,
-                a_roll_mode=s.a_roll_mode,
-                a_roll_every=s.a_roll_every,
-            )
+            settings = self.settings.plan_settings(libraries=self.libraries, markdown=self.markdown)
+            timeline = story_plan(None, settings, text=self.text, previous=previous, store=self._store,
+                                  encoder=self._encoder, bans=self.bans)
             self.alternatives = next_best(
                 timeline,
                 count=DEFAULT_ALTERNATIVES,
