@@ -15,6 +15,7 @@ from conftest import REPO
 from media import tiny_library
 from wam import config
 from wam.errors import UsageError
+from wam.narration import Narration
 from wam.settings import PlanSettings, RenderSettings
 
 # ---------------------------------------------------------------- pure: the settings objects
@@ -117,7 +118,7 @@ def test_the_files_a_run_reads_are_the_same_for_a_single_run_and_a_batch_job(tmp
     cut = Cut(shot_id="a-000", source="/clips/a.mp4", source_in=0.0, source_out=1.0, start_frame=0, frames=10,
               fps=10, score=0.9)
     plan = Timeline(10, 320, 180, [SentenceSpan(0, "Hello.", 0, 10, 10, 0, [cut])],
-                    narration={"kind": "recording", "file": "/r/me.wav"}, music={"file": "/m/old.mp3"},
+                    narration=Narration("recording", "/r/me.wav", ()), music={"file": "/m/old.mp3"},
                     a_roll={"file": "/t/talk.mp4"})
     inputs, sources = files_read(PlanSettings(), plan="/p/plan.json", timeline=plan)
     assert inputs == ["/p/plan.json", "/r/me.wav", "/m/old.mp3", "/t/talk.mp4"]
