@@ -316,15 +316,16 @@ def frames_per_sentence(problem, seg: Segment):
     s = seg.span
     if seg.end <= problem.frames[s][1]:
         return ((s, seg.end - seg.start),)
-    return _frames_per_sentence(problem, seg)
+    return ((s, hi - lo) for s, lo, hi in sentence_pieces(problem, seg))
 
 
-def _frames_per_sentence(problem, seg: Segment):
+def sentence_pieces(problem, seg: Segment):
+    """(sentence, first frame, end frame) of each sentence a segment covers."""
     s = seg.span
     while s < len(problem.frames):
         a, b = problem.frames[s]
         lo, hi = max(a, seg.start), min(b, seg.end)
         if lo >= hi:
             break
-        yield s, hi - lo
+        yield s, lo, hi
         s += 1

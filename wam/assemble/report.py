@@ -14,6 +14,7 @@ import numpy as np
 
 from wam.assemble.costs import Piece, pieces_costs
 from wam.assemble.diversity import DiverseResult
+from wam.assemble.problem import sentence_pieces
 from wam.assemble.terms import WEAK_MATCH, last_resort
 from wam.timeline import Cut, SentenceSpan, Timeline
 
@@ -94,7 +95,7 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
         src_in, src_out = ranges[i]
         length = (seg.end - seg.start) / fps
         first = True
-        parts = list(_pieces(problem, seg))
+        parts = list(sentence_pieces(problem, seg))
         shown = piece_sources(src_in, src_out, [(lo - seg.start, hi - seg.start) for _, lo, hi in parts], fps)
         for (s, lo, hi), (p_in, p_out) in zip(parts, shown):
             a, b = problem.frames[s]
@@ -154,18 +155,6 @@ def piece_sources(src_in: float, src_out: float, pieces: list[tuple[int, int]],
         p_out = max(min(src_in + hi / fps, last_out), p_in)
         out.append((p_in, p_out))
     return out
-
-
-def _pieces(problem, seg):
-    """(sentence, first frame, end frame) of each sentence a segment covers."""
-    s = seg.span
-    while s < len(problem.frames):
-        a, b = problem.frames[s]
-        lo, hi = max(a, seg.start), min(b, seg.end)
-        if lo >= hi:
-            break
-        yield s, lo, hi
-        s += 1
 
 
 def _still(table, row: int) -> bool:
