@@ -151,7 +151,7 @@ def test_the_script_check_tells_the_script_from_another(tmp_path):
 
 
 def test_sentences_get_a_frame_each_or_the_talk_is_too_short(tmp_path):
-    from wam.assemble.plan import sentence_frames
+    from wam.assemble.problem import sentence_frames
     from wam.errors import WamError
     from wam.voice.talk import apart
 

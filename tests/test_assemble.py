@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tables import fake_library, make_table
-from wam.assemble.diversity import solve_diverse
-from wam.assemble.plan import assemble, build_problem, cut_grid, sentence_frames
+from wam.assemble.plan import assemble, solve_diverse
+from wam.assemble.problem import build_problem, cut_grid, sentence_frames
 from wam.assemble.report import timeline_of
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from tables import fake_library
 from wam.assemble.beats import beat_grid, looped_beats, on_beat_share, on_beats
-from wam.assemble.plan import assemble, cut_grid
+from wam.assemble.plan import assemble
+from wam.assemble.problem import cut_grid
 from wam.assemble.stable import compatible
 from wam.assemble.styles import pace
 from wam.errors import WamError

@@ -8,7 +8,8 @@ import pytest
 
 from tables import fake_library, make_table
 from wam.assemble.lead import FLOOR_RATIO, OPENING_RATIO, Opening, floor_rows, may_open, pinned_mask
-from wam.assemble.plan import assemble, build_problem
+from wam.assemble.plan import assemble
+from wam.assemble.problem import build_problem
 from wam.assemble.stable import KEEP_PINNED, KEEP_UNCHANGED
 from wam.assemble.styles import PACES
 from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext

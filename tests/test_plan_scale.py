@@ -1,6 +1,6 @@
 """Planning a long story fast gives the plan a one-at-a-time computation gives: the shared
 transition table (assemble/pairs.py), the incremental no-repeat rule (repair.NoRepeat), the
-cost report asked once per sentence (report.pieces_costs); and the whole planner on a story
+cost report asked once per sentence (costs.pieces_costs); and the whole planner on a story
 far longer than its library."""
 
 import numpy as np
@@ -8,11 +8,12 @@ import pytest
 
 from tables import fake_library, make_table
 from wam.assemble import pairs
+from wam.assemble.costs import Piece, piece_costs, pieces_costs
 from wam.assemble.diversity import footage_uses, kept_in_order, split_uses
 from wam.assemble.pairs import TransitionCosts
-from wam.assemble.plan import _transitions, assemble, build_problem, solve_problem
+from wam.assemble.plan import assemble, solve_diverse
+from wam.assemble.problem import _transitions, build_problem, solve_problem
 from wam.assemble.repair import NoRepeat
-from wam.assemble.report import Piece, piece_costs, pieces_costs
 from wam.assemble.segments import Segment
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
@@ -241,8 +242,6 @@ def test_candidates_are_the_top_k_best_first_then_by_row():
 
 
 def test_an_uncosted_solve_gives_the_same_plan():
-    from wam.assemble.diversity import solve_diverse
-
     t = fake_library(n_clips=2, shots_per_clip=2)  # too small: the plan is edited after the search
     results = []
     for costed in (True, False):

@@ -8,7 +8,8 @@ import pytest
 from tables import make_table
 from test_assemble import repeated_seconds
 from wam.assemble.diversity import footage_uses, rounds_for, search
-from wam.assemble.plan import assemble, build_problem
+from wam.assemble.plan import assemble
+from wam.assemble.problem import build_problem
 from wam.assemble.repair import LastResort, NoRepeat, enforce
 from wam.assemble.segments import Segment
 from wam.assemble.styles import PACES
@@ -119,7 +120,7 @@ def test_progress_ticks_once_per_sentence_solved_then_once_per_sentence_costed()
     assemble(sentences, t, scores, pace=PACES["normal"], tick=ticks.append)
     n = len(sentences)
     assert set(ticks) == {1} and 2 * n <= len(ticks) <= (rounds_for([s.duration for s in sentences]) + 1) * n
-    from wam.assemble.report import Piece, pieces_costs
+    from wam.assemble.costs import Piece, pieces_costs
 
     problem = build_problem(sentences, t, candidates_from_scores(scores, t.lengths(), [4.0] * n, 5),
                             pace=PACES["normal"], fps=30, weights=CostWeights())

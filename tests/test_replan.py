@@ -141,7 +141,7 @@ def test_the_cut_after_a_window_is_costed_against_its_new_predecessor(big):
     again, reuse = plan(story(20, edit={9: "A rocket lifts off into a cloudless morning sky."}), big, first)
     before, after = again.sentences[10].cuts[-1], again.sentences[11].cuts[0]
     rows = [big.shot_ids.index(c.shot_id) for c in (before, after)]
-    from wam.assemble.plan import build_problem
+    from wam.assemble.problem import build_problem
 
     problem = build_problem(story(2), big, candidates_from_scores(np.ones((2, len(big)), np.float32),
                             np.asarray(big.ends) - np.asarray(big.starts), [1, 1], 4), pace=PACE, fps=30,

@@ -29,6 +29,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from wam.assemble.moves import still_moves
+from wam.assemble.plan import solve_diverse
+from wam.assemble.problem import build_problem, sentence_frames
+from wam.assemble.report import span_warnings, timeline_of
 from wam.assemble.speaker import SPEAKER_ID, speaker_table, speaker_terms
 from wam.assemble.styles import Pace
 from wam.assemble.terms import WEAK_MATCH, CostWeights
@@ -150,11 +154,8 @@ def assemble_a_roll(sentences: list[Sentence], table, candidates: list[Candidate
     library footage from ``table`` where ``candidates`` match well (see the module's
     docstring). ``cut_points``: seconds where cuts may fall (word starts); ``matched``: the
     script was found in the talk (else the whole plan stays on the speaker); ``aspect``: the
-    talk's width / height; ``seed``: an alternative cut (``plan.build_problem``). The plan's
+    talk's width / height; ``seed``: an alternative cut (``problem.build_problem``). The plan's
     ``a_roll`` names the talk (the planner adds what else it knows of it)."""
-    from wam.assemble.moves import still_moves
-    from wam.assemble.plan import sentence_frames
-
     frames = sentence_frames(sentences, fps)
     total = frames[-1][1]
     points = np.unique(np.round(np.asarray(cut_points, np.float64) * fps).astype(np.int64))
@@ -189,10 +190,6 @@ def _solve(pieces: list[Piece], sentences, frames, tab, candidates, speaker: int
            pace, rules, weights, fps, seed, tick) -> tuple[list[list[Cut]], list[bool]]:
     """The cuts of each piece (a shot running on across pieces: a cut and its continuation),
     and whether each piece shows footage shown before (the library ran out)."""
-    from wam.assemble.diversity import solve_diverse
-    from wam.assemble.plan import build_problem
-    from wam.assemble.report import timeline_of
-
     talk = tab.sources[speaker]
     if all(p.speaker for p in pieces):
         return [[Cut(SPEAKER_ID, talk, p.start / fps, p.end / fps, p.start, p.end - p.start, fps, 0.0)]
@@ -283,7 +280,5 @@ def _merged(a: Cut, b: Cut) -> Cut:
 def a_roll_warnings(spans: list[SentenceSpan], pace: Pace) -> list[str]:
     """The plan's warnings about its library footage (repeats, held frames, short cuts, unrelated
     footage); a sentence nothing matches is no warning: it stays on the speaker."""
-    from wam.assemble.report import span_warnings
-
     footage = [replace(s, cuts=[c for c in s.cuts if not c.a_roll], weak_match=False) for s in spans]
     return span_warnings(footage, pace)

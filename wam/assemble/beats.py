@@ -4,7 +4,7 @@
   ``BEAT_SNAP_SECONDS`` (``on_beats``), so the cut between two sentences lands on a beat;
   subtitles follow the sentences. With narration the voice keeps the sentences' times.
 * Inside a sentence, cuts may fall only on beats (``beat_grid`` replaces the regular cut
-  grid of ``plan.cut_grid``); where the music has no beat for a while (before it starts,
+  grid of ``problem.cut_grid``); where the music has no beat for a while (before it starts,
   after it ends, a break) the regular grid fills in. The pace still chooses which beats:
   a calm cut spans several, a fast one one or two.
 

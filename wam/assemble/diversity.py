@@ -9,9 +9,12 @@ continuation across a sentence boundary is one use. The first round also penalis
 that appear in far more sentences than their fair share. A long story gets fewer rounds
 (``rounds_for``: the loop's work stays linear in the story).
 
-``search`` is that loop; ``solve_diverse`` then makes the plan's rules constraints
-(``repair.enforce``), so that where the loop ends on near-ties does not decide whether
-footage repeats, and moves the repeats a too-small library forces apart (``spread.py``).
+``search`` is that loop, on a ``problem.Problem`` (the whole story's, or a window of it
+that ``repair.py`` solves again); ``plan.solve_diverse`` then makes the plan's rules
+constraints (``repair.enforce``), so that where the loop ends on near-ties does not decide
+whether footage repeats, and moves the repeats a too-small library forces apart
+(``spread.py``). ``footage_uses`` (which uses of a shot are kept and which repeat) is the
+rule ``repair`` and ``report`` share.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wam.assemble.allocation import allocate_footage
-from wam.assemble.segments import INF, Segment, Solution
+from wam.assemble.costs import Piece, pieces_costs
+from wam.assemble.problem import frames_per_sentence, solve_problem
+from wam.assemble.segments import Segment, Solution
 
 #: Solves at most (the first adds the spread penalties).
 MAX_ROUNDS = 8
@@ -123,8 +128,6 @@ def search(problem, max_rounds: int | None = None, base: list[dict[int, float]] 
     repeats farthest apart, then the lowest cost without the diversity costs. Returns (its
     key, the DiverseResult, and the budgets and once-sets it was found with). ``max_rounds``:
     at most that many solves (default ``rounds_for`` the problem's sentences)."""
-    from wam.assemble.plan import solve_problem
-
     ctx = problem.ctx
     n = len(problem.pools)
     where: dict[int, list[int]] = {}
@@ -158,7 +161,8 @@ def search(problem, max_rounds: int | None = None, base: list[dict[int, float]] 
             continue
         if not uses.repeats:
             break
-        if not allocated and USE_LP:  # see the whole contention at once: share the footage out by a transport LP
+        # see the whole contention at once: share the footage out by a transport LP
+        if not allocated and USE_LP:
             allocated = True
             for s, b in enumerate(allocate_footage(problem)):
                 b = {r: v for r, v in b.items() if r not in problem.free_rows}
@@ -171,53 +175,6 @@ def search(problem, max_rounds: int | None = None, base: list[dict[int, float]] 
         # what still repeats after the footage was shared out must repeat: far from its other uses
         _add_near(problem, sol.segments, uses, near, {sol.segments[i].row for i in uses.repeats})
     return best
-
-
-def solve_diverse(problem, candidates=None, *, costed: bool = True) -> DiverseResult:
-    """The plan ``search`` finds, then its constraints enforced (``repair.enforce``: no footage
-    shown twice while the library allows it, whatever way the loop's near-ties fell), and
-    repeats the library forces moved apart. Without ``costed``, a plan edited after the
-    search has no cost (``nan``): the assembler's report costs every cut of it anyway, and
-    costing a long plan twice takes seconds."""
-    from wam.assemble.repair import enforce
-
-    ctx = problem.ctx
-    _, result, ctx.budgets, ctx.once = search(problem)
-    ctx.penalties = result.penalties
-    found = result.solution.segments
-    segs = enforce(problem, found)
-    uses = footage_uses(problem, segs) if segs != found else result.uses
-    if uses.repeats:
-        from wam.assemble.spread import spread_repeats
-
-        segs = spread_repeats(problem, segs)
-        uses = footage_uses(problem, segs)
-    if segs == found:
-        return result
-    if not costed:
-        return DiverseResult(Solution(float("nan"), segs), uses, result.penalties, result.rounds)
-    cost = segments_cost(problem, segs)  # the edited plan's objective
-    return DiverseResult(Solution(cost if np.isfinite(cost) else INF, segs), uses, result.penalties, result.rounds)
-
-
-def segments_cost(problem, segments: list[Segment]) -> float:
-    """The objective of a tiling, term by term, as the report computes it."""
-    from wam.assemble.report import Piece, pieces_costs
-
-    pieces = []
-    prev = None
-    for seg in segments:
-        for j, (s, frames) in enumerate(frames_per_sentence(problem, seg)):
-            a = problem.frames[s][0]
-            first = j == 0
-            pieces.append(Piece(s, seg.row, frames / problem.fps, (seg.end - seg.start) / problem.fps if first else None,
-                                opens=not first or seg.start == a, prev_row=prev if first else None,
-                                across=first and seg.start == a and problem.ctx.paragraph_start[s]))
-        prev = seg.row
-    total = 0.0
-    for costs in pieces_costs(problem, pieces):
-        total += sum(costs.values())
-    return total
 
 
 def _share_out(problem, segments: list[Segment], uses: Uses, where, budgets, once) -> set[int]:
@@ -268,8 +225,6 @@ def _combine(where, spread, near) -> list[dict[int, float]]:
 
 def _diversity_cost(problem, segments: list[Segment]) -> float:
     """What the diversity term adds to a solution's cost (with the context's current settings)."""
-    from wam.assemble.report import Piece, pieces_costs
-
     pieces = [Piece(s, seg.row, frames / problem.fps, (seg.end - seg.start) / problem.fps if j == 0 else None,
                     opens=False, prev_row=None, across=False)
               for seg in segments for j, (s, frames) in enumerate(frames_per_sentence(problem, seg))]
@@ -277,33 +232,6 @@ def _diversity_cost(problem, segments: list[Segment]) -> float:
     for costs in pieces_costs(problem, pieces, only="diversity"):
         total += costs["diversity"]
     return total
-
-
-def last_sentence(problem, seg: Segment) -> int:
-    """The last sentence a segment covers."""
-    s = seg.span
-    while s + 1 < len(problem.frames) and problem.frames[s + 1][0] < seg.end:
-        s += 1
-    return s
-
-
-def frames_per_sentence(problem, seg: Segment):
-    """(sentence, frames) of each sentence a segment covers."""
-    s = seg.span
-    if seg.end <= problem.frames[s][1]:
-        return ((s, seg.end - seg.start),)
-    return _frames_per_sentence(problem, seg)
-
-
-def _frames_per_sentence(problem, seg: Segment):
-    s = seg.span
-    while s < len(problem.frames):
-        a, b = problem.frames[s]
-        lo, hi = max(a, seg.start), min(b, seg.end)
-        if lo >= hi:
-            break
-        yield s, hi - lo
-        s += 1
 
 
 def _min_gap(segments: list[Segment], uses: Uses) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from wam.assemble.costs import piece_costs
+from wam.assemble.problem import frames_per_sentence, solve_problem
 from wam.assemble.segments import Segment
 
 #: Per second: a cost no runner-up pays when it has any other choice.
@@ -18,9 +20,6 @@ BARRED = 1e6
 
 def term_totals(problem, segments: list[Segment]) -> dict[str, float]:
     """The weighted total of every cost term over a tiling (they add up to its cost)."""
-    from wam.assemble.diversity import frames_per_sentence
-    from wam.assemble.report import piece_costs
-
     totals = {t.name: 0.0 for t in problem.terms}
     prev = None
     for seg in segments:
@@ -39,9 +38,6 @@ def term_totals(problem, segments: list[Segment]) -> dict[str, float]:
 def explanations(problem, segments: list[Segment]) -> list[dict]:
     """Per sentence: the runner-up's cuts (shot ids and seconds) and, per term, how much more
     (positive) or less it would cost than the chosen plan; ``total`` is the sum."""
-    from wam.assemble.diversity import frames_per_sentence
-    from wam.assemble.plan import solve_problem
-
     ctx = problem.ctx
     chosen = term_totals(problem, segments)
     shown_in: list[set[int]] = [set() for _ in problem.pools]
@@ -68,5 +64,6 @@ def explanations(problem, segments: list[Segment]) -> list[dict]:
         cuts = [{"shot_id": ctx.table.shot_ids[g.row], "source": ctx.table.sources[g.row],
                  "seconds": round(f / problem.fps, 3)}
                 for g in alt.segments for t, f in frames_per_sentence(problem, g) if t == s]
-        out.append({"runner_up": cuts, "delta": delta, "total": round(float(np.sum(list(delta.values()))), 4)})
+        total = round(float(np.sum(list(delta.values()))), 4)
+        out.append({"runner_up": cuts, "delta": delta, "total": total})
     return out

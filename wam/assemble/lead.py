@@ -1,6 +1,6 @@
 """A sentence's lead: it opens on its best footage and never shows footage far below it.
 
-Two rules are hard, part of the problem the segment DP solves (``plan.build_problem``), so
+Two rules are hard, part of the problem the segment DP solves (``problem.build_problem``), so
 that no weighing of continuity, pace or diversity and no near-tie of floats can break them
 in a sentence that has good footage (one not flagged weak):
 

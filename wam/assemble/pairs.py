@@ -1,5 +1,5 @@
 """Transition costs between the candidate shots of a story, for the segment DP's problem
-(``plan.build_problem``): the cost of a visible cut from each shot of one pool to each of
+(``problem.build_problem``): the cost of a visible cut from each shot of one pool to each of
 another, inside a sentence and into the next one.
 
 A long story on a small library asks for the same pairs of shots over and over (a 1 MB

@@ -27,7 +27,8 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from dataclasses import replace
 
-from wam.assemble.diversity import frames_per_sentence, kept_in_order, last_sentence, search, use_fit
+from wam.assemble.diversity import kept_in_order, search, use_fit
+from wam.assemble.problem import frames_per_sentence, last_sentence
 from wam.assemble.segments import Segment
 
 #: Windows solved again at most: this many, plus one per this many sentences; and the walk
@@ -92,7 +93,8 @@ class LastResort(Constraint):
         total = 0
         for g in segments:
             for s, f in frames_per_sentence(self.problem, g):
-                if ctx.pool_best[s] > 0 and ctx.scores[s].get(g.row, 0.0) < LAST_RESORT_RATIO * ctx.pool_best[s]:
+                best = ctx.pool_best[s]
+                if best > 0 and ctx.scores[s].get(g.row, 0.0) < LAST_RESORT_RATIO * best:
                     total += f
         return total
 
@@ -184,7 +186,8 @@ class NoRepeat(Constraint):
                 self.state.pop(row, None)
 
     def broken(self) -> list[Segment]:
-        return sorted((u[3] for row, st in self.state.items() for u, k in zip(self.uses[row], st[1]) if not k),
+        return sorted((u[3] for row, st in self.state.items()
+                       for u, k in zip(self.uses[row], st[1]) if not k),
                       key=lambda g: g.start)
 
     def can_mend(self, a: int, b: int, bad: Segment) -> bool:
@@ -267,7 +270,8 @@ def _mended(problem, segs: list[Segment], i0: int, i1: int, rules: list[Constrai
     Returns whether it did."""
     removed = segs[i0:i1]
     a, b = removed[0].span, last_sentence(problem, removed[-1]) + 1
-    window = problem.window(a, b, segs[i0 - 1].row if i0 > 0 else None, segs[i1].row if i1 < len(segs) else None)
+    window = problem.window(a, b, segs[i0 - 1].row if i0 > 0 else None,
+                            segs[i1].row if i1 < len(segs) else None)
     w = window.ctx.weights
     if w.reuse < REPAIR_REUSE:  # the rules are constraints here: a repeat costs more than any other way out
         window.ctx = replace(window.ctx, weights=replace(w, reuse=REPAIR_REUSE))

@@ -18,6 +18,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from wam.assemble.moves import still_moves
+from wam.assemble.plan import solve_diverse
+from wam.assemble.problem import build_problem
+from wam.assemble.report import span_warnings, timeline_of
 from wam.assemble.stable import Reuse, reuse_of
 from wam.assemble.styles import Pace
 from wam.assemble.terms import CostWeights
@@ -45,11 +49,6 @@ def assemble_again(sentences: list[Sentence], table, candidates: dict[int, Candi
     """The timeline of ``sentences``: kept sentences as they were, each window of ``reuse``
     solved again from ``candidates`` (by sentence index; needed for planned sentences only;
     ``beats``: the music's, in seconds from the start, where the windows' cuts fall)."""
-    from wam.assemble.diversity import solve_diverse
-    from wam.assemble.moves import still_moves
-    from wam.assemble.plan import build_problem
-    from wam.assemble.report import span_warnings, timeline_of
-
     frames = reuse.frames
     row_of = {sid: i for i, sid in enumerate(table.shot_ids)}
     spans: list[SentenceSpan | None] = [None] * len(sentences)

@@ -9,11 +9,12 @@ sum over the plan equals the objective it minimised (tested).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 import numpy as np
 
+from wam.assemble.costs import Piece, pieces_costs
 from wam.assemble.diversity import DiverseResult
+from wam.assemble.problem import sentence_pieces
 from wam.assemble.terms import WEAK_MATCH, last_resort
 from wam.timeline import Cut, SentenceSpan, Timeline
 
@@ -94,7 +95,7 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
         src_in, src_out = ranges[i]
         length = (seg.end - seg.start) / fps
         first = True
-        parts = list(_pieces(problem, seg))
+        parts = list(sentence_pieces(problem, seg))
         shown = piece_sources(src_in, src_out, [(lo - seg.start, hi - seg.start) for _, lo, hi in parts], fps)
         for (s, lo, hi), (p_in, p_out) in zip(parts, shown):
             a, b = problem.frames[s]
@@ -126,16 +127,20 @@ def timeline_of(sentences, problem, candidates, result: DiverseResult, *, pace, 
     for s, sent in enumerate(sentences):
         a, b = problem.frames[s]
         spans.append(SentenceSpan(index=first_index + s, text=sent.text, start_frame=a, frames=b - a, fps=fps,
-                                  paragraph=sent.paragraph, cuts=cuts[s], weak_match=bool(candidates[s].best < WEAK_MATCH),
+                                  paragraph=sent.paragraph, cuts=cuts[s],
+                                  weak_match=bool(candidates[s].best < WEAK_MATCH),
                                   reused=s in reused))
-    repeats = (len(result.uses.repeats), result.uses.repeat_seconds(segments, fps)) if result.uses.repeats else None
+    uses = result.uses
+    repeats = (len(uses.repeats), uses.repeat_seconds(segments, fps)) if uses.repeats else None
     warnings = _warnings(spans, repeats, {first_index + s: v for s, v in held.items()},
-                         {first_index + s: v for s, v in resort.items()}, {first_index + s for s in short}, pace)
+                         {first_index + s: v for s, v in resort.items()}, {first_index + s for s in short},
+                         pace)
     return Timeline(fps=fps, width=width, height=height, sentences=spans, pace=pace.name, model=model,
                     warnings=warnings)
 
 
-def piece_sources(src_in: float, src_out: float, pieces: list[tuple[int, int]], fps: int) -> list[tuple[float, float]]:
+def piece_sources(src_in: float, src_out: float, pieces: list[tuple[int, int]],
+                  fps: int) -> list[tuple[float, float]]:
     """The source range each piece of a segment shows, ``pieces`` being its (first, end) frames
     counted from the segment's start: the source plays on from piece to piece, and a segment
     held past its source's end (a still, a short shot) keeps at least one source frame for every
@@ -150,97 +155,6 @@ def piece_sources(src_in: float, src_out: float, pieces: list[tuple[int, int]], 
         p_out = max(min(src_in + hi / fps, last_out), p_in)
         out.append((p_in, p_out))
     return out
-
-
-def _pieces(problem, seg):
-    """(sentence, first frame, end frame) of each sentence a segment covers."""
-    s = seg.span
-    while s < len(problem.frames):
-        a, b = problem.frames[s]
-        lo, hi = max(a, seg.start), min(b, seg.end)
-        if lo >= hi:
-            break
-        yield s, lo, hi
-        s += 1
-
-
-class Piece(NamedTuple):
-    """One cut (or continuation) as the DP costs it: sentence ``s`` shows ``row`` for
-    ``seconds``; ``cut_length``: the whole cut's seconds where the piece starts a cut (None:
-    it runs on from the sentence before); ``opens``: the piece shows the sentence's first frame; the cut
-    into it is from ``prev_row`` (None: none is seen), ``across`` a paragraph boundary."""
-
-    s: int
-    row: int
-    seconds: float
-    cut_length: float | None
-    opens: bool
-    prev_row: int | None
-    across: bool
-
-
-def piece_costs(problem, s: int, row: int, seconds: float, cut_length: float | None, *, opens: bool,
-                prev_row: int | None, across: bool, only: str | None = None) -> dict[str, float]:
-    """The weighted terms of one cut (or continuation) as the DP costed it."""
-    return pieces_costs(problem, [Piece(s, row, seconds, cut_length, opens, prev_row, across)], only=only)[0]
-
-
-def pieces_costs(problem, pieces: list[Piece], only: str | None = None,
-                 tick: Callable[[int], None] | None = None) -> list[dict[str, float]]:
-    """``piece_costs`` of every piece (``only``: of that term alone). Each term is asked once
-    per sentence for all the pieces in it: a long plan has tens of thousands of pieces.
-    ``tick(1)`` is called after each sentence (a progress bar)."""
-    ctx = problem.ctx
-    out: list[dict[str, float]] = [{} for _ in pieces]
-    in_sentence: dict[int, list[int]] = {}
-    for i, p in enumerate(pieces):
-        in_sentence.setdefault(p.s, []).append(i)
-    terms = [t for t in problem.terms if only is None or t.name == only]
-    for s, idx in in_sentence.items():
-        mine = [pieces[i] for i in idx]
-        rows = np.array([p.row for p in mine], np.int64)
-        starts = [j for j, p in enumerate(mine) if p.cut_length is not None]  # the pieces that start a cut
-        opening = [j for j, p in enumerate(mine) if p.opens]  # the pieces showing the sentence's first frame
-        lengths = np.array([mine[j].cut_length for j in starts], np.float64)
-        for term in terms:
-            # Python floats of the terms' numbers: the same additions, in the same order, as one piece at a time
-            per_second = _floats(term.per_second(ctx, s, rows))
-            per_sentence = _floats(term.per_sentence(ctx, s, rows))
-            per_cut = term.per_cut(ctx, s, rows[starts], lengths) if starts else None
-            cut = dict(zip(starts, np.diagonal(per_cut).tolist())) if per_cut is not None else None
-            opens = term.opening(ctx, s, rows[opening]) if opening else None
-            opened = dict(zip(opening, opens.tolist())) if opens is not None else None
-            for j, p in enumerate(mine):
-                total = 0.0
-                if per_second is not None:
-                    # the DP charges per frame: the same number, summed frame by frame
-                    total += per_second[j] * p.seconds
-                if per_sentence is not None:
-                    total += per_sentence[j]
-                if p.opens and opened is not None:  # a cut, or a shot running on into the sentence
-                    total += opened[j]
-                if p.cut_length is not None:
-                    if cut is not None:
-                        total += cut[j]
-                    if p.prev_row is not None and (v := _transition(ctx, term, p.prev_row, p.row, p.across)) is not None:
-                        total += v
-                out[idx[j]][term.name] = term.weight * total
-        if tick is not None:
-            tick(1)
-    return out
-
-
-def _floats(v) -> list[float] | None:
-    return None if v is None else np.asarray(v, np.float64).tolist()
-
-
-def _transition(ctx, term, prev_row: int, row: int, across: bool) -> float | None:
-    """``term``'s unweighted cost of the cut from ``prev_row`` to ``row`` (None: it has none)."""
-    key = (term.name, prev_row, row, across)
-    if key not in ctx.cuts:  # transitions never vary: the same pairs recur all over a long plan
-        v = term.transition(ctx, np.array([prev_row]), np.array([row]), across_paragraph=across)
-        ctx.cuts[key] = None if v is None else float(v[0, 0])
-    return ctx.cuts[key]
 
 
 def _still(table, row: int) -> bool:
@@ -312,6 +226,6 @@ def _warnings(spans, repeats: tuple[int, float] | None, held, resort, short, pac
     strong_resort = {s: v for s, v in resort.items() if s not in weak_at}
     if strong_resort:
         out.append(f"sentence(s) {_numbers(strong_resort)} show unrelated footage for "
-                   f"{sum(strong_resort.values()):.1f} s: their matching clips are used up; index more footage "
-                   "about them")
+                   f"{sum(strong_resort.values()):.1f} s: their matching clips are used up; "
+                   "index more footage about them")
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, insort
 
-from wam.assemble.diversity import last_sentence
+from wam.assemble.problem import last_sentence
 from wam.assemble.repair import NoRepeat
 from wam.assemble.segments import Segment
 
