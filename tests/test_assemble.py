@@ -17,7 +17,8 @@ from wam.story import read_story
 from wam.timeline import Timeline, timeline_from_dict, timeline_problems
 
 STORY = "\n\n".join(
-    " ".join(f"Sentence {p}-{i} tells about thing number {p * 10 + i} and more words here." for i in range(4))
+    " ".join(f"Sentence {p}-{i} tells about thing number {p * 10 + i} and more words here."
+             for i in range(4))
     for p in range(3)
 )
 
@@ -47,7 +48,7 @@ def repeated_seconds(tl, table) -> float:
     total = 0.0
     for spans in by_row.values():
         spans.sort()
-        for (a0, b0), (a1, b1) in zip(spans, spans[1:]):
+        for (_, b0), (a1, b1) in zip(spans, spans[1:]):
             total += max(0.0, min(b0, b1) - a1)
     return total
 
@@ -93,7 +94,8 @@ def short_shot_library(n_clips=6, shots=3, shot_len=1.0):
 @pytest.mark.parametrize("pace", ["calm", "normal", "fast"])
 def test_relevant_footage_fills_the_sentence_even_against_the_pace(pace):
     # sentence i matches clip i (three 1 s shots); the unrelated 30 s shot would suit the pace far better
-    sentences = read_story("A first long sentence with several words in it. A second long sentence also here.")
+    sentences = read_story("A first long sentence with several words in it. A second long sentence also "
+                           "here.")
     t = short_shot_library()
     scores = np.full((len(sentences), len(t)), 0.15, np.float32)
     for i in range(len(sentences)):
@@ -111,8 +113,11 @@ def test_relevant_footage_fills_the_sentence_even_against_the_pace(pace):
 
 @pytest.mark.parametrize("pace", ["calm", "normal", "fast"])
 def test_a_library_of_two_second_shots_always_plans(pace):
-    sentences = read_story(STORY + "\n\nA very long closing sentence that goes on and on with many words so that it "
-                           "needs far more footage than any single shot of two seconds could ever give it alone.")
+    sentences = read_story(STORY
+                           + "\n\nA very long closing sentence that goes on and on with many words so that "
+                             "it "
+                           "needs far more footage than any single shot of two seconds could ever give it "
+                           "alone.")
     t = fake_library(n_clips=10, shots_per_clip=3, shot_len=2.0)
     tl = assemble(sentences, t, scores_for(sentences, t), pace=PACES[pace])
     assert timeline_problems(tl) == []
@@ -150,8 +155,9 @@ def test_continuation_runs_a_shot_across_sentences_of_one_paragraph():
 def test_pace_orders_average_shot_length_and_is_deterministic():
     # sentences of 8 s: each opens on its own best shot (unrelated random scores leave no shot
     # near the best of two sentences to run on), so the pace shows in the cuts inside them
-    sentences = read_story("\n\n".join(" ".join(f"Sentence {p}-{i} tells about thing number {p * 10 + i} and more "
-                                                 "words here, and then it goes on for a while longer." for i in range(4))
+    line = "and more words here, and then it goes on for a while longer."
+    sentences = read_story("\n\n".join(" ".join(f"Sentence {p}-{i} tells about thing number {p * 10 + i} "
+                                                f"{line}" for i in range(4))
                                         for p in range(3)))
     assert min(s.duration for s in sentences) > 7
     t = fake_library(n_clips=30, shot_len=8.0)
@@ -206,7 +212,8 @@ def test_use_is_spread_across_sources():
     sentences = read_story(STORY)
     t = fake_library(n_clips=12, shots_per_clip=6)
     scores = np.full((len(sentences), len(t)), 0.4, np.float32)
-    scores[:, :6] = 0.45  # every shot of clip 0 is slightly better everywhere (the others may open a sentence too)
+    # every shot of clip 0 is slightly better everywhere (the others may open a sentence too)
+    scores[:, :6] = 0.45
     tl = assemble(sentences, t, scores, pace=PACES["normal"])
     sentences_with_clip0 = sum(any(c.source == t.sources[0] for c in s.cuts) for s in tl.sentences)
     assert sentences_with_clip0 <= 4  # 36 s of clip 0 could fill the whole story; spread keeps it to a share
@@ -215,12 +222,14 @@ def test_use_is_spread_across_sources():
 def test_unrelated_footage_only_where_nothing_matches():
     # two sentences want the same single 2 s shot: it is held and shown again (and the plan
     # says so), never cut away from to unrelated footage (under FLOOR_RATIO of the best) …
-    sentences = read_story("The red balloon rises over the town square. The red balloon rises over the town square again.")
+    sentences = read_story("The red balloon rises over the town square. The red balloon rises over the town "
+                           "square again.")
     t = make_table(4, starts=[0, 0, 0, 0], ends=[2.0, 30.0, 30.0, 30.0])
     scores = np.array([[0.9, 0.1, 0.1, 0.1], [0.9, 0.1, 0.1, 0.1]], np.float32)
     tl = assemble(sentences, t, scores, pace=PACES["normal"])
     assert {c.shot_id for c in tl.cuts()} == {"s0"} and not any(c.last_resort for c in tl.cuts())
-    assert any("already used" in w for w in tl.warnings) and any("last frame is held" in w for w in tl.warnings)
+    assert any("already used" in w for w in tl.warnings) and any("last frame is held" in w
+                                                                 for w in tl.warnings)
     # … unless the sentences are weak (nothing matches well): then the rest is a flagged last resort
     tl = assemble(sentences, t, scores * 0.3, pace=PACES["normal"])
     flagged = [c for c in tl.cuts() if c.last_resort]
@@ -230,16 +239,19 @@ def test_unrelated_footage_only_where_nothing_matches():
 
 def test_cost_report_adds_up_to_the_objective():
     sentences = read_story(STORY)
-    for seed, t in enumerate([fake_library(), fake_library(n_clips=3, shots_per_clip=2), short_shot_library()]):
+    for seed, t in enumerate([fake_library(), fake_library(n_clips=3, shots_per_clip=2),
+                              short_shot_library()]):
         scores = scores_for(sentences, t, seed=seed)
         cands = candidates_from_scores(scores, t.ends - t.starts, [s.duration for s in sentences], 40)
         problem = build_problem(sentences, t, cands, pace=PACES["normal"], fps=30, weights=CostWeights())
         result = solve_diverse(problem, cands)
-        tl = timeline_of(sentences, problem, cands, result, pace=PACES["normal"], fps=30, width=64, height=36, model="")
+        tl = timeline_of(sentences, problem, cands, result, pace=PACES["normal"], fps=30, width=64,
+                         height=36, model="")
         reported = sum(v for c in tl.cuts() for v in c.costs.values())
         entries = sum(len(c.costs) for c in tl.cuts())
         assert reported == pytest.approx(result.solution.cost, abs=1e-4 * entries + 1e-6)
-        assert set(tl.cuts()[0].costs) >= {"semantic", "duration", "transition", "diversity", "jump_cut", "relevance"}
+        assert set(tl.cuts()[0].costs) >= {"semantic", "duration", "transition", "diversity", "jump_cut",
+                                           "relevance"}
 
 
 def test_timeline_json_roundtrip_and_validation():
@@ -297,7 +309,8 @@ def test_relevance_dominates_pace_continuity_and_diversity(seed, pace):
     colours, motions or quality, and however inviting the unrelated shots."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 5))
-    text = " ".join(f"Sentence number {i} has " + " ".join(["word"] * int(rng.integers(3, 14))) + "." for i in range(n))
+    text = " ".join(f"Sentence number {i} has " + " ".join(["word"] * int(rng.integers(3, 14))) + "."
+                    for i in range(n))
     sentences = read_story(text)
     starts, ends, clips = [], [], []
     for i, s in enumerate(sentences):

@@ -107,11 +107,13 @@ def test_a_pinned_shot_far_below_the_best_survives_a_replan_of_its_sentence():
 
     t = make_table(6, clip_ids=list(range(6)), ends=[12.0] * 6)
     sc = np.tile(np.array([0.9, 0.5, 0.85, 0.8, 0.75, 0.7], np.float32), (3, 1))
-    assert LAST_RESORT_RATIO * sc[0, 0] < sc[0, 1] < FLOOR_RATIO * sc[0, 0]  # under the floor, not a last resort
+    # under the floor, not a last resort
+    assert LAST_RESORT_RATIO * sc[0, 0] < sc[0, 1] < FLOOR_RATIO * sc[0, 0]
     text = "One line of this little story. Another line of the same story. A last line of it all."
 
     def cands(sentences):
-        return candidates_from_scores(sc, t.ends - t.starts, [min(x.duration, PACE.max_cut) for x in sentences], 24)
+        return candidates_from_scores(sc, t.ends - t.starts, [min(x.duration,
+                                                                  PACE.max_cut) for x in sentences], 24)
 
     sentences = read_story(text)
     first = assemble(sentences, t, cands(sentences), pace=PACE)

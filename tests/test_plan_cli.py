@@ -62,7 +62,7 @@ def repeated_footage(tl) -> float:
     total = 0.0
     for ranges in spans.values():
         ranges.sort()
-        for (a0, b0), (a1, b1) in zip(ranges, ranges[1:]):
+        for (_, b0), (a1, b1) in zip(ranges, ranges[1:]):
             total += max(0.0, min(b0, b1) - a1)
     return total
 
@@ -133,8 +133,10 @@ def test_plan_errors(wam_home, tmp_path):
     r = CliRunner().invoke(cli, ["plan", str(STORY), "--library", str(SAMPLES), "--pace", "fast", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["pace"] == "fast"
     r = CliRunner().invoke(cli, ["plan", str(STORY), "--aspect", "9:16", "-k", "5", "--json"])
-    assert r.exit_code == 0 and (json.loads(r.stdout)["width"], json.loads(r.stdout)["height"]) == (720, 1280)
-    r = CliRunner().invoke(cli, ["render", str(STORY), "-o", str(tmp_path / "x.mp4"), "--model", "some-other-model"])
+    assert r.exit_code == 0 and (json.loads(r.stdout)["width"], json.loads(r.stdout)["height"]) == (720,
+                                                                                                    1280)
+    r = CliRunner().invoke(cli, ["render", str(STORY), "-o", str(tmp_path / "x.mp4"), "--model",
+                                 "some-other-model"])
     assert r.exit_code == 1 and "embedded with" in r.stderr and not (tmp_path / "x.mp4").exists()
 
 

@@ -109,7 +109,8 @@ def test_enforce_keeps_a_forced_repeat_and_never_adds_last_resorts():
 def test_long_stories_get_fewer_rounds():
     assert rounds_for([4.0] * 12) == 8
     assert rounds_for([4.0] * 100_000) == 1
-    assert rounds_for([15.0] * 1000) < rounds_for([4.0] * 1000)  # a sentence's DP grows with its length squared
+    # a sentence's DP grows with its length squared
+    assert rounds_for([15.0] * 1000) < rounds_for([4.0] * 1000)
     assert rounds_for([]) == 8
 
 
@@ -124,7 +125,8 @@ def test_progress_ticks_once_per_sentence_solved_then_once_per_sentence_costed()
 
     problem = build_problem(sentences, t, candidates_from_scores(scores, t.lengths(), [4.0] * n, 5),
                             pace=PACES["normal"], fps=30, weights=CostWeights())
-    pieces = [Piece(s, int(problem.pools[s][0]), 1.0, 1.0, True, None, False) for s in range(n) for _ in range(2)]
+    pieces = [Piece(s, int(problem.pools[s][0]), 1.0, 1.0, True, None,
+                    False) for s in range(n) for _ in range(2)]
     costed = []
     pieces_costs(problem, pieces, tick=costed.append)
     assert costed == [1] * n  # once per sentence, however many pieces it has

@@ -21,19 +21,22 @@ def random_problem(seed: int):
     prev_k = None
     for s in range(n_spans):
         frames = int(rng.integers(2, 6))
-        inner = sorted(rng.choice(np.arange(1, frames), size=int(rng.integers(0, min(frames, 3))), replace=False).tolist()) if frames > 1 else []
+        inner = sorted(rng.choice(np.arange(1, frames), size=int(rng.integers(0, min(frames, 3))),
+                                  replace=False).tolist()) if frames > 1 else []
         grid = np.array([0, *inner, frames], np.int64)
         k = int(rng.integers(1, 4))
         rows = np.sort(rng.choice(ids, size=k, replace=False)).astype(np.int64)
         within = rng.uniform(0, 1, (k, k))
-        within[np.arange(k), np.arange(k)] = INF if rng.uniform() < 0.7 else within[np.arange(k), np.arange(k)]
+        within[np.arange(k), np.arange(k)] = INF if rng.uniform() < 0.7 else within[np.arange(k),
+                                                                                    np.arange(k)]
         enter = rng.uniform(0, 1, (prev_k, k)) if prev_k else None
         carry_ok = rng.uniform(size=k) < 0.8 if rng.uniform() < 0.5 else None
         once = np.nonzero(rng.uniform(size=k) < 0.5)[0] if rng.uniform() < 0.5 else None
         presence = rng.uniform(0, 1, k) if rng.uniform() < 0.5 else None
-        spans.append(Span(frames=frames, grid=grid, rows=rows, rate=rng.uniform(0, 1, k), opening=rng.uniform(0, 0.5, k),
-                          within=within, enter=enter, continues=bool(s > 0 and rng.uniform() < 0.7), carry_ok=carry_ok,
-                          once=once, presence=presence))
+        spans.append(Span(frames=frames, grid=grid, rows=rows, rate=rng.uniform(0, 1, k),
+                          opening=rng.uniform(0, 0.5, k),
+                          within=within, enter=enter, continues=bool(s > 0 and rng.uniform() < 0.7),
+                          carry_ok=carry_ok, once=once, presence=presence))
         prev_k = k
     max_len = int(rng.integers(2, 12))
     min_len = int(rng.integers(1, 3))
@@ -85,7 +88,7 @@ def brute_force(spans, row_len_cost, max_len):
                 for o, s in starts.items():  # every span whose first frame it shows, afresh or running on
                     if a <= o < b:
                         cost += spans[s].opening[int(np.nonzero(spans[s].rows == r)[0][0])]
-            for (a, b), r0, r1 in zip(segs, choice, choice[1:]):
+            for (_, b), r0, r1 in zip(segs, choice, choice[1:]):
                 s1 = int(span_of[b])
                 sp1 = spans[s1]
                 k1 = int(np.nonzero(sp1.rows == r1)[0][0])
@@ -161,12 +164,14 @@ def test_continuation_runs_one_shot_across_a_boundary():
     grid = np.array([0, 5], np.int64)
     big = np.full((1, 1), 5.0)
     a = Span(5, grid, np.array([7]), np.array([0.1]), np.array([0.0]), np.full((1, 1), INF))
-    b = Span(5, grid, np.array([7]), np.array([0.1]), np.array([0.0]), np.full((1, 1), INF), enter=big, continues=True)
+    b = Span(5, grid, np.array([7]), np.array([0.1]), np.array([0.0]), np.full((1, 1), INF), enter=big,
+             continues=True)
     sol = solve([a, b], lambda s, sp, cap: np.zeros((1, cap + 1)), 20)
     assert [(g.row, g.start, g.end) for g in sol.segments] == [(7, 0, 10)]
     assert np.isclose(sol.cost, 1.0)
     # not allowed across the boundary (a new paragraph): a cut at 5 with the enter cost
-    b2 = Span(5, grid, np.array([7]), np.array([0.1]), np.array([0.0]), np.full((1, 1), INF), enter=big, continues=False)
+    b2 = Span(5, grid, np.array([7]), np.array([0.1]), np.array([0.0]), np.full((1, 1), INF), enter=big,
+              continues=False)
     sol = solve([a, b2], lambda s, sp, cap: np.zeros((1, cap + 1)), 20)
     assert [(g.start, g.end) for g in sol.segments] == [(0, 5), (5, 10)]
     assert np.isclose(sol.cost, 6.0)

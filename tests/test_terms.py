@@ -59,12 +59,14 @@ def test_duration_prefers_the_pace_and_is_bounded():
         assert at[0] == pytest.approx(p.per_cut) and at[0] < at[1] < at[2]
         assert at.max() <= 2.0 + 4.0 + p.per_cut  # no pacing gain can pay for a second of unrelated footage
     # a calm edit cuts reluctantly: the same cut costs more there, however long
-    assert duration_cost(pace("calm"), np.array([4.0]))[0] > duration_cost(pace("normal"), np.array([2.6]))[0]
+    assert duration_cost(pace("calm"), np.array([4.0]))[0] > duration_cost(pace("normal"),
+                                                                           np.array([2.6]))[0]
     t = make_table(2, starts=[0, 0], ends=[1.0, 5.0])
     ctx = ctx_for(t, {0: 0.5, 1: 0.5})
     assert Duration(1).per_cut(ctx, 0, np.arange(2), np.array([1.0, 3.0])).shape == (2, 2)
     # a cut longer than its shot holds the last frame for the difference
-    assert np.allclose(Hold(1).per_cut(ctx, 0, np.arange(2), np.array([0.5, 3.0])), [[0, 2.25], [0, 0]], atol=1e-5)
+    assert np.allclose(Hold(1).per_cut(ctx, 0, np.arange(2), np.array([0.5, 3.0])), [[0, 2.25], [0, 0]],
+                       atol=1e-5)
 
 
 def test_transitions_judge_continuity():
@@ -73,11 +75,14 @@ def test_transitions_judge_continuity():
     t.histograms[5, :64] = 2 / 128  # a different tone …
     t.histograms[5, 64:] = 0
     t.camera_motion = np.array([CAMERA_MOTIONS.index(m) for m in
-                                ("pan_left", "pan_right", "pan_left", "static", "static", "static")], np.int8)
-    t.scale = np.array([SHOT_SCALES.index(s) for s in ("wide", "wide", "wide", "close-up", "medium", "wide")], np.int8)
+                                ("pan_left", "pan_right", "pan_left", "static", "static", "static")],
+                                np.int8)
+    t.scale = np.array([SHOT_SCALES.index(s) for s in ("wide", "wide", "wide", "close-up", "medium",
+                                                       "wide")], np.int8)
     ctx = ctx_for(t, {i: 0.5 for i in range(6)})
     c = Transition(1).transition(ctx, np.array([0]), np.arange(1, 6), across_paragraph=False)[0]
-    # opposite pan (1) costs more than the same pan (2); shot sizes are the grammar's (sizes.py), not continuity
+    # opposite pan (1) costs more than the same pan (2); shot sizes are the grammar's (sizes.py),
+    # not continuity
     assert c[0] > c[1] and c[2] == pytest.approx(c[3])
     assert c[0] - c[1] == pytest.approx(w.motion)
     assert c[4] > c[1]  # a jump in colour

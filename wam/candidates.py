@@ -22,7 +22,6 @@ from wam.keywords import WordIndex
 from wam.types import ShotTable
 from wam.visual_match import visual_similarity
 
-
 #: The most a shot's picture adds to its match score (text cosines run ≈ 0.1 – 0.7).
 VISION_WEIGHT = 0.25
 #: Standard scores (over the shots scored) at and above which a picture earns all of VISION_WEIGHT.
@@ -77,7 +76,8 @@ VISUAL_SHIFT = -0.074
 VISUAL_WEIGHT_WORDED = 0.0
 
 
-def visual_blend(text_sims: np.ndarray, visual_sims: np.ndarray, worded: np.ndarray, known: np.ndarray) -> np.ndarray:
+def visual_blend(text_sims: np.ndarray, visual_sims: np.ndarray, worded: np.ndarray,
+                 known: np.ndarray) -> np.ndarray:
     """Text and visual similarity (both (queries, shots)) as one score per pair: for each shot
     (``worded``: a person's words describe it; ``known``: it has a visual vector) the weighted
     mean of its text similarity and its calibrated visual similarity."""
@@ -127,7 +127,8 @@ def clip_evidence(rows: np.ndarray, scores: np.ndarray, clip_ids: np.ndarray) ->
     """Shots pooled by clip: clip id → the best score among ``rows`` (table rows) of that clip.
     A clip's shots share one description, so the clip as a whole is what a text is about."""
     out: dict[int, float] = {}
-    for clip, v in zip(np.asarray(clip_ids)[np.asarray(rows, np.int64)].tolist(), np.asarray(scores).tolist()):
+    for clip, v in zip(np.asarray(clip_ids)[np.asarray(rows, np.int64)].tolist(),
+                       np.asarray(scores).tolist()):
         if v > out.get(clip, -np.inf):
             out[clip] = v
     return out
@@ -146,7 +147,8 @@ class Candidates:
         return float(self.scores[hit[0]]) if len(hit) else 0.0
 
 
-def candidates_from_scores(scores: np.ndarray, lengths: np.ndarray, min_lengths: list[float], k: int) -> list[Candidates]:
+def candidates_from_scores(scores: np.ndarray, lengths: np.ndarray, min_lengths: list[float],
+                           k: int) -> list[Candidates]:
     """Per sentence: the top-k rows, plus the top k/2 rows long enough to cover ``min_lengths[i]``."""
     out = []
     top = top_k(scores, k)
@@ -156,7 +158,8 @@ def candidates_from_scores(scores: np.ndarray, lengths: np.ndarray, min_lengths:
         long_enough = lengths + 1e-6 >= min_lengths[i]
         if long_enough[top[i]].any():
             if scores.dtype == np.float32:  # the top k as they are: best first, then by row
-                out.append(Candidates(rows=top[i].astype(np.int64), scores=top_scores[i], best=float(top_scores[i, 0])))
+                out.append(Candidates(rows=top[i].astype(np.int64), scores=top_scores[i],
+                                      best=float(top_scores[i, 0])))
                 continue
         else:
             masked = np.where(long_enough, row_scores, -np.inf)
@@ -165,7 +168,8 @@ def candidates_from_scores(scores: np.ndarray, lengths: np.ndarray, min_lengths:
         rows_arr = np.asarray(rows, np.int64)
         sc = row_scores[rows_arr].astype(np.float32)
         order = np.lexsort((rows_arr, -sc))
-        out.append(Candidates(rows=rows_arr[order], scores=sc[order], best=float(row_scores.max()) if len(row_scores) else 0.0))
+        out.append(Candidates(rows=rows_arr[order], scores=sc[order],
+                              best=float(row_scores.max()) if len(row_scores) else 0.0))
     return out
 
 

@@ -18,8 +18,8 @@ PROGRESS_SENTENCES = 200
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used
     from wam.embed import Encoder
-    from wam.library.store import Store
     from wam.keywords import WordIndex
+    from wam.library.store import Store
     from wam.story import Sentence
     from wam.timeline import Bans, Timeline
     from wam.types import ShotTable
@@ -72,10 +72,10 @@ def plan_story(
 
     settings = settings if settings is not None else PlanSettings()
     s = settings
-    libraries, pace, fps, width, height, k, seed = (list(s.libraries) or None, s.pace, s.fps, s.width, s.height, s.k,
-                                                    s.seed)
-    model, explain, voice, narration, timing, music, a_roll = (s.model, s.explain, s.voice, s.narration, s.timing,
-                                                               s.music, s.a_roll)
+    libraries, pace, fps, width, height, k, seed = (list(s.libraries) or None, s.pace, s.fps, s.width,
+                                                    s.height, s.k, s.seed)
+    model, explain, voice, narration, timing, music, a_roll = (s.model, s.explain, s.voice, s.narration,
+                                                               s.timing, s.music, s.a_roll)
     home = Path(store.home) if store is not None else Path(home) if home else wam_home()
     draft = None
     voice_warnings: list[str] = []
@@ -100,12 +100,14 @@ def plan_story(
 
             talk = _talk_of(a_roll, voice, narration, explain, voice_warnings.append)
             sentences, draft, matched = talk_narration(sentences, talk, timing=timing, home=home, fps=fps,
-                                                       warn=voice_warnings.append, note=note or (lambda m: None))
+                                                       warn=voice_warnings.append,
+                                                       note=note or (lambda m: None))
         elif voice is not None or narration or timing:
             from wam.voice.narrate import narrate
 
             sentences, draft = narrate(sentences, voice=voice, recording=narration, timing=timing, home=home,
-                                       warn=voice_warnings.append, note=note or (lambda m: None), progress=progress)
+                                       warn=voice_warnings.append, note=note or (lambda m: None),
+                                       progress=progress)
         music_doc, beats = (None, None) if not music else music_beats(music, home, voice_warnings.append)
         if beats is not None:
             from wam.assemble.beats import looped_beats, on_beats
@@ -117,7 +119,8 @@ def plan_story(
         pins = previous is not None and bool(previous.pinned_cuts())
         if talk is not None or (previous is not None and previous.a_roll is not None):
             if pins:
-                voice_warnings.append("a plan over a talk is made afresh: the pins of the previous plan are not kept")
+                voice_warnings.append("a plan over a talk is made afresh: the pins of the previous plan are "
+                                      "not kept")
         elif previous is not None and not explain:
             from wam.assemble.replan import reuse_for
 
@@ -125,7 +128,8 @@ def plan_story(
             if same or pins:  # other settings: only the pinned sentences are kept
                 reuse = reuse_for(sentences, previous, table, fps=fps, pinned_only=not same)
         elif pins:
-            voice_warnings.append("--explain plans the story afresh: the pins of the previous plan are not kept")
+            voice_warnings.append("--explain plans the story afresh: the pins of the previous plan are not "
+                                  "kept")
         todo = list(range(len(sentences))) if reuse is None else reuse.planned()
         texts = [sentences[j].text for j in todo]
         words = store.word_index(query_words(texts), table)
@@ -145,11 +149,12 @@ def plan_story(
             if own_process:
                 encoder.close()
         if vision is not None:
-            image_queries = _image_queries(texts, vision, table.image.shape[1], vision_encoder, model_process, cache,
-                                           progress, cache_warnings.append)
+            image_queries = _image_queries(texts, vision, table.image.shape[1], vision_encoder,
+                                           model_process, cache, progress, cache_warnings.append)
     preset = pace_preset(pace)
     min_lengths = [min(sentences[j].duration, preset.max_cut) for j in todo]
-    candidates = (candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths, image_queries=image_queries)
+    candidates = (candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths,
+                                 image_queries=image_queries)
                   if texts else [])
     # only the candidates' files are checked (cheap); if any vanished since indexing, plan
     # again without every missing clip
@@ -158,7 +163,8 @@ def plan_story(
     if any(not os.path.isfile(src) for src in offered):
         table, words, gone = _without_missing_sources(table, words)
         if len(table) == 0:
-            raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` again")
+            raise NothingIndexedError("every indexed clip has disappeared from disk; run `wam index DIR` "
+                                      "again")
         candidates = candidate_sets(vecs, texts, table, words, k=k, min_lengths=min_lengths,
                                     image_queries=image_queries)
         if reuse is not None:  # the table's rows changed; kept sentences show only clips still on disk
@@ -167,7 +173,8 @@ def plan_story(
             reuse = reuse_for(sentences, previous, table, fps=fps, pinned_only=reuse.pinned_only)
             assert reuse.planned() == todo
     if talk is not None:
-        timeline = _assemble_talk(sentences, table, candidates, talk, draft, matched, preset, fps=fps, width=width,
+        timeline = _assemble_talk(sentences, table, candidates, talk, draft, matched, preset, fps=fps,
+                                  width=width,
                                   height=height, seed=seed, model=index_model, mode=settings.a_roll_mode,
                                   every=settings.a_roll_every)
     elif reuse is None:
@@ -177,9 +184,11 @@ def plan_story(
 
         n = len(sentences)
         # the solves of the diversity loop, then the costs of each sentence's cuts
-        with tqdm(total=(rounds_for([s.duration for s in sentences]) + 1) * n, unit="sentence", desc="planning cuts",
+        with tqdm(total=(rounds_for([s.duration for s in sentences]) + 1) * n, unit="sentence",
+                  desc="planning cuts",
                   leave=False, dynamic_ncols=True, disable=not progress or n < PROGRESS_SENTENCES) as bar:
-            timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width, height=height, k=k,
+            timeline = assemble(sentences, table, candidates, pace=preset, fps=fps, width=width,
+                                height=height, k=k,
                                 seed=seed, model=index_model, explain=explain, beats=beats,
                                 tick=bar.update)
     else:
@@ -208,15 +217,16 @@ def _talk_of(path: str, voice, narration, explain: bool, warn):
     from wam.voice.talk import talk_info
 
     if voice is not None or narration:
-        raise UsageError("--a-roll's sound is the narration: give --a-roll alone (with --timing FILE.srt for exact "
+        raise UsageError("--a-roll's sound is the narration: give --a-roll alone (with --timing FILE.srt "
+                         "for exact "
                          "sentence times), not with --voice or --narration")
     if explain:
         warn("--explain does not explain plans over a talk yet; planned without explanations")
     return talk_info(path)
 
 
-def _assemble_talk(sentences, table, candidates, talk, draft, matched: bool, preset, *, fps, width, height, seed,
-                   model, mode: str, every: float) -> Timeline:
+def _assemble_talk(sentences, table, candidates, talk, draft, matched: bool, preset, *, fps, width, height,
+                   seed, model, mode: str, every: float) -> Timeline:
     """The plan over the speaker's talk (``assemble/aroll.py``), with the plan's ``a_roll`` object."""
     from dataclasses import replace
 
@@ -225,8 +235,8 @@ def _assemble_talk(sentences, table, candidates, talk, draft, matched: bool, pre
 
     timeline = assemble_a_roll(sentences, table, candidates, talk=talk.path, talk_seconds=talk.duration,
                                cut_points=draft.cut_points(), matched=matched, pace=preset,
-                               rules=ARollRules(every=every), fps=fps, width=width, height=height, model=model,
-                               aspect=talk.width / talk.height, seed=seed)
+                               rules=ARollRules(every=every), fps=fps, width=width, height=height,
+                               model=model, aspect=talk.width / talk.height, seed=seed)
     size = os.path.getsize(talk.path)
     doc = {"file": talk.path, "size": size, "fingerprint": content_hash(talk.path, size),
            "duration": round(talk.duration, 6), "width": talk.width, "height": talk.height, "fps": talk.fps,
@@ -268,7 +278,8 @@ def music_beats(path: str, home: Path, warn) -> tuple[dict, list[float] | None]:
         except MediaError as exc:
             raise WamError(f"cannot use the music file {path}: {exc}") from None
         found = {"tempo": b.tempo, "duration": b.duration, "beats": list(b.beats)}
-        try:  # kept for next time where the index folder is writable (a cache: failing to keep it is no error)
+        # kept for next time where the index folder is writable (a cache: failing to keep it is no error)
+        try:
             kept.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(kept, json.dumps(found) + "\n")
         except (OSError, WamError):
@@ -280,7 +291,8 @@ def music_beats(path: str, home: Path, warn) -> tuple[dict, list[float] | None]:
     return doc, doc["beats"]
 
 
-def _image_queries(texts: list[str], vision, dim: int, encoder, model_process: bool, cache, progress: bool, warn):
+def _image_queries(texts: list[str], vision, dim: int, encoder, model_process: bool, cache, progress: bool,
+                   warn):
     """The sentences in the vision model's space, cached by the model's identity (its text
     tower in a child process that ends after embedding when ``model_process``)."""
     from wam.embed import ModelProcess
@@ -289,7 +301,8 @@ def _image_queries(texts: list[str], vision, dim: int, encoder, model_process: b
 
     own_process = encoder is None and model_process
     if encoder is None:
-        encoder = ModelProcess(vision.name, dim, vision=vision) if model_process else load_vision(vision).text_encoder()
+        encoder = ModelProcess(vision.name, dim,
+                               vision=vision) if model_process else load_vision(vision).text_encoder()
     try:
         return cached_encode(encoder, texts, cache, progress=progress, warn=warn)[0]
     finally:

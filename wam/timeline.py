@@ -80,27 +80,31 @@ class Cut(_FrameRange):
     continues: bool = False
     hold: float = 0.0
     last_resort: bool = False  # scores under half its sentence's best candidate: shown for lack of footage
-    move: dict | None = None  # a still's move: {"from": [x, y, w, h], "to": [...]} of the source, 0…1 (assemble/moves.py)
+    # a still's move: {"from": [x, y, w, h], "to": [...]} of the source, 0…1 (assemble/moves.py)
+    move: dict | None = None
     a_roll: bool = False  # the speaker's talk (``Timeline.a_roll``), source time = output time
-    pinned: bool = False  # kept by every re-plan while its sentence's text and length are unchanged (wam studio)
+    # kept by every re-plan while its sentence's text and length are unchanged (wam studio)
+    pinned: bool = False
 
     def __post_init__(self) -> None:
         self._check_frames()
 
     @classmethod
-    def from_seconds(cls, shot_id: str, source: str, source_in: float, source_out: float, start: float, end: float,
-                     fps: int, score: float = 0.0, **extra) -> "Cut":
+    def from_seconds(cls, shot_id: str, source: str, source_in: float, source_out: float, start: float,
+                     end: float, fps: int, score: float = 0.0, **extra) -> Cut:
         """A cut given in seconds on the output timeline, snapped to the nearest frames."""
         a, b = round(start * fps), round(end * fps)
         return cls(shot_id, source, source_in, source_out, a, b - a, fps, score, **extra)
 
     def to_dict(self) -> dict:
         return {
-            "shot_id": self.shot_id, "source": self.source, "source_in": self.source_in, "source_out": self.source_out,
+            "shot_id": self.shot_id, "source": self.source, "source_in": self.source_in,
+            "source_out": self.source_out,
             "start": round(self.start, 6), "end": round(self.end, 6), "start_frame": self.start_frame,
             "frames": self.frames, "score": self.score, "costs": dict(self.costs), "focus": self.focus,
             "continues": self.continues, "hold": self.hold, "last_resort": self.last_resort,
-        } | ({"move": self.move} if self.move is not None else {}) | ({"a_roll": True} if self.a_roll else {}) | (
+        } | ({"move": self.move} if self.move is not None else {}) | ({"a_roll": True} if self.a_roll
+                                                                      else {}) | (
             {"pinned": True} if self.pinned else {})
 
 
@@ -148,9 +152,11 @@ class Timeline:
     model: str = ""
     warnings: list[str] = field(default_factory=list)
     narration: Narration | None = None  # the voice-over (file, per-sentence speech spans): ``wam.narration``
-    music: dict | None = None  # --music: {"file", "sha256", "size", "tempo", "beats": [seconds]} (``wam.media.beats``)
+    # --music: {"file", "sha256", "size", "tempo", "beats": [seconds]} (``wam.media.beats``)
+    music: dict | None = None
     a_roll: dict | None = None  # --a-roll: the speaker's talk {"file", "duration", "mode", …} under the cut
-    bans: Bans = field(default_factory=Bans)  # footage this story must not show; re-plans keep them (wam studio)
+    # footage this story must not show; re-plans keep them (wam studio)
+    bans: Bans = field(default_factory=Bans)
 
     def __post_init__(self) -> None:
         for name in ("fps", "width", "height"):
@@ -191,7 +197,8 @@ class Timeline:
             "pace": self.pace, "model": self.model, "warnings": list(self.warnings),
         } | ({"narration": self.narration.to_dict()} if self.narration is not None else {}) | (
             {"music": self.music} if self.music is not None else {}) | (
-            {"a_roll": self.a_roll} if self.a_roll is not None else {}) | ({"bans": self.bans.to_dict()} if self.bans else {})
+            {"a_roll": self.a_roll} if self.a_roll is not None else {}) | ({"bans": self.bans.to_dict()}
+                                                                           if self.bans else {})
 
     def pinned_cuts(self) -> list[tuple[int, int]]:
         """(sentence, cut) positions of every pinned cut."""
@@ -256,24 +263,30 @@ def timeline_from_dict(d: dict) -> Timeline:
                     pf.get(costs, key, float, f"{cw}.costs")
                 cuts.append(Cut(
                     shot_id=pf.get(c, "shot_id", str, cw), source=pf.get(c, "source", "path", cw),
-                    source_in=pf.get(c, "source_in", float, cw), source_out=pf.get(c, "source_out", float, cw),
-                    start_frame=ca, frames=cn, fps=fps, score=pf.get(c, "score", float, cw, 0.0), costs=dict(costs),
-                    focus=pf.focus(c.get("focus"), f"{cw}.focus"), continues=pf.get(c, "continues", bool, cw, False),
-                    hold=pf.get(c, "hold", float, cw, 0.0), last_resort=pf.get(c, "last_resort", bool, cw, False),
+                    source_in=pf.get(c, "source_in", float, cw), source_out=pf.get(c, "source_out", float,
+                                                                                   cw),
+                    start_frame=ca, frames=cn, fps=fps, score=pf.get(c, "score", float, cw, 0.0),
+                    costs=dict(costs),
+                    focus=pf.focus(c.get("focus"), f"{cw}.focus"), continues=pf.get(c, "continues", bool, cw,
+                                                                                    False),
+                    hold=pf.get(c, "hold", float, cw, 0.0), last_resort=pf.get(c, "last_resort", bool, cw,
+                                                                               False),
                     move=pf.move(c.get("move"), f"{cw}.move"), a_roll=pf.get(c, "a_roll", bool, cw, False),
                     pinned=pf.get(c, "pinned", bool, cw, False),
                 ))
             a, n = pf.frames(s, fps, where)
             sentences.append(SentenceSpan(
-                index=pf.get(s, "index", int, where), text=pf.get(s, "text", str, where), start_frame=a, frames=n,
-                fps=fps, paragraph=pf.get(s, "paragraph", int, where, 0), cuts=cuts,
-                weak_match=pf.get(s, "weak_match", bool, where, False), reused=pf.get(s, "reused", bool, where, False),
+                index=pf.get(s, "index", int, where), text=pf.get(s, "text", str, where), start_frame=a,
+                frames=n, fps=fps, paragraph=pf.get(s, "paragraph", int, where, 0), cuts=cuts,
+                weak_match=pf.get(s, "weak_match", bool, where, False), reused=pf.get(s, "reused", bool,
+                                                                                      where, False),
                 explain=dict(s["explain"]) if isinstance(s.get("explain"), dict) else None,
             ))
         warnings = pf.get(d, "warnings", list, "", [])
         for i in range(len(warnings)):
             pf.get(dict(enumerate(warnings)), i, str, "warnings")
-        t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=pf.get(d, "pace", str, "", "normal"),
+        t = Timeline(fps=fps, width=width, height=height, sentences=sentences, pace=pf.get(d, "pace", str,
+                                                                                           "", "normal"),
                      model=pf.get(d, "model", str, "", ""), warnings=list(warnings),
                      narration=None if d.get("narration") is None else narration_from_dict(
                          pf.get(d, "narration", dict), len(sentences), pf.Bad),
@@ -285,7 +298,8 @@ def timeline_from_dict(d: dict) -> Timeline:
         raise WamError(f"invalid wam plan: {exc}") from None
     problems = timeline_problems(t)
     if any(x is not None and x[1] != t.frames for x in stated):
-        problems.append(f"its length ({d.get('duration')} s) differs from the last sentence's end (frame {t.frames})")
+        problems.append(f"its length ({d.get('duration')} s) differs from the last sentence's end (frame "
+                        f"{t.frames})")
     if problems:
         raise WamError("invalid wam plan: " + problems[0])
     return t
@@ -307,7 +321,8 @@ def _check_schema(d) -> None:
     if name != SCHEMA_NAME or not version.isdigit() or int(version) < 1:
         raise WamError(f"not a wam plan (expected schema {SCHEMA!r})")
     if int(version) > SCHEMA_VERSION:
-        raise WamError(f"the plan was written by a newer wam (schema {schema!r}; this wam reads {SCHEMA!r}); "
+        raise WamError(f"the plan was written by a newer wam (schema {schema!r}; this wam reads "
+                       f"{SCHEMA!r}); "
                        "upgrade wam to use it")
 
 
@@ -345,7 +360,8 @@ def timeline_problems(t: Timeline) -> list[str]:
         for c in s.cuts:
             out.extend(f"cut {c.shot_id} in sentence {s.index} {p}" for p in _cut_problems(c, prev_cut))
             if c.a_roll:
-                out.extend(f"cut {c.shot_id} in sentence {s.index} {p}" for p in _a_roll_problems(c, t.a_roll))
+                out.extend(f"cut {c.shot_id} in sentence {s.index} {p}" for p in _a_roll_problems(c,
+                                                                                                  t.a_roll))
             prev_cut = c
     return out
 
@@ -357,7 +373,8 @@ def _a_roll_problems(c: Cut, talk: dict | None) -> list[str]:
     if c.source != talk.get("file"):
         return [f"is marked a_roll but shows {c.source}, not the talk {talk.get('file')}"]
     if abs(c.source_in - c.start) * c.fps >= 0.5 or c.hold:
-        return [f"is marked a_roll but shows the talk at {c.source_in} s, not at its place on the output ({c.start} s)"]
+        return [f"is marked a_roll but shows the talk at {c.source_in} s, not at its place on the output "
+                f"({c.start} s)"]
     return []
 
 
@@ -375,5 +392,6 @@ def _cut_problems(c: Cut, prev: Cut | None) -> list[str]:
         if prev is None or (prev.source, prev.shot_id) != (c.source, c.shot_id):
             out.append("continues a different shot (or none)")
         elif abs(c.source_in - prev.source_out) * c.fps >= 0.5:
-            out.append(f"continues its shot at {c.source_in} s, not where the previous cut ended ({prev.source_out} s)")
+            out.append(f"continues its shot at {c.source_in} s, not where the previous cut ended "
+                       f"({prev.source_out} s)")
     return out

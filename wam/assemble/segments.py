@@ -23,8 +23,8 @@ memory is the back pointers only; ``cut_cost`` is asked for one span at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -39,14 +39,18 @@ class Span:
     grid: np.ndarray  # int64 offsets where a cut may fall, ascending, starting at 0 and ending at ``frames``
     rows: np.ndarray  # int64 (K,) row identities (a continuation needs the same identity on both sides)
     rate: np.ndarray  # float64 (K,) cost per frame of showing each row in this span
-    opening: np.ndarray  # float64 (K,) cost of a segment showing this span's first frame (afresh or running on)
+    # float64 (K,) cost of a segment showing this span's first frame (afresh or running on)
+    opening: np.ndarray
     within: np.ndarray  # float64 (K, K) cost of a cut between two segments inside the span
-    enter: np.ndarray | None = None  # float64 (K_prev, K) cost of a cut at the span's start (None: first span)
+    # float64 (K_prev, K) cost of a cut at the span's start (None: first span)
+    enter: np.ndarray | None = None
     continues: bool = False  # a segment of the previous span may run on into this one
-    carry_ok: np.ndarray | None = None  # bool (K,): rows that may run on into or out of this span (None: all)
+    # bool (K,): rows that may run on into or out of this span (None: all)
+    carry_ok: np.ndarray | None = None
     once: np.ndarray | None = None  # indices of rows shown at most once in this span (a few: 2^len states)
     run_cap: np.ndarray | None = None  # int64 (K,): longest segment of each row that may cross a boundary
-    presence: np.ndarray | None = None  # float64 (K,): cost of each segment (or run-on piece) of a row in this span
+    # float64 (K,): cost of each segment (or run-on piece) of a row in this span
+    presence: np.ndarray | None = None
 
 
 #: ``cut_cost(span_index, span, max_len)`` → float64 (K, max_len + 1): cost of one whole
@@ -136,7 +140,8 @@ def _bits(sp: Span) -> np.ndarray:
     return bits
 
 
-def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: int, prev_end, carry, nxt, entry=None):
+def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: int, prev_end, carry, nxt,
+                  entry=None):
     P = np.ascontiguousarray(sp.grid, np.int64)
     n = len(P) - 1
     K = len(sp.rows)
@@ -172,14 +177,18 @@ def _forward_span(s: int, sp: Span, cut_cost: CutCost, max_len: int, min_len: in
             c_mask = np.zeros((K, len(c_len)), np.int64)
             c_mask[ok] = carry.mask[where[ok]]
     rate = np.ascontiguousarray(sp.rate, np.float64)
-    run_cap = np.full(K, max_len, np.int64) if sp.run_cap is None else np.minimum(np.asarray(sp.run_cap, np.int64), max_len)
+    run_cap = np.full(K, max_len, np.int64) if sp.run_cap is None else np.minimum(np.asarray(sp.run_cap,
+                                                                                             np.int64),
+                                                                                             max_len)
     presence = np.zeros(K) if sp.presence is None else np.asarray(sp.presence, np.float64)
     if sp.presence is not None:
         c_cost = c_cost + presence[:, None]  # a segment running on into this span is present in it too
     c_cost = c_cost + opening[:, None]  # … and opens it
     best_from, inn_from, end, end_mask, fresh_cost, fresh_mask = _relax_span(
-        P, rate, cc, presence, np.asarray(sp.within, np.float64), inn0, inn0_from, bits, S, c_len, c_cost, run_cap)
-    back = _Back(P, np.asarray(sp.rows, np.int64), bits, best_from, inn_from, end_mask, c_span, c_pos, c_mask)
+        P, rate, cc, presence, np.asarray(sp.within, np.float64), inn0, inn0_from, bits, S, c_len, c_cost,
+        run_cap)
+    back = _Back(P, np.asarray(sp.rows, np.int64), bits, best_from, inn_from, end_mask, c_span, c_pos,
+                 c_mask)
     new_carry = None
     if nxt is not None and nxt.continues:
         run = F - P[:n]  # fresh segments started at positions 0..n-1 still running at the end
@@ -251,7 +260,8 @@ def _relax_span(P, rate, cc, presence, within, inn0, inn0_from, bits, S, c_len, 
     inn_from[0, bits, ar] = inn0_from
     if not simple:
         masks = np.arange(S)[:, None]
-        enter_src = np.where(bits[None, :] > 0, masks ^ bits[None, :], masks)  # (S, K) mask before entering k
+        # (S, K) mask before entering k
+        enter_src = np.where(bits[None, :] > 0, masks ^ bits[None, :], masks)
         enter_ok = (bits[None, :] == 0) | ((masks & bits[None, :]) != 0)
     land = (slice(None), bits, ar)  # the state a continuation lands in, per (position, row)
     seg = seg[:, :, None, :]

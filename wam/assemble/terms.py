@@ -100,14 +100,18 @@ class PlanContext:
     best: list[float]  # per sentence: the best match score over the whole table
     pool_best: list[float]  # per sentence: the best score among its candidates
     paragraph_start: list[bool]
-    penalties: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → diversity cost per second
-    budgets: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → seconds of it left to show
+    # per sentence: row → diversity cost per second
+    penalties: list[dict[int, float]] = field(default_factory=list)
+    # per sentence: row → seconds of it left to show
+    budgets: list[dict[int, float]] = field(default_factory=list)
     once: list[set[int]] = field(default_factory=list)  # per sentence: rows it may show only once (no A B A)
     # per sentence: the rows it showed in the previous plan and how strongly to keep them (re-planning)
     sticky: list[tuple[frozenset[int], float] | None] = field(default_factory=list)
-    claims: list[dict[int, float]] = field(default_factory=list)  # per sentence: row → claim of another sentence on its clip
+    # per sentence: row → claim of another sentence on its clip
+    claims: list[dict[int, float]] = field(default_factory=list)
     _tones: dict = field(default_factory=dict, repr=False)  # tone distances already computed, by row sets
-    cuts: dict = field(default_factory=dict, repr=False)  # (term, from row, to row, across) → one cut's transition cost
+    # (term, from row, to row, across) → one cut's transition cost
+    cuts: dict = field(default_factory=dict, repr=False)
 
     def tone(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``tone_distance`` of the table, remembered (the transition and jump-cut terms both need it)."""
@@ -164,7 +168,8 @@ class Term:
         """(K,) cost of a cut that starts sentence s afresh."""
         return None
 
-    def transition(self, ctx: PlanContext, a: np.ndarray, b: np.ndarray, *, across_paragraph: bool) -> np.ndarray | None:
+    def transition(self, ctx: PlanContext, a: np.ndarray, b: np.ndarray, *,
+                   across_paragraph: bool) -> np.ndarray | None:
         """(len(a), len(b)) cost of a visible cut from a row of ``a`` to a row of ``b``."""
         return None
 
@@ -226,7 +231,8 @@ class Duration(Term):
         if still is None or not np.asarray(still[rows]).any():
             return cost
         # a still holds a whole sentence, however long: no rise above the pace's longest cut
-        return np.where(np.asarray(still[rows], bool)[:, None], duration_cost(ctx.pace, seconds, long=False)[None, :],
+        return np.where(np.asarray(still[rows], bool)[:, None], duration_cost(ctx.pace, seconds,
+                                                                              long=False)[None, :],
                         cost)
 
 
@@ -250,7 +256,8 @@ def _duration_costs(pace: Pace, seconds: bytes, long: bool) -> np.ndarray:
     return out
 
 
-#: What any held frame costs (in hold-seconds) before its length: a one-frame freeze is never cheaper than a cut.
+#: What any held frame costs (in hold-seconds) before its length: a one-frame freeze is never
+#: cheaper than a cut.
 HOLD_ONSET = 0.25
 
 
@@ -292,8 +299,10 @@ class Transition(Term):
     def transition(self, ctx, a, b, *, across_paragraph):
         t, w = ctx.table, ctx.weights
         tone = ctx.tone(a, b)
-        bright = np.abs(np.asarray(t.brightness[a], np.float64)[:, None] - np.asarray(t.brightness[b], np.float64)[None, :])
-        motion = OPPOSITE_MOTION[np.asarray(t.camera_motion[a])[:, None], np.asarray(t.camera_motion[b])[None, :]]
+        bright = np.abs(np.asarray(t.brightness[a], np.float64)[:, None] - np.asarray(t.brightness[b],
+                                                                                      np.float64)[None, :])
+        motion = OPPOSITE_MOTION[np.asarray(t.camera_motion[a])[:, None],
+                                 np.asarray(t.camera_motion[b])[None, :]]
         cost = w.tone * tone + w.brightness * np.minimum(bright * 2.0, 1.0) + w.motion * motion
         return cost * w.paragraph_relax if across_paragraph else cost
 
@@ -315,7 +324,8 @@ class JumpCut(Term):
         return jump_similarity(ctx.table, a, b, tone=ctx.tone(a, b))
 
 
-def jump_similarity(table: ShotTable, a: np.ndarray, b: np.ndarray, *, tone: np.ndarray | None = None) -> np.ndarray:
+def jump_similarity(table: ShotTable, a: np.ndarray, b: np.ndarray, *,
+                    tone: np.ndarray | None = None) -> np.ndarray:
     """(len(a), len(b)) 0..1: how much a cut from a to b looks like a jump cut.
 
     1 for the same shot. Between shots of one clip, the framing similarity measured at index

@@ -131,7 +131,8 @@ def check_job_outputs(job: Job, reads: tuple[list[str], list[str]] | None = None
     target = check_output(job.output, inputs=inputs, sources=sources)
     for extra in job.extra_outputs:
         if check_output(extra, inputs=inputs, sources=sources) == target:
-            raise UsageError(f"{job.label}: the subtitles {extra} and the output {job.output} are the same file")
+            raise UsageError(f"{job.label}: the subtitles {extra} and the output {job.output} are the same "
+                             f"file")
 
 
 def _previous(job: Job, fresh: bool, *, existing_plan: bool = False) -> Timeline | None:

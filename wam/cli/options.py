@@ -12,8 +12,20 @@ from __future__ import annotations
 import click
 
 from wam.config import (
-    A_ROLL_MODES, ASPECTS, DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE, DEFAULT_FPS, DEFAULT_K, DEFAULT_PACE,
-    DEFAULT_RESOLUTION, DEFAULT_VOICE, DEFAULT_WPS, MAX_FPS, MIN_A_ROLL_EVERY, MIN_WPS, PACE_NAMES,
+    A_ROLL_MODES,
+    ASPECTS,
+    DEFAULT_A_ROLL_EVERY,
+    DEFAULT_A_ROLL_MODE,
+    DEFAULT_FPS,
+    DEFAULT_K,
+    DEFAULT_PACE,
+    DEFAULT_RESOLUTION,
+    DEFAULT_VOICE,
+    DEFAULT_WPS,
+    MAX_FPS,
+    MIN_A_ROLL_EVERY,
+    MIN_WPS,
+    PACE_NAMES,
 )
 from wam.settings import PlanSettings, RenderSettings
 
@@ -38,7 +50,8 @@ def _apply(f, options):
 
 
 def planning_options(f):
-    """Which footage, how fast and how the story is read: --library --pace --wps --markdown --seed -k --model."""
+    """Which footage, how fast and how the story is read: --library --pace --wps --markdown --seed -k
+    --model."""
     return _apply(f, [
         click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
                      help="Use only shots of this indexed folder (repeatable; default: every library)."),
@@ -62,7 +75,8 @@ def frame_options(f):
     """The output frame the cut is planned for: --resolution --aspect --fps."""
     return _apply(f, [
         click.option("--resolution", default=DEFAULT_RESOLUTION, show_default=True,
-                     help="Output size WxH (16 to 8192 pixels a side, at most 8192x4320 in all: H.264's limit)."),
+                     help="Output size WxH (16 to 8192 pixels a side, at most 8192x4320 in all: H.264's "
+                          "limit)."),
         click.option("--aspect", type=click.Choice(list(ASPECTS)), default=None,
                      help="Output shape (keeps the resolution's short side), e.g. 9:16 for vertical video."),
         click.option("--fps", type=click.IntRange(1, MAX_FPS), default=DEFAULT_FPS, show_default=True,
@@ -74,12 +88,15 @@ def narration_options(f):
     """The voice that times the cut: --voice [NAME|PATH], --narration FILE, --timing FILE.srt."""
     return _apply(f, [
         click.option("--voice", is_flag=False, flag_value="default", default=None, metavar="[NAME|PATH]",
-                     help=f"Narrate the story with offline neural TTS (Piper) and cut to the voice: alone, the "
-                          f"shipped {DEFAULT_VOICE}; or a Piper voice model.onnx (its .onnx.json beside it)."),
+                     help=f"Narrate the story with offline neural TTS (Piper) and cut to the voice: alone, "
+                          f"the shipped {DEFAULT_VOICE}; or a Piper voice model.onnx (its .onnx.json beside "
+                          "it)."),
         click.option("--narration", type=click.Path(exists=True, dir_okay=False), default=None,
-                     help="Your own recording of the story (wav, mp3, m4a …): sentences start where you say them."),
+                     help="Your own recording of the story (wav, mp3, m4a …): sentences start where you say "
+                          "them."),
         click.option("--timing", type=click.Path(exists=True, dir_okay=False), default=None,
-                     help="Exact sentence timings as SubRip (one subtitle per sentence), with or without --narration."),
+                     help="Exact sentence timings as SubRip (one subtitle per sentence), with or without "
+                          "--narration."),
     ])
 
 
@@ -88,14 +105,16 @@ def a_roll_options(f):
     return _apply(f, [
         click.option("--a-roll", "a_roll", type=click.Path(exists=True, dir_okay=False), default=None,
                      metavar="TALK",
-                     help="Your own video of you saying the story (any format ffmpeg reads): its picture and sound "
+                     help="Your own video of you saying the story (any format ffmpeg reads): its picture "
+                          "and sound "
                           "are the base, and library footage covers what the library shows well (B-roll)."),
         click.option("--a-roll-mode", type=click.Choice(A_ROLL_MODES), default=DEFAULT_A_ROLL_MODE,
                      show_default=True,
                      help="While footage covers you: cut away from you, or keep you in a corner (pip)."),
-        click.option("--a-roll-every", type=FiniteFloatRange(min=MIN_A_ROLL_EVERY), default=DEFAULT_A_ROLL_EVERY,
-                     show_default=True, metavar="SECONDS",
-                     help="You are back on screen at least this often (seconds of footage in a row, at most)."),
+        click.option("--a-roll-every", type=FiniteFloatRange(min=MIN_A_ROLL_EVERY),
+                     default=DEFAULT_A_ROLL_EVERY, show_default=True, metavar="SECONDS",
+                     help="You are back on screen at least this often (seconds of footage in a row, at "
+                          "most)."),
     ])
 
 
@@ -115,12 +134,14 @@ def plan_settings(values, explicit=frozenset()) -> PlanSettings:
     from wam.render.layout import output_size
 
     width, height = output_size(values["resolution"], values.get("aspect"))
-    return PlanSettings(libraries=tuple(values.get("libraries") or ()), pace=values["pace"], fps=values["fps"],
+    return PlanSettings(libraries=tuple(values.get("libraries") or ()), pace=values["pace"],
+                        fps=values["fps"],
                         width=width, height=height, k=values["top"], seed=values.get("seed"),
                         model=values.get("model"), wps=values["wps"],
-                        markdown=True if values.get("markdown") else None, explain=bool(values.get("explain")),
-                        voice=values.get("voice"), narration=values.get("narration"), timing=values.get("timing"),
-                        music=values.get("music"), a_roll=values.get("a_roll"),
+                        markdown=True if values.get("markdown") else None,
+                        explain=bool(values.get("explain")),
+                        voice=values.get("voice"), narration=values.get("narration"),
+                        timing=values.get("timing"), music=values.get("music"), a_roll=values.get("a_roll"),
                         a_roll_mode=values.get("a_roll_mode") or DEFAULT_A_ROLL_MODE,
                         a_roll_every=values.get("a_roll_every") or DEFAULT_A_ROLL_EVERY,
                         talk_shape=not {"resolution", "aspect"} & set(explicit))
@@ -140,8 +161,9 @@ def render_settings(values, explicit=frozenset(), *, saved_plan: bool = False,
                           fit=values["fit"], preset=values["preset"], crf=values["crf"],
                           subtitles="none" if values.get("no_subtitles") else values["subtitle_mode"],
                           keep_audio=bool(values.get("keep_audio")), music=values.get("music"),
-                          preview=bool(values.get("preview")), threads=values.get("threads"), progress=progress,
-                          a_roll_mode=values.get("a_roll_mode") if saved_plan and "a_roll_mode" in given else None)
+                          preview=bool(values.get("preview")), threads=values.get("threads"),
+                          progress=progress, a_roll_mode=(values.get("a_roll_mode")
+                                                          if saved_plan and "a_roll_mode" in given else None))
 
 
 def plan_from_options(story: str, settings: PlanSettings, *, warn, **planning):
@@ -165,7 +187,8 @@ def _saved_plan_hint(path: str, message: str) -> str:
     if command == "render":
         return f"; render a saved plan with --plan {path}"
     if command == "plan":
-        return (f"; render it with `wam render --plan {path} -o OUT.mp4`, or keep its cuts while re-planning "
+        return (f"; render it with `wam render --plan {path} -o OUT.mp4`, or keep its cuts while "
+                f"re-planning "
                 f"its story with --previous {path}")
     return ""
 
@@ -173,14 +196,18 @@ def _saved_plan_hint(path: str, message: str) -> str:
 def replan_options(f):
     """Stable re-planning: --previous PLAN.json and --fresh."""
     return _apply(f, [
-        click.option("--previous", "previous_file", type=click.Path(exists=True, dir_okay=False), default=None,
+        click.option("--previous", "previous_file", type=click.Path(exists=True, dir_okay=False),
+                     default=None,
                      help="Keep the cuts of this earlier plan (wam plan -o) for the sentences whose text is "
-                          "unchanged (default: the last plan made for the same output, kept in the render cache)."),
-        click.option("--fresh", is_flag=True, help="Plan from scratch, ignoring any previous plan of the output."),
+                          "unchanged (default: the last plan made for the same output, kept in the render "
+                          "cache)."),
+        click.option("--fresh", is_flag=True,
+                     help="Plan from scratch, ignoring any previous plan of the output."),
     ])
 
 
-def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_file=None, note=lambda m: None):
+def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_file=None,
+                        note=lambda m: None):
     """The plan ``wam studio`` saved beside STORY (``wam.studio.saved``), re-planned against
     instead of the render cache's (None: there is none, or --fresh / --previous was given).
     ``values`` holds the command's option values by name (``pace``, ``fps``, ``resolution``,
@@ -200,7 +227,8 @@ def studio_plan_options(story, values: dict, *, fresh: bool = False, previous_fi
     recorded = values.get("narration") or values.get("timing") or values.get("a_roll")  # not a voice
     voiced = values.get("voice") is not None or values.get("narration")  # not a talk
     for name, value in saved_settings(plan).items():
-        if name in values and not (name == "voice" and recorded) and not (name.startswith("a_roll") and voiced) \
+        if name in values and not (name == "voice" and recorded) and not (name.startswith("a_roll")
+                                                                          and voiced) \
                 and ctx.get_parameter_source(name) in (ParameterSource.DEFAULT, None):
             values[name] = value
     note(f"following the studio's plan {saved_plan_path(story)} (its cuts, pins, bans and settings; "

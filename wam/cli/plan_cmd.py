@@ -7,8 +7,17 @@ import click
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, quiet_option, show_progress, warner
-from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options, plan_from_options,
-                             plan_settings, planning_options, replan_options, studio_plan_options)
+from wam.cli.options import (
+    a_roll_options,
+    frame_options,
+    given_options,
+    narration_options,
+    plan_from_options,
+    plan_settings,
+    planning_options,
+    replan_options,
+    studio_plan_options,
+)
 
 
 @click.command("plan")
@@ -18,11 +27,14 @@ from wam.cli.options import (a_roll_options, frame_options, given_options, narra
 @narration_options
 @a_roll_options
 @click.option("--json", "as_json", is_flag=True,
-              help="Print the wam.timeline/1 JSON document on stdout (in a batch: one JSON line per finished job).")
+              help="Print the wam.timeline/1 JSON document on stdout (in a batch: one JSON line per "
+                   "finished job).")
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="Write the JSON plan to this file; for several stories a folder (OUTDIR/<story>.json each).")
+              help="Write the JSON plan to this file; for several stories a folder (OUTDIR/<story>.json "
+                   "each).")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Cut on the beats of this music (needs pip install 'wam[music]'); the plan records it and its "
+              help="Cut on the beats of this music (needs pip install 'wam[music]'); the plan records it "
+                   "and its "
                    "beats, and wam render --plan lays it under the video.")
 @click.option("--explain", is_flag=True,
               help="Say per sentence why its cuts beat the runner-up (the best plan without its shots), "
@@ -62,20 +74,23 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
         if previous_file:
             raise click.UsageError("--previous plans one story, not a batch")
         jobs = build_jobs(click.get_current_context(), stories, output, manifest, ".json", plans=False)
-        report_batch(PlanWork(Session(), fresh=fresh), jobs, None, force=force, quiet=quiet, as_json=as_json, verb="planned")
+        report_batch(PlanWork(Session(), fresh=fresh), jobs, None, force=force, quiet=quiet, as_json=as_json,
+                     verb="planned")
         return
     if len(stories) != 1:
         raise click.UsageError("give a STORY to plan (or several with -o OUTDIR/, or --manifest)")
     story = stories[0]
     values = dict(planning, fps=fps, resolution=resolution, aspect=aspect, music=music, explain=explain)
     studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
-    settings = plan_settings(values, given_options(click.get_current_context()))  # a story edited in wam studio
+    # a story edited in wam studio
+    settings = plan_settings(values, given_options(click.get_current_context()))
     target = None
     if output:  # before planning: refuse to overwrite the story, a clip or the index (or the studio's plan)
         from wam.studio.saved import saved_plan_path
 
         inputs, _ = files_read(settings, story=story)
-        target = check_output(output, inputs=[*inputs, saved_plan_path(story) if studio is not None else None])
+        target = check_output(output, inputs=[*inputs,
+                                              saved_plan_path(story) if studio is not None else None])
     previous = studio or previous_plan(target, previous_file, fresh, existing_plan=True)
     timeline = plan_from_options(story, settings, warn=warner(quiet), progress=show_progress(quiet, None),
                                  note=noter(quiet), previous=previous)
@@ -103,13 +118,16 @@ def _print_table(t) -> None:
 
     for s in t.sentences:
         flags = [f for f, on in (("weak match", s.weak_match), ("reused", s.reused)) if on]
-        click.echo(f"{s.index + 1:3d}. {s.start:7.2f}-{s.end:7.2f}  {s.text}" + "".join(f"  [{f}]" for f in flags))
+        click.echo(f"{s.index + 1:3d}. {s.start:7.2f}-{s.end:7.2f}  {s.text}" + "".join(f"  [{f}]"
+                                                                                        for f in flags))
         for c in s.cuts:
             if c.a_roll:
                 click.echo(f"       {c.start:7.2f}-{c.end:7.2f}  speaker ({os.path.basename(c.source)})")
                 continue
-            marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), ("(still, moving)", c.move is not None),
-                                                   (f"(holds {c.hold:.2f} s)", c.hold > 0 and c.move is None),
+            marks = "".join(f"  {m}" for m, on in (("(continues)", c.continues), ("(still, moving)",
+                                                                                  c.move is not None),
+                                                   (f"(holds {c.hold:.2f} s)",
+                                                    c.hold > 0 and c.move is None),
                                                    ("[last resort]", c.last_resort)) if on)
             click.echo(
                 f"       {c.start:7.2f}-{c.end:7.2f}  {os.path.basename(c.source)} "
@@ -118,10 +136,12 @@ def _print_table(t) -> None:
         if s.explain is not None:
             _print_explanation(s.explain)
     n = sum(1 for c in t.cuts() if not c.continues)
-    click.echo(f"{len(t.sentences)} sentences, {n} cuts, {t.duration:.2f} s, average shot {t.duration / max(n, 1):.2f} s")
+    average = t.duration / max(n, 1)
+    click.echo(f"{len(t.sentences)} sentences, {n} cuts, {t.duration:.2f} s, average shot {average:.2f} s")
     if t.a_roll:
         footage = sum(c.duration for c in t.cuts() if not c.a_roll)
-        click.echo(f"library footage over the talk: {footage:.2f} s ({100 * footage / max(t.duration, 1e-9):.0f} %)")
+        share = 100 * footage / max(t.duration, 1e-9)
+        click.echo(f"library footage over the talk: {footage:.2f} s ({share:.0f} %)")
 
 
 def _print_explanation(e: dict) -> None:
@@ -131,6 +151,7 @@ def _print_explanation(e: dict) -> None:
         click.echo(f"       why: {e.get('note', 'no runner-up')}")
         return
     alt = ", ".join(f"{os.path.basename(c['source'])} {c['seconds']:.1f} s" for c in e["runner_up"])
-    parts = ", ".join(f"{k} {v:+.2f}" for k, v in sorted(e["delta"].items(), key=lambda kv: -abs(kv[1])) if abs(v) >= 0.005)
+    parts = ", ".join(f"{k} {v:+.2f}" for k, v in sorted(e["delta"].items(),
+                                                         key=lambda kv: -abs(kv[1])) if abs(v) >= 0.005)
     click.echo(f"       runner-up: {alt}")
     click.echo(f"       why: it costs {e['total']:+.2f} more ({parts or 'no difference'})")

@@ -9,16 +9,37 @@ import click
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
-from wam.cli.options import (a_roll_options, frame_options, given_options, narration_options, plan_from_options,
-                             plan_settings, planning_options, render_settings, replan_options, studio_plan_options)
-from wam.config import (DEFAULT_CRF, DEFAULT_FIT, DEFAULT_JOBS, DEFAULT_PRESET, FIT_MODES, PREVIEW_CRF,
-                        PREVIEW_PRESET, PREVIEW_SCALE, SUBTITLE_MODES, X264_PRESETS)
+from wam.cli.options import (
+    a_roll_options,
+    frame_options,
+    given_options,
+    narration_options,
+    plan_from_options,
+    plan_settings,
+    planning_options,
+    render_settings,
+    replan_options,
+    studio_plan_options,
+)
+from wam.config import (
+    DEFAULT_CRF,
+    DEFAULT_FIT,
+    DEFAULT_JOBS,
+    DEFAULT_PRESET,
+    FIT_MODES,
+    PREVIEW_CRF,
+    PREVIEW_PRESET,
+    PREVIEW_SCALE,
+    SUBTITLE_MODES,
+    X264_PRESETS,
+)
 
 
 @click.command("render")
 @click.argument("stories", metavar="[STORY]...", nargs=-1, type=click.Path(exists=True, allow_dash=True))
 @click.option("-o", "--output", type=click.Path(), default=None,
-              help="The MP4 file to write; for several stories a folder (OUTDIR/: one OUTDIR/<story>.mp4 each).")
+              help="The MP4 file to write; for several stories a folder (OUTDIR/: one OUTDIR/<story>.mp4 "
+                   "each).")
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Render this saved plan (wam plan -o) unchanged instead of planning (at the plan's size "
                    "and frame rate unless --resolution/--aspect say otherwise).")
@@ -33,20 +54,25 @@ from wam.config import (DEFAULT_CRF, DEFAULT_FIT, DEFAULT_JOBS, DEFAULT_PRESET, 
 @click.option("--crf", type=click.IntRange(0, 51), default=DEFAULT_CRF, show_default=True,
               help="x264 quality (lower is better).")
 @click.option("--subtitles", "subtitle_mode", type=click.Choice(SUBTITLE_MODES), default=SUBTITLE_MODES[0],
-              show_default=True, help="Burn in each sentence; or also highlight each word as it is spoken (words); or none.")
-@click.option("--no-subtitles", is_flag=True, help="Do not burn the sentences in as subtitles (--subtitles none).")
-@click.option("--srt", "srt_file", type=click.Path(dir_okay=False), default=None, help="Also write the subtitles as SubRip.")
+              show_default=True,
+              help="Burn in each sentence; or also highlight each word as it is spoken (words); or none.")
+@click.option("--no-subtitles", is_flag=True,
+              help="Do not burn the sentences in as subtitles (--subtitles none).")
+@click.option("--srt", "srt_file", type=click.Path(dir_okay=False), default=None,
+              help="Also write the subtitles as SubRip.")
 @click.option("--keep-audio", is_flag=True, help="Keep the clips' own sound (muted by default).")
 @click.option("--music", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Lay this music under the video and cut on its beats (with pip install 'wam[music]'); "
                    "default with --plan: the plan's music.")
 @click.option("--preview", is_flag=True,
-              help=f"Fast low-resolution draft ({PREVIEW_SCALE:.0%} of the size, {PREVIEW_PRESET}, crf {PREVIEW_CRF}).")
+              help=f"Fast low-resolution draft ({PREVIEW_SCALE:.0%} of the size, {PREVIEW_PRESET}, crf "
+                   f"{PREVIEW_CRF}).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Segments encoded side by side (default: one per core).")
 @replan_options
 @click.option("--watch", is_flag=True,
-              help="Keep running: render again whenever STORY changes (only re-cut sentences are encoded again); "
+              help="Keep running: render again whenever STORY changes (only re-cut sentences are encoded "
+                   "again); "
                    "Ctrl-C stops.")
 @manifest_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
@@ -60,9 +86,10 @@ from wam.config import (DEFAULT_CRF, DEFAULT_FIT, DEFAULT_JOBS, DEFAULT_PRESET, 
                    "$RAY_ADDRESS or a running local cluster, else a new local one.")
 @quiet_option
 @progress_option
-def render_command(stories, output, plan_file, resolution, aspect, fps, fit, preset, crf, subtitle_mode, no_subtitles,
-                   srt_file, keep_audio, music, preview, threads, previous_file, fresh, watch, manifest, jobs, as_json,
-                   force, ray_address, quiet, progress,
+def render_command(stories, output, plan_file, resolution, aspect, fps, fit, preset, crf, subtitle_mode,
+                   no_subtitles,
+                   srt_file, keep_audio, music, preview, threads, previous_file, fresh, watch, manifest,
+                   jobs, as_json, force, ray_address, quiet, progress,
                    **planning):
     """Render STORY (a UTF-8 text file, or -) as a video cut from your indexed clips,
     or render a saved plan with --plan (then STORY is not needed, and not read if given).
@@ -107,12 +134,14 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     if as_json:  # a failed render prints its JSON line too
         warn = _json_line_on_failure(ctx, story or plan_file, output, warn)
     explicit = given_options(ctx, ("resolution", "aspect", "fps", "a_roll_mode"))
-    values = dict(planning, resolution=resolution, aspect=aspect, fps=fps, music=music, fit=fit, preset=preset,
+    values = dict(planning, resolution=resolution, aspect=aspect, fps=fps, music=music, fit=fit,
+                  preset=preset,
                   crf=crf, subtitle_mode=subtitle_mode, no_subtitles=no_subtitles, keep_audio=keep_audio,
                   preview=preview, threads=threads)
     studio = None
     if not plan_file:  # a story edited in wam studio: its saved plan and settings
-        studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file, note=noter(quiet))
+        studio = studio_plan_options(story, values, fresh=fresh, previous_file=previous_file,
+                                     note=noter(quiet))
     settings = plan_settings(values, explicit)
     progress = show_progress(quiet, progress)
     render = render_settings(values, explicit, saved_plan=bool(plan_file), progress=progress)
@@ -122,7 +151,8 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
 
         timeline = read_plan(plan_file)
         if "fps" in explicit and fps != timeline.fps:  # a saved plan renders on its own frame grid
-            warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change it)")
+            warn(f"--fps {fps} ignored: the plan's cuts lie on a {timeline.fps} fps grid (re-plan to change "
+                 f"it)")
     # before planning or rendering: refuse to overwrite an input, a clip or the index
     inputs, sources = files_read(settings, story=story, plan=plan_file, timeline=timeline)
     if studio is not None:
@@ -132,22 +162,30 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     inputs.append(previous_file)
     target = check_output(output, inputs=inputs, sources=sources)
     if srt_file and check_output(srt_file, inputs=inputs, sources=sources) == target:
-        raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another name")
+        raise UsageError(f"--srt {srt_file} and -o {output} are the same file; give the subtitles another "
+                         f"name")
     if timeline is None:
         # the text model runs in a child process that ends after planning: the render keeps none of its memory
         # (except with --watch, where it stays loaded to re-plan each edit at once)
         timeline = plan_from_options(story, settings, warn=warn, progress=progress, model_process=not watch,
-                                     note=noter(quiet), previous=studio or previous_plan(target, previous_file, fresh))
+                                     note=noter(quiet), previous=studio or previous_plan(target,
+                                                                                         previous_file,
+                                                                                         fresh))
     cache = user_render_cache(warn)
     result = render_plan(timeline, output, render, warn=warn, cache=cache or False, srt=srt_file)
     if not quiet:
         opts = render_options(timeline, render)
-        click.echo(f"wrote {result.path}: {result.duration:.2f} s, {opts.width}x{opts.height} at {timeline.fps} fps "
-                   f"in {result.seconds:.1f} s ({result.encoded} of {result.segments} segments encoded)", err=True)
+        click.echo(f"wrote {result.path}: {result.duration:.2f} s, {opts.width}x{opts.height} at "
+                   f"{timeline.fps} fps "
+                   f"in {result.seconds:.1f} s ({result.encoded} of {result.segments} segments encoded)",
+                   err=True)
     if as_json:
-        click.echo(json.dumps({"job": 1, "story": story or plan_file, "output": str(result.path), "status": "ok",
-                               "duration": round(timeline.duration, 3), "cuts": sum(not c.continues for c in timeline.cuts()),
-                               "warnings": timeline.warnings, "seconds": round(result.seconds, 3), "error": None}))
+        click.echo(json.dumps({"job": 1, "story": story or plan_file, "output": str(result.path),
+                               "status": "ok",
+                               "duration": round(timeline.duration, 3),
+                               "cuts": sum(not c.continues for c in timeline.cuts()),
+                               "warnings": timeline.warnings, "seconds": round(result.seconds, 3),
+                               "error": None}))
     if watch:
         from wam.cli.watch import watch_and_render
 
@@ -163,8 +201,10 @@ def _json_line_on_failure(ctx: click.Context, source: str, output: str, warn):
     started, warnings = time.perf_counter(), []
 
     def failed(error: str) -> None:
-        click.echo(json.dumps({"job": 1, "story": source, "output": output, "status": "failed", "duration": None,
-                               "cuts": None, "warnings": warnings, "seconds": round(time.perf_counter() - started, 3),
+        click.echo(json.dumps({"job": 1, "story": source, "output": output, "status": "failed",
+                               "duration": None,
+                               "cuts": None, "warnings": warnings,
+                               "seconds": round(time.perf_counter() - started, 3),
                                "error": error}, ensure_ascii=False))
 
     def keep(message: str) -> None:
@@ -199,4 +239,5 @@ def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, 
         executor = RayExecutor(None if ray_address == "auto" else ray_address)
     else:
         executor = executor_for(min(jobs, len(todo)))
-    report_batch(RenderWork(Session(), fresh=fresh), todo, executor, force=force, quiet=quiet, as_json=as_json, verb="rendered")
+    report_batch(RenderWork(Session(), fresh=fresh), todo, executor, force=force, quiet=quiet,
+                 as_json=as_json, verb="rendered")

@@ -9,17 +9,17 @@ Missing source files do not stop an export: the editor relinks them (a warning s
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from wam.errors import WamError
 from wam.export.formats import FORMATS, Format, format_for, write_format
 from wam.export.spans import CROSSFADE_SECONDS
 from wam.timeline import Timeline
 
-__all__ = ["FORMATS", "ExportResult", "export_timeline", "format_for", "narration_bed", "narration_copy_path", "to_otio",
-           "writable_target", "write_text"]
+__all__ = ["FORMATS", "ExportResult", "export_timeline", "format_for", "narration_bed",
+           "narration_copy_path", "to_otio", "writable_target", "write_text"]
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,14 @@ def narration_copy_path(output: str | os.PathLike) -> str:
     from wam.fileio import is_stream
 
     if is_stream(output):
-        raise UsageError(f"cannot export a narrated plan to {os.fspath(output)}: its voice track is copied beside "
+        raise UsageError(f"cannot export a narrated plan to {os.fspath(output)}: its voice track is copied "
+                         f"beside "
                          "the export, and a device or pipe has nothing beside it; export to a file")
     return os.fspath(output) + ".narration.wav"
 
 
-def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[[str], None] = lambda m: None):
+def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[[str],
+                                                                                None] = lambda m: None):
     """The plan's narration as an audio track for the editor (``otio_build.AudioBed``), or None.
 
     A synthesised voice track lives in wam's cache, which may be cleared, so it is copied
@@ -106,7 +108,8 @@ def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[
     if timeline.a_roll is not None and path == timeline.a_roll.get("file"):  # the talk's own sound, as it is
         return AudioBed(os.path.abspath(path), name="Talk", seconds=seconds)
     if abs(narration.gain_db) >= 0.05:
-        warn(f"wam's render plays the narration at {narration.gain_db:+.1f} dB: set that gain on the Narration "
+        warn(f"wam's render plays the narration at {narration.gain_db:+.1f} dB: set that gain on the "
+             f"Narration "
              "track in your editor")
     return AudioBed(os.path.abspath(path), name="Narration", seconds=seconds)
 
@@ -128,7 +131,8 @@ def _copy_unless_same(source: str, target: str) -> None:
 
 
 def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,
-            crossfade: float = CROSSFADE_SECONDS, warn: Callable[[str], None] = lambda m: None, narration=None):
+            crossfade: float = CROSSFADE_SECONDS, warn: Callable[[str], None] = lambda m: None,
+            narration=None):
     """The OpenTimelineIO timeline of ``timeline`` (source rates probed; ``music``: an audio
     track; ``narration``: an ``AudioBed`` from ``narration_bed``, a track above the music)."""
     from wam.export.otio_build import AudioBed, build_otio
@@ -136,10 +140,12 @@ def to_otio(timeline: Timeline, *, name: str = "wam", music: str | None = None,
 
     sources, missing = probe_sources([c.source for c in timeline.cuts()], timeline.fps)
     if missing:
-        warn(f"{len(missing)} source clip(s) not found (e.g. {missing[0]}); exported with their planned paths "
+        warn(f"{len(missing)} source clip(s) not found (e.g. {missing[0]}); exported with their planned "
+             f"paths "
              f"at the plan's {timeline.fps} fps: relink them in your editor")
     for source, used, length in sources_overrun(timeline, sources):
-        warn(f"{os.path.basename(source)}: the plan uses it up to {used:.2f} s but it lasts {length:.2f} s; the "
+        warn(f"{os.path.basename(source)}: the plan uses it up to {used:.2f} s but it lasts {length:.2f} s; "
+             f"the "
              "editor will show black or shorten its clips (re-index its library and re-plan)")
     audio = [narration] if narration is not None else []
     if music:
@@ -166,8 +172,8 @@ def sources_overrun(timeline: Timeline, sources) -> list[tuple[str, float, float
     return out
 
 
-def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = None, *, name: str | None = None,
-                    music: str | None = None, crossfade: float = CROSSFADE_SECONDS,
+def export_timeline(timeline: Timeline, output: str | Path, fmt: str | None = None, *,
+                    name: str | None = None, music: str | None = None, crossfade: float = CROSSFADE_SECONDS,
                     warn: Callable[[str], None] = lambda m: None) -> ExportResult:
     """Write ``timeline`` to ``output`` in ``fmt`` (default: from the extension)."""
     from opentimelineio import schema

@@ -6,11 +6,11 @@ Each format gets a copy of the OpenTimelineIO timeline adapted to what its adapt
 write (the adapters change what they are given, and each has limits):
 
 * EDL: one frame rate for the whole list (the plan's, or the smallest SMPTE rate that is a
-  whole multiple of it), every source in and out on a whole frame of it; reel names of at most 8 capital letters and digits, unique per
-  source file, with the file's name in ``FROM CLIP NAME`` and its full path in a comment;
-  freeze frames as ``M2`` speed 0 events; a still's move cannot be said (a note says so); one
-  video track only, so a plan's talk (V1) and the footage over it (V2) are flattened into one
-  (a note says so).
+  whole multiple of it), every source in and out on a whole frame of it; reel names of at
+  most 8 capital letters and digits, unique per source file, with the file's name in ``FROM
+  CLIP NAME`` and its full path in a comment; freeze frames as ``M2`` speed 0 events; a
+  still's move cannot be said (a note says so); one video track only, so a plan's talk (V1)
+  and the footage over it (V2) are flattened into one (a note says so).
 * Final Cut Pro 7 XML: clip rates must be SMPTE timecode rates, so a 15 fps source is
   written at 30 fps (every source frame is exactly two); a freeze gets a Time Remap filter
   at speed 0; a still's move, a Basic Motion filter with scale and centre keyframes at the
@@ -136,7 +136,8 @@ def flatten_layers(tl, fmt: Format) -> list[str]:
     for track in video[:-1]:
         for clip in (c for c in track if isinstance(c, schema.Clip)):
             shown = track.range_of_child(clip)
-            for m in clip.markers:  # a sentence's marker knows where the sentence starts (not rounded to the clip's rate)
+            # a sentence's marker knows where the sentence starts (not rounded to the clip's rate)
+            for m in clip.markers:
                 offset = m.marked_range.start_time.to_seconds() - clip.source_range.start_time.to_seconds()
                 at = dict(m.metadata.get("wam") or {}).get("start", shown.start_time.to_seconds() + offset)
                 marks.append((float(at), m.deepcopy()))
@@ -158,8 +159,8 @@ def flatten_layers(tl, fmt: Format) -> list[str]:
     flat.name = video[0].name
     kept = [t for t in tl.tracks if t.kind != schema.TrackKind.Video]
     tl.tracks[:] = [flat, *[t.deepcopy() for t in kept]]
-    return [f"{fmt.title} holds one video track: the library footage and the talk under it are on one track, "
-            "as the cut shows them (export .xml or .otio for the two tracks)"]
+    return [f"{fmt.title} holds one video track: the library footage and the talk under it are on one "
+            "track, as the cut shows them (export .xml or .otio for the two tracks)"]
 
 
 def _video_clips(tl):
@@ -232,7 +233,8 @@ def _conform_edl(tl, rate: Fraction) -> None:
             opentime.RationalTime(round(sr.duration.value), sr.duration.rate))
         for m in clip.markers:
             m.marked_range = opentime.TimeRange(
-                opentime.RationalTime(round(m.marked_range.start_time.value), m.marked_range.start_time.rate),
+                opentime.RationalTime(round(m.marked_range.start_time.value),
+                                      m.marked_range.start_time.rate),
                 opentime.RationalTime(round(m.marked_range.duration.value), m.marked_range.duration.rate))
     reels = reel_names(c.media_reference.metadata["wam"]["path"] for c in clips)
     for clip in clips:
@@ -272,7 +274,8 @@ _TIME_REMAP_HOLD = {
     "name": "Time Remap", "effectid": "timeremap", "effectcategory": "motion", "effecttype": "motion",
     "mediatype": "video",
     "parameter": [
-        {"parameterid": "variablespeed", "name": "variablespeed", "valuemin": "0", "valuemax": "1", "value": "0"},
+        {"parameterid": "variablespeed", "name": "variablespeed", "valuemin": "0", "valuemax": "1",
+         "value": "0"},
         {"parameterid": "speed", "name": "speed", "valuemin": "-100000", "valuemax": "100000", "value": "0"},
         {"parameterid": "reverse", "name": "reverse", "value": "FALSE"},
         {"parameterid": "frameblending", "name": "frameblending", "value": "FALSE"},
@@ -292,7 +295,8 @@ def basic_motion(move, out_aspect: float, frames: int) -> dict:
         return f"{100.0 * fw / r[2]:.4f}"
 
     def centre(r):
-        return {"horiz": f"{(0.5 - (r[0] + r[2] / 2)) / r[2]:.6f}", "vert": f"{(0.5 - (r[1] + r[3] / 2)) / r[3]:.6f}"}
+        return {"horiz": f"{(0.5 - (r[0] + r[2] / 2)) / r[2]:.6f}",
+                "vert": f"{(0.5 - (r[1] + r[3] / 2)) / r[3]:.6f}"}
 
     a, b = move["from"], move["to"]
     return {
@@ -319,7 +323,8 @@ def _conform_fcpx(tl, sequence_rate: Fraction) -> list[str]:
     from opentimelineio import schema
 
     notes = _moves_left_out(tl, FORMATS["fcpxml"])
-    for item in _all_items(tl):  # the adapter's reader misplaces clips of mixed rates; times stay exact seconds
+    # the adapter's reader misplaces clips of mixed rates; times stay exact seconds
+    for item in _all_items(tl):
         _retime(item, sequence_rate)
     fades = 0
     for track in tl.tracks:

@@ -76,7 +76,8 @@ def _seconds(x: float) -> Fraction:
     return Fraction(x).limit_denominator(10**6)
 
 
-def source_range_frames(span: ClipSpan, rate: Fraction, fps: int, length: int | None) -> tuple[int, Fraction]:
+def source_range_frames(span: ClipSpan, rate: Fraction, fps: int, length: int | None) -> tuple[int,
+                                                                                               Fraction]:
     """(first source frame, length in source frames) of a clip: it starts on the source
     frame nearest its ``source_in`` (a freeze: the frame being held) and lasts exactly its
     output length, which is a whole number of source frames when the rates agree."""
@@ -114,7 +115,8 @@ def talk_span(timeline: Timeline) -> ClipSpan:
     """The speaker's talk (``--a-roll``) as one clip under the whole cut: its frames at the
     times they play (source time = output time), every sentence a marker on it."""
     talk = timeline.a_roll["file"]
-    return ClipSpan(talk, "a-roll", 0.0, 0, timeline.frames, cuts=[i for i, c in enumerate(timeline.cuts()) if c.a_roll],
+    return ClipSpan(talk, "a-roll", 0.0, 0, timeline.frames,
+                    cuts=[i for i, c in enumerate(timeline.cuts()) if c.a_roll],
                     sentences=[s.index for s in timeline.sentences])
 
 
@@ -171,7 +173,8 @@ def _fill_track(out, name: str, spans: list[ClipSpan], timeline: Timeline, sourc
         frames, _ = refs[span.source]
         ref = schema.ExternalReference(target_url=file_url(span.source),
                                        available_range=_range(0, frames, info.rate))
-        ref.metadata["wam"] = {"path": span.source, "found": info.found, "length_known": info.frames is not None}
+        ref.metadata["wam"] = {"path": span.source, "found": info.found,
+                               "length_known": info.frames is not None}
         clip = schema.Clip(name=printable(span.name), media_reference=ref,
                            source_range=_range(first, Fraction(span.frames) * info.rate / fps, info.rate))
         if span.freeze:
@@ -195,7 +198,8 @@ def _sentence_marker(s, span: ClipSpan, first: int, rate: Fraction, fps: int):
     offset = 0 if span.freeze else round(Fraction(s.start_frame - span.start_frame) * rate / fps)
     length = round(Fraction(min(s.end_frame, span.end_frame) - s.start_frame) * rate / fps)
     color = COLOR_WEAK if s.weak_match else COLOR_REUSED if s.reused else COLOR_OK
-    marker = schema.Marker(name=printable(" ".join(s.text.split())), marked_range=_range(first + offset, length, rate),
+    marker = schema.Marker(name=printable(" ".join(s.text.split())), marked_range=_range(first + offset,
+                                                                                         length, rate),
                            color=color)
     marker.metadata["wam"] = {"sentence": s.index, "paragraph": s.paragraph, "start": round(s.start, 6),
                               "end": round(s.end, 6), "weak_match": s.weak_match, "reused": s.reused}

@@ -67,7 +67,8 @@ def audio_seconds(path: str) -> float | None:
     if not os.path.isfile(path):
         return None
     try:
-        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True, timeout=60)
+        out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True,
+                             timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     text = out.stderr.decode("utf-8", errors="replace")

@@ -76,23 +76,25 @@ def clip_spans(timeline: Timeline, crossfade: float = CROSSFADE_SECONDS) -> list
                     last.cuts.append(cut_index)
                     last.move = {"from": last.move["from"], "to": c.move["to"]}
                 else:
-                    spans.append(ClipSpan(c.source, c.shot_id, c.source_in, c.start_frame, c.frames, freeze=True,
-                                          cuts=[cut_index], score=c.score, move=dict(c.move)))
+                    spans.append(ClipSpan(c.source, c.shot_id, c.source_in, c.start_frame, c.frames,
+                                          freeze=True, cuts=[cut_index], score=c.score, move=dict(c.move)))
                 prev_hold = 0
                 cut_index += 1
                 continue
             held = hold_frames(c.frames, c.hold, fps)
             moving = c.frames - held
             if (c.continues and last is not None and not last.freeze and prev_hold == 0
-                    and (last.source, last.shot_id) == (c.source, c.shot_id) and last.end_frame == c.start_frame):
+                    and (last.source, last.shot_id) == (c.source,
+                                                        c.shot_id) and last.end_frame == c.start_frame):
                 last.frames += moving
                 last.cuts.append(cut_index)
             else:
-                spans.append(ClipSpan(c.source, c.shot_id, c.source_in, c.start_frame, moving, cuts=[cut_index],
-                                      score=c.score))
+                spans.append(ClipSpan(c.source, c.shot_id, c.source_in, c.start_frame, moving,
+                                      cuts=[cut_index], score=c.score))
             if held:
                 # the held frame is the last one shown moving: moving - 1 output frames after source_in
-                spans.append(ClipSpan(c.source, c.shot_id, c.source_in + (moving - 1) / fps, c.start_frame + moving,
+                spans.append(ClipSpan(c.source, c.shot_id, c.source_in + (moving - 1) / fps,
+                                      c.start_frame + moving,
                                       held, freeze=True, cuts=[cut_index], score=c.score))
             prev_hold = held
             cut_index += 1
@@ -105,7 +107,8 @@ def clip_spans(timeline: Timeline, crossfade: float = CROSSFADE_SECONDS) -> list
         for a, b in zip(timeline.sentences, timeline.sentences[1:]):
             k = starts.get(b.start_frame)
             if b.paragraph != a.paragraph and k:
-                before = spans[k - 1].frames - split_crossfade(spans[k - 1].crossfade_in)[1]  # free of another fade
+                # free of another fade
+                before = spans[k - 1].frames - split_crossfade(spans[k - 1].crossfade_in)[1]
                 n = min(xf, 2 * before, 2 * spans[k].frames - 1)
                 spans[k].crossfade_in = n if n >= 2 else 0
     return spans

@@ -56,7 +56,8 @@ def open_audio(path: str):
         return AudioFileClip(path, fps=AUDIO_FPS)
     except Exception as exc:  # moviepy's parser: KeyError, IndexError, OSError …
         text = " ".join(str(exc).split()).strip("'\"") or type(exc).__name__
-        raise MediaError(f"its sound cannot be read ({text if len(text) <= 100 else text[:100].rsplit(' ', 1)[0] + ' …'})") from None
+        short = text if len(text) <= 100 else text[:100].rsplit(" ", 1)[0] + " …"
+        raise MediaError(f"its sound cannot be read ({short})") from None
 
 
 def audio_track(timeline, *, keep_audio: bool = False, music: str | None = None, warn=lambda m: None):
@@ -100,7 +101,8 @@ def audio_track(timeline, *, keep_audio: bool = False, music: str | None = None,
                 bed = bed.with_effects([afx.AudioLoop(duration=duration)])
             else:
                 bed = bed.subclipped(0, duration)
-            bed = bed.with_effects([afx.MultiplyVolume(MUSIC_VOLUME), afx.AudioFadeOut(min(MUSIC_FADE_OUT, duration / 2))])
+            bed = bed.with_effects([afx.MultiplyVolume(MUSIC_VOLUME), afx.AudioFadeOut(min(MUSIC_FADE_OUT,
+                                                                                           duration / 2))])
             layers.append(bed)
         if voice_path:
             layers = [_narrated(layers, voice_path, narration, timeline, opened)]
@@ -138,8 +140,8 @@ def write_silence(duration: float, path) -> None:
     from wam.signals import run_child
 
     proc = run_child([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                      f"anullsrc=r={AUDIO_FPS}:cl=stereo", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a", "160k",
-                      "-f", "mp4", str(path)])
+                      f"anullsrc=r={AUDIO_FPS}:cl=stereo", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a",
+                      "160k", "-f", "mp4", str(path)])
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         raise WamError("writing the silent audio track failed" + (f": {err[-1][:200]}" if err else ""))
@@ -159,13 +161,17 @@ def write_talk_sound(talk: str, duration: float, path) -> None:
     from wam.media.ffmpeg_stream import ffmpeg_exe, ffmpeg_reason
     from wam.signals import run_child
 
-    proc = run_child([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-i", talk, "-map", "0:a:0", "-vn", "-af",
-                      "apad", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a", "192k", "-f", "mp4", str(path)])
+    proc = run_child([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-i", talk, "-map", "0:a:0", "-vn",
+                      "-af",
+                      "apad", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a", "192k", "-f", "mp4",
+                      str(path)])
     if proc.returncode != 0:
-        raise WamError(f"cannot use the sound of the talk {talk} ({ffmpeg_reason(proc.stderr.decode(errors='replace'))})")
+        raise WamError(f"cannot use the sound of the talk {talk} "
+                       f"({ffmpeg_reason(proc.stderr.decode(errors='replace'))})")
 
 
-def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | None = None, warn=lambda m: None) -> list:
+def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | None = None,
+                      warn=lambda m: None) -> list:
     """Write the render's audio track (AAC) to ``path``; returns the clips to close afterwards.
     A narrated plan's mix is loudness-normalised (``voicemix.normalise_loudness``); without
     ``music``, the plan's own music plays (``music_of``)."""
@@ -189,7 +195,8 @@ def write_audio_track(timeline, path, *, keep_audio: bool = False, music: str | 
     from wam.render.voicemix import normalise_loudness
 
     path = Path(path)
-    mix = path.with_name(path.name.replace(".audio.m4a", "") + ".wav")  # beside it, in the render's work folder
+    # beside it, in the render's work folder
+    mix = path.with_name(path.name.replace(".audio.m4a", "") + ".wav")
     try:
         track.write_audiofile(str(mix), fps=AUDIO_FPS, nbytes=4, codec="pcm_s32le", logger=None)
         normalise_loudness(mix, path, rate=AUDIO_FPS)

@@ -21,11 +21,16 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from wam.render.cutreader import (FRAME_EPSILON, SEEK_MARGIN, picture_filter, retime_filter, source_args,
-                                  source_info)
+from wam.render.cutreader import (
+    FRAME_EPSILON,
+    SEEK_MARGIN,
+    picture_filter,
+    retime_filter,
+    source_args,
+    source_info,
+)
 from wam.render.layout import crossfade_frames
 from wam.timeline import Cut, Timeline
-
 
 #: A sentence with more cuts than this is drawn frame by frame: the graph holds every cut's
 #: decoder at once (about 24 MB each at 1080p), the frame path two at a time.
@@ -54,7 +59,8 @@ def _cut_input(cut: Cut, start: float, opts) -> tuple[list[str], str]:
     info = source_info(cut.source)
     seek = max(0.0, start - SEEK_MARGIN)
     fitted = picture_filter(cut, info, opts.width, opts.height, opts.fit)
-    return ["-threads", "1", "-ss", f"{seek:.6f}", *source_args(cut.source, cut.fps), "-i", cut.source], retime_filter(seek, start, cut.fps) + "," + fitted
+    return (["-threads", "1", "-ss", f"{seek:.6f}", *source_args(cut.source, cut.fps), "-i", cut.source],
+            retime_filter(seek, start, cut.fps) + "," + fitted)
 
 
 def _cut_chain(cut: Cut, k: int, opts) -> tuple[list[str], str]:
@@ -108,8 +114,8 @@ def _pip_chain(timeline: Timeline, first: int, end: int, k: int, opts) -> tuple[
     x, y, w, h = pip_rect(opts.width, opts.height, info.width, info.height)
     args, chain = _cut_input(cut, cut.source_in, replace(opts, width=w, height=h, fit="cover"))
     frames = end - first
-    chain = (f"[{k}:v:0]{chain},trim=end_frame={frames},tpad=stop_mode=clone:stop={frames},trim=end_frame={frames},"
-             f"setpts=PTS-STARTPTS[pip]")
+    chain = (f"[{k}:v:0]{chain},trim=end_frame={frames},tpad=stop_mode=clone:stop={frames},"
+             f"trim=end_frame={frames},setpts=PTS-STARTPTS[pip]")
     enable = "+".join(f"between(n,{a - first},{b - first - 1})" for a, b in ranges)
     return args, chain, f"[pip]overlay=x={x}:y={y}:format=yuv420:eof_action=repeat:enable='{enable}'"
 
@@ -158,14 +164,16 @@ def graph_plan(timeline: Timeline, opts, sentence: int, work: Path, name: str) -
     n = len(s.cuts)
     labels = "".join(f"[c{k}]" for k in range(n))
     # (concat counts in microseconds: back onto the frame grid, as xfade and the fades expect)
-    chains.append(f"{labels}concat=n={n}:v=1:a=0,settb=1/{fps},setpts=N[base]" if n > 1 else f"{labels}null[base]")
+    chains.append(f"{labels}concat=n={n}:v=1:a=0,settb=1/{fps},setpts=N[base]" if n > 1
+                  else f"{labels}null[base]")
     last = "base"
     if crossfade is not None:
         args, chain = _incoming_chain(crossfade, n, xf, opts)
         inputs += args
         chains.append(chain)
         # xfade weighs the incoming picture k/xf on the k-th frame of the transition, as FrameSource does
-        chains.append(f"[base][in]xfade=transition=fade:duration={xf / fps:.9f}:offset={(frames - xf) / fps:.9f}[xf]")
+        chains.append(f"[base][in]xfade=transition=fade:duration={xf / fps:.9f}"
+                      f":offset={(frames - xf) / fps:.9f}[xf]")
         last = "xf"
         n += 1
     box = _pip_chain(timeline, first, end, n, opts)

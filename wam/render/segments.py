@@ -22,10 +22,10 @@ import logging
 import os
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 from wam.errors import WamError
 from wam.media.ffmpeg_stream import ffmpeg_exe
@@ -111,7 +111,8 @@ def plan_segments(timeline: Timeline, opts) -> list[Segment]:
     for i, s in enumerate(sents):
         desc = {"base": base, "w": opts.width, "h": opts.height, "fps": fps, "frames": s.frames,
                 "cuts": [cut_identity(c) for c in s.cuts]}
-        if timeline.a_roll and timeline.a_roll.get("mode") == "pip":  # the talk in a box over footage, by place
+        # the talk in a box over footage, by place
+        if timeline.a_roll and timeline.a_roll.get("mode") == "pip":
             from wam.render.pip import footage_ranges
 
             shown = footage_ranges(timeline, s.start_frame, s.end_frame)
@@ -119,7 +120,8 @@ def plan_segments(timeline: Timeline, opts) -> list[Segment]:
                 desc["pip"] = [file_identity(timeline.a_roll["file"]), s.start_frame,
                                [[a - s.start_frame, b - s.start_frame] for a, b in shown]]
         if opts.subtitles:  # every subtitle seen in the segment, where it shows (and its words, narrated)
-            desc["text"] = [[text, a - s.start_frame, b - s.start_frame, words and [w - s.start_frame for w in words]]
+            desc["text"] = [[text, a - s.start_frame, b - s.start_frame,
+                             words and [w - s.start_frame for w in words]]
                             for text, a, b, words in captions if a < s.end_frame and s.start_frame < b]
         if xf and i + 1 < len(sents) and sents[i + 1].paragraph != s.paragraph:
             desc["crossfade_into"] = [xf, cut_identity(sents[i + 1].cuts[0])]
@@ -154,14 +156,17 @@ def segment_encoder_command(target: Path, width: int, height: int, fps: int, opt
     """ffmpeg arguments: raw I420 frames on stdin → the segment (``encoder_output_args``)."""
     return [ffmpeg_exe(), "-y", "-nostdin", "-v", "error",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-r", str(fps),
-            "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-i", "-",
-            "-map", "0:v:0", "-vf", "setsar=1", *encoder_output_args(opts, target)]  # square pixels, as the graph tags them
+            "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-i", "-",
+            # square pixels, as the graph tags them
+            "-map", "0:v:0", "-vf", "setsar=1", *encoder_output_args(opts, target)]
 
 
 def graph_command(plan, frames: int, target: Path, opts) -> list[str]:
     """ffmpeg arguments: the segment rendered and encoded in one process (``segment_graph``),
     reporting its progress (``frame=N`` lines) on stdout."""
-    return [ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-stats_period", "0.25",
+    return [ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1",
+            "-stats_period", "0.25",
             "-filter_complex_threads", "1", *plan.inputs, "-filter_complex", plan.graph, "-map", "[out]",
             "-frames:v", str(frames), *encoder_output_args(opts, target)]
 
@@ -184,8 +189,8 @@ def encode_segment(timeline: Timeline, opts, seg: Segment, target: Path, cancel:
     if plan is not None:
         errors: list[str] = []
         try:
-            done, ok = _encode_graph(graph_command(plan, seg.frames, target, opts), seg.frames, cancel, advance,
-                                     errors)
+            done, ok = _encode_graph(graph_command(plan, seg.frames, target, opts), seg.frames, cancel,
+                                     advance, errors)
         finally:
             for p in scratch.glob(f"{name}-sub*.yuv"):
                 p.unlink(missing_ok=True)
@@ -202,10 +207,11 @@ def _encode_graph(command: list[str], frames: int, cancel: threading.Event, adva
     """Run a one-process segment render: the frames it reported (fewer than ``frames`` when a
     source ran dry) and whether ffmpeg succeeded; ffmpeg's last error lines are added to
     ``errors``. ``Cancelled`` when ``cancel`` is set."""
-    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, errors="replace")
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace")
     tail: list[str] = []
-    drain = threading.Thread(target=lambda: tail.extend(line.strip() for line in proc.stderr.readlines()[-5:]),
+    drain = threading.Thread(target=lambda: tail.extend(line.strip()
+                                                        for line in proc.stderr.readlines()[-5:]),
                              daemon=True)
     drain.start()
 
@@ -296,8 +302,9 @@ def _link(src: Path, dst: Path) -> None:
         shutil.copyfile(src, dst)
 
 
-def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, work: Path, *, workers: int = 1,
-                    progress: bool = False, report: Callable[[int, int], None] | None = None
+def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, work: Path, *,
+                    workers: int = 1, progress: bool = False, report: Callable[[int, int],
+                                                                               None] | None = None
                     ) -> tuple[list[Path], list[int]]:
     """Every segment as a file in ``work`` (in order), and the indices of those that had to be
     encoded: segments found in ``cache`` are taken as they are, the others are encoded
@@ -322,7 +329,8 @@ def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, wo
     if not todo:
         return paths, encoded
     total = sum(segments[g[0]].frames for g in todo.values())
-    bar = tqdm(total=total, unit="frame", desc="rendering", disable=not progress, leave=False, dynamic_ncols=True)
+    bar = tqdm(total=total, unit="frame", desc="rendering", disable=not progress, leave=False,
+               dynamic_ncols=True)
     lock = threading.Lock()
     cancel = threading.Event()
     done = [0]
