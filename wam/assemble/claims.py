@@ -106,32 +106,40 @@ def story_values(rows: np.ndarray, scores: np.ndarray, clip_ids: np.ndarray, mea
     return {c: v - mean for c, v in ev.items() if v > mean}
 
 
-def story_claims(ctx: PlanContext, pools: list[np.ndarray], values: list[dict[int, float]] | None = None
-                 ) -> list[dict[int, float]]:
+def story_assignment(values: list[dict[int, float]]) -> tuple[list[int | None], list[dict[int, float]]]:
+    """``story_losses`` of a whole story, ``ASSIGN_CHUNK`` sentences at a time (``values``:
+    per sentence, clip → its worth, ``story_values``)."""
+    held: list[int | None] = []
+    losses: list[dict[int, float]] = []
+    for a in range(0, len(values), ASSIGN_CHUNK):
+        h, lo = story_losses(values[a:a + ASSIGN_CHUNK])
+        held += h
+        losses += lo
+    return held, losses
+
+
+def story_claims(ctx: PlanContext, pools: list[np.ndarray], story=None) -> list[dict[int, float]]:
     """Per sentence: row → the claim on the row's clip (score units, > 0; rows without one are
-    left out). ``values``: per sentence, clip → its worth in the story's assignment
-    (``story_values`` over all its candidates; default: the clips of its pool as scored)."""
+    left out). ``story``: the ``story_assignment`` of the sentences' clips (default: of the
+    clips of their pools, as scored)."""
     clip_ids = np.asarray(ctx.table.clip_ids)
     starts = ctx.paragraph_start
+    if story is None:
+        story = story_assignment([clip_evidence(p, ctx.score(s, p), clip_ids) for s, p in enumerate(pools)])
+    held, losses = story
     out: list[dict[int, float]] = []
-    for a in range(0, len(pools), ASSIGN_CHUNK):
-        chunk = range(a, min(len(pools), a + ASSIGN_CHUNK))
-        if values is None:
-            part = [clip_evidence(pools[s], ctx.score(s, pools[s]), clip_ids) for s in chunk]
-        else:
-            part = values[chunk.start:chunk.stop]
-        held, losses = story_losses(part)
-        for j, s in enumerate(chunk):
-            # a neighbour in the paragraph may hold the clip: its shot may run on into this sentence
-            near = {held[k - a] for k in (s - 1, s + 1) if a <= k < chunk.stop
-                    and not starts[max(s, k)]} - {None}
-            claims = {}
-            if held[j] is not None:  # a sentence the story gives no clip has none of its own to keep to
-                for r, c in zip(pools[s].tolist(), clip_ids[pools[s]].tolist()):
-                    loss = losses[j].get(c, 0.0)
-                    if c not in near and loss > LOSS_TIE:
-                        claims[r] = claim_of(loss)
-            out.append(claims)
+    for s, pool in enumerate(pools):
+        # a neighbour in the paragraph may hold the clip: its shot may run on into this sentence
+        # (held within one chunk of the assignment)
+        near = {held[k] for k in (s - 1, s + 1) if 0 <= k < len(pools) and k // ASSIGN_CHUNK == s // ASSIGN_CHUNK
+                and not starts[max(s, k)]} - {None}
+        claims = {}
+        if held[s] is not None:  # a sentence the story gives no clip has none of its own to keep to
+            for r, c in zip(pool.tolist(), clip_ids[pool].tolist()):
+                loss = losses[s].get(c, 0.0)
+                if c not in near and loss > LOSS_TIE:
+                    claims[r] = claim_of(loss)
+        out.append(claims)
     return out
 
 

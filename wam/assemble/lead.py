@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from wam.assemble.stable import KEEP_PINNED
-from wam.assemble.terms import PlanContext, Term
+from wam.assemble.terms import LAST_RESORT_RATIO, PlanContext, Term
 
 #: No shot scores under this fraction of its sentence's best candidate (unless the sentence is weak).
 FLOOR_RATIO = 0.6
@@ -29,14 +29,18 @@ FLOOR_RATIO = 0.6
 OPENING_RATIO = 0.8
 
 
-def floor_rows(scores: np.ndarray, best: float, weak: bool, pinned=None) -> np.ndarray:
+def floor_rows(scores: np.ndarray, best: float, weak: bool, pinned=None, story=None) -> np.ndarray:
     """Which of a sentence's candidate ``scores`` stay in its pool: all of a weak sentence's,
     else those at or above ``FLOOR_RATIO`` × ``best``, and the ``pinned`` ones (bool mask):
-    a shot the user pinned is theirs to choose."""
+    a shot the user pinned is theirs to choose; and the ``story`` ones (bool mask: the clip
+    the story gives the sentence, ``claims.story_assignment``) down to ``LAST_RESORT_RATIO``
+    × ``best`` — every clip scoring better is another sentence's."""
     scores = np.asarray(scores, np.float64)
     if weak or best <= 0:
         return np.ones(len(scores), bool)
     keep = scores >= FLOOR_RATIO * best - 1e-9
+    if story is not None:
+        keep |= np.asarray(story, bool) & (scores >= LAST_RESORT_RATIO * best)
     return keep if pinned is None else keep | np.asarray(pinned, bool)
 
 
