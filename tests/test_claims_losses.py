@@ -11,10 +11,11 @@ import numpy as np
 from tables import make_table
 from test_lead import _ctx
 from wam.assemble.claims import (
+    ASSIGN_CHUNK,
     CLAIM_MARGIN,
-    EXACT_SENTENCES,
     LOSS_TIE,
     story_claims,
+    story_held,
     story_losses,
     story_values,
 )
@@ -38,13 +39,18 @@ def assignments(values, fixed=None):
         yield sum(values[i][c] for i, c in enumerate(choice) if c is not None), choice
 
 
+def assigned(values):
+    held = story_held(values)
+    return held, story_losses(values, held)
+
+
 def test_losses_are_what_the_best_assignment_loses():
     rng = np.random.default_rng(3)
     for _ in range(60):
         n, m = int(rng.integers(2, 5)), int(rng.integers(2, 5))
         values = [{c: round(float(v), 3) for c, v in enumerate(rng.uniform(0, 1, m)) if rng.random() < 0.75}
                   for _ in range(n)]
-        held, losses = story_losses(values)
+        held, losses = assigned(values)
         best = max(t for t, _ in assignments(values))
         taken = [c for c in held if c is not None]
         assert len(taken) == len(set(taken))
@@ -79,9 +85,9 @@ def test_a_sentence_keeps_its_best_clip_when_the_holder_has_an_equal_alternative
     whatever else it values, the one sentence that needs a clip claims it."""
     for values in ([{0: 0.5, 1: 0.4}, {0: 0.5, 2: 0.5}, {2: 0.5, 1: 0.4}],
                    [{1: 0.4, 0: 0.5}, {2: 0.5, 0: 0.5}, {1: 0.4, 2: 0.5}]):
-        held, losses = story_losses(values)
+        held, losses = assigned(values)
         assert losses[0].get(0, 0.0) <= LOSS_TIE and losses[0].get(1, 0.0) <= LOSS_TIE
-    held, losses = story_losses([{0: 0.5, 1: 0.4}, {0: 0.5}, {1: 0.1}])
+    held, losses = assigned([{0: 0.5, 1: 0.4}, {0: 0.5}, {1: 0.1}])
     assert held == [1, 0, None] and abs(losses[0][0] - 0.3) < 1e-9  # sentence 1 has nothing else
 
 
@@ -92,21 +98,45 @@ def test_what_a_clip_is_worth_is_its_evidence_above_unrelated_footage():
     each sentence's mean it does not (0.108 + 0.150 < 0.355)."""
     clips = np.array([0, 0, 1, 2])
     raw = [{1: 0.308}, {1: 0.605, 2: 0.400}]
-    assert story_losses(raw)[0] == [1, 2]
+    assert assigned(raw)[0] == [1, 2]
     values = [story_values(np.array([2]), np.array([0.308]), clips, 0.2),
               story_values(np.array([2, 3, 0]), np.array([0.605, 0.400, 0.1]), clips, 0.25)]
     assert values[1] == {1: 0.605 - 0.25, 2: 0.400 - 0.25}  # clip 0 scores under the mean: worth nothing
-    held, _ = story_losses(values)
+    held, _ = assigned(values)
     assert held == [None, 1]
 
 
-def test_many_contending_sentences_fall_back_on_the_auction():
-    n = EXACT_SENTENCES + 1
-    values = [{0: 0.5, 1: 0.4, 2 + i: 0.1} for i in range(n)]
-    held, losses = story_losses(values)
+def test_a_long_story_is_assigned_window_by_window():
+    """Sentences contending for 100 clips, 8 each: each window of ASSIGN_CHUNK sentences is
+    assigned on its own, exactly (each clip to one sentence in it; the losses those of an
+    assignment solved again without the sentence and the clip)."""
+    rng = np.random.default_rng(5)
+    values = [{int(c): float(rng.uniform(0.01, 0.5)) for c in rng.choice(100, 8, replace=False)}
+              for _ in range(ASSIGN_CHUNK + 10)]
+    held, losses = assigned(values)
+    assert len([c for c in held if c is not None]) > len(set(held) - {None})  # a clip held in both windows
+    values, held, losses = values[:ASSIGN_CHUNK], held[:ASSIGN_CHUNK], losses[:ASSIGN_CHUNK]
     taken = [c for c in held if c is not None]
-    assert len(taken) == len(set(taken)) == n
-    assert all(v >= 0 for loss in losses for v in loss.values())
+    assert len(taken) == len(set(taken))
+    from scipy.optimize import linear_sum_assignment
+
+    def total(vals):
+        clips = sorted({c for v in vals for c in v})
+        col = {c: i for i, c in enumerate(clips)}
+        mat = np.full((len(vals), len(clips) + len(vals)), -np.inf)
+        mat[:, len(clips):] = 0.0
+        for i, v in enumerate(vals):
+            for c, x in v.items():
+                mat[i, col[c]] = x
+        r, c = linear_sum_assignment(mat, maximize=True)
+        return float(mat[r, c].sum())
+
+    best = total(values)
+    for s in range(0, ASSIGN_CHUNK, 6):
+        for c, loss in sorted(losses[s].items())[:2]:
+            rest = [v if i != s else {} for i, v in enumerate(values)]
+            rest = [{k: x for k, x in v.items() if k != c} for v in rest]
+            assert abs(loss - max(0.0, best - values[s][c] - total(rest))) < 1e-9
 
 
 def test_the_band_sentence_shows_the_band_in_the_story():

@@ -7,18 +7,25 @@ scene's clip — the stadium crowd — although the sentence about the crowd has
 like it, and the sentence's own clip (the tennis player) is a close second. That is why the
 right clip was missed on multi-shot clips (issue 20; bench/montage_quality.py's confusable
 scenes). The story sees it: clips are assigned to sentences, each clip to one sentence, to
-maximise the evidence over the whole story (``story_losses``: an optimal assignment,
-``scipy.optimize.linear_sum_assignment``, per group of sentences that want the same clips),
-and a sentence taking a clip another sentence holds costs the story what the assignment
-loses when that sentence is made to take it (all the others re-assigned at their best).
+maximise their worth over the story (``story_held``: an optimal assignment,
+``scipy.optimize.linear_sum_assignment``), and a sentence taking a clip another sentence
+holds costs what the story loses when that sentence is made to take it, every other
+sentence re-assigned at its best (``story_losses``; one more assignment per such clip).
 
-Not the auction's prices: a price says what the *next bidder* would pay, not what the holder
-loses. A sentence about a band that scores the stadium crowd (0.450) as well as the band
-(0.444) bids the crowd's price up to its own indifference, so the price gap between the two
-was nothing, and the band sentence showed the crowd — although the crowd sentence had
-nothing else (its loss, 0.46, is what ``story_losses`` sees). Conversely a sentence keeps its
-best clip, claim-free, when the sentence holding it has an equally good alternative (the
-loss is then nothing).
+Not an auction's prices (the first version): a price says what the *next bidder* would pay,
+not what the holder loses. A sentence about a band that scores the stadium crowd (0.450) as
+well as the band (0.444) bid the crowd's price up to its own indifference, so the price gap
+between the two was nothing, and the band sentence showed the crowd — although the crowd
+sentence had nothing else (its loss, 0.46, is what ``story_losses`` sees). Conversely a
+sentence keeps its best clip, claim-free, when the sentence holding it has an equally good
+alternative (the loss is then nothing).
+
+What a clip is worth to a sentence is its evidence above the sentence's mean score over the
+library (``story_values``) — raw scores let a sentence whose own clip is not among its
+candidates push others off theirs — over all the sentence's candidates, not only those above
+its floor (the clip the story gives a sentence may be under it: ``lead.py``). Clips count as
+a whole: a clip's evidence for a sentence is its best shot's (``candidates.clip_evidence``),
+so a clip's shots are claimed together.
 
 ``story_claims`` turns losses into a cost per second (the ``Claim`` term): in a sentence that
 holds a clip, a clip another sentence holds costs, in score units, ``claim_of`` its loss
@@ -28,71 +35,26 @@ the same paragraph (a shot may run on into the next sentence; the scene goes on)
 nothing. The term's weight (``CostWeights.claim``, 10) puts the story's assignment above
 pace preferences — a calm edit would otherwise rather show another scene's still in one cut
 than its own clip in three — but below the hard rules of ``lead.py`` and below a held frame:
-a sentence with nothing else above its floor still shows a claimed clip. Clips count as a
-whole: a clip's evidence for a sentence is its best shot's (``candidates.clip_evidence``),
-so a clip's shots are claimed together. Pure; a long story is assigned ``ASSIGN_CHUNK``
-sentences at a time, and a group of more than ``EXACT_SENTENCES`` sentences contending for
-the same clips falls back on Bertsekas' auction (``auction``), a clip's loss taken as its
-price over the price of the sentence's own.
+a sentence with nothing else above its floor still shows a claimed clip. Pure; a long story
+is assigned ``ASSIGN_CHUNK`` sentences at a time (sentences further apart do not contend:
+the diversity loop shares footage out between them), and losses are found only for the
+clips of a sentence's pool.
 """
 
 from __future__ import annotations
-
-from collections import deque
 
 import numpy as np
 
 from wam.assemble.terms import PlanContext, Term
 from wam.candidates import clip_evidence
 
-#: The auction's bid increment (score units): its assignment is within this of the best.
-AUCTION_EPS = 0.02
 #: A story loss within this is a tie (no claim); beyond it the claim reaches its margin
 #: within one more ``LOSS_TIE``.
 LOSS_TIE = 0.01
 #: What a clip the story gave to another sentence is worth less than its net value here (score units).
 CLAIM_MARGIN = 0.2
-#: Sentences assigned together (a long story: chunk by chunk, so the work stays linear).
-ASSIGN_CHUNK = 250
-#: A group of sentences contending for the same clips larger than this is assigned by the
-#: auction (one solve) instead of exactly, one solve per contended clip.
-EXACT_SENTENCES = 60
-#: A value standing for "this sentence may not take this clip" in the assignment matrix.
-_BARRED = -1e6
-
-
-def auction(values: list[dict[int, float]], eps: float = AUCTION_EPS
-            ) -> tuple[list[int | None], list[float], dict[int, float]]:
-    """Assign clips to bidders (Bertsekas' auction), each clip to one bidder at most:
-    ``values`` per bidder, clip → value; a bidder may also take nothing (value 0). Returns per
-    bidder the clip it holds (None: nothing) and the price it pays, and per clip its price
-    (what another bidder must pay for it). Deterministic; ε-optimal (every bidder's net
-    value within ``eps`` of its best)."""
-    price: dict[int, float] = {}
-    holder: dict[int, int] = {}
-    held: list[int | None] = [None] * len(values)
-    paid = [0.0] * len(values)
-    options = [sorted(v.items()) for v in values]
-    queue = deque(range(len(values)))
-    while queue:
-        s = queue.popleft()
-        first, second, clip = 0.0, 0.0, None  # net values; taking nothing is worth 0
-        for c, v in options[s]:
-            net = v - price.get(c, 0.0)
-            if net > first:
-                first, second, clip = net, first, c
-            elif net > second:
-                second = net
-        if clip is None:
-            continue  # nothing is worth its price: this bidder holds nothing
-        bid = price.get(clip, 0.0) + first - second + eps
-        before = holder.get(clip)
-        if before is not None:
-            held[before], paid[before] = None, 0.0
-            queue.append(before)
-        price[clip], holder[clip] = bid, s
-        held[s], paid[s] = clip, bid
-    return held, paid, price
+#: Sentences assigned together (a long story: window by window, so the work stays linear).
+ASSIGN_CHUNK = 60
 
 
 def story_values(rows: np.ndarray, scores: np.ndarray, clip_ids: np.ndarray, mean: float) -> dict[int, float]:
@@ -106,32 +68,88 @@ def story_values(rows: np.ndarray, scores: np.ndarray, clip_ids: np.ndarray, mea
     return {c: v - mean for c, v in ev.items() if v > mean}
 
 
-def story_assignment(values: list[dict[int, float]]) -> tuple[list[int | None], list[dict[int, float]]]:
-    """``story_losses`` of a whole story, ``ASSIGN_CHUNK`` sentences at a time (``values``:
-    per sentence, clip → its worth, ``story_values``)."""
+def story_held(values: list[dict[int, float]]) -> list[int | None]:
+    """Per sentence (``values``: clip → its worth, ``story_values``; taking nothing is worth 0)
+    the clip it holds in an optimal assignment of clips to sentences, each clip to one
+    sentence at most (None: nothing), ``ASSIGN_CHUNK`` sentences at a time."""
     held: list[int | None] = []
-    losses: list[dict[int, float]] = []
     for a in range(0, len(values), ASSIGN_CHUNK):
-        h, lo = story_losses(values[a:a + ASSIGN_CHUNK])
-        held += h
-        losses += lo
-    return held, losses
+        part = values[a:a + ASSIGN_CHUNK]
+        matrix, clips = _matrix(part)
+        _, chosen = _assign(matrix)
+        held += [clips[j] if j < len(clips) else None for j in chosen.tolist()]
+    return held
 
 
-def story_claims(ctx: PlanContext, pools: list[np.ndarray], story=None) -> list[dict[int, float]]:
+def story_losses(values: list[dict[int, float]], held: list[int | None], wanted=None
+                 ) -> list[dict[int, float]]:
+    """Per sentence, for every clip it values that another sentence of its chunk holds
+    (``held``: ``story_held``; ``wanted``: per sentence, the clips to look at, default all):
+    what the assignment's total loses when this sentence is made to take that clip and every
+    other sentence is re-assigned at its best (≥ 0; 0 where another sentence has an equally
+    good alternative)."""
+    out: list[dict[int, float]] = [{} for _ in values]
+    for a in range(0, len(values), ASSIGN_CHUNK):
+        part = values[a:a + ASSIGN_CHUNK]
+        matrix, clips = _matrix(part)
+        col = {c: j for j, c in enumerate(clips)}
+        holder = {held[a + i]: i for i in range(len(part)) if held[a + i] is not None}
+        total = None
+        for i, v in enumerate(part):
+            for c in sorted(v):
+                if holder.get(c, i) == i or (wanted is not None and c not in wanted[a + i]):
+                    continue  # its own, or nobody's: taking it costs the others nothing
+                if total is None:
+                    total = _assign(matrix)[0]
+                forced = matrix.copy()
+                forced[i, :] = -np.inf
+                forced[i, col[c]] = v[c]
+                out[a + i][c] = max(0.0, total - _assign(forced)[0])
+    return out
+
+
+def _matrix(values: list[dict[int, float]]) -> tuple[np.ndarray, list[int]]:
+    """The assignment's matrix (sentences × their clips, then one "nothing" column each, worth
+    0; −inf where a sentence does not value a clip) and its clips, in order."""
+    clips = sorted({c for v in values for c in v})
+    col = {c: j for j, c in enumerate(clips)}
+    n, m = len(values), len(clips)
+    matrix = np.full((n, m + n), -np.inf)
+    matrix[:, m:] = 0.0
+    for i, v in enumerate(values):
+        for c, x in v.items():
+            matrix[i, col[c]] = x
+    return matrix, clips
+
+
+def _assign(matrix: np.ndarray) -> tuple[float, np.ndarray]:
+    """(the best total, each row's column) of ``matrix``'s maximum assignment."""
+    from scipy.optimize import linear_sum_assignment
+
+    rows, cols = linear_sum_assignment(matrix, maximize=True)
+    chosen = np.empty(len(matrix), np.int64)
+    chosen[rows] = cols
+    return float(matrix[rows, cols].sum()), chosen
+
+
+def story_claims(ctx: PlanContext, pools: list[np.ndarray], values: list[dict[int, float]] | None = None,
+                 held: list[int | None] | None = None) -> list[dict[int, float]]:
     """Per sentence: row → the claim on the row's clip (score units, > 0; rows without one are
-    left out). ``story``: the ``story_assignment`` of the sentences' clips (default: of the
-    clips of their pools, as scored)."""
+    left out). ``values``: per sentence, clip → its worth (``story_values`` over all its
+    candidates; default: the clips of its pool as scored); ``held``: ``story_held`` of them."""
     clip_ids = np.asarray(ctx.table.clip_ids)
     starts = ctx.paragraph_start
-    if story is None:
-        story = story_assignment([clip_evidence(p, ctx.score(s, p), clip_ids) for s, p in enumerate(pools)])
-    held, losses = story
+    if values is None:
+        values = [clip_evidence(p, ctx.score(s, p), clip_ids) for s, p in enumerate(pools)]
+    if held is None:
+        held = story_held(values)
+    in_pool = [set(clip_ids[p].tolist()) for p in pools]
+    losses = story_losses(values, held, [w if held[s] is not None else set() for s, w in enumerate(in_pool)])
     out: list[dict[int, float]] = []
     for s, pool in enumerate(pools):
         # a neighbour in the paragraph may hold the clip: its shot may run on into this sentence
-        # (held within one chunk of the assignment)
-        near = {held[k] for k in (s - 1, s + 1) if 0 <= k < len(pools) and k // ASSIGN_CHUNK == s // ASSIGN_CHUNK
+        near = {held[k] for k in (s - 1, s + 1)
+                if 0 <= k < len(pools) and k // ASSIGN_CHUNK == s // ASSIGN_CHUNK
                 and not starts[max(s, k)]} - {None}
         claims = {}
         if held[s] is not None:  # a sentence the story gives no clip has none of its own to keep to
@@ -141,90 +159,6 @@ def story_claims(ctx: PlanContext, pools: list[np.ndarray], story=None) -> list[
                     claims[r] = claim_of(loss)
         out.append(claims)
     return out
-
-
-def story_losses(values: list[dict[int, float]]) -> tuple[list[int | None], list[dict[int, float]]]:
-    """The story's assignment of clips to sentences and what leaving it costs: per sentence
-    (``values``: clip → evidence; taking nothing is worth 0) the clip it holds in an optimal
-    assignment (each clip to one sentence at most; None: nothing), and for every clip it
-    values that another sentence holds, the loss of the assignment's total when this
-    sentence is made to take that clip and every other sentence re-assigned at its best (≥ 0;
-    0 where another sentence has an equally good alternative). Exact per group of sentences
-    linked by the clips they value (one solve per contended clip), unless a group has more
-    than ``EXACT_SENTENCES`` sentences: there the auction's price gap (``auction``)."""
-    held: list[int | None] = [None] * len(values)
-    losses: list[dict[int, float]] = [{} for _ in values]
-    for group in contending_groups(values):
-        if len(group) > EXACT_SENTENCES:
-            g_held, paid, price = auction([values[s] for s in group])
-            holder = {c: s for s, c in zip(group, g_held) if c is not None}
-            for s, c, p in zip(group, g_held, paid):
-                held[s] = c
-                # the price gap, less the auction's imprecision
-                losses[s] = {k: max(0.0, price.get(k, 0.0) - p - AUCTION_EPS) for k in values[s]
-                             if holder.get(k, s) != s}
-            continue
-        _exact_losses(values, group, held, losses)
-    return held, losses
-
-
-def _exact_losses(values, group: list[int], held: list, losses: list) -> None:
-    """``story_losses`` for one group of sentences, exactly (fills ``held`` and ``losses``)."""
-    from scipy.optimize import linear_sum_assignment
-
-    clips = sorted({c for s in group for c in values[s]})
-    col = {c: i for i, c in enumerate(clips)}
-    n, m = len(group), len(clips)
-    matrix = np.full((n, m + n), _BARRED)
-    matrix[:, m:] = 0.0  # taking nothing
-    for i, s in enumerate(group):
-        for c, v in values[s].items():
-            matrix[i, col[c]] = v
-
-    def best(mat: np.ndarray) -> tuple[float, np.ndarray]:
-        rows, cols = linear_sum_assignment(mat, maximize=True)
-        out = np.full(len(mat), -1)
-        out[rows] = cols
-        return float(mat[rows, cols].sum()), out
-
-    total, chosen = best(matrix)
-    holder = {}
-    for i, s in enumerate(group):
-        if chosen[i] < m:
-            held[s] = clips[chosen[i]]
-            holder[clips[chosen[i]]] = s
-    for i, s in enumerate(group):
-        for c, v in sorted(values[s].items()):
-            if holder.get(c, s) == s:
-                continue  # its own, or nobody's: taking it costs the others nothing
-            others = np.delete(np.delete(matrix, i, axis=0), [col[c], m + n - 1], axis=1)
-            losses[s][c] = max(0.0, total - v - best(others)[0])
-
-
-def contending_groups(values: list[dict[int, float]]) -> list[list[int]]:
-    """The sentences in groups linked by the clips they value (each sentence in one group,
-    groups in order of their first sentence)."""
-    parent = list(range(len(values)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first: dict[int, int] = {}
-    for s, v in enumerate(values):
-        for c in v:
-            if c in first:
-                a, b = root(first[c]), root(s)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            else:
-                first[c] = s
-    groups: dict[int, list[int]] = {}
-    for s in range(len(values)):
-        groups.setdefault(root(s), []).append(s)
-    return list(groups.values())
 
 
 def claim_of(loss: float) -> float:

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from wam.assemble.claims import story_assignment, story_claims, story_values
+from wam.assemble.claims import story_claims, story_held, story_values
 from wam.assemble.lead import floor_rows, may_open, pinned_mask
 from wam.assemble.segments import INF, Span, solve
 from wam.assemble.styles import Pace
@@ -236,8 +236,8 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
             sc = sc + np.random.default_rng([seed, si]).uniform(0, 0.15, len(sc))
         noisy.append(sc)
     clip_ids = np.asarray(table.clip_ids)
-    story = story_assignment([story_values(np.asarray(c.rows, np.int64), sc, clip_ids, c.mean)
-                              for c, sc in zip(candidates, noisy)])
+    values = [story_values(np.asarray(c.rows, np.int64), sc, clip_ids, c.mean) for c, sc in zip(candidates, noisy)]
+    held = story_held(values)
     pools, scores, pool_best = [], [], []
     for si, (c, sc) in enumerate(zip(candidates, noisy)):
         best = float(sc.max()) if len(sc) else 0.0
@@ -245,7 +245,7 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
         rows = np.asarray(c.rows, np.int64)[order]
         pinned = pinned_mask(sticky[si] if sticky else None, rows)
         # nothing far below the best, but the clip the story gives the sentence
-        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned, clip_ids[rows] == story[0][si])]
+        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned, clip_ids[rows] == held[si])]
         rows = np.asarray(c.rows, np.int64)[order]
         pools.append(rows)
         scores.append(dict(zip(rows.tolist(), sc[order].tolist())))
@@ -254,7 +254,7 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
                       pool_best=pool_best, paragraph_start=[s.paragraph_start for s in sentences],
                       penalties=[{} for _ in sentences], budgets=[{} for _ in sentences],
                       once=[set() for _ in sentences], sticky=list(sticky) if sticky else [])
-    ctx.claims = story_claims(ctx, pools, story)
+    ctx.claims = story_claims(ctx, pools, values, held)
     shortest = min(b - a for a, b in frames)
     min_frames = max(1, min(round(min(HARD_MIN_CUT, pace.min_cut) * fps), shortest))
     within, enter, opening = [], [], []
