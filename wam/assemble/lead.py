@@ -13,9 +13,9 @@ in a sentence that has good footage (one not flagged weak):
   sentence's. A sentence that names its scene through the scenes around it ("before the
   doctor comes, the girl's fever is checked") scores the doctor's clip far above its own
   (0.437 against 0.225 on bench/montage_quality.py's tuned set); no spread of the
-  sentence's scores tells its own clip from unrelated ones (both ≈ 0.5–0.7 standard
-  deviations above the median of its candidates), only the story does: the doctor's clip
-  is the doctor sentence's;
+  sentence's scores tells its own clip from unrelated ones (own clips 0.40 and 0.65
+  standard deviations above the median of their sentence's candidates, an unrelated clip
+  above one of them), only the story does: the doctor's clip is the doctor sentence's;
 * the *opening*: the footage that starts the sentence — a cut, or a shot running on from
   the sentence before — scores at least ``OPENING_RATIO`` × its best (``may_open``).
 
