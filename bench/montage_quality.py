@@ -9,13 +9,15 @@ A library of generated clips, each three distinct 2–3 s shots with a caption s
   them, in groups of three alike scenes, and story sentences telling the scenes in other
   words, one per group naming its scene only through its siblings' words (the set the
   planner may be tuned on);
+* ``dev``: bench/data/montage/dev.txt, a second development set (other scenes, other
+  seeds) to check what was chosen on ``tuned`` before the held-out set is run;
 * ``held-out``: bench/data/montage/heldout.txt, other scenes written the same way, other
   seeds (never tuned on).
 
 Both the current wam and a baseline revision index the same clips and plan every story at
 every pace, side by side:
 
-    python bench/montage_quality.py [--sets captions tuned held-out] [--baseline e82c082] [--work DIR]
+    python bench/montage_quality.py [--sets captions tuned dev held-out] [--baseline e82c082] [--work DIR]
 
 Per story and pace it prints the *fill* (over the sentences whose own clip appears at all, the
 mean and lowest share of screen time showing it, and how many reach 0.9) and the *hit rate*:
@@ -50,6 +52,7 @@ DATA = REPO / "bench" / "data" / "montage"
 SETS = {
     "captions": (None, 7, 3),
     "tuned": (DATA / "tuned.txt", 13, 3),
+    "dev": (DATA / "dev.txt", 17, 4),
     "held-out": (DATA / "heldout.txt", 11, 5),
 }
 

@@ -1,15 +1,13 @@
-"""Story-level claims on clips (assemble/claims.py): the auction assigns contended clips to
+"""Story-level claims on clips (assemble/claims.py): the story assigns contended clips to
 the sentences the story needs them in, and a sentence leaves a clip the story gave to
 another — on arrays, and through the planner (the "no crowd, just one player" sentence of
 bench/montage_quality.py's confusable scenes)."""
-
-import itertools
 
 import numpy as np
 
 from tables import make_table
 from test_lead import _ctx
-from wam.assemble.claims import AUCTION_EPS, CLAIM_MARGIN, Claim, auction, story_claims
+from wam.assemble.claims import CLAIM_MARGIN, Claim, story_claims
 from wam.assemble.plan import assemble
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
@@ -20,37 +18,6 @@ from wam.story import read_story
 def test_clip_evidence_pools_shots_by_clip():
     clips = np.array([0, 0, 0, 1, 1])
     assert clip_evidence(np.array([0, 1, 3]), np.array([0.2, 0.7, 0.4]), clips) == {0: 0.7, 1: 0.4}
-
-
-def best_assignment(values):
-    """Brute force: the highest total value of giving each bidder a different clip or nothing."""
-    clips = sorted({c for v in values for c in v})
-    best = 0.0
-    for choice in itertools.product([None] + clips, repeat=len(values)):
-        taken = [c for c in choice if c is not None]
-        if len(taken) == len(set(taken)):
-            best = max(best, sum(values[i].get(c, 0.0) for i, c in enumerate(choice) if c is not None))
-    return best
-
-
-def test_the_auction_finds_the_best_assignment():
-    rng = np.random.default_rng(1)
-    for _ in range(40):
-        n, m = int(rng.integers(2, 5)), int(rng.integers(1, 5))
-        values = [{c: float(v) for c, v in enumerate(rng.uniform(0, 1, m)) if rng.random() < 0.8}
-                  for _ in range(n)]
-        held, paid, price = auction(values)
-        taken = [c for c in held if c is not None]
-        assert len(taken) == len(set(taken))  # one place per clip
-        total = sum(values[i][c] for i, c in enumerate(held) if c is not None)
-        assert total >= best_assignment(values) - n * AUCTION_EPS - 1e-9
-        for i, c in enumerate(held):  # everyone holds (within eps) their best net value, and pays its price
-            net = values[i][c] - paid[i] if c is not None else 0.0
-            assert all(net >= v - price.get(k, 0.0) - AUCTION_EPS - 1e-9
-                       for k, v in values[i].items() if k != c)
-    # bidders that value every clip alike pay no more than the auction's precision for theirs
-    held, paid, _ = auction([{0: 0.5, 1: 0.5}, {0: 0.5, 1: 0.5}])
-    assert sorted(held) == [0, 1] and max(paid) <= 2 * AUCTION_EPS + 1e-9
 
 
 def test_a_contended_clip_goes_where_nothing_else_fits_and_costs_elsewhere():

@@ -150,8 +150,8 @@ def small_tied_library(seed: int):
     return t, rng.choice([0.5, 0.6, 0.7], size=(6, n_clips))[:, np.asarray(clips)].astype(np.float32)
 
 
-@pytest.mark.parametrize("seed,pace", [(0, "fast"), (5, "calm"), (6, "calm"), (19, "calm"), (19, "normal"),
-                                       (19, "fast")])
+@pytest.mark.parametrize("seed,pace", [(2, "calm"), (6, "normal"), (6, "fast"), (15, "calm"), (19, "calm"),
+                                       (19, "normal")])
 def test_no_repeat_where_the_loop_alone_left_one(seed, pace):
     """Libraries where the diversity loop's penalties alone ended on repeated footage although
     the library allows a plan without: the constraint mends them. (Found by search over seeds

@@ -141,6 +141,7 @@ class Candidates:
     rows: np.ndarray  # int64
     scores: np.ndarray  # float32, same order
     best: float  # best match score over the whole table
+    mean: float = 0.0  # mean match score over the whole table: what unrelated footage scores
 
     def score_of(self, row: int) -> float:
         hit = np.nonzero(self.rows == row)[0]
@@ -169,7 +170,8 @@ def candidates_from_scores(scores: np.ndarray, lengths: np.ndarray, min_lengths:
         sc = row_scores[rows_arr].astype(np.float32)
         order = np.lexsort((rows_arr, -sc))
         out.append(Candidates(rows=rows_arr[order], scores=sc[order],
-                              best=float(row_scores.max()) if len(row_scores) else 0.0))
+                              best=float(row_scores.max()) if len(row_scores) else 0.0,
+                              mean=float(row_scores.mean()) if len(row_scores) else 0.0))
     return out
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wam.assemble.claims import story_claims
+from wam.assemble.claims import story_claims, story_held, story_values
 from wam.assemble.lead import floor_rows, may_open, pinned_mask
 from wam.assemble.pairs import TransitionCosts
 from wam.assemble.segments import INF, Segment, Span, solve
@@ -231,15 +231,24 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
     the clock of ``frames``, where cuts then fall)."""
     terms = terms if terms is not None else default_terms(weights)
     frames = sentence_frames(sentences, fps) if frames is None else frames
-    pools, scores, pool_best = [], [], []
+    noisy = []
     for si, c in enumerate(candidates):
         sc = np.asarray(c.scores, np.float64)
         if seed is not None:  # an alternative cut: re-rank the candidates with seeded noise
             sc = sc + np.random.default_rng([seed, si]).uniform(0, 0.15, len(sc))
+        noisy.append(sc)
+    clip_ids = np.asarray(table.clip_ids)
+    values = [story_values(np.asarray(c.rows, np.int64), sc, clip_ids, c.mean)
+              for c, sc in zip(candidates, noisy)]
+    held = story_held(values)
+    pools, scores, pool_best = [], [], []
+    for si, (c, sc) in enumerate(zip(candidates, noisy)):
         best = float(sc.max()) if len(sc) else 0.0
         order = np.lexsort((c.rows, -sc))
-        pinned = pinned_mask(sticky[si] if sticky else None, np.asarray(c.rows, np.int64)[order])
-        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned)]  # nothing far below the best
+        rows = np.asarray(c.rows, np.int64)[order]
+        pinned = pinned_mask(sticky[si] if sticky else None, rows)
+        # nothing far below the best, but the clip the story gives the sentence
+        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned, clip_ids[rows] == held[si])]
         rows = np.asarray(c.rows, np.int64)[order]
         pools.append(rows)
         scores.append(dict(zip(rows.tolist(), sc[order].tolist())))
@@ -249,7 +258,7 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
                       paragraph_start=[s.paragraph_start for s in sentences],
                       penalties=[{} for _ in sentences], budgets=[{} for _ in sentences],
                       once=[set() for _ in sentences], sticky=list(sticky) if sticky else [])
-    ctx.claims = story_claims(ctx, pools)
+    ctx.claims = story_claims(ctx, pools, values, held)
     shortest = min(b - a for a, b in frames)
     min_frames = max(1, min(round(min(HARD_MIN_CUT, pace.min_cut) * fps), shortest))
     within, enter, opening = [], [], []
