@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--voice", action="store_true", help="narrate with the shipped voice as well")
     opts = ap.parse_args()
     from test_beats import click_track
-    from wam.assemble.beats import on_beat_share
+    from wam.assemble.beat_cuts import on_beat_share
 
     work = Path(tempfile.mkdtemp(prefix="wam-beats-"))
     env = dict(os.environ, WAM_HOME=str(opts.home or work / "home"), PYTHONPATH=str(REPO))

@@ -146,9 +146,9 @@ def main() -> None:
     os.environ["WAM_HOME"] = str(work / "home")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from wam.app import PlanSettings, story_plan
-    from wam.config import CROSSFADE_SECONDS
-    from wam.render.cache import RenderCache
+    from wam.core.config import CROSSFADE_SECONDS
     from wam.render.renderer import RenderOptions, render_timeline
+    from wam.render.segment_cache import RenderCache
 
     try:
         lib = work / "lib"

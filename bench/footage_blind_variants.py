@@ -4,7 +4,7 @@ sentence with a shot's stored ImageNet class weights, tried side by side on one 
 
 The 15 sample clips are renamed IMG_0001.mp4 … with no sidecars (as in
 ``bench/footage_blind.py``) and indexed once; each variant replaces the visual similarity
-(``wam.visual_match.visual_similarity``, as ``wam.candidates`` calls it) by its own, computed
+(``wam.text.visual_match.visual_similarity``, as ``wam.text.candidates`` calls it) by its own, computed
 from what the index stores (class weights, visual words, visual vectors), and the stories of
 each set are planned in this process. Per variant and set: the share of screen time showing
 the right clip (the figure ``bench/footage_blind.py`` reports — the default variant
@@ -59,7 +59,7 @@ class Shots:
         import numpy as np
 
         from wam.library.concepts import CLASSES
-        from wam.visual_match import clip_pooled
+        from wam.text.visual_match import clip_pooled
 
         inv = {v: k for k, v in names.items()}
         db = sqlite3.connect(home / "index.sqlite")
@@ -120,9 +120,9 @@ def variants(shots: Shots, encode, space, want: list[str]) -> dict:
     """name → f(queries, texts, rows) giving (queries, len(rows)) visual similarities."""
     import numpy as np
 
-    from wam.keywords import content_words
     from wam.library.concepts import class_texts
-    from wam.visual_match import visual_similarity
+    from wam.text.keywords import content_words
+    from wam.text.visual_match import visual_similarity
 
     def plain(q, texts, rows):
         return visual_similarity(q, shots.visual[rows])
@@ -155,7 +155,7 @@ def variants(shots: Shots, encode, space, want: list[str]) -> dict:
     if "hypernyms" in want and WORDNET.is_file():
         from wam.library.concepts import COLOUR_WEIGHT, WORD_WEIGHT
         from wam.library.visual_words import COLOUR_WORDS, IN_VECTOR, VOCABULARY
-        from wam.visual_match import clip_pooled
+        from wam.text.visual_match import clip_pooled
 
         member, hyper_names, info = wordnet_hypernyms()
         hyper_vecs = encode(hyper_names)
@@ -207,7 +207,7 @@ def planned_share(f, shots: Shots, stories, lib: Path, names, work: Path) -> flo
     import numpy as np
     from click.testing import CliRunner
 
-    import wam.candidates as wc
+    import wam.text.candidates as wc
     from wam.cli import cli
 
     seen = {}
@@ -244,9 +244,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="wam-variants-"))
     os.environ["WAM_HOME"] = str(work / "home")
     try:
-        from wam.config import DEFAULT_MODEL
-        from wam.embed import load_encoder
+        from wam.core.config import DEFAULT_MODEL
         from wam.library.concepts import load_space
+        from wam.text.embed import load_encoder
 
         names = fb.camera_names()
         fb.make_library(work / "lib", names, sidecars=False)

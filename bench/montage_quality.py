@@ -70,9 +70,9 @@ NEAREST = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from montage_eval import nearest_clips
-from wam.embed import load_encoder
+from wam.text.embed import load_encoder
 from wam.library.store import Store
-from wam.config import wam_home
+from wam.core.config import wam_home
 texts = json.loads(sys.stdin.read())
 with Store.open(wam_home(), create=False) as store:
     table = store.shot_table(store.library_ids(None))

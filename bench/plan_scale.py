@@ -40,7 +40,7 @@ OPENERS = ("Later", "At dawn", "That evening", "Once again", "Meanwhile", "Years
 def varied_story(n_bytes: int, seed: int = 0) -> str:
     """examples/story.txt's paragraphs, shuffled and repeated to ``n_bytes``, every sentence varied."""
     sys.path.insert(0, str(REPO))
-    from wam.story import segment
+    from wam.core.story import segment
 
     base = (REPO / "examples" / "story.txt").read_text(encoding="utf-8")
     paragraphs = [[s.strip() for s in segment(p.replace("\n", " "))] for p in base.strip().split("\n\n")]

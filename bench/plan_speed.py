@@ -32,10 +32,10 @@ WORDS = ("city street night car bicycle tree river mountain beach sea cat dog ch
 def build_store(home: Path, n_shots: int, shots_per_clip: int = 10, seed: int = 0) -> None:
     """A store of ``n_shots`` synthetic shots; their clip files exist (empty) under home/clips,
     since planning leaves out clips that are missing on disk."""
+    from wam.core.types import CAMERA_MOTIONS, SHOT_SCALES, AnalysedShot, ClipAnalysis, ShotFeatures
     from wam.library.describe import ShotDescription
     from wam.library.features import HIST_SIZE
     from wam.library.store import Store
-    from wam.types import CAMERA_MOTIONS, SHOT_SCALES, AnalysedShot, ClipAnalysis, ShotFeatures
 
     rng = np.random.default_rng(seed)
     clips = home / "clips"
@@ -85,9 +85,9 @@ def main() -> None:
     ap.add_argument("--long", type=int, default=2000,
                     help="sentences of the long story on the largest index (0: skip)")
     opts = ap.parse_args()
-    from wam.embed import load_encoder
-    from wam.planner import plan_story
-    from wam.story import read_story
+    from wam.app.planner import plan_story
+    from wam.core.story import read_story
+    from wam.text.embed import load_encoder
 
     load_encoder()  # the model is loaded once, as in a long-running process
     text = story(opts.sentences)

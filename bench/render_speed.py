@@ -37,7 +37,7 @@ W, H, FPS, PRESET, CRF, THREADS = 1280, 720, 30, "veryfast", 20, 2
 
 
 def make_timeline(sources: list[Path], seconds: float, cut_len: float = 3.0, size: tuple[int, int] = (W, H)):
-    from wam.timeline import Cut, SentenceSpan, Timeline
+    from wam.core.timeline import Cut, SentenceSpan, Timeline
 
     sentences = []
     n = int(seconds // cut_len)
@@ -83,11 +83,11 @@ def wam_render(tl, out: Path, subtitles: bool, size: tuple[int, int] = (W, H)) -
 def long_render_child(plan_path: str, out: str, with_model: bool) -> None:
     """Run in a subprocess: (like ``wam render STORY``) embed the sentences with the text model,
     then render the saved plan; print peak memory of this process as JSON."""
-    from wam.timeline import timeline_from_dict
+    from wam.core.timeline import timeline_from_dict
 
     tl = timeline_from_dict(json.loads(Path(plan_path).read_text()))
     if with_model:  # as `wam render STORY` plans: the text model in a child process that ends after embedding
-        from wam.embed import ModelProcess
+        from wam.text.embed import ModelProcess
 
         with ModelProcess(None, 384) as model:
             model.encode([s.text for s in tl.sentences])

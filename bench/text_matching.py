@@ -43,7 +43,7 @@ QUERIES = REPO / "bench" / "data" / "text_matching_queries.txt"
 #: Run with the revision's code on PYTHONPATH: every query's ranked clip files (best shot first).
 SEARCH = """
 import json, sys
-from wam.search import search_shots
+from wam.app.search import search_shots
 queries = json.loads(sys.stdin.read())
 print(json.dumps([[h.source for h in search_shots(q, k=1000)] for q in queries]))
 """
@@ -76,7 +76,7 @@ def reference_ranks(captions: list[str], queries: list[tuple[int, str]]) -> dict
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from wam.embed import load_encoder
+    from wam.text.embed import load_encoder
 
     enc = load_encoder(None)
     sims = enc.encode([q for _, q in queries]) @ enc.encode(captions).T

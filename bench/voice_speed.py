@@ -43,11 +43,11 @@ def ducking(home: Path, tmp: Path, duck_db: float) -> tuple[float, float]:
     """(tone level in the pause − tone level under speech, integrated LUFS) of a narrated mix."""
     import numpy as np
 
+    from wam.core.story import read_story
+    from wam.core.timeline import Cut, SentenceSpan, Timeline
     from wam.media.ffmpeg_stream import ffmpeg_exe
     from wam.render import voicemix
     from wam.render.audio import write_audio_track
-    from wam.story import read_story
-    from wam.timeline import Cut, SentenceSpan, Timeline
     from wam.voice.narrate import narrate
 
     sentences = read_story("The city never sleeps. Towers glow at "
@@ -93,7 +93,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="onnxruntime threads (OMP_NUM_THREADS)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    from wam.story import read_story
+    from wam.core.story import read_story
     from wam.voice import engines
     from wam.voice.engines import EspeakEngine, PiperEngine, voice_spec
     from wam.voice.narrate import synthesise

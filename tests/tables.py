@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wam.keywords import WordIndex, content_words
-from wam.types import ShotTable
+from wam.core.types import ShotTable
+from wam.text.keywords import WordIndex, content_words
 
 
 def table(emb: np.ndarray) -> ShotTable:

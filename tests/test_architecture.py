@@ -68,7 +68,8 @@ def imported_modules(path):
 def import_graph(root: Path = PACKAGE) -> dict[str, list[tuple[str, int, bool]]]:
     """Module → (module of the package it imports, line, at module level), function-level imports
     included. The front door's lazy entry points (``wam.to_moviepy``) are left out: they are the
-    one sanctioned upward import, and whatever reads ``wam.__version__`` would close a circle through them."""
+    one sanctioned upward import, and whatever reads ``wam.__version__`` would close a circle
+    through them."""
     names = dict(modules(root))
     graph = {}
     for module, path in names.items():
@@ -214,8 +215,8 @@ def test_the_rules_catch_a_violation(tmp_path):
     circle hidden by a function-level import (and a longer one), a module running ffmpeg."""
     pkg = plant(tmp_path, {
         "wam/__init__.py": '"""x"""\ndef to_moviepy():\n    from wam.render.b import f\n',
-        "wam/story.py": '"""x"""\ndef f():\n    from wam.planner import plan_story\n',
-        "wam/planner.py": '"""x"""\nimport wam.story\n',
+        "wam/core/story.py": '"""x"""\ndef f():\n    from wam.app.planner import plan_story\n',
+        "wam/app/planner.py": '"""x"""\nimport wam.core.story\n',
         "wam/render/a.py": '"""x"""\nfrom wam.render import b\n',
         "wam/render/b.py": '"""x"""\nimport wam\n\ndef f():\n    from wam.render.a import g\n',
         "wam/library/x.py": '"""x"""\nfrom wam.library.y import f\n',
@@ -224,12 +225,32 @@ def test_the_rules_catch_a_violation(tmp_path):
         "wam/voice/align.py": '"""x"""\nfrom wam.media.ffmpeg_stream import ffmpeg_exe\n',
         "wam/library/scan.py": '"""x"""\ndef f():\n    import imageio_ffmpeg\n',
     })
-    known = {"wam": 0, "wam.story": 1, "wam.library": 2, "wam.voice": 2, "wam.planner": 4, "wam.render": 4}
-    expected = "wam/story.py:3: wam.story (layer 1) imports wam.planner (layer 4)"
+    known = {"wam": 0, "wam.core": 1, "wam.library": 3, "wam.voice": 3, "wam.app": 6, "wam.render": 5}
+    expected = "wam/core/story.py:3: wam.core (layer 1) imports wam.app.planner (layer 6)"
     assert layer_violations(pkg, known) == [expected]
     # the front door's lazy entry point and wam.render.b's ``import wam`` make no circle
-    # (wam.story's lazy import of the planner closes a circle across two units as well)
-    assert import_circles(pkg) == [["wam.library.x", "wam.library.y", "wam.library.z"],
-                                   ["wam.planner", "wam.story"], ["wam.render.a", "wam.render.b"]]
+    # (wam.core.story's lazy import of the planner closes a circle across two units as well)
+    assert import_circles(pkg) == [["wam.app.planner", "wam.core.story"],
+                                   ["wam.library.x", "wam.library.y", "wam.library.z"],
+                                   ["wam.render.a", "wam.render.b"]]
     assert ffmpeg_runners(pkg) == [("library/scan.py", 3), ("voice/align.py", 2)]
     assert ffmpeg_violations(pkg, ["media/", "render/", "voice/align.py"]) == ["wam/library/scan.py:3"]
+
+
+def test_no_two_modules_share_a_file_name():
+    """A file name says what its module holds, once: ``segments.py`` in two packages is two ideas
+    under one name (``__init__`` and ``__main__`` excepted)."""
+    seen: dict[str, list[str]] = {}
+    for _, path in modules():
+        if path.name not in ("__init__.py", "__main__.py"):
+            seen.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    assert not {n: p for n, p in seen.items() if len(p) > 1}
+
+
+def test_the_package_root_holds_few_modules():
+    """The root of ``wam/`` is its front door; the layers live in folders (ARCHITECTURE.md)."""
+    root = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(root) <= 8, root
+    units = {unit_of(m) for m, _ in modules()}
+    in_folders = [u for u in units if u not in ("wam", "wam.__main__")]
+    assert all((PACKAGE / u.split(".")[1]).is_dir() for u in in_folders), units

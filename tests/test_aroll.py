@@ -21,9 +21,9 @@ from wam.assemble.aroll import (
 from wam.assemble.speaker import CUTAWAY, SPEAKER_ID, Cutaway, OffSpeaker, SpeakerTerm, speaker_table
 from wam.assemble.styles import pace
 from wam.assemble.terms import CostWeights, PlanContext, Semantic, Transition
-from wam.candidates import candidates_from_scores
-from wam.story import Sentence
-from wam.timeline import timeline_from_dict, timeline_problems
+from wam.core.story import Sentence
+from wam.core.timeline import timeline_from_dict, timeline_problems
+from wam.text.candidates import candidates_from_scores
 
 FPS = 25
 TALK = "/talks/me.mp4"

@@ -150,8 +150,8 @@ def tone_level(x: np.ndarray, freq: float, rate=8000, window=0.2) -> np.ndarray:
 def test_the_clips_sound_and_music_under_the_talk(studio, tmp_path):
     """--keep-audio: the clips' sound (a 3 kHz tone here) plays under the talk only where they
     show; --music (2.2 kHz) plays under all of it; the talk's speech stays in the mix."""
+    from wam.core.timeline import timeline_from_dict
     from wam.render.audio import write_audio_track
-    from wam.timeline import timeline_from_dict
 
     beep = tmp_path / "beep.mp4"
     subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=64x64:r=25:d=40",
@@ -218,7 +218,7 @@ def test_the_speaker_in_a_corner(studio, tmp_path):
 def test_export_puts_the_talk_on_v1_and_the_footage_on_v2(studio, tmp_path):
     from opentimelineio import schema
 
-    from wam.timeline import read_plan
+    from wam.core.timeline import read_plan
 
     plan, env = studio["plan"], studio["env"]
     timeline = read_plan(plan)

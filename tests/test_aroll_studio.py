@@ -13,7 +13,7 @@ import pytest
 
 from studio_lib import STORY, run_wam, studio_library
 from test_aroll_render import make_talk, seconds_of
-from wam.timeline import read_plan, timeline_problems
+from wam.core.timeline import read_plan, timeline_problems
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")]

@@ -11,7 +11,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from wam.story import read_story
+from wam.core.story import read_story
 from wam.voice.talk import Talk, talk_narration
 from wam.voice.verify import cepstra, check_script, dtw_cost, stretched
 
@@ -61,7 +61,7 @@ def test_the_script_said_in_the_talk_tiles_it(tmp_path):
 
 
 def test_without_a_voice_to_compare_with_the_script_is_taken_as_said(tmp_path, monkeypatch):
-    from wam.errors import VoiceEngineMissing
+    from wam.core.errors import VoiceEngineMissing
     from wam.voice import talk as talk_module
 
     def no_voice(home):
@@ -152,7 +152,7 @@ def test_the_script_check_tells_the_script_from_another(tmp_path):
 
 def test_sentences_get_a_frame_each_or_the_talk_is_too_short(tmp_path):
     from wam.assemble.problem import sentence_frames
-    from wam.errors import WamError
+    from wam.core.errors import WamError
     from wam.voice.talk import apart
 
     assert apart([0.0, 0.0, 0.01, 5.0, 5.0], 5.0, 0.04) == pytest.approx([0.0, 0.04, 0.08, 4.92, 4.96])

@@ -11,10 +11,10 @@ from wam.assemble.problem import build_problem, cut_grid, sentence_frames
 from wam.assemble.report import timeline_of
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
-from wam.candidates import candidates_from_scores
-from wam.errors import WamError
-from wam.story import read_story
-from wam.timeline import Timeline, timeline_from_dict, timeline_problems
+from wam.core.errors import WamError
+from wam.core.story import read_story
+from wam.core.timeline import Timeline, timeline_from_dict, timeline_problems
+from wam.text.candidates import candidates_from_scores
 
 STORY = "\n\n".join(
     " ".join(f"Sentence {p}-{i} tells about thing number {p * 10 + i} and more words here."
@@ -273,7 +273,7 @@ def test_timeline_json_roundtrip_and_validation():
 def test_long_story_plans():
     """A 1000-sentence story: candidates scored in chunks (never a full sentences × shots
     matrix), the footage LP solved chunk by chunk, a valid plan at the end."""
-    from wam.candidates import candidate_sets
+    from wam.text.candidates import candidate_sets
 
     text = "\n\n".join(" ".join(f"Line {p}-{i} shows a scene." for i in range(10)) for p in range(100))
     sentences = read_story(text)

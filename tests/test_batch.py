@@ -18,7 +18,7 @@ from media import ffmpeg_exe, tiny_library
 from wam.batch.jobs import Job, JobResult, check_distinct_outputs, is_up_to_date, output_in, story_paths
 from wam.batch.manifest import read_manifest
 from wam.cli import cli
-from wam.errors import UsageError
+from wam.core.errors import UsageError
 
 # ---------------------------------------------------------------- pure: which jobs
 
@@ -170,7 +170,7 @@ def test_a_bad_manifest_line_is_a_usage_error_naming_it(tmp_path, wam_home, line
 def test_no_job_writes_what_another_job_reads(tmp_path, wam_home, command, lines, message):
     import re
 
-    from wam.timeline import Cut, SentenceSpan, Timeline
+    from wam.core.timeline import Cut, SentenceSpan, Timeline
 
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text("A story.")
@@ -410,7 +410,7 @@ def test_stopping_the_workers_removes_what_a_worker_killed_outright_left(tmp_pat
 
     from wam.batch.run import LocalExecutor
     from wam.batch.work import RenderRequest
-    from wam.fileio import part_path
+    from wam.core.fileio import part_path
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()

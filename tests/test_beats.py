@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from tables import fake_library
-from wam.assemble.beats import beat_grid, looped_beats, on_beat_share, on_beats
+from wam.assemble.beat_cuts import beat_grid, looped_beats, on_beat_share, on_beats
 from wam.assemble.plan import assemble
 from wam.assemble.problem import cut_grid
 from wam.assemble.stable import compatible
 from wam.assemble.styles import pace
-from wam.errors import WamError
-from wam.story import read_story
-from wam.timeline import Timeline, timeline_from_dict
+from wam.core.errors import WamError
+from wam.core.story import read_story
+from wam.core.timeline import Timeline, timeline_from_dict
 
 STORY = ("The city wakes up slowly under a grey sky. Buses and taxis fill the wide streets. "
          "People hurry across the square with coffee in their hands.\n\n"
@@ -96,8 +96,7 @@ def test_the_plan_records_its_music_and_a_replan_notices_new_music():
     doc["sentences"] = []
     with pytest.raises(WamError):  # (no sentences: invalid, but the music field itself parses first)
         timeline_from_dict(doc)
-    from wam import planfields
-
+    from wam.core import planfields
     assert planfields.music(music)["beats"] == [0.25, 0.75, 1.25]
     with pytest.raises(planfields.Bad, match="ascending"):
         planfields.music(dict(music, beats=[1.0, 0.5]))
@@ -187,9 +186,9 @@ def test_with_a_120_bpm_click_track_the_cuts_fall_on_the_clicks(wam_home, tmp_pa
 def test_a_plans_music_is_what_render_and_export_lay_under_it(tmp_path):
     import opentimelineio as otio
 
+    from wam.core.timeline import Cut, SentenceSpan
     from wam.export import export_timeline
     from wam.media.beats import music_of
-    from wam.timeline import Cut, SentenceSpan
 
     song = tmp_path / "song.wav"
     click_track(song, seconds=4.0)

@@ -1,4 +1,4 @@
-"""The plain-torch BERT encoder (wam.bert): the same vectors as sentence-transformers for the
+"""The plain-torch BERT encoder (wam.text.bert): the same vectors as sentence-transformers for the
 built-in model, used only for the layouts it computes exactly; and the tagger's
 channels-last speed-up keeps its numbers."""
 
@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from wam.bert import BertMeanEncoder, bert_layout
-from wam.embed import SentenceTransformerEncoder, load_encoder, model_location
+from wam.text.bert import BertMeanEncoder, bert_layout
+from wam.text.embed import SentenceTransformerEncoder, load_encoder, model_location
 
 TEXTS = [
     "A cat sleeps on a sofa.", "", "   spaces around   ", "Ünïcödé: 東京の夜, café — naïve",

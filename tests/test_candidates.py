@@ -1,8 +1,8 @@
 import numpy as np
 
 from tables import table, word_index
-from wam.candidates import match_scores, top_k
-from wam.keywords import HUMAN_KEYWORD_WEIGHT, MACHINE_KEYWORD_WEIGHT
+from wam.text.candidates import match_scores, top_k
+from wam.text.keywords import HUMAN_KEYWORD_WEIGHT, MACHINE_KEYWORD_WEIGHT
 
 
 def test_keyword_bonus_prefers_human_words():

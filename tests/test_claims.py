@@ -11,8 +11,8 @@ from wam.assemble.claims import CLAIM_MARGIN, Claim, story_claims
 from wam.assemble.plan import assemble
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
-from wam.candidates import candidates_from_scores, clip_evidence
-from wam.story import read_story
+from wam.core.story import read_story
+from wam.text.candidates import candidates_from_scores, clip_evidence
 
 
 def test_clip_evidence_pools_shots_by_clip():

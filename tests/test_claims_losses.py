@@ -21,8 +21,8 @@ from wam.assemble.claims import (
 )
 from wam.assemble.plan import assemble
 from wam.assemble.styles import PACES
-from wam.candidates import candidates_from_scores
-from wam.story import read_story
+from wam.core.story import read_story
+from wam.text.candidates import candidates_from_scores
 
 
 def assignments(values, fixed=None):

@@ -49,7 +49,7 @@ def test_readme_names_every_option_and_choice(command):
 
 def test_pace_choices_are_the_assembler_presets():
     from wam.assemble.styles import PACES
-    from wam.config import PACE_NAMES
+    from wam.core.config import PACE_NAMES
 
     assert tuple(PACES) == PACE_NAMES
 

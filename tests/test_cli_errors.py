@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import REPO
 from media import tiny_library
 from wam.cli import cli
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 
 STORY = "A red bus drives down the street.\n\nWaves roll onto a sandy beach. The forest is quiet.\n"
 

@@ -1,7 +1,7 @@
 import json
 
-from wam.keywords import fold_word
 from wam.library.describe import ShotDescription, human_text, name_words, path_words, read_sidecars
+from wam.text.keywords import fold_word
 
 
 def test_name_words_split_cases_and_drop_ids():

@@ -16,9 +16,9 @@ import pytest
 
 from conftest import REPO
 from media import BARS_H, BARS_W, GREEN, RED, bars_clip, ffmpeg_exe, frame_number, write_clip
-from wam.render.cache import RenderCache
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 from wam.render.renderer import RenderOptions, render_timeline
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.render.segment_cache import RenderCache
 
 pytestmark = pytest.mark.slow
 

@@ -13,13 +13,13 @@ from opentimelineio import schema
 
 from otio_check import assert_matches_plan, clip_ranges, expected_clips, read_back, video_items
 from wam.cli import cli
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 from wam.export import format_for
 from wam.export.formats import FORMATS, multiple_rate, reel_names, write_format
 from wam.export.otio_build import build_otio
 from wam.export.sources import SourceInfo, exact_rate
 from wam.export.spans import clip_spans
-from wam.timeline import Cut, SentenceSpan, Timeline
 
 FPS = 30
 
@@ -75,7 +75,7 @@ def test_rates_and_reel_names():
 
 
 def test_format_from_extension_or_option():
-    from wam.config import EXPORT_FORMATS
+    from wam.core.config import EXPORT_FORMATS
 
     assert tuple(FORMATS) == EXPORT_FORMATS and all(FORMATS[n].suffix == "." + n for n in FORMATS)
     assert format_for("cut.EDL").name == "edl" and format_for("a/b.fcpxml").name == "fcpxml"
@@ -255,7 +255,7 @@ def test_bad_input_is_one_line_and_leaves_no_file(tmp_path, clips):
 
 
 def _narrated(t, kind: str, sound, gain_db: float = 0.0):
-    from wam.narration import narration_from_dict
+    from wam.core.narration import narration_from_dict
 
     spoken = [{"index": i, "start": s.start + 0.1, "end": s.end - 0.2, "words": []}
               for i, s in enumerate(t.sentences)]

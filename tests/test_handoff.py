@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import REPO, SAMPLES
 from wam.cli import cli
-from wam.timeline import Cut, SentenceSpan, Timeline, read_plan
+from wam.core.timeline import Cut, SentenceSpan, Timeline, read_plan
 
 FPS = 25
 
@@ -221,7 +221,7 @@ def _reels(edl_path) -> set[str]:
 @pytest.mark.slow
 def test_a_narrated_storyboard_plays_each_sentence_where_it_is_spoken(tmp_path, wam_home):
     from media import ffmpeg_exe
-    from wam.narration import Narration, SpokenSentence
+    from wam.core.narration import Narration, SpokenSentence
 
     t, _ = _small_plan(tmp_path)
     voice = tmp_path / "reading.wav"

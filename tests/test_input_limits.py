@@ -1,6 +1,6 @@
 """Inputs a careless or hostile user gives wam (issue 19): endless or huge files, text in
 UTF-16 or with NUL bytes, a plan given as a story, JSON nested too deeply. Every input is
-read with a size limit (``wam.textfile``), and each case is one line with its exit code."""
+read with a size limit (``wam.core.textfile``), and each case is one line with its exit code."""
 
 import json
 import os
@@ -12,15 +12,15 @@ from click.testing import CliRunner
 
 from test_cli_errors import one_line, run, tiny_plan
 from wam.cli import cli
-from wam.config import MAX_TEXT_BYTES
-from wam.errors import InputError, PlanNotStoryError, UsageError, WamError
-from wam.story import read_story, read_story_file
-from wam.textfile import parse_json, read_bytes, read_text, text_encoding
+from wam.core.config import MAX_TEXT_BYTES
+from wam.core.errors import InputError, PlanNotStoryError, UsageError, WamError
+from wam.core.story import read_story, read_story_file
+from wam.core.textfile import parse_json, read_bytes, read_text, text_encoding
 
 STORY = "A red bus drives down the street.\n\nWaves roll onto a sandy beach. The forest is quiet.\n"
 
 
-# ------------------------------------------------------------------ wam.textfile
+# ------------------------------------------------------------------ wam.core.textfile
 
 
 def test_a_file_over_its_limit_is_refused_and_one_at_it_is_read(tmp_path):
@@ -88,16 +88,16 @@ def test_json_nested_too_deeply_is_bad_json_not_a_recursion_error(tmp_path, monk
     with pytest.raises(ValueError, match="nested too deeply"):
         parse_json("[" * 100_000)
     assert parse_json('{"a": [1, [2]]}') == {"a": [1, [2]]}
-    import wam.timeline
+    import wam.core.timeline
 
     def too_deep(d):  # a document that parses but is too deep for the checker's recursion
         raise RecursionError("maximum recursion depth exceeded")
 
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(tiny_plan(tmp_path / "clip.mp4")))
-    monkeypatch.setattr(wam.timeline, "timeline_from_dict", too_deep)
+    monkeypatch.setattr(wam.core.timeline, "timeline_from_dict", too_deep)
     with pytest.raises(WamError, match="cannot read the plan .*maximum recursion depth"):
-        wam.timeline.read_plan(plan)
+        wam.core.timeline.read_plan(plan)
 
 
 # ----------------------------------------------------------------- story and sidecars

@@ -1,6 +1,6 @@
 import numpy as np
 
-from wam.keywords import Postings, WordIndex, content_words, fold_word, query_words
+from wam.text.keywords import Postings, WordIndex, content_words, fold_word, query_words
 
 
 def test_content_words_fold_and_drop_stop_words():
@@ -30,7 +30,7 @@ def test_word_index_subset_renumbers_rows():
 
 def _bonus_one_text(index: WordIndex, text: str) -> np.ndarray:
     """The keyword bonus as it was computed one text at a time (the reference for ``bonuses``)."""
-    from wam.keywords import HUMAN_KEYWORD_WEIGHT, MACHINE_KEYWORD_WEIGHT
+    from wam.text.keywords import HUMAN_KEYWORD_WEIGHT, MACHINE_KEYWORD_WEIGHT
 
     out = np.zeros(index.size, np.float32)
     words = sorted(set(content_words(text)))

@@ -15,8 +15,8 @@ from wam.assemble.problem import build_problem
 from wam.assemble.stable import KEEP_PINNED, KEEP_UNCHANGED
 from wam.assemble.styles import PACES
 from wam.assemble.terms import LAST_RESORT_RATIO, WEAK_MATCH, CostWeights, PlanContext
-from wam.candidates import candidates_from_scores
-from wam.story import read_story
+from wam.core.story import read_story
+from wam.text.candidates import candidates_from_scores
 
 TEXT = "\n\n".join(" ".join(f"Scene {p} line {i} has a few more words to read here." for i in range(4))
                    for p in range(3))
@@ -178,13 +178,13 @@ def test_sample_story_keeps_its_lead_and_never_repeats_at_every_pace(wam_home):
     from conftest import REPO, SAMPLES
     from test_plan_cli import repeated_footage
     from wam.assemble.styles import pace as pace_preset
-    from wam.candidates import candidate_sets
     from wam.cli import cli
-    from wam.config import DEFAULT_K
-    from wam.embed import load_encoder
-    from wam.keywords import query_words
+    from wam.core.config import DEFAULT_K
+    from wam.core.story import read_story_file
     from wam.library.store import Store
-    from wam.story import read_story_file
+    from wam.text.candidates import candidate_sets
+    from wam.text.embed import load_encoder
+    from wam.text.keywords import query_words
 
     assert CliRunner().invoke(cli, ["index", str(SAMPLES), "-q"]).exit_code == 0
     sentences = read_story_file(str(REPO / "examples" / "story.txt"))

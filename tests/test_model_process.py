@@ -11,8 +11,8 @@ import pytest
 
 from conftest import REPO
 from media import BLUE, GREEN, write_clip
-from wam.embed import ModelProcess, load_encoder
-from wam.errors import ModelError
+from wam.core.errors import ModelError
+from wam.text.embed import ModelProcess, load_encoder
 
 pytestmark = pytest.mark.slow
 

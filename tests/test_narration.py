@@ -2,7 +2,7 @@
 back byte for byte, the same object whether a plan was just made or read back from its JSON.
 
 ``tests/plans/*.json`` are plans as wam wrote them before the narration was typed (written by
-``wam.timeline`` at c689242, with ``wam plan -o``'s trailing newline): no narration, a
+``wam.core.timeline`` at c689242, with ``wam plan -o``'s trailing newline): no narration, a
 synthesised voice, a recording (gain, confidence, seconds rounded from thirds) and the
 speaker's talk (``a_roll``, a picture-in-picture talk whose sound is the narration).
 """
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from wam.errors import WamError
-from wam.narration import KINDS, Narration, SpokenSentence, narration_from_dict
-from wam.timeline import Cut, SentenceSpan, Timeline, read_plan, timeline_from_dict
+from wam.core.errors import WamError
+from wam.core.narration import KINDS, Narration, SpokenSentence, narration_from_dict
+from wam.core.timeline import Cut, SentenceSpan, Timeline, read_plan, timeline_from_dict
 
 PLANS = Path(__file__).parent / "plans"
 

@@ -13,11 +13,11 @@ import threading
 import pytest
 from click.testing import CliRunner
 
+from wam.app.outputs import check_output
 from wam.cli import cli
-from wam.errors import OutputError, UnsafeOutputError, UsageError
-from wam.fileio import install, is_stream, output_lock, staged, write_atomic
-from wam.outputs import check_output
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.errors import OutputError, UnsafeOutputError, UsageError
+from wam.core.fileio import install, is_stream, output_lock, staged, write_atomic
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 
 ROOT = os.geteuid() == 0
 
@@ -178,7 +178,7 @@ def test_temp_files_are_named_after_their_process_and_dead_ones_are_removed(tmp_
     and removed; other processes' and other outputs' are kept."""
     import re
 
-    from wam.fileio import part_path, remove_dead_parts
+    from wam.core.fileio import part_path, remove_dead_parts
 
     plan, dead = tmp_path / "plan.json", dead_pid()
     tmp = staged(plan, b"{}")
@@ -208,9 +208,9 @@ def test_an_interrupt_as_a_temp_file_is_made_or_handed_over_leaves_none(tmp_path
     file exists, and the hand-over holds signals."""
     import signal
 
-    import wam.fileio
+    import wam.core.fileio
 
-    real_open, real_staged = os.open, wam.fileio.staged
+    real_open, real_staged = os.open, wam.core.fileio.staged
 
     def open_then_interrupt(path, *args, **kwargs):
         fd = real_open(path, *args, **kwargs)
@@ -229,7 +229,7 @@ def test_an_interrupt_as_a_temp_file_is_made_or_handed_over_leaves_none(tmp_path
         os.kill(os.getpid(), signal.SIGINT)
         return tmp
 
-    monkeypatch.setattr(wam.fileio, "staged", staged_then_ctrl_c)
+    monkeypatch.setattr(wam.core.fileio, "staged", staged_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(tmp_path / "plan.json", "{}")
     assert os.listdir(tmp_path) == []

@@ -1,4 +1,4 @@
-"""Outputs wam refuses to write (``wam.outputs.check_output``), atomic writes that fail with one
+"""Outputs wam refuses to write (``wam.app.outputs.check_output``), atomic writes that fail with one
 line, and an index that is read-only or not a folder (issue 13, items 1, 2 and 11)."""
 
 import os
@@ -6,12 +6,12 @@ import sqlite3
 
 import pytest
 
-from wam.errors import OutputError, StoreError, UnsafeOutputError, UsageError
-from wam.fileio import write_atomic
+from wam.app.outputs import check_output
+from wam.core.errors import OutputError, StoreError, UnsafeOutputError, UsageError
+from wam.core.fileio import write_atomic
 from wam.library import store as store_module
 from wam.library.schema import database_problem
 from wam.library.store import Store
-from wam.outputs import check_output
 
 ROOT = os.geteuid() == 0  # root writes into read-only folders anyway
 

@@ -12,15 +12,15 @@ import pytest
 
 from tables import fake_library
 from test_replan import PACE, cuts_of, plan, same, scores, story
+from wam.app.planner import without_banned
 from wam.assemble.replan import assemble_again, reuse_for
 from wam.assemble.stable import KEEP_PINNED
 from wam.assemble.styles import PACES
-from wam.candidates import candidates_from_scores
-from wam.errors import NothingIndexedError
-from wam.planner import without_banned
-from wam.story import read_story
+from wam.core.errors import NothingIndexedError
+from wam.core.story import read_story
+from wam.core.timeline import Bans, Cut, SentenceSpan, Timeline, timeline_from_dict, timeline_problems
 from wam.studio.edits import pinned, source_range, swapped
-from wam.timeline import Bans, Cut, SentenceSpan, Timeline, timeline_from_dict, timeline_problems
+from wam.text.candidates import candidates_from_scores
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,7 @@ def test_pins_and_bans_round_trip_and_old_plans_read_as_before(big):
     # … read as a set
     assert back.bans == Bans(("a", "b"), ("/x/clip.mp4",)) and back.pinned_cuts() == [(1, 0)]
     assert timeline_from_dict(old_doc).bans == Bans() and timeline_from_dict(old_doc).pinned_cuts() == []
-    from wam.errors import WamError
+    from wam.core.errors import WamError
 
     for bad in ({"shots": "a"}, {"clips": [3]}, ["a"]):
         with pytest.raises(WamError, match="bans"):

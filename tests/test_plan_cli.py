@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from conftest import REPO, SAMPLES
 from wam.cli import cli
-from wam.timeline import timeline_from_dict
+from wam.core.timeline import timeline_from_dict
 
 pytestmark = pytest.mark.slow
 

@@ -14,12 +14,12 @@ from wam.assemble.pairs import TransitionCosts
 from wam.assemble.plan import assemble, solve_diverse
 from wam.assemble.problem import _transitions, build_problem, solve_problem
 from wam.assemble.repair import NoRepeat
-from wam.assemble.segments import Segment
+from wam.assemble.segment_dp import Segment
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
 from wam.assemble.termset import default_terms
-from wam.candidates import candidates_from_scores
-from wam.story import read_story
+from wam.core.story import read_story
+from wam.text.candidates import candidates_from_scores
 
 STORY = "\n\n".join(" ".join(f"Scene {p} line {i} has some words about the harbour at night."
                              for i in range(4)) for p in range(6))
@@ -211,7 +211,7 @@ def test_a_story_far_longer_than_its_library_plans_every_sentence():
 def test_cjk_detection_counts_letters_as_before():
     import random
 
-    from wam.story import _CJK, is_cjk
+    from wam.core.story import _CJK, is_cjk
 
     def by_letter(text):  # the definition: more than 30 % of the letters are CJK
         letters = [c for c in text if c.isalpha()]
@@ -226,7 +226,7 @@ def test_cjk_detection_counts_letters_as_before():
 
 
 def test_candidates_are_the_top_k_best_first_then_by_row():
-    from wam.candidates import candidates_from_scores
+    from wam.text.candidates import candidates_from_scores
 
     rng = np.random.default_rng(2)
     scores = np.round(rng.uniform(0, 1, (30, 40)), 2).astype(np.float32)  # many ties

@@ -50,7 +50,7 @@ def index(lib, home, monkeypatch, *extra):
 
 @pytest.mark.slow
 def test_a_ray_index_equals_a_local_index(cluster, clips, tmp_path, monkeypatch):
-    from wam import cluster as wam_cluster
+    from wam.core import cluster as wam_cluster
     from wam.library import remote
 
     local = index(clips, tmp_path / "local", monkeypatch, "-j", "1")

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from media import BLUE, GREEN, RED, YELLOW, ffmpeg_exe, write_clip
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 from wam.render.layout import crossfade_weight, fade_level, fit_picture, output_size
 from wam.render.subtitles import font_runs, render_subtitle, srt_text, wrap_text
-from wam.timeline import Cut, SentenceSpan, Timeline
 
 
 def test_output_sizes():
@@ -35,12 +35,12 @@ def test_fit_cover_follows_focus_and_contain_letterboxes():
 
 
 def test_render_option_defaults_are_the_ones_in_config():
-    """Issue 21: every default of a render is defined once, in ``wam.config``; the CLI, the
+    """Issue 21: every default of a render is defined once, in ``wam.core.config``; the CLI, the
     library (``RenderOptions``, ``to_moviepy``) and exports use it."""
     import inspect
 
-    from wam import config
     from wam.cli.render_cmd import render_command
+    from wam.core import config
     from wam.render.layout import crossfade_frames
     from wam.render.moviepy_clip import to_moviepy
     from wam.render.options import RenderOptions

@@ -9,11 +9,11 @@ import time
 from click.testing import CliRunner
 
 from wam.cli import cli
-from wam.render.cache import RenderCache
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 from wam.render.renderer import RenderOptions
+from wam.render.segment_cache import RenderCache
 from wam.render.segments import _file_identity, plan_segments
-from wam.render.watch import describe_recut, file_changes, recut_sentences
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.render.story_changes import describe_recut, file_changes, recut_sentences
 
 FPS = 25
 

@@ -5,7 +5,7 @@ last frame holds."""
 import pytest
 
 from media import BARS_H, BARS_W, bars_clip, frame_number
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 from interrupts import interrupt_env, run_interrupted, srt_part, video_part
 from media import BARS_H, BARS_W, GREEN, bars_clip, ffmpeg_exe, frame_number, shown, write_clip
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 
 pytestmark = pytest.mark.slow
 
@@ -249,11 +249,11 @@ def test_the_video_and_its_subtitles_are_put_in_place_together(media, tmp_path, 
     the render's private folder, never beside the output (an interrupted batch left it there)."""
     import fcntl
 
-    import wam.fileio
+    import wam.core.fileio
+    from wam.core.timeline import read_plan
     from wam.render.audio import write_audio_track
-    from wam.render.cache import RenderCache
     from wam.render.renderer import RenderOptions, render_timeline
-    from wam.timeline import read_plan
+    from wam.render.segment_cache import RenderCache
 
     out_dir = tmp_path / "out"
     out_dir.mkdir()
@@ -275,8 +275,8 @@ def test_the_video_and_its_subtitles_are_put_in_place_together(media, tmp_path, 
         audio.append(path)
         return write_audio_track(timeline, path, **kw)
 
-    real_install = wam.fileio.install
-    monkeypatch.setattr(wam.fileio, "install", install)
+    real_install = wam.core.fileio.install
+    monkeypatch.setattr(wam.core.fileio, "install", install)
     monkeypatch.setattr("wam.render.audio.write_audio_track", audio_track)
     timeline = read_plan(plan_file(tmp_path, [(media["silent"], 0.0, 1.0)]))
     render_timeline(timeline, out_dir / "film.mp4", RenderOptions(width=320, height=180, preset="ultrafast"),
@@ -316,7 +316,7 @@ def test_stale_part_files_of_dead_renders_are_removed(media, tmp_path):
     """Temp files that renders killed outright left (the video beside the output, ``--srt``'s
     subtitles, the scratch folder of a render without a cache) are removed by the next render
     of that output; those of renders still running, and other outputs', are kept."""
-    from wam.fileio import part_path
+    from wam.core.fileio import part_path
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -378,8 +378,8 @@ def test_anamorphic_source_renders_unstretched(anamorphic, tmp_path, fit):
 
     import cv2
 
+    from wam.core.timeline import timeline_from_dict
     from wam.render.renderer import RenderOptions, render_timeline
-    from wam.timeline import timeline_from_dict
 
     plan = plan_file(tmp_path, [(anamorphic, 0.2, 2.0)], width=320, height=180)
     tl = timeline_from_dict(json.loads(plan.read_text()))
@@ -400,8 +400,8 @@ def test_cuts_start_on_the_source_frame_at_source_in_and_cross_fades_play(tmp_pa
 
     import cv2
 
+    from wam.core.timeline import timeline_from_dict
     from wam.render.renderer import RenderOptions, render_timeline
-    from wam.timeline import timeline_from_dict
 
     b24 = bars_clip(tmp_path / "bars24.mp4", 24, 160)
     b25 = bars_clip(tmp_path / "bars25.mp4", 25, 160)

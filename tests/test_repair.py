@@ -11,11 +11,11 @@ from wam.assemble.diversity import footage_uses, rounds_for, search
 from wam.assemble.plan import assemble
 from wam.assemble.problem import build_problem
 from wam.assemble.repair import LastResort, NoRepeat, enforce
-from wam.assemble.segments import Segment
+from wam.assemble.segment_dp import Segment
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
-from wam.candidates import candidates_from_scores
-from wam.story import read_story
+from wam.core.story import read_story
+from wam.text.candidates import candidates_from_scores
 
 TEXT = "\n\n".join(" ".join(f"Scene {p} line {i} has a few more words to read here." for i in range(3))
                    for p in range(2))

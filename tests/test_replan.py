@@ -14,9 +14,9 @@ from wam.assemble.replan import assemble_again, reuse_for
 from wam.assemble.stable import KEEP_REWORDED, KEEP_UNCHANGED
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights, JumpCut, Transition
-from wam.candidates import candidates_from_scores
-from wam.story import read_story
-from wam.timeline import timeline_problems
+from wam.core.story import read_story
+from wam.core.timeline import timeline_problems
+from wam.text.candidates import candidates_from_scores
 
 PACE = PACES["normal"]
 
@@ -180,8 +180,8 @@ def test_planner_keeps_unchanged_sentences_on_the_sample_library(wam_home):
     from click.testing import CliRunner
 
     from conftest import REPO, SAMPLES
+    from wam.app.planner import plan_story
     from wam.cli import cli
-    from wam.planner import plan_story
 
     assert CliRunner().invoke(cli, ["index", str(SAMPLES), "-q"]).exit_code == 0
     text = (REPO / "examples" / "story.txt").read_text()

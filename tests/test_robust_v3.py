@@ -42,22 +42,22 @@ def test_debug_shows_the_traceback(wam_home, tmp_path, monkeypatch):
     assert r.returncode == 1
     assert "Traceback (most recent call last)" in r.stderr
     assert r.stderr.rstrip().endswith(
-        "wam.errors.WamError: not a wam plan (expected schema 'wam.timeline/1')")
-    import wam.search
+        "wam.core.errors.WamError: not a wam plan (expected schema 'wam.timeline/1')")
+    import wam.app.search
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(wam.search, "search_shots", broken)
+    monkeypatch.setattr(wam.app.search, "search_shots", broken)
     r = CliRunner().invoke(cli, ["search", "a bus"])
     assert r.exit_code == 1 and "unexpected RuntimeError: a bug (a bug in wam" in one_line(r.stderr)
     r = CliRunner().invoke(cli, ["--debug", "search", "a bus"])
     # raised on, for its traceback
     assert isinstance(r.exception, RuntimeError) and str(r.exception) == "a bug"
-    bug = ("import sys, wam.search\n"
+    bug = ("import sys, wam.app.search\n"
            "def broken(*a, **k):\n"
            "    raise RuntimeError('a bug')\n"
-           "wam.search.search_shots = broken\n"
+           "wam.app.search.search_shots = broken\n"
            "from wam.cli import main\n"
            "main(sys.argv[1:])\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "WAM_HOME": str(wam_home)}
@@ -115,8 +115,8 @@ def _fill_cache(home: Path) -> Path:
 
 
 def test_clearing_the_cache_says_what_was_deleted(tmp_path, monkeypatch):
-    from wam.errors import WamError
-    from wam.render.cache import RenderCache
+    from wam.core.errors import WamError
+    from wam.render.segment_cache import RenderCache
 
     cache = RenderCache(_fill_cache(tmp_path))
     real_unlink = Path.unlink
@@ -184,7 +184,7 @@ def test_a_file_name_with_a_newline_cannot_inject_an_edl_event(tmp_path):
 
 @pytest.mark.slow
 def test_export_warns_once_per_clip_read_past_its_end(tmp_path):
-    from wam.timeline import Cut, SentenceSpan, Timeline
+    from wam.core.timeline import Cut, SentenceSpan, Timeline
 
     clip = write_clip(tmp_path / "short.mp4", [(GREEN, 2.0)])  # 2 s at 25 fps
     fine = write_clip(tmp_path / "fine.mp4", [(BLUE, 2.0)])
@@ -227,9 +227,9 @@ def test_one_bad_plan_fails_alone_in_an_export_or_render_batch(wam_home, tmp_pat
 
 
 def test_a_preview_never_goes_below_the_smallest_output():
-    from wam.config import MIN_SIDE
+    from wam.core.config import MIN_SIDE
+    from wam.core.timeline import Timeline
     from wam.render.renderer import RenderOptions
-    from wam.timeline import Timeline
 
     def preview(w, h):
         o = RenderOptions.for_plan(Timeline(30, w, h, []), preview=True)
@@ -245,7 +245,7 @@ def test_a_preview_never_goes_below_the_smallest_output():
 def test_search_leaves_out_deleted_clips_with_a_warning(tmp_path):
     import numpy as np
 
-    from wam.search import _existing_best
+    from wam.app.search import _existing_best
 
     there = tmp_path / "there.mp4"
     there.write_bytes(b"")
@@ -344,7 +344,7 @@ def test_a_stopped_render_worker_leaves_no_semaphore_behind(tmp_path):
     script = tmp_path / "worker_exit.py"
     script.write_text(
         "import os\n"
-        "from wam.signals import WorkerPool\n"
+        "from wam.core.signals import WorkerPool\n"
         "def render():\n"
         "    from tqdm import tqdm\n"
         "    for _ in tqdm(range(3), disable=True):\n"
@@ -369,7 +369,7 @@ def test_stopping_a_pool_whose_worker_died_mid_reply_does_not_hang(tmp_path):
     script = tmp_path / "half_reply.py"
     script.write_text(
         "import os, struct, sys, time\n"
-        "from wam.signals import WorkerPool, is_running\n"
+        "from wam.core.signals import WorkerPool, is_running\n"
         "def half_reply():\n"
         "    queue = sys._getframe(1).f_locals['result_queue']  # the pool's reply pipe\n"
         "    os.write(queue._writer.fileno(), struct.pack('!i', 1 << 20) + b'x' * 100)\n"
@@ -404,7 +404,7 @@ def test_a_pool_stopped_while_its_workers_start_leaves_no_traceback(tmp_path):
     script = tmp_path / "spawn_race.py"
     script.write_text(
         "import os, sys, signal, threading, time\n"
-        "from wam.signals import WorkerPool, signals_interrupt\n"
+        "from wam.core.signals import WorkerPool, signals_interrupt\n"
         "def work(x):\n"
         "    return x\n"
         "if __name__ == '__main__':\n"
@@ -437,7 +437,7 @@ def test_ctrl_c_while_the_fork_server_starts_leaves_no_traceback(tmp_path):
     script.write_text(
         "import multiprocessing as mp, os, sys\n"
         "sys.path.insert(0, os.getcwd())\n"
-        "from wam.signals import WorkerPool\n"
+        "from wam.core.signals import WorkerPool\n"
         "def work(x):\n"
         "    return x\n"
         "if __name__ == '__main__':\n"

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from tables import make_table
-from wam.candidates import VISUAL_SCALE, VISUAL_SHIFT, VISUAL_WEIGHT_WORDED, match_scores, visual_blend
+from wam.core.types import ShotFeatures
 from wam.library.colours import COLOUR_NAMES, frame_colours
 from wam.library.concepts import (
     CLASSES,
@@ -26,7 +26,7 @@ from wam.library.concepts import (
 )
 from wam.library.features import FrameSample, frame_stats, shot_features
 from wam.library.visual_words import VOCABULARY, visual_words
-from wam.types import ShotFeatures
+from wam.text.candidates import VISUAL_SCALE, VISUAL_SHIFT, VISUAL_WEIGHT_WORDED, match_scores, visual_blend
 
 
 # ---------------------------------------------------------------------------- ConSE
@@ -324,7 +324,7 @@ def test_describe_a_clip_that_is_not_indexed_is_one_line(tmp_path, wam_home):
 
 
 def test_an_unknown_tagger_is_a_model_error():
-    from wam.errors import ModelError
+    from wam.core.errors import ModelError
     from wam.library.tagger import ImageTagger
 
     with pytest.raises(ModelError, match="unknown tagger"):
@@ -337,9 +337,9 @@ def test_renamed_sample_clips_with_no_sidecar_are_found_by_plain_sentences(tmp_p
     import shutil
 
     from conftest import SAMPLES
+    from wam.app.search import search_shots
     from wam.library.indexer import index_libraries
     from wam.library.seen import describe_clip
-    from wam.search import search_shots
 
     lib = tmp_path / "DCIM"
     lib.mkdir()

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from media import BLUE, GREEN, RED, YELLOW, ffmpeg_exe, write_clip
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 from wam.render import segment_graph, segments
 from wam.render.renderer import RenderOptions, render_timeline
-from wam.timeline import Cut, SentenceSpan, Timeline
 
 W, H, FPS = 192, 108, 25
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wam.assemble.segments import INF, Span, solve
+from wam.assemble.segment_dp import INF, Span, solve
 
 
 def random_problem(seed: int):

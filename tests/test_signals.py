@@ -74,7 +74,7 @@ def test_a_ctrl_c_while_the_fork_server_starts_is_not_lost(tmp_path):
     r = run_script(tmp_path, "start_server.py", """
 import os, signal
 from multiprocessing import forkserver
-from wam.signals import WorkerPool
+from wam.core.signals import WorkerPool
 
 real = forkserver.ensure_running
 
@@ -103,7 +103,7 @@ def test_the_workers_ignore_ctrl_c_and_do_not_pass_it_on_blocked(tmp_path):
     programs they run (ffmpeg) get Ctrl-C as they did."""
     r = run_script(tmp_path, "worker_masks.py", """
 import signal
-from wam.signals import WorkerPool
+from wam.core.signals import WorkerPool
 
 def masks():
     status = open("/proc/self/status").read().splitlines()
@@ -131,7 +131,7 @@ def test_a_signal_to_the_process_group_lets_each_worker_finish_its_clean_up(tmp_
     script = tmp_path / "group_signal.py"
     script.write_text("""
 import os, sys, time
-from wam.signals import WorkerPool, signals_interrupt
+from wam.core.signals import WorkerPool, signals_interrupt
 
 def work(marker):
     with signals_interrupt():
@@ -177,7 +177,7 @@ def test_a_second_signal_while_wam_exits_is_ignored(tmp_path):
     script = tmp_path / "second_signal.py"
     script.write_text("""
 import sys, threading
-from wam.signals import ignore_interrupts
+from wam.core.signals import ignore_interrupts
 
 threading.Thread(target=sys.stdin.readline, name="still loading", daemon=False).start()
 ignore_interrupts()
@@ -198,7 +198,7 @@ def test_only_a_process_that_ends_with_the_command_ignores_further_signals(wam_h
     this process (CliRunner, as tests and scripts do) must leave the signal handlers alone."""
     from click.testing import CliRunner
 
-    from wam import search as search_module
+    from wam.app import search as search_module
     from wam.cli import cli
 
     def interrupted(*args, **kwargs):

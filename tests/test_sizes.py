@@ -13,8 +13,8 @@ from wam.assemble.plan import assemble
 from wam.assemble.sizes import GRAMMAR, SAME_SUBJECT, SUBJECT_COSINE, ShotSize, size_grammar
 from wam.assemble.styles import PACES
 from wam.assemble.terms import CostWeights
-from wam.story import read_story
-from wam.types import SHOT_SCALES
+from wam.core.story import read_story
+from wam.core.types import SHOT_SCALES
 
 CLOSE, MEDIUM, WIDE = (SHOT_SCALES.index(s) for s in ("close-up", "medium", "wide"))
 

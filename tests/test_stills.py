@@ -16,11 +16,11 @@ from tables import make_table
 from wam.assemble.moves import DISTINCT, VARIANTS, move_speed, next_move, rect_at, still_moves, travel
 from wam.assemble.plan import assemble
 from wam.assemble.styles import pace
-from wam.config import STILL_MOVE_SPEED
-from wam.errors import WamError
+from wam.core.config import STILL_MOVE_SPEED
+from wam.core.errors import WamError
+from wam.core.story import read_story
+from wam.core.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
 from wam.library.stills import STILL_STEP, is_still, salient_point
-from wam.story import read_story
-from wam.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
 
 
 def _noisy(base, rng, sigma=0.4):

@@ -3,12 +3,12 @@ import sqlite3
 import numpy as np
 import pytest
 
-from wam.errors import IndexBusyError, StoreError
+from wam.core.errors import IndexBusyError, StoreError
+from wam.core.types import AnalysedShot, ClipAnalysis, ShotFeatures
 from wam.library.describe import ShotDescription
 from wam.library.features import HIST_SIZE
 from wam.library.schema import SCHEMA_VERSION
 from wam.library.store import Store, shot_key
-from wam.types import AnalysedShot, ClipAnalysis, ShotFeatures
 
 
 def features(scale="wide") -> ShotFeatures:
@@ -136,7 +136,7 @@ def test_word_index_from_cache_and_subsets(tmp_path):
 
 
 def test_library_ids_and_forgetting_a_library(tmp_path):
-    from wam.errors import LibraryNotIndexedError
+    from wam.core.errors import LibraryNotIndexedError
 
     (tmp_path / "lib").mkdir()
     with Store.open(tmp_path / "home") as store:

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from wam.errors import StoryError
-from wam.story import MIN_SENTENCE_SECONDS, PARAGRAPH_PAUSE, read_story, read_story_file, reading_seconds
+from wam.core.errors import StoryError
+from wam.core.story import MIN_SENTENCE_SECONDS, PARAGRAPH_PAUSE, read_story, read_story_file, reading_seconds
 
 TEXT = "# Notes\n\nIt's $HOME and `backticks`, *stars* and **bold**.\n- a dash line\n"
 
@@ -79,7 +79,7 @@ def test_over_long_sentences_are_planned_in_parts():
     """Issue 19: a 10,000-word line without punctuation becomes sentences of at most
     MAX_SENTENCE_SECONDS each, every word kept in order; a long sentence with commas is cut
     after them first."""
-    from wam.story import MAX_SENTENCE_SECONDS, reading_seconds
+    from wam.core.story import MAX_SENTENCE_SECONDS, reading_seconds
 
     words = [f"w{i % 7}x" for i in range(10_000)]
     parts = read_story(" ".join(words))

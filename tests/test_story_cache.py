@@ -6,8 +6,9 @@ import sqlite3
 import numpy as np
 import pytest
 
-from wam import story, textcache
-from wam.story import read_story, segment
+from wam.core import story
+from wam.core.story import read_story, segment
+from wam.text import textcache
 
 TEXT = ("Mr. Smith went to Washington, D.C. on Jan. 5th at 3.30 p.m. and met Dr. Jones! "
         "\"Is it far?\" she asked. It was 3.5 km away, e.g. near St. Paul's (the old one.) "
@@ -52,7 +53,7 @@ def test_segment_is_linear(monkeypatch):
 def test_a_long_sentence_stays_whole():
     """The windowed segmentation never cuts a long sentence; planned, it is shown in parts
     (issue 19: at most ``MAX_SENTENCE_SECONDS`` each), every word kept in order."""
-    from wam.story import segment
+    from wam.core.story import segment
 
     words = " ".join(f"word{i}" for i in range(2000)) + "."
     text = f"Before it. {words} After it."

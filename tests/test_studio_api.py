@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from studio_lib import STORY, run_wam, studio_library
-from wam.timeline import read_plan
+from wam.core.timeline import read_plan
 
 pytestmark = pytest.mark.slow
 

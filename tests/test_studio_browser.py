@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO
 from studio_lib import STORY, run_wam, studio_library
-from wam.timeline import read_plan
+from wam.core.timeline import read_plan
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from wam.assemble.terms import (
     duration_cost,
     tone_distance,
 )
-from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs
+from wam.core.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs
 
 
 def ctx_for(table, scores, *, weak=False, paragraph_start=True, p="normal"):

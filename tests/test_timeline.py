@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from wam.errors import WamError
-from wam.fileio import write_atomic
-from wam.timeline import Cut, SentenceSpan, Timeline, read_plan, timeline_from_dict, timeline_problems
+from wam.core.errors import WamError
+from wam.core.fileio import write_atomic
+from wam.core.timeline import Cut, SentenceSpan, Timeline, read_plan, timeline_from_dict, timeline_problems
 
 
 def two_sentences(fps=30) -> Timeline:
@@ -160,8 +160,8 @@ def test_the_data_model_is_frozen():
     """Timeline, SentenceSpan, Cut, Bans and the narration refuse changes in place (issue 21)."""
     import dataclasses
 
-    from wam.narration import Narration, SpokenSentence
-    from wam.timeline import Bans
+    from wam.core.narration import Narration, SpokenSentence
+    from wam.core.timeline import Bans
 
     t = two_sentences()
     spoken = SpokenSentence(0.0, 1.0, (("One.", 0.0, 1.0),))
@@ -176,7 +176,7 @@ def test_the_data_model_is_frozen():
 
 
 def test_with_methods_copy_on_edit():
-    from wam.narration import Narration, SpokenSentence
+    from wam.core.narration import Narration, SpokenSentence
 
     t = two_sentences()
     before = t.to_json()

@@ -1,4 +1,4 @@
-"""The use-case layer (issue 21): settings objects checked in one place with wam.config's
+"""The use-case layer (issue 21): settings objects checked in one place with wam.core.config's
 defaults, the CLI's options turned into the same settings, and batches going through the same
 use cases as single runs — a batch render reuses the render cache's segments."""
 
@@ -13,10 +13,10 @@ import pytest
 
 from conftest import REPO
 from media import tiny_library
-from wam import config
-from wam.errors import UsageError
-from wam.narration import Narration
-from wam.settings import PlanSettings, RenderSettings
+from wam.core import config
+from wam.core.errors import UsageError
+from wam.core.narration import Narration
+from wam.core.settings import PlanSettings, RenderSettings
 
 # ---------------------------------------------------------------- pure: the settings objects
 
@@ -89,9 +89,9 @@ def _defaults(command) -> dict:
 
 def test_the_cli_defaults_are_the_settings_defaults():
     """A command's options left alone give exactly ``PlanSettings()`` / ``RenderSettings()``."""
-    from wam.cli.options import plan_settings, render_settings
     from wam.cli.plan_cmd import plan_command
     from wam.cli.render_cmd import render_command
+    from wam.cli.shared_options import plan_settings, render_settings
 
     for command in (plan_command, render_command):
         assert plan_settings(_defaults(command)) == PlanSettings()
@@ -107,7 +107,7 @@ def test_the_cli_defaults_are_the_settings_defaults():
 def test_the_files_a_run_reads_are_the_same_for_a_single_run_and_a_batch_job(tmp_path):
     """``wam.app.files_read``: what no output may overwrite, for ``wam render`` and batch jobs alike."""
     from wam.app import files_read
-    from wam.timeline import Cut, SentenceSpan, Timeline
+    from wam.core.timeline import Cut, SentenceSpan, Timeline
 
     voice = tmp_path / "voice.onnx"
     voice.write_bytes(b"model")
@@ -126,7 +126,7 @@ def test_the_files_a_run_reads_are_the_same_for_a_single_run_and_a_batch_job(tmp
 
 
 def test_plan_story_takes_settings_not_twenty_options():
-    from wam.planner import plan_story
+    from wam.app.planner import plan_story
 
     params = inspect.signature(plan_story).parameters
     assert "settings" in params and not {"pace", "fps", "width", "k", "voice", "a_roll_mode"} & set(params)
@@ -188,7 +188,7 @@ def test_a_batch_render_reuses_the_render_cache_like_a_single_render(library, tm
     assert segment_files(home) == first
 
     # … and the batch kept each video's plan, as a single render does, for the next re-plan
-    from wam.render.cache import RenderCache
+    from wam.render.segment_cache import RenderCache
 
     cache = RenderCache(home / config.RENDER_CACHE_DIRNAME)
     kept = cache.previous_plan(out / "bus.mp4")

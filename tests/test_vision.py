@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from conftest import REPO
 from media import three_shot_clip, tiny_library
 from tables import make_table
-from wam.candidates import VISION_FULL_Z, VISION_WEIGHT, has_image_vectors, match_scores, vision_evidence
 from wam.cli import cli
-from wam.embed.hub import model_digest, model_folder, weight_files
-from wam.errors import ModelError
+from wam.core.errors import ModelError
+from wam.text.candidates import VISION_FULL_Z, VISION_WEIGHT, has_image_vectors, match_scores, vision_evidence
+from wam.text.embed.hub import model_digest, model_folder, weight_files
 
 
 def unit(rows):

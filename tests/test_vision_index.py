@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 from media import tiny_library
 from visionmodels import tiny_clip, tiny_siglip
-from wam.candidates import VISION_WEIGHT
 from wam.cli import cli
+from wam.text.candidates import VISION_WEIGHT
 
 pytestmark = pytest.mark.slow
 

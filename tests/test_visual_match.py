@@ -1,4 +1,4 @@
-"""The visual similarity blended into candidate scores (wam/visual_match.py): clip pooling and
+"""The visual similarity blended into candidate scores (wam/text/visual_match.py): clip pooling and
 the library's common direction taken out; and the tagger's input scaling."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wam.visual_match import PRIOR_SHOTS, clip_pooled, library_centre, visual_similarity
+from wam.text.visual_match import PRIOR_SHOTS, clip_pooled, library_centre, visual_similarity
 
 
 def unit(v):

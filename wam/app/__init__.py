@@ -1,7 +1,7 @@
-"""The use cases of wam (layer 5), called alike by the CLI, ``wam.batch``, ``wam.studio`` and
+"""The use cases of wam (layer 6), called alike by the CLI, ``wam.batch``, ``wam.studio`` and
 Python users: plan a story (``planning``), render a plan (``rendering``), export it for an
 editor or draw its storyboard (``handoff``). Each takes the settings objects of
-``wam.settings`` (``PlanSettings``, ``RenderSettings``) and decides what the commands used to
+``wam.core.settings`` (``PlanSettings``, ``RenderSettings``) and decides what the commands used to
 decide themselves (the frame over a talk, the render's size, the render cache, the plan kept
 for the next re-plan); the CLI only parses options into settings, calls one of these and prints.
 
@@ -23,7 +23,7 @@ from wam.app.planning import (
     write_plan,
 )
 from wam.app.rendering import render_options, render_plan, user_render_cache
-from wam.settings import PlanSettings, RenderSettings
+from wam.core.settings import PlanSettings, RenderSettings
 
 __all__ = ["PlanSettings", "RenderSettings", "export_cut", "files_read", "is_plan_file", "previous_plan",
            "read_sentences", "render_options", "render_plan", "saved_plan_or_story", "story_plan",

@@ -12,11 +12,11 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from wam.config import DEFAULT_ALTERNATIVES, DEFAULT_K
+from wam.core.config import DEFAULT_ALTERNATIVES, DEFAULT_K
 
 if TYPE_CHECKING:
+    from wam.core.timeline import Timeline
     from wam.export import ExportResult
-    from wam.timeline import Timeline
 
 
 def _ignore(message: str) -> None:
@@ -29,9 +29,9 @@ def export_cut(timeline: Timeline, output: str | os.PathLike, fmt: str | None = 
     """Write ``timeline`` for an editor to ``output`` in ``fmt`` (an ``EXPORT_FORMATS`` name;
     None: from the extension), ``music`` on an audio track, and its SubRip subtitles to ``srt``.
     A synthesised narration is copied beside ``output``: that copy is refused first (a usage
-    error) if it would overwrite one of ``inputs`` / ``sources`` (``wam.outputs.check_output``)."""
+    error) if it would overwrite one of ``inputs`` / ``sources`` (``wam.app.outputs.check_output``)."""
+    from wam.app.outputs import check_output
     from wam.export import export_timeline, narration_copy_path, write_text
-    from wam.outputs import check_output
     from wam.render.subtitles import srt_text
 
     if timeline.narration is not None and timeline.narration.kind == "voice":  # its track is copied beside it
@@ -48,12 +48,12 @@ def storyboard_page(timeline: Timeline, *, title: str, alternatives: int = DEFAU
     """The storyboard of ``timeline`` as one self-contained HTML page, with up to ``alternatives``
     next best shots per sentence from the index (of ``k`` candidates, in ``libraries``; none,
     with a warning, when the index cannot give them)."""
-    from wam.errors import WamError
+    from wam.core.errors import WamError
     from wam.storyboard import storyboard_html
 
     alts = None
     if alternatives:
-        from wam.alternatives import next_best
+        from wam.app.alternatives import next_best
 
         try:
             alts = next_best(timeline, count=alternatives, k=k, libraries=list(libraries))

@@ -3,7 +3,7 @@
 plan an edited story is re-planned against, a saved plan or a story as one cut, and a plan
 written where it was asked for (and kept in the render cache for the next re-plan).
 
-Place in the flow: layer 5, above the stages (story → ``wam.planner`` → timeline); the CLI,
+Place in the flow: layer 5, above the stages (story → ``wam.app.planner`` → timeline); the CLI,
 ``wam.batch`` and ``wam.studio`` call these.
 """
 
@@ -15,11 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wam.settings import PlanSettings
+from wam.core.settings import PlanSettings
 
 if TYPE_CHECKING:
-    from wam.story import Sentence
-    from wam.timeline import Timeline
+    from wam.core.story import Sentence
+    from wam.core.timeline import Timeline
 
 #: What a saved plan's file name ends with (any file holding a JSON object is one too).
 PLAN_SUFFIXES = (".json",)
@@ -34,7 +34,7 @@ def read_sentences(story: str | None, settings: PlanSettings, *, text: str | Non
     """The sentences of the story file ``story`` (``-``: stdin), or of ``text`` when given, read
     at the settings' reading speed (Markdown when ``settings.markdown``; for a file, None
     decides by its suffix). A saved plan given as a story is a ``PlanNotStoryError``."""
-    from wam.story import read_story, read_story_file
+    from wam.core.story import read_story, read_story_file
 
     if text is not None:
         return read_story(text, wps=settings.wps, markdown=bool(settings.markdown))
@@ -64,8 +64,8 @@ def story_plan(story: str | None, settings: PlanSettings | None = None, *, text:
     had before an edit (unchanged sentences keep their cuts); ``progress``: bars on stderr for a
     long story; ``model_process``: the text model in a child process that ends after planning;
     ``note`` hears what was synthesised; ``store`` / ``encoder`` / ``vision_encoder``: the open
-    index and models a batch or the studio shares (see ``wam.planner.plan_story``)."""
-    from wam.planner import plan_story
+    index and models a batch or the studio shares (see ``wam.app.planner.plan_story``)."""
+    from wam.app.planner import plan_story
 
     settings = settings if settings is not None else PlanSettings()
     sentences = read_sentences(story, settings, text=text, progress=progress)
@@ -90,9 +90,9 @@ def is_plan_file(path: str) -> bool:
         return False
     if not head.startswith(b"{"):
         return False
-    from wam.config import MAX_JSON_BYTES
-    from wam.errors import InputError
-    from wam.textfile import parse_json, read_text
+    from wam.core.config import MAX_JSON_BYTES
+    from wam.core.errors import InputError
+    from wam.core.textfile import parse_json, read_text
 
     try:
         text = read_text(path, what="the plan", limit=MAX_JSON_BYTES, error=InputError)
@@ -106,7 +106,7 @@ def saved_plan_or_story(source: str, settings: PlanSettings | None = None, *,
     """The cut of ``source``: the saved plan it holds (``is_plan_file``), else its story planned
     with ``settings`` (``planning``: more of ``story_plan``'s keywords)."""
     if is_plan_file(source):
-        from wam.timeline import read_plan
+        from wam.core.timeline import read_plan
 
         timeline = read_plan(source)
         for w in timeline.warnings:
@@ -120,7 +120,7 @@ def files_read(settings: PlanSettings, *, story: str | None = None, plan: str | 
     """What planning and rendering read, which no output may overwrite: the inputs (``story``,
     the saved ``plan``, the settings' music, recording, timing and talk, a Piper voice model
     and its ``.json``; the saved plan's (``timeline``) narration track, music and talk) and the
-    saved plan's clips (whose sidecars ``wam.outputs.check_output`` protects too)."""
+    saved plan's clips (whose sidecars ``wam.app.outputs.check_output`` protects too)."""
     inputs = [p for p in (story, plan, settings.music, settings.narration, settings.timing, settings.a_roll)
               if p]
     if isinstance(settings.voice, str) and os.path.isfile(settings.voice):
@@ -140,9 +140,9 @@ def previous_plan(output, previous_file: str | None = None, fresh: bool = False,
     """The plan an edited story is re-planned against: ``previous_file``, else the one the
     render cache kept for ``output`` (else, with ``existing_plan``, ``output`` itself if it is a
     plan); None when ``fresh`` or when there is none."""
-    from wam.errors import UsageError
-    from wam.render.cache import RenderCache
-    from wam.timeline import read_plan
+    from wam.core.errors import UsageError
+    from wam.core.timeline import read_plan
+    from wam.render.segment_cache import RenderCache
 
     if fresh:
         if previous_file:
@@ -165,8 +165,8 @@ def write_plan(timeline: Timeline, output: str | os.PathLike) -> None:
     """Write ``timeline`` as wam.timeline/1 JSON to ``output`` (atomically) and keep it in the
     render cache as the plan the next re-plan of that output starts from (not for a device or
     FIFO: ``/dev/stdout`` names another pipe each run)."""
-    from wam.fileio import is_stream, write_atomic
-    from wam.render.cache import RenderCache
+    from wam.core.fileio import is_stream, write_atomic
+    from wam.render.segment_cache import RenderCache
 
     write_atomic(output, timeline.to_json() + "\n")
     if not is_stream(output):

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from wam.settings import RenderSettings
+from wam.core.settings import RenderSettings
 
 if TYPE_CHECKING:
-    from wam.render.cache import RenderCache
+    from wam.core.timeline import Timeline
     from wam.render.options import RenderOptions
     from wam.render.renderer import RenderResult
-    from wam.timeline import Timeline
+    from wam.render.segment_cache import RenderCache
 
 
 def _ignore(message: str) -> None:
@@ -42,8 +42,8 @@ def render_options(timeline: Timeline, settings: RenderSettings | None = None) -
 
 def user_render_cache(warn: Callable[[str], None] = _ignore) -> RenderCache | None:
     """The user's render cache, or None (with a warning) when it cannot be used."""
-    from wam.errors import WamError
-    from wam.render.cache import RenderCache
+    from wam.core.errors import WamError
+    from wam.render.segment_cache import RenderCache
 
     try:
         return RenderCache.default().ensure()

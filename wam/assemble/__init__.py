@@ -1,4 +1,4 @@
-"""The assembler (layer 3, pure): choose the cut (which shot, which part, how long) for every
+"""The assembler (layer 4, pure): choose the cut (which shot, which part, how long) for every
 sentence by dynamic programming over cinematographic costs.
 
 From the bottom up: ``styles`` the pace presets; ``terms`` the cost terms (with ``lead``,

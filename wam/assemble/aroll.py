@@ -37,10 +37,16 @@ from wam.assemble.speaker import SPEAKER_ID, speaker_table, speaker_terms
 from wam.assemble.styles import Pace
 from wam.assemble.terms import WEAK_MATCH, CostWeights
 from wam.assemble.termset import default_terms
-from wam.candidates import Candidates
-from wam.config import A_ROLL_EDGE_SECONDS, DEFAULT_A_ROLL_EVERY, DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_WIDTH
-from wam.story import Sentence
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.config import (
+    A_ROLL_EDGE_SECONDS,
+    DEFAULT_A_ROLL_EVERY,
+    DEFAULT_FPS,
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
+)
+from wam.core.story import Sentence
+from wam.core.timeline import Cut, SentenceSpan, Timeline
+from wam.text.candidates import Candidates
 
 #: Times the plan is solved again with more speaker zones, at most.
 MAX_ROUNDS = 8

@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from wam.assemble.terms import PlanContext, Term
-from wam.candidates import clip_evidence
+from wam.text.candidates import clip_evidence
 
 #: A story loss within this is a tie (no claim); beyond it the claim reaches its margin
 #: within one more ``LOSS_TIE``.

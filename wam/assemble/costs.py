@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from wam.assemble.problem import frames_per_sentence
-from wam.assemble.segments import Segment
+from wam.assemble.segment_dp import Segment
 
 
 class Piece(NamedTuple):

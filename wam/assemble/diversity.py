@@ -26,7 +26,7 @@ import numpy as np
 from wam.assemble.allocation import allocate_footage
 from wam.assemble.costs import Piece, pieces_costs
 from wam.assemble.problem import frames_per_sentence, solve_problem
-from wam.assemble.segments import Segment, Solution
+from wam.assemble.segment_dp import Segment, Solution
 
 #: Solves at most (the first adds the spread penalties).
 MAX_ROUNDS = 8

@@ -12,7 +12,7 @@ import numpy as np
 
 from wam.assemble.costs import piece_costs
 from wam.assemble.problem import frames_per_sentence, solve_problem
-from wam.assemble.segments import Segment
+from wam.assemble.segment_dp import Segment
 
 #: Per second: a cost no runner-up pays when it has any other choice.
 BARRED = 1e6

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from wam.config import STILL_MOVE_SPEED
+from wam.core.config import STILL_MOVE_SPEED
 
 Rect = tuple[float, float, float, float]  # x, y, w, h of the source picture, each in 0…1
 

@@ -23,15 +23,15 @@ from wam.assemble.moves import still_moves
 from wam.assemble.problem import build_problem
 from wam.assemble.repair import enforce
 from wam.assemble.report import timeline_of
-from wam.assemble.segments import INF, Solution
+from wam.assemble.segment_dp import INF, Solution
 from wam.assemble.spread import spread_repeats
 from wam.assemble.styles import Pace
 from wam.assemble.terms import CostWeights
-from wam.candidates import candidates_from_scores
-from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_WIDTH
-from wam.errors import WamError
-from wam.story import Sentence
-from wam.timeline import Timeline
+from wam.core.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_K, DEFAULT_WIDTH
+from wam.core.errors import WamError
+from wam.core.story import Sentence
+from wam.core.timeline import Timeline
+from wam.text.candidates import candidates_from_scores
 
 
 def assemble(

@@ -22,12 +22,12 @@ import numpy as np
 from wam.assemble.claims import story_claims, story_held, story_values
 from wam.assemble.lead import floor_rows, may_open, pinned_mask
 from wam.assemble.pairs import TransitionCosts
-from wam.assemble.segments import INF, Segment, Span, solve
+from wam.assemble.segment_dp import INF, Segment, Span, solve
 from wam.assemble.styles import Pace
 from wam.assemble.terms import WEAK_MATCH, CostWeights, PlanContext, Term
 from wam.assemble.termset import default_terms
-from wam.candidates import Candidates
-from wam.story import Sentence
+from wam.core.story import Sentence
+from wam.text.candidates import Candidates
 
 #: Cuts inside a sentence fall on multiples of this many seconds from its start (whole frames).
 CUT_STEP_SECONDS = 0.2
@@ -129,7 +129,7 @@ class Problem:
         music's beats (``beats.beat_grid``)."""
         if self.beats is None:
             return cut_grid(b - a, self.fps)
-        from wam.assemble.beats import beat_grid
+        from wam.assemble.beat_cuts import beat_grid
 
         return beat_grid(b - a, np.round(np.asarray(self.beats) * self.fps).astype(np.int64) - a, self.fps,
                          max(1, round(self.fps * CUT_STEP_SECONDS)))

@@ -29,7 +29,7 @@ from dataclasses import replace
 
 from wam.assemble.diversity import kept_in_order, search, use_fit
 from wam.assemble.problem import frames_per_sentence, last_sentence
-from wam.assemble.segments import Segment
+from wam.assemble.segment_dp import Segment
 
 #: Windows solved again at most: this many, plus one per this many sentences; and the walk
 #: stops after this many windows in a row that could not be mended.

@@ -25,10 +25,10 @@ from wam.assemble.report import span_warnings, timeline_of
 from wam.assemble.stable import Reuse, reuse_of
 from wam.assemble.styles import Pace
 from wam.assemble.terms import CostWeights
-from wam.candidates import Candidates
-from wam.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_WIDTH
-from wam.story import Sentence
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.config import DEFAULT_FPS, DEFAULT_HEIGHT, DEFAULT_WIDTH
+from wam.core.story import Sentence
+from wam.core.timeline import Cut, SentenceSpan, Timeline
+from wam.text.candidates import Candidates
 
 
 def reuse_for(sentences: list[Sentence], previous: Timeline, table, *, fps: int, exists=None,

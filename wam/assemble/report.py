@@ -16,7 +16,7 @@ from wam.assemble.costs import Piece, pieces_costs
 from wam.assemble.diversity import DiverseResult
 from wam.assemble.problem import sentence_pieces
 from wam.assemble.terms import WEAK_MATCH, last_resort
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 
 
 def source_ranges(problem, result: DiverseResult) -> list[tuple[float, float]]:

@@ -19,10 +19,10 @@ from dataclasses import fields, replace
 
 import numpy as np
 
-from wam.assemble.segments import INF
+from wam.assemble.segment_dp import INF
 from wam.assemble.styles import Pace
 from wam.assemble.terms import PlanContext, Term
-from wam.types import SHOT_SCALES, ShotTable
+from wam.core.types import SHOT_SCALES, ShotTable
 
 #: The speaker's shot id in plans.
 SPEAKER_ID = "a-roll"

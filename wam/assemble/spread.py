@@ -10,7 +10,7 @@ from bisect import bisect_left, insort
 
 from wam.assemble.problem import last_sentence
 from wam.assemble.repair import NoRepeat
-from wam.assemble.segments import Segment
+from wam.assemble.segment_dp import Segment
 
 #: Repeats moved apart at most: this many, plus one per this many segments.
 MAX_MOVES = 200

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import accumulate
 
-from wam.story import Sentence
-from wam.timeline import SentenceSpan, Timeline
+from wam.core.story import Sentence
+from wam.core.timeline import SentenceSpan, Timeline
 
 #: How strongly a sentence keeps the shots it showed before (× ``CostWeights.stick`` per second).
 KEEP_UNCHANGED = 1.0  # same text (a neighbour of an edit, or a moved sentence)

@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from wam.assemble.styles import Pace
-from wam.types import CAMERA_MOTIONS, SHOT_SCALES, ShotTable
+from wam.core.types import CAMERA_MOTIONS, SHOT_SCALES, ShotTable
 
 #: A sentence whose best match score is below this is flagged ``weak_match``.
 WEAK_MATCH = 0.3

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from wam.errors import UsageError
-from wam.settings import PlanSettings, RenderSettings
+from wam.core.errors import UsageError
+from wam.core.settings import PlanSettings, RenderSettings
 
 #: File endings read as stories when a folder is given (plain text and Markdown).
 STORY_SUFFIXES = (".txt", ".md", ".markdown")

@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from wam.config import MAX_JSON_BYTES
-from wam.errors import InputError, UsageError, one_line
-from wam.textfile import parse_json, read_text
+from wam.core.config import MAX_JSON_BYTES
+from wam.core.errors import InputError, UsageError, one_line
+from wam.core.textfile import parse_json, read_text
 
 #: Keys of a manifest line that say what the job is; every other key is a per-job option.
 JOB_KEYS = ("story", "text", "plan", "output")

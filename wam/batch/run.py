@@ -15,8 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from wam.batch.jobs import Job, JobResult, is_up_to_date
 from wam.batch.work import RenderRequest, render_request
-from wam.errors import WamError, one_line
-from wam.signals import signals_deferred, signals_interrupt
+from wam.core.errors import WamError, one_line
+from wam.core.signals import signals_deferred, signals_interrupt
 
 
 class InlineExecutor:
@@ -41,7 +41,7 @@ class LocalExecutor:
     they render, this process plans the next jobs."""
 
     def __init__(self, workers: int):
-        from wam.signals import WorkerPool
+        from wam.core.signals import WorkerPool
 
         self.capacity = workers
         self._pool = WorkerPool(workers)
@@ -71,7 +71,7 @@ def _render_in_worker(plan_json: str, settings: dict, output: str, srt: str | No
     the render and its clean-up has run (an idle worker would keep the pool waiting)."""
     import os
 
-    from wam.signals import Interrupted
+    from wam.core.signals import Interrupted
 
     try:
         return render_request(plan_json, settings, output, srt)

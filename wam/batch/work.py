@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wam.batch.jobs import Job, JobResult
-from wam.errors import UsageError, WamError, one_line
-from wam.settings import PlanSettings, RenderSettings
-from wam.timeline import Timeline
+from wam.core.errors import UsageError, WamError, one_line
+from wam.core.settings import PlanSettings, RenderSettings
+from wam.core.timeline import Timeline
 
 
 class Session:
@@ -40,7 +40,7 @@ class Session:
         return self._store
 
     def encoder(self):
-        from wam.embed import ModelProcess
+        from wam.text.embed import ModelProcess
 
         if self._encoder is None:
             store = self.store()
@@ -49,7 +49,7 @@ class Session:
 
     def vision_encoder(self):
         """The text tower of the index's vision model in a child process (None: the index has none)."""
-        from wam.embed import ModelProcess
+        from wam.text.embed import ModelProcess
 
         store = self.store()
         if self._vision is None and store.vision is not None:
@@ -64,7 +64,7 @@ class Session:
         from wam.app import story_plan
 
         if job.plan:
-            from wam.timeline import read_plan
+            from wam.core.timeline import read_plan
 
             timeline = read_plan(job.plan)
             for w in timeline.warnings:
@@ -108,9 +108,9 @@ def visible_cuts(timeline: Timeline) -> int:
 def job_reads(job: Job) -> tuple[list[str], list[str]]:
     """The files a job reads (``wam.app.files_read``): its inputs (story, plan, music,
     recording, timing, talk, a Piper voice model, a saved plan's narration track, music and
-    talk) and, for a saved plan, its clips (whose sidecars ``wam.outputs`` protects too)."""
+    talk) and, for a saved plan, its clips (whose sidecars ``wam.app.outputs`` protects too)."""
     from wam.app import files_read
-    from wam.timeline import read_plan
+    from wam.core.timeline import read_plan
 
     timeline = None
     if job.plan:
@@ -124,8 +124,8 @@ def job_reads(job: Job) -> tuple[list[str], list[str]]:
 def check_job_outputs(job: Job, reads: tuple[list[str], list[str]] | None = None) -> None:
     """Refuse (UsageError) before any work an output that is an input of the job (``reads``:
     ``job_reads(job)``), a clip of its plan or a sidecar of one, lies in an indexed library or
-    the index folder, or cannot be written (``wam.outputs.check_output``)."""
-    from wam.outputs import check_output
+    the index folder, or cannot be written (``wam.app.outputs.check_output``)."""
+    from wam.app.outputs import check_output
 
     inputs, sources = reads if reads is not None else job_reads(job)
     target = check_output(job.output, inputs=inputs, sources=sources)
@@ -213,8 +213,8 @@ def _keep_plan(request: RenderRequest) -> None:
     """Keep a rendered job's plan in the render cache as its output's previous plan (best effort)."""
     import json
 
-    from wam.render.cache import RenderCache
-    from wam.timeline import timeline_from_dict
+    from wam.core.timeline import timeline_from_dict
+    from wam.render.segment_cache import RenderCache
 
     try:
         RenderCache.default().save_plan(request.output, timeline_from_dict(json.loads(request.plan_json)))
@@ -231,7 +231,7 @@ def render_request(plan_json: str, settings: dict, output: str, srt: str | None 
     import json
 
     from wam.app import render_plan
-    from wam.timeline import timeline_from_dict
+    from wam.core.timeline import timeline_from_dict
 
     warnings: list[str] = []
     try:

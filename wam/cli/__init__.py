@@ -24,7 +24,7 @@ from wam.cli.render_cmd import render_command
 from wam.cli.search_cmd import search_command
 from wam.cli.storyboard_cmd import storyboard_command
 from wam.cli.studio_cmd import studio_command
-from wam.errors import one_line
+from wam.core.errors import one_line
 
 
 class WamGroup(click.Group):
@@ -59,7 +59,7 @@ class WamGroup(click.Group):
                 sys.stdout = stdout
 
     def invoke(self, ctx: click.Context):
-        from wam.errors import UsageError, WamError
+        from wam.core.errors import UsageError, WamError
 
         # parsed already; ctx.obj is only filled in by the group's callback
         debug = bool(ctx.params.get("debug"))
@@ -80,9 +80,10 @@ class WamGroup(click.Group):
             if debug:
                 raise
             _fail(ctx, 2 if isinstance(exc, UsageError) else 1, str(exc))
-        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.signals)
+        # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.core.signals)
+        except KeyboardInterrupt as exc:
             if self.ends_process:  # its exit may wait for a model being loaded: a further Ctrl-C is ignored
-                from wam.signals import ignore_interrupts
+                from wam.core.signals import ignore_interrupts
 
                 ignore_interrupts()
             click.echo("wam: interrupted; finished work is saved, run the command again to resume", err=True)
@@ -117,7 +118,8 @@ class _Stdout:
         try:
             raw = getattr(self._stream, "buffer", None)
             if isinstance(raw, io.RawIOBase):  # unbuffered (python -u, PYTHONUNBUFFERED): the text layer
-                return self._write_all(raw, text)  # drops what a short write leaves (a pipe closed mid-write)
+                # drops what a short write leaves (a pipe closed mid-write)
+                return self._write_all(raw, text)
             return self._stream.write(text)
         except OSError as exc:
             raise _StdoutFailed(exc) from None
@@ -178,7 +180,8 @@ def _fail(ctx: click.Context, code: int, message: str):
     ctx.exit(code)
 
 
-@click.group(cls=WamGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=WamGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                             "max_content_width": 100})
 @click.version_option(__version__, prog_name="wam")
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors, and debug messages.")
 @click.pass_context

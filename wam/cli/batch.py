@@ -59,7 +59,7 @@ def build_jobs(ctx: click.Context, stories, output: str | None, manifest: str | 
 
     from wam.batch.jobs import STORY_SUFFIXES, Job, check_distinct_outputs, output_in, story_paths
     from wam.batch.manifest import read_manifest
-    from wam.errors import UsageError
+    from wam.core.errors import UsageError
 
     base = {k: v for k, v in ctx.params.items() if k not in BATCH_PARAMS}
     explicit = {k for k in base if ctx.get_parameter_source(k) not in (ParameterSource.DEFAULT, None)}
@@ -138,9 +138,9 @@ def _inputs(source: str | None, options: dict) -> tuple[str, ...]:
 
 def _stdin_lines() -> list[str]:
     """The story paths given on standard input, one a line (at most ``MAX_TEXT_BYTES``)."""
-    from wam.config import MAX_TEXT_BYTES
-    from wam.errors import InputError, UsageError
-    from wam.textfile import read_text
+    from wam.core.config import MAX_TEXT_BYTES
+    from wam.core.errors import InputError, UsageError
+    from wam.core.textfile import read_text
 
     try:
         return read_text("-", what="the list of stories", limit=MAX_TEXT_BYTES, error=InputError).splitlines()
@@ -165,7 +165,7 @@ def _option_lookup(command: click.Command) -> dict[str, click.Parameter]:
 def _convert(ctx, param: click.Option, value, base_dir: str, where: str):
     import math
 
-    from wam.errors import UsageError
+    from wam.core.errors import UsageError
 
     label = (param.opts[-1] if param.opts else param.name).lstrip("-")
     if param.is_flag and not isinstance(value, bool):
@@ -204,7 +204,7 @@ def _kind(param: click.Option) -> str:
 def _check_values(job, check_target) -> None:
     """Refuse (before any job runs) what would fail only when the job runs: a frame size H.264
     cannot encode, an output the command cannot write (``check_target``)."""
-    from wam.errors import UsageError, WamError
+    from wam.core.errors import UsageError, WamError
     from wam.render.layout import output_size
 
     try:
@@ -219,8 +219,8 @@ def _with_settings(job, render_of):
     """``job`` with the settings made from its option values (a bad value: a UsageError naming it)."""
     from dataclasses import replace
 
-    from wam.cli.options import plan_settings
-    from wam.errors import UsageError, WamError
+    from wam.cli.shared_options import plan_settings
+    from wam.core.errors import UsageError, WamError
 
     try:
         return replace(job, settings=plan_settings(job.options, job.options.get("explicit", ())),
@@ -233,10 +233,10 @@ def _check_outputs(jobs, outdir: str | None, manifest: str | None) -> None:
     """Create OUTDIR if needed, then refuse (before any work) an output that is an input of any
     job or the manifest, lies in a library or the index folder, or cannot be written; a folder
     made here is removed again."""
+    from wam.app.outputs import sidecar_paths
     from wam.batch.jobs import check_crossed_outputs
     from wam.batch.work import check_job_outputs, job_reads
-    from wam.errors import UsageError, WamError
-    from wam.outputs import sidecar_paths
+    from wam.core.errors import UsageError, WamError
 
     made = None
     if outdir and not os.path.isdir(outdir):
@@ -276,7 +276,7 @@ def report_batch(work, jobs, executor, *, force: bool, quiet: bool, as_json: boo
     import time
 
     from wam.batch.run import run_batch
-    from wam.errors import WamError
+    from wam.core.errors import WamError
 
     warn = warner(quiet)
     total, started = len(jobs), time.perf_counter()

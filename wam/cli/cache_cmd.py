@@ -1,5 +1,5 @@
 """``wam cache``: show or clear the render cache (encoded segments and previous plans in
-``$WAM_HOME/render-cache``). Glue only: the cache is ``wam.render.cache``."""
+``$WAM_HOME/render-cache``). Glue only: the cache is ``wam.render.segment_cache``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def cache_command(clear, as_json):
         wam cache --clear
         WAM_CACHE_MB=500 wam render story.txt -o out.mp4
     """
-    from wam.render.cache import RenderCache
+    from wam.render.segment_cache import RenderCache
 
     cache = RenderCache.default()
     stats = cache.clear() if clear else cache.stats()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from wam.cli.common import echo_json
-from wam.config import DEFAULT_DESCRIBE_K
+from wam.core.config import DEFAULT_DESCRIBE_K
 
 
 @click.command("describe")

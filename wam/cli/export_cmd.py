@@ -7,8 +7,8 @@ import click
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import quiet_option, warner
-from wam.cli.options import frame_options, planning_options
-from wam.config import EXPORT_FORMATS
+from wam.cli.shared_options import frame_options, planning_options
+from wam.core.config import EXPORT_FORMATS
 
 
 @click.command("export")
@@ -51,9 +51,9 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
     import os
 
     from wam.app import export_cut, saved_plan_or_story
-    from wam.cli.handoff import check_output, plan_sources, subtitles_beside
-    from wam.cli.options import plan_settings
-    from wam.errors import WamError
+    from wam.cli.handoff_glue import check_output, plan_sources, subtitles_beside
+    from wam.cli.shared_options import plan_settings
+    from wam.core.errors import WamError
     from wam.export import format_for, narration_copy_path, writable_target
 
     if is_batch(sources, output, manifest):
@@ -90,7 +90,7 @@ def export_command(sources, output, fmt, music, no_srt, manifest, as_json, force
 def _export_batch(sources, output, manifest, fmt, as_json, force, quiet):
     """Several plans or stories, a folder, stdin paths or a manifest: ``wam.batch`` does the work."""
     from wam.batch.work import ExportWork, Session
-    from wam.cli.handoff import is_plan_file, subtitles_beside
+    from wam.cli.handoff_glue import is_plan_file, subtitles_beside
     from wam.export import format_for
 
     def srt_of(target, options):

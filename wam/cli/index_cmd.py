@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from wam.cli.common import echo_json, progress_option, quiet_option, show_progress, warner
-from wam.config import TAGGER_NAMES
+from wam.core.config import TAGGER_NAMES
 
 
 @click.command("index")
@@ -48,9 +48,9 @@ def index_command(folders, model, vision, no_vision, tagger, workers, ray_addres
         wam index /shared/footage --ray ray://head:10001
         wam index ./clips --vision openai/clip-vit-base-patch32
     """
-    from wam.errors import NothingIndexedError, UsageError
+    from wam.core.errors import NothingIndexedError, UsageError
+    from wam.core.signals import signals_interrupt
     from wam.library.indexer import index_libraries
-    from wam.signals import signals_interrupt
 
     if vision is not None and no_vision:
         raise UsageError("--vision and --no-vision contradict each other; give one")

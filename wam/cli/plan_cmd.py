@@ -7,7 +7,7 @@ import click
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, quiet_option, show_progress, warner
-from wam.cli.options import (
+from wam.cli.shared_options import (
     a_roll_options,
     frame_options,
     given_options,
@@ -66,7 +66,7 @@ def plan_command(stories, as_json, output, music, explain, manifest, force, quie
         wam plan stories/*.txt -o plans/
     """
     from wam.app import files_read, previous_plan, write_plan
-    from wam.outputs import check_output
+    from wam.app.outputs import check_output
 
     if is_batch(stories, output, manifest):
         from wam.batch.work import PlanWork, Session

@@ -9,7 +9,7 @@ import click
 
 from wam.cli.batch import build_jobs, force_option, is_batch, manifest_option, report_batch
 from wam.cli.common import noter, progress_option, quiet_option, show_progress, warner
-from wam.cli.options import (
+from wam.cli.shared_options import (
     a_roll_options,
     frame_options,
     given_options,
@@ -21,7 +21,7 @@ from wam.cli.options import (
     replan_options,
     studio_plan_options,
 )
-from wam.config import (
+from wam.core.config import (
     DEFAULT_CRF,
     DEFAULT_FIT,
     DEFAULT_JOBS,
@@ -114,8 +114,8 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
         wam render --manifest jobs.jsonl --ray
     """
     from wam.app import files_read, previous_plan, render_options, render_plan, user_render_cache
-    from wam.errors import UsageError
-    from wam.outputs import check_output, check_video_output
+    from wam.app.outputs import check_output, check_video_output
+    from wam.core.errors import UsageError
 
     if manifest or ray_address or is_batch(stories, output, manifest):
         if watch or previous_file:
@@ -147,7 +147,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     render = render_settings(values, explicit, saved_plan=bool(plan_file), progress=progress)
     timeline = None
     if plan_file:
-        from wam.timeline import read_plan
+        from wam.core.timeline import read_plan
 
         timeline = read_plan(plan_file)
         if "fps" in explicit and fps != timeline.fps:  # a saved plan renders on its own frame grid
@@ -187,7 +187,7 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
                                "warnings": timeline.warnings, "seconds": round(result.seconds, 3),
                                "error": None}))
     if watch:
-        from wam.cli.watch import watch_and_render
+        from wam.cli.watch_loop import watch_and_render
 
         watch_and_render(story, target, timeline, settings, render, cache, quiet=quiet, srt_file=srt_file)
 
@@ -224,7 +224,7 @@ def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, 
         return [options["srt_file"]] if options.get("srt_file") else []
 
     def check_target(job):
-        from wam.outputs import check_video_output
+        from wam.app.outputs import check_video_output
 
         check_video_output(job.output)
 
@@ -234,7 +234,7 @@ def _render_batch(stories, output, manifest, jobs, as_json, force, ray_address, 
     todo = build_jobs(click.get_current_context(), stories, output, manifest, ".mp4", extra_outputs=srt_of,
                       check_target=check_target, render_of=render_of)
     if ray_address:
-        from wam.batch.remote import RayExecutor
+        from wam.batch.ray_render import RayExecutor
 
         executor = RayExecutor(None if ray_address == "auto" else ray_address)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from wam.cli.common import echo_json, quiet_option, warner
-from wam.config import DEFAULT_SEARCH_K
+from wam.core.config import DEFAULT_SEARCH_K
 
 
 @click.command("search")
@@ -24,7 +24,7 @@ def search_command(query, top, libraries, as_json, quiet):
         wam search "cyclists on a forest road" -k 5
         wam search "night city" --json | jq '.[0].source'
     """
-    from wam.search import search_shots
+    from wam.app.search import search_shots
 
     hits = search_shots(query, k=top, libraries=list(libraries) or None, warn=warner(quiet))
     if as_json:

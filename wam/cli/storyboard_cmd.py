@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from wam.cli.common import quiet_option, warner
-from wam.cli.options import frame_options, planning_options
-from wam.config import DEFAULT_ALTERNATIVES
+from wam.cli.shared_options import frame_options, planning_options
+from wam.core.config import DEFAULT_ALTERNATIVES
 
 
 @click.command("storyboard")
@@ -33,8 +33,8 @@ def storyboard_command(source, output, alternatives, quiet, resolution, aspect, 
     import os
 
     from wam.app import saved_plan_or_story, storyboard_page
-    from wam.cli.handoff import check_output, plan_sources
-    from wam.cli.options import plan_settings
+    from wam.cli.handoff_glue import check_output, plan_sources
+    from wam.cli.shared_options import plan_settings
     from wam.export import writable_target, write_text
 
     warn = warner(quiet)

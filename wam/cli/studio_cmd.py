@@ -7,8 +7,8 @@ import click
 from click.core import ParameterSource
 
 from wam.cli.common import noter, quiet_option, warner
-from wam.cli.options import a_roll_options
-from wam.config import DEFAULT_STUDIO_PORT
+from wam.cli.shared_options import a_roll_options
+from wam.core.config import DEFAULT_STUDIO_PORT
 
 
 @click.command("studio")

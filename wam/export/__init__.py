@@ -1,5 +1,5 @@
 """Export a timeline for an editor (``wam export``): OpenTimelineIO, CMX 3600 EDL, Final Cut
-Pro 7 XML and FCPX XML, all written from one OpenTimelineIO model (layer 4: after the plan).
+Pro 7 XML and FCPX XML, all written from one OpenTimelineIO model (layer 5: after the plan).
 
 ``export_timeline(timeline, "cut.edl")`` probes the source clips' frame rates, builds the
 model (``otio_build``), adapts it to the format (``formats``) and writes the file atomically.
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.timeline import Timeline
 from wam.export.formats import FORMATS, Format, format_for, write_format
 from wam.export.spans import CROSSFADE_SECONDS
-from wam.timeline import Timeline
 
 __all__ = ["FORMATS", "ExportResult", "export_timeline", "format_for", "narration_bed",
            "narration_copy_path", "to_otio", "writable_target", "write_text"]
@@ -39,7 +39,7 @@ def writable_target(path: str | Path) -> Path:
     folder; for a symlink, the folder of the file it points to; a device or FIFO is written
     through, so only it must be writable); WamError with the reason otherwise. Checked before
     any work is done."""
-    from wam.fileio import is_stream, replace_target
+    from wam.core.fileio import is_stream, replace_target
 
     path = Path(path)
     if is_stream(path):
@@ -59,7 +59,7 @@ def writable_target(path: str | Path) -> Path:
 
 def write_text(path: str | Path, text: str) -> None:
     """Write ``text`` atomically (no partial file under ``path``); WamError if it cannot."""
-    from wam.fileio import write_atomic
+    from wam.core.fileio import write_atomic
 
     try:
         write_atomic(path, text)
@@ -72,8 +72,8 @@ def narration_copy_path(output: str | os.PathLike) -> str:
     the whole file name (``cut.otio`` → ``cut.otio.narration.wav``), so that exports of other
     plans to other formats in the same folder never share it. UsageError for a device or FIFO
     output (``/dev/stdout``), which has nothing beside it."""
-    from wam.errors import UsageError
-    from wam.fileio import is_stream
+    from wam.core.errors import UsageError
+    from wam.core.fileio import is_stream
 
     if is_stream(output):
         raise UsageError(f"cannot export a narrated plan to {os.fspath(output)}: its voice track is copied "
@@ -90,7 +90,7 @@ def narration_bed(timeline: Timeline, output: str | os.PathLike, warn: Callable[
     beside ``output`` (``narration_copy_path``); a recording is referenced where it is (the
     talk of a plan over one, ``--a-roll``, as the track "Talk"). The gain wam's render gives
     the narration is not part of the formats, so a warning states it."""
-    from wam.config import wam_home
+    from wam.core.config import wam_home
     from wam.export.otio_build import AudioBed
     from wam.export.sources import audio_seconds
     from wam.voice.narrate import narration_file
@@ -119,7 +119,7 @@ def _copy_unless_same(source: str, target: str) -> None:
     holds the same bytes."""
     import filecmp
 
-    from wam.fileio import write_atomic
+    from wam.core.fileio import write_atomic
 
     if os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
         return

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from wam.errors import WamError
+from wam.core.errors import WamError
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def write_format(tl, fmt: Format, fps: int) -> tuple[str, list[str]]:
     try:
         return otio.adapters.write_to_string(tl, fmt.adapter, **kwargs), notes
     except Exception as exc:  # an adapter's own error: one line, with the format's name
-        from wam.errors import one_line
+        from wam.core.errors import one_line
 
         raise WamError(f"the {fmt.title} adapter could not write this cut ({one_line(exc, 140)})") from None
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from wam.core.timeline import SCHEMA, Timeline
 from wam.export.sources import SourceInfo
 from wam.export.spans import CROSSFADE_SECONDS, ClipSpan, clip_spans, split_crossfade
-from wam.timeline import SCHEMA, Timeline
 
 #: Marker colours: a sentence that needs an editor's look stands out.
 COLOR_OK, COLOR_WEAK, COLOR_REUSED = "PURPLE", "RED", "ORANGE"

@@ -36,7 +36,7 @@ def exact_rate(fps: float) -> Fraction:
 def probe_sources(paths, fallback_fps: int) -> tuple[dict[str, SourceInfo], list[str]]:
     """SourceInfo for every path, and the paths that are missing or unreadable (they get
     ``fallback_fps``, the plan's rate, so the export still works and the editor relinks them)."""
-    from wam.errors import MediaError
+    from wam.core.errors import MediaError
     from wam.media.ffmpeg_stream import probe
 
     infos: dict[str, SourceInfo] = {}

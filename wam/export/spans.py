@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from wam.config import CROSSFADE_SECONDS, MAX_CROSSFADE_SECONDS
-from wam.timeline import Timeline
+from wam.core.config import CROSSFADE_SECONDS, MAX_CROSSFADE_SECONDS
+from wam.core.timeline import Timeline
 
 __all__ = ["CROSSFADE_SECONDS", "ClipSpan", "clip_spans", "hold_frames", "split_crossfade"]
 

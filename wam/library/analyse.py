@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.config import IMAGE_EXTENSIONS, MIN_SHOT_SECONDS, MIN_STILL_SIDE
-from wam.errors import MediaError, one_line
+from wam.core.config import IMAGE_EXTENSIONS, MIN_SHOT_SECONDS, MIN_STILL_SIDE
+from wam.core.errors import MediaError, one_line
+from wam.core.types import AnalysedShot, ClipAnalysis
 from wam.library.features import FrameSample, camera_step, faces_in, frame_stats, shot_features
 from wam.library.framing import THUMB_LEN
 from wam.library.shots import shot_ranges
 from wam.media.decode import decode_pass
-from wam.types import AnalysedShot, ClipAnalysis
 
 #: Seconds between sampled frames.
 SAMPLE_INTERVAL = 0.25

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.keywords import Postings, WordIndex
+from wam.core.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
 from wam.library.features import HIST_SIZE
 from wam.library.framing import THUMB_LEN
 from wam.library.schema import FRAMING_ANALYSIS
-from wam.types import CAMERA_MOTIONS, SHOT_SCALES, FramingPairs, ShotTable
-from wam.visual_match import clip_pooled
+from wam.text.keywords import Postings, WordIndex
+from wam.text.visual_match import clip_pooled
 
 #: Layout version of the column cache (bump when its files change; v6: the visual column
 #: holds clip-pooled vectors, ``visual_match.clip_pooled``).

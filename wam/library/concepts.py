@@ -179,8 +179,8 @@ def load_space(model: str, encode: Callable[[list[str]], np.ndarray],
 
 def _save(path: Path, rows: np.ndarray) -> None:
     """Cache a space's rows (an optimisation: a failure to write is ignored)."""
-    from wam.errors import OutputError
-    from wam.fileio import write_atomic
+    from wam.core.errors import OutputError
+    from wam.core.fileio import write_atomic
 
     buf = io.BytesIO()
     np.save(buf, rows, allow_pickle=False)
@@ -193,7 +193,7 @@ def _save(path: Path, rows: np.ndarray) -> None:
 
 def write_shipped(model: str) -> Path:
     """Embed the concept texts with ``model`` and write the shipped float16 file and its digest."""
-    from wam.embed import load_encoder
+    from wam.text.embed import load_encoder
 
     texts = space_texts()
     rows = ConceptSpace.from_embeddings(model, load_encoder(model).encode(texts)).rows().astype(np.float16)
@@ -206,6 +206,6 @@ def write_shipped(model: str) -> Path:
 
 
 if __name__ == "__main__":
-    from wam.config import DEFAULT_MODEL
+    from wam.core.config import DEFAULT_MODEL
 
     print(write_shipped(DEFAULT_MODEL))

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wam.config import MAX_SIDECAR_BYTES
-from wam.errors import InputError
-from wam.keywords import content_words
+from wam.core.config import MAX_SIDECAR_BYTES
+from wam.core.errors import InputError
+from wam.core.textfile import decode_text, parse_json, read_bytes
 from wam.library.visual_words import keyword_text
-from wam.textfile import decode_text, parse_json, read_bytes
+from wam.text.keywords import content_words
 
 #: Tokens that say nothing about the picture: camera/stock-site prefixes, formats, takes.
 NOISE_WORDS = frozenset(

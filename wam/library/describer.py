@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.config import DEFAULT_TAGGER
-from wam.embed import load_encoder
-from wam.embed.vision import VisionInfo, load_vision
+from wam.core.config import DEFAULT_TAGGER
 from wam.library.describe import ShotDescription
+from wam.text.embed import load_encoder
+from wam.text.embed.vision import VisionInfo, load_vision
 
 log = logging.getLogger(__name__)
 

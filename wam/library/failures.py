@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from wam.sql import transaction
+from wam.core.sql import transaction
 
 
 class FailureRecords:

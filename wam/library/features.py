@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wam.core.types import ShotFeatures
 from wam.library.colours import COLOUR_NAMES, FrameColours, frame_colours
 from wam.library.stills import is_still, tiny
-from wam.types import ShotFeatures
 
 #: HSV histogram bins (hue, saturation, value): 8 * 4 * 4 = 128 values per shot.
 HIST_BINS = (8, 4, 4)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from wam.embed.vision import VisionInfo, vision_info, vision_name
-from wam.errors import MediaError, ModelError, one_line
+from wam.core.errors import MediaError, ModelError, one_line
 from wam.library.imagestore import ClipShots
+from wam.text.embed.vision import VisionInfo, vision_info, vision_name
 
 
 def vision_for_run(name: str | None, current: VisionInfo | None) -> VisionInfo | None:

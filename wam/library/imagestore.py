@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wam.embed.vision import VisionInfo
-from wam.errors import StoreError
-from wam.sql import transaction
+from wam.core.errors import StoreError
+from wam.core.sql import transaction
+from wam.text.embed.vision import VisionInfo
 
 
 @dataclass(frozen=True)

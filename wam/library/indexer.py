@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.config import DEFAULT_TAGGER, default_workers
-from wam.embed import model_id
-from wam.errors import WamError
+from wam.core.config import DEFAULT_TAGGER, default_workers
+from wam.core.errors import WamError
+from wam.core.types import ClipAnalysis
 from wam.library.analyse import analyse_in_worker
 from wam.library.changes import DUPLICATE, Job, fail, plan_file
 from wam.library.describe import ShotDescription, human_text, path_words, read_sidecars
@@ -30,7 +30,7 @@ from wam.library.images import embed_stored_shots, vision_for_run
 from wam.library.scan import media_files
 from wam.library.store import Store
 from wam.library.visual_words import visual_words
-from wam.types import ClipAnalysis
+from wam.text.embed import model_id
 
 Warn = Callable[[str], None]
 
@@ -174,7 +174,7 @@ def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, s
                dynamic_ncols=True)
     try:
         if ray:
-            from wam.library.remote import analyse_on_ray
+            from wam.library.ray_analysis import analyse_on_ray
 
             def finish(job, result) -> None:
                 _finish(store, describer, job, result, summary, warn)

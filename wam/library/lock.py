@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from wam.errors import IndexBusyError
+from wam.core.errors import IndexBusyError
 
 
 class IndexLock:

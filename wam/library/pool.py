@@ -16,7 +16,7 @@ Job = TypeVar("Job")
 
 
 def new_pool(workers: int, ctx):
-    from wam.signals import WorkerPool
+    from wam.core.signals import WorkerPool
 
     return WorkerPool(workers, ctx)
 

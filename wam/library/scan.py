@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wam.config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from wam.core.config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 #: What ``media_files`` finds: videos, and pictures (each indexed as one still shot).
 MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS

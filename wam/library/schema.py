@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from wam.errors import StoreError
-from wam.sql import transaction
+from wam.core.errors import StoreError
+from wam.core.sql import transaction
 
 SCHEMA_VERSION = 4
 #: Version of the per-clip analysis; clips analysed by an older one are analysed again

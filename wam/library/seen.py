@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.config import DEFAULT_DESCRIBE_K
-from wam.errors import ClipNotIndexedError, NothingIndexedError
+from wam.core.config import DEFAULT_DESCRIBE_K
+from wam.core.errors import ClipNotIndexedError, NothingIndexedError
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ class ClipView:
 
 def describe_clip(clip: str | Path, *, k: int = DEFAULT_DESCRIBE_K, home: Path | None = None) -> ClipView:
     """What the index holds of ``clip`` (its path as given, resolved like ``wam index`` does)."""
-    from wam.embed import load_encoder
     from wam.library.concepts import label_names, load_space
     from wam.library.store import Store
+    from wam.text.embed import load_encoder
 
     path = str(Path(os.path.abspath(os.path.expanduser(str(clip)))).resolve())
     with Store.open(home, create=False) as store:

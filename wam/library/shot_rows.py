@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wam.core.sql import select_in, transaction
 from wam.library.describe import ShotDescription
-from wam.sql import select_in, transaction
 
 
 @dataclass(frozen=True)

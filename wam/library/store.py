@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.config import INDEX_FILENAME, wam_home
-from wam.errors import LibraryNotIndexedError, StoreError
-from wam.keywords import WordIndex
+from wam.core.config import INDEX_FILENAME, wam_home
+from wam.core.errors import LibraryNotIndexedError, StoreError
+from wam.core.sql import select_in, transaction
+from wam.core.types import ClipAnalysis, ShotTable
 from wam.library.columns import IndexColumns, build_columns, load_columns, save_columns
 from wam.library.describe import ShotDescription
 from wam.library.failures import FailureRecords
@@ -28,8 +29,7 @@ from wam.library.imagestore import ImageVectors
 from wam.library.lock import IndexLock
 from wam.library.schema import ANALYSIS_VERSION, connect, connect_empty, connect_readonly
 from wam.library.shot_rows import ShotRows, ShotText, description_columns
-from wam.sql import select_in, transaction
-from wam.types import ClipAnalysis, ShotTable
+from wam.text.keywords import WordIndex
 
 #: The columns of ``ClipRow``, in order.
 _CLIP_COLUMNS = ("id, library_id, path, size, mtime_ns, content_hash, sidecar_sig, analysis, indexed_at, "

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wam.config import DEFAULT_TAGGER
-from wam.errors import ModelError
+from wam.core.config import DEFAULT_TAGGER
+from wam.core.errors import ModelError
 from wam.library.concepts import label_names, shot_concepts
 
 #: Keep a label when its probability, averaged over a shot's keyframes, reaches this.

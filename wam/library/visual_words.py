@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 
+from wam.core.types import ShotFeatures
 from wam.library.features import PAN_THRESHOLD, ZOOM_THRESHOLD
-from wam.types import ShotFeatures
 
 #: Words about the light and colour of the picture.
 LIGHT_WORDS = ("dark", "night", "bright", "sunset")

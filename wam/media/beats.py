@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wam.errors import BeatTrackerMissing, MediaError, one_line
+from wam.core.errors import BeatTrackerMissing, MediaError, one_line
 
 #: Sample rate the music is analysed at (librosa's default), and the hop between onset
 #: strength frames (≈ 12 ms: beats land within a frame of the sound at 30 fps).

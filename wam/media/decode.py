@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wam.errors import MediaError, one_line
+from wam.core.errors import MediaError, one_line
 
 FrameCallback = Callable[[int, np.ndarray], None]
 CallbackFactory = Callable[[float], FrameCallback]

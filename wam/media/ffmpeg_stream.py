@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.errors import MediaError
+from wam.core.errors import MediaError
 
 #: Width of the frames the analysis pass sees (never upscaled).
 ANALYSIS_WIDTH = 320
@@ -56,7 +56,7 @@ def probe(path: str) -> Probe:
         last = [ln.strip() for ln in text.splitlines() if ln.strip()][-1:] or ["no streams"]
         hint = last[0].split(": ")[-1][:100]
         raise MediaError(f"not a decodable video ({hint})")
-    from wam.config import IMAGE_EXTENSIONS
+    from wam.core.config import IMAGE_EXTENSIONS
 
     picture = Path(path).suffix.lower() in IMAGE_EXTENSIONS  # a still picture has no duration
     try:

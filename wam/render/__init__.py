@@ -1,10 +1,10 @@
-"""Rendering (layer 4): a timeline → a finished MP4, made by the ffmpeg binary of
+"""Rendering (layer 5): a timeline → a finished MP4, made by the ffmpeg binary of
 imageio-ffmpeg, one segment per sentence, each normally one ffmpeg filtergraph (moviepy
 renders nothing: it only wraps the frame-by-frame path's frames as a clip for
 ``wam.to_moviepy``).
 
 ``renderer`` (the render: segments, cache, join, the atomic write, what an interrupted render
-leaves), ``options`` (``RenderOptions``: how to render, defaults from ``wam.config``),
+leaves), ``options`` (``RenderOptions``: how to render, defaults from ``wam.core.config``),
 ``segments`` (a segment per sentence, its key, encoding it), ``segment_graph`` (a segment as
 one ffmpeg filtergraph), ``frames`` (``FrameSource``: the frame-by-frame path, numpy on I420
 planes), ``cutreader`` (one cut's frames decoded by ffmpeg), ``cache`` (the render cache),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wam.errors import MediaError, WamError
+from wam.core.errors import MediaError, WamError
 
 AUDIO_FPS = 44100
 MUSIC_FADE_OUT = 2.0
@@ -67,7 +67,7 @@ def audio_track(timeline, *, keep_audio: bool = False, music: str | None = None,
     A narrated plan's voice lies over the rest, which ducks under its speech (``voicemix``)."""
     from moviepy import CompositeAudioClip, afx
 
-    from wam.config import wam_home
+    from wam.core.config import wam_home
     from wam.voice.narrate import narration_file
 
     duration = timeline.duration
@@ -136,8 +136,8 @@ def _narrated(layers: list, voice_path: str, narration, timeline, opened: list):
 
 def write_silence(duration: float, path) -> None:
     """A silent AAC track ``duration`` seconds long, written by ffmpeg alone (no moviepy)."""
+    from wam.core.signals import run_child
     from wam.media.ffmpeg_stream import ffmpeg_exe
-    from wam.signals import run_child
 
     proc = run_child([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
                       f"anullsrc=r={AUDIO_FPS}:cl=stereo", "-t", f"{duration:.6f}", "-c:a", "aac", "-b:a",
@@ -158,8 +158,8 @@ def talk_sound(timeline) -> str | None:
 def write_talk_sound(talk: str, duration: float, path) -> None:
     """The talk's own sound as the track, untouched (no gain, no mix; encoded to AAC), exactly
     ``duration`` seconds long (silence after it should it end first)."""
+    from wam.core.signals import run_child
     from wam.media.ffmpeg_stream import ffmpeg_exe, ffmpeg_reason
-    from wam.signals import run_child
 
     proc = run_child([ffmpeg_exe(), "-y", "-nostdin", "-v", "error", "-i", talk, "-map", "0:a:0", "-vn",
                       "-af",

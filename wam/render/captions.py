@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from wam.core.timeline import Timeline
 from wam.render.cues import caption_frames, word_frames
-from wam.timeline import Timeline
 
 __all__ = ["Captions", "caption_frames", "word_frames"]
 

@@ -8,7 +8,7 @@ never two at once; its words start where the narration says they are spoken.
 
 from __future__ import annotations
 
-from wam.timeline import Timeline
+from wam.core.timeline import Timeline
 
 
 def caption_frames(timeline: Timeline) -> list[tuple[int, int]]:

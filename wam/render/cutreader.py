@@ -18,10 +18,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.timeline import Cut
 from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.render.layout import Placement, fit_picture
-from wam.timeline import Cut
 
 #: Decoder threads per cut (the encoder and the next cut run beside it).
 DECODER_THREADS = "1"
@@ -35,7 +35,7 @@ FRAME_EPSILON = 0.001
 @lru_cache(maxsize=4096)
 def source_info(path: str):
     """What ffmpeg says about a source clip (``wam.media.ffmpeg_stream.Probe``), once per path."""
-    from wam.errors import MediaError
+    from wam.core.errors import MediaError
     from wam.media.ffmpeg_stream import probe
 
     try:
@@ -167,7 +167,7 @@ def source_args(path: str, fps: int) -> list[str]:
     of itself at ``fps`` (so it seeks, retimes and lasts like a clip); a video needs none."""
     from pathlib import Path
 
-    from wam.config import IMAGE_EXTENSIONS
+    from wam.core.config import IMAGE_EXTENSIONS
 
     return ["-loop", "1", "-framerate", str(fps)] if Path(path).suffix.lower() in IMAGE_EXTENSIONS else []
 

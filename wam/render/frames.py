@@ -17,10 +17,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from wam.core.timeline import Timeline
 from wam.render.cutreader import CutReader
 from wam.render.layout import crossfade_frames, crossfade_weight, fade_level
 from wam.render.options import RenderOptions
-from wam.timeline import Timeline
 
 
 class FrameSource:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.signals import run_child
 from wam.media.ffmpeg_stream import ffmpeg_exe
-from wam.signals import run_child
 
 
 def concat_list(paths: list[Path], frames: list[int], fps: int) -> str:

@@ -8,9 +8,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from wam.config import ASPECTS, DEFAULT_FIT, MAX_CROSSFADE_SECONDS
-from wam.errors import UsageError, WamError
-from wam.timeline import frame_size_problem
+from wam.core.config import ASPECTS, DEFAULT_FIT, MAX_CROSSFADE_SECONDS
+from wam.core.errors import UsageError, WamError
+from wam.core.timeline import frame_size_problem
 
 
 def output_size(resolution: str, aspect: str | None = None) -> tuple[int, int]:

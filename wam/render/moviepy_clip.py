@@ -16,17 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.config import DEFAULT_FIT
-from wam.errors import WamError
+from wam.core.config import DEFAULT_FIT
+from wam.core.errors import WamError
+from wam.core.timeline import Timeline
 from wam.render.frames import FrameSource
 from wam.render.options import RenderOptions
 from wam.render.renderer import missing_sources
-from wam.timeline import Timeline
 
 
 def as_timeline(plan) -> Timeline:
     """A Timeline from a Timeline, a plan file path, or a ``wam.timeline/1`` dict."""
-    from wam.timeline import read_plan, timeline_from_dict
+    from wam.core.timeline import read_plan, timeline_from_dict
 
     if isinstance(plan, Timeline):
         return plan

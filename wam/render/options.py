@@ -1,5 +1,5 @@
 """How a timeline is rendered: ``RenderOptions`` (output size, framing, encoder settings,
-subtitles, audio, transitions), every default from ``wam.config``.
+subtitles, audio, transitions), every default from ``wam.core.config``.
 
 Place in the flow: made by the CLI, the batch and the studio from their options (or by
 ``RenderOptions.for_plan``), read by every step of a render (``renderer``, ``segments``,
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wam.config import (
+from wam.core.config import (
     CROSSFADE_SECONDS,
     DEFAULT_CRF,
     DEFAULT_FIT,
@@ -23,7 +23,7 @@ from wam.config import (
     PREVIEW_PRESET,
     PREVIEW_SCALE,
 )
-from wam.timeline import Timeline
+from wam.core.timeline import Timeline
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wam.timeline import Cut, Timeline
+from wam.core.timeline import Cut, Timeline
 
 #: The box's width as a share of the output's, its height at most this share of the output's
 #: height, and the margin to the picture's edges as a share of its shorter side.

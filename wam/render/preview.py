@@ -20,9 +20,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.timeline import Timeline
 from wam.media.ffmpeg_stream import ffmpeg_exe
-from wam.timeline import Timeline
 
 _lock = threading.Lock()  # one audio mix at a time per process
 

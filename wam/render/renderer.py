@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wam.config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
-from wam.errors import WamError, one_line
+from wam.core.config import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from wam.core.errors import WamError, one_line
+from wam.core.signals import signals_interrupt
+from wam.core.timeline import Timeline
 from wam.render.options import RenderOptions
-from wam.signals import signals_interrupt
-from wam.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,12 @@ def remove_leftovers(*outputs: str | Path | None) -> None:
     """Delete what renders of ``outputs`` (a video, its subtitles) that were killed outright, or
     stopped before their clean-up ran (a batch's render workers), left: the temp files beside
     the outputs and the scratch folders of renders without a cache, of processes that are gone
-    (``wam.fileio.remove_dead_parts``). Those of renders still running are kept."""
+    (``wam.core.fileio.remove_dead_parts``). Those of renders still running are kept."""
     import shutil
     import tempfile
 
-    from wam.fileio import remove_dead_parts
-    from wam.signals import is_running
+    from wam.core.fileio import remove_dead_parts
+    from wam.core.signals import is_running
 
     for path in outputs:
         if path is not None:
@@ -89,14 +89,14 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     the video is complete. Temp files left by killed earlier renders of ``out`` are removed.
 
     ``srt``: also write the subtitles there (SubRip), only once the video succeeded and together
-    with it (``wam.fileio.output_lock``): an interrupted or failed render leaves neither.
+    with it (``wam.core.fileio.output_lock``): an interrupted or failed render leaves neither.
 
-    ``cache``: a ``wam.render.cache.RenderCache`` whose segments are reused and which keeps the
+    ``cache``: a ``wam.render.segment_cache.RenderCache`` whose segments are reused and which keeps the
     new ones (None: every segment is encoded, in a temporary folder removed afterwards).
     ``report(done, total)`` hears the frames encoded so far (``wam studio``'s progress bar).
 
     ``opts`` defaults to ``RenderOptions.for_plan(timeline)``: the plan's own size and frame rate."""
-    from wam.config import VIDEO_OUTPUT_EXTENSIONS
+    from wam.core.config import VIDEO_OUTPUT_EXTENSIONS
     from wam.render.audio import write_audio_track
     from wam.render.subtitles import missing_glyphs, wam_font_problem
 
@@ -130,13 +130,13 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
         if lost:
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, "
                  "or set WAM_FONT)")
-    from wam.config import default_workers
-    from wam.fileio import discard, is_stream, part_path, staged
-    from wam.render.cache import RenderCache
+    from wam.core.config import default_workers
+    from wam.core.fileio import discard, is_stream, part_path, staged
+    from wam.core.signals import signals_deferred
     from wam.render.join import join_segments
+    from wam.render.segment_cache import RenderCache
     from wam.render.segments import encode_segments, plan_segments
     from wam.render.subtitles import srt_text
-    from wam.signals import signals_deferred
 
     fps = timeline.fps
     total = timeline.frames
@@ -198,8 +198,8 @@ def _put_in_place(tmp: Path, out: Path, tmp_srt: Path | None, srt: str | Path | 
     (not while written through a FIFO or device, which may block)."""
     from contextlib import nullcontext
 
-    from wam.fileio import install, is_stream, output_lock
-    from wam.signals import signals_deferred
+    from wam.core.fileio import install, is_stream, output_lock
+    from wam.core.signals import signals_deferred
 
     through = is_stream(out) or (srt is not None and is_stream(srt))
     with output_lock(out, srt), nullcontext() if through else signals_deferred():

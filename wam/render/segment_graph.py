@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from wam.core.timeline import Cut, Timeline
 from wam.render.cutreader import (
     FRAME_EPSILON,
     SEEK_MARGIN,
@@ -30,7 +31,6 @@ from wam.render.cutreader import (
     source_info,
 )
 from wam.render.layout import crossfade_frames
-from wam.timeline import Cut, Timeline
 
 #: A sentence with more cuts than this is drawn frame by frame: the graph holds every cut's
 #: decoder at once (about 24 MB each at 1080p), the frame path two at a time.

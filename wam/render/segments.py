@@ -3,7 +3,7 @@ stream starting with an IDR frame) and keyed by a hash of everything that decide
 pixels, so that an edited story re-encodes only the sentences whose pictures changed.
 
 Place in the flow: ``renderer.render_timeline`` splits a timeline with ``plan_segments``,
-takes the segments it finds in the render cache (``wam.render.cache``), encodes the others
+takes the segments it finds in the render cache (``wam.render.segment_cache``), encodes the others
 with ``encode_segment`` (several at a time) and joins them (``wam.render.join``). A segment
 is encoded by one ffmpeg process running its filtergraph (``wam.render.segment_graph``), or
 frame by frame from ``frames.FrameSource`` when the graph cannot express it.
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from wam.errors import WamError
+from wam.core.errors import WamError
+from wam.core.timeline import Cut, Timeline
 from wam.media.ffmpeg_stream import ffmpeg_exe
 from wam.render.layout import crossfade_frames
-from wam.timeline import Cut, Timeline
 
 log = logging.getLogger(__name__)
 
@@ -369,7 +369,7 @@ def encode_segments(timeline: Timeline, opts, segments: list[Segment], cache, wo
         cancel.set()
         raise
     finally:
-        from wam.signals import signals_deferred
+        from wam.core.signals import signals_deferred
 
         with signals_deferred():  # the encoders are told to stop; a further Ctrl-C waits for them to go
             pool.shutdown(wait=True, cancel_futures=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.errors import WamError, one_line
+from wam.core.errors import WamError, one_line
 
 #: How far the bed dips under speech (dB), how early it starts dipping before a sentence is
 #: spoken and how long it takes to come back after (seconds).

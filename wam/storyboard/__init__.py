@@ -1,9 +1,9 @@
 """The storyboard (``wam storyboard``): a plan as one self-contained HTML page, to look at a
-cut before spending a render on it (layer 4: after the plan).
+cut before spending a render on it (layer 5: after the plan).
 
 For every sentence: its text, timing and flags; for every cut a thumbnail taken from the
 source clip at the middle of the cut's source range, with its source, in/out, score and
-cost breakdown; and the sentence's next best shots from the index (``wam.alternatives``).
+cost breakdown; and the sentence's next best shots from the index (``wam.app.alternatives``).
 A narrated plan's page plays its narration, each sentence from where it is spoken.
 ``thumbs`` runs ffmpeg for the pictures, ``sound`` for the narration, ``page`` writes the HTML.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wam.timeline import Timeline
+from wam.core.timeline import Timeline
 
 
 def cut_middle(cut) -> float:
@@ -23,7 +23,7 @@ def cut_middle(cut) -> float:
 def storyboard_html(timeline: Timeline, *, title: str = "wam storyboard", alternatives: dict | None = None,
                     warn: Callable[[str], None] = lambda m: None) -> str:
     """The page for ``timeline``. ``alternatives``: sentence index → ``Alternative`` list
-    (``wam.alternatives.next_best``), or None to leave the "next best" rows out."""
+    (``wam.app.alternatives.next_best``), or None to leave the "next best" rows out."""
     from wam.storyboard.page import page_html
     from wam.storyboard.thumbs import ALT_WIDTH, CUT_WIDTH, thumbnails
 

@@ -11,7 +11,7 @@ import base64
 import os
 from html import escape
 
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 
 COST_NAMES = ("semantic", "duration", "quality", "transition", "diversity")
 

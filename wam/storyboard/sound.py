@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
-from wam.timeline import Timeline
+from wam.core.timeline import Timeline
 
 #: MP3 bit rate of the embedded narration (speech, mono): about 0.5 MB a minute.
 BITRATE = "64k"
@@ -16,8 +16,8 @@ def narration_mp3(timeline: Timeline, warn: Callable[[str], None] = lambda m: No
     """The plan's narration (``wam.voice``: its recording, or its synthesised track, made
     again from the cache if it was cleared) as MP3 bytes; None when the plan is not narrated
     or its sound cannot be read (with a warning)."""
-    from wam.config import wam_home
-    from wam.errors import WamError
+    from wam.core.config import wam_home
+    from wam.core.errors import WamError
     from wam.media.ffmpeg_stream import ffmpeg_exe
     from wam.voice.narrate import narration_file
 

@@ -1,5 +1,5 @@
-"""``wam studio``: the interactive editor in the browser (layer 6: it drives the use cases of
-``wam.app``, layer 5, for one story while the user edits it).
+"""``wam studio``: the interactive editor in the browser (layer 7: it drives the use cases of
+``wam.app``, layer 6, for one story while the user edits it).
 
 ``saved`` is the plan the studio keeps beside its story (``story.wam.json``, which ``wam plan``
 and ``wam render STORY`` re-plan against); ``session`` holds one story being edited (its text,

@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from wam.errors import UsageError, WamError, one_line
+from wam.core.errors import UsageError, WamError, one_line
 
 STATIC = Path(__file__).with_name("static")
 SECURITY_HEADERS = [

@@ -15,8 +15,8 @@ from wam.assemble.moves import still_moves
 from wam.assemble.replan import continuity_fixed, repeats_flagged
 from wam.assemble.report import span_warnings
 from wam.assemble.styles import pace as pace_preset
-from wam.errors import UsageError
-from wam.timeline import Cut, Timeline
+from wam.core.errors import UsageError
+from wam.core.timeline import Cut, Timeline
 
 
 def cut_at(timeline: Timeline, sentence: int, cut: int) -> Cut:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from wam.config import DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE
-from wam.errors import WamError
-from wam.timeline import Timeline
+from wam.core.config import DEFAULT_A_ROLL_EVERY, DEFAULT_A_ROLL_MODE
+from wam.core.errors import WamError
+from wam.core.timeline import Timeline
 
 #: What the studio's plan file is called beside ``story.txt`` (``story`` + this).
 SUFFIX = ".wam.json"
@@ -32,7 +32,7 @@ def saved_plan_path(story: str | os.PathLike) -> Path:
 def read_saved_plan(story: str | os.PathLike) -> Timeline | None:
     """The plan the studio saved for ``story``; None when there is none. A file that is not a
     valid plan is a WamError naming it."""
-    from wam.timeline import read_plan
+    from wam.core.timeline import read_plan
 
     if story in (None, "-"):
         return None
@@ -68,10 +68,10 @@ def saved_settings(plan: Timeline) -> dict:
 
 def save_story(story: str | os.PathLike, text: str, plan: Timeline) -> tuple[Path, Path]:
     """Write ``plan`` beside ``story`` and ``text`` to ``story`` (each atomically, each checked
-    first by ``wam.outputs.check_output``: never into a library or the index, never over a clip
+    first by ``wam.app.outputs.check_output``: never into a library or the index, never over a clip
     or the music); the two paths written."""
-    from wam.fileio import write_atomic
-    from wam.outputs import check_output
+    from wam.app.outputs import check_output
+    from wam.core.fileio import write_atomic
 
     inputs = sorted({c.source for c in plan.cuts()}) + [(plan.music or {}).get("file")]
     plan_path = check_output(saved_plan_path(story), inputs=[story, *inputs])

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from wam.errors import UsageError
-from wam.studio.jobs import MediaJobs
+from wam.core.errors import UsageError
+from wam.studio.background import MediaJobs
 from wam.studio.session import StudioSession
 
 
@@ -43,7 +43,7 @@ class Studio:
 
     def state(self) -> dict:
         """Everything the page shows (on the planning thread)."""
-        from wam.config import ASPECTS, PACE_NAMES
+        from wam.core.config import ASPECTS, PACE_NAMES
         from wam.studio.views import plan_view
 
         s = self.session

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wam.config import (
+from wam.core.config import (
     ASPECTS,
     DEFAULT_A_ROLL_EVERY,
     DEFAULT_A_ROLL_MODE,
@@ -31,9 +31,9 @@ from wam.config import (
     STUDIO_MUSIC_EXTENSIONS,
     wam_home,
 )
-from wam.errors import NothingIndexedError, UsageError, WamError
-from wam.settings import PlanSettings
-from wam.timeline import Bans, Timeline
+from wam.core.errors import NothingIndexedError, UsageError, WamError
+from wam.core.settings import PlanSettings
+from wam.core.timeline import Bans, Timeline
 
 
 @dataclass
@@ -99,7 +99,7 @@ class StudioSession:
     def __init__(self, story: str | os.PathLike, *, libraries: list[str] | None = None, music: list[str] = (),
                  home: Path | None = None, a_roll: str | None = None, a_roll_mode: str | None = None,
                  a_roll_every: float | None = None):
-        from wam.story import MARKDOWN_SUFFIXES
+        from wam.core.story import MARKDOWN_SUFFIXES
 
         self.story = Path(os.path.abspath(story))
         self.home = Path(home) if home else wam_home()
@@ -128,10 +128,10 @@ class StudioSession:
 
     def open(self) -> None:
         """Open the index, read the story and the plan saved beside it, and plan it."""
-        from wam.embed import ModelProcess
         from wam.library.store import Store
         from wam.studio.media import ShotFiles
         from wam.studio.saved import read_saved_plan, saved_settings
+        from wam.text.embed import ModelProcess
 
         self.text = _read_text(self.story)
         self._store = Store.open(self.home, create=False)
@@ -188,8 +188,8 @@ class StudioSession:
     def _plan(self, previous: Timeline | None) -> None:
         """Plan the current text against ``previous`` (its cuts kept where the text is
         unchanged; its pins held); on failure the last good plan stays and ``error`` says why."""
-        from wam.alternatives import next_best
         from wam.app import story_plan
+        from wam.app.alternatives import next_best
 
         try:
             settings = self.settings.plan_settings(libraries=self.libraries, markdown=self.markdown)
@@ -335,7 +335,7 @@ class StudioSession:
         return rows[shot_id]
 
     def _refresh_alternatives(self) -> None:
-        from wam.alternatives import next_best
+        from wam.app.alternatives import next_best
 
         try:
             self.alternatives = next_best(

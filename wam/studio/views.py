@@ -11,7 +11,7 @@ import json
 import os
 from urllib.parse import quote
 
-from wam.timeline import Cut, SentenceSpan, Timeline
+from wam.core.timeline import Cut, SentenceSpan, Timeline
 
 
 def cut_signature(cuts: list[Cut]) -> str:

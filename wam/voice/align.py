@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wam.errors import MediaError, UsageError, VoiceError, one_line
+from wam.core.errors import MediaError, UsageError, VoiceError, one_line
 
 #: Decoding rate for analysis (Hz) and the envelope's hop and window (seconds).
 RATE = 16000
@@ -201,9 +201,9 @@ def srt_spans(path: str, texts: list[str]) -> list[tuple[float, float]]:
     """Speech spans from a SubRip file with one subtitle per sentence, in order (UsageError if not)."""
     import srt
 
-    from wam.config import MAX_TEXT_BYTES
-    from wam.errors import InputError
-    from wam.textfile import read_text
+    from wam.core.config import MAX_TEXT_BYTES
+    from wam.core.errors import InputError
+    from wam.core.textfile import read_text
 
     try:
         subs = list(srt.parse(read_text(path, what="--timing", limit=MAX_TEXT_BYTES, error=InputError)))

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.config import DEFAULT_VOICE
-from wam.errors import UsageError, VoiceEngineMissing, VoiceError, one_line
+from wam.core.config import DEFAULT_VOICE
+from wam.core.errors import UsageError, VoiceEngineMissing, VoiceError, one_line
 from wam.voice.words import Word, estimated_word_times, word_times
 
 #: Speech is trimmed to this margin (seconds) around its first and last sound.

@@ -1,8 +1,8 @@
-"""Narration as the clock of the cut (``wam.voice``; used by ``wam.planner``).
+"""Narration as the clock of the cut (``wam.voice``; used by ``wam.app.planner``).
 
 Before planning, ``narrate`` speaks the story (``--voice``: each sentence synthesised once
 and cached) or aligns the user's recording (``--narration``, or ``--timing`` spans), and
-times every sentence by its speech through ``wam.story.spoken_sentences`` — the one place
+times every sentence by its speech through ``wam.core.story.spoken_sentences`` — the one place
 durations are decided. After planning, the returned draft's ``attach`` lays the speech on
 the plan's frame-exact sentence starts and records it as the plan's ``narration`` object.
 ``narration_file`` finds (or makes again) the sound file a plan's narration plays.
@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wam.errors import UsageError, VoiceError
-from wam.narration import Narration, SpokenSentence
-from wam.story import Sentence, spoken_sentences
-from wam.timeline import Timeline
+from wam.core.errors import UsageError, VoiceError
+from wam.core.narration import Narration, SpokenSentence
+from wam.core.story import Sentence, spoken_sentences
+from wam.core.timeline import Timeline
 from wam.voice.engines import (
     ESPEAK_FOR_SCRIPT,
     EspeakEngine,
@@ -74,7 +74,7 @@ def synthesise(texts: list[str], spec: VoiceSpec, home: Path | None, *, warn: Ca
     {"synthesised": n, "cached": n}."""
     from tqdm import tqdm
 
-    from wam.voice.cache import SpeechCache, speech_key
+    from wam.voice.speech_cache import SpeechCache, speech_key
 
     engines = engines_for(texts, spec, warn)
     cache = SpeechCache(home)

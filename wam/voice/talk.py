@@ -1,5 +1,5 @@
 """The speaker's own video as the clock of the cut (``--a-roll TALK``; ``wam.voice``, used by
-``wam.planner``).
+``wam.app.planner``).
 
 The talk's sound is the narration: the script's sentences are found in it by the recording
 aligner (``align.py``), or given by ``--timing FILE.srt``, and every sentence lasts from
@@ -22,10 +22,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wam.errors import MediaError, VoiceEngineMissing, VoiceError, WamError
-from wam.narration import Narration, SpokenSentence
-from wam.story import Sentence, spoken_sentences
-from wam.timeline import Timeline
+from wam.core.errors import MediaError, VoiceEngineMissing, VoiceError, WamError
+from wam.core.narration import Narration, SpokenSentence
+from wam.core.story import Sentence, spoken_sentences
+from wam.core.timeline import Timeline
 from wam.voice.words import Word, estimated_word_times
 
 #: Below this alignment confidence the script is not taken to be what the talk says.

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.voice.cache import voice_folder, write_wav
 from wam.voice.engines import Speech
+from wam.voice.speech_cache import voice_folder, write_wav
 
 #: Speech loudness (RMS over speech, dBFS) and peak ceiling (dBFS) of a narration track.
 SPEECH_DB, PEAK_DB = -20.0, -1.0

@@ -8,7 +8,7 @@ lists out.
 
 from __future__ import annotations
 
-from wam.narration import Word  # (token, start, end) in seconds
+from wam.core.narration import Word  # (token, start, end) in seconds
 
 
 def tokens(text: str) -> list[str]:
