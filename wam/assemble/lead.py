@@ -7,15 +7,10 @@ in a sentence that has good footage (one not flagged weak):
 * the *floor*: a shot scoring under ``FLOOR_RATIO`` × the sentence's best candidate is not
   in its pool at all (``floor_rows``; a shot the user pinned in ``wam studio`` stays). Where
   the footage above the floor is shorter than the sentence, the last frame of a shot is held
-  (or a still plays its move) rather than cutting to something off-topic. One exception:
-  the clip the story gives the sentence (``claims.story_assignment``) stays down to
-  ``terms.LAST_RESORT_RATIO`` × its best — every clip scoring better is then another
-  sentence's. A sentence that names its scene through the scenes around it ("before the
-  doctor comes, the girl's fever is checked") scores the doctor's clip far above its own
-  (0.437 against 0.225 on bench/montage_quality.py's tuned set); no spread of the
-  sentence's scores tells its own clip from unrelated ones (own clips 0.40 and 0.65
-  standard deviations above the median of their sentence's candidates, an unrelated clip
-  above one of them), only the story does: the doctor's clip is the doctor sentence's;
+  (or a still plays its move) rather than cutting to something off-topic. No exception
+  for the clip the story gives the sentence (``claims``): letting it down to the last-resort
+  line helped one sentence of bench/montage_quality.py's tuned set but broke the rule users
+  and held-out plans rely on (no cut under 0.6 × unless the sentence is weak);
 * the *opening*: the footage that starts the sentence — a cut, or a shot running on from
   the sentence before — scores at least ``OPENING_RATIO`` × its best (``may_open``).
 
@@ -29,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from wam.assemble.stable import KEEP_PINNED
-from wam.assemble.terms import LAST_RESORT_RATIO, PlanContext, Term
+from wam.assemble.terms import PlanContext, Term
 
 #: No shot scores under this fraction of its sentence's best candidate (unless the sentence is weak).
 FLOOR_RATIO = 0.6
@@ -37,18 +32,14 @@ FLOOR_RATIO = 0.6
 OPENING_RATIO = 0.8
 
 
-def floor_rows(scores: np.ndarray, best: float, weak: bool, pinned=None, story=None) -> np.ndarray:
+def floor_rows(scores: np.ndarray, best: float, weak: bool, pinned=None) -> np.ndarray:
     """Which of a sentence's candidate ``scores`` stay in its pool: all of a weak sentence's,
     else those at or above ``FLOOR_RATIO`` × ``best``, and the ``pinned`` ones (bool mask):
-    a shot the user pinned is theirs to choose; and the ``story`` ones (bool mask: the clip
-    the story gives the sentence, ``claims.story_assignment``) down to ``LAST_RESORT_RATIO``
-    × ``best`` — every clip scoring better is another sentence's."""
+    a shot the user pinned is theirs to choose."""
     scores = np.asarray(scores, np.float64)
     if weak or best <= 0:
         return np.ones(len(scores), bool)
     keep = scores >= FLOOR_RATIO * best - 1e-9
-    if story is not None:
-        keep |= np.asarray(story, bool) & (scores >= LAST_RESORT_RATIO * best)
     return keep if pinned is None else keep | np.asarray(pinned, bool)
 
 

@@ -247,8 +247,7 @@ def build_problem(sentences: list[Sentence], table, candidates: list[Candidates]
         order = np.lexsort((c.rows, -sc))
         rows = np.asarray(c.rows, np.int64)[order]
         pinned = pinned_mask(sticky[si] if sticky else None, rows)
-        # nothing far below the best, but the clip the story gives the sentence
-        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned, clip_ids[rows] == held[si])]
+        order = order[floor_rows(sc[order], best, c.best < WEAK_MATCH, pinned)]  # nothing far below the best
         rows = np.asarray(c.rows, np.int64)[order]
         pools.append(rows)
         scores.append(dict(zip(rows.tolist(), sc[order].tolist())))
