@@ -51,7 +51,7 @@ def index(lib, home, monkeypatch, *extra):
 @pytest.mark.slow
 def test_a_ray_index_equals_a_local_index(cluster, clips, tmp_path, monkeypatch):
     from wam.core import cluster as wam_cluster
-    from wam.library import remote
+    from wam.library import ray_analysis as remote
 
     local = index(clips, tmp_path / "local", monkeypatch, "-j", "1")
     on_ray = index(clips, tmp_path / "ray", monkeypatch, "--ray")
@@ -75,7 +75,7 @@ def test_a_ray_index_equals_a_local_index(cluster, clips, tmp_path, monkeypatch)
 
 @pytest.mark.slow
 def test_a_ray_batch_writes_the_same_videos_as_a_local_batch(cluster, clips, tmp_path, monkeypatch):
-    from wam.batch import remote
+    from wam.batch import ray_render as remote
 
     index(clips, tmp_path / "home", monkeypatch)
     (tmp_path / "bus.txt").write_text("A red bus drives down the street. The forest is green.\n")
