@@ -50,3 +50,10 @@ def studio_library(root: Path) -> dict:
     run_wam("index", lib, "-q", home=home)
     run_wam("plan", story, "--resolution", "320x180", "-o", work / "story.wam.json", "-q", home=home)
     return {"lib": lib, "work": work, "home": home, "story": story}
+
+
+def state(studio) -> dict:
+    """The studio's state as the page reads it (``studio["client"]``: a test client with its token)."""
+    r = studio["client"].get("/api/state")
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from studio_lib import STORY, run_wam, studio_library
+from studio_lib import STORY, run_wam, state, studio_library
 from test_aroll_render import make_talk, seconds_of
 from wam.core.timeline import read_plan, timeline_problems
 
@@ -40,12 +40,6 @@ def studio(tmp_path_factory):
     client.close()
     s.close()
     mp.undo()
-
-
-def state(studio) -> dict:
-    r = studio["client"].get("/api/state")
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def kinds(st) -> list[list[bool]]:

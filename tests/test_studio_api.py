@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from studio_lib import STORY, run_wam, studio_library
+from studio_lib import STORY, run_wam, state, studio_library
 from wam.core.timeline import read_plan
 
 pytestmark = pytest.mark.slow
@@ -38,12 +38,6 @@ def studio(tmp_path_factory):
     bare.close()
     s.close()
     mp.undo()
-
-
-def state(studio) -> dict:
-    r = studio["client"].get("/api/state")
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def signatures(st) -> list[str]:

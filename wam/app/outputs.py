@@ -137,8 +137,7 @@ def _indexed(home: Path | None, identity) -> tuple[list[Path], list[str], Path |
         with Store.open(home, create=False) as store:
             roots = [Path(lib["root"]) for lib in store.libraries()]
             same = store.clip_paths_of_size(identity[2]) if identity else []
-    # an unreadable index: the run's inputs (and a plan's clips' folders) are still protected
-    except StoreError:
+    except StoreError:  # an unreadable index: the inputs (and a plan's clips' folders) stay protected
         return [], [], home, False
     roots += [Path(os.path.realpath(r)) for r in roots]
     return roots, [c for c in same if _identity(Path(c)) == identity], home.resolve(), True

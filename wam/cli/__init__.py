@@ -80,8 +80,7 @@ class WamGroup(click.Group):
             if debug:
                 raise
             _fail(ctx, 2 if isinstance(exc, UsageError) else 1, str(exc))
-        # Ctrl-C, or SIGTERM/SIGHUP during work that cleans up (wam.core.signals)
-        except KeyboardInterrupt as exc:
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during cleaning work (core.signals)
             if self.ends_process:  # its exit may wait for a model being loaded: a further Ctrl-C is ignored
                 from wam.core.signals import ignore_interrupts
 
