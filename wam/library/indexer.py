@@ -169,7 +169,9 @@ def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, s
         return
     from tqdm import tqdm
 
-    describer.preload(threads=1 if ray or (workers > 1 and len(jobs) > 1) else None)
+    pooled = not ray and workers > 1 and len(jobs) > 1
+    if not pooled:  # pooled, they load once the workers have their first clips, which start sooner
+        describer.preload(threads=1 if ray else None)
     bar = tqdm(total=len(jobs), unit="clip", desc="indexing", disable=not progress, leave=False,
                dynamic_ncols=True)
     try:
@@ -196,12 +198,19 @@ def _run_jobs(store, describer, jobs: list[Job], workers: int, progress: bool, s
 def _run_pool(store, describer, jobs, workers, bar, summary, warn) -> None:
     from wam.library.pool import run_pool
 
+    left = len(jobs)
+
     def finish(job: Job, result) -> None:
+        nonlocal left
+        left -= 1
+        if left == 0:  # every clip is decoded: the last one's models may use the idle workers' cores
+            describer.use_every_core()
         _finish(store, describer, job, result, summary, warn)
         bar.update(1)
 
     run_pool(jobs, lambda job: (analyse_in_worker, (job.file.path, 1)), finish, workers,
-             order=lambda job: job.file.path, crashed="the decoder crashed on this file")
+             order=lambda job: job.file.path, crashed="the decoder crashed on this file",
+             started=lambda: describer.preload(threads=1))
 
 
 def _finish(store: Store, describer: Describer, job: Job, result: ClipAnalysis | str, summary, warn) -> None:

@@ -28,17 +28,19 @@ def decoder_context():
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["wam.library.analyse"])
+    ctx.set_forkserver_preload(["wam.library.worker_preload"])
     return ctx
 
 
 def run_pool(jobs: list[Job], task: Callable[[Job], tuple[Callable, tuple]],
              finish: Callable[[Job, Any], None],
-             workers: int, *, order: Callable[[Job], str], crashed: str) -> None:
+             workers: int, *, order: Callable[[Job], str], crashed: str,
+             started: Callable[[], None] | None = None) -> None:
     """Run ``fn(*args)`` (``task(job)`` gives them) for every job in ``workers`` processes and call
     ``finish(job, result)`` here as each one ends (the jobs of one round in ``order``); a job
-    whose worker crashed finishes with the result ``crashed``. Ctrl-C or an error stops the
-    workers at once (what ``finish`` committed stays)."""
+    whose worker crashed finishes with the result ``crashed``. ``started()`` is called once the
+    first jobs are handed to the workers (work of this process that can wait until they run).
+    Ctrl-C or an error stops the workers at once (what ``finish`` committed stays)."""
     from concurrent.futures.process import BrokenProcessPool
 
     ctx = decoder_context()
@@ -51,6 +53,9 @@ def run_pool(jobs: list[Job], task: Callable[[Job], tuple[Callable, tuple]],
                 job = pending.pop()
                 fn, args = task(job)
                 running[pool.submit(fn, *args)] = job
+            if started is not None:
+                started, then = None, started
+                then()
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: order(running[f])):
                 job = running.pop(fut, None)

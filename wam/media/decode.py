@@ -29,7 +29,9 @@ class DecodeResult:
 
 
 def _content_detector_class():
-    from scenedetect import AdaptiveDetector
+    from wam.media.scenedetect_lib import scenedetect_module
+
+    AdaptiveDetector = scenedetect_module().AdaptiveDetector
 
     class SamplingDetector(AdaptiveDetector):
         """PySceneDetect's adaptive content detector that also shows each frame to a callback.
@@ -72,9 +74,10 @@ def decode_pass(path: str, make_callback: CallbackFactory, *, threshold: float =
     reason = probe_failure(path)
     if reason:
         raise MediaError(reason)
-    from scenedetect import SceneManager
-
     from wam.media.ffmpeg_stream import open_stream, probe
+    from wam.media.scenedetect_lib import scenedetect_module
+
+    SceneManager = scenedetect_module().SceneManager
 
     info = probe(path)
     video = open_stream(path, info, threads=threads)

@@ -164,6 +164,9 @@ def analysis_size(width: int, height: int, target: int = ANALYSIS_WIDTH) -> tupl
 
 
 def _stream_class():
+    from wam.media.scenedetect_lib import scenedetect_module
+
+    scenedetect_module()
     from scenedetect.common import FrameTimecode, Timecode
     from scenedetect.video_stream import VideoStream
 

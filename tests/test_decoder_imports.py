@@ -1,0 +1,56 @@
+"""What the index's processes import and how many threads their models use: scenedetect without
+the back-ends wam does not use, the forkserver's preload, torch's threads given back at the end."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_python(code: str) -> str:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_scenedetect_comes_without_the_moviepy_and_pyav_backends_which_stay_importable():
+    out = run_python(
+        "import sys\n"
+        "from wam.media.scenedetect_lib import UNUSED_BACKENDS, scenedetect_module\n"
+        "sd = scenedetect_module()\n"
+        "assert sd is sys.modules['scenedetect'] and hasattr(sd, 'AdaptiveDetector')\n"
+        "assert scenedetect_module() is sd\n"
+        "print('moviepy' in sys.modules, any(sys.modules.get(n) for n in UNUSED_BACKENDS))\n"
+        "print(all(n not in sys.modules for n in UNUSED_BACKENDS))\n"
+        "import importlib.util\n"
+        "if importlib.util.find_spec('moviepy') is not None:\n"
+        "    import scenedetect.backends.moviepy  # asked for by name, it still imports\n"
+        "print('ok')\n")
+    assert out.split() == ["False", "False", "True", "ok"]
+
+
+def test_the_forkserver_preload_imports_the_decoder_once():
+    out = run_python("import sys\nimport wam.library.worker_preload\n"
+                     "print(all(m in sys.modules for m in ('cv2', 'scenedetect', 'wam.library.analyse')))")
+    assert out.strip() == "True"
+
+
+@pytest.mark.slow
+def test_torch_gets_its_threads_back_once_no_worker_decodes(tmp_path):
+    out = run_python(
+        "import torch\n"
+        "from wam.library.describer import Describer\n"
+        "own = torch.get_num_threads()\n"
+        "d = Describer('all-MiniLM-L6-v2')\n"
+        "d.preload(threads=1)\n"
+        "d._wait()\n"
+        "during = torch.get_num_threads()\n"
+        "d.use_every_core()\n"
+        "print(own, during, torch.get_num_threads())\n")
+    own, during, after = map(int, out.split())
+    assert during == 1 and after == own
