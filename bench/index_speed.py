@@ -3,7 +3,7 @@
 side by side on the same 1080p clips (made from the real footage in library_samples/).
 
     python bench/index_speed.py [--clips 3] [--seconds 20] [--repeat 3] [--workers N]
-                                [--index-args "--tagger lite2"]
+                                [--index-args "--tagger lite2"] [--vision-b32]
 
 Both sides get the same cores: `wam index -j N` against N scenedetect (and ffmpeg) processes
 working through the clips side by side (N = --workers, default every core this process may use,
@@ -13,6 +13,12 @@ cache); the figures are medians over --repeat rounds. Prints each figure and the
 line is machine-readable: ``ffmpeg_decode_s=… scenedetect_s=… scenedetect_j1_s=… wam_s=… wam_j1_s=…
 reindex_s=… ratio=… ratio_j1=…``. Goal: wam ≤ 1.0× scenedetect (issue 12); re-indexing an unchanged
 library ≥ 10× faster than the first run.
+
+``--vision-b32`` adds a side ``wam_vision``: ``wam index --vision`` with a CLIP of ViT-B/32's size
+(12 layers, 768 wide, 224-pixel images, 512-dimensional vectors) and random weights, built here
+with transformers (the ``wam[vision]`` extra): real weights cannot be downloaded on these
+machines, and the time does not depend on the weights' values. Its ratio is reported apart
+(issue 18: "report the --vision index time separately").
 """
 
 from __future__ import annotations
@@ -55,6 +61,29 @@ def make_clips(out: Path, n: int, seconds: float) -> list[Path]:
     return clips
 
 
+def random_clip_b32(folder: Path) -> Path:
+    """A CLIP of ViT-B/32's shape with random weights, saved as a transformers folder (the text
+    tower as in tests/visionmodels.py: a byte-level vocabulary with no merges)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    from visionmodels import _image_processor, _quiet, byte_vocab
+
+    _quiet()
+    vocab = byte_vocab()
+    tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+    text = dict(vocab_size=len(vocab), hidden_size=512, intermediate_size=2048, num_hidden_layers=12,
+                num_attention_heads=8, max_position_embeddings=77, bos_token_id=vocab["<|startoftext|>"],
+                eos_token_id=vocab["<|endoftext|>"], pad_token_id=vocab["<|endoftext|>"])
+    vision = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+                  image_size=224, patch_size=32)
+    torch.manual_seed(0)
+    CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=512)).save_pretrained(folder)
+    CLIPProcessor(image_processor=_image_processor("CLIP")(), tokenizer=tokenizer).save_pretrained(folder)
+    return folder
+
+
 def timed(args: list[str], env=None) -> float:
     t = time.perf_counter()
     subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -81,6 +110,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
                     help="processes on each side (default: every core, as wam index uses)")
     ap.add_argument("--index-args", default="", help="extra `wam index` arguments (e.g. --tagger lite2)")
+    ap.add_argument("--vision-b32", action="store_true",
+                    help="also time `wam index --vision` with a random-weight CLIP of ViT-B/32's size")
     opts = ap.parse_args()
     extra_args = opts.index_args.split()
     work = Path(tempfile.mkdtemp(prefix="wam-bench-"))
@@ -91,12 +122,12 @@ def main() -> None:
         detect = [[scenedetect, "-q", "-i", str(c), "-o", str(work / "sd" / c.stem), "detect-content"]
                   for c in clips]
 
-        def wam_index(key: str, workers: int) -> float:
+        def wam_index(key: str, workers: int, more: tuple[str, ...] = ()) -> float:
             home = work / f"home-{key}"
             shutil.rmtree(home, ignore_errors=True)
             env = dict(os.environ, WAM_HOME=str(home))
             index = [sys.executable, "-m", "wam", "index", str(work / "clips"), "-q", "-j", str(workers)]
-            first = timed([*index, *extra_args], env=env)
+            first = timed([*index, *extra_args, *more], env=env)
             if key == "wam":
                 results["reindex"].append(timed(index, env=env))
             return first
@@ -108,6 +139,9 @@ def main() -> None:
             "wam": lambda: wam_index("wam", opts.workers),
             "wam_j1": lambda: wam_index("wam_j1", 1),
         }
+        if opts.vision_b32:
+            model = random_clip_b32(work / "clip-b32")
+            sides["wam_vision"] = lambda: wam_index("wam_vision", opts.workers, ("--vision", str(model)))
         results: dict[str, list[float]] = {k: [] for k in [*sides, "reindex"]}
         names = list(sides)
         for r in range(opts.repeat):
@@ -124,6 +158,10 @@ def main() -> None:
         print(f"  wam / scenedetect ({opts.workers} processes each) = {ratio:.2f}x  (goal <= 1.0x)")
         print(f"  wam -j1 / scenedetect (one process each) = {ratio_j1:.2f}x")
         print(f"  first index / re-index   = {median['wam'] / median['reindex']:.1f}x  (goal >= 10x)")
+        if "wam_vision" in median:
+            vision = median["wam_vision"]
+            print(f"  wam --vision (ViT-B/32 size) / scenedetect = {vision / median['scenedetect']:.2f}x"
+                  f"  ({vision / median['wam']:.2f}x wam without it)")
         print(" ".join(f"{k}_s={v:.2f}" for k, v in median.items())
               + f" ratio={ratio:.2f} ratio_j1={ratio_j1:.2f}")
     finally:
