@@ -2,8 +2,9 @@
 
 Glue only: parse options, call the library, print results. Every failure is one line on
 stderr (a traceback only with ``--debug``): WamError exits 1, a usage error (click's, or
-wam's ``UsageError``) exits 2, Ctrl-C 130. Command modules import heavy code inside their functions so that
-``wam --help`` answers instantly.
+wam's ``UsageError``) exits 2, Ctrl-C 130, SIGTERM 143 and SIGHUP 129 (``wam.core.signals``: the
+command stops and cleans up as on Ctrl-C, whatever it was doing). Command modules import heavy
+code inside their functions so that ``wam --help`` answers instantly.
 """
 
 from __future__ import annotations
@@ -60,11 +61,13 @@ class WamGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from wam.core.errors import UsageError, WamError
+        from wam.core.signals import signals_interrupt
 
         # parsed already; ctx.obj is only filled in by the group's callback
         debug = bool(ctx.params.get("debug"))
         try:
-            return super().invoke(ctx)
+            with signals_interrupt():  # SIGTERM / SIGHUP stop any command like Ctrl-C (exit 143 / 129)
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.UsageError as exc:
