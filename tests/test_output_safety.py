@@ -297,6 +297,34 @@ def test_a_damaged_index_does_not_switch_protection_off(planned, tmp_path):
     assert sorted(p.name for p in sidecar.parent.iterdir()) == ["clip.mp4", "clip.txt"]
 
 
+def test_a_damaged_index_protects_footage_the_plan_does_not_name(planned, tmp_path):
+    """Found again in this round: with the index garbage, ``render --plan p.json --srt
+    lib/history/coins.json`` replaced the sidecar of a clip the plan does not use (its folder is
+    not one the plan names), and ``-o lib/history/coins.mp4`` the clip itself. Without an index to
+    say where the libraries are, any existing video or picture and any sidecar of one is refused."""
+    coins = tmp_path / "lib" / "history" / "coins.mp4"
+    coins.parent.mkdir()
+    coins.write_bytes(b"other footage" * 10)
+    described = coins.with_suffix(".json")
+    described.write_text('{"description": "Greek coins"}')
+    plan = str(planned["plan"])
+    for args, what in ((["render", "--plan", plan, "-o", str(tmp_path / "x.mp4"), "--srt", str(described)],
+                        "the sidecar of"),
+                       (["export", plan, "-o", str(coins.with_suffix(".txt")), "--format", "edl", "--no-srt"],
+                        "the sidecar of"),  # a new sidecar would describe the clip
+                       (["render", "--plan", plan, "-o", str(coins)], "an existing video or picture")):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 2 and what in r.stderr and "the index cannot be read" in r.stderr, r.stderr
+    assert sorted(p.name for p in coins.parent.iterdir()) == ["coins.json", "coins.mp4"]
+    assert described.read_text() == '{"description": "Greek coins"}' and not (tmp_path / "x.mp4").exists()
+    # a new file of any other name is written; and with a readable index a story's own name beside
+    # its video is just a file (story.txt beside story.mp4)
+    r = CliRunner().invoke(cli, ["export", plan, "-o", str(coins.parent / "notes.edl"), "--no-srt"])
+    assert r.exit_code == 0 and (coins.parent / "notes.edl").exists(), r.stderr
+    (tmp_path / "story.mp4").write_bytes(b"a render")
+    assert check_output(tmp_path / "story.txt", libraries=[]) == tmp_path / "story.txt"
+
+
 def test_exporting_to_a_full_device_is_one_line_and_nothing_beside_it(planned, tmp_path):
     full = device(tmp_path, "full", 7)
     r = CliRunner().invoke(cli, ["export", str(planned["plan"]), "-o", str(full), "--format", "otio"])
