@@ -306,7 +306,8 @@ def test_every_command_is_quiet_on_a_closed_pipe(indexed):
     env = {**os.environ, "PYTHONPATH": str(REPO), **indexed["env"]}
     for args in (["search", "a red bus", "--json"], ["search", "a red bus"], ["libraries"],
                  ["libraries", "--json"], ["cache"], ["cache", "--json"], ["--version"],
-                 ["plan", indexed["story"], "-q"]):
+                 ["plan", indexed["story"], "-q"], ["plan", indexed["story"], "-q", "--json"],
+                 ["plan", indexed["story"], "-q", "-o", "/dev/stdout"]):  # by name, through fileio
         read_end, write_end = os.pipe()
         os.close(read_end)  # the reader is gone before wam writes a byte
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import io
+import sys
 
 import click
 
@@ -41,8 +42,6 @@ class WamGroup(click.Group):
         """Run wam with standard output wrapped (``_Stdout``) from the start, so that output
         that cannot be written is one line even while the options are parsed (``--version``,
         ``--help``)."""
-        import sys
-
         stdout = sys.stdout
         if stdout is not None and not isinstance(stdout, _Stdout):
             sys.stdout = _Stdout(stdout)
@@ -79,6 +78,9 @@ class WamGroup(click.Group):
         except click.ClickException:
             raise
         except WamError as exc:
+            if _is_own_stdout_closed(exc) and not debug:  # `-o /dev/stdout | head`: as for printed output
+                _silence_stdout(sys.stdout)
+                ctx.exit(1)
             _tell_command(ctx, str(exc))
             if debug:
                 raise
@@ -164,6 +166,21 @@ def _silence_stdout(stream) -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _is_own_stdout_closed(exc: Exception) -> bool:
+    """Whether ``exc`` says that this process's standard output, written by name (``-o
+    /dev/stdout``), is a pipe whose reader went away: nothing more to say, as when printing fails."""
+    import os
+
+    from wam.core.errors import ClosedPipeError
+
+    if not isinstance(exc, ClosedPipeError):
+        return False
+    try:
+        return os.path.samestat(os.stat(exc.path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _tell_command(ctx: click.Context, error: str) -> None:

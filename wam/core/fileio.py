@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from wam.core.errors import OutputError
+from wam.core.errors import ClosedPipeError, OutputError
 from wam.core.signals import is_running, signals_deferred
 
 #: Names of an open descriptor of this process: written through (appended), never replaced.
@@ -93,7 +93,7 @@ def staged(path: str | os.PathLike, data: bytes) -> Path:
         except FileExistsError:
             continue  # another file has that name: draw another
         except OSError as exc:
-            raise OutputError(write_failure(path, exc)) from None
+            raise output_error(path, exc) from None
         except BaseException:  # an interrupt as it was made
             discard(tmp)
             raise
@@ -106,7 +106,7 @@ def staged(path: str | os.PathLike, data: bytes) -> Path:
     except BaseException as exc:
         discard(tmp)
         if isinstance(exc, OSError):
-            raise OutputError(write_failure(path, exc)) from None
+            raise output_error(path, exc) from None
         raise
     return tmp
 
@@ -150,7 +150,7 @@ def install(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
         _give_mode(Path(tmp), target)
         os.replace(tmp, target)
     except OSError as exc:
-        raise OutputError(write_failure(path, exc)) from None
+        raise output_error(path, exc) from None
     finally:
         discard(tmp)
 
@@ -219,19 +219,27 @@ def _write_through(path: str | os.PathLike, chunks) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise OutputError(write_failure(path, exc)) from None
+        raise output_error(path, exc) from None
     try:
         for chunk in chunks:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view):]
     except OSError as exc:
-        raise OutputError(write_failure(path, exc)) from None
+        raise output_error(path, exc) from None
     finally:
         try:
             os.close(fd)
         except OSError:
             pass
+
+
+def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:
+    """The error to raise for a write of ``path`` that failed with ``exc``: a ClosedPipeError when
+    its reader went away, else an OutputError (``write_failure`` says why)."""
+    if exc.errno == errno.EPIPE:
+        return ClosedPipeError(write_failure(path, exc), os.fspath(path))
+    return OutputError(write_failure(path, exc))
 
 
 def write_failure(path: str | Path, exc: OSError) -> str:
