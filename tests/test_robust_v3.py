@@ -98,6 +98,11 @@ def test_a_failing_single_render_prints_its_json_line(wam_home, tmp_path):
     assert one_line(r.stderr) == "wam: error: not a wam plan (expected schema 'wam.timeline/1')"
     r = CliRunner().invoke(cli, ["render", "--plan", str(junk), "-o", str(out)])
     assert r.exit_code == 1 and r.stdout == ""  # no --json: no JSON line
+    avi = tmp_path / "out.avi"  # a usage error found before any work: its JSON line too (exit 2)
+    r = CliRunner().invoke(cli, ["render", "--plan", str(junk), "-o", str(avi), "--json"])
+    assert r.exit_code == 2 and "its name must end in .mp4" in one_line(r.stderr)
+    line = json.loads(r.stdout)
+    assert (line["status"], line["output"]) == ("failed", str(avi)) and "must end in .mp4" in line["error"]
 
 
 # ------------------------------------------------------------------------- the cache
