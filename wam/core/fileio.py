@@ -10,7 +10,7 @@ that is rewritten keeps its permission bits (and, where allowed, its owner).
 A write that fails (missing or read-only folder, full disk) raises ``OutputError`` with one
 line that says why; the target is left as it was. ``staged`` + ``install`` split a write in
 two, so that several files (a video and its subtitles) can be put in place together under
-``output_lock``.
+``output_lock`` (``install_together``).
 
 A temp file beside a target is named after it and the process writing it (``.NAME.PID.part``,
 ``part_path``; ``.NAME.PID.XXXXXXXX.part`` for ``staged``), its name chosen before it is
@@ -153,6 +153,23 @@ def install(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
         raise output_error(path, exc) from None
     finally:
         discard(tmp)
+
+
+def install_together(*pairs: tuple[str | os.PathLike | None, str | os.PathLike | None]) -> None:
+    """Put several finished temp files in place as one unit (a video and its subtitles): each
+    ``(tmp, path)`` pair whose ``tmp`` is not None, under ``output_lock`` of their targets. The
+    special files go first: written through, they may fail (a full device) or wait for their
+    reader, and a failure there leaves no new file beside. Then the files are renamed over their
+    targets with a signal held in between, so that an interrupt never leaves a new one beside an old."""
+    pairs = tuple((tmp, path) for tmp, path in pairs if tmp is not None)
+    with output_lock(*(path for _, path in pairs)):
+        for tmp, path in pairs:
+            if is_stream(path):
+                install(tmp, path)
+        with signals_deferred():
+            for tmp, path in pairs:
+                if not is_stream(path):
+                    install(tmp, path)
 
 
 def discard(tmp: str | os.PathLike | None) -> None:
