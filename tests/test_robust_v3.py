@@ -75,6 +75,8 @@ def test_debug_shows_the_traceback(wam_home, tmp_path, monkeypatch):
 def test_usage_errors_exit_2(wam_home, tmp_path):
     r = CliRunner().invoke(cli, ["index", str(tmp_path / "nonexistent")])
     assert r.exit_code == 2 and "does not exist" in one_line(r.stderr)
+    r = CliRunner().invoke(cli, ["index", os.devnull])  # not a folder, though click's check lets it by
+    assert r.exit_code == 2 and "not a folder: /dev/null" in one_line(r.stderr)
     r = CliRunner().invoke(cli, ["search", "  "])
     assert r.exit_code == 2 and "empty query" in one_line(r.stderr)
     for value in ("inf", "nan", "1e308", "-5", "lots"):
