@@ -217,6 +217,11 @@ def test_a_plan_given_as_a_story_says_to_use_plan(wam_home, tmp_path):
     assert r.exit_code == 2
     assert one_line(r.stderr).endswith(f"is a wam plan, not a story; render a saved plan with --plan {plan}")
     assert not (tmp_path / "out.mp4").exists()
+    r = CliRunner().invoke(cli, ["plan", "-"], input=plan.read_text())  # no file to name: save it first
+    assert r.exit_code == 2
+    assert one_line(r.stderr) == ("wam: error: standard input holds a wam plan, not a story; save it as "
+                                  "PLAN.json, then render it with `wam render --plan PLAN.json -o OUT.mp4`, "
+                                  "or keep its cuts while re-planning its story with --previous PLAN.json")
 
 
 def test_an_emoji_story_is_told_it_has_no_words(wam_home, tmp_path):
