@@ -189,6 +189,20 @@ def test_a_file_name_with_a_newline_cannot_inject_an_edl_event(tmp_path):
             assert clips[0].media_reference.target_url == evil.absolute().as_uri()
 
 
+def test_a_warning_or_note_naming_a_file_with_a_line_break_is_one_line(capsys):
+    """``search`` and ``export`` warn with clip names; a name with a line break in it made the
+    warning two lines, the second one looking like wam's own."""
+    from wam.cli.common import noter, warner
+
+    warner(False)("1 clip(s) no longer exist (e.g. /lib/cat\nwam: error: fake.mp4)")
+    noter(False)("opening /lib/a\r\nb.txt")
+    assert capsys.readouterr().err.splitlines() == [
+        "wam: warning: 1 clip(s) no longer exist (e.g. /lib/cat wam: error: fake.mp4)",
+        "wam: opening /lib/a b.txt"]
+    warner(True)("quiet")
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.slow
 def test_export_warns_once_per_clip_read_past_its_end(tmp_path):
     from wam.core.timeline import Cut, SentenceSpan, Timeline
