@@ -110,6 +110,19 @@ def test_a_failing_single_render_prints_its_json_line(wam_home, tmp_path):
 # ------------------------------------------------------------------------- the cache
 
 
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan"])
+def test_a_render_with_an_unusable_cache_cap_goes_on_without_the_cache(wam_home, monkeypatch, value):
+    """``WAM_CACHE_MB=inf wam render …`` was "unexpected OverflowError"; ``wam cache`` refuses the
+    value (exit 2, test_usage_errors_exit_2), a render says so and renders without the cache."""
+    from wam.app.rendering import user_render_cache
+
+    monkeypatch.setenv("WAM_CACHE_MB", value)
+    warnings = []
+    assert user_render_cache(warnings.append) is None
+    assert warnings == [f"WAM_CACHE_MB must be a size in MB (a finite number >= 0), not '{value}'; rendering "
+                        "without the cache"]
+
+
 def _fill_cache(home: Path) -> Path:
     cache = home / "render-cache"
     (cache / "segments").mkdir(parents=True)
@@ -337,6 +350,15 @@ def test_every_command_is_quiet_on_a_closed_pipe(indexed):
         finally:
             os.close(write_end)
         assert (r.returncode, r.stderr) == (1, ""), (args, r.stderr)
+
+
+@pytest.mark.slow
+def test_an_endless_or_binary_timing_file_is_one_line(indexed):
+    """``--timing`` is read only once the index is open (test_input_limits has no index)."""
+    r = run("plan", indexed["story"], "--timing", "/dev/zero", env=indexed["env"])
+    assert r.returncode == 1, r.stderr
+    assert one_line(r.stderr) == ("wam: error: --timing /dev/zero is not text: it holds NUL bytes (save it "
+                                  "as UTF-8 text)")
 
 
 @pytest.mark.slow
