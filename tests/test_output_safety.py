@@ -346,6 +346,37 @@ def test_exporting_to_a_fifo_sends_the_timeline_through_it(planned, tmp_path):
     assert not (tmp_path / "cut.srt").exists()  # nothing can be beside a pipe
 
 
+def test_a_storyboard_goes_through_a_fifo_and_a_link_and_a_full_device_is_one_line(tmp_path, wam_home):
+    """``storyboard -o``, like ``plan -o`` and ``export -o``: a FIFO stays a FIFO and gets the
+    page, a symlink's target is replaced, ``/dev/full`` is one line (exit 1)."""
+    import json
+
+    from media import RED, write_clip
+    from test_cli_errors import tiny_plan
+
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(tiny_plan(write_clip(tmp_path / "clips" / "bus.mp4", [(RED, 2.0)]))))
+    fifo = tmp_path / "board.html"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    r = CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(fifo), "-q"])
+    assert r.exit_code == 0, r.stderr
+    reader.join()
+    assert got[0].startswith("<!DOCTYPE html>") and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    real, link = tmp_path / "boards" / "b.html", tmp_path / "link.html"
+    real.parent.mkdir()
+    real.write_text("old")
+    link.symlink_to(real)
+    assert CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(link), "-q"]).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("<!DOCTYPE html>")
+    full = device(tmp_path, "full", 7)
+    r = CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(full), "-q"])
+    assert r.exit_code == 1 and r.stderr == f"wam: error: cannot write {full}: the disk is full\n", r.stderr
+    assert is_char_device(full)
+
+
 @pytest.mark.parametrize("name", ["out.avi", "out", "full"])
 def test_a_render_to_a_name_that_is_no_mp4_is_refused_before_any_work(tmp_path, wam_home, name):
     story = tmp_path / "story.txt"
