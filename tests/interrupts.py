@@ -25,16 +25,25 @@ def srt_part(stem: str) -> str:
 
 
 def interrupt_env(tmp_path: Path, at: str, sig: str = "SIGTERM", *, slow: float = 0.0,
-                  again: str | None = None) -> dict[str, str]:
+                  again: str | None = None, to_parent: bool = False) -> dict[str, str]:
     """Environment variables that make a wam process (and its workers) send ``sig`` to its
-    process group at the moment ``at`` (``rename:<regex>`` or ``run:<argument>``), wait ``slow``
-    seconds before each removal of a temp file afterwards, and send ``again`` to itself at the
-    first one. Temporary folders go to ``tmp_path/tmp``, which a test can check is empty."""
+    process group (``to_parent``: to its parent alone) at the moment ``at`` (``rename:<regex>``,
+    ``open:<regex>`` or ``run:<argument>``), wait ``slow`` seconds before each removal of a temp
+    file afterwards, and send ``again`` to itself at the first one. Temporary folders go to
+    ``tmp_path/tmp``, which a test can check is empty; ``fired_by(tmp_path)`` is the pid of the
+    process that sent the signal."""
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
     return {"PYTHONPATH": f"{HOOK}{os.pathsep}{REPO}", "WAM_TEST_SIGNAL_AT": at, "WAM_TEST_SIGNAL": sig,
             "WAM_TEST_FIRED": str(tmp_path / "signal-sent"), "WAM_TEST_SLOW_CLEANUP": str(slow),
-            "WAM_TEST_SIGNAL_AGAIN": again or "", "TMPDIR": str(tmp)}
+            "WAM_TEST_SIGNAL_AGAIN": again or "", "TMPDIR": str(tmp),
+            "WAM_TEST_SIGNAL_TO": "parent" if to_parent else "group"}
+
+
+def fired_by(tmp_path: Path) -> int | None:
+    """The pid of the process that sent the signal of ``interrupt_env(tmp_path, …)`` (None: not sent)."""
+    fired = tmp_path / "signal-sent"
+    return int(fired.read_text()) if fired.exists() else None
 
 
 def run_interrupted(*args, env: dict[str, str]) -> subprocess.CompletedProcess:

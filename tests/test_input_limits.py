@@ -84,6 +84,24 @@ def test_text_encoding_is_told_by_the_bytes():
     assert text_encoding(b"\0" * 64) == "utf-8"  # all NUL: not UTF-16 text, refused as not text
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", ["城市从不睡觉。\n一只猫看着世界。\n",
+                                  "Город никогда не спит.\nКошка смотрит.\n",
+                                  "Η πόλη δεν κοιμάται ποτέ 2024.\n"])
+def test_utf16_without_a_bom_in_another_script_is_read(tmp_path, codec, text):
+    """Chinese, Russian or Greek saved as UTF-16 without a byte-order mark hold few NUL bytes
+    (their line ends, spaces, digits): they were refused as "not text". A UTF-8 text with a
+    stray NUL, or binary bytes, still are."""
+    f = tmp_path / "story.txt"
+    f.write_bytes(text.encode(codec))
+    assert read_text(str(f), what="the story", limit=MAX_TEXT_BYTES, error=InputError) == text
+    for bad in (b"A red bus.\x00 A beach.\n", b"A red bus. \x00A beach.\n", "Grüße\0 aus Köln".encode(),
+                bytes(range(256)) * 4):
+        f.write_bytes(bad)
+        with pytest.raises((InputError, UnicodeDecodeError)):
+            read_text(str(f), what="the story", limit=MAX_TEXT_BYTES, error=InputError)
+
+
 def test_json_nested_too_deeply_is_bad_json_not_a_recursion_error(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="nested too deeply"):
         parse_json("[" * 100_000)
@@ -199,6 +217,11 @@ def test_a_plan_given_as_a_story_says_to_use_plan(wam_home, tmp_path):
     assert r.exit_code == 2
     assert one_line(r.stderr).endswith(f"is a wam plan, not a story; render a saved plan with --plan {plan}")
     assert not (tmp_path / "out.mp4").exists()
+    r = CliRunner().invoke(cli, ["plan", "-"], input=plan.read_text())  # no file to name: save it first
+    assert r.exit_code == 2
+    assert one_line(r.stderr) == ("wam: error: standard input holds a wam plan, not a story; save it as "
+                                  "PLAN.json, then render it with `wam render --plan PLAN.json -o OUT.mp4`, "
+                                  "or keep its cuts while re-planning its story with --previous PLAN.json")
 
 
 def test_an_emoji_story_is_told_it_has_no_words(wam_home, tmp_path):

@@ -297,6 +297,34 @@ def test_a_damaged_index_does_not_switch_protection_off(planned, tmp_path):
     assert sorted(p.name for p in sidecar.parent.iterdir()) == ["clip.mp4", "clip.txt"]
 
 
+def test_a_damaged_index_protects_footage_the_plan_does_not_name(planned, tmp_path):
+    """Found again in this round: with the index garbage, ``render --plan p.json --srt
+    lib/history/coins.json`` replaced the sidecar of a clip the plan does not use (its folder is
+    not one the plan names), and ``-o lib/history/coins.mp4`` the clip itself. Without an index to
+    say where the libraries are, any existing video or picture and any sidecar of one is refused."""
+    coins = tmp_path / "lib" / "history" / "coins.mp4"
+    coins.parent.mkdir()
+    coins.write_bytes(b"other footage" * 10)
+    described = coins.with_suffix(".json")
+    described.write_text('{"description": "Greek coins"}')
+    plan = str(planned["plan"])
+    for args, what in ((["render", "--plan", plan, "-o", str(tmp_path / "x.mp4"), "--srt", str(described)],
+                        "the sidecar of"),
+                       (["export", plan, "-o", str(coins.with_suffix(".txt")), "--format", "edl", "--no-srt"],
+                        "the sidecar of"),  # a new sidecar would describe the clip
+                       (["render", "--plan", plan, "-o", str(coins)], "an existing video or picture")):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 2 and what in r.stderr and "the index cannot be read" in r.stderr, r.stderr
+    assert sorted(p.name for p in coins.parent.iterdir()) == ["coins.json", "coins.mp4"]
+    assert described.read_text() == '{"description": "Greek coins"}' and not (tmp_path / "x.mp4").exists()
+    # a new file of any other name is written; and with a readable index a story's own name beside
+    # its video is just a file (story.txt beside story.mp4)
+    r = CliRunner().invoke(cli, ["export", plan, "-o", str(coins.parent / "notes.edl"), "--no-srt"])
+    assert r.exit_code == 0 and (coins.parent / "notes.edl").exists(), r.stderr
+    (tmp_path / "story.mp4").write_bytes(b"a render")
+    assert check_output(tmp_path / "story.txt", libraries=[]) == tmp_path / "story.txt"
+
+
 def test_exporting_to_a_full_device_is_one_line_and_nothing_beside_it(planned, tmp_path):
     full = device(tmp_path, "full", 7)
     r = CliRunner().invoke(cli, ["export", str(planned["plan"]), "-o", str(full), "--format", "otio"])
@@ -316,6 +344,37 @@ def test_exporting_to_a_fifo_sends_the_timeline_through_it(planned, tmp_path):
     reader.join()
     assert '"OTIO_SCHEMA"' in got[0] and stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert not (tmp_path / "cut.srt").exists()  # nothing can be beside a pipe
+
+
+def test_a_storyboard_goes_through_a_fifo_and_a_link_and_a_full_device_is_one_line(tmp_path, wam_home):
+    """``storyboard -o``, like ``plan -o`` and ``export -o``: a FIFO stays a FIFO and gets the
+    page, a symlink's target is replaced, ``/dev/full`` is one line (exit 1)."""
+    import json
+
+    from media import RED, write_clip
+    from test_cli_errors import tiny_plan
+
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(tiny_plan(write_clip(tmp_path / "clips" / "bus.mp4", [(RED, 2.0)]))))
+    fifo = tmp_path / "board.html"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    r = CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(fifo), "-q"])
+    assert r.exit_code == 0, r.stderr
+    reader.join()
+    assert got[0].startswith("<!DOCTYPE html>") and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    real, link = tmp_path / "boards" / "b.html", tmp_path / "link.html"
+    real.parent.mkdir()
+    real.write_text("old")
+    link.symlink_to(real)
+    assert CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(link), "-q"]).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("<!DOCTYPE html>")
+    full = device(tmp_path, "full", 7)
+    r = CliRunner().invoke(cli, ["storyboard", str(plan), "-o", str(full), "-q"])
+    assert r.exit_code == 1 and r.stderr == f"wam: error: cannot write {full}: the disk is full\n", r.stderr
+    assert is_char_device(full)
 
 
 @pytest.mark.parametrize("name", ["out.avi", "out", "full"])

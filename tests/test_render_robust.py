@@ -244,6 +244,23 @@ def test_a_failed_render_writes_no_subtitles(media, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "plan.json"]
 
 
+def test_subtitles_to_a_full_device_put_no_video_in_place(media, tmp_path):
+    """``render --srt /dev/full``: the video was renamed into place, then the subtitles failed
+    (exit 1 with a new video). Subtitles written through a device now go first."""
+    plan = plan_file(tmp_path, [(media["silent"], 0.0, 1.0)])
+    full = tmp_path / "full"
+    if os.geteuid() == 0:  # a copy of /dev/full: no test touches the system's own
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    else:
+        full = Path("/dev/full")
+    out = tmp_path / "film.mp4"
+    r = run_wam("render", "--plan", plan, "-o", out, "--srt", full, "--preset", "ultrafast", "-q",
+                home=tmp_path / "home")
+    assert r.returncode == 1 and r.stderr == f"wam: error: cannot write {full}: the disk is full\n", r.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir() if p.name != "full") == [
+        "home", "plan.json"]
+
+
 def test_the_video_and_its_subtitles_are_put_in_place_together(media, tmp_path, wam_home, monkeypatch):
     """Under the output lock, the video first, then its subtitles; the audio track is made in
     the render's private folder, never beside the output (an interrupted batch left it there)."""

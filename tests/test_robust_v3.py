@@ -75,6 +75,8 @@ def test_debug_shows_the_traceback(wam_home, tmp_path, monkeypatch):
 def test_usage_errors_exit_2(wam_home, tmp_path):
     r = CliRunner().invoke(cli, ["index", str(tmp_path / "nonexistent")])
     assert r.exit_code == 2 and "does not exist" in one_line(r.stderr)
+    r = CliRunner().invoke(cli, ["index", os.devnull])  # not a folder, though click's check lets it by
+    assert r.exit_code == 2 and "not a folder: /dev/null" in one_line(r.stderr)
     r = CliRunner().invoke(cli, ["search", "  "])
     assert r.exit_code == 2 and "empty query" in one_line(r.stderr)
     for value in ("inf", "nan", "1e308", "-5", "lots"):
@@ -98,9 +100,27 @@ def test_a_failing_single_render_prints_its_json_line(wam_home, tmp_path):
     assert one_line(r.stderr) == "wam: error: not a wam plan (expected schema 'wam.timeline/1')"
     r = CliRunner().invoke(cli, ["render", "--plan", str(junk), "-o", str(out)])
     assert r.exit_code == 1 and r.stdout == ""  # no --json: no JSON line
+    avi = tmp_path / "out.avi"  # a usage error found before any work: its JSON line too (exit 2)
+    r = CliRunner().invoke(cli, ["render", "--plan", str(junk), "-o", str(avi), "--json"])
+    assert r.exit_code == 2 and "its name must end in .mp4" in one_line(r.stderr)
+    line = json.loads(r.stdout)
+    assert (line["status"], line["output"]) == ("failed", str(avi)) and "must end in .mp4" in line["error"]
 
 
 # ------------------------------------------------------------------------- the cache
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan"])
+def test_a_render_with_an_unusable_cache_cap_goes_on_without_the_cache(wam_home, monkeypatch, value):
+    """``WAM_CACHE_MB=inf wam render …`` was "unexpected OverflowError"; ``wam cache`` refuses the
+    value (exit 2, test_usage_errors_exit_2), a render says so and renders without the cache."""
+    from wam.app.rendering import user_render_cache
+
+    monkeypatch.setenv("WAM_CACHE_MB", value)
+    warnings = []
+    assert user_render_cache(warnings.append) is None
+    assert warnings == [f"WAM_CACHE_MB must be a size in MB (a finite number >= 0), not '{value}'; rendering "
+                        "without the cache"]
 
 
 def _fill_cache(home: Path) -> Path:
@@ -180,6 +200,20 @@ def test_a_file_name_with_a_newline_cannot_inject_an_edl_event(tmp_path):
         assert len(clips) == 1 and "\n" not in clips[0].name and "\r" not in clips[0].name
         if suffix != ".edl":  # the media reference still points at the real file
             assert clips[0].media_reference.target_url == evil.absolute().as_uri()
+
+
+def test_a_warning_or_note_naming_a_file_with_a_line_break_is_one_line(capsys):
+    """``search`` and ``export`` warn with clip names; a name with a line break in it made the
+    warning two lines, the second one looking like wam's own."""
+    from wam.cli.common import noter, warner
+
+    warner(False)("1 clip(s) no longer exist (e.g. /lib/cat\nwam: error: fake.mp4)")
+    noter(False)("opening /lib/a\r\nb.txt")
+    assert capsys.readouterr().err.splitlines() == [
+        "wam: warning: 1 clip(s) no longer exist (e.g. /lib/cat wam: error: fake.mp4)",
+        "wam: opening /lib/a b.txt"]
+    warner(True)("quiet")
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.slow
@@ -306,7 +340,8 @@ def test_every_command_is_quiet_on_a_closed_pipe(indexed):
     env = {**os.environ, "PYTHONPATH": str(REPO), **indexed["env"]}
     for args in (["search", "a red bus", "--json"], ["search", "a red bus"], ["libraries"],
                  ["libraries", "--json"], ["cache"], ["cache", "--json"], ["--version"],
-                 ["plan", indexed["story"], "-q"]):
+                 ["plan", indexed["story"], "-q"], ["plan", indexed["story"], "-q", "--json"],
+                 ["plan", indexed["story"], "-q", "-o", "/dev/stdout"]):  # by name, through fileio
         read_end, write_end = os.pipe()
         os.close(read_end)  # the reader is gone before wam writes a byte
         try:
@@ -315,6 +350,15 @@ def test_every_command_is_quiet_on_a_closed_pipe(indexed):
         finally:
             os.close(write_end)
         assert (r.returncode, r.stderr) == (1, ""), (args, r.stderr)
+
+
+@pytest.mark.slow
+def test_an_endless_or_binary_timing_file_is_one_line(indexed):
+    """``--timing`` is read only once the index is open (test_input_limits has no index)."""
+    r = run("plan", indexed["story"], "--timing", "/dev/zero", env=indexed["env"])
+    assert r.returncode == 1, r.stderr
+    assert one_line(r.stderr) == ("wam: error: --timing /dev/zero is not text: it holds NUL bytes (save it "
+                                  "as UTF-8 text)")
 
 
 @pytest.mark.slow

@@ -11,8 +11,10 @@ Set in the environment:
   among its arguments is started);
 * ``WAM_TEST_SIGNAL``: the signal's name (``SIGTERM``), sent to this process's group, as a
   service manager or a terminal does;
-* ``WAM_TEST_FIRED``: a path created when the signal is sent, so that it is sent once per test
-  even with several render workers;
+* ``WAM_TEST_SIGNAL_TO``: ``parent`` to send it to this process's parent alone instead (from
+  wam's text-model process: ``kill`` of wam's pid while that child works);
+* ``WAM_TEST_FIRED``: a path created when the signal is sent, holding the pid of the process
+  that sent it, so that it is sent once per test even with several render workers;
 * ``WAM_TEST_SLOW_CLEANUP``: seconds to wait before each removal of a temp file (a name with
   ``.part`` in it) once the signal was sent, as on a loaded machine, giving whatever kills a
   process during its clean-up the time to do so;
@@ -37,10 +39,16 @@ _again_sent = []
 def _fire() -> None:
     fired = os.environ["WAM_TEST_FIRED"]
     try:
-        os.close(os.open(fired, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        fd = os.open(fired, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         return
-    os.killpg(os.getpgid(0), getattr(signal, os.environ.get("WAM_TEST_SIGNAL", "SIGTERM")))
+    os.write(fd, str(os.getpid()).encode("ascii"))
+    os.close(fd)
+    sig = getattr(signal, os.environ.get("WAM_TEST_SIGNAL", "SIGTERM"))
+    if os.environ.get("WAM_TEST_SIGNAL_TO") == "parent":
+        os.kill(os.getppid(), sig)
+    else:
+        os.killpg(os.getpgid(0), sig)
 
 
 def _name(path) -> str:

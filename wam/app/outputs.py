@@ -6,7 +6,8 @@ wam never overwrites what a run reads (the story, a saved plan, the music, the p
 source clips and their sidecars), never writes into an indexed library folder (it could
 replace a clip or a sidecar, and a new file there would be indexed as footage) and never
 writes into the index folder. When the index cannot be read, the folders of a saved plan's
-clips stand in for the libraries. Paths are compared resolved (symlinks, ``..``) and, for
+clips stand in for the libraries, and any existing video or picture, and any sidecar of one,
+is refused (it may be a library's). Paths are compared resolved (symlinks, ``..``) and, for
 files that exist, by identity (device and inode), so a hard link or a symlink to a clip is
 caught too. A character device or FIFO (``/dev/null``, a pipe, ``/dev/stdout``) is
 written through by ``wam.core.fileio`` and stays what it is; a disk is refused.
@@ -78,6 +79,11 @@ def check_output(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike 
                     f"refusing to write {given}: it is inside {folder}, the folder of the plan's clip "
                     f"{source} (the index cannot be read to tell where the libraries are, so wam writes "
                     "nothing beside the clips); choose a path outside it")
+        if why := _maybe_footage(real):  # and any other footage, or its description, may be a library's
+            raise UnsafeOutputError(
+                f"refusing to write {given}: it is {why}, and the index cannot be read to tell whether it "
+                "belongs to a library; choose another output name (or repair the index: move it away and "
+                "run `wam index DIR` again)")
     if clips:
         raise UnsafeOutputError(f"refusing to write {given}: it is the indexed clip {clips[0]} under another "
                                 "name (a link to the same file); choose another output name")
@@ -93,6 +99,25 @@ def sidecar_paths(clip: str | os.PathLike) -> tuple[Path, ...]:
     from wam.library.describe import sidecar_paths as beside
 
     return beside(Path(clip))
+
+
+def _maybe_footage(target: Path) -> str | None:
+    """What ``target`` would replace that a library may hold: an existing video or picture, or a
+    sidecar of one (``foo.txt`` / ``foo.json`` beside ``foo.mp4``, which describes it; new or not).
+    None for anything else."""
+    from wam.library.scan import MEDIA_EXTENSIONS
+
+    if target.suffix.lower() in MEDIA_EXTENSIONS and target.is_file():
+        return "an existing video or picture"
+    if target.suffix.lower() not in {p.suffix for p in sidecar_paths(target)}:
+        return None
+    try:
+        with os.scandir(target.parent) as entries:
+            clips = sorted(e.name for e in entries if Path(e.name).stem == target.stem
+                           and Path(e.name).suffix.lower() in MEDIA_EXTENSIONS)
+    except OSError:
+        return None
+    return f"the sidecar of {target.parent / clips[0]} (its description)" if clips else None
 
 
 def _is_device(path: Path) -> bool:

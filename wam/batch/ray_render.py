@@ -87,7 +87,7 @@ class RayExecutor:
 
 def _write_video(request: RenderRequest, data: bytes) -> None:
     """The video a task sent back, and then its subtitles, put in place together."""
-    from wam.core.fileio import discard, install, output_lock, staged
+    from wam.core.fileio import discard, install_together, staged
     from wam.core.timeline import timeline_from_dict
     from wam.render.subtitles import srt_text
 
@@ -97,10 +97,7 @@ def _write_video(request: RenderRequest, data: bytes) -> None:
         if request.srt:
             subtitles = staged(request.srt,
                                srt_text(timeline_from_dict(json.loads(request.plan_json))).encode("utf-8"))
-        with output_lock(request.output, request.srt):
-            install(video, request.output)
-            if subtitles is not None:
-                install(subtitles, request.srt)
+        install_together((video, request.output), (subtitles, request.srt))
     finally:
         discard(video)
         discard(subtitles)

@@ -2,14 +2,16 @@
 
 Glue only: parse options, call the library, print results. Every failure is one line on
 stderr (a traceback only with ``--debug``): WamError exits 1, a usage error (click's, or
-wam's ``UsageError``) exits 2, Ctrl-C 130. Command modules import heavy code inside their functions so that
-``wam --help`` answers instantly.
+wam's ``UsageError``) exits 2, Ctrl-C 130, SIGTERM 143 and SIGHUP 129 (``wam.core.signals``: the
+command stops and cleans up as on Ctrl-C, whatever it was doing). Command modules import heavy
+code inside their functions so that ``wam --help`` answers instantly.
 """
 
 from __future__ import annotations
 
 import errno
 import io
+import sys
 
 import click
 
@@ -40,8 +42,6 @@ class WamGroup(click.Group):
         """Run wam with standard output wrapped (``_Stdout``) from the start, so that output
         that cannot be written is one line even while the options are parsed (``--version``,
         ``--help``)."""
-        import sys
-
         stdout = sys.stdout
         if stdout is not None and not isinstance(stdout, _Stdout):
             sys.stdout = _Stdout(stdout)
@@ -60,11 +60,13 @@ class WamGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from wam.core.errors import UsageError, WamError
+        from wam.core.signals import signals_interrupt
 
         # parsed already; ctx.obj is only filled in by the group's callback
         debug = bool(ctx.params.get("debug"))
         try:
-            return super().invoke(ctx)
+            with signals_interrupt():  # SIGTERM / SIGHUP stop any command like Ctrl-C (exit 143 / 129)
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.UsageError as exc:
@@ -76,6 +78,9 @@ class WamGroup(click.Group):
         except click.ClickException:
             raise
         except WamError as exc:
+            if _is_own_stdout_closed(exc) and not debug:  # `-o /dev/stdout | head`: as for printed output
+                _silence_stdout(sys.stdout)
+                ctx.exit(1)
             _tell_command(ctx, str(exc))
             if debug:
                 raise
@@ -161,6 +166,21 @@ def _silence_stdout(stream) -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _is_own_stdout_closed(exc: Exception) -> bool:
+    """Whether ``exc`` says that this process's standard output, written by name (``-o
+    /dev/stdout``), is a pipe whose reader went away: nothing more to say, as when printing fails."""
+    import os
+
+    from wam.core.errors import ClosedPipeError
+
+    if not isinstance(exc, ClosedPipeError):
+        return False
+    try:
+        return os.path.samestat(os.stat(exc.path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _tell_command(ctx: click.Context, error: str) -> None:

@@ -29,11 +29,12 @@ def show_progress(quiet: bool, progress: bool | None) -> bool:
 
 
 def warner(quiet: bool):
-    """A function printing one ``wam: warning: …`` line on stderr (silent when quiet)."""
+    """A function printing one ``wam: warning: …`` line on stderr (silent when quiet; a file name
+    with a line break in it stays on the line, as in error messages)."""
 
     def warn(message: str) -> None:
         if not quiet:
-            click.echo(f"wam: warning: {message}", err=True)
+            click.echo(f"wam: warning: {' '.join(message.split())}", err=True)
 
     return warn
 
@@ -43,7 +44,7 @@ def noter(quiet: bool):
 
     def note(message: str) -> None:
         if not quiet:
-            click.echo(f"wam: {message}", err=True)
+            click.echo(f"wam: {' '.join(message.split())}", err=True)
 
     return note
 

@@ -126,13 +126,13 @@ def render_command(stories, output, plan_file, resolution, aspect, fps, fit, pre
     story = stories[0] if stories else None
     if not plan_file and not story:
         raise click.UsageError("give a STORY to plan and render, or --plan PLAN.json")
+    warn = warner(quiet)
+    ctx = click.get_current_context()
+    if as_json:  # a failed render prints its JSON line too (a wrong output name included)
+        warn = _json_line_on_failure(ctx, story or plan_file, output, warn)
     if watch and (plan_file or story == "-"):
         raise UsageError("--watch needs a STORY file to watch (not --plan, not stdin)")
     check_video_output(output)
-    warn = warner(quiet)
-    ctx = click.get_current_context()
-    if as_json:  # a failed render prints its JSON line too
-        warn = _json_line_on_failure(ctx, story or plan_file, output, warn)
     explicit = given_options(ctx, ("resolution", "aspect", "fps", "a_roll_mode"))
     values = dict(planning, resolution=resolution, aspect=aspect, fps=fps, music=music, fit=fit,
                   preset=preset,

@@ -179,18 +179,17 @@ def plan_from_options(story: str, settings: PlanSettings, *, warn, **planning):
 
 
 def _saved_plan_hint(path: str, message: str) -> str:
-    """What to do with a saved plan given as a story, for the command running."""
+    """What to do with a saved plan given as a story, for the command running (one read from
+    standard input is saved first: --plan and --previous read a file)."""
     ctx = click.get_current_context(silent=True)
     command = ctx.info_name if ctx is not None else None
-    if "a wam plan" not in message:
+    if "a wam plan" not in message or command not in ("render", "plan"):
         return ""
+    saved, path = ("save it as PLAN.json, then ", "PLAN.json") if path == "-" else ("", path)
     if command == "render":
-        return f"; render a saved plan with --plan {path}"
-    if command == "plan":
-        return (f"; render it with `wam render --plan {path} -o OUT.mp4`, or keep its cuts while "
-                f"re-planning "
-                f"its story with --previous {path}")
-    return ""
+        return f"; {saved}render a saved plan with --plan {path}"
+    return (f"; {saved}render it with `wam render --plan {path} -o OUT.mp4`, or keep its cuts while "
+            f"re-planning its story with --previous {path}")
 
 
 def replan_options(f):

@@ -21,6 +21,16 @@ class OutputError(WamError):
     """An output file could not be written (a missing or read-only folder, a full disk)."""
 
 
+class ClosedPipeError(OutputError):
+    """An output written through a pipe (``-o /dev/stdout | head``, a FIFO) whose reader closed
+    it before the end. ``path`` is the output as given: the CLI is silent about its own
+    standard output, as it is when printing there fails the same way."""
+
+    def __init__(self, message: str, path: str):
+        super().__init__(message)
+        self.path = path
+
+
 class MediaError(WamError):
     """A file could not be read as video (empty, corrupt, audio-only, too short, …)."""
 

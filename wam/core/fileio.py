@@ -10,7 +10,7 @@ that is rewritten keeps its permission bits (and, where allowed, its owner).
 A write that fails (missing or read-only folder, full disk) raises ``OutputError`` with one
 line that says why; the target is left as it was. ``staged`` + ``install`` split a write in
 two, so that several files (a video and its subtitles) can be put in place together under
-``output_lock``.
+``output_lock`` (``install_together``).
 
 A temp file beside a target is named after it and the process writing it (``.NAME.PID.part``,
 ``part_path``; ``.NAME.PID.XXXXXXXX.part`` for ``staged``), its name chosen before it is
@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from wam.core.errors import OutputError
+from wam.core.errors import ClosedPipeError, OutputError
 from wam.core.signals import is_running, signals_deferred
 
 #: Names of an open descriptor of this process: written through (appended), never replaced.
@@ -93,7 +93,7 @@ def staged(path: str | os.PathLike, data: bytes) -> Path:
         except FileExistsError:
             continue  # another file has that name: draw another
         except OSError as exc:
-            raise OutputError(write_failure(path, exc)) from None
+            raise output_error(path, exc) from None
         except BaseException:  # an interrupt as it was made
             discard(tmp)
             raise
@@ -106,7 +106,7 @@ def staged(path: str | os.PathLike, data: bytes) -> Path:
     except BaseException as exc:
         discard(tmp)
         if isinstance(exc, OSError):
-            raise OutputError(write_failure(path, exc)) from None
+            raise output_error(path, exc) from None
         raise
     return tmp
 
@@ -150,9 +150,26 @@ def install(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
         _give_mode(Path(tmp), target)
         os.replace(tmp, target)
     except OSError as exc:
-        raise OutputError(write_failure(path, exc)) from None
+        raise output_error(path, exc) from None
     finally:
         discard(tmp)
+
+
+def install_together(*pairs: tuple[str | os.PathLike | None, str | os.PathLike | None]) -> None:
+    """Put several finished temp files in place as one unit (a video and its subtitles): each
+    ``(tmp, path)`` pair whose ``tmp`` is not None, under ``output_lock`` of their targets. The
+    special files go first: written through, they may fail (a full device) or wait for their
+    reader, and a failure there leaves no new file beside. Then the files are renamed over their
+    targets with a signal held in between, so that an interrupt never leaves a new one beside an old."""
+    pairs = tuple((tmp, path) for tmp, path in pairs if tmp is not None)
+    with output_lock(*(path for _, path in pairs)):
+        for tmp, path in pairs:
+            if is_stream(path):
+                install(tmp, path)
+        with signals_deferred():
+            for tmp, path in pairs:
+                if not is_stream(path):
+                    install(tmp, path)
 
 
 def discard(tmp: str | os.PathLike | None) -> None:
@@ -219,19 +236,27 @@ def _write_through(path: str | os.PathLike, chunks) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise OutputError(write_failure(path, exc)) from None
+        raise output_error(path, exc) from None
     try:
         for chunk in chunks:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view):]
     except OSError as exc:
-        raise OutputError(write_failure(path, exc)) from None
+        raise output_error(path, exc) from None
     finally:
         try:
             os.close(fd)
         except OSError:
             pass
+
+
+def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:
+    """The error to raise for a write of ``path`` that failed with ``exc``: a ClosedPipeError when
+    its reader went away, else an OutputError (``write_failure`` says why)."""
+    if exc.errno == errno.EPIPE:
+        return ClosedPipeError(write_failure(path, exc), os.fspath(path))
+    return OutputError(write_failure(path, exc))
 
 
 def write_failure(path: str | Path, exc: OSError) -> str:

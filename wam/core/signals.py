@@ -33,30 +33,40 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = 128 + signum
 
 
+#: The state the blocks of ``signals_interrupt`` share (main thread only): how many are open, and
+#: the signal that fired in them, if any (further ones are then ignored, in every block).
+_interrupt = {"depth": 0, "fired": None}
+
+
+def _raise_interrupted(signum, frame):
+    if _interrupt["fired"] is not None:  # stopping already: the clean-up is not cut short
+        return
+    _interrupt["fired"] = signum
+    raise Interrupted(signum)
+
+
 @contextlib.contextmanager
 def signals_interrupt():
     """Inside this block, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread
-    (once: a repeated signal during the clean-up is ignored). Previous handlers come back
+    (once: a repeated signal during the clean-up is ignored, also once an inner block has ended).
+    The CLI runs every command inside one (``wam.cli.WamGroup``); the renderer, the indexer and a
+    batch open their own, nested, for when they run outside it. Previous handlers come back
     afterwards. Outside the main thread this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    fired = []
-
-    def handler(signum, frame):
-        if fired:
-            return
-        fired.append(signum)
-        raise Interrupted(signum)
-
     previous = {}
+    _interrupt["depth"] += 1
     try:
         for sig in HANDLED:
-            previous[sig] = signal.signal(sig, handler)
+            previous[sig] = signal.signal(sig, _raise_interrupted)
         yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
+        _interrupt["depth"] -= 1
+        if _interrupt["depth"] == 0:
+            _interrupt["fired"] = None
 
 
 def ignore_interrupts() -> None:

@@ -305,7 +305,8 @@ def read_story_file(path: str, *, wps: float = DEFAULT_WPS, markdown: bool | Non
     except UnicodeDecodeError as exc:
         raise StoryError(f"the story {path} is not UTF-8 text (bad byte at position {exc.start})") from None
     if kind := _json_document_kind(text):
-        raise PlanNotStoryError(f"{path} is {kind}, not a story")
+        where = "standard input holds" if path == "-" else f"{path} is"
+        raise PlanNotStoryError(f"{where} {kind}, not a story")
     if markdown is None:
         markdown = path != "-" and path.lower().endswith(MARKDOWN_SUFFIXES)
     return read_story(text, wps=wps, markdown=markdown, progress=progress)

@@ -10,8 +10,9 @@ A file larger than its limit — a huge file, or an endless stream such as ``/de
 ``yes |`` — raises that error after reading at most the limit, and bytes that are not text
 (NUL) raise it at once, so no input can take all the memory or hang wam. Text is UTF-8 (a
 BOM is dropped), UTF-16 or UTF-32 with a BOM, or UTF-16 without one (told by its NUL bytes,
-as ``file`` does). OSError and UnicodeDecodeError reach the caller, which names the file
-its own way.
+as ``file`` does, or, for a script other than Latin, by bytes that are plain UTF-16 text but
+not plain UTF-8). OSError and UnicodeDecodeError reach the caller, which names the file its own
+way.
 """
 
 from __future__ import annotations
@@ -82,7 +83,28 @@ def text_encoding(head: bytes) -> str:
             return "utf-16-le"
         if even.count(0) * 2 >= len(even) and odd.count(0) * 10 < len(odd):
             return "utf-16-be"
+        # text in another script (Chinese, Russian…) has few NULs (its spaces, line ends, digits,
+        # mostly in the high byte of each pair): UTF-16 when the bytes read as plain UTF-16 text
+        # and not as plain UTF-8 text (which a UTF-8 text with a stray NUL is)
+        if _plain_text(sample, "utf-8") is None:
+            codec = "utf-16-le" if odd.count(0) >= even.count(0) else "utf-16-be"
+            if (text := _plain_text(sample, codec)) is not None and "\0" not in text:
+                return codec
     return "utf-8"
+
+
+#: Control characters no text holds (all but tab, line ends, form feed and NUL, which is told apart).
+_CONTROLS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\v\f\r\0") | {"\x7f"}
+
+
+def _plain_text(head: bytes, codec: str) -> str | None:
+    """``head``, the start of a text, decoded with ``codec`` (a character cut off at its end left
+    out), if it is valid there and holds no control characters; else None."""
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    return None if _CONTROLS.intersection(text) else text
 
 
 def parse_json(text: str):

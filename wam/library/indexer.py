@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from wam.core.config import DEFAULT_TAGGER, default_workers
-from wam.core.errors import WamError
+from wam.core.errors import UsageError, WamError
 from wam.core.types import ClipAnalysis
 from wam.library.analyse import analyse_in_worker
 from wam.library.changes import DUPLICATE, Job, fail, plan_file
@@ -98,9 +98,9 @@ def index_libraries(
     for r in roots:
         p = Path(r).expanduser()
         if not p.exists():
-            raise WamError(f"no such folder: {r}")
-        if not p.is_dir():
-            raise WamError(f"not a folder: {r} (give the folder that holds your clips)")
+            raise UsageError(f"no such folder: {r}")
+        if not p.is_dir():  # a device such as /dev/null, which the CLI's folder check lets through
+            raise UsageError(f"not a folder: {r} (give the folder that holds your clips)")
         folders.append(p.resolve())
     workers = max(1, workers or default_workers())
     summary = IndexSummary(libraries=[str(f) for f in folders])

@@ -89,7 +89,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     the video is complete. Temp files left by killed earlier renders of ``out`` are removed.
 
     ``srt``: also write the subtitles there (SubRip), only once the video succeeded and together
-    with it (``wam.core.fileio.output_lock``): an interrupted or failed render leaves neither.
+    with it (``wam.core.fileio.install_together``): an interrupted or failed render leaves neither.
 
     ``cache``: a ``wam.render.segment_cache.RenderCache`` whose segments are reused and which keeps the
     new ones (None: every segment is encoded, in a temporary folder removed afterwards).
@@ -131,7 +131,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
             warn(f"no installed font can draw {lost!r}; they show as boxes (install e.g. fonts-noto-cjk, "
                  "or set WAM_FONT)")
     from wam.core.config import default_workers
-    from wam.core.fileio import discard, is_stream, part_path, staged
+    from wam.core.fileio import discard, install_together, is_stream, part_path, staged
     from wam.core.signals import signals_deferred
     from wam.render.join import join_segments
     from wam.render.segment_cache import RenderCache
@@ -169,7 +169,7 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
         if srt is not None:
             with signals_deferred():
                 tmp_srt = staged(srt, srt_text(timeline).encode("utf-8"))
-        _put_in_place(tmp, out, tmp_srt, srt)
+        install_together((tmp, out), (tmp_srt, srt))  # a --srt device or FIFO first: if it fails, no video
     except WamError:
         raise
     except OSError as exc:
@@ -190,19 +190,3 @@ def render_timeline(timeline: Timeline, out: str | Path, opts: RenderOptions | N
     return RenderResult(str(out), total, total / fps, time.perf_counter() - started, len(segments),
                         len(encoded))
 
-
-def _put_in_place(tmp: Path, out: Path, tmp_srt: Path | None, srt: str | Path | None) -> None:
-    """Install the finished video ``tmp`` as ``out`` and the subtitles ``tmp_srt`` as ``srt``
-    together: under the outputs' lock (another render of them waits), and with a signal held
-    between the two renames, so that an interrupt never leaves the new video with old subtitles
-    (not while written through a FIFO or device, which may block)."""
-    from contextlib import nullcontext
-
-    from wam.core.fileio import install, is_stream, output_lock
-    from wam.core.signals import signals_deferred
-
-    through = is_stream(out) or (srt is not None and is_stream(srt))
-    with output_lock(out, srt), nullcontext() if through else signals_deferred():
-        install(tmp, out)
-        if tmp_srt is not None:
-            install(tmp_srt, srt)

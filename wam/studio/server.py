@@ -1,7 +1,8 @@
 """Running the studio: open the story (``session``), bind 127.0.0.1 (the port asked for, or
 another free one when it is taken and none was asked for), print the address with its access
 token as the first line on stdout, open it in the browser and serve the application
-(``app``) with uvicorn until Ctrl-C.
+(``app``) with uvicorn until Ctrl-C (exit 0), SIGTERM or SIGHUP (which exit 143 / 129, as every
+command does).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wam.core.errors import UsageError
+from wam.core.signals import Interrupted
 from wam.studio.background import MediaJobs
 from wam.studio.session import StudioSession
 
@@ -112,13 +114,16 @@ def run_studio(story: str, *, port: int, explicit_port: bool = False, open_brows
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         server = uvicorn.Server(uvicorn.Config(studio_app(studio, token, actual), log_level="warning",
                                                access_log=False, lifespan="off"))
+        stopped_by = None
         try:
             server.run(sockets=[sock])
-        except KeyboardInterrupt:  # Ctrl-C is how the studio is stopped: not a failure
-            pass
+        except KeyboardInterrupt as exc:  # Ctrl-C is how the studio is stopped: not a failure
+            stopped_by = exc if isinstance(exc, Interrupted) else None  # SIGTERM, SIGHUP: 143, 129
         if not studio.session.is_saved():
             warn(f"the studio stopped with unsaved changes to {studio.session.story.name}")
         note("wam studio stopped")
+        if stopped_by is not None:
+            raise stopped_by
     finally:
         sock.close()
         studio.close()

@@ -126,7 +126,11 @@ class ModelProcess:
     ``wam render STORY`` plans with it: torch, transformers and the model take ≈ 450 MB that
     cannot be given back once imported, and the render process never needs them. Texts go to
     the child as JSON lines and vectors come back as raw float32 (no pickle). ``name`` is what
-    its vectors are cached under: the text model's id, or the vision model's identity."""
+    its vectors are cached under: the text model's id, or the vision model's identity.
+
+    ``close`` lets an idle child end at the end of its input, and kills one that is still
+    loading the model or embedding (the parent stopped waiting for it: an interrupt, an error),
+    waiting for it either way: the child never outlives the call."""
 
     def __init__(self, name: str | None, dim: int, *, vision: VisionInfo | None = None):
         self.name = vision.identity if vision is not None else model_id(name)
@@ -134,15 +138,18 @@ class ModelProcess:
         self._args = ["--vision", vision.to_json()] if vision is not None else [self.name]
         self._reindex = f"wam index DIR --vision {vision.name}" if vision is not None else "wam index DIR"
         self._proc = None
+        self._busy = False  # a request (the start, or texts) not answered in full yet
 
     def _start(self):
         import subprocess
         import sys
 
+        self._busy = True
         self._proc = subprocess.Popen([sys.executable, "-m", "wam.text.embed", *self._args],
                                       stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         hello = self._reply()
+        self._busy = False
         if hello.get("dim") != self.dim:
             self.close()
             raise ModelError(f"model {hello.get('name')!r} gives {hello.get('dim')}-dimensional vectors, "
@@ -169,6 +176,7 @@ class ModelProcess:
             return np.zeros((0, self.dim), np.float32)
         if self._proc is None:
             self._start()
+        self._busy = True
         self._proc.stdin.write(json.dumps(list(texts)).encode("ascii") + b"\n")
         self._proc.stdin.flush()
         rows = int(self._reply()["rows"])
@@ -176,18 +184,22 @@ class ModelProcess:
         if len(data) != rows * self.dim * 4:
             self.close()
             raise ModelError("the model process ended unexpectedly")
+        self._busy = False
         return np.frombuffer(data, np.float32).reshape(rows, self.dim).copy()
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
+        busy, self._busy = self._busy, False
         if proc is not None:
+            if busy:  # nobody will read its answer: no reason to wait for it
+                proc.kill()
             try:
                 proc.stdin.close()
             except OSError:
                 pass
             try:
                 proc.wait(timeout=10)
-            except Exception:
+            except BaseException:  # stuck, or a further interrupt: it must not outlive this call
                 proc.kill()
                 proc.wait()
             proc.stdout.close()
