@@ -1,6 +1,6 @@
 """The plain-torch BERT encoder (wam.text.bert): the same vectors as sentence-transformers for the
-built-in model (to float rounding: its batches leave the padding out), used only for the layouts it computes exactly; and the tagger's
-channels-last speed-up keeps its numbers."""
+built-in model (to float rounding: its batches leave the padding out), used only for the layouts
+it computes exactly; and the tagger's channels-last speed-up keeps its numbers."""
 
 import json
 import shutil
