@@ -235,3 +235,18 @@ def test_the_option_through_the_cli_and_a_batch_manifest(indexed, tmp_path, monk
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"story": str(story), "sentence-vectors": "fast"}) + "\n")
     assert CliRunner().invoke(cli, ["plan", "--manifest", str(bad), "-o", f"{out}/"]).exit_code == 2
+
+
+@pytest.mark.slow
+def test_the_static_encoder_in_a_child_process_gives_the_same_vectors(tmp_path):
+    """``wam render`` (and a batch, and the studio) embed in a child process: the same vectors,
+    under the static name, with the token vectors kept in the cache of the folder it is given."""
+    bert = load_encoder(None)
+    with static.StaticProcess(None, bert.dim, tmp_path) as child:
+        assert child.name == static.static_name(config.DEFAULT_MODEL)
+        got = child.encode(TEXTS[:3])
+    assert np.abs(got - static.StaticEncoder(bert, None).encode(TEXTS[:3])).max() < 1e-5
+    assert f"{config.DEFAULT_MODEL}#tokens{static.VERSION}" in cached_models(tmp_path)
+    with static.StaticProcess("/no/such/model", bert.dim, None) as child:
+        with pytest.raises(Exception, match="model"):
+            child.encode(["x"])
