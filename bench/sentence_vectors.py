@@ -35,8 +35,8 @@ def main() -> None:
 
     import numpy as np
     import torch
-
     from plan_scale import varied_story
+
     from wam.core.story import read_story
     from wam.text.embed import load_encoder
     from wam.text.static import StaticEncoder
@@ -75,7 +75,8 @@ def main() -> None:
     print(f"  full model      {full:7.1f} CPU s")
     print(f"  static, cold    {cold:7.1f} CPU s  ({full / max(cold, 1e-9):.0f}x less)")
     print(f"  static, warm    {warm:7.1f} CPU s")
-    print(f"  static vs full: mean cosine {cos:.3f}" + (f", nearest clip the same {agree:.3f}" if opts.home else ""))
+    same = f", nearest clip the same {agree:.3f}" if opts.home else ""
+    print(f"  static vs full: mean cosine {cos:.3f}{same}")
     print(f"sentences={len(texts)} full_cpu_s={full:.1f} static_cold_cpu_s={cold:.1f} "
           f"static_warm_cpu_s={warm:.1f} cos={cos:.3f} clip_agree={agree:.3f}")
 
