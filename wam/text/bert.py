@@ -82,6 +82,10 @@ class BertMeanEncoder:
         self._pad = int(cfg.get("pad_token_id", 0) or 0)
         self._torch = torch
 
+    def vocabulary(self) -> dict[str, int]:
+        """The tokenizer's vocabulary: token → id."""
+        return self._tok.get_vocab()
+
     def token_ids(self, texts: list[str]) -> list[list[int]]:
         """Each text's token ids as the model reads it ([CLS] … [SEP], truncated to its length)."""
         prepared = [str(t).strip() for t in texts]

@@ -93,12 +93,12 @@ class StaticEncoder:
     token vectors and a non-shipped map (None: nothing kept)."""
 
     def __init__(self, bert, home: Path | None = None, warn: Callable[[str], None] = lambda m: None):
-        if not (hasattr(bert, "hidden") and hasattr(bert, "token_ids")):
+        if not all(hasattr(bert, m) for m in ("hidden", "token_ids", "vocabulary")):
             raise ModelError(f"static sentence vectors need a BERT text model with mean pooling (as the "
                              f"built-in {DEFAULT_MODEL}), not {bert.name!r}; use --sentence-vectors full")
         self._bert, self._home, self._warn = bert, home, warn
         self.name, self.dim = static_name(bert.name), bert.dim
-        vocab = bert._tok.get_vocab()
+        vocab = bert.vocabulary()
         self._first = min((i for w, i in vocab.items() if len(w) > 1 and w.isalpha()), default=0)
         self._vocab = vocab
         self._tokens: dict[int, np.ndarray] = {}
