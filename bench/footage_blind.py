@@ -17,10 +17,12 @@ bench/data/footage_blind_dev/, used to choose settings, bench/data/footage_blind
 written before that and never tuned on, and bench/data/footage_blind_heldout3/, written at the
 start of the third round; ``bench/footage_blind_variants.py`` compares ways of computing the
 visual term on one index); ``--index-args`` are passed to
-the current wam's ``wam index``; ``--no-sidecars`` skips the sidecar runs; ``-v`` lists every
-sentence. The share is screen time showing the right clip / all screen time, over every
-sentence of every story. The last line is machine-readable:
-``blind=… sidecars=… <rev>_blind=… <rev>_sidecars=…``. Goal: blind ≥ 0.8, sidecars ≥ 0.95.
+the current wam's ``wam index`` and ``--plan-args`` to its ``wam plan`` (e.g. ``--plan-args
+"--sentence-vectors static"``: the sentences' static vectors, shot vectors unchanged);
+``--no-sidecars`` skips the sidecar runs; ``-v`` lists every sentence. The share is screen
+time showing the right clip / all screen time, over every sentence of every story. The last
+line is machine-readable: ``blind=… sidecars=… <rev>_blind=… <rev>_sidecars=…``.
+Goal: blind ≥ 0.8, sidecars ≥ 0.95.
 """
 
 from __future__ import annotations
@@ -114,14 +116,15 @@ def shares(plan: dict, story: Story, lib: Path, names: dict[str, str]) -> list[t
 
 
 def measure(code: Path, home: Path, lib: Path, stories: list[Story], names, index_args: list[str], pace: str,
-            work: Path) -> dict:
+            work: Path, plan_args: list[str] = ()) -> dict:
     run_wam(code, home, "index", str(lib), "-q", *index_args)
     result = {}
     for story in stories:
         path = work / f"{story.name}.txt"
         path.write_text(story.text(), encoding="utf-8")
         try:
-            plan = json.loads(run_wam(code, home, "plan", str(path), "--json", "--pace", pace, "-q"))
+            plan = json.loads(run_wam(code, home, "plan", str(path), "--json", "--pace", pace, "-q",
+                                      *plan_args))
             result[story.name] = shares(plan, story, lib, names)
         except Failed as exc:
             result[story.name] = str(exc)
@@ -153,6 +156,8 @@ def main() -> None:
                          "default 01e9e94, before issue 18; '' for none)")
     ap.add_argument("--story", action="append", type=Path, help="story file(s) instead of the shipped ones")
     ap.add_argument("--index-args", default="", help="extra `wam index` arguments for the current wam")
+    ap.add_argument("--plan-args", default="",
+                    help="extra `wam plan` arguments for the current wam, e.g. \"--sentence-vectors static\"")
     ap.add_argument("--pace", default="normal")
     ap.add_argument("--no-sidecars", action="store_true", help="skip the runs with sidecars")
     ap.add_argument("-v", "--verbose", action="store_true",
@@ -171,10 +176,11 @@ def main() -> None:
             with (checkout(rev, work / f"code-{label}") if rev else contextlib.nullcontext(REPO)) as code:
                 for variant, _ in variants:
                     extra = shlex.split(opts.index_args) if rev is None else []
+                    plan_extra = shlex.split(opts.plan_args) if rev is None else []
                     try:
                         results[f"{label}/{variant}"] = measure(code, work / f"home-{label}-{variant}",
                                                                 work / variant, stories, names, extra,
-                                                                opts.pace, work)
+                                                                opts.pace, work, plan_extra)
                     except Failed as exc:
                         results[f"{label}/{variant}"] = {"": f"indexing failed: {exc}"}
         n = sum(len(s.sentences()) for s in stories)

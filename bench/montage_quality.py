@@ -18,6 +18,7 @@ Both the current wam and a baseline revision index the same clips and plan every
 every pace, side by side:
 
     python bench/montage_quality.py [--sets captions tuned dev held-out] [--baseline e82c082] [--work DIR]
+                                    [--plan-args "--sentence-vectors static"]
 
 Per story and pace it prints the *fill* (over the sentences whose own clip appears at all, the
 mean and lowest share of screen time showing it, and how many reach 0.9) and the *hit rate*:
@@ -27,7 +28,10 @@ against the shots' description vectors in the index) is a shot of their own clip
 line is machine-readable: ``<set>_minilm=… <set>_fill_<pace>=… <set>_hit_<pace>=… …``
 (``baseline_`` prefixed for the baseline). Goals (issue 20): fill ≥ 0.9 and hit rate ≥
 1.1 × MiniLM top-1, on the held-out set too. ``--work DIR`` keeps the generated libraries
-and their indexes there for the next run (they are made again when missing).
+and their indexes there for the next run (they are made again when missing). ``--plan-args``
+are passed to the current wam's ``wam plan`` (e.g. ``--sentence-vectors static``: the story's
+static sentence vectors against the full model's shot vectors; the MiniLM top-1 reference
+stays the full model's).
 """
 
 from __future__ import annotations
@@ -107,11 +111,12 @@ def minilm_hits(home: Path, lib: Path, texts: list[str], order: list[int]) -> fl
     return sum(a == b for a, b in zip(nearest, own)) / len(own)
 
 
-def measure(code: Path, home: Path, lib: Path, story: Path, order: list[int]) -> dict:
+def measure(code: Path, home: Path, lib: Path, story: Path, order: list[int], plan_args=()) -> dict:
     figures = {}
     for pace in PACES:
         try:
-            plan = json.loads(run_wam(code, home, "plan", str(story), "--json", "--pace", pace, "-q"))
+            plan = json.loads(run_wam(code, home, "plan", str(story), "--json", "--pace", pace, "-q",
+                                      *plan_args))
         except Failed as exc:
             figures[pace] = {"failed": str(exc)}
             continue
@@ -128,7 +133,7 @@ def measure(code: Path, home: Path, lib: Path, story: Path, order: list[int]) ->
     return figures
 
 
-def run_set(name: str, work: Path, revisions: dict[str, Path], clips: int, shots) -> dict:
+def run_set(name: str, work: Path, revisions: dict[str, Path], clips: int, shots, plan_args=()) -> dict:
     path, lib_seed, story_seed = SETS[name]
     captions, sentences = read_set(path)
     library_name = f"library-{path.stem if path else 'captions'}-{lib_seed}"
@@ -144,7 +149,7 @@ def run_set(name: str, work: Path, revisions: dict[str, Path], clips: int, shots
         home = work / f"home-{rev}-{library_name}"
         if not (home / "index.sqlite").exists():
             run_wam(code, home, "index", str(lib), "-q")
-        out[rev] = measure(code, home, lib, story, order)
+        out[rev] = measure(code, home, lib, story, order, plan_args if rev == "wam" else ())
     out["minilm"] = minilm_hits(work / f"home-wam-{library_name}", lib, texts, order)
     return out
 
@@ -155,6 +160,7 @@ def main() -> None:
     ap.add_argument("--shots", type=float, nargs=2, default=(2.0, 3.0), help="shot length range, seconds")
     ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS))
     ap.add_argument("--baseline", default="e82c082", help="git revision to compare with ('' for none)")
+    ap.add_argument("--plan-args", default="", help="extra `wam plan` arguments for the current wam")
     ap.add_argument("--work", type=Path,
                     help="keep the libraries and indexes in this folder (default: a temporary one)")
     opts = ap.parse_args()
@@ -168,7 +174,10 @@ def main() -> None:
                             opts.baseline],
                            check=True)
             revisions["baseline"] = tree
-        results = {name: run_set(name, work, revisions, opts.clips, opts.shots) for name in opts.sets}
+        import shlex
+
+        results = {name: run_set(name, work, revisions, opts.clips, opts.shots, shlex.split(opts.plan_args))
+                   for name in opts.sets}
     finally:
         if opts.baseline:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(work / "baseline")],

@@ -1,6 +1,6 @@
 """The plain-torch BERT encoder (wam.text.bert): the same vectors as sentence-transformers for the
-built-in model, used only for the layouts it computes exactly; and the tagger's
-channels-last speed-up keeps its numbers."""
+built-in model (to float rounding: its batches leave the padding out), used only for the layouts
+it computes exactly; and the tagger's channels-last speed-up keeps its numbers."""
 
 import json
 import shutil
@@ -67,9 +67,12 @@ def test_bert_vectors_equal_sentence_transformers():
     theirs = SentenceTransformerEncoder("all-MiniLM-L6-v2", folder)
     a, b = ours.encode(TEXTS), theirs.encode(TEXTS)
     assert a.dtype == np.float32 and a.shape == (len(TEXTS), 384)
-    assert np.array_equal(a, b)  # bit for bit: plans and indexes stay exactly as before
+    assert np.abs(a - b).max() < 1e-6  # float rounding only (a matrix product's last bits follow its shape)
     assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
-    assert np.array_equal(ours.encode(TEXTS[7:9]), theirs.encode(TEXTS[7:9]))  # batches without padding too
+    assert np.abs(ours.encode(TEXTS[7:9]) - theirs.encode(TEXTS[7:9])).max() < 1e-6  # batches without padding
+    # a text's vector does not depend on the texts batched with it (nor on the padding they need)
+    alone = np.stack([ours.encode([t])[0] for t in TEXTS[:6]])
+    assert np.abs(alone - a[:6]).max() < 1e-6
     assert ours.encode([]).shape == (0, 384)
     assert isinstance(load_encoder(None), BertMeanEncoder)  # the default model takes the light path
 

@@ -38,13 +38,17 @@ def plan_story(
     encoder: Encoder | None = None,
     vision_encoder: Encoder | None = None,
     bans: Bans | None = None,
+    static_encoder: Encoder | None = None,
 ) -> Timeline:
     """The timeline for already-read ``sentences`` planned with ``settings`` (default:
     ``PlanSettings()``, every option at its default) from the shots of its libraries
     (progress on stderr for long stories when ``progress``; the text model in a child process
     that ends after embedding when ``model_process``). A batch passes the ``store`` it keeps
     open and the ``encoder`` (and ``vision_encoder``) it shares between stories (none is
-    closed here).
+    closed here). Sentence vectors come from the text model or, under the settings'
+    ``sentence_vectors`` rule (``wam.text.static.uses_static``: by the story's number of
+    sentences), from its static token vectors (a batch's shared ``static_encoder``, if given);
+    ``note`` hears it in one line.
 
     With ``previous`` (the plan this story had before an edit, made with the same fps, pace
     and model) the cut changes only where the edit makes it: unchanged sentences keep their
@@ -66,7 +70,7 @@ def plan_story(
     from wam.assemble.styles import pace as pace_preset
     from wam.library.store import Store
     from wam.text.candidates import candidate_sets, has_image_vectors
-    from wam.text.embed import ModelProcess, load_encoder, model_id
+    from wam.text.embed import model_id
     from wam.text.keywords import query_words
     from wam.text.textcache import cached_encode
 
@@ -136,13 +140,16 @@ def plan_story(
     cache_warnings: list[str] = []
     image_queries = None
     if texts:
-        # a separate process for the model (wam render: the render never needs torch's ≈ 450 MB)
-        own_process = encoder is None and model_process
-        if encoder is None:
-            encoder = (ModelProcess(index_model, table.embeddings.shape[1]) if model_process
-                       else _FirstUse(model_id(index_model), table.embeddings.shape[1], load_encoder))
-        # the sentence cache is optional: a read-only index folder is read without it
-        cache = home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
+        cache = sentence_cache(home)
+        static = static_vectors(settings.sentence_vectors, len(sentences), index_model)
+        if static and note is not None:
+            from wam.text.static import static_note
+
+            note(static_note(len(sentences)))
+        own_process = (static_encoder if static else encoder) is None and model_process
+        encoder = sentence_encoder(index_model, table.embeddings.shape[1], static=static, cache=cache,
+                                   model_process=model_process, encoder=encoder,
+                                   static_encoder=static_encoder)
         try:
             vecs, _ = cached_encode(encoder, texts, cache, progress=progress, warn=cache_warnings.append)
         finally:
@@ -332,6 +339,40 @@ def _without_missing_sources(table: ShotTable, words: WordIndex) -> tuple[ShotTa
     missing = set(gone)
     rows = np.nonzero([s not in missing for s in table.sources])[0]
     return table.subset(rows), words.subset(rows), gone
+
+
+def sentence_cache(home: Path) -> Path | None:
+    """The folder of the sentence cache: the index folder, or None (no cache) where it is read-only."""
+    return home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
+
+
+def static_vectors(mode: str, sentences: int, model: str) -> bool:
+    """Whether a story of ``sentences`` sentences gets static sentence vectors under
+    ``--sentence-vectors mode`` with the index's text ``model`` (``auto`` keeps the full model
+    for a model the static encoder cannot read; ``static`` says so when it loads)."""
+    from wam.text.static import static_supported, uses_static
+
+    return uses_static(mode, sentences) and (mode == "static" or static_supported(model))
+
+
+def sentence_encoder(model: str, dim: int, *, static: bool, cache: Path | None, model_process: bool,
+                     encoder: Encoder | None = None, static_encoder: Encoder | None = None) -> Encoder:
+    """The encoder of a story's sentences: the text ``model`` or its static vectors (token vectors
+    kept in the sentence cache of ``cache``), as given (``encoder`` / ``static_encoder``), in a
+    child process (``model_process``: wam render never needs torch's ≈ 450 MB, the child takes it
+    away when closed), or loaded in this process on first use."""
+    from wam.text.embed import ModelProcess, load_encoder, model_id
+    from wam.text.static import StaticProcess, load_static, static_name
+
+    if static:
+        if static_encoder is not None:
+            return static_encoder
+        if model_process:
+            return StaticProcess(model, dim, cache)
+        return _FirstUse(static_name(model_id(model)), dim, lambda name: load_static(model, cache))
+    if encoder is not None:
+        return encoder
+    return ModelProcess(model, dim) if model_process else _FirstUse(model_id(model), dim, load_encoder)
 
 
 class _FirstUse:

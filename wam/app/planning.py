@@ -58,20 +58,22 @@ def talk_framed(settings: PlanSettings) -> PlanSettings:
 def story_plan(story: str | None, settings: PlanSettings | None = None, *, text: str | None = None,
                warn: Callable[[str], None] = _ignore, previous: Timeline | None = None,
                progress: bool = False, model_process: bool = False, note=None, home: Path | None = None,
-               store=None, encoder=None, vision_encoder=None, bans=None) -> Timeline:
+               store=None, encoder=None, vision_encoder=None, bans=None, static_encoder=None) -> Timeline:
     """The plan of the story file ``story`` (or of ``text``) with ``settings`` (default: every
     option at its default); its warnings go to ``warn`` too. ``previous``: the plan the story
     had before an edit (unchanged sentences keep their cuts); ``progress``: bars on stderr for a
     long story; ``model_process``: the text model in a child process that ends after planning;
-    ``note`` hears what was synthesised; ``store`` / ``encoder`` / ``vision_encoder``: the open
-    index and models a batch or the studio shares (see ``wam.app.planner.plan_story``)."""
+    ``note`` hears what was synthesised (and when the sentences get static vectors); ``store`` /
+    ``encoder`` / ``vision_encoder`` / ``static_encoder``: the open index and models a batch or the
+    studio shares (see ``wam.app.planner.plan_story``)."""
     from wam.app.planner import plan_story
 
     settings = settings if settings is not None else PlanSettings()
     sentences = read_sentences(story, settings, text=text, progress=progress)
     timeline = plan_story(sentences, talk_framed(settings), home=home, progress=progress,
                           model_process=model_process, previous=previous, note=note, store=store,
-                          encoder=encoder, vision_encoder=vision_encoder, bans=bans)
+                          encoder=encoder, vision_encoder=vision_encoder, bans=bans,
+                          static_encoder=static_encoder)
     for w in timeline.warnings:
         warn(w)
     return timeline

@@ -23,14 +23,15 @@ from wam.core.timeline import Timeline
 class Session:
     """What the jobs of one batch share: the index, opened once (its column table stays in
     memory), and one text-model process (and one for the vision model's text tower when the
-    index has image vectors), each started on the first sentence not in the sentence cache and
-    ended by ``close``."""
+    index has image vectors, and one for the static vectors of long stories), each started on
+    the first sentence not in the sentence cache and ended by ``close``."""
 
     def __init__(self, home: Path | None = None):
         self.home = home
         self._store = None
         self._encoder = None
         self._vision = None
+        self._static = None
 
     def store(self):
         from wam.library.store import Store
@@ -46,6 +47,18 @@ class Session:
             store = self.store()
             self._encoder = ModelProcess(store.model, int(store.meta("dim") or 0))
         return self._encoder
+
+    def static_encoder(self):
+        """The static sentence vectors of the index's text model in a child process (for the
+        stories ``--sentence-vectors`` gives them to)."""
+        from wam.app.planner import sentence_cache
+        from wam.text.static import StaticProcess
+
+        if self._static is None:
+            store = self.store()
+            self._static = StaticProcess(store.model, int(store.meta("dim") or 0),
+                                         sentence_cache(Path(store.home)))
+        return self._static
 
     def vision_encoder(self):
         """The text tower of the index's vision model in a child process (None: the index has none)."""
@@ -71,13 +84,15 @@ class Session:
                 warn(w)
             return timeline
         return story_plan(job.story, job.settings, text=job.text, warn=warn, previous=previous,
-                          store=self.store(), encoder=self.encoder(), vision_encoder=self.vision_encoder())
+                          store=self.store(), encoder=self.encoder(), vision_encoder=self.vision_encoder(),
+                          static_encoder=self.static_encoder(), note=warn)
 
     def close(self) -> None:
         encoder, self._encoder = self._encoder, None
         vision, self._vision = self._vision, None
+        static, self._static = self._static, None
         store, self._store = self._store, None
-        for child in (encoder, vision):
+        for child in (encoder, vision, static):
             if child is not None:
                 child.close()
         if store is not None:

@@ -20,12 +20,15 @@ from wam.core.config import (
     DEFAULT_K,
     DEFAULT_PACE,
     DEFAULT_RESOLUTION,
+    DEFAULT_SENTENCE_VECTORS,
     DEFAULT_VOICE,
     DEFAULT_WPS,
     MAX_FPS,
     MIN_A_ROLL_EVERY,
     MIN_WPS,
     PACE_NAMES,
+    SENTENCE_VECTOR_MODES,
+    STATIC_VECTORS_FROM,
 )
 from wam.core.settings import PlanSettings, RenderSettings
 
@@ -51,7 +54,7 @@ def _apply(f, options):
 
 def planning_options(f):
     """Which footage, how fast and how the story is read: --library --pace --wps --markdown --seed -k
-    --model."""
+    --model --sentence-vectors."""
     return _apply(f, [
         click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
                      help="Use only shots of this indexed folder (repeatable; default: every library)."),
@@ -68,6 +71,11 @@ def planning_options(f):
                      help="Candidate shots per sentence."),
         click.option("--model", default=None, metavar="NAME",
                      help="Refuse to plan unless the index uses this text model."),
+        click.option("--sentence-vectors", "sentence_vectors", type=click.Choice(SENTENCE_VECTOR_MODES),
+                     default=DEFAULT_SENTENCE_VECTORS, show_default=True,
+                     help="Embed the story's sentences with the whole text model (full), or with its static "
+                          "token vectors (static: about 20x faster, approximate); auto: static from "
+                          f"{STATIC_VECTORS_FROM} sentences ($WAM_STATIC_VECTORS_FROM)."),
     ])
 
 
@@ -144,7 +152,8 @@ def plan_settings(values, explicit=frozenset()) -> PlanSettings:
                         timing=values.get("timing"), music=values.get("music"), a_roll=values.get("a_roll"),
                         a_roll_mode=values.get("a_roll_mode") or DEFAULT_A_ROLL_MODE,
                         a_roll_every=values.get("a_roll_every") or DEFAULT_A_ROLL_EVERY,
-                        talk_shape=not {"resolution", "aspect"} & set(explicit))
+                        talk_shape=not {"resolution", "aspect"} & set(explicit),
+                        sentence_vectors=values.get("sentence_vectors") or DEFAULT_SENTENCE_VECTORS)
 
 
 def render_settings(values, explicit=frozenset(), *, saved_plan: bool = False,

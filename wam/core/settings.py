@@ -23,6 +23,7 @@ from wam.core.config import (
     DEFAULT_K,
     DEFAULT_PACE,
     DEFAULT_PRESET,
+    DEFAULT_SENTENCE_VECTORS,
     DEFAULT_WIDTH,
     DEFAULT_WPS,
     FIT_MODES,
@@ -30,6 +31,7 @@ from wam.core.config import (
     MIN_A_ROLL_EVERY,
     MIN_WPS,
     PACE_NAMES,
+    SENTENCE_VECTOR_MODES,
     SUBTITLE_MODES,
     X264_PRESETS,
 )
@@ -59,7 +61,8 @@ class PlanSettings:
     ``narration``: a recording; ``timing``: SubRip sentence times), ``music`` to cut on, and the
     speaker's talk under the cut (``a_roll``, ``a_roll_mode``, ``a_roll_every``; with
     ``talk_shape`` the frame takes the talk's shape, keeping the short side of width × height,
-    as when neither ``--resolution`` nor ``--aspect`` is given)."""
+    as when neither ``--resolution`` nor ``--aspect`` is given), and how the sentences are
+    embedded (``sentence_vectors``: ``auto``, ``full`` or ``static``, see ``wam.text.static``)."""
 
     libraries: tuple[str, ...] = ()
     pace: str = DEFAULT_PACE
@@ -80,6 +83,7 @@ class PlanSettings:
     a_roll_mode: str = DEFAULT_A_ROLL_MODE
     a_roll_every: float = DEFAULT_A_ROLL_EVERY
     talk_shape: bool = True
+    sentence_vectors: str = DEFAULT_SENTENCE_VECTORS
 
     def __post_init__(self):
         object.__setattr__(self, "libraries", tuple(self.libraries or ()))
@@ -95,6 +99,7 @@ class PlanSettings:
         if not (isinstance(self.wps, (int, float)) and math.isfinite(self.wps) and self.wps >= MIN_WPS):
             raise UsageError(f"--wps must be a finite number of at least {MIN_WPS}, not {self.wps!r}")
         _one_of(self.a_roll_mode, "--a-roll-mode", A_ROLL_MODES)
+        _one_of(self.sentence_vectors, "--sentence-vectors", SENTENCE_VECTOR_MODES)
         every = self.a_roll_every
         if not (isinstance(every, (int, float)) and math.isfinite(every) and every >= MIN_A_ROLL_EVERY):
             raise UsageError(f"--a-roll-every must be at least {MIN_A_ROLL_EVERY:g} seconds, not {every}")

@@ -118,6 +118,7 @@ class StudioSession:
         self.files = None  # media.ShotFiles
         self._store = None
         self._encoder = None
+        self._static = None
         self._table = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wam-studio-plan")
 
@@ -128,10 +129,12 @@ class StudioSession:
 
     def open(self) -> None:
         """Open the index, read the story and the plan saved beside it, and plan it."""
+        from wam.app.planner import sentence_cache
         from wam.library.store import Store
         from wam.studio.media import ShotFiles
         from wam.studio.saved import read_saved_plan, saved_settings
         from wam.text.embed import ModelProcess
+        from wam.text.static import StaticProcess
 
         self.text = _read_text(self.story)
         self._store = Store.open(self.home, create=False)
@@ -142,6 +145,8 @@ class StudioSession:
         roots = [lib["root"] for lib in self._store.libraries() if ids is None or lib["id"] in ids]
         self.files = ShotFiles(self._table, roots)
         self._encoder = ModelProcess(self._store.model, int(self._store.meta("dim") or 0))
+        self._static = StaticProcess(self._store.model, int(self._store.meta("dim") or 0),
+                                     sentence_cache(Path(self._store.home)))
         saved = read_saved_plan(self.story)
         if saved is not None:
             found = saved_settings(saved)
@@ -175,8 +180,9 @@ class StudioSession:
         """End the text model's process and close the index (on the planning thread)."""
 
         def shut():
-            if self._encoder is not None:
-                self._encoder.close()
+            for child in (self._encoder, self._static):
+                if child is not None:
+                    child.close()
             if self._store is not None:
                 self._store.close()
 
@@ -194,7 +200,7 @@ class StudioSession:
         try:
             settings = self.settings.plan_settings(libraries=self.libraries, markdown=self.markdown)
             timeline = story_plan(None, settings, text=self.text, previous=previous, store=self._store,
-                                  encoder=self._encoder, bans=self.bans)
+                                  encoder=self._encoder, bans=self.bans, static_encoder=self._static)
             self.alternatives = next_best(
                 timeline,
                 count=DEFAULT_ALTERNATIVES,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,9 @@ def _short(exc: BaseException) -> str:
     return one_line(exc, 120)
 
 
-class _Cache:
-    """The sqlite cache, or nothing (``conn`` None) when it cannot be used."""
+class VectorCache:
+    """The sqlite cache, or nothing (``conn`` None) when it cannot be used. Rows are float32
+    vectors by (model, key); ``wam.text.static`` keeps its token vectors here too."""
 
     def __init__(self, path: Path, warn: Callable[[str], None]):
         self.path, self.warn, self.conn = path, warn, None
@@ -106,6 +108,16 @@ class _Cache:
             self.warn(f"cannot save to the sentence cache {self.path} ({_short(exc)}); continuing without it")
             self.close()
 
+    @classmethod
+    @contextmanager
+    def opened(cls, path: Path, warn: Callable[[str], None]):
+        """The cache at ``path`` for a ``with`` block (closed after it)."""
+        cache = cls(path, warn)
+        try:
+            yield cache
+        finally:
+            cache.close()
+
     def close(self) -> None:
         if self.conn is not None:
             try:
@@ -131,7 +143,7 @@ def cached_encode(encoder, texts: list[str], home: Path | None, *, progress: boo
         except OSError as exc:
             warn(f"cannot create {home} for the sentence cache ({exc.strerror or exc}); embedding without it")
         else:
-            cache = _Cache(home / CACHE_FILENAME, warn)
+            cache = VectorCache(home / CACHE_FILENAME, warn)
     try:
         if cache is not None:
             for k, blob in cache.lookup(encoder.name, list(todo)).items():

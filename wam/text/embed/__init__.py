@@ -126,11 +126,15 @@ class ModelProcess:
     ``wam render STORY`` plans with it: torch, transformers and the model take ≈ 450 MB that
     cannot be given back once imported, and the render process never needs them. Texts go to
     the child as JSON lines and vectors come back as raw float32 (no pickle). ``name`` is what
-    its vectors are cached under: the text model's id, or the vision model's identity.
+    its vectors are cached under: the text model's id, or the vision model's identity
+    (``wam.text.static.StaticProcess`` runs the static encoder the same way).
 
     ``close`` lets an idle child end at the end of its input, and kills one that is still
     loading the model or embedding (the parent stopped waiting for it: an interrupt, an error),
     waiting for it either way: the child never outlives the call."""
+
+    #: The module the child runs (``python -m MODULE ARGS…``).
+    module = "wam.text.embed"
 
     def __init__(self, name: str | None, dim: int, *, vision: VisionInfo | None = None):
         self.name = vision.identity if vision is not None else model_id(name)
@@ -145,7 +149,7 @@ class ModelProcess:
         import sys
 
         self._busy = True
-        self._proc = subprocess.Popen([sys.executable, "-m", "wam.text.embed", *self._args],
+        self._proc = subprocess.Popen([sys.executable, "-m", self.module, *self._args],
                                       stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         hello = self._reply()
@@ -214,6 +218,20 @@ class ModelProcess:
 def serve(args: list[str]) -> None:
     """Child side of ModelProcess: load the model named by ``args`` (``NAME``, or ``--vision
     INFO-JSON``), then answer JSON lines of texts with vectors."""
+
+    def load() -> Encoder:
+        if args[0] == "--vision":
+            from wam.text.embed.vision import VisionInfo, load_vision
+
+            return load_vision(VisionInfo.from_json(args[1])).text_encoder()
+        return load_encoder(args[0])
+
+    serve_encoder(load)
+
+
+def serve_encoder(load) -> None:
+    """Child side of a ModelProcess: the encoder ``load()`` gives answers JSON lines of texts on
+    stdin with vectors on stdout (its load failing is one error line)."""
     import json
     import signal
     import sys
@@ -230,12 +248,7 @@ def serve(args: list[str]) -> None:
         out.flush()
 
     try:
-        if args[0] == "--vision":
-            from wam.text.embed.vision import VisionInfo, load_vision
-
-            encoder = load_vision(VisionInfo.from_json(args[1])).text_encoder()
-        else:
-            encoder = load_encoder(args[0])
+        encoder = load()
     except WamError as exc:
         say({"error": str(exc)})
         return
