@@ -250,4 +250,35 @@ cli.add_command(studio_command)
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     cli.ends_process = True
-    cli.main(args=argv, prog_name="wam")
+    try:
+        cli.main(args=argv, prog_name="wam")
+    except SystemExit as done:
+        if done.code in (None, 0) and "torch" in sys.modules:
+            _exit_at_once()
+        raise
+
+
+def _exit_at_once() -> None:
+    """End a successful run that loaded torch without the interpreter's final clean-up. With
+    torch and its models in memory, tearing the interpreter down takes ≈ 0.5 s (a 20-second
+    ``wam index`` spends 4 % of it there) and does nothing a user needs: the command has ended,
+    its outputs are written and closed. Everything an exit runs for wam still runs first, in the
+    interpreter's order: threads are joined (a model still loading finishes) with their exit
+    hooks, then the ``atexit`` functions (logging, multiprocessing, temp folders), then the
+    standard streams are flushed; only then does the process end."""
+    import atexit
+    import os
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is None:  # pragma: no cover - every CPython wam supports has it
+        return
+    shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe: as after a normal exit, nothing more is said
+            os._exit(1)
+    os._exit(0)
