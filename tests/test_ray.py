@@ -41,6 +41,23 @@ def shots(home):
             "s.embedding, s.thumb FROM shots s JOIN clips c ON s.clip_id = c.id")}
 
 
+def assert_same_shots(got: dict, want: dict) -> None:
+    """The same shots, frames, features, thumbnails and label names; the model outputs (label
+    probabilities, text embeddings) equal to float rounding: the Ray run's models use one torch
+    thread where the local run's use every core, which changes the last bits of a sum."""
+    import numpy as np
+
+    assert got.keys() == want.keys()
+    for shot_id, row in got.items():
+        other = want[shot_id]
+        assert row[:5] == other[:5] and row[7] == other[7], shot_id  # path, frames, features, histogram, thumb
+        labels, other_labels = json.loads(row[5]), json.loads(other[5])
+        assert [name for name, _ in labels] == [name for name, _ in other_labels], shot_id
+        assert np.allclose([p for _, p in labels], [p for _, p in other_labels], atol=2e-3), shot_id
+        assert np.allclose(np.frombuffer(row[6], np.float32), np.frombuffer(other[6], np.float32),
+                           atol=1e-5), shot_id
+
+
 def index(lib, home, monkeypatch, *extra):
     monkeypatch.setenv("WAM_HOME", str(home))
     r = CliRunner().invoke(cli, ["index", str(lib), "--json", *extra])
@@ -59,7 +76,7 @@ def test_a_ray_index_equals_a_local_index(cluster, clips, tmp_path, monkeypatch)
             == (3, 6, 1))
     assert [f["path"] for f in on_ray["failures"]] == [str(clips / "broken.mp4")]
     want = shots(tmp_path / "local")
-    assert shots(tmp_path / "ray") == want
+    assert_same_shots(shots(tmp_path / "ray"), want)
     # every node of this cluster reads the library in place; a node that cannot is sent the bytes
     assert wam_cluster.readable_everywhere([str(p) for p in clips.rglob("*.mp4")])
     bus = clips / "street" / "red_bus.mp4"
@@ -67,7 +84,7 @@ def test_a_ray_index_equals_a_local_index(cluster, clips, tmp_path, monkeypatch)
     assert not wam_cluster.files_present([(str(tmp_path / "gone.mp4"), 1)])
     monkeypatch.setattr(remote, "readable_everywhere", lambda paths: False)
     index(clips, tmp_path / "sent", monkeypatch, "--ray")
-    assert shots(tmp_path / "sent") == want
+    assert_same_shots(shots(tmp_path / "sent"), want)
     # incremental as always: a second Ray run has nothing to analyse
     again = index(clips, tmp_path / "ray", monkeypatch, "--ray")
     assert (again["indexed"], again["skipped"]) == (0, 3)
