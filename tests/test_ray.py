@@ -50,7 +50,8 @@ def assert_same_shots(got: dict, want: dict) -> None:
     assert got.keys() == want.keys()
     for shot_id, row in got.items():
         other = want[shot_id]
-        assert row[:5] == other[:5] and row[7] == other[7], shot_id  # path, frames, features, histogram, thumb
+        # path, frames, features, histogram; thumbnail
+        assert row[:5] == other[:5] and row[7] == other[7], shot_id
         labels, other_labels = json.loads(row[5]), json.loads(other[5])
         assert [name for name, _ in labels] == [name for name, _ in other_labels], shot_id
         assert np.allclose([p for _, p in labels], [p for _, p in other_labels], atol=2e-3), shot_id
