@@ -31,7 +31,10 @@ class ShotFeatures:
     [0, 1] (None: not measured). colours: share of each named colour (``library/colours.py``);
     sky: share of the top third that is open sky, sky_value its brightness, warm_sky the share
     that is a warm (sunset) sky, top_light how much brighter the top third is than the bottom
-    third. Shots analysed before these were measured have the defaults.
+    third. body_share: the share of the keyframes that show a whole human figure, body_count the
+    most figures in one; point_lights: the median count of small bright points in a dark keyframe
+    (``library/detectors.py``; figures are searched beyond the middle keyframe only when it
+    shows one). Shots analysed before these were measured have the defaults.
     """
 
     brightness: float
@@ -59,6 +62,9 @@ class ShotFeatures:
     sky_value: float = 0.0
     warm_sky: float = 0.0
     top_light: float = 0.0
+    body_share: float = 0.0
+    body_count: int = 0
+    point_lights: float = 0.0
 
     def scalars(self) -> dict:
         """Every feature except the histogram, JSON-ready."""

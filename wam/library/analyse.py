@@ -18,7 +18,8 @@ import numpy as np
 from wam.core.config import IMAGE_EXTENSIONS, MIN_SHOT_SECONDS, MIN_STILL_SIDE
 from wam.core.errors import MediaError, one_line
 from wam.core.types import AnalysedShot, ClipAnalysis
-from wam.library.features import FrameSample, camera_step, faces_in, frame_stats, shot_features
+from wam.library.detectors import bodies_in, faces_in, point_lights_in
+from wam.library.features import FrameSample, camera_step, frame_stats, shot_features
 from wam.library.framing import THUMB_LEN
 from wam.library.shots import shot_ranges
 from wam.media.decode import decode_pass
@@ -107,12 +108,14 @@ def analyse_clip(path: str, *, threshold: float = 3.0, min_shot: float = MIN_SHO
         samples = [s if s.step_from >= a else _without_step(s) for s in samples]
         by_frame = {s.frame: s for s in samples}
         keys = [by_frame[f] for f in keyframe_frames(list(by_frame), a, b)]
-        with_faces = {}
-        for s in keys:
+        found: dict[int, FrameSample] = {}
+        bodies = True
+        for s in keys:  # the middle keyframe first
             if s.jpeg is not None:
                 img = cv2.imdecode(np.frombuffer(s.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
-                with_faces[s.frame] = _replace(s, faces=faces_in(img))
-        samples = [with_faces.get(s.frame, s) for s in samples]
+                found[s.frame] = _replace(s, **keyframe_finds(img, bodies=bodies))
+                bodies = bool(found[s.frame].bodies)
+        samples = [found.get(s.frame, s) for s in samples]
         shots.append(
             AnalysedShot(
                 index=len(shots),
@@ -203,8 +206,8 @@ def analyse_picture(path: str) -> ClipAnalysis:
                          f"at least {MIN_STILL_SIDE} pixels a side)")
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY])
-    sample = FrameSample(frame=0, stats=frame_stats(bgr), step=None, step_from=0, faces=faces_in(gray),
-                         jpeg=jpeg.tobytes() if ok else None)
+    sample = FrameSample(frame=0, stats=frame_stats(bgr), step=None, step_from=0,
+                         jpeg=jpeg.tobytes() if ok else None, **keyframe_finds(gray))
     features = replace(shot_features([sample]), still=True)
     fps = info.fps if info.fps > 0 else 25.0
     shot = AnalysedShot(index=0, start_frame=0, end_frame=1, start=0.0, end=round(1 / fps, 6),
@@ -212,6 +215,15 @@ def analyse_picture(path: str) -> ClipAnalysis:
                         keyframes=(sample.jpeg,) if sample.jpeg else (), thumb=thumbnail(gray).tobytes())
     return ClipAnalysis(path=path, duration=round(1 / fps, 6), fps=fps, width=info.width, height=info.height,
                         frames=1, shots=(shot,))
+
+
+def keyframe_finds(gray: np.ndarray, *, bodies: bool = True) -> dict:
+    """What the detectors find in one gray keyframe, as ``FrameSample`` fields. ``bodies=False``:
+    figures are not searched (``None``): a shot's other keyframes are searched only when its
+    middle one shows a figure, which most shots do not (the search costs about as much as the
+    faces')."""
+    return {"faces": faces_in(gray), "bodies": bodies_in(gray) if bodies else None,
+            "point_lights": point_lights_in(gray)}
 
 
 def keyframe_frames(frames: list[int], a: int, b: int) -> list[int]:

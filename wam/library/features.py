@@ -60,6 +60,8 @@ class FrameSample:
     step_from: int  # frame number the motion step starts at
     faces: tuple[tuple[float, float, float], ...] | None  # (cx, cy, h) normalised; None: not run
     jpeg: bytes | None
+    bodies: tuple[tuple[float, float, float], ...] | None = None  # whole figures, as faces; None: not run
+    point_lights: int | None = None  # small bright points (``detectors.point_lights_in``); None: not run
 
 
 def frame_stats(bgr: np.ndarray) -> FrameStats:
@@ -143,24 +145,6 @@ def camera_step(prev_gray: np.ndarray, gray: np.ndarray, seconds: float) -> Came
     )
 
 
-_CASCADE = None
-
-
-def faces_in(gray: np.ndarray) -> tuple[tuple[float, float, float], ...]:
-    """Frontal faces in a gray frame as (centre x, centre y, height), normalised to the frame."""
-    global _CASCADE
-    import cv2
-
-    if _CASCADE is None:
-        _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    h, w = gray.shape[:2]
-    min_side = max(12, h // 12)
-    found = _CASCADE.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=5, minSize=(min_side, min_side))
-    return tuple(
-        ((x + fw / 2) / w, (y + fh / 2) / h, fh / h) for (x, y, fw, fh) in np.asarray(found).reshape(-1, 4)
-    )
-
-
 def camera_motion_label(dx: float, dy: float, zoom: float) -> str:
     """Dominant camera motion from mean image motion per second."""
     translation = math.hypot(dx, dy)
@@ -216,6 +200,8 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
     face_count = max((len(f) for f in face_lists), default=0)
     largest = max((face for faces in face_lists for face in faces), key=lambda f: f[2], default=None)
     face_size = float(largest[2]) if largest else 0.0
+    body_lists = [s.bodies for s in samples if s.bodies is not None]
+    points = [s.point_lights for s in samples if s.point_lights is not None]
     shake_norm = min(1.0, shake / 0.3)
     return ShotFeatures(
         brightness=round(brightness, 4),
@@ -236,6 +222,9 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         histogram=hist,
         still=still,
         face_share=round(face_share, 4),
+        body_share=round(sum(1 for b in body_lists if b) / len(body_lists), 4) if body_lists else 0.0,
+        body_count=max((len(b) for b in body_lists), default=0),
+        point_lights=round(float(np.median(points)), 1) if points else 0.0,
         **_colour_features([s.stats.colours for s in samples if s.stats.colours is not None]),
     )
 

@@ -13,8 +13,9 @@ SCHEMA_VERSION = 4
 #: Version of the per-clip analysis; clips analysed by an older one are analysed again
 #: (3: still pictures and salient points, in each shot's features; 4: colours, sky, face
 #: share, visual words and ConSE concepts, issue 18; 5: the tagger's pixels scaled as its
-#: models were trained, so every label and concept changes).
-ANALYSIS_VERSION = 5
+#: models were trained, so every label and concept changes; 6: whole human figures and
+#: point lights in the keyframes, the visual words pedestrians and stars).
+ANALYSIS_VERSION = 6
 #: The analysis version from which clips carry jump-cut framing (thumbnails and pairs).
 FRAMING_ANALYSIS = 2
 

@@ -1,5 +1,6 @@
 """Visual words: plain words, each with a confidence, for what the analysis measured already —
-light, colours, sky and greenery, faces, shot scale, camera motion and the amount of motion.
+light, colours, sky and greenery, faces and whole figures, stars, shot scale, camera motion and
+the amount of motion.
 
 Pure rules on a shot's ``ShotFeatures`` (no pictures), applied by the indexer beside the
 tagger. The words are stored with the shot's description and count as machine words for
@@ -22,7 +23,7 @@ LIGHT_WORDS = ("dark", "night", "bright", "sunset")
 COLOUR_WORDS = ("black", "grey", "white", "red", "orange", "brown", "yellow", "green", "teal", "blue",
                 "purple", "pink", "black and white", "colourful")
 #: Words about what is in the picture.
-SCENE_WORDS = ("sky", "greenery", "person", "portrait", "people", "crowd", "close-up")
+SCENE_WORDS = ("sky", "greenery", "person", "portrait", "people", "crowd", "close-up", "pedestrians", "stars")
 #: Words about how the camera or the picture moves (keywords only: they say nothing of the subject).
 MOTION_WORDS = ("static shot", "pan", "tilt", "zoom in", "zoom out", "moving", "still")
 #: Every word a rule can give, in a fixed order (the order of their stored embeddings).
@@ -67,16 +68,22 @@ def colour_words(f: ShotFeatures) -> dict[str, float]:
 
 
 def scene_words(f: ShotFeatures) -> dict[str, float]:
-    """sky, greenery (plants), and from the faces found: person, portrait, people, crowd, close-up."""
+    """sky, greenery (plants); from the faces found: person, portrait, people, crowd, close-up;
+    from whole figures (too small or too far for a face): people, pedestrians, crowd — sure when
+    most keyframes show one, so that one chance detection says little; stars (small bright
+    points on a mostly black picture)."""
     seen = f.face_share
+    bodies = ramp(f.body_share, 0.3, 0.65) if f.body_count else 0.0
     return {
         "sky": ramp(f.sky, 0.2, 0.5),
         "greenery": ramp(f.colours.get("green", 0.0), 0.15, 0.4),
         "person": seen if f.face_count >= 1 else 0.0,
         "portrait": seen * ramp(f.face_size, 0.12, 0.25),
-        "people": seen * ramp(f.face_count, 1, 3),
-        "crowd": seen * ramp(f.face_count, 3, 6),
+        "people": max(seen * ramp(f.face_count, 1, 3), bodies),
+        "crowd": max(seen * ramp(f.face_count, 3, 6), bodies * ramp(f.body_count, 3, 6)),
         "close-up": seen if f.scale == "close-up" else 0.0,
+        "pedestrians": bodies,
+        "stars": ramp(f.colours.get("black", 0.0), 0.6, 0.85) * ramp(f.point_lights, 30, 100),
     }
 
 

@@ -1,0 +1,146 @@
+"""What the analysis finds in keyframes beyond faces (issue 18, fourth round): whole human
+figures (the people of a square too far for a face) and point lights on a black picture
+(stars), and the visual words they give: pedestrians, people, crowd, stars."""
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLES
+from wam.core.types import ShotFeatures
+from wam.library.analyse import keyframe_finds
+from wam.library.colours import COLOUR_NAMES
+from wam.library.detectors import bodies_in, point_lights_in
+from wam.library.features import FrameSample, frame_stats, shot_features
+from wam.library.visual_words import VOCABULARY, visual_words
+
+
+def _gray_frames(path, n=4):
+    """``n`` gray frames of a sample clip, spread over it, at the analysis size (320 wide)."""
+    import subprocess
+
+    from wam.media.ffmpeg_stream import ANALYSIS_WIDTH, analysis_size, ffmpeg_exe, probe
+
+    info = probe(str(path))
+    w, h = analysis_size(info.width, info.height, ANALYSIS_WIDTH)
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-vf",
+                          f"fps={n / info.duration:.4f},scale={w}:{h}:flags=area", "-pix_fmt", "gray",
+                          "-f", "rawvideo", "-"], capture_output=True, check=True).stdout
+    return list(np.frombuffer(raw, np.uint8).reshape(-1, h, w))[:n]
+
+
+def _starfield(points=60, size=(180, 320), seed=0):
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 25, size=size).astype(np.uint8)  # a noisy black sky
+    for y, x in zip(rng.integers(3, size[0] - 3, points), rng.integers(3, size[1] - 3, points)):
+        img[y - 1 : y + 1, x - 1 : x + 1] = 230
+    return img
+
+
+# ----------------------------------------------------------------- detectors
+def test_the_walkers_of_the_campus_square_are_found_and_no_figure_in_pictures_without_people():
+    square = _gray_frames(SAMPLES / "street/pedestrians_walking_plaza.mp4")
+    assert sum(1 for g in square if bodies_in(g)) >= 3
+    for stem in ("city/red_brick_wall", "food/espresso_coffee_cup", "nature/green_grass",
+                 "animals/cat_chelsea"):
+        assert not any(bodies_in(g) for g in _gray_frames(SAMPLES / f"{stem}.mp4")), stem
+    figure = bodies_in(square[0])[0] if bodies_in(square[0]) else bodies_in(square[1])[0]
+    assert all(0 <= v <= 1 for v in figure) and figure[2] < 0.5  # normalised, and small: seen from afar
+
+
+def test_a_frame_too_small_for_a_figure_finds_none():
+    assert bodies_in(np.zeros((40, 20), np.uint8)) == ()
+
+
+def test_point_lights_count_small_bright_points_on_a_dark_picture_only():
+    assert 50 <= point_lights_in(_starfield(60)) <= 60  # a few points may touch
+    import cv2
+
+    moon = cv2.circle(np.zeros((180, 320), np.uint8), (160, 90), 50, 220, -1)  # one big disc is not a point
+    assert point_lights_in(moon) <= 5  # a few edge pixels at most: far below a starry sky (30)
+    bright = _starfield(60) + 120  # the same points on a grey picture: not dark, not counted
+    assert point_lights_in(bright) == 0
+    galaxies = _gray_frames(SAMPLES / "space/hubble_deep_field_galaxies.mp4")
+    assert all(point_lights_in(g) >= 60 for g in galaxies)  # fewer as the clip zooms in
+    assert point_lights_in(_gray_frames(SAMPLES / "city/night_city_towers.mp4")[0]) == 0  # lit, not black
+
+
+def test_figures_are_searched_only_when_asked():
+    g = _gray_frames(SAMPLES / "street/pedestrians_walking_plaza.mp4", 1)[0]
+    assert keyframe_finds(g, bodies=False)["bodies"] is None
+    finds = keyframe_finds(g)
+    assert isinstance(finds["bodies"], tuple) and isinstance(finds["faces"], tuple)
+    assert isinstance(finds["point_lights"], int)
+
+
+# ------------------------------------------------------------ shot features
+def _sample(i, bodies=None, points=None, img=None):
+    img = np.full((90, 160, 3), 128, np.uint8) if img is None else img
+    return FrameSample(frame=i, stats=frame_stats(img), step=None, step_from=i, faces=(), jpeg=None,
+                       bodies=bodies, point_lights=points)
+
+
+def test_shot_features_count_figures_over_the_keyframes_searched():
+    one = ((0.5, 0.5, 0.2),)
+    f = shot_features([_sample(0, one), _sample(1, one + one), _sample(2, ()), _sample(3)])
+    assert f.body_share == pytest.approx(2 / 3, abs=1e-3) and f.body_count == 2
+    none = shot_features([_sample(0, ()), _sample(1), _sample(2)])  # middle searched, the rest not
+    assert none.body_share == 0.0 and none.body_count == 0
+    old = shot_features([_sample(0)])  # nothing searched (an older analysis)
+    assert old.body_share == 0.0 and old.point_lights == 0.0
+    points = shot_features([_sample(0, points=10), _sample(1, points=300), _sample(2, points=80)])
+    assert points.point_lights == 80
+
+
+# ------------------------------------------------------------ visual words
+def _features(**changes) -> ShotFeatures:
+    base = dict(brightness=0.5, colourfulness=0.3, sharpness=0.5, motion=0.2, camera_dx=0.0, camera_dy=0.0,
+                camera_zoom=0.0, camera_motion="static", shake=0.0, face_count=0, face_size=0.0, face_x=None,
+                face_y=None, scale="wide", quality=0.8, histogram=np.zeros(4, np.float32),
+                colours={n: 0.0 for n in COLOUR_NAMES} | {"grey": 1.0})
+    return ShotFeatures(**(base | changes))
+
+
+def test_figures_in_most_keyframes_are_pedestrians_and_people_and_many_a_crowd():
+    words = dict(visual_words(_features(body_share=1.0, body_count=2)))
+    assert words["pedestrians"] == 1.0 and words["people"] == 1.0 and "crowd" not in words
+    many = dict(visual_words(_features(body_share=1.0, body_count=7)))
+    assert many["crowd"] == 1.0
+    chance = dict(visual_words(_features(body_share=1 / 3, body_count=1)))  # one keyframe of three
+    assert chance.get("pedestrians", 0) < 0.1 and chance.get("people", 0) < 0.1
+    faces = dict(visual_words(_features(face_count=3, face_share=1.0, face_size=0.1)))
+    assert faces["people"] == 1.0 and "pedestrians" not in faces  # faces still say people
+
+
+def test_point_lights_on_a_black_picture_are_stars_and_not_on_a_lit_one():
+    black = {n: 0.0 for n in COLOUR_NAMES} | {"black": 0.93, "grey": 0.07}
+    assert dict(visual_words(_features(point_lights=300, colours=black)))["stars"] == 1.0
+    assert "stars" not in dict(visual_words(_features(point_lights=5, colours=black)))  # a plain night
+    assert "stars" not in dict(visual_words(_features(point_lights=300)))  # a grey texture
+
+
+def test_the_new_words_are_in_the_vocabulary_and_the_shipped_space():
+    from wam.library.concepts import load_space, shipped_path
+
+    assert {"pedestrians", "stars"} <= set(VOCABULARY)
+    assert shipped_path("all-MiniLM-L6-v2").is_file()
+    space = load_space("all-MiniLM-L6-v2", encode=None)  # shipped: no model needed
+    assert space.words.shape[0] == len(VOCABULARY)
+
+
+@pytest.mark.slow
+def test_renamed_square_and_galaxies_get_their_words_through_the_index(tmp_path, wam_home):
+    import shutil
+
+    from wam.library.indexer import index_libraries
+    from wam.library.seen import describe_clip
+
+    lib = tmp_path / "DCIM"
+    lib.mkdir()
+    for n, stem in enumerate(("street/pedestrians_walking_plaza", "space/hubble_deep_field_galaxies",
+                              "city/night_city_towers"), 1):
+        shutil.copyfile(SAMPLES / f"{stem}.mp4", lib / f"IMG_{n:04d}.mp4")
+    assert index_libraries([lib], workers=1).indexed == 3
+    square, galaxies, towers = (describe_clip(lib / f"IMG_{n:04d}.mp4") for n in (1, 2, 3))
+    assert all(dict(s.words).get("pedestrians", 0) >= 0.5 for s in square.shots)
+    assert all(dict(s.words).get("stars", 0) >= 0.5 for s in galaxies.shots)
+    assert not any("stars" in dict(s.words) or "pedestrians" in dict(s.words) for s in towers.shots)
