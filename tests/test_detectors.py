@@ -1,6 +1,7 @@
 """What the analysis finds in keyframes beyond faces (issue 18, fourth round): whole human
-figures (the people of a square too far for a face) and point lights on a black picture
-(stars), and the visual words they give: pedestrians, people, crowd, stars."""
+figures (the people of a square too far for a face), point lights on a black picture (stars)
+and a texture filling the frame, and the visual words they give: pedestrians, people, crowd,
+stars, texture."""
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from conftest import SAMPLES
 from wam.core.types import ShotFeatures
 from wam.library.analyse import keyframe_finds
 from wam.library.colours import COLOUR_NAMES
-from wam.library.detectors import bodies_in, point_lights_in
+from wam.library.detectors import bodies_in, point_lights_in, texture_in
 from wam.library.features import FrameSample, frame_stats, shot_features
 from wam.library.visual_words import VOCABULARY, visual_words
 
@@ -64,19 +65,36 @@ def test_point_lights_count_small_bright_points_on_a_dark_picture_only():
     assert point_lights_in(_gray_frames(SAMPLES / "city/night_city_towers.mp4")[0]) == 0  # lit, not black
 
 
+def test_a_texture_filling_the_frame_is_told_from_a_picture_with_a_subject():
+    for stem in ("city/red_brick_wall", "nature/green_grass"):
+        seen = [texture_in(g) for g in _gray_frames(SAMPLES / f"{stem}.mp4", 6)]
+        assert np.mean(seen) > 0.5 and max(seen) > 0.9, (stem, seen)  # the wall less as the camera closes in
+    for stem in ("animals/cat_chelsea", "food/espresso_coffee_cup", "history/ancient_greek_coins",
+                 "nature/tree_in_the_wind", "street/pedestrians_walking_plaza", "people/astronaut_portrait"):
+        assert max(texture_in(g) for g in _gray_frames(SAMPLES / f"{stem}.mp4", 3)) == 0.0, stem
+    rng = np.random.default_rng(1)
+    noise = rng.integers(0, 256, size=(180, 320)).astype(np.uint8)  # even everywhere: a texture
+    assert texture_in(noise) == 1.0
+    half = noise.copy()
+    half[:, :160] = 128  # flat on one side: not one texture
+    assert texture_in(half) == 0.0
+    assert texture_in(np.full((180, 320), 90, np.uint8)) == 0.0  # no edges at all
+    assert texture_in(np.zeros((8, 8), np.uint8)) == 0.0  # too small to tile
+
+
 def test_figures_are_searched_only_when_asked():
     g = _gray_frames(SAMPLES / "street/pedestrians_walking_plaza.mp4", 1)[0]
     assert keyframe_finds(g, bodies=False)["bodies"] is None
     finds = keyframe_finds(g)
     assert isinstance(finds["bodies"], tuple) and isinstance(finds["faces"], tuple)
-    assert isinstance(finds["point_lights"], int)
+    assert isinstance(finds["point_lights"], int) and 0.0 <= finds["texture"] <= 1.0
 
 
 # ------------------------------------------------------------ shot features
-def _sample(i, bodies=None, points=None, img=None):
-    img = np.full((90, 160, 3), 128, np.uint8) if img is None else img
+def _sample(i, bodies=None, points=None, texture=None):
+    img = np.full((90, 160, 3), 128, np.uint8)
     return FrameSample(frame=i, stats=frame_stats(img), step=None, step_from=i, faces=(), jpeg=None,
-                       bodies=bodies, point_lights=points)
+                       bodies=bodies, point_lights=points, texture=texture)
 
 
 def test_shot_features_count_figures_over_the_keyframes_searched():
@@ -89,6 +107,7 @@ def test_shot_features_count_figures_over_the_keyframes_searched():
     assert old.body_share == 0.0 and old.point_lights == 0.0
     points = shot_features([_sample(0, points=10), _sample(1, points=300), _sample(2, points=80)])
     assert points.point_lights == 80
+    assert shot_features([_sample(0, texture=1.0), _sample(1, texture=0.5), _sample(2)]).texture == 0.75
 
 
 # ------------------------------------------------------------ visual words
@@ -118,17 +137,22 @@ def test_point_lights_on_a_black_picture_are_stars_and_not_on_a_lit_one():
     assert "stars" not in dict(visual_words(_features(point_lights=300)))  # a grey texture
 
 
+def test_a_texture_is_a_word_as_sure_as_measured():
+    assert dict(visual_words(_features(texture=0.9)))["texture"] == 0.9
+    assert "texture" not in dict(visual_words(_features()))
+
+
 def test_the_new_words_are_in_the_vocabulary_and_the_shipped_space():
     from wam.library.concepts import load_space, shipped_path
 
-    assert {"pedestrians", "stars"} <= set(VOCABULARY)
+    assert {"pedestrians", "stars", "texture"} <= set(VOCABULARY)
     assert shipped_path("all-MiniLM-L6-v2").is_file()
     space = load_space("all-MiniLM-L6-v2", encode=None)  # shipped: no model needed
     assert space.words.shape[0] == len(VOCABULARY)
 
 
 @pytest.mark.slow
-def test_renamed_square_and_galaxies_get_their_words_through_the_index(tmp_path, wam_home):
+def test_renamed_square_galaxies_and_wall_get_their_words_through_the_index(tmp_path, wam_home):
     import shutil
 
     from wam.library.indexer import index_libraries
@@ -137,10 +161,14 @@ def test_renamed_square_and_galaxies_get_their_words_through_the_index(tmp_path,
     lib = tmp_path / "DCIM"
     lib.mkdir()
     for n, stem in enumerate(("street/pedestrians_walking_plaza", "space/hubble_deep_field_galaxies",
-                              "city/night_city_towers"), 1):
+                              "city/night_city_towers", "city/red_brick_wall"), 1):
         shutil.copyfile(SAMPLES / f"{stem}.mp4", lib / f"IMG_{n:04d}.mp4")
-    assert index_libraries([lib], workers=1).indexed == 3
-    square, galaxies, towers = (describe_clip(lib / f"IMG_{n:04d}.mp4") for n in (1, 2, 3))
+    assert index_libraries([lib], workers=1).indexed == 4
+    square, galaxies, towers, wall = (describe_clip(lib / f"IMG_{n:04d}.mp4") for n in (1, 2, 3, 4))
     assert all(dict(s.words).get("pedestrians", 0) >= 0.5 for s in square.shots)
     assert all(dict(s.words).get("stars", 0) >= 0.5 for s in galaxies.shots)
-    assert not any("stars" in dict(s.words) or "pedestrians" in dict(s.words) for s in towers.shots)
+    assert all(dict(s.words).get("texture", 0) >= 0.5 for s in wall.shots)
+    for clip in (square, galaxies, towers):
+        assert not any("texture" in dict(s.words) for s in clip.shots)
+    for s in towers.shots + wall.shots:
+        assert "stars" not in dict(s.words) and "pedestrians" not in dict(s.words)

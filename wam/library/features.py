@@ -62,6 +62,7 @@ class FrameSample:
     jpeg: bytes | None
     bodies: tuple[tuple[float, float, float], ...] | None = None  # whole figures, as faces; None: not run
     point_lights: int | None = None  # small bright points (``detectors.point_lights_in``); None: not run
+    texture: float | None = None  # 0..1 one texture fills the frame (``detectors.texture_in``); None: not run
 
 
 def frame_stats(bgr: np.ndarray) -> FrameStats:
@@ -202,6 +203,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
     face_size = float(largest[2]) if largest else 0.0
     body_lists = [s.bodies for s in samples if s.bodies is not None]
     points = [s.point_lights for s in samples if s.point_lights is not None]
+    textures = [s.texture for s in samples if s.texture is not None]
     shake_norm = min(1.0, shake / 0.3)
     return ShotFeatures(
         brightness=round(brightness, 4),
@@ -225,6 +227,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         body_share=round(sum(1 for b in body_lists if b) / len(body_lists), 4) if body_lists else 0.0,
         body_count=max((len(b) for b in body_lists), default=0),
         point_lights=round(float(np.median(points)), 1) if points else 0.0,
+        texture=round(float(np.mean(textures)), 4) if textures else 0.0,
         **_colour_features([s.stats.colours for s in samples if s.stats.colours is not None]),
     )
 

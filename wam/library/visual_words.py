@@ -1,6 +1,6 @@
 """Visual words: plain words, each with a confidence, for what the analysis measured already —
-light, colours, sky and greenery, faces and whole figures, stars, shot scale, camera motion and
-the amount of motion.
+light, colours, sky and greenery, faces and whole figures, stars, textures, shot scale, camera
+motion and the amount of motion.
 
 Pure rules on a shot's ``ShotFeatures`` (no pictures), applied by the indexer beside the
 tagger. The words are stored with the shot's description and count as machine words for
@@ -23,7 +23,8 @@ LIGHT_WORDS = ("dark", "night", "bright", "sunset")
 COLOUR_WORDS = ("black", "grey", "white", "red", "orange", "brown", "yellow", "green", "teal", "blue",
                 "purple", "pink", "black and white", "colourful")
 #: Words about what is in the picture.
-SCENE_WORDS = ("sky", "greenery", "person", "portrait", "people", "crowd", "close-up", "pedestrians", "stars")
+SCENE_WORDS = ("sky", "greenery", "person", "portrait", "people", "crowd", "close-up", "pedestrians", "stars",
+               "texture")
 #: Words about how the camera or the picture moves (keywords only: they say nothing of the subject).
 MOTION_WORDS = ("static shot", "pan", "tilt", "zoom in", "zoom out", "moving", "still")
 #: Every word a rule can give, in a fixed order (the order of their stored embeddings).
@@ -71,7 +72,7 @@ def scene_words(f: ShotFeatures) -> dict[str, float]:
     """sky, greenery (plants); from the faces found: person, portrait, people, crowd, close-up;
     from whole figures (too small or too far for a face): people, pedestrians, crowd — sure when
     most keyframes show one, so that one chance detection says little; stars (small bright
-    points on a mostly black picture)."""
+    points on a mostly black picture); texture (one texture fills the frame: bricks, a lawn)."""
     seen = f.face_share
     bodies = ramp(f.body_share, 0.3, 0.65) if f.body_count else 0.0
     return {
@@ -84,6 +85,7 @@ def scene_words(f: ShotFeatures) -> dict[str, float]:
         "close-up": seen if f.scale == "close-up" else 0.0,
         "pedestrians": bodies,
         "stars": ramp(f.colours.get("black", 0.0), 0.6, 0.85) * ramp(f.point_lights, 30, 100),
+        "texture": f.texture,
     }
 
 
