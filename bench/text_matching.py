@@ -42,8 +42,11 @@ QUERIES = REPO / "bench" / "data" / "text_matching_queries.txt"
 
 #: Run with the revision's code on PYTHONPATH: every query's ranked clip files (best shot first).
 SEARCH = """
-import json, sys
-from wam.app.search import search_shots
+import json, os, sys
+if os.path.exists("wam/app/search.py"):  # (run in the revision's folder)
+    from wam.app.search import search_shots
+else:  # a revision from before the use-case layer, wam.app (an editable install of wam would
+    from wam.search import search_shots  # serve wam.app from the current code: no ImportError)
 queries = json.loads(sys.stdin.read())
 print(json.dumps([[h.source for h in search_shots(q, k=1000)] for q in queries]))
 """
@@ -62,7 +65,9 @@ def wam_ranks(code: Path, home: Path, lib: Path, queries: list[tuple[int, str]])
     run_wam(code, home, "index", str(lib), "-q")
     env = {**os.environ, "WAM_HOME": str(home), "PYTHONPATH": str(code), "HF_HUB_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-c", SEARCH], input=json.dumps([q for _, q in queries]), env=env,
-                         cwd=code, capture_output=True, text=True, check=True)
+                         cwd=code, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"searching with the code in {code} failed:\n{out.stderr[-2000:]}")
     ranked = json.loads(out.stdout)
     ranks = []
     for (n, _), sources in zip(queries, ranked):
