@@ -44,7 +44,7 @@ def probe(path: str) -> Probe:
     """What ffmpeg says about ``path``'s first video stream; MediaError if it has none."""
     import re
 
-    from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
+    from wam.media.moviepy_lib import ffmpeg_infos_parser
 
     try:
         out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", path], capture_output=True,
@@ -60,7 +60,7 @@ def probe(path: str) -> Probe:
 
     picture = Path(path).suffix.lower() in IMAGE_EXTENSIONS  # a still picture has no duration
     try:
-        infos = FFmpegInfosParser(text, path, check_duration=not picture, decode_file=False).parse()
+        infos = ffmpeg_infos_parser()(text, path, check_duration=not picture, decode_file=False).parse()
     except Exception as exc:  # the parser trips on odd ffmpeg output
         raise MediaError(f"not a decodable video ({type(exc).__name__})") from None
     # ffmpeg ≥ 6 prints rotation as display-matrix side data, which moviepy's parser misses
