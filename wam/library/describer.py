@@ -5,6 +5,7 @@ background thread while the first clips decode. Used by ``library/indexer.py``."
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from pathlib import Path
@@ -42,7 +43,8 @@ class Describer:
     def preload(self, threads: int | None = None) -> None:
         """Load the models in a background thread while the workers decode the first clips;
         ``threads``: torch's threads for them (1 while worker processes decode: more would only
-        spin against the decoders for the same cores). ``stop_preload`` ends it early."""
+        spin against the decoders for the same cores). ``stop_preload`` ends it early. The cyclic
+        garbage collector pauses while they load."""
         self._threads = threads
 
         def torch_threads():
@@ -55,6 +57,10 @@ class Describer:
             steps.append(lambda: self.vision_model)
 
         def load():
+            # torch's import and the models make objects by the hundred thousand: the cyclic
+            # collector would only walk them again and again (≈ 0.2 s of CPU), freeing nothing
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 for step in steps:
                     if self._stopped.is_set():  # an interrupted index: the models are not needed any more
@@ -64,6 +70,8 @@ class Describer:
                 log.debug("model preload failed (the error is reported when the models are used)",
                           exc_info=True)
             finally:
+                if collecting:
+                    gc.enable()
                 self._loaded.set()
 
         # Not a daemon: wam's exit waits for the load to end, as a thread still in torch when the
