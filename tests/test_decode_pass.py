@@ -14,8 +14,8 @@ from wam.media.scenedetect_lib import scenedetect_module
 SAMPLE = "library_samples/street/city_traffic.mp4"
 
 
-def frames_of(path: str, limit: int = 120) -> tuple[float, list[np.ndarray]]:
-    video = open_stream(path, probe(path))
+def frames_of(path: str, limit: int = 120, threads: int | None = None) -> tuple[float, list[np.ndarray]]:
+    video = open_stream(path, probe(path), threads=threads)
     try:
         frames = []
         while len(frames) < limit and (frame := video.read()) is not False:
@@ -72,3 +72,13 @@ def test_the_decode_pass_finds_scenedetects_cuts(path):
     result = decode_pass(path, lambda fps: (lambda n, f: None))
     assert result.frames == len(frames)
     assert result.cuts == expected and expected
+
+
+def test_one_decoder_and_scaler_thread_gives_the_same_frames():
+    video = open_stream(SAMPLE, probe(SAMPLE), threads=1)
+    video.close()
+    assert video._proc.args[video._proc.args.index("-filter_threads") + 1] == "1"
+    _, one = frames_of(SAMPLE, limit=10_000, threads=1)
+    _, own = frames_of(SAMPLE, limit=10_000)
+    assert len(one) == len(own) > 50
+    assert all(np.array_equal(a, b) for a, b in zip(one, own))
