@@ -82,3 +82,14 @@ def test_torch_gets_its_threads_back_once_no_worker_decodes(tmp_path):
         "print(own, during, torch.get_num_threads())\n")
     own, during, after = map(int, out.split())
     assert during == 1 and after == own
+
+
+@pytest.mark.parametrize("given, kept", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_index_models_openmp_threads_sleep_between_regions_unless_the_user_says(given, kept):
+    code = ("import os\n"
+            + (f"os.environ['OMP_WAIT_POLICY'] = {given!r}\n" if given else
+               "os.environ.pop('OMP_WAIT_POLICY', None)\n")
+            + "from wam.library.describer import Describer\n"
+            "Describer('all-MiniLM-L6-v2')\n"
+            "print(os.environ['OMP_WAIT_POLICY'])\n")
+    assert run_python(code).strip() == kept
