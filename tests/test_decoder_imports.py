@@ -1,5 +1,6 @@
 """What the index's processes import and how many threads their models use: scenedetect without
-the back-ends wam does not use, the forkserver's preload, torch's threads given back at the end."""
+the back-ends wam does not use, moviepy's probe parser without IPython, the forkserver's preload,
+torch's threads given back at the end."""
 
 import os
 import subprocess
@@ -34,10 +35,37 @@ def test_scenedetect_comes_without_the_moviepy_and_pyav_backends_which_stay_impo
     assert out.split() == ["False", "False", "True", "ok"]
 
 
-def test_the_forkserver_preload_imports_the_decoder_once():
+def test_the_forkserver_preload_imports_the_decoder_and_the_probe_once():
     out = run_python("import sys\nimport wam.library.worker_preload\n"
-                     "print(all(m in sys.modules for m in ('cv2', 'scenedetect', 'wam.library.analyse')))")
+                     "print(all(m in sys.modules for m in ('cv2', 'scenedetect', 'wam.library.analyse',\n"
+                     "                                     'moviepy.video.io.ffmpeg_reader')))")
     assert out.strip() == "True"
+
+
+def test_the_probe_parser_comes_without_ipython_which_stays_importable():
+    out = run_python(
+        "import importlib.util, sys\n"
+        "from wam.media.moviepy_lib import ffmpeg_infos_parser\n"
+        "parser = ffmpeg_infos_parser()\n"
+        "from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser\n"
+        "assert parser is FFmpegInfosParser and ffmpeg_infos_parser() is parser\n"
+        "print('IPython' in sys.modules)\n"
+        "if importlib.util.find_spec('IPython') is not None:\n"
+        "    import IPython  # asked for by name, it still imports\n"
+        "print('ok')\n")
+    assert out.split() == ["False", "ok"]
+
+
+def test_a_notebook_keeps_moviepys_notebook_display():
+    pytest.importorskip("IPython")
+    out = run_python(
+        "import IPython\n"
+        "from wam.media.moviepy_lib import ffmpeg_infos_parser\n"
+        "ffmpeg_infos_parser()\n"
+        "from moviepy.video.io import display_in_notebook\n"
+        "print(display_in_notebook.ipython_available)\n")
+    assert out.strip() == "True"
+
 
 
 @pytest.mark.slow
@@ -54,3 +82,14 @@ def test_torch_gets_its_threads_back_once_no_worker_decodes(tmp_path):
         "print(own, during, torch.get_num_threads())\n")
     own, during, after = map(int, out.split())
     assert during == 1 and after == own
+
+
+@pytest.mark.parametrize("given, kept", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_index_models_openmp_threads_sleep_between_regions_unless_the_user_says(given, kept):
+    code = ("import os\n"
+            + (f"os.environ['OMP_WAIT_POLICY'] = {given!r}\n" if given else
+               "os.environ.pop('OMP_WAIT_POLICY', None)\n")
+            + "from wam.library.describer import Describer\n"
+            "Describer('all-MiniLM-L6-v2')\n"
+            "print(os.environ['OMP_WAIT_POLICY'])\n")
+    assert run_python(code).strip() == kept

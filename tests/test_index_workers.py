@@ -36,3 +36,24 @@ def test_a_failed_model_preload_is_logged(monkeypatch, caplog):
         d.preload()
         d._wait()
     assert any("model preload failed" in r.message and r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cyclic_collector_pauses_while_the_models_load_and_comes_back_as_it_was(monkeypatch, enabled):
+    import gc
+
+    from wam.library import describer
+
+    during = []
+    monkeypatch.setattr(describer, "load_encoder", lambda name: during.append(gc.isenabled()))
+    monkeypatch.setattr(describer.Describer, "tagger", property(lambda self: during.append(gc.isenabled())))
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        d = describer.Describer("a model")
+        d.preload(threads=1)
+        d._wait()
+        assert during == [False, False]  # the tagger and the text model loaded with it paused
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

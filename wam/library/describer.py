@@ -5,7 +5,9 @@ background thread while the first clips decode. Used by ``library/indexer.py``."
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -19,12 +21,26 @@ from wam.text.embed.vision import VisionInfo, load_vision
 log = logging.getLogger(__name__)
 
 
+#: OpenMP's wait between torch's parallel regions, unless the user set one: its threads sleep
+#: instead of spinning for milliseconds after each region. Spinning threads take the cores from the
+#: decoders and from the thread with work (the index's tagging took ≈ 2.5× the wall time and CPU
+#: with both cores busy elsewhere); the numbers are the same.
+OMP_WAIT_POLICY = "PASSIVE"
+
+
+def passive_openmp() -> None:
+    """Set ``OMP_WAIT_POLICY`` for the OpenMP runtime that torch loads (read once, when torch is
+    first imported: no effect later), unless the environment sets it."""
+    os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
+
+
 class Describer:
     """Lazily loaded tagger + encoder + concept space + vision model (so an unchanged library
-    never loads torch)."""
+    never loads torch). Making one sets OpenMP's wait policy for them (``passive_openmp``)."""
 
     def __init__(self, model: str, tagger: str = DEFAULT_TAGGER, home: Path | None = None,
                  vision: VisionInfo | None = None):
+        passive_openmp()
         self.model = model
         self.tagger_name = tagger
         self.home = home
@@ -42,7 +58,8 @@ class Describer:
     def preload(self, threads: int | None = None) -> None:
         """Load the models in a background thread while the workers decode the first clips;
         ``threads``: torch's threads for them (1 while worker processes decode: more would only
-        spin against the decoders for the same cores). ``stop_preload`` ends it early."""
+        spin against the decoders for the same cores). ``stop_preload`` ends it early. The cyclic
+        garbage collector pauses while they load."""
         self._threads = threads
 
         def torch_threads():
@@ -55,6 +72,10 @@ class Describer:
             steps.append(lambda: self.vision_model)
 
         def load():
+            # torch's import and the models make objects by the hundred thousand: the cyclic
+            # collector would only walk them again and again (≈ 0.2 s of CPU), freeing nothing
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 for step in steps:
                     if self._stopped.is_set():  # an interrupted index: the models are not needed any more
@@ -64,6 +85,8 @@ class Describer:
                 log.debug("model preload failed (the error is reported when the models are used)",
                           exc_info=True)
             finally:
+                if collecting:
+                    gc.enable()
                 self._loaded.set()
 
         # Not a daemon: wam's exit waits for the load to end, as a thread still in torch when the
