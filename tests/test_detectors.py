@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES
-from wam.core.types import ShotFeatures
+from test_sees import features as _features  # a shot's features with a few changed
 from wam.library.analyse import keyframe_finds
 from wam.library.colours import COLOUR_NAMES
 from wam.library.detectors import bodies_in, point_lights_in, texture_in
@@ -111,14 +111,6 @@ def test_shot_features_count_figures_over_the_keyframes_searched():
 
 
 # ------------------------------------------------------------ visual words
-def _features(**changes) -> ShotFeatures:
-    base = dict(brightness=0.5, colourfulness=0.3, sharpness=0.5, motion=0.2, camera_dx=0.0, camera_dy=0.0,
-                camera_zoom=0.0, camera_motion="static", shake=0.0, face_count=0, face_size=0.0, face_x=None,
-                face_y=None, scale="wide", quality=0.8, histogram=np.zeros(4, np.float32),
-                colours={n: 0.0 for n in COLOUR_NAMES} | {"grey": 1.0})
-    return ShotFeatures(**(base | changes))
-
-
 def test_figures_in_most_keyframes_are_pedestrians_and_people_and_many_a_crowd():
     words = dict(visual_words(_features(body_share=1.0, body_count=2)))
     assert words["pedestrians"] == 1.0 and words["people"] == 1.0 and "crowd" not in words
