@@ -8,9 +8,8 @@ import pytest
 
 from conftest import SAMPLES
 from test_sees import features as _features  # a shot's features with a few changed
-from wam.library.analyse import keyframe_finds
 from wam.library.colours import COLOUR_NAMES
-from wam.library.detectors import bodies_in, point_lights_in, texture_in
+from wam.library.detectors import bodies_in, keyframe_finds, point_lights_in, texture_in
 from wam.library.features import FrameSample, frame_stats, shot_features
 from wam.library.visual_words import VOCABULARY, visual_words
 

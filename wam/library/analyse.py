@@ -18,7 +18,7 @@ import numpy as np
 from wam.core.config import IMAGE_EXTENSIONS, MIN_SHOT_SECONDS, MIN_STILL_SIDE
 from wam.core.errors import MediaError, one_line
 from wam.core.types import AnalysedShot, ClipAnalysis
-from wam.library.detectors import bodies_in, faces_in, point_lights_in, texture_in
+from wam.library.detectors import keyframe_finds
 from wam.library.features import FrameSample, camera_step, frame_stats, shot_features
 from wam.library.framing import THUMB_LEN
 from wam.library.shots import shot_ranges
@@ -215,15 +215,6 @@ def analyse_picture(path: str) -> ClipAnalysis:
                         keyframes=(sample.jpeg,) if sample.jpeg else (), thumb=thumbnail(gray).tobytes())
     return ClipAnalysis(path=path, duration=round(1 / fps, 6), fps=fps, width=info.width, height=info.height,
                         frames=1, shots=(shot,))
-
-
-def keyframe_finds(gray: np.ndarray, *, bodies: bool = True) -> dict:
-    """What the detectors find in one gray keyframe, as ``FrameSample`` fields. ``bodies=False``:
-    figures are not searched (``None``): a shot's other keyframes are searched only when its
-    middle one shows a figure, which most shots do not (the search costs about as much as the
-    faces')."""
-    return {"faces": faces_in(gray), "bodies": bodies_in(gray) if bodies else None,
-            "point_lights": point_lights_in(gray), "texture": texture_in(gray)}
 
 
 def keyframe_frames(frames: list[int], a: int, b: int) -> list[int]:

@@ -1,4 +1,5 @@
-"""What is found in one keyframe: faces, people's bodies, and point lights (stars). Run by the
+"""What is found in one keyframe: faces, people's bodies, point lights (stars) and a texture
+filling the frame, all of them at once by ``keyframe_finds``. Run by the
 analysis pass (``library/analyse.py``) on each shot's keyframes only, on the small gray
 analysis frame (320 pixels wide); aggregated per shot by ``features.shot_features`` and read
 by the visual-word rules (``library/visual_words.py``). Pure functions of a gray uint8 array;
@@ -17,6 +18,8 @@ cv2 is imported inside them (the cascades ship with opencv-python, in ``cv2.data
 from __future__ import annotations
 
 import numpy as np
+
+from wam.library.visual_words import ramp
 
 _CASCADES: dict[str, object] = {}
 
@@ -90,10 +93,6 @@ def point_lights_in(gray: np.ndarray) -> int:
     return int((areas <= POINT_MAX_AREA * gray.size).sum())
 
 
-def _ramp(x: float, zero: float, one: float) -> float:
-    return min(1.0, max(0.0, (x - zero) / (one - zero)))
-
-
 def texture_in(gray: np.ndarray) -> float:
     """0..1: the picture is one texture filling the frame. Measured over ``TILES`` × ``TILES``
     tiles: the edge density (share of pixels whose Sobel gradient exceeds ``EDGE_LEVEL``) is high
@@ -108,10 +107,22 @@ def texture_in(gray: np.ndarray) -> float:
         return 0.0
     g = gray[: th * TILES, : tw * TILES].astype(np.float32)
     magnitude = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1))
-    tiles = lambda a: a.reshape(TILES, th, TILES, tw).mean(axis=(1, 3))  # noqa: E731
+
+    def tiles(a: np.ndarray) -> np.ndarray:
+        return a.reshape(TILES, th, TILES, tw).mean(axis=(1, 3))
+
     density = tiles((magnitude > EDGE_LEVEL).astype(np.float32))
     light = tiles(g)
     spread = float(density.std() / max(float(density.mean()), 1e-6))
     light_spread = float(light.std() / max(float(light.mean()), 1e-6))
-    even = _ramp(spread, 0.25, 0.12) * _ramp(light_spread, 0.12, 0.05)
-    return round(even * _ramp(float(density.mean()), 0.1, 0.2), 4)
+    even = ramp(spread, 0.25, 0.12) * ramp(light_spread, 0.12, 0.05)
+    return round(even * ramp(float(density.mean()), 0.1, 0.2), 4)
+
+
+def keyframe_finds(gray: np.ndarray, *, bodies: bool = True) -> dict:
+    """What the detectors find in one gray keyframe, as ``FrameSample`` fields. ``bodies=False``:
+    figures are not searched (``None``): a shot's other keyframes are searched only when its
+    middle one shows a figure, which most shots do not (the search costs about as much as the
+    faces')."""
+    return {"faces": faces_in(gray), "bodies": bodies_in(gray) if bodies else None,
+            "point_lights": point_lights_in(gray), "texture": texture_in(gray)}

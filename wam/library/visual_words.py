@@ -74,7 +74,7 @@ def scene_words(f: ShotFeatures) -> dict[str, float]:
     most keyframes show one, so that one chance detection says little; stars (small bright
     points on a mostly black picture); texture (one texture fills the frame: bricks, a lawn)."""
     seen = f.face_share
-    bodies = ramp(f.body_share, 0.3, 0.65) if f.body_count else 0.0
+    bodies = ramp(f.body_share, 0.3, 0.65)
     return {
         "sky": ramp(f.sky, 0.2, 0.5),
         "greenery": ramp(f.colours.get("green", 0.0), 0.15, 0.4),
