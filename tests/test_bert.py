@@ -113,4 +113,8 @@ def test_the_tagger_folded_for_inference_gives_the_probabilities_of_the_plain_mo
         expected = torch.softmax(plain(torch.from_numpy(model_input(images, 224))), dim=1).numpy()
     got = tagger.probabilities(images)
     assert np.abs(got - expected).max() < 1e-4
-    assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
+    # the top class is the same wherever the plain model's lead over the second is more than the
+    # two may differ by (noise pictures lead by as little as ≈ 2e-4: a tie on another CPU's bits)
+    top2 = np.sort(expected, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 2e-4
+    assert clear.sum() >= 3 and (got.argmax(axis=1) == expected.argmax(axis=1))[clear].all()
