@@ -15,8 +15,10 @@ too), and with a baseline revision of wam, side by side:
 stories (same format, see bench/data/footage_blind/README.md; more stories of the kind are in
 bench/data/footage_blind_dev/, used to choose settings, bench/data/footage_blind_heldout/,
 written before that and never tuned on, bench/data/footage_blind_heldout3/, written at the
-start of the third round, and bench/data/footage_blind_heldout4/, written by another engineer at
-the start of the fourth (the keyframe detectors) and used to choose nothing;
+start of the third round, bench/data/footage_blind_heldout4/, written by another engineer at
+the start of the fourth (the keyframe detectors) and used to choose nothing, and
+bench/data/footage_blind_heldout5/, written by another engineer at the start of the fifth and
+used to choose nothing;
 ``bench/footage_blind_variants.py`` compares ways of computing the
 visual term on one index); ``--index-args`` are passed to
 the current wam's ``wam index`` and ``--plan-args`` to its ``wam plan`` (e.g. ``--plan-args

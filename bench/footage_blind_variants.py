@@ -10,7 +10,8 @@ each set are planned in this process. Per variant and set: the share of screen t
 the right clip (the figure ``bench/footage_blind.py`` reports — the default variant
 reproduces it) and the sentences whose right clip the visual term alone ranks first.
 
-    python bench/footage_blind_variants.py [--variant NAME …] [--set shipped|dev|heldout|heldout3|heldout4 …]
+    python bench/footage_blind_variants.py [--variant NAME …] \
+        [--set shipped|dev|heldout|heldout3|heldout4|heldout5 …]
 
 Variants (``default`` is wam as it is):
 
@@ -45,7 +46,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "bench" / "data"
 SETS = {"shipped": "footage_blind", "dev": "footage_blind_dev", "heldout": "footage_blind_heldout",
-        "heldout3": "footage_blind_heldout3", "heldout4": "footage_blind_heldout4"}
+        "heldout3": "footage_blind_heldout3", "heldout4": "footage_blind_heldout4",
+        "heldout5": "footage_blind_heldout5"}
 WORDNET = Path("/usr/share/wordnet/data.noun")
 sys.path.insert(0, str(REPO / "bench"))
 
