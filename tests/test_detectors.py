@@ -1,7 +1,7 @@
-"""What the analysis finds in keyframes beyond faces (issue 18, fourth round): whole human
-figures (the people of a square too far for a face), point lights on a black picture (stars)
-and a texture filling the frame, and the visual words they give: pedestrians, people, crowd,
-stars, texture."""
+"""What the analysis finds in keyframes beyond faces (issue 18, fourth and fifth rounds): whole
+human figures (the people of a square too far for a face), point lights on a black picture
+(stars), a texture filling the frame and a regular pattern, and the visual words they give:
+pedestrians, people, crowd, stars, texture, pattern."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ import pytest
 from conftest import SAMPLES
 from test_sees import features as _features  # a shot's features with a few changed
 from wam.library.colours import COLOUR_NAMES
-from wam.library.detectors import bodies_in, keyframe_finds, point_lights_in, texture_in
+from wam.library.detectors import bodies_in, keyframe_finds, pattern_in, point_lights_in, texture_in
 from wam.library.features import FrameSample, frame_stats, shot_features
 from wam.library.visual_words import VOCABULARY, visual_words
 
@@ -81,19 +81,52 @@ def test_a_texture_filling_the_frame_is_told_from_a_picture_with_a_subject():
     assert texture_in(np.zeros((8, 8), np.uint8)) == 0.0  # too small to tile
 
 
+def _bricks(size=(180, 320), brick=(16, 40), mortar=3, light=150, dark=70):
+    """A wall of staggered bricks: light mortar lines around dark bricks, every other row shifted."""
+    h, w = size
+    img = np.full(size, dark, np.uint8)
+    for y in range(0, h, brick[0]):
+        img[y : y + mortar, :] = light
+        shift = (y // brick[0]) % 2 * brick[1] // 2
+        for x in range(shift, w, brick[1]):
+            img[y : y + brick[0], x : x + mortar] = light
+    return img
+
+
+def test_a_regular_pattern_is_told_from_long_straight_edges_and_from_an_irregular_texture():
+    assert pattern_in(_bricks()) > 0.4
+    assert pattern_in(_bricks(brick=(30, 70), mortar=5)) > 0.3  # seen closer: fewer, larger bricks
+    tower = np.zeros((180, 320), np.uint8)
+    tower[10:170, 140:180] = 220  # one tall shape: two parallel edges, not a repeat
+    assert pattern_in(tower) < 0.05
+    noise = np.random.default_rng(2).integers(0, 256, size=(180, 320)).astype(np.uint8)
+    assert pattern_in(noise) < 0.1  # a texture, but nothing repeats
+    assert pattern_in(np.full((180, 320), 90, np.uint8)) == 0.0  # no edges at all
+    assert pattern_in(np.zeros((8, 8), np.uint8)) == 0.0  # too small
+
+
+def test_the_brick_wall_is_the_only_sample_clip_with_a_pattern():
+    wall = [pattern_in(g) for g in _gray_frames(SAMPLES / "city/red_brick_wall.mp4", 6)]
+    assert min(wall) > 0.14 and np.mean(wall) > 0.28, wall  # less as the camera closes in
+    for path in sorted(SAMPLES.rglob("*.mp4")):
+        if path.stem != "red_brick_wall":  # the most: galaxies 0.09, the rocket's lattice towers 0.08
+            assert max(pattern_in(g) for g in _gray_frames(path, 4)) < 0.12, path.stem
+
+
 def test_figures_are_searched_only_when_asked():
     g = _gray_frames(SAMPLES / "street/pedestrians_walking_plaza.mp4", 1)[0]
     assert keyframe_finds(g, bodies=False)["bodies"] is None
     finds = keyframe_finds(g)
     assert isinstance(finds["bodies"], tuple) and isinstance(finds["faces"], tuple)
     assert isinstance(finds["point_lights"], int) and 0.0 <= finds["texture"] <= 1.0
+    assert 0.0 <= finds["pattern"] <= 1.0
 
 
 # ------------------------------------------------------------ shot features
-def _sample(i, bodies=None, points=None, texture=None):
+def _sample(i, bodies=None, points=None, texture=None, pattern=None):
     img = np.full((90, 160, 3), 128, np.uint8)
     return FrameSample(frame=i, stats=frame_stats(img), step=None, step_from=i, faces=(), jpeg=None,
-                       bodies=bodies, point_lights=points, texture=texture)
+                       bodies=bodies, point_lights=points, texture=texture, pattern=pattern)
 
 
 def test_shot_features_count_figures_over_the_keyframes_searched():
@@ -107,6 +140,8 @@ def test_shot_features_count_figures_over_the_keyframes_searched():
     points = shot_features([_sample(0, points=10), _sample(1, points=300), _sample(2, points=80)])
     assert points.point_lights == 80
     assert shot_features([_sample(0, texture=1.0), _sample(1, texture=0.5), _sample(2)]).texture == 0.75
+    assert shot_features([_sample(0, pattern=0.6), _sample(1, pattern=0.2), _sample(2)]).pattern == 0.4
+    assert old.pattern == 0.0
 
 
 # ------------------------------------------------------------ visual words
@@ -133,10 +168,16 @@ def test_a_texture_is_a_word_as_sure_as_measured():
     assert "texture" not in dict(visual_words(_features()))
 
 
+def test_a_pattern_is_a_word_sure_from_a_clear_repeat_and_none_from_a_faint_one():
+    assert dict(visual_words(_features(pattern=0.4)))["pattern"] == 1.0
+    assert 0.2 < dict(visual_words(_features(pattern=0.18)))["pattern"] < 0.6  # the wall seen close
+    assert "pattern" not in dict(visual_words(_features(pattern=0.09)))  # galaxies, lattice towers
+
+
 def test_the_new_words_are_in_the_vocabulary_and_the_shipped_space():
     from wam.library.concepts import load_space, shipped_path
 
-    assert {"pedestrians", "stars", "texture"} <= set(VOCABULARY)
+    assert {"pedestrians", "stars", "texture", "pattern"} <= set(VOCABULARY)
     assert shipped_path("all-MiniLM-L6-v2").is_file()
     space = load_space("all-MiniLM-L6-v2", encode=None)  # shipped: no model needed
     assert space.words.shape[0] == len(VOCABULARY)
@@ -159,7 +200,8 @@ def test_renamed_square_galaxies_and_wall_get_their_words_through_the_index(tmp_
     assert all(dict(s.words).get("pedestrians", 0) >= 0.5 for s in square.shots)
     assert all(dict(s.words).get("stars", 0) >= 0.5 for s in galaxies.shots)
     assert all(dict(s.words).get("texture", 0) >= 0.5 for s in wall.shots)
+    assert all(dict(s.words).get("pattern", 0) >= 0.5 for s in wall.shots)
     for clip in (square, galaxies, towers):
-        assert not any("texture" in dict(s.words) for s in clip.shots)
+        assert not any("texture" in dict(s.words) or "pattern" in dict(s.words) for s in clip.shots)
     for s in towers.shots + wall.shots:
         assert "stars" not in dict(s.words) and "pedestrians" not in dict(s.words)

@@ -72,6 +72,28 @@ def test_visual_vector_mixes_classes_and_content_words_only():
     assert not space.vector((), (("pan", 1.0),)).any()
 
 
+def test_a_visual_word_is_embedded_with_its_description_as_a_class_with_its():
+    from wam.library.visual_words import WORD_DESCRIPTIONS
+
+    texts = space_texts()
+    n = len(VOCABULARY)
+    assert len(texts) == 2 * CLASSES + 2 * n
+    assert texts[2 * CLASSES : 2 * CLASSES + n] == list(VOCABULARY)
+    described = texts[2 * CLASSES + VOCABULARY.index("texture") + n]
+    assert described == WORD_DESCRIPTIONS["texture"] and "bricks" in described
+    assert texts[2 * CLASSES + n + VOCABULARY.index("blue")] == "blue"  # a colour is only its name
+    assert set(WORD_DESCRIPTIONS) <= set(VOCABULARY)
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    space = ConceptSpace.from_embeddings("toy", vecs)
+    i = VOCABULARY.index("stars")
+    both = vecs[2 * CLASSES + i] + vecs[2 * CLASSES + n + i]
+    assert np.allclose(space.words[i], both / np.linalg.norm(both), atol=1e-5)
+    c = 17
+    cls = vecs[c] + vecs[CLASSES + c]
+    assert np.allclose(space.classes[c], cls / np.linalg.norm(cls), atol=1e-5)
+
+
 def test_nearest_words_of_a_class_vector_start_with_that_class():
     space = _toy_space(dim=64)
     from wam.library.concepts import label_names

@@ -34,7 +34,8 @@ class ShotFeatures:
     third. body_share: the share of the keyframes that show a whole human figure, body_count the
     most figures in one; point_lights: the median count of small bright points in a dark keyframe
     (``library/detectors.py``; figures are searched beyond the middle keyframe only when it
-    shows one); texture: how much the keyframes are one texture filling the frame, 0..1. Shots
+    shows one); texture: how much the keyframes are one texture filling the frame, 0..1; pattern:
+    how strongly their edges repeat side by side (bricks, tiles), 0..1. Shots
     analysed before these were measured have the defaults.
     """
 
@@ -67,6 +68,7 @@ class ShotFeatures:
     body_count: int = 0
     point_lights: float = 0.0
     texture: float = 0.0
+    pattern: float = 0.0
 
     def scalars(self) -> dict:
         """Every feature except the histogram, JSON-ready."""

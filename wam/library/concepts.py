@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wam.library.visual_words import COLOUR_WORDS, IN_VECTOR, VOCABULARY
+from wam.library.visual_words import COLOUR_WORDS, IN_VECTOR, VOCABULARY, WORD_DESCRIPTIONS
 
 #: Classes of each keyframe's distribution that enter its mix (ConSE's T). The paper used 10;
 #: 10 and 50 score alike on bench/footage_blind.py (0.52 / 0.51 of the screen time without
@@ -90,8 +90,9 @@ def class_texts() -> list[str]:
 
 
 def space_texts() -> list[str]:
-    """Every text embedded for the concept space: class names, class descriptions, visual words."""
-    return class_texts() + list(VOCABULARY)
+    """Every text embedded for the concept space: class names, class descriptions, visual words,
+    the visual words' descriptions (the word alone where it has none)."""
+    return class_texts() + list(VOCABULARY) + [WORD_DESCRIPTIONS.get(w, w) for w in VOCABULARY]
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ class ConceptSpace:
         """From the embeddings of ``space_texts()``, in that order."""
         vecs = np.asarray(vecs, np.float32)
         classes = vecs[:CLASSES] + vecs[CLASSES : 2 * CLASSES]
-        return cls.from_rows(model, np.concatenate([classes, vecs[2 * CLASSES :]]))
+        n = len(VOCABULARY)
+        words = vecs[2 * CLASSES : 2 * CLASSES + n] + vecs[2 * CLASSES + n : 2 * CLASSES + 2 * n]
+        return cls.from_rows(model, np.concatenate([classes, words]))
 
     @classmethod
     def from_rows(cls, model: str, rows: np.ndarray) -> ConceptSpace:

@@ -63,6 +63,7 @@ class FrameSample:
     bodies: tuple[tuple[float, float, float], ...] | None = None  # whole figures, as faces; None: not run
     point_lights: int | None = None  # small bright points (``detectors.point_lights_in``); None: not run
     texture: float | None = None  # 0..1 one texture fills the frame (``detectors.texture_in``); None: not run
+    pattern: float | None = None  # 0..1 edges repeat side by side (``detectors.pattern_in``); None: not run
 
 
 def frame_stats(bgr: np.ndarray) -> FrameStats:
@@ -204,6 +205,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
     body_lists = [s.bodies for s in samples if s.bodies is not None]
     points = [s.point_lights for s in samples if s.point_lights is not None]
     textures = [s.texture for s in samples if s.texture is not None]
+    patterns = [s.pattern for s in samples if s.pattern is not None]
     shake_norm = min(1.0, shake / 0.3)
     return ShotFeatures(
         brightness=round(brightness, 4),
@@ -228,6 +230,7 @@ def shot_features(samples: list[FrameSample]) -> ShotFeatures:
         body_count=max((len(b) for b in body_lists), default=0),
         point_lights=round(float(np.median(points)), 1) if points else 0.0,
         texture=round(float(np.mean(textures)), 4) if textures else 0.0,
+        pattern=round(float(np.mean(patterns)), 4) if patterns else 0.0,
         **_colour_features([s.stats.colours for s in samples if s.stats.colours is not None]),
     )
 

@@ -14,8 +14,10 @@ SCHEMA_VERSION = 4
 #: (3: still pictures and salient points, in each shot's features; 4: colours, sky, face
 #: share, visual words and ConSE concepts, issue 18; 5: the tagger's pixels scaled as its
 #: models were trained, so every label and concept changes; 6: whole human figures and
-#: point lights and textures in the keyframes, the visual words pedestrians, stars and texture).
-ANALYSIS_VERSION = 6
+#: point lights and textures in the keyframes, the visual words pedestrians, stars and texture;
+#: 7: regular patterns in the keyframes, the visual word pattern, and the words embedded with
+#: their descriptions).
+ANALYSIS_VERSION = 7
 #: The analysis version from which clips carry jump-cut framing (thumbnails and pairs).
 FRAMING_ANALYSIS = 2
 

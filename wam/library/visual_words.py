@@ -1,6 +1,6 @@
 """Visual words: plain words, each with a confidence, for what the analysis measured already —
-light, colours, sky and greenery, faces and whole figures, stars, textures, shot scale, camera
-motion and the amount of motion.
+light, colours, sky and greenery, faces and whole figures, stars, textures, regular patterns,
+shot scale, camera motion and the amount of motion.
 
 Pure rules on a shot's ``ShotFeatures`` (no pictures), applied by the indexer beside the
 tagger. The words are stored with the shot's description and count as machine words for
@@ -24,11 +24,34 @@ COLOUR_WORDS = ("black", "grey", "white", "red", "orange", "brown", "yellow", "g
                 "purple", "pink", "black and white", "colourful")
 #: Words about what is in the picture.
 SCENE_WORDS = ("sky", "greenery", "person", "portrait", "people", "crowd", "close-up", "pedestrians", "stars",
-               "texture")
+               "texture", "pattern")
 #: Words about how the camera or the picture moves (keywords only: they say nothing of the subject).
 MOTION_WORDS = ("static shot", "pan", "tilt", "zoom in", "zoom out", "moving", "still")
 #: Every word a rule can give, in a fixed order (the order of their stored embeddings).
 VOCABULARY = LIGHT_WORDS + COLOUR_WORDS + SCENE_WORDS + MOTION_WORDS
+#: What a word says of the picture, embedded beside the word itself for the visual vector
+#: (``library/concepts.py``), as each ImageNet class is embedded with its description: what
+#: the rule measures and what usually makes a picture measure so. Words not listed are
+#: embedded alone.
+WORD_DESCRIPTIONS = {
+    "dark": "a dark, dim picture with little light",
+    "night": "at night: a dark scene after sunset, lit by lamps and lit windows",
+    "bright": "a bright picture in daylight",
+    "sunset": "sunset: a warm orange sky at dusk above the land",
+    "sky": "the open sky above, seen outdoors",
+    "greenery": "greenery: green plants, grass, leaves and trees",
+    "person": "a person: a human face in the picture",
+    "portrait": "a portrait: a person's face seen close, looking at the camera",
+    "people": "people: several men and women",
+    "crowd": "a crowd of many people together",
+    "close-up": "a close-up of a person's face",
+    "pedestrians": "pedestrians: people walking on foot across a street, a square or a pavement",
+    "stars": "stars: many small bright points of light scattered across a black sky, space at night",
+    "texture": "a texture filling the whole frame, seen close up: a surface of many small repeated "
+               "parts such as bricks, grass blades, gravel, sand, leaves or fabric",
+    "pattern": "a regular pattern: the same shape repeated side by side across the frame, like the "
+               "bricks or tiles of a wall",
+}
 #: The words mixed into a shot's visual vector.
 IN_VECTOR = frozenset(LIGHT_WORDS + COLOUR_WORDS + SCENE_WORDS)
 #: A word of at least this confidence is a machine keyword of the shot.
@@ -72,7 +95,8 @@ def scene_words(f: ShotFeatures) -> dict[str, float]:
     """sky, greenery (plants); from the faces found: person, portrait, people, crowd, close-up;
     from whole figures (too small or too far for a face): people, pedestrians, crowd — sure when
     most keyframes show one, so that one chance detection says little; stars (small bright
-    points on a mostly black picture); texture (one texture fills the frame: bricks, a lawn)."""
+    points on a mostly black picture); texture (one texture fills the frame: bricks, a lawn);
+    pattern (edges repeating side by side: bricks, tiles)."""
     seen = f.face_share
     bodies = ramp(f.body_share, 0.3, 0.65)
     return {
@@ -86,6 +110,7 @@ def scene_words(f: ShotFeatures) -> dict[str, float]:
         "pedestrians": bodies,
         "stars": ramp(f.colours.get("black", 0.0), 0.6, 0.85) * ramp(f.point_lights, 30, 100),
         "texture": f.texture,
+        "pattern": ramp(f.pattern, 0.12, 0.32),
     }
 
 
