@@ -9,7 +9,7 @@ import pytest
 from conftest import SAMPLES
 from test_sees import features as _features  # a shot's features with a few changed
 from wam.library.colours import COLOUR_NAMES
-from wam.library.detectors import bodies_in, keyframe_finds, pattern_in, point_lights_in, texture_in
+from wam.library.detectors import bodies_in, faces_in, keyframe_finds, pattern_in, point_lights_in, texture_in
 from wam.library.features import FrameSample, frame_stats, shot_features
 from wam.library.visual_words import VOCABULARY, visual_words
 
@@ -45,6 +45,22 @@ def test_the_walkers_of_the_campus_square_are_found_and_no_figure_in_pictures_wi
         assert not any(bodies_in(g) for g in _gray_frames(SAMPLES / f"{stem}.mp4")), stem
     figure = bodies_in(square[0])[0] if bodies_in(square[0]) else bodies_in(square[1])[0]
     assert all(0 <= v <= 1 for v in figure) and figure[2] < 0.5  # normalised, and small: seen from afar
+
+
+def test_a_close_up_face_cut_by_the_frame_is_found_and_no_face_where_there_is_none():
+    import cv2
+
+    portrait = _gray_frames(SAMPLES / "people/astronaut_portrait.mp4", 12)
+    close = portrait[8:10]  # the close-up: forehead and hair cut off by the top of the frame
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    assert all(len(cascade.detectMultiScale(g, 1.2, 5, minSize=(15, 15))) == 0 for g in close)
+    for g in close:
+        (x, y, size), = faces_in(g)
+        assert 0.3 < x < 0.8 and 0.0 <= y < 0.5 and size > 0.33  # a large face, high in the frame
+    assert all(len(faces_in(g)) == 1 for g in portrait[4:8])  # the medium shot, found as before
+    for stem in ("animals/cat_chelsea", "city/red_brick_wall", "nature/green_grass", "space/rocket_launch",
+                 "street/city_traffic", "people/photographer_with_camera", "food/espresso_coffee_cup"):
+        assert not any(faces_in(g) for g in _gray_frames(SAMPLES / f"{stem}.mp4", 6)), stem
 
 
 def test_a_frame_too_small_for_a_figure_finds_none():

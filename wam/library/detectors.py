@@ -25,6 +25,9 @@ from wam.library.visual_words import ramp
 
 _CASCADES: dict[str, object] = {}
 
+#: A face cut by the frame's edge is searched in the frame extended by this share of its height
+#: above and below (half as much of its width on either side).
+CUT_FACE_PAD = 1 / 3
 #: Smallest body, in pixels of the analysis frame (the full-body cascade's window).
 BODY_MIN = (14, 28)
 #: A point light: a bright spot this much brighter (0–255) than its neighbourhood, covering at
@@ -55,12 +58,24 @@ def _normalised(found, w: int, h: int) -> tuple[tuple[float, float, float], ...]
 
 
 def faces_in(gray: np.ndarray) -> tuple[tuple[float, float, float], ...]:
-    """Frontal faces in a gray frame as (centre x, centre y, height), normalised to the frame."""
+    """Frontal faces in a gray frame as (centre x, centre y, height), normalised to the frame
+    (clamped to it). When none is found, a face over a third of the frame high is searched again
+    in the frame extended by its own edge pixels (``CUT_FACE_PAD``): a close-up whose forehead or
+    chin the frame cuts off (a selfie, a portrait's close-up), which the cascade misses when its
+    window cannot cover the whole face."""
+    import cv2
+
     h, w = gray.shape[:2]
     min_side = max(12, h // 12)
-    found = _cascade("haarcascade_frontalface_default.xml").detectMultiScale(
-        gray, scaleFactor=1.2, minNeighbors=5, minSize=(min_side, min_side))
-    return _normalised(found, w, h)
+    cascade = _cascade("haarcascade_frontalface_default.xml")
+    found = cascade.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=5, minSize=(min_side, min_side))
+    if len(found) == 0 and h >= 2 * min_side:
+        py, px = round(h * CUT_FACE_PAD), round(w * CUT_FACE_PAD / 2)
+        padded = cv2.copyMakeBorder(gray, py, py, px, px, cv2.BORDER_REPLICATE)
+        big = cascade.detectMultiScale(padded, scaleFactor=1.2, minNeighbors=5, minSize=(h // 3, h // 3))
+        found = [(x - px, y - py, fw, fh) for (x, y, fw, fh) in np.asarray(big).reshape(-1, 4)]
+    return tuple((min(1.0, max(0.0, cx)), min(1.0, max(0.0, cy)), min(1.0, fh))
+                 for cx, cy, fh in _normalised(found, w, h))
 
 
 def bodies_in(gray: np.ndarray) -> tuple[tuple[float, float, float], ...]:
