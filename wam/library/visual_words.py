@@ -35,7 +35,7 @@ VOCABULARY = LIGHT_WORDS + COLOUR_WORDS + SCENE_WORDS + MOTION_WORDS
 #: embedded alone.
 WORD_DESCRIPTIONS = {
     "dark": "a dark, dim picture with little light",
-    "night": "at night: a dark scene after sunset, lit by lamps and lit windows",
+    "night": "at night: a dark scene after sunset, under a black sky",
     "bright": "a bright picture in daylight",
     "sunset": "sunset: a warm orange sky at dusk above the land",
     "sky": "the open sky above, seen outdoors",
@@ -45,8 +45,8 @@ WORD_DESCRIPTIONS = {
     "people": "people: several men and women",
     "crowd": "a crowd of many people together",
     "close-up": "a close-up of a person's face",
-    "pedestrians": "pedestrians: people walking on foot across a street, a square or a pavement",
-    "stars": "stars: many small bright points of light scattered across a black sky, space at night",
+    "pedestrians": "pedestrians: whole figures of people walking or standing, small in the distance",
+    "stars": "stars: many small bright points of light scattered across a black sky",
     "texture": "a texture filling the whole frame, seen close up: a surface of many small repeated "
                "parts such as bricks, grass blades, gravel, sand, leaves or fabric",
     "pattern": "a regular pattern: the same shape repeated side by side across the frame, like the "
