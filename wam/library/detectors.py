@@ -147,16 +147,14 @@ def _gradients(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)
 
 
-def _repeat(edges: np.ndarray) -> float:
+def _repeat(edges: np.ndarray, window: np.ndarray) -> float:
     """How strongly an edge map repeats at a distance (``pattern_in``): its autocorrelation
-    (Hann-windowed, 1 at no shift) read at each shift outside the region of positive
+    (``window``-ed, 1 at no shift) read at each shift outside the region of positive
     correlation around no shift and at twice that shift, the highest of the lower of the two."""
     import cv2
 
     h, w = edges.shape
-    edges = edges - float(edges.mean())
-    window = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
-    power = np.abs(np.fft.rfft2(edges * window)) ** 2
+    power = np.abs(np.fft.rfft2((edges - float(edges.mean())) * window)) ** 2
     corr = np.fft.fftshift(np.fft.irfft2(power, s=(h, w)))
     cy, cx = h // 2, w // 2
     peak = float(corr[cy, cx])
@@ -194,8 +192,9 @@ def pattern_in(gray: np.ndarray) -> float:
     if h < 16 or w < 16:
         return 0.0
     gx, gy = _gradients(gray.astype(np.float32))
-    grid = min(_repeat(np.abs(gx)), _repeat(np.abs(gy)))
-    return round(max(_repeat(np.hypot(gx, gy)), grid), 4)
+    window = np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)  # one for the three maps
+    grid = min(_repeat(np.abs(gx), window), _repeat(np.abs(gy), window))
+    return round(max(_repeat(cv2.magnitude(gx, gy), window), grid), 4)
 
 
 def keyframe_finds(gray: np.ndarray, *, bodies: bool = True) -> dict:
